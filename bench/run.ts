@@ -1,0 +1,76 @@
+/**
+ * `npm run bench [name…]`: runs every bench/*.bench.ts (or the named ones) and writes the figures,
+ * with the machine and the date, to bench/results.md and bench/results.json.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BenchResult } from './harness.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const only = process.argv.slice(2);
+const modules = fs
+  .readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .filter((f) => only.length === 0 || only.includes(f.replace('.bench.ts', '')))
+  .sort();
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.platform()} ${os.release()}`,
+  database: process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite',
+  bus: process.env.NATS_URL ? 'NATS JetStream' : 'in-process',
+};
+const date = new Date().toISOString();
+const sections: { module: string; results: BenchResult[]; error?: string }[] = [];
+
+for (const file of modules) {
+  const name = file.replace('.bench.ts', '');
+  process.stdout.write(`bench ${name}…\n`);
+  try {
+    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as { run: () => Promise<BenchResult[]> };
+    const results = await mod.run();
+    for (const r of results) process.stdout.write(`  ${r.name}: ${fmt(r.value)} ${r.unit}${r.target ? `  (target ${r.target})` : ''}\n`);
+    sections.push({ module: name, results });
+  } catch (err) {
+    process.stdout.write(`  failed: ${(err as Error).message}\n`);
+    sections.push({ module: name, results: [], error: (err as Error).message });
+  }
+}
+
+function fmt(v: number): string {
+  return v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3);
+}
+
+// Merge with earlier results so running one bench does not erase the others.
+const jsonPath = path.join(here, 'results.json');
+const previous = fs.existsSync(jsonPath)
+  ? (JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as { sections: Record<string, unknown> }).sections
+  : {};
+const merged: Record<string, { date: string; machine: typeof machine; results: BenchResult[]; error?: string }> = {
+  ...(previous as Record<string, never>),
+};
+for (const s of sections) merged[s.module] = { date, machine, results: s.results, ...(s.error ? { error: s.error } : {}) };
+fs.writeFileSync(jsonPath, JSON.stringify({ sections: merged }, null, 2) + '\n');
+
+const lines = [
+  '# Benchmark results',
+  '',
+  'Written by `npm run bench`; each section keeps the machine and date it was measured on.',
+  '',
+];
+for (const [name, s] of Object.entries(merged).sort()) {
+  lines.push(`## ${name}`, '', `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus`, '');
+  if (s.error) lines.push(`Failed: ${s.error}`, '');
+  if (s.results.length) {
+    lines.push('| measure | result | target | note |', '| --- | ---: | --- | --- |');
+    for (const r of s.results) lines.push(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.target ?? ''} | ${r.note ?? ''} |`);
+    lines.push('');
+  }
+}
+fs.writeFileSync(path.join(here, 'results.md'), lines.join('\n'));
+process.stdout.write(`wrote bench/results.md\n`);

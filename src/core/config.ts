@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import path from 'node:path';
+
+/** Every setting comes from the environment, validated once at start; see README "Configuration". */
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  INTERDICT_DATA_DIR: z.string().default('./data'),
+  NATS_URL: z.string().optional(),
+  NATS_STREAM: z.string().default('INTERDICT'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Comma-separated `keyId:base64key` pairs; the first is used for new ciphertexts, all decrypt. */
+  INTERDICT_PII_KEYS: z.string().optional(),
+  /** Key for the keyed hashes (HMAC) that index personal data for lookup. */
+  INTERDICT_LOOKUP_KEY: z.string().optional(),
+  INTERDICT_SESSION_TTL_HOURS: z.coerce.number().positive().default(12),
+  INTERDICT_PUBLIC_RATE_LIMIT: z.coerce.number().int().positive().default(60),
+  INTERDICT_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  INTERDICT_DEMO: z.enum(['auto', 'off']).default('auto'),
+});
+
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  natsUrl: string | undefined;
+  natsStream: string;
+  host: string;
+  port: number;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  piiKeys: string | undefined;
+  lookupKey: string | undefined;
+  sessionTtlMs: number;
+  publicRateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  seedDemo: boolean;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: path.resolve(e.INTERDICT_DATA_DIR),
+    natsUrl: e.NATS_URL,
+    natsStream: e.NATS_STREAM,
+    host: e.HOST,
+    port: e.PORT,
+    logLevel: e.LOG_LEVEL,
+    piiKeys: e.INTERDICT_PII_KEYS,
+    lookupKey: e.INTERDICT_LOOKUP_KEY,
+    sessionTtlMs: e.INTERDICT_SESSION_TTL_HOURS * 3_600_000,
+    publicRateLimitPerMinute: e.INTERDICT_PUBLIC_RATE_LIMIT,
+    bodyLimitBytes: e.INTERDICT_BODY_LIMIT_BYTES,
+    seedDemo: e.INTERDICT_DEMO === 'auto',
+  };
+}
+
+function stripEmpty(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') out[k] = v;
+  return out;
+}

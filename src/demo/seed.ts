@@ -1,0 +1,170 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../core/db/schema.ts';
+import type { Services } from '../api/types.ts';
+import { SYSTEM } from '../core/audit.ts';
+import { createOrganisation, createUser } from '../identity/service.ts';
+import type { OrganisationKind, Role } from '../identity/model.ts';
+import { ensurePerson, addPhoneCard, addBankAccount } from '../privacy/service.ts';
+import { prcCheckCharacter } from '../privacy/idnumber.ts';
+import { Progress } from '../cli/progress.ts';
+
+/** Every demo user signs in with this password; the demo is for looking around, not for production. */
+export const DEMO_PASSWORD = 'Interdict-demo-2026';
+
+const ORGANISATIONS: { key: string; name: string; kind: OrganisationKind }[] = [
+  { key: 'centre', name: '示范反诈中心 Demo Anti-Fraud Centre', kind: 'anti_fraud_centre' },
+  { key: 'mobile', name: '示范移动 Demo Mobile', kind: 'telecom_operator' },
+  { key: 'telecom', name: '示范电信 Demo Telecom', kind: 'telecom_operator' },
+  { key: 'bank', name: '示范银行 Demo Bank', kind: 'bank' },
+  { key: 'pay', name: '示范支付 Demo Pay', kind: 'bank' },
+  { key: 'internet', name: '示范互联网 Demo Internet', kind: 'internet_service' },
+  { key: 'public', name: '社会公众 The Public', kind: 'public' },
+];
+
+const USERS: { username: string; displayName: string; org: string; roles: Role[] }[] = [
+  { username: 'centre.admin', displayName: '管理员 Admin', org: 'centre', roles: ['administrator'] },
+  { username: 'centre.analyst', displayName: '分析员 李明 Li Ming', org: 'centre', roles: ['analyst'] },
+  { username: 'centre.supervisor', displayName: '主管 王静 Wang Jing', org: 'centre', roles: ['supervisor'] },
+  { username: 'centre.auditor', displayName: '审计员 赵越 Zhao Yue', org: 'centre', roles: ['auditor'] },
+  { username: 'telecom.admin', displayName: '移动管理员 Mobile Admin', org: 'mobile', roles: ['administrator'] },
+  { username: 'telecom.operator', displayName: '移动值班员 Mobile Operator', org: 'mobile', roles: ['institution_operator'] },
+  { username: 'bank.operator', displayName: '银行值班员 Bank Operator', org: 'bank', roles: ['institution_operator'] },
+  { username: 'isp.operator', displayName: '平台值班员 Internet Operator', org: 'internet', roles: ['institution_operator'] },
+];
+
+/** Names, home regions and birth dates of the demo persons: a few elderly people and a minor among them. */
+const PERSONS: { name: string; region: string; born: string; sex: 'm' | 'f' }[] = [
+  { name: '张伟', region: '110101', born: '19850312', sex: 'm' },
+  { name: '王芳', region: '310104', born: '19900721', sex: 'f' },
+  { name: '李娜', region: '440305', born: '19780105', sex: 'f' },
+  { name: '刘洋', region: '330106', born: '19951130', sex: 'm' },
+  { name: '陈静', region: '510107', born: '19480618', sex: 'f' },
+  { name: '杨磊', region: '420111', born: '19880909', sex: 'm' },
+  { name: '赵敏', region: '110105', born: '20100402', sex: 'f' },
+  { name: '黄强', region: '440106', born: '19520223', sex: 'm' },
+  { name: '周婷', region: '320102', born: '19990815', sex: 'f' },
+  { name: '吴刚', region: '350203', born: '19731027', sex: 'm' },
+  { name: '徐丽', region: '610113', born: '19660514', sex: 'f' },
+  { name: 'Michael Smith', region: '', born: '', sex: 'm' },
+];
+
+/** A valid PRC identity number for the demo (correct check character, sequence by index). */
+export function demoIdNumber(region: string, born: string, index: number, sex: 'm' | 'f'): string {
+  const seq = 100 + index * 2 + (sex === 'm' ? 1 : 0); // odd sequence: male, even: female
+  const first17 = `${region}${born}${String(seq).padStart(3, '0')}`;
+  return first17 + prcCheckCharacter(first17);
+}
+
+/** A card number that passes the Luhn check. */
+export function luhnComplete(partial: string): string {
+  let sum = 0;
+  for (let i = 0; i < partial.length; i++) {
+    let d = Number(partial[partial.length - 1 - i]);
+    if (i % 2 === 0) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return partial + String((10 - (sum % 10)) % 10);
+}
+
+export interface DemoSummary {
+  password: string;
+  users: { username: string; organisation: string; roles: Role[] }[];
+  organisations: number;
+  persons: number;
+  phoneCards: number;
+  bankAccounts: number;
+}
+
+export async function isEmpty(db: Kysely<DB>): Promise<boolean> {
+  const row = await db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
+  return !row;
+}
+
+/** Seeds a small, believable world: the five kinds of organisation, users of every role, people and what they hold. */
+export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): Promise<DemoSummary> {
+  const steps = ORGANISATIONS.length + USERS.length + PERSONS.length;
+  const bar = opts.progress ? new Progress('demo', steps) : null;
+  const org: Record<string, string> = {};
+  for (const o of ORGANISATIONS) {
+    org[o.key] = await createOrganisation(s.db, s.bus, SYSTEM, { name: o.name, kind: o.kind });
+    bar?.tick();
+  }
+  for (const u of USERS) {
+    await createUser(s.db, s.bus, SYSTEM, {
+      organisationId: org[u.org]!,
+      username: u.username,
+      displayName: u.displayName,
+      password: DEMO_PASSWORD,
+      roles: u.roles,
+    });
+    bar?.tick();
+  }
+  let cards = 0;
+  let accounts = 0;
+  const operators = [org.mobile!, org.telecom!];
+  const banks = [org.bank!, org.pay!];
+  for (const [i, p] of PERSONS.entries()) {
+    const idNumber = p.region ? demoIdNumber(p.region, p.born, i, p.sex) : `passport:E${String(4_000_000 + i * 7919)}`;
+    const { id } = await ensurePerson(s.db, s.pii, s.bus, SYSTEM, { name: p.name, idNumber, organisationId: org.centre! });
+    // Most hold one or two cards; person 5 (杨磊) holds eight across two operators, over the usual limit.
+    const cardCount = i === 5 ? 8 : 1 + (i % 2);
+    for (let c = 0; c < cardCount; c++) {
+      await addPhoneCard(s.db, SYSTEM, {
+        msisdn: `+86138${String(10_000_000 + i * 100 + c).slice(-8)}`,
+        imsi: `46000${String(1_000_000_000 + i * 100 + c)}`,
+        holderPersonId: id,
+        operatorOrgId: operators[(i + c) % 2]!,
+        cardType: 'consumer',
+        holderRegion: p.region.slice(0, 4) || null,
+        activatedAt: new Date(Date.UTC(2020 + (i % 6), (i * 3 + c) % 12, 1 + c)).toISOString(),
+      });
+      cards++;
+    }
+    for (let a = 0; a < 1 + (i % 3 === 0 ? 1 : 0); a++) {
+      await addBankAccount(s.db, SYSTEM, {
+        account: luhnComplete(`62170000${String(1_000_000 + i * 10 + a).padStart(7, '0')}`),
+        institutionOrgId: banks[(i + a) % 2]!,
+        holderPersonId: id,
+        accountType: 'personal',
+        openedAt: new Date(Date.UTC(2015 + (i % 9), (i * 5 + a) % 12, 10)).toISOString(),
+      });
+      accounts++;
+    }
+    bar?.tick();
+  }
+  // An IoT card with no natural-person holder (a smart meter), for the detectors to come.
+  await addPhoneCard(s.db, SYSTEM, {
+    msisdn: '+861440000000001',
+    imsi: '460041000000001',
+    holderPersonId: null,
+    operatorOrgId: org.mobile!,
+    cardType: 'iot',
+    activatedAt: '2024-03-01T00:00:00+08:00',
+  });
+  cards++;
+  bar?.stop();
+  return {
+    password: DEMO_PASSWORD,
+    users: USERS.map((u) => ({
+      username: u.username,
+      organisation: ORGANISATIONS.find((o) => o.key === u.org)!.name,
+      roles: u.roles,
+    })),
+    organisations: ORGANISATIONS.length,
+    persons: PERSONS.length,
+    phoneCards: cards,
+    bankAccounts: accounts,
+  };
+}
+
+export function printDemoSummary(d: DemoSummary, out: NodeJS.WritableStream): void {
+  const w = Math.max(...d.users.map((u) => u.username.length));
+  out.write(
+    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts.\n` +
+      `Sign in with any of these users; the password of all is ${d.password}\n`,
+  );
+  for (const u of d.users) out.write(`  ${u.username.padEnd(w)}  ${u.roles.join(',').padEnd(21)} ${u.organisation}\n`);
+}

@@ -1,0 +1,13 @@
+import type { Migrations } from './core/db/migrate.ts';
+import { auditMigrations } from './core/audit.ts';
+import { busMigrations } from './core/bus/migrations.ts';
+import { identityMigrations } from './identity/migrations.ts';
+import { privacyMigrations } from './privacy/migrations.ts';
+
+/** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
+export const allMigrations: Migrations = {
+  ...auditMigrations,
+  ...busMigrations,
+  ...identityMigrations,
+  ...privacyMigrations,
+};

@@ -1,0 +1,118 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, type Config } from './core/config.ts';
+import { openDatabase, type Database } from './core/db/index.ts';
+import { migrateToLatest } from './core/db/migrate.ts';
+import { createLogger, type Logger } from './core/log.ts';
+import { createEventBus } from './core/bus/index.ts';
+import { buildServer, defaultConsoleDir } from './api/server.ts';
+import type { Api, RouteModule, Services } from './api/types.ts';
+import { allMigrations } from './migrations.ts';
+import { identityRoutes } from './identity/routes.ts';
+import { privacyRoutes } from './privacy/routes.ts';
+import { loadPiiCipher } from './privacy/crypto.ts';
+import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
+
+/** The capabilities' HTTP surfaces, in registration order. */
+export const ROUTES: RouteModule[] = [identityRoutes, privacyRoutes];
+
+export function packageVersion(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const p of [path.resolve(here, '../package.json'), path.resolve(here, '../../package.json')]) {
+    if (fs.existsSync(p)) return (JSON.parse(fs.readFileSync(p, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+}
+
+export interface CoreOptions {
+  /** Overrides of environment settings (same names as the environment). */
+  env?: Record<string, string | undefined>;
+  dataDir?: string;
+  logLevel?: string;
+  log?: Logger;
+}
+
+/** Database (migrated), bus and keys: what the CLI's non-server commands need. */
+export async function openCore(opts: CoreOptions = {}): Promise<Services & { close(): Promise<void> }> {
+  const config: Config = loadConfig({
+    ...process.env,
+    ...opts.env,
+    ...(opts.dataDir ? { INTERDICT_DATA_DIR: opts.dataDir } : {}),
+    ...(opts.logLevel ? { LOG_LEVEL: opts.logLevel } : {}),
+  });
+  if (opts.dataDir?.startsWith('memory://')) config.dataDir = opts.dataDir;
+  const log = opts.log ?? createLogger(config.logLevel);
+  const database: Database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const applied = await migrateToLatest(database.db, allMigrations);
+    if (applied.length) log.info({ applied }, 'migrations applied');
+    const pii = loadPiiCipher(config);
+    const bus = await createEventBus({ db: database.db, natsUrl: config.natsUrl, stream: config.natsStream, log });
+    return {
+      config,
+      database,
+      db: database.db,
+      bus,
+      log,
+      pii,
+      async close() {
+        await bus.close();
+        await database.close();
+      },
+    };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}
+
+export interface StartOptions extends CoreOptions {
+  port?: number;
+  host?: string;
+  /** Seed the demo when the database is empty (default: the INTERDICT_DEMO setting). */
+  demo?: boolean;
+}
+
+export interface Platform {
+  url: string;
+  services: Services;
+  server: Api;
+  demo: DemoSummary | null;
+  close(): Promise<void>;
+}
+
+/** Opens everything, seeds the demo on an empty database, and listens. */
+export async function startPlatform(opts: StartOptions = {}): Promise<Platform> {
+  const core = await openCore(opts);
+  const { config, log } = core;
+  let demo: DemoSummary | null = null;
+  let server: Api | undefined;
+  try {
+    if ((opts.demo ?? config.seedDemo) && (await isEmpty(core.db))) demo = await seedDemo(core);
+    server = await buildServer(core, { routes: ROUTES, consoleDir: defaultConsoleDir(), version: packageVersion() });
+    await core.bus.start();
+    const url = await server.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
+    log.info({ url, database: core.database.kind, bus: core.bus.kind }, 'interdict is listening');
+    let closing: Promise<void> | undefined;
+    const srv = server;
+    return {
+      url: url.replace('[::1]', 'localhost'),
+      services: core,
+      server: srv,
+      demo,
+      close() {
+        // Stop taking requests, let those in flight commit, then stop the bus and the database.
+        closing ??= (async () => {
+          await srv.close();
+          await core.close();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await server?.close().catch(() => undefined);
+    await core.close();
+    throw err;
+  }
+}

@@ -1,0 +1,356 @@
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { DB } from '../core/db/schema.ts';
+import { audit, type Actor } from '../core/audit.ts';
+import type { EventBus } from '../core/bus/index.ts';
+import { badRequest, conflict, notFound } from '../core/errors.ts';
+import { piiContext, type PiiCipher } from './crypto.ts';
+import { parseIdentityDocument } from './idnumber.ts';
+import { normaliseAccount, normaliseMsisdn } from './normalise.ts';
+import {
+  ACCOUNT_STATUSES,
+  ACCOUNT_TYPES,
+  CARD_STATUSES,
+  CARD_TYPES,
+  type AccountStatus,
+  type AccountType,
+  type CardStatus,
+  type CardType,
+} from './tables.ts';
+
+/**
+ * Writing persons, phone cards and bank accounts (the demo seed and the operators' and banks'
+ * imports use these). Reading personal data back is access.ts's job alone: nothing here
+ * returns a name or an identity number.
+ */
+
+type Publisher = Pick<EventBus, 'publish'>;
+
+function inTx<T>(q: Kysely<DB>, fn: (tx: Kysely<DB>) => Promise<T>): Promise<T> {
+  return q.isTransaction ? fn(q) : q.transaction().execute(fn);
+}
+
+export interface PersonInput {
+  name: string;
+  /** A bare PRC resident identity number (18, or 15 converted), or `type:value` (e.g. `passport:E12345678`). */
+  idNumber: string;
+  /** Document type when `idNumber` carries no `type:` prefix (default prc_resident). */
+  idType?: string;
+  /** The organisation recording the person (the person.created event names it); default: the actor's. */
+  organisationId?: string | null;
+}
+
+/** The keyed hash that finds a person by identity document. */
+export function idNumberHash(cipher: PiiCipher, type: string, normalisedValue: string): string {
+  return cipher.lookupHash('id_number', `${type}:${normalisedValue}`);
+}
+
+function cleanName(name: string): string {
+  const n = name.normalize('NFC').trim().replace(/\s+/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  if (!n || n.length > 200 || /[\u0000-\u001f\u007f]/.test(n)) {
+    throw badRequest('invalid_name', 'a name must be 1–200 characters without control characters');
+  }
+  return n;
+}
+
+/**
+ * Records a person, encrypted, and returns its id; when a person with the same identity
+ * document exists, returns that id and changes nothing (idempotent, `created: false`).
+ */
+export async function ensurePerson(
+  q: Kysely<DB>,
+  cipher: PiiCipher,
+  bus: Publisher | undefined,
+  actor: Actor,
+  input: PersonInput,
+  requestId?: string,
+): Promise<{ id: string; created: boolean }> {
+  const name = cleanName(input.name);
+  const doc = parseIdentityDocument(input.idNumber, input.idType ? { type: input.idType } : {});
+  const hash = idNumberHash(cipher, doc.type, doc.value);
+  const organisationId = input.organisationId ?? ('organisationId' in actor ? actor.organisationId : null);
+  const id = crypto.randomUUID();
+  const enc = (column: string, plain: string) =>
+    cipher.encrypt(plain, piiContext('persons', column, id)).ciphertext;
+  const row = {
+    id,
+    id_type: doc.type,
+    id_number_hash: hash,
+    key_id: cipher.activeKeyId,
+    name_enc: enc('name_enc', name),
+    id_number_enc: enc('id_number_enc', doc.value),
+    birth_date_enc: doc.birthDate ? enc('birth_date_enc', doc.birthDate) : null,
+    region_code: doc.regionCode,
+  };
+  return inTx(q, async (tx) => {
+    const existing = await tx
+      .selectFrom('persons')
+      .select('id')
+      .where('id_number_hash', '=', hash)
+      .executeTakeFirst();
+    if (existing) return { id: existing.id, created: false };
+    const inserted = await tx
+      .insertInto('persons')
+      .values(row)
+      .onConflict((oc) => oc.column('id_number_hash').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (!inserted) {
+      // Another transaction recorded the same person in between.
+      const other = await tx
+        .selectFrom('persons')
+        .select('id')
+        .where('id_number_hash', '=', hash)
+        .executeTakeFirstOrThrow();
+      return { id: other.id, created: false };
+    }
+    await audit(
+      tx,
+      actor,
+      { action: 'person.create', targetKind: 'person', targetId: id, details: { idType: doc.type } },
+      requestId,
+    );
+    if (bus && organisationId) {
+      await bus.publish(tx, 'person.created', { personId: id, organisationId }, { key: id });
+    }
+    // TODO(lead): with no organisation (system actor, e.g. the demo seed without organisationId)
+    // no person.created is published: the catalogue requires organisationId (see the report).
+    return { id, created: true };
+  });
+}
+
+/** As ensurePerson, returning the id only (the existing one when the person is known). */
+export async function createPerson(
+  q: Kysely<DB>,
+  cipher: PiiCipher,
+  bus: Publisher | undefined,
+  actor: Actor,
+  input: PersonInput,
+  requestId?: string,
+): Promise<string> {
+  return (await ensurePerson(q, cipher, bus, actor, input, requestId)).id;
+}
+
+async function organisationOfKind(
+  tx: Kysely<DB>,
+  id: string,
+  kind: 'telecom_operator' | 'bank',
+  what: string,
+) {
+  const org = await tx
+    .selectFrom('organisations')
+    .select(['id', 'kind'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  if (!org) throw notFound(what);
+  if (org.kind !== kind)
+    throw badRequest('invalid_organisation', `the ${what} must be an organisation of kind ${kind}`);
+}
+
+async function personExists(tx: Kysely<DB>, id: string | null): Promise<void> {
+  if (id === null) return;
+  const p = await tx.selectFrom('persons').select('id').where('id', '=', id).executeTakeFirst();
+  if (!p) throw notFound('person');
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function checkUuid(v: string | null, what: string): void {
+  if (v !== null && !UUID_RE.test(v)) throw notFound(what);
+}
+
+function checkEnum<T extends string>(v: string, allowed: readonly T[], code: string, what: string): T {
+  if (!(allowed as readonly string[]).includes(v))
+    throw badRequest(code, `${what} must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function toDate(v: Date | string | null | undefined, what: string): Date | null {
+  if (v === null || v === undefined || v === '') return null;
+  const d = v instanceof Date ? v : new Date(v);
+  if (Number.isNaN(d.getTime())) throw badRequest('invalid_date', `${what} is not a date`);
+  return d;
+}
+
+export interface PhoneCardInput {
+  /** E.164, or a Chinese 11-digit mobile / 13-digit IoT number (+86 is added). */
+  msisdn: string;
+  imsi?: string | null;
+  /** Null when the holder is not a natural person. */
+  holderPersonId: string | null;
+  operatorOrgId: string;
+  cardType?: CardType;
+  holderRegion?: string | null;
+  activatedAt?: Date | string | null;
+  status?: CardStatus;
+}
+
+/**
+ * Registers a phone card. Registering the same number again for the same holder and operator
+ * returns the existing id; for another holder or operator it is 409 `phone_card_exists`.
+ */
+export async function addPhoneCard(
+  q: Kysely<DB>,
+  actor: Actor,
+  input: PhoneCardInput,
+  requestId?: string,
+): Promise<string> {
+  const msisdn = normaliseMsisdn(input.msisdn);
+  if (!msisdn)
+    throw badRequest('invalid_msisdn', 'the phone number is not a valid E.164 or Chinese mobile number');
+  const imsi = input.imsi?.trim() || null;
+  if (imsi !== null && !/^\d{6,15}$/.test(imsi)) throw badRequest('invalid_imsi', 'an IMSI has 6–15 digits');
+  const cardType = checkEnum(input.cardType ?? 'consumer', CARD_TYPES, 'invalid_card_type', 'the card type');
+  const status = checkEnum(input.status ?? 'active', CARD_STATUSES, 'invalid_status', 'the card status');
+  const holderRegion = input.holderRegion?.trim() || null;
+  if (holderRegion !== null && holderRegion.length > 64)
+    throw badRequest('invalid_region', 'the holder region is too long');
+  const activatedAt = toDate(input.activatedAt, 'activated_at');
+  checkUuid(input.holderPersonId, 'person');
+  checkUuid(input.operatorOrgId, 'operator');
+  return inTx(q, async (tx) => {
+    await organisationOfKind(tx, input.operatorOrgId, 'telecom_operator', 'operator');
+    await personExists(tx, input.holderPersonId);
+    const existing = await tx
+      .selectFrom('phone_cards')
+      .select(['id', 'holder_person_id', 'operator_org_id'])
+      .where('msisdn', '=', msisdn)
+      .executeTakeFirst();
+    if (existing) {
+      if (
+        existing.holder_person_id === input.holderPersonId &&
+        existing.operator_org_id === input.operatorOrgId
+      ) {
+        return existing.id;
+      }
+      throw conflict('phone_card_exists', 'this phone number is registered to another holder or operator');
+    }
+    const id = crypto.randomUUID();
+    await tx
+      .insertInto('phone_cards')
+      .values({
+        id,
+        msisdn,
+        imsi,
+        holder_person_id: input.holderPersonId,
+        operator_org_id: input.operatorOrgId,
+        card_type: cardType,
+        holder_region: holderRegion,
+        activated_at: activatedAt,
+        status,
+      })
+      .execute();
+    await audit(
+      tx,
+      actor,
+      {
+        action: 'phone_card.add',
+        targetKind: 'phone_card',
+        targetId: id,
+        details: { operatorOrgId: input.operatorOrgId, personId: input.holderPersonId, cardType },
+      },
+      requestId,
+    );
+    return id;
+  });
+}
+
+export interface BankAccountInput {
+  account: string;
+  institutionOrgId: string;
+  holderPersonId: string | null;
+  accountType?: AccountType;
+  openedAt?: Date | string | null;
+  status?: AccountStatus;
+}
+
+/**
+ * Registers a bank or payment account. The same account at the same institution for the same
+ * holder returns the existing id; for another holder it is 409 `bank_account_exists`.
+ */
+export async function addBankAccount(
+  q: Kysely<DB>,
+  actor: Actor,
+  input: BankAccountInput,
+  requestId?: string,
+): Promise<string> {
+  const account = normaliseAccount(input.account);
+  if (!account) throw badRequest('invalid_account', 'an account number has 4–40 letters and digits');
+  const accountType = checkEnum(
+    input.accountType ?? 'personal',
+    ACCOUNT_TYPES,
+    'invalid_account_type',
+    'the account type',
+  );
+  const status = checkEnum(
+    input.status ?? 'active',
+    ACCOUNT_STATUSES,
+    'invalid_status',
+    'the account status',
+  );
+  const openedAt = toDate(input.openedAt, 'opened_at');
+  checkUuid(input.holderPersonId, 'person');
+  checkUuid(input.institutionOrgId, 'institution');
+  return inTx(q, async (tx) => {
+    await organisationOfKind(tx, input.institutionOrgId, 'bank', 'institution');
+    await personExists(tx, input.holderPersonId);
+    const existing = await tx
+      .selectFrom('bank_accounts')
+      .select(['id', 'holder_person_id'])
+      .where('institution_org_id', '=', input.institutionOrgId)
+      .where('account', '=', account)
+      .executeTakeFirst();
+    if (existing) {
+      if (existing.holder_person_id === input.holderPersonId) return existing.id;
+      throw conflict(
+        'bank_account_exists',
+        'this account is registered to another holder at this institution',
+      );
+    }
+    const id = crypto.randomUUID();
+    await tx
+      .insertInto('bank_accounts')
+      .values({
+        id,
+        account,
+        institution_org_id: input.institutionOrgId,
+        holder_person_id: input.holderPersonId,
+        account_type: accountType,
+        opened_at: openedAt,
+        status,
+      })
+      .execute();
+    await audit(
+      tx,
+      actor,
+      {
+        action: 'bank_account.add',
+        targetKind: 'bank_account',
+        targetId: id,
+        details: { institutionOrgId: input.institutionOrgId, personId: input.holderPersonId, accountType },
+      },
+      requestId,
+    );
+    return id;
+  });
+}
+
+/** How many phone cards and bank accounts a person holds (counts only: no personal data). */
+export async function holdings(
+  q: Kysely<DB>,
+  personId: string,
+): Promise<{ phoneCards: number; bankAccounts: number }> {
+  if (!UUID_RE.test(personId)) throw notFound('person');
+  const cards = await q
+    .selectFrom('phone_cards')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('holder_person_id', '=', personId)
+    .executeTakeFirstOrThrow();
+  const accounts = await q
+    .selectFrom('bank_accounts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('holder_person_id', '=', personId)
+    .executeTakeFirstOrThrow();
+  return { phoneCards: Number(cards.n), bankAccounts: Number(accounts.n) };
+}

@@ -1,0 +1,99 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const CLI = path.resolve('src/cli/main.ts');
+
+/** Runs the CLI from source on the embedded database in `dir` (never the outer DATABASE_URL). */
+function cli(dir: string, args: string[], opts: { env?: Record<string, string>; input?: string } = {}) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn', ...opts.env },
+    input: opts.input ?? '',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-cli-'));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('interdict CLI', () => {
+  test('--help lists the commands', () => {
+    const r = cli(dir, ['--help']);
+    assert.equal(r.code, 0);
+    for (const c of ['start', 'migrate', 'demo', 'user', 'apikey', 'org']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+    const sub = cli(dir, ['apikey', '--help']);
+    assert.match(sub.stdout, /create/);
+    assert.match(sub.stdout, /revoke/);
+  });
+
+  test('migrate --json reports the database and the current migration', () => {
+    const r = cli(dir, ['migrate', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { database: string; current: string };
+    assert.equal(out.database, 'pglite');
+    assert.match(out.current, /^\d{4}_/);
+    assert.ok(fs.existsSync(path.join(dir, 'pglite')));
+    assert.ok(!fs.existsSync(path.join(dir, 'interdict.lock')), 'the lock is released on exit');
+  });
+
+  test('organisations, users and API keys from the command line', () => {
+    let r = cli(dir, ['org', 'create', '--name', 'Test Bank', '--kind', 'bank', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    r = cli(dir, ['user', 'create', '--org', 'Test Bank', '--username', 'ops.one', '--roles', 'institution_operator', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const created = JSON.parse(r.stdout) as { password: string };
+    assert.ok(created.password.length >= 16);
+    r = cli(dir, ['user', 'list', '--json']);
+    const users = JSON.parse(r.stdout) as { username: string; organisation: string; roles: string[] }[];
+    assert.deepEqual(
+      users.find((u) => u.username === 'ops.one'),
+      { username: 'ops.one', name: 'ops.one', organisation: 'Test Bank', roles: ['institution_operator'], disabled: '' },
+    );
+    r = cli(dir, ['apikey', 'create', '--org', 'Test Bank', '--name', 'feed', '--scopes', 'listings:read', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const key = JSON.parse(r.stdout) as { id: string; key: string };
+    assert.match(key.key, /^idk_/);
+    r = cli(dir, ['apikey', 'list', '--json']);
+    assert.ok(!r.stdout.includes(key.key), 'secrets are never listed');
+    r = cli(dir, ['apikey', 'revoke', key.id]);
+    assert.equal(r.code, 0, r.stderr);
+    r = cli(dir, ['apikey', 'revoke', key.id]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /already revoked/);
+  });
+
+  test('bad input gives one readable line and a non-zero exit', () => {
+    let r = cli(dir, ['user', 'create', '--org', 'Test Bank', '--username', 'x.y', '--roles', 'wizard']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^interdict: unknown role: wizard/);
+    r = cli(dir, ['user', 'create', '--org', 'Nowhere', '--username', 'x.y', '--roles', 'analyst']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /organisation "Nowhere" not found/);
+    r = cli(dir, ['apikey', 'revoke', 'not-a-uuid']);
+    assert.notEqual(r.code, 0);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  test('an unreachable database at start: one clear line, non-zero exit, no stack', () => {
+    const r = cli(dir, ['migrate'], { env: { DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/x' } });
+    assert.equal(r.code, 1);
+    const lines = r.stderr.trim().split('\n');
+    assert.match(lines[0]!, /^interdict: cannot reach PostgreSQL at postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x/);
+    assert.doesNotMatch(r.stderr, /hunter2/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  test('invalid configuration names the setting and exits 2', () => {
+    const r = cli(dir, ['migrate'], { env: { PORT: 'eighty' } });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /invalid configuration: PORT/);
+  });
+});

@@ -1,0 +1,353 @@
+/**
+ * The web console in a real browser (Debian chromium via playwright-core) against the whole
+ * platform in-process, on the seeded demo. Skips when chromium or the built console is missing.
+ * Leaves screenshots in test-results/ (console.png: the signed-in shell in Chinese).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { startPlatform } from '../../src/platform.ts';
+import {
+  CHROMIUM_MISSING,
+  CONSOLE_MISSING,
+  REPO_ROOT,
+  browserAvailable,
+  consoleBuilt,
+  launchBrowser,
+} from '../helpers/browser.ts';
+
+const PASSWORD = 'Interdict-demo-2026';
+const RESULTS = path.join(REPO_ROOT, 'test-results');
+
+interface SessionView {
+  user: { displayName: string; roles: string[] };
+  organisation: { name: string; kind: string };
+}
+
+test('web console', { timeout: 240_000 }, async (t) => {
+  if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
+  if (!consoleBuilt()) return t.skip(CONSOLE_MISSING);
+  fs.mkdirSync(RESULTS, { recursive: true });
+
+  const platform = await startPlatform({
+    dataDir: 'memory://',
+    port: 0,
+    host: '127.0.0.1',
+    demo: true,
+    logLevel: 'silent',
+    // Always the embedded database and bus: the demo is seeded on an empty database only.
+    env: { DATABASE_URL: '', NATS_URL: '' },
+  });
+  let browser: Browser | undefined;
+  try {
+    browser = await launchBrowser();
+    const b = browser;
+    const open = (opts: { viewport?: { width: number; height: number } } = {}) =>
+      openPage(b, platform.url, opts.viewport ?? { width: 1280, height: 860 });
+
+    await t.test('signs in in Chinese, shows who is signed in, switches to English, signs out', async () => {
+      const { context, page } = await open();
+      try {
+        await page.goto('/registry');
+        await page.waitForURL((u) => u.pathname === '/login');
+        assert.equal(new URL(page.url()).searchParams.get('next'), '/registry');
+
+        // The sign-in page in English (the browser's language), then switched to Chinese.
+        await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+        await switchLanguage(page, '简体中文');
+        assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+        await page.getByRole('heading', { name: '登录' }).waitFor();
+        await page.getByLabel('用户名').waitFor();
+        await page.getByRole('link', { name: '查询号码 / 链接 / 账户' }).waitFor();
+        await page.getByRole('link', { name: '举报诈骗' }).waitFor();
+        await page.getByRole('link', { name: '处置申诉' }).waitFor();
+        assert.equal(await page.evaluate(() => localStorage.getItem('interdict.lang')), 'zh-CN');
+
+        await page.getByLabel('用户名').fill('centre.analyst');
+        await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
+        await page.getByRole('button', { name: '登录', exact: true }).click();
+        // Back where the user was going.
+        await page.waitForURL((u) => u.pathname === '/registry');
+        await page.getByRole('heading', { name: '涉诈名单与处置' }).waitFor();
+        await page.getByText('即将上线', { exact: true }).first().waitFor();
+
+        const me = await sessionOf(page);
+        const header = page.locator('header');
+        await header.getByText('Interdict 反诈协同平台').waitFor();
+        await header.getByText(me.user.displayName, { exact: true }).waitFor();
+        await header.getByText(`${me.organisation.name} · 反诈中心`).waitFor();
+        await header.getByText('研判员', { exact: true }).waitFor();
+        const nav = page.locator('nav');
+        for (const label of [
+          '首页',
+          '涉诈名单与处置',
+          '举报',
+          '监测发现',
+          '预警劝阻',
+          '资金止付',
+          '指令与申诉',
+        ]) {
+          await nav.getByRole('link', { name: label, exact: true }).waitFor();
+        }
+        assert.equal(await nav.getByText('系统管理').count(), 0, 'an analyst sees no administration');
+
+        await switchLanguage(page, 'English');
+        assert.equal(await page.getAttribute('html', 'lang'), 'en');
+        await nav.getByRole('link', { name: 'Registry & decisions' }).waitFor();
+        await nav.getByRole('link', { name: 'Home', exact: true }).waitFor();
+        await header.getByText('Analyst', { exact: true }).waitFor();
+        await header.getByText(`${me.organisation.name} · Anti-fraud centre`).waitFor();
+        assert.equal(await nav.getByText('Administration').count(), 0, 'an analyst sees no administration');
+        assert.equal(await page.locator('body').getByText('涉诈名单与处置').count(), 0, 'no Chinese left');
+
+        // A reload keeps the language and the session (the server answers every console path).
+        await page.reload();
+        await nav.getByRole('link', { name: 'Registry & decisions' }).waitFor();
+        await nav.getByRole('link', { name: 'Home', exact: true }).click();
+        await page.getByRole('heading', { name: `Welcome, ${me.user.displayName}` }).waitFor();
+
+        // A page the role does not open says so.
+        await page.goto('/admin/users');
+        await page.getByText('This page is not available to your role or organisation.').waitFor();
+
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.waitForURL((u) => u.pathname === '/login');
+        await page.goto('/');
+        await page.waitForURL((u) => u.pathname === '/login');
+        assert.equal((await page.request.get('/v1/auth/session')).status(), 401);
+      } finally {
+        await context.close();
+      }
+    });
+
+    await t.test('a wrong password shows the error', async () => {
+      const { context, page } = await open();
+      try {
+        await page.goto('/login');
+        await page.getByLabel('Username').fill('centre.admin');
+        await page.getByLabel('Password', { exact: true }).fill('not-the-password');
+        await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+        const alert = page.getByRole('alert').filter({ hasText: 'Wrong username or password.' });
+        await alert.waitFor();
+        assert.match(
+          await alert.innerText(),
+          /the username or password is wrong/i,
+          'the API detail is shown',
+        );
+        assert.equal(new URL(page.url()).pathname, '/login');
+
+        await switchLanguage(page, '简体中文');
+        await page.getByRole('alert').filter({ hasText: '用户名或密码错误。' }).waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+
+    await t.test('an administrator creates an API key, sees it once, and revokes it', async () => {
+      const { context, page } = await open();
+      try {
+        await signIn(page, 'centre.admin');
+        const nav = page.locator('nav');
+        await nav.getByRole('button', { name: 'Administration' }).click();
+        await nav.getByRole('link', { name: 'Users' }).click();
+        await page.waitForURL((u) => u.pathname === '/admin/users');
+        await table(page, 'Users').getByText('centre.analyst', { exact: true }).waitFor();
+        await nav.getByRole('link', { name: 'Organisations' }).click();
+        await table(page, 'Organisations').getByText('Anti-fraud centre').first().waitFor();
+        await nav.getByRole('link', { name: 'API keys' }).click();
+        await page.waitForURL((u) => u.pathname === '/admin/api-keys');
+
+        // Both checks of the form before anything is sent.
+        await page.getByRole('button', { name: 'Create key' }).click();
+        await page.getByText('Give the key a name.').waitFor();
+        await page.getByLabel('Name', { exact: true }).fill('E2E screening');
+        await page.getByRole('button', { name: 'Create key' }).click();
+        await page.getByText('Choose at least one scope.').waitFor();
+        await page.getByRole('checkbox', { name: /listings:read/ }).check();
+        await page.getByRole('button', { name: 'Create key' }).click();
+
+        const box = page.getByTestId('new-api-key');
+        await box.waitFor();
+        const key = (await box.innerText()).trim();
+        assert.match(key, /^\S{20,}$/, 'the key is shown');
+        await page.getByText('It will not be shown again').waitFor();
+        await page.getByRole('button', { name: 'Copy' }).waitFor();
+        const row = table(page, 'API keys').getByRole('row').filter({ hasText: 'E2E screening' });
+        await row.waitFor();
+
+        // The key authenticates (this route is for people, hence 403), and it is never shown again.
+        const known = await fetch(new URL('/v1/organisations', platform.url), {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        assert.equal(known.status, 403, 'the new key authenticates');
+        await page.getByRole('button', { name: 'I have stored the key' }).click();
+        await box.waitFor({ state: 'detached' });
+        await page.reload();
+        await row.waitFor();
+        assert.equal(await page.getByText(key).count(), 0, 'the key is not shown again');
+
+        await row.getByRole('button', { name: 'Revoke' }).click();
+        const dialog = page.getByRole('dialog');
+        await dialog.getByText('Revoke "E2E screening"?').waitFor();
+        await dialog.getByRole('button', { name: 'Revoke key' }).click();
+        await dialog.waitFor({ state: 'detached' });
+        await row.getByText('Revoked').waitFor();
+        const after = await fetch(new URL('/v1/organisations', platform.url), {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        assert.equal(after.status, 401, 'a revoked key is refused');
+      } finally {
+        await context.close();
+      }
+    });
+
+    await t.test('persons are masked, a view asks for a purpose, and the access is logged', async () => {
+      const { context, page } = await open();
+      try {
+        await signIn(page, 'centre.analyst');
+        const nav = page.locator('nav');
+        await nav.getByRole('button', { name: 'Persons & privacy' }).click();
+        await nav.getByRole('link', { name: 'Persons' }).click();
+        await page.waitForURL((u) => u.pathname === '/privacy');
+        assert.equal(
+          await nav.getByRole('link', { name: 'Access log' }).count(),
+          0,
+          'analysts see no access log',
+        );
+        const persons = table(page, 'Persons');
+        await persons.getByRole('link', { name: 'View' }).first().click();
+        await page.waitForURL((u) => u.pathname.startsWith('/privacy/persons/'));
+        await page.getByRole('button', { name: 'Show data' }).click();
+        await page.getByText('This purpose needs a reference.').waitFor();
+        await page.getByLabel('Purpose').selectOption('case');
+        await page.getByLabel('Reference').fill('E2E 1');
+        await page.getByRole('button', { name: 'Show data' }).click();
+        await page.getByText('Use letters, digits').waitFor();
+        await page.getByLabel('Reference').fill('E2E-2026-0001');
+        await page.getByRole('button', { name: 'Show data' }).click();
+        await page.getByText('Purpose: Fraud case · E2E-2026-0001').waitFor();
+        await page.getByRole('heading', { name: 'Phone cards' }).waitFor();
+        assert.equal(await page.getByTestId('error').count(), 0);
+        await page.getByRole('button', { name: 'Sign out' }).click();
+        await page.waitForURL((u) => u.pathname === '/login');
+
+        await signIn(page, 'centre.auditor');
+        await page.goto('/privacy/access-log');
+        await table(page, 'Access log').getByText('Fraud case · E2E-2026-0001').first().waitFor();
+      } finally {
+        await context.close();
+      }
+    });
+
+    await t.test('the shell folds its navigation away on a phone', async () => {
+      const { context, page } = await open({ viewport: { width: 390, height: 844 } });
+      try {
+        await signIn(page, 'telecom.operator');
+        const nav = page.locator('nav');
+        await navOnScreen(page, false);
+        await page.getByRole('button', { name: 'Open or close the navigation' }).click();
+        await navOnScreen(page, true);
+        await nav.getByRole('link', { name: 'Registry & decisions' }).waitFor();
+        assert.equal(await nav.getByText('Funds', { exact: true }).count(), 0, 'funds are for banks');
+        await page.screenshot({ path: path.join(RESULTS, 'console-phone.png') });
+        await nav.getByRole('link', { name: 'Warnings' }).click();
+        await page.waitForURL((u) => u.pathname === '/warnings');
+        await page.getByRole('heading', { name: 'Warnings' }).waitFor();
+        await navOnScreen(page, false);
+      } finally {
+        await context.close();
+      }
+    });
+
+    await t.test('the citizens’ pages say what is coming, in both languages', async () => {
+      const { context, page } = await open();
+      try {
+        await page.goto('/report');
+        await page.getByRole('heading', { name: 'Report fraud' }).waitFor();
+        await page.getByText('This service is coming soon').waitFor();
+        await switchLanguage(page, '简体中文');
+        await page.getByRole('heading', { name: '举报诈骗' }).waitFor();
+        await page.getByText('该服务即将上线').waitFor();
+        await page.getByRole('link', { name: '工作人员登录' }).click();
+        await page.waitForURL((u) => u.pathname === '/login');
+      } finally {
+        await context.close();
+      }
+    });
+
+    await t.test('screenshot of the shell', async () => {
+      const { context, page } = await open();
+      try {
+        await page.goto('/login');
+        await switchLanguage(page, '简体中文');
+        await page.getByLabel('用户名').fill('centre.admin');
+        await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
+        await page.getByRole('button', { name: '登录', exact: true }).click();
+        await page.getByRole('heading', { name: /^欢迎/ }).waitFor();
+        await page.locator('nav').getByRole('button', { name: '系统管理' }).waitFor();
+        await page.screenshot({ path: path.join(RESULTS, 'console.png'), fullPage: true });
+      } finally {
+        await context.close();
+      }
+    });
+
+    await t.test('no page had an uncaught error', () => {
+      assert.deepEqual(pageErrors, []);
+    });
+  } finally {
+    await browser?.close();
+    await platform.close();
+  }
+});
+
+async function openPage(
+  browser: Browser,
+  baseURL: string,
+  viewport: { width: number; height: number },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ baseURL, viewport, locale: 'en-US' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
+  return { context, page };
+}
+
+/** Uncaught errors in the console's pages, checked at the end. */
+const pageErrors: string[] = [];
+
+/** Waits until the navigation is on screen (or folded away, translated off to the left). */
+async function navOnScreen(page: Page, expected: boolean): Promise<void> {
+  await page.waitForFunction(
+    (want) => (document.querySelector('nav')?.getBoundingClientRect().right ?? 0) > 1 === want,
+    expected,
+  );
+}
+
+async function switchLanguage(page: Page, label: '简体中文' | 'English'): Promise<void> {
+  await page.locator('label', { hasText: label }).first().click();
+  await page.waitForFunction(
+    (l) => document.documentElement.lang === l,
+    label === 'English' ? 'en' : 'zh-CN',
+  );
+}
+
+async function signIn(page: Page, username: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/');
+  await page.locator('nav').waitFor();
+}
+
+async function sessionOf(page: Page): Promise<SessionView> {
+  const res = await page.request.get('/v1/auth/session');
+  assert.equal(res.status(), 200);
+  return (await res.json()) as SessionView;
+}
+
+function table(page: Page, label: string): Locator {
+  return page.getByRole('table', { name: label });
+}

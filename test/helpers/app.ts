@@ -1,0 +1,67 @@
+import type { Api, Services } from '../../src/api/types.ts';
+import { buildServer } from '../../src/api/server.ts';
+import { loadConfig } from '../../src/core/config.ts';
+import { migrateToLatest } from '../../src/core/db/migrate.ts';
+import { createLogger } from '../../src/core/log.ts';
+import { createEventBus } from '../../src/core/bus/index.ts';
+import { loadPiiCipher } from '../../src/privacy/crypto.ts';
+import { allMigrations } from '../../src/migrations.ts';
+import { ROUTES } from '../../src/platform.ts';
+import { SYSTEM } from '../../src/core/audit.ts';
+import { createOrganisation, createUser } from '../../src/identity/service.ts';
+import type { OrganisationKind, Role } from '../../src/identity/model.ts';
+import { openTestDatabase } from './db.ts';
+
+export const PASSWORD = 'correct-horse-battery';
+
+/** A migrated test database, bus and keys, and the API built on them (not listening: use inject). */
+export async function testApp(env: Record<string, string> = {}): Promise<{
+  app: Api;
+  services: Services;
+  close(): Promise<void>;
+}> {
+  const database = await openTestDatabase();
+  await migrateToLatest(database.db, allMigrations);
+  const config = loadConfig({ INTERDICT_DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent', ...env });
+  config.dataDir = 'memory://';
+  const log = createLogger('silent');
+  const bus = await createEventBus({ db: database.db, natsUrl: process.env.NATS_URL, log });
+  const services: Services = { config, database, db: database.db, bus, log, pii: loadPiiCipher(config) };
+  const app = await buildServer(services, { routes: ROUTES });
+  await app.ready();
+  return {
+    app,
+    services,
+    async close() {
+      await app.close();
+      await bus.close();
+      await database.close();
+    },
+  };
+}
+
+/** Creates an organisation and a user in it; returns ids. */
+export async function seedUser(
+  s: Services,
+  opts: { org: string; kind: OrganisationKind; username: string; roles: Role[] },
+): Promise<{ organisationId: string; userId: string }> {
+  const existing = await s.db.selectFrom('organisations').select('id').where('name', '=', opts.org).executeTakeFirst();
+  const organisationId = existing?.id ?? (await createOrganisation(s.db, s.bus, SYSTEM, { name: opts.org, kind: opts.kind }));
+  const userId = await createUser(s.db, s.bus, SYSTEM, {
+    organisationId,
+    username: opts.username,
+    displayName: opts.username,
+    password: PASSWORD,
+    roles: opts.roles,
+  });
+  return { organisationId, userId };
+}
+
+/** Signs in through the API; returns the Cookie header to send. */
+export async function signInCookie(app: Api, username: string, password = PASSWORD): Promise<string> {
+  const res = await app.inject({ method: 'POST', url: '/v1/auth/session', payload: { username, password } });
+  if (res.statusCode !== 200) throw new Error(`sign-in failed: ${res.statusCode} ${res.body}`);
+  const c = res.cookies.find((x) => x.name === 'interdict_session');
+  if (!c) throw new Error('no session cookie');
+  return `interdict_session=${c.value}`;
+}

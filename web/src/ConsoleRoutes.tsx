@@ -1,0 +1,72 @@
+import type { ReactNode } from 'react';
+import { ROLES } from './api.ts';
+import { allows, CAPABILITIES, type Access, type Capability, type CapabilityId } from './capabilities.ts';
+import { ComingSoonPage } from './pages/ComingSoonPage.tsx';
+import { HomePage } from './pages/HomePage.tsx';
+import { MissingPage } from './pages/MissingPage.tsx';
+import { ApiKeysPage } from './pages/admin/ApiKeysPage.tsx';
+import { OrganisationsPage } from './pages/admin/OrganisationsPage.tsx';
+import { UsersPage } from './pages/admin/UsersPage.tsx';
+import { AccessLogPage } from './pages/privacy/AccessLogPage.tsx';
+import { PersonDetailPage } from './pages/privacy/PersonDetailPage.tsx';
+import { PersonsPage } from './pages/privacy/PersonsPage.tsx';
+import { Redirect } from './Redirect.tsx';
+import { matchPath, useLocation } from './router.ts';
+import { useSession } from './session.tsx';
+
+interface Route {
+  pattern: string;
+  access: Access;
+  render: (params: Record<string, string>) => ReactNode;
+}
+
+const capability = (id: CapabilityId): Capability => CAPABILITIES.find((c) => c.id === id)!;
+/** The access of a capability's child page, by its path. */
+const childAccess = (id: CapabilityId, path: string): Access =>
+  capability(id).children?.find((ch) => ch.path === path)?.access ?? capability(id).access;
+
+const ROUTES: Route[] = [
+  { pattern: '/', access: { roles: ROLES }, render: () => <HomePage /> },
+  { pattern: '/privacy', access: childAccess('privacy', '/privacy'), render: () => <PersonsPage /> },
+  {
+    pattern: '/privacy/persons/:id',
+    access: childAccess('privacy', '/privacy'),
+    render: ({ id }) => <PersonDetailPage key={id} id={id!} />,
+  },
+  {
+    pattern: '/privacy/access-log',
+    access: childAccess('privacy', '/privacy/access-log'),
+    render: () => <AccessLogPage />,
+  },
+  { pattern: '/admin', access: capability('admin').access, render: () => <Redirect to="/admin/users" /> },
+  { pattern: '/admin/users', access: childAccess('admin', '/admin/users'), render: () => <UsersPage /> },
+  {
+    pattern: '/admin/api-keys',
+    access: childAccess('admin', '/admin/api-keys'),
+    render: () => <ApiKeysPage />,
+  },
+  {
+    pattern: '/admin/organisations',
+    access: childAccess('admin', '/admin/organisations'),
+    render: () => <OrganisationsPage />,
+  },
+  // Capabilities not built yet say what is coming.
+  ...CAPABILITIES.filter((c) => !c.built).map((c) => ({
+    pattern: c.path,
+    access: c.access,
+    render: () => <ComingSoonPage capability={c} />,
+  })),
+];
+
+/** The page for the current address, inside the shell. */
+export function ConsoleRoutes() {
+  const { path } = useLocation();
+  const { session } = useSession();
+  for (const route of ROUTES) {
+    const params = matchPath(route.pattern, path);
+    if (!params) continue;
+    if (!allows(route.access, session)) return <MissingPage reason="notAllowed" />;
+    return <>{route.render(params)}</>;
+  }
+  return <MissingPage reason="notFound" />;
+}

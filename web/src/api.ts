@@ -1,0 +1,245 @@
+/**
+ * Typed client of the Interdict HTTP API (`/v1`). The session is an HttpOnly cookie set by the
+ * server, so every call goes with `credentials: 'same-origin'`. Every failure is an ApiError
+ * carrying the problem's `code` and `detail` (RFC 9457 problem+json).
+ */
+
+export const ROLES = ['analyst', 'supervisor', 'auditor', 'institution_operator', 'administrator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ORGANISATION_KINDS = [
+  'anti_fraud_centre',
+  'telecom_operator',
+  'bank',
+  'internet_service',
+  'public',
+] as const;
+export type OrganisationKind = (typeof ORGANISATION_KINDS)[number];
+
+export interface Session {
+  user: { id: string; username: string; displayName: string; roles: Role[] };
+  organisation: { id: string; name: string; kind: OrganisationKind };
+}
+
+export interface Organisation {
+  id: string;
+  name: string;
+  kind: OrganisationKind;
+  createdAt: string;
+}
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  organisationId: string;
+  organisationName: string;
+  roles: Role[];
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  organisationId: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  /** The secret: in this answer only, never again. */
+  key: string;
+}
+
+export interface PersonSummary {
+  id: string;
+  name: string;
+  idNumber: string;
+  phoneCardCount: number;
+  bankAccountCount: number;
+  createdAt: string;
+}
+
+export interface PhoneCard {
+  msisdn: string;
+  operator: string;
+  cardType: string;
+  activatedAt: string | null;
+  status: string;
+}
+
+export interface BankAccount {
+  account: string;
+  institution: string;
+  accountType: string;
+  openedAt: string | null;
+  status: string;
+}
+
+export interface Person {
+  id: string;
+  idType?: string;
+  name: string;
+  idNumber: string;
+  birthDate: string | null;
+  masked: boolean;
+  phoneCards: PhoneCard[];
+  bankAccounts: BankAccount[];
+}
+
+export interface AccessLogEntry {
+  id: string | number;
+  at: string;
+  actorName: string;
+  personId: string;
+  fields: string[];
+  purpose: string;
+  clear: boolean;
+}
+
+/**
+ * Why personal data is read: `kind` or `kind:reference` (e.g. `case:2026-0412`). The server's
+ * policy decides by the kind whether clear values may be shown; the reference is logged.
+ */
+export const PURPOSES = [
+  { kind: 'case', ref: 'required' },
+  { kind: 'appeal', ref: 'required' },
+  { kind: 'fund_case', ref: 'required' },
+  { kind: 'warning', ref: 'required' },
+  { kind: 'instruction', ref: 'required' },
+  { kind: 'report', ref: 'required' },
+  { kind: 'verification', ref: 'required' },
+  { kind: 'statistics', ref: 'optional' },
+  { kind: 'audit', ref: 'optional' },
+] as const;
+export type PurposeKind = (typeof PURPOSES)[number]['kind'];
+export const PURPOSE_REFERENCE_RE = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/;
+
+export function formatPurpose(kind: string, reference: string): string {
+  return reference ? `${kind}:${reference}` : kind;
+}
+
+/** `case:2026-0412` → kind `case`, reference `2026-0412`. */
+export function parsePurpose(purpose: string): { kind: string; reference: string } {
+  const i = purpose.indexOf(':');
+  return i < 0
+    ? { kind: purpose, reference: '' }
+    : { kind: purpose.slice(0, i), reference: purpose.slice(i + 1) };
+}
+
+interface Items<T> {
+  items: T[];
+}
+
+/** A failed call: `status` 0 and code `network` when the server could not be reached. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly requestId?: string,
+  ) {
+    super(detail);
+    this.name = 'ApiError';
+  }
+}
+
+export function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+}
+
+type Listener = () => void;
+const expiredListeners = new Set<Listener>();
+
+/** Called when a call answers 401 although the console believed it was signed in. */
+export function onSessionExpired(listener: Listener): () => void {
+  expiredListeners.add(listener);
+  return () => expiredListeners.delete(listener);
+}
+
+const SESSION_PATH = '/v1/auth/session';
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json, application/problem+json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const p = (parsed ?? {}) as Partial<Record<'code' | 'detail' | 'requestId', unknown>>;
+    const err = new ApiError(
+      res.status,
+      typeof p.code === 'string' ? p.code : `http_${res.status}`,
+      typeof p.detail === 'string' ? p.detail : res.statusText || text.slice(0, 200),
+      typeof p.requestId === 'string' ? p.requestId : (res.headers.get('x-request-id') ?? undefined),
+    );
+    if (res.status === 401 && path !== SESSION_PATH) for (const l of expiredListeners) l();
+    throw err;
+  }
+  return parsed as T;
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+const seg = encodeURIComponent;
+
+export const api = {
+  signIn: (username: string, password: string) =>
+    request<Session>('POST', SESSION_PATH, { username, password }),
+  getSession: () => request<Session>('GET', SESSION_PATH),
+  signOut: () => request<void>('DELETE', SESSION_PATH),
+
+  listOrganisations: () => request<Items<Organisation>>('GET', '/v1/organisations'),
+  listUsers: () => request<Items<User>>('GET', '/v1/users'),
+
+  listApiKeys: () => request<Items<ApiKey>>('GET', '/v1/api-keys'),
+  listApiKeyScopes: () => request<Items<string>>('GET', '/v1/api-keys/scopes'),
+  createApiKey: (input: { name: string; scopes: string[] }) =>
+    request<CreatedApiKey>('POST', '/v1/api-keys', input),
+  revokeApiKey: (id: string) => request<void>('DELETE', `/v1/api-keys/${seg(id)}`),
+
+  /** The list is always masked; its reads are logged under the purpose `search`. */
+  listPersons: (opts: { q?: string; limit?: number; purpose?: string } = {}) =>
+    request<Items<PersonSummary>>('GET', `/v1/persons${query(opts)}`),
+  /** As listPersons, with the search term in the body: identity numbers stay out of URLs and logs. */
+  searchPersons: (opts: { q?: string; limit?: number; purpose?: string }) =>
+    request<Items<PersonSummary>>('POST', '/v1/persons/search', opts),
+  /** One person by identity number (in the body); operators and banks see their own customers only. */
+  lookupPerson: (idNumber: string, purpose: string) =>
+    request<Person>('POST', '/v1/persons/lookup', { idNumber, purpose }),
+  getPerson: (id: string, purpose: string) =>
+    request<Person>('GET', `/v1/persons/${seg(id)}${query({ purpose })}`),
+  listAccessLog: (opts: { limit?: number } = {}) =>
+    request<Items<AccessLogEntry>>('GET', `/v1/access-log${query(opts)}`),
+};

@@ -1,0 +1,150 @@
+import type { OrganisationKind, Role, Session } from './api.ts';
+import type { MessageKey } from './i18n/index.tsx';
+
+/**
+ * The console's capabilities and who sees them. This only shapes the navigation: the server
+ * decides on every call (a hidden page reached by its address still gets 403 from the API).
+ */
+
+export interface AccessRule {
+  roles: readonly Role[];
+  /** omitted: any kind of organisation */
+  orgKinds?: readonly OrganisationKind[];
+}
+
+/** One rule, or several of which any one suffices. */
+export type Access = AccessRule | { anyOf: readonly AccessRule[] };
+
+export interface NavChild {
+  label: MessageKey;
+  path: string;
+  access: Access;
+}
+
+export type CapabilityId =
+  'registry' | 'reports' | 'detection' | 'warnings' | 'funds' | 'governance' | 'privacy' | 'admin';
+
+export interface Capability {
+  id: CapabilityId;
+  label: MessageKey;
+  description: MessageKey;
+  /** where the navigation and the home page link to */
+  path: string;
+  access: Access;
+  /** false: the page says what is coming */
+  built: boolean;
+  children?: NavChild[];
+}
+
+const PARTICIPANTS: readonly OrganisationKind[] = [
+  'anti_fraud_centre',
+  'telecom_operator',
+  'bank',
+  'internet_service',
+];
+const OPERATIONS: readonly Role[] = ['analyst', 'supervisor', 'auditor', 'institution_operator'];
+/** As the server's privacy routes: the centre's staff, and operators and banks (their own customers). */
+const PRIVACY: Access = {
+  anyOf: [
+    { roles: ['analyst', 'supervisor', 'auditor', 'administrator'], orgKinds: ['anti_fraud_centre'] },
+    {
+      roles: ['analyst', 'supervisor', 'auditor', 'administrator', 'institution_operator'],
+      orgKinds: ['telecom_operator', 'bank'],
+    },
+  ],
+};
+const OVERSIGHT: Access = { roles: ['auditor', 'administrator'] };
+
+export const CAPABILITIES: readonly Capability[] = [
+  {
+    id: 'registry',
+    label: 'nav.registry',
+    description: 'capability.registry',
+    path: '/registry',
+    access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
+    built: false,
+  },
+  {
+    id: 'reports',
+    label: 'nav.reports',
+    description: 'capability.reports',
+    path: '/reports',
+    access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
+    built: false,
+  },
+  {
+    id: 'detection',
+    label: 'nav.detection',
+    description: 'capability.detection',
+    path: '/detection',
+    access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
+    built: false,
+  },
+  {
+    id: 'warnings',
+    label: 'nav.warnings',
+    description: 'capability.warnings',
+    path: '/warnings',
+    access: { roles: OPERATIONS, orgKinds: ['anti_fraud_centre', 'telecom_operator', 'internet_service'] },
+    built: false,
+  },
+  {
+    id: 'funds',
+    label: 'nav.funds',
+    description: 'capability.funds',
+    path: '/funds',
+    access: { roles: OPERATIONS, orgKinds: ['anti_fraud_centre', 'bank'] },
+    built: false,
+  },
+  {
+    id: 'governance',
+    label: 'nav.governance',
+    description: 'capability.governance',
+    path: '/governance',
+    access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
+    built: false,
+  },
+  {
+    id: 'privacy',
+    label: 'nav.privacy',
+    description: 'capability.privacy',
+    path: '/privacy',
+    access: PRIVACY,
+    built: true,
+    children: [
+      { label: 'nav.persons', path: '/privacy', access: PRIVACY },
+      { label: 'nav.accessLog', path: '/privacy/access-log', access: OVERSIGHT },
+    ],
+  },
+  {
+    id: 'admin',
+    label: 'nav.admin',
+    description: 'capability.admin',
+    path: '/admin/users',
+    access: OVERSIGHT,
+    built: true,
+    children: [
+      { label: 'nav.users', path: '/admin/users', access: OVERSIGHT },
+      { label: 'nav.apiKeys', path: '/admin/api-keys', access: OVERSIGHT },
+      { label: 'nav.organisations', path: '/admin/organisations', access: OVERSIGHT },
+    ],
+  },
+];
+
+export function allows(access: Access, session: Session): boolean {
+  if ('anyOf' in access) return access.anyOf.some((rule) => allows(rule, session));
+  if (access.orgKinds && !access.orgKinds.includes(session.organisation.kind)) return false;
+  return access.roles.some((r) => session.user.roles.includes(r));
+}
+
+/** The capabilities this user sees, each with only the children they may open. */
+export function visibleCapabilities(session: Session): Capability[] {
+  return CAPABILITIES.filter((c) => allows(c.access, session)).map((c) => ({
+    ...c,
+    children: c.children?.filter((ch) => allows(ch.access, session)),
+  }));
+}
+
+export function hasRole(session: Session, ...roles: Role[]): boolean {
+  return roles.some((r) => session.user.roles.includes(r));
+}
