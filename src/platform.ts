@@ -1,3 +1,4 @@
+import { PrincipalCache } from './identity/cache.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,12 @@ export async function openCore(opts: CoreOptions = {}): Promise<Services & { clo
     const applied = await migrateToLatest(database.db, allMigrations);
     if (applied.length) log.info({ applied }, 'migrations applied');
     const pii = loadPiiCipher(config);
+    if (config.databaseUrl && pii.source === 'file') {
+      log.warn(
+        { keysFile: path.join(config.dataDir, 'keys.json') },
+        'personal-data keys come from this node\'s data folder: with PostgreSQL set INTERDICT_PII_KEYS and INTERDICT_LOOKUP_KEY so every node shares them',
+      );
+    }
     const bus = await createEventBus({ db: database.db, natsUrl: config.natsUrl, stream: config.natsStream, log });
     return {
       config,
@@ -56,6 +63,7 @@ export async function openCore(opts: CoreOptions = {}): Promise<Services & { clo
       bus,
       log,
       pii,
+      principals: new PrincipalCache(),
       async close() {
         await bus.close();
         await database.close();

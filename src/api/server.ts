@@ -118,11 +118,17 @@ export async function buildServer(services: Services, opts: ServerOptions): Prom
     },
   });
 
+  const cache = services.principals;
   app.addHook('onRequest', async (req) => {
     const auth = req.headers.authorization;
     if (auth) {
-      const m = /^Bearer\s+(\S+)$/i.exec(auth);
-      const principal = m ? await principalFromApiKey(services.db, m[1]!) : null;
+      let principal = cache.get(auth);
+      if (principal === undefined) {
+        const m = /^Bearer\s+(\S+)$/i.exec(auth);
+        principal = m ? await principalFromApiKey(services.db, m[1]!) : null;
+        // Unknown keys are not cached: a flood of random keys must not evict the good ones.
+        if (principal) cache.set(auth, principal);
+      }
       if (!principal) {
         // A wrong key is an error even on public routes: the caller meant to authenticate.
         throw new AppError(401, 'invalid_api_key', 'the API key is invalid or revoked');
@@ -131,7 +137,15 @@ export async function buildServer(services: Services, opts: ServerOptions): Prom
       return;
     }
     const token = req.cookies[SESSION_COOKIE];
-    if (token) req.principal = await principalFromSession(services.db, token);
+    if (token) {
+      const key = `session:${token}`;
+      let principal = cache.get(key);
+      if (principal === undefined) {
+        principal = await principalFromSession(services.db, token);
+        if (principal) cache.set(key, principal);
+      }
+      req.principal = principal;
+    }
   });
 
   app.addHook('preHandler', async (req) => {

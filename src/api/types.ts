@@ -7,6 +7,7 @@ import type { DB } from '../core/db/schema.ts';
 import type { EventBus } from '../core/bus/index.ts';
 import type { Logger } from '../core/log.ts';
 import type { PiiCipher } from '../privacy/crypto.ts';
+import type { PrincipalCache } from '../identity/cache.ts';
 
 /** The Fastify instance with Zod schemas as its type provider. */
 export type Api = FastifyInstance<
@@ -26,6 +27,8 @@ export interface Services {
   log: Logger;
   /** Encrypts, decrypts and keyed-hashes personal data (src/privacy). */
   pii: PiiCipher;
+  /** Recently resolved sessions and API keys (a few seconds). */
+  principals: PrincipalCache;
 }
 
 /** A capability's HTTP surface: registers its routes on the app. */

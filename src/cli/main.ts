@@ -5,6 +5,7 @@ import { allMigrations } from '../migrations.ts';
 import { seedDemo, isEmpty, printDemoSummary } from '../demo/seed.ts';
 import { printJson, printRows, reportFailure, UsageError } from './output.ts';
 import { identityCommands } from './identity.ts';
+import { privacyCommands } from './privacy.ts';
 
 const program = new Command();
 program
@@ -84,6 +85,7 @@ program
   });
 
 identityCommands(program, core);
+privacyCommands(program, core);
 
 program
   .command('audit')

@@ -2,6 +2,7 @@ import { ConfigError } from '../core/config.ts';
 import { DatabaseUnavailableError } from '../core/db/index.ts';
 import { MigrationError } from '../core/db/migrate.ts';
 import { AppError } from '../core/errors.ts';
+import { PiiKeyError } from '../privacy/crypto.ts';
 
 /** Prints rows as an aligned table, or as JSON when the caller asked for `--json`. */
 export function printRows(rows: Record<string, unknown>[], json: boolean | undefined): void {
@@ -32,6 +33,7 @@ export function reportFailure(err: unknown): number {
     err instanceof ConfigError ||
     err instanceof DatabaseUnavailableError ||
     err instanceof MigrationError ||
+    err instanceof PiiKeyError ||
     (err as { name?: string })?.name === 'UsageError';
   const message = err instanceof Error ? err.message : String(err);
   const code = err instanceof AppError ? ` [${err.code}]` : '';

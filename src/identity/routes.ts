@@ -123,7 +123,10 @@ export function identityRoutes(app: Api, s: Services): void {
     },
     async (req, reply) => {
       const token = req.cookies[SESSION_COOKIE];
-      if (token) await signOut(db, token);
+      if (token) {
+        await signOut(db, token);
+        s.principals.delete(`session:${token}`);
+      }
       reply.clearCookie(SESSION_COOKIE, { path: '/' });
       return reply.code(204).send();
     },
@@ -221,6 +224,7 @@ export function identityRoutes(app: Api, s: Services): void {
       const user = await db.selectFrom('users').select('organisation_id').where('id', '=', req.params.id).executeTakeFirst();
       if (user) assertManages(p, user.organisation_id);
       await disableUser(db, bus, p, req.params.id);
+      s.principals.evictPrincipal(req.params.id);
       return reply.code(204).send();
     },
   );
@@ -303,6 +307,7 @@ export function identityRoutes(app: Api, s: Services): void {
     async (req, reply) => {
       const p = principalOf(req);
       await revokeApiKey(db, bus, p, req.params.id, p.organisationKind === 'anti_fraud_centre' ? undefined : p.organisationId);
+      s.principals.evictPrincipal(req.params.id);
       return reply.code(204).send();
     },
   );

@@ -1,15 +1,11 @@
-/**
- * Canonical forms of the identifiers persons hold. Kept minimal here; the shared normalisers
- * (src/core/normalize) take over when they land.
- */
+import { normalizePhone } from '../core/normalize/index.ts';
 
-/** E.164 (`+8613812345678`). Chinese 11-digit mobile and 13-digit IoT numbers get +86. Null if not a number. */
+/** Canonical forms of the identifiers persons hold, on the shared normalisers. */
+
+/** E.164 (`+8613812345678`) by the shared phone normaliser, IoT numbers included; null for anything else (short codes too). */
 export function normaliseMsisdn(input: string): string | null {
-  let s = input.normalize('NFKC').replace(/[\s().-]/g, '');
-  if (s.startsWith('00')) s = `+${s.slice(2)}`;
-  if (/^1\d{10}$/.test(s) || /^1\d{12}$/.test(s)) s = `+86${s}`;
-  else if (/^86(1\d{10}|1\d{12})$/.test(s)) s = `+${s}`;
-  return /^\+[1-9]\d{6,14}$/.test(s) ? s : null;
+  const r = normalizePhone(input);
+  return r.ok && r.value.startsWith('+') ? r.value : null;
 }
 
 /** Upper case, no spaces or hyphens, 4–40 letters and digits. Null if not an account number. */

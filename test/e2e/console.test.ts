@@ -171,7 +171,7 @@ test('web console', { timeout: 240_000 }, async (t) => {
         const box = page.getByTestId('new-api-key');
         await box.waitFor();
         const key = (await box.innerText()).trim();
-        assert.match(key, /^\S{20,}$/, 'the key is shown');
+        assert.match(key, /^idk_\S{20,}$/, 'the key is shown');
         await page.getByText('It will not be shown again').waitFor();
         await page.getByRole('button', { name: 'Copy' }).waitFor();
         const row = table(page, 'API keys').getByRole('row').filter({ hasText: 'E2E screening' });
@@ -339,7 +339,8 @@ async function signIn(page: Page, username: string): Promise<void> {
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.waitForURL((u) => u.pathname === '/');
-  await page.locator('nav').waitFor();
+  // attached: on a phone the navigation is folded away off screen
+  await page.locator('nav').waitFor({ state: 'attached' });
 }
 
 async function sessionOf(page: Page): Promise<SessionView> {

@@ -1,3 +1,4 @@
+import { PrincipalCache } from '../../src/identity/cache.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/core/config.ts';
@@ -26,7 +27,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<{
   config.dataDir = 'memory://';
   const log = createLogger('silent');
   const bus = await createEventBus({ db: database.db, natsUrl: process.env.NATS_URL, log });
-  const services: Services = { config, database, db: database.db, bus, log, pii: loadPiiCipher(config) };
+  const services: Services = { config, database, db: database.db, bus, log, pii: loadPiiCipher(config), principals: new PrincipalCache() };
   const app = await buildServer(services, { routes: ROUTES });
   await app.ready();
   return {

@@ -1,3 +1,4 @@
+import { PrincipalCache } from '../../src/identity/cache.ts';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -61,7 +62,7 @@ before(async () => {
   });
   const log = createLogger('info', sink);
   const bus = await createEventBus({ db: database.db });
-  services = { config, database, db: database.db, bus, log, pii: loadPiiCipher(config) };
+  services = { config, database, db: database.db, bus, log, pii: loadPiiCipher(config), principals: new PrincipalCache() };
   app = await buildServer(services, { routes: [identityRoutes, privacyRoutes] });
   await app.ready();
   closeAll = async () => {

@@ -112,7 +112,7 @@ const uuid = () => z.uuid();
 const OrganisationCreated = z.strictObject({
   organisationId: uuid().describe('the new organisation'),
   name: z.string().min(1).describe('its name'),
-  kind: z.enum(ORGANISATION_KINDS).describe('anti_fraud_centre, telecom_operator, bank, internet_service or public'),
+  kind: z.enum(ORGANISATION_KINDS),
 });
 
 const UserCreated = z.strictObject({
@@ -300,7 +300,10 @@ interface JsonSchema {
 function jsonType(s: JsonSchema): string {
   if (s.anyOf) return s.anyOf.map(jsonType).join(' | ');
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
-  if (s.type === 'array') return `${s.items ? jsonType(s.items) : 'unknown'}[]`;
+  if (s.type === 'array') {
+    const item = s.items ? jsonType(s.items) : 'unknown';
+    return item.includes(' | ') ? `(${item})[]` : `${item}[]`;
+  }
   const t = Array.isArray(s.type) ? s.type.join(' | ') : (s.type ?? 'unknown');
   return s.format ? `${t} (${s.format})` : t;
 }

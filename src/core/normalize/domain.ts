@@ -4,10 +4,9 @@
  * punycode: `例子.中国` and `xn--fsqu00a.xn--fiqs8s` give one value.
  */
 import { domainToASCII, domainToUnicode } from 'node:url';
-import { parse as parseDomain } from 'tldts';
 import { fail, fullwidthToAscii, type NormalizeResult } from './errors.ts';
 import { IPV4_OUT_OF_RANGE, normalizeIp, parseIpv4Loose } from './ip.ts';
-import { MAX_URL_LENGTH, canonicalizeUrl } from './url.ts';
+import { MAX_URL_LENGTH, canonicalizeUrl, hostDomain } from './url.ts';
 
 export interface DomainFields {
   /** The full host name, lowercase ASCII, no trailing dot. */
@@ -22,8 +21,6 @@ export interface DomainFields {
 
 export type DomainResult = NormalizeResult<DomainFields>;
 
-const TLD_OPTIONS = { allowPrivateDomains: true, extractHostname: false, detectIp: false } as const;
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
@@ -60,19 +57,15 @@ export function normalizeDomain(raw: string): DomainResult {
   const ip = parseIpv4Loose(host);
   if (ip >= 0) return fail('domain_is_ip');
   if (ip === IPV4_OUT_OF_RANGE) return fail('domain_invalid');
-  if (host.length > 253) return fail('domain_invalid');
-  for (const label of host.split('.')) if (!LABEL.test(label)) return fail('domain_invalid');
-
-  const d = parseDomain(host, TLD_OPTIONS);
-  if (!d.isIcann && !d.isPrivate) return fail('domain_unknown_suffix');
-  if (d.domain === null || d.publicSuffix === null) return fail('domain_no_registrable');
+  const d = hostDomain(host);
+  if (typeof d === 'string') return fail(d);
   const unicode = d.domain.includes('xn--') ? domainToUnicode(d.domain) || d.domain : d.domain;
   return {
     ok: true,
     value: d.domain,
     host,
     publicSuffix: d.publicSuffix,
-    isPrivateSuffix: d.isPrivate === true,
+    isPrivateSuffix: d.isPrivate,
     unicode,
   };
 }

@@ -114,7 +114,22 @@ export function lookupCnShortCode(digits: string): ShortCodeInfo | undefined {
   return undefined;
 }
 
-export type PhoneLineType = PhoneNumberType | 'SHORT_CODE' | 'UNKNOWN';
+export type PhoneLineType = PhoneNumberType | 'SHORT_CODE' | 'IOT' | 'UNKNOWN';
+
+/**
+ * CN machine-to-machine (IoT) numbers: 13 digits in MIIT's 140/141/144/146/148 and 1064x blocks.
+ * libphonenumber does not know them; operators' card files and CDRs carry them.
+ */
+const CN_IOT = /^(?:14[01468]\d{10}|1064\d{9})$/;
+
+function cnIotNational(digits: string, plus: boolean, region: CountryCode): string | null {
+  let n: string | null = null;
+  if (plus) n = digits.startsWith('86') ? digits.slice(2) : null;
+  else if (digits.startsWith('0086')) n = digits.slice(4);
+  else if (digits.length === 15 && digits.startsWith('86')) n = digits.slice(2);
+  else if (region === 'CN') n = digits;
+  return n !== null && CN_IOT.test(n) ? n : null;
+}
 
 export interface PhoneFields {
   /** ISO 3166 region (`CN`, `US`), or `001` for non-geographic numbers such as +800. */
@@ -164,6 +179,11 @@ export function normalizePhone(raw: string, opts?: PhoneOptions): PhoneResult {
     }
   }
 
+  const iot = digits.length >= 13 ? cnIotNational(digits, plus, region) : null;
+  if (iot !== null) {
+    return { ok: true, value: '+86' + iot, country: 'CN', lineType: 'IOT', foreign: region !== 'CN', national: iot };
+  }
+
   // The text is this one number and nothing else (no other digits a search could find).
   const alone = candidate.length === text.length || candidate === text.trim();
   const bare = alone && BARE_NUMBER.test(candidate);
@@ -203,18 +223,16 @@ interface Run {
   plus: boolean;
 }
 
+/** Digits, the separators people put in numbers (spaces, tab, + ( ) - . /) and their Unicode variants. */
 function isRunChar(c: number): boolean {
-  // digits, space, tab, + ( ) - . /
+  if (c < 0x80) {
+    return (
+      (c >= 48 && c <= 57) || c === 32 || c === 9 || c === 43 || c === 40 || c === 41 || (c >= 45 && c <= 47)
+    );
+  }
+  // no-break and thin spaces, hyphens and dashes, minus sign
   return (
-    (c >= 48 && c <= 57) ||
-    c === 32 ||
-    c === 9 ||
-    c === 43 ||
-    c === 40 ||
-    c === 41 ||
-    c === 45 ||
-    c === 46 ||
-    c === 47
+    c === 0xa0 || (c >= 0x2000 && c <= 0x200a) || (c >= 0x2010 && c <= 0x2015) || c === 0x202f || c === 0x2212
   );
 }
 

@@ -202,11 +202,40 @@ export function canonicalizeUrl(raw: string): CanonicalUrlResult {
 
 const TLD_OPTIONS = { allowPrivateDomains: true, extractHostname: false, detectIp: false } as const;
 const LENIENT_TLD_OPTIONS = { ...TLD_OPTIONS, validateHostname: false } as const;
+const HOST_NAME = /^(?:[a-z0-9_-]{1,63}\.)*[a-z0-9_-]{1,63}$/;
 
-/** The registrable domain of a canonical host name when it ends in a known public suffix, else null. */
+export interface HostDomain {
+  /** Registrable domain. */
+  readonly domain: string;
+  readonly publicSuffix: string;
+  /** The suffix is from the private section of the public suffix list. */
+  readonly isPrivate: boolean;
+}
+
+/**
+ * The registrable domain of a canonical (lowercase ASCII) host name, by the public suffix list with
+ * its private section. Labels are 1–63 of `a-z 0-9 _ -` (punycode ones must decode), the registered
+ * label may not start or end with `-`, the whole name is at most 253 characters, and the suffix must
+ * be on the list.
+ * normalizeDomain and the URL's `registrableDomain` both come from here.
+ */
+export function hostDomain(
+  host: string,
+): HostDomain | 'domain_invalid' | 'domain_no_registrable' | 'domain_unknown_suffix' {
+  if (host.length > 253 || !HOST_NAME.test(host)) return 'domain_invalid';
+  if (host.includes('xn--') && domainToASCII(host) === '') return 'domain_invalid'; // bad punycode
+  const d = parseDomain(host, LENIENT_TLD_OPTIONS);
+  if (!d.isIcann && !d.isPrivate) return 'domain_unknown_suffix';
+  if (d.domain === null || d.publicSuffix === null) return 'domain_no_registrable';
+  // The registered label: the domain's first.
+  const dot = d.domain.indexOf('.');
+  if (d.domain.charCodeAt(0) === 45 || d.domain.charCodeAt(dot - 1) === 45) return 'domain_invalid';
+  return { domain: d.domain, publicSuffix: d.publicSuffix, isPrivate: d.isPrivate === true };
+}
+
 function registrableDomainOf(host: string): string | null {
-  const d = parseDomain(host, TLD_OPTIONS);
-  return d.domain !== null && (d.isIcann || d.isPrivate) ? d.domain : null;
+  const d = hostDomain(host);
+  return typeof d === 'string' ? null : d.domain;
 }
 
 type HostOutcome = { host: string; isIp: boolean } | 'url_no_host' | 'url_bad_host';

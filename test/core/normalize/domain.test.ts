@@ -24,6 +24,7 @@ test('the value is the registrable domain, lowercase, without trailing dot', () 
     ['ｅｘａｍｐｌｅ。ｃｏｍ', 'example.com', 'example.com'],
     ['ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ', 'example.com', 'www.example.com'],
     ['my_host.example.com', 'example.com', 'my_host.example.com'],
+    ['-login.secure.example.com', 'example.com', '-login.secure.example.com'],
   ];
   for (const [input, value, host] of cases) {
     const r = ok(normalizeDomain(input));

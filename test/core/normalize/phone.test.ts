@@ -39,6 +39,9 @@ test('a CN mobile in every written form gives one E.164 value', () => {
     '１３８－００１３－８０００',
     '  13800138000\n',
     '\u300013800138000\u3000',
+    '138\u00a00013\u00a08000',
+    '138\u20130013\u20138000',
+    '+86\u202f138\u20090013\u20098000',
   ];
   for (const f of forms) {
     const r = ok(normalizePhone(f));
@@ -266,4 +269,16 @@ test('the CN mobile shortcut agrees with a full libphonenumber parse', () => {
     }
   }
   assert.ok(valid > 500, `only ${valid} valid samples`);
+});
+
+test('CN 13-digit IoT numbers are E.164 with line type IOT', () => {
+  for (const raw of ['1440000000001', '+86 1440000000001', '008614400000000 01'.replace(' ', ''), '10648 1234 5678']) {
+    const r = normalizePhone(raw);
+    assert.ok(r.ok, raw);
+    assert.equal(r.lineType, 'IOT');
+    assert.match(r.value, /^\+86(144|1064)\d+$/);
+  }
+  assert.equal((normalizePhone('1440000000001') as { value: string }).value, '+861440000000001');
+  // 13 digits outside the IoT blocks are not IoT numbers
+  assert.equal(normalizePhone('1380000000001').ok, false);
 });

@@ -97,6 +97,9 @@ test('result fields: url, expression, host, path, query, registrable domain', ()
   // No registrable domain without a known public suffix (.example is reserved, not on the list).
   assert.equal(ok(canonicalizeUrl('http://intranet/')).registrableDomain, null);
   assert.equal(ok(canonicalizeUrl('http://a.b.evil.example/')).registrableDomain, null);
+  assert.equal(ok(canonicalizeUrl('http://a.-bad.com/')).registrableDomain, null);
+  assert.equal(ok(canonicalizeUrl('http://xn--zz.com/')).registrableDomain, null);
+  assert.equal(ok(canonicalizeUrl('http://%20leadingspace.com/')).registrableDomain, null);
 });
 
 test('userinfo is dropped and the host is where a browser goes', () => {
@@ -254,6 +257,8 @@ test('the registrable domain agrees with normalizeDomain', () => {
     'http://foo.github.io/x',
     'http://аpple.com/',
     'http://例子.中国/',
+    'http://-login.secure.example.com/',
+    'http://my_host.example.com/',
   ]) {
     const r = ok(canonicalizeUrl(u));
     const d = normalizeDomain(r.host);
@@ -354,7 +359,11 @@ test('repeated unescaping matches the naive definition and stays linear', () => 
     }
   };
   const escape = (s: string): string =>
-    s.replace(/[\x00-\x20\x7f-\xff#%]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'));
+    s.replace(
+      // eslint-disable-next-line no-control-regex
+      /[\x00-\x20\x7f-\xff#%]/g,
+      (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0'),
+    );
   let seed = 7;
   const alphabet = '%%%2533aA5e'; // no f: %3F would start the query
   for (let i = 0; i < 500; i++) {

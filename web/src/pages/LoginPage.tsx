@@ -59,6 +59,7 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (session: Session) => vo
               label={t('auth.password')}
               placeholder={t('auth.passwordPlaceholder')}
               autoComplete="current-password"
+              visibilityToggleButtonProps={{ 'aria-label': t('auth.togglePassword') }}
               value={password}
               onChange={(e) => setPassword(e.currentTarget.value)}
             />

@@ -30,7 +30,13 @@ export function RevokeApiKey({ apiKey, onRevoked }: { apiKey: ApiKey; onRevoked:
       <Button size="compact-xs" color="red" variant="light" onClick={() => setOpened(true)}>
         {t('apiKeys.revoke')}
       </Button>
-      <Modal opened={opened} onClose={() => setOpened(false)} title={t('apiKeys.revokeTitle')} centered>
+      <Modal
+        opened={opened}
+        onClose={() => setOpened(false)}
+        title={t('apiKeys.revokeTitle')}
+        closeButtonProps={{ 'aria-label': t('common.close') }}
+        centered
+      >
         <Stack>
           <Text size="sm">{t('apiKeys.revokeBody', { name: apiKey.name })}</Text>
           {error ? <ErrorAlert error={error} /> : null}
