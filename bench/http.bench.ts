@@ -13,10 +13,14 @@ const DURATION_MS = 5_000;
 const CONCURRENCY = 32;
 
 async function startServer(dir: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '--data-dir', dir, 'start', '--port', '0'], {
-    env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', '--data-dir', dir, 'start', '--port', '0'],
+    {
+      env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let buf = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -36,7 +40,10 @@ async function startServer(dir: string): Promise<{ url: string; stop(): Promise<
   };
 }
 
-async function load(url: string, headers: Record<string, string>): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
+async function load(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
   let errors = 0;
@@ -85,9 +92,24 @@ export async function run(): Promise<BenchResult[]> {
     const note = `${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1000} s, load generator on the same 2-core machine`;
     return [
       { name: 'GET /healthz throughput', value: health.rps, unit: 'req/s', note },
-      { name: 'GET /healthz p99 latency', value: health.p99, unit: 'ms', note: `p50 ${health.p50.toFixed(2)} ms; errors ${health.errors}` },
-      { name: 'GET /v1/organisations (session, DB read) throughput', value: authed.rps, unit: 'req/s', note: 'PGlite, one connection' },
-      { name: 'GET /v1/organisations p99 latency', value: authed.p99, unit: 'ms', note: `p50 ${authed.p50.toFixed(2)} ms; errors ${authed.errors}` },
+      {
+        name: 'GET /healthz p99 latency',
+        value: health.p99,
+        unit: 'ms',
+        note: `p50 ${health.p50.toFixed(2)} ms; errors ${health.errors}`,
+      },
+      {
+        name: 'GET /v1/organisations (session, DB read) throughput',
+        value: authed.rps,
+        unit: 'req/s',
+        note: 'PGlite, one connection',
+      },
+      {
+        name: 'GET /v1/organisations p99 latency',
+        value: authed.p99,
+        unit: 'ms',
+        note: `p50 ${authed.p50.toFixed(2)} ms; errors ${authed.errors}`,
+      },
     ];
   } finally {
     await server.stop();

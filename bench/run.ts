@@ -32,9 +32,14 @@ for (const file of modules) {
   const name = file.replace('.bench.ts', '');
   process.stdout.write(`bench ${name}…\n`);
   try {
-    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as { run: () => Promise<BenchResult[]> };
+    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as {
+      run: () => Promise<BenchResult[]>;
+    };
     const results = await mod.run();
-    for (const r of results) process.stdout.write(`  ${r.name}: ${fmt(r.value)} ${r.unit}${r.target ? `  (target ${r.target})` : ''}\n`);
+    for (const r of results)
+      process.stdout.write(
+        `  ${r.name}: ${fmt(r.value)} ${r.unit}${r.target ? `  (target ${r.target})` : ''}\n`,
+      );
     sections.push({ module: name, results });
   } catch (err) {
     process.stdout.write(`  failed: ${(err as Error).message}\n`);
@@ -51,10 +56,14 @@ const jsonPath = path.join(here, 'results.json');
 const previous = fs.existsSync(jsonPath)
   ? (JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as { sections: Record<string, unknown> }).sections
   : {};
-const merged: Record<string, { date: string; machine: typeof machine; results: BenchResult[]; error?: string }> = {
+const merged: Record<
+  string,
+  { date: string; machine: typeof machine; results: BenchResult[]; error?: string }
+> = {
   ...(previous as Record<string, never>),
 };
-for (const s of sections) merged[s.module] = { date, machine, results: s.results, ...(s.error ? { error: s.error } : {}) };
+for (const s of sections)
+  merged[s.module] = { date, machine, results: s.results, ...(s.error ? { error: s.error } : {}) };
 fs.writeFileSync(jsonPath, JSON.stringify({ sections: merged }, null, 2) + '\n');
 
 const lines = [
@@ -64,11 +73,17 @@ const lines = [
   '',
 ];
 for (const [name, s] of Object.entries(merged).sort()) {
-  lines.push(`## ${name}`, '', `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus`, '');
+  lines.push(
+    `## ${name}`,
+    '',
+    `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus`,
+    '',
+  );
   if (s.error) lines.push(`Failed: ${s.error}`, '');
   if (s.results.length) {
     lines.push('| measure | result | target | note |', '| --- | ---: | --- | --- |');
-    for (const r of s.results) lines.push(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.target ?? ''} | ${r.note ?? ''} |`);
+    for (const r of s.results)
+      lines.push(`| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.target ?? ''} | ${r.note ?? ''} |`);
     lines.push('');
   }
 }

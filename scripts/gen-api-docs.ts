@@ -32,14 +32,23 @@ export function renderApiMarkdown(doc: Doc, accessOf: (method: string, url: stri
   for (const [url, methods] of Object.entries(doc.paths).sort(([a], [b]) => a.localeCompare(b))) {
     for (const [method, op] of Object.entries(methods)) {
       const tag = op.tags?.[0] ?? 'other';
-      const params = (op.parameters ?? []).map((p) => `${p.name} (${p.in}${p.required ? ', required' : ''})`).join('; ');
+      const params = (op.parameters ?? [])
+        .map((p) => `${p.name} (${p.in}${p.required ? ', required' : ''})`)
+        .join('; ');
       const codes = Object.keys(op.responses ?? {}).join(', ');
       const row = `| \`${method.toUpperCase()} ${url}\` | ${op.summary ?? ''} | ${accessOf(method.toUpperCase(), url)} | ${params}${op.requestBody ? (params ? '; ' : '') + 'JSON body' : ''} | ${codes} |`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), row]);
     }
   }
   for (const [tag, rows] of [...byTag].sort(([a], [b]) => a.localeCompare(b))) {
-    lines.push(`## ${tag}`, '', '| route | what | who | input | answers |', '| --- | --- | --- | --- | --- |', ...rows, '');
+    lines.push(
+      `## ${tag}`,
+      '',
+      '| route | what | who | input | answers |',
+      '| --- | --- | --- | --- | --- |',
+      ...rows,
+      '',
+    );
   }
   return lines.join('\n');
 }
@@ -55,10 +64,14 @@ export async function generate(): Promise<string> {
   }
 }
 
-function describeAccess(app: { findRoute?: (o: { method: string; url: string }) => unknown }, method: string, url: string): string {
-  const route = app.findRoute?.({ method, url: url.replace(/\{(\w+)\}/g, ':$1') }) as
-    | { config?: { access?: { public?: boolean; roles?: string[]; orgKinds?: string[]; scope?: string } } }
-    | null;
+function describeAccess(
+  app: { findRoute?: (o: { method: string; url: string }) => unknown },
+  method: string,
+  url: string,
+): string {
+  const route = app.findRoute?.({ method, url: url.replace(/\{(\w+)\}/g, ':$1') }) as {
+    config?: { access?: { public?: boolean; roles?: string[]; orgKinds?: string[]; scope?: string } };
+  } | null;
   const a = route?.config?.access;
   if (!a) return '';
   if (a.public) return 'public (rate-limited)';

@@ -10,7 +10,9 @@ const files = args.length ? args : findTests('test');
 const external = { DATABASE_URL: process.env.DATABASE_URL, NATS_URL: process.env.NATS_URL };
 const runs = [{ name: 'embedded (PGlite, in-process bus)', env: { DATABASE_URL: '', NATS_URL: '' } }];
 if (external.DATABASE_URL || external.NATS_URL) {
-  const what = [external.DATABASE_URL && 'PostgreSQL', external.NATS_URL && 'NATS'].filter(Boolean).join(' + ');
+  const what = [external.DATABASE_URL && 'PostgreSQL', external.NATS_URL && 'NATS']
+    .filter(Boolean)
+    .join(' + ');
   runs.push({ name: what, env: external, only: process.env.INTERDICT_TEST_EXTERNAL_ONLY });
 }
 
@@ -39,7 +41,13 @@ function run({ name, env }) {
     });
     child.on('close', (code) => {
       const count = (k) => Number(new RegExp(`ℹ ${k} (\\d+)`).exec(tail)?.[1] ?? 0);
-      resolve({ code, pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled') });
+      resolve({
+        code,
+        pass: count('pass'),
+        fail: count('fail'),
+        skipped: count('skipped'),
+        cancelled: count('cancelled'),
+      });
     });
   });
 }

@@ -52,10 +52,15 @@ export async function openCore(opts: CoreOptions = {}): Promise<Services & { clo
     if (config.databaseUrl && pii.source === 'file') {
       log.warn(
         { keysFile: path.join(config.dataDir, 'keys.json') },
-        'personal-data keys come from this node\'s data folder: with PostgreSQL set INTERDICT_PII_KEYS and INTERDICT_LOOKUP_KEY so every node shares them',
+        "personal-data keys come from this node's data folder: with PostgreSQL set INTERDICT_PII_KEYS and INTERDICT_LOOKUP_KEY so every node shares them",
       );
     }
-    const bus = await createEventBus({ db: database.db, natsUrl: config.natsUrl, stream: config.natsStream, log });
+    const bus = await createEventBus({
+      db: database.db,
+      natsUrl: config.natsUrl,
+      stream: config.natsStream,
+      log,
+    });
     return {
       config,
       database,
@@ -98,7 +103,11 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
   let server: Api | undefined;
   try {
     if ((opts.demo ?? config.seedDemo) && (await isEmpty(core.db))) demo = await seedDemo(core);
-    server = await buildServer(core, { routes: ROUTES, consoleDir: defaultConsoleDir(), version: packageVersion() });
+    server = await buildServer(core, {
+      routes: ROUTES,
+      consoleDir: defaultConsoleDir(),
+      version: packageVersion(),
+    });
     await core.bus.start();
     const url = await server.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
     log.info({ url, database: core.database.kind, bus: core.bus.kind }, 'interdict is listening');

@@ -81,7 +81,13 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return sendProblem(reply, req, 400, 'malformed_json', 'the request body is not valid JSON');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return sendProblem(reply, req, 413, 'body_too_large', 'the request body is larger than the server accepts');
+      return sendProblem(
+        reply,
+        req,
+        413,
+        'body_too_large',
+        'the request body is larger than the server accepts',
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendProblem(reply, req, 415, 'unsupported_media_type', 'send the body as application/json');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -94,11 +100,18 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
     return sendProblem(reply, req, err.statusCode, 'bad_request', err.message);
   }
   req.log.error({ err }, 'unhandled error');
-  return sendProblem(reply, req, 500, 'internal', 'an internal error occurred; quote the request id to support');
+  return sendProblem(
+    reply,
+    req,
+    500,
+    'internal',
+    'an internal error occurred; quote the request id to support',
+  );
 }
 
 function describeIssue(v: { message?: string; keyword?: string; params?: Record<string, unknown> }): string {
   const p = v.params as { issue?: { code?: string; keys?: string[] } } | undefined;
-  if (p?.issue?.code === 'unrecognized_keys' && p.issue.keys) return `unknown field(s): ${p.issue.keys.join(', ')}`;
+  if (p?.issue?.code === 'unrecognized_keys' && p.issue.keys)
+    return `unknown field(s): ${p.issue.keys.join(', ')}`;
   return v.message ?? 'invalid';
 }

@@ -8,7 +8,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client';
 import { authorise } from './access.ts';
 import { errorHandler, sendProblem } from './problem.ts';
@@ -112,7 +118,9 @@ export async function buildServer(services: Services, opts: ServerOptions): Prom
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_req, ctx) => {
-      const e = new Error(`rate limit of ${ctx.max} per ${ctx.after} exceeded`) as Error & { statusCode: number };
+      const e = new Error(`rate limit of ${ctx.max} per ${ctx.after} exceeded`) as Error & {
+        statusCode: number;
+      };
       e.statusCode = 429;
       return e;
     },
@@ -165,7 +173,11 @@ export async function buildServer(services: Services, opts: ServerOptions): Prom
       },
       components: {
         securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'Institution API key: `Authorization: Bearer idk_…`' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Institution API key: `Authorization: Bearer idk_…`',
+          },
           session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
         },
       },

@@ -27,11 +27,16 @@ async function withCore<T>(core: Core, fn: (c: Services) => Promise<T>): Promise
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 function oneOf<T extends string>(what: string, allowed: readonly T[], values: string[]): T[] {
   const bad = values.filter((v) => !(allowed as readonly string[]).includes(v));
-  if (bad.length) throw new UsageError(`unknown ${what}: ${bad.join(', ')} (choose from ${allowed.join(', ')})`);
+  if (bad.length)
+    throw new UsageError(`unknown ${what}: ${bad.join(', ')} (choose from ${allowed.join(', ')})`);
   return values as T[];
 }
 
@@ -39,9 +44,7 @@ async function orgId(c: Services, nameOrId: string): Promise<string> {
   const row = await c.db
     .selectFrom('organisations')
     .select('id')
-    .where((eb) =>
-      UUID_RE.test(nameOrId) ? eb('id', '=', nameOrId) : eb('name', '=', nameOrId),
-    )
+    .where((eb) => (UUID_RE.test(nameOrId) ? eb('id', '=', nameOrId) : eb('name', '=', nameOrId)))
     .executeTakeFirst();
   if (!row) throw notFound(`organisation "${nameOrId}"`);
   return row.id;
@@ -63,7 +66,11 @@ export function identityCommands(program: Command, core: Core): void {
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }) =>
       withCore(core, async (c) => {
-        const rows = await c.db.selectFrom('organisations').select(['id', 'name', 'kind', 'time_zone']).orderBy('name').execute();
+        const rows = await c.db
+          .selectFrom('organisations')
+          .select(['id', 'name', 'kind', 'time_zone'])
+          .orderBy('name')
+          .execute();
         printRows(rows, o.json);
       }),
     );
@@ -77,7 +84,11 @@ export function identityCommands(program: Command, core: Core): void {
     .action(async (o: { name: string; kind: string; timeZone: string; json?: boolean }) =>
       withCore(core, async (c) => {
         const [kind] = oneOf<OrganisationKind>('organisation kind', ORGANISATION_KINDS, [o.kind]);
-        const id = await createOrganisation(c.db, c.bus, SYSTEM, { name: o.name, kind: kind!, timeZone: o.timeZone });
+        const id = await createOrganisation(c.db, c.bus, SYSTEM, {
+          name: o.name,
+          kind: kind!,
+          timeZone: o.timeZone,
+        });
         if (o.json) printJson({ id });
         else process.stdout.write(`created organisation ${o.name} (${id})\n`);
       }),
@@ -93,7 +104,13 @@ export function identityCommands(program: Command, core: Core): void {
         const rows = await c.db
           .selectFrom('users')
           .innerJoin('organisations', 'organisations.id', 'users.organisation_id')
-          .select(['users.username', 'users.display_name', 'organisations.name as organisation', 'users.roles', 'users.disabled_at'])
+          .select([
+            'users.username',
+            'users.display_name',
+            'organisations.name as organisation',
+            'users.roles',
+            'users.disabled_at',
+          ])
           .orderBy('organisations.name')
           .orderBy('users.username')
           .execute();
@@ -119,7 +136,14 @@ export function identityCommands(program: Command, core: Core): void {
     .option('--password-stdin', 'read the password from standard input')
     .option('--json', 'print as JSON')
     .action(
-      async (o: { org: string; username: string; displayName?: string; roles: string; passwordStdin?: boolean; json?: boolean }) =>
+      async (o: {
+        org: string;
+        username: string;
+        displayName?: string;
+        roles: string;
+        passwordStdin?: boolean;
+        json?: boolean;
+      }) =>
         withCore(core, async (c) => {
           const roles = oneOf<Role>('role', ROLES, list(o.roles));
           const password = o.passwordStdin ? (await readStdin()).trim() : generatePassword();
@@ -142,7 +166,11 @@ export function identityCommands(program: Command, core: Core): void {
     .description('disable a user and end their sessions')
     .action(async (username: string) =>
       withCore(core, async (c) => {
-        const row = await c.db.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
+        const row = await c.db
+          .selectFrom('users')
+          .select('id')
+          .where('username', '=', username)
+          .executeTakeFirst();
         if (!row) throw notFound(`user "${username}"`);
         await disableUser(c.db, c.bus, SYSTEM, row.id);
         process.stdout.write(`disabled ${username}\n`);
@@ -156,7 +184,9 @@ export function identityCommands(program: Command, core: Core): void {
       withCore(core, async (c) => {
         const password = o.passwordStdin ? (await readStdin()).trim() : generatePassword();
         await setPassword(c.db, SYSTEM, username, password);
-        process.stdout.write(o.passwordStdin ? `password set for ${username}\n` : `new password for ${username}: ${password}\n`);
+        process.stdout.write(
+          o.passwordStdin ? `password set for ${username}\n` : `new password for ${username}: ${password}\n`,
+        );
       }),
     );
 
@@ -170,7 +200,14 @@ export function identityCommands(program: Command, core: Core): void {
         const rows = await c.db
           .selectFrom('api_keys')
           .innerJoin('organisations', 'organisations.id', 'api_keys.organisation_id')
-          .select(['api_keys.id', 'api_keys.name', 'api_keys.prefix', 'organisations.name as organisation', 'api_keys.scopes', 'api_keys.revoked_at'])
+          .select([
+            'api_keys.id',
+            'api_keys.name',
+            'api_keys.prefix',
+            'organisations.name as organisation',
+            'api_keys.scopes',
+            'api_keys.revoked_at',
+          ])
           .orderBy('api_keys.created_at', 'desc')
           .execute();
         printRows(
@@ -189,9 +226,16 @@ export function identityCommands(program: Command, core: Core): void {
     .action(async (o: { org: string; name: string; scopes: string; json?: boolean }) =>
       withCore(core, async (c) => {
         const scopes = oneOf('scope', API_KEY_SCOPES, list(o.scopes));
-        const created = await createApiKey(c.db, c.bus, SYSTEM, { organisationId: await orgId(c, o.org), name: o.name, scopes });
+        const created = await createApiKey(c.db, c.bus, SYSTEM, {
+          organisationId: await orgId(c, o.org),
+          name: o.name,
+          scopes,
+        });
         if (o.json) printJson(created);
-        else process.stdout.write(`created API key ${created.id}\nkey: ${created.key}  (shown once; store it now)\n`);
+        else
+          process.stdout.write(
+            `created API key ${created.id}\nkey: ${created.key}  (shown once; store it now)\n`,
+          );
       }),
     );
   key
@@ -199,7 +243,8 @@ export function identityCommands(program: Command, core: Core): void {
     .description('revoke an API key')
     .action(async (id: string) =>
       withCore(core, async (c) => {
-        if (!UUID_RE.test(id)) throw new UsageError(`not an API key id: ${id} (see \`interdict apikey list\`)`);
+        if (!UUID_RE.test(id))
+          throw new UsageError(`not an API key id: ${id} (see \`interdict apikey list\`)`);
         await revokeApiKey(c.db, c.bus, SYSTEM, id);
         process.stdout.write(`revoked ${id}\n`);
       }),

@@ -61,7 +61,8 @@ program
     try {
       const applied = await migrateToLatest(c.db, allMigrations);
       const all = Object.keys(allMigrations).sort();
-      if (opts.json) printJson({ database: c.database.kind, location: c.database.location, applied, current: all.at(-1) });
+      if (opts.json)
+        printJson({ database: c.database.kind, location: c.database.location, applied, current: all.at(-1) });
       else process.stdout.write(`database ${c.database.kind} (${c.database.location}) is at ${all.at(-1)}\n`);
     } finally {
       await c.close();
@@ -75,7 +76,8 @@ program
   .action(async (opts: { json?: boolean }) => {
     const c = await core();
     try {
-      if (!(await isEmpty(c.db))) throw new UsageError('the database already holds organisations; the demo seeds only an empty one');
+      if (!(await isEmpty(c.db)))
+        throw new UsageError('the database already holds organisations; the demo seeds only an empty one');
       const summary = await seedDemo(c, { progress: true });
       if (opts.json) printJson(summary);
       else printDemoSummary(summary, process.stdout);
@@ -102,7 +104,12 @@ program
         .limit(opts.limit)
         .execute();
       printRows(
-        rows.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor_name, action: r.action, target: `${r.target_kind}:${r.target_id ?? ''}` })),
+        rows.map((r) => ({
+          at: new Date(r.at).toISOString(),
+          actor: r.actor_name,
+          action: r.action,
+          target: `${r.target_kind}:${r.target_id ?? ''}`,
+        })),
         opts.json,
       );
     } finally {

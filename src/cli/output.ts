@@ -15,9 +15,14 @@ export function printRows(rows: Record<string, unknown>[], json: boolean | undef
     return;
   }
   const cols = Object.keys(rows[0]!);
-  const cell = (v: unknown) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v);
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(line(cols) + '\n');
   for (const r of rows) process.stdout.write(line(cols.map((c) => cell(r[c]))) + '\n');
 }

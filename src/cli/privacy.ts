@@ -27,7 +27,9 @@ export function privacyCommands(program: Command, core: Core): void {
         else {
           process.stdout.write(`active key: ${c.pii.activeKeyId} (${c.pii.source})\n`);
           printRows(
-            Object.entries(usage).flatMap(([table, keys]) => Object.entries(keys).map(([key, rows]) => ({ table, key, rows }))),
+            Object.entries(usage).flatMap(([table, keys]) =>
+              Object.entries(keys).map(([key, rows]) => ({ table, key, rows })),
+            ),
             false,
           );
         }

@@ -48,6 +48,7 @@ export class Progress {
 
   stop(): void {
     this.bar?.stop();
-    if (!this.bar && this.done !== this.total) this.stream.write(`${this.label}: ${this.done}/${this.total} done\n`);
+    if (!this.bar && this.done !== this.total)
+      this.stream.write(`${this.label}: ${this.done}/${this.total} done\n`);
   }
 }

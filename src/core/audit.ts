@@ -57,11 +57,17 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export type Actor = Pick<Principal, 'kind' | 'id' | 'name' | 'organisationId'> | { kind: 'system'; name: string };
+export type Actor =
+  Pick<Principal, 'kind' | 'id' | 'name' | 'organisationId'> | { kind: 'system'; name: string };
 
 export const SYSTEM: Actor = { kind: 'system', name: 'interdict' };
 
-export async function audit(q: Kysely<DB>, actor: Actor, entry: AuditEntry, requestId?: string): Promise<void> {
+export async function audit(
+  q: Kysely<DB>,
+  actor: Actor,
+  entry: AuditEntry,
+  requestId?: string,
+): Promise<void> {
   await q
     .insertInto('audit_log')
     .values({

@@ -26,10 +26,30 @@ const USERS: { username: string; displayName: string; org: string; roles: Role[]
   { username: 'centre.analyst', displayName: '分析员 李明 Li Ming', org: 'centre', roles: ['analyst'] },
   { username: 'centre.supervisor', displayName: '主管 王静 Wang Jing', org: 'centre', roles: ['supervisor'] },
   { username: 'centre.auditor', displayName: '审计员 赵越 Zhao Yue', org: 'centre', roles: ['auditor'] },
-  { username: 'telecom.admin', displayName: '移动管理员 Mobile Admin', org: 'mobile', roles: ['administrator'] },
-  { username: 'telecom.operator', displayName: '移动值班员 Mobile Operator', org: 'mobile', roles: ['institution_operator'] },
-  { username: 'bank.operator', displayName: '银行值班员 Bank Operator', org: 'bank', roles: ['institution_operator'] },
-  { username: 'isp.operator', displayName: '平台值班员 Internet Operator', org: 'internet', roles: ['institution_operator'] },
+  {
+    username: 'telecom.admin',
+    displayName: '移动管理员 Mobile Admin',
+    org: 'mobile',
+    roles: ['administrator'],
+  },
+  {
+    username: 'telecom.operator',
+    displayName: '移动值班员 Mobile Operator',
+    org: 'mobile',
+    roles: ['institution_operator'],
+  },
+  {
+    username: 'bank.operator',
+    displayName: '银行值班员 Bank Operator',
+    org: 'bank',
+    roles: ['institution_operator'],
+  },
+  {
+    username: 'isp.operator',
+    displayName: '平台值班员 Internet Operator',
+    org: 'internet',
+    roles: ['institution_operator'],
+  },
 ];
 
 /** Names, home regions and birth dates of the demo persons: a few elderly people and a minor among them. */
@@ -107,8 +127,14 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
   const operators = [org.mobile!, org.telecom!];
   const banks = [org.bank!, org.pay!];
   for (const [i, p] of PERSONS.entries()) {
-    const idNumber = p.region ? demoIdNumber(p.region, p.born, i, p.sex) : `passport:E${String(4_000_000 + i * 7919)}`;
-    const { id } = await ensurePerson(s.db, s.pii, s.bus, SYSTEM, { name: p.name, idNumber, organisationId: org.centre! });
+    const idNumber = p.region
+      ? demoIdNumber(p.region, p.born, i, p.sex)
+      : `passport:E${String(4_000_000 + i * 7919)}`;
+    const { id } = await ensurePerson(s.db, s.pii, s.bus, SYSTEM, {
+      name: p.name,
+      idNumber,
+      organisationId: org.centre!,
+    });
     // Most hold one or two cards; person 5 (杨磊) holds eight across two operators, over the usual limit.
     const cardCount = i === 5 ? 8 : 1 + (i % 2);
     for (let c = 0; c < cardCount; c++) {
@@ -166,5 +192,6 @@ export function printDemoSummary(d: DemoSummary, out: NodeJS.WritableStream): vo
     `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts.\n` +
       `Sign in with any of these users; the password of all is ${d.password}\n`,
   );
-  for (const u of d.users) out.write(`  ${u.username.padEnd(w)}  ${u.roles.join(',').padEnd(21)} ${u.organisation}\n`);
+  for (const u of d.users)
+    out.write(`  ${u.username.padEnd(w)}  ${u.roles.join(',').padEnd(21)} ${u.organisation}\n`);
 }

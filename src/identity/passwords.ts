@@ -14,7 +14,10 @@ const KEYLEN = 32;
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.randomBytes(16);
-  const hash = await scrypt(password.normalize('NFKC'), salt, KEYLEN, { ...PARAMS, maxmem: 128 * 1024 * 1024 });
+  const hash = await scrypt(password.normalize('NFKC'), salt, KEYLEN, {
+    ...PARAMS,
+    maxmem: 128 * 1024 * 1024,
+  });
   return `scrypt$${PARAMS.N}$${PARAMS.r}$${PARAMS.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 

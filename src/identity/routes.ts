@@ -26,7 +26,13 @@ const SessionView = z
   })
   .meta({ id: 'Session' });
 
-const Organisation = z.object({ id: z.string(), name: z.string(), kind: OrgKind, timeZone: z.string(), createdAt: z.string() });
+const Organisation = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: OrgKind,
+  timeZone: z.string(),
+  createdAt: z.string(),
+});
 const User = z.object({
   id: z.string(),
   username: z.string(),
@@ -89,7 +95,12 @@ export function identityRoutes(app: Api, s: Services): void {
       },
     },
     async (req, reply) => {
-      const { token, principal, expiresAt } = await signIn(db, req.body.username, req.body.password, s.config.sessionTtlMs);
+      const { token, principal, expiresAt } = await signIn(
+        db,
+        req.body.username,
+        req.body.password,
+        s.config.sessionTtlMs,
+      );
       reply.setCookie(SESSION_COOKIE, token, {
         path: '/',
         httpOnly: true,
@@ -106,7 +117,11 @@ export function identityRoutes(app: Api, s: Services): void {
     '/v1/auth/session',
     {
       config: { access: anyone },
-      schema: { tags: ['identity'], summary: 'The signed-in user and organisation', response: { 200: SessionView, ...errors } },
+      schema: {
+        tags: ['identity'],
+        summary: 'The signed-in user and organisation',
+        response: { 200: SessionView, ...errors },
+      },
     },
     async (req) => {
       const p = principalOf(req);
@@ -137,12 +152,22 @@ export function identityRoutes(app: Api, s: Services): void {
     '/v1/organisations',
     {
       config: { access: anyone },
-      schema: { tags: ['identity'], summary: 'Organisations taking part', response: { 200: z.object({ items: z.array(Organisation) }), ...errors } },
+      schema: {
+        tags: ['identity'],
+        summary: 'Organisations taking part',
+        response: { 200: z.object({ items: z.array(Organisation) }), ...errors },
+      },
     },
     async () => {
       const rows = await db.selectFrom('organisations').selectAll().orderBy('name').execute();
       return {
-        items: rows.map((r) => ({ id: r.id, name: r.name, kind: r.kind, timeZone: r.time_zone, createdAt: iso(r.created_at)! })),
+        items: rows.map((r) => ({
+          id: r.id,
+          name: r.name,
+          kind: r.kind,
+          timeZone: r.time_zone,
+          createdAt: iso(r.created_at)!,
+        })),
       };
     },
   );
@@ -152,7 +177,11 @@ export function identityRoutes(app: Api, s: Services): void {
     '/v1/users',
     {
       config: { access: { roles: ['administrator', 'auditor'] } },
-      schema: { tags: ['identity'], summary: 'Users (of your organisation; all for the anti-fraud centre)', response: { 200: z.object({ items: z.array(User) }), ...errors } },
+      schema: {
+        tags: ['identity'],
+        summary: 'Users (of your organisation; all for the anti-fraud centre)',
+        response: { 200: z.object({ items: z.array(User) }), ...errors },
+      },
     },
     async (req) => {
       const p = principalOf(req);
@@ -171,7 +200,8 @@ export function identityRoutes(app: Api, s: Services): void {
         ])
         .orderBy('organisations.name')
         .orderBy('users.username');
-      if (p.organisationKind !== 'anti_fraud_centre') q = q.where('users.organisation_id', '=', p.organisationId);
+      if (p.organisationKind !== 'anti_fraud_centre')
+        q = q.where('users.organisation_id', '=', p.organisationId);
       const rows = await q.execute();
       return {
         items: rows.map((r) => ({
@@ -197,7 +227,9 @@ export function identityRoutes(app: Api, s: Services): void {
         summary: 'Create a user',
         body: z.strictObject({
           organisationId: z.uuid(),
-          username: z.string().regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, 'lower-case letters, digits, . _ - (3–64)'),
+          username: z
+            .string()
+            .regex(/^[a-z0-9][a-z0-9._-]{2,63}$/, 'lower-case letters, digits, . _ - (3–64)'),
           displayName: z.string().min(1).max(200),
           password: z.string().min(10).max(1000),
           roles: z.array(Role).min(1),
@@ -217,11 +249,20 @@ export function identityRoutes(app: Api, s: Services): void {
     '/v1/users/:id',
     {
       config: { access: admins },
-      schema: { tags: ['identity'], summary: 'Disable a user and end their sessions', params: z.object({ id: z.uuid() }), response: { 204: z.undefined(), ...errors } },
+      schema: {
+        tags: ['identity'],
+        summary: 'Disable a user and end their sessions',
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.undefined(), ...errors },
+      },
     },
     async (req, reply) => {
       const p = principalOf(req);
-      const user = await db.selectFrom('users').select('organisation_id').where('id', '=', req.params.id).executeTakeFirst();
+      const user = await db
+        .selectFrom('users')
+        .select('organisation_id')
+        .where('id', '=', req.params.id)
+        .executeTakeFirst();
       if (user) assertManages(p, user.organisation_id);
       await disableUser(db, bus, p, req.params.id);
       s.principals.evictPrincipal(req.params.id);
@@ -234,7 +275,11 @@ export function identityRoutes(app: Api, s: Services): void {
     '/v1/api-keys/scopes',
     {
       config: { access: admins },
-      schema: { tags: ['identity'], summary: 'Scopes an API key can be granted', response: { 200: z.object({ items: z.array(z.string()) }), ...errors } },
+      schema: {
+        tags: ['identity'],
+        summary: 'Scopes an API key can be granted',
+        response: { 200: z.object({ items: z.array(z.string()) }), ...errors },
+      },
     },
     async () => ({ items: [...API_KEY_SCOPES] }),
   );
@@ -243,7 +288,11 @@ export function identityRoutes(app: Api, s: Services): void {
     '/v1/api-keys',
     {
       config: { access: { roles: ['administrator', 'auditor'] } },
-      schema: { tags: ['identity'], summary: 'API keys (never their secrets)', response: { 200: z.object({ items: z.array(ApiKey) }), ...errors } },
+      schema: {
+        tags: ['identity'],
+        summary: 'API keys (never their secrets)',
+        response: { 200: z.object({ items: z.array(ApiKey) }), ...errors },
+      },
     },
     async (req) => {
       const p = principalOf(req);
@@ -278,7 +327,13 @@ export function identityRoutes(app: Api, s: Services): void {
           organisationId: z.uuid().optional(),
         }),
         response: {
-          201: z.object({ id: z.string(), name: z.string(), prefix: z.string(), scopes: z.array(z.string()), key: z.string() }),
+          201: z.object({
+            id: z.string(),
+            name: z.string(),
+            prefix: z.string(),
+            scopes: z.array(z.string()),
+            key: z.string(),
+          }),
           ...errors,
         },
       },
@@ -302,11 +357,22 @@ export function identityRoutes(app: Api, s: Services): void {
     '/v1/api-keys/:id',
     {
       config: { access: admins },
-      schema: { tags: ['identity'], summary: 'Revoke an API key', params: z.object({ id: z.uuid() }), response: { 204: z.undefined(), ...errors } },
+      schema: {
+        tags: ['identity'],
+        summary: 'Revoke an API key',
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.undefined(), ...errors },
+      },
     },
     async (req, reply) => {
       const p = principalOf(req);
-      await revokeApiKey(db, bus, p, req.params.id, p.organisationKind === 'anti_fraud_centre' ? undefined : p.organisationId);
+      await revokeApiKey(
+        db,
+        bus,
+        p,
+        req.params.id,
+        p.organisationKind === 'anti_fraud_centre' ? undefined : p.organisationId,
+      );
       s.principals.evictPrincipal(req.params.id);
       return reply.code(204).send();
     },

@@ -38,14 +38,28 @@ export async function createOrganisation(
 ): Promise<string> {
   const id = crypto.randomUUID();
   return q.transaction().execute(async (tx) => {
-    const exists = await tx.selectFrom('organisations').select('id').where('name', '=', input.name).executeTakeFirst();
+    const exists = await tx
+      .selectFrom('organisations')
+      .select('id')
+      .where('name', '=', input.name)
+      .executeTakeFirst();
     if (exists) throw conflict('organisation_exists', `an organisation named "${input.name}" already exists`);
     await tx
       .insertInto('organisations')
-      .values({ id, name: input.name, kind: input.kind, ...(input.timeZone ? { time_zone: input.timeZone } : {}) })
+      .values({
+        id,
+        name: input.name,
+        kind: input.kind,
+        ...(input.timeZone ? { time_zone: input.timeZone } : {}),
+      })
       .execute();
     await audit(tx, actor, { action: 'organisation.create', targetKind: 'organisation', targetId: id });
-    await bus.publish(tx, 'organisation.created', { organisationId: id, name: input.name, kind: input.kind }, { key: id });
+    await bus.publish(
+      tx,
+      'organisation.created',
+      { organisationId: id, name: input.name, kind: input.kind },
+      { key: id },
+    );
     return id;
   });
 }
@@ -58,12 +72,18 @@ export interface UserInput {
   roles: Role[];
 }
 
-export async function createUser(q: Kysely<DB>, bus: Publisher, actor: Actor, input: UserInput): Promise<string> {
+export async function createUser(
+  q: Kysely<DB>,
+  bus: Publisher,
+  actor: Actor,
+  input: UserInput,
+): Promise<string> {
   if (input.password.length < MIN_PASSWORD_LENGTH) {
     throw badRequest('weak_password', `a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
   }
   const bad = input.roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (bad.length || input.roles.length === 0) throw badRequest('invalid_role', `unknown roles: ${bad.join(', ') || '(none given)'}`);
+  if (bad.length || input.roles.length === 0)
+    throw badRequest('invalid_role', `unknown roles: ${bad.join(', ') || '(none given)'}`);
   const id = crypto.randomUUID();
   const passwordHash = await hashPassword(input.password);
   return q.transaction().execute(async (tx) => {
@@ -73,7 +93,11 @@ export async function createUser(q: Kysely<DB>, bus: Publisher, actor: Actor, in
       .where('id', '=', input.organisationId)
       .executeTakeFirst();
     if (!org) throw notFound('organisation');
-    const taken = await tx.selectFrom('users').select('id').where('username', '=', input.username).executeTakeFirst();
+    const taken = await tx
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', input.username)
+      .executeTakeFirst();
     if (taken) throw conflict('username_taken', `the username "${input.username}" is taken`);
     await tx
       .insertInto('users')
@@ -87,7 +111,12 @@ export async function createUser(q: Kysely<DB>, bus: Publisher, actor: Actor, in
         disabled_at: null,
       })
       .execute();
-    await audit(tx, actor, { action: 'user.create', targetKind: 'user', targetId: id, details: { roles: input.roles } });
+    await audit(tx, actor, {
+      action: 'user.create',
+      targetKind: 'user',
+      targetId: id,
+      details: { roles: input.roles },
+    });
     await bus.publish(
       tx,
       'user.created',
@@ -98,7 +127,12 @@ export async function createUser(q: Kysely<DB>, bus: Publisher, actor: Actor, in
   });
 }
 
-export async function disableUser(q: Kysely<DB>, bus: Publisher, actor: Actor, userId: string): Promise<void> {
+export async function disableUser(
+  q: Kysely<DB>,
+  bus: Publisher,
+  actor: Actor,
+  userId: string,
+): Promise<void> {
   await q.transaction().execute(async (tx) => {
     const r = await tx
       .updateTable('users')
@@ -113,13 +147,22 @@ export async function disableUser(q: Kysely<DB>, bus: Publisher, actor: Actor, u
   });
 }
 
-export async function setPassword(q: Kysely<DB>, actor: Actor, username: string, password: string): Promise<void> {
+export async function setPassword(
+  q: Kysely<DB>,
+  actor: Actor,
+  username: string,
+  password: string,
+): Promise<void> {
   if (password.length < MIN_PASSWORD_LENGTH) {
     throw badRequest('weak_password', `a password needs at least ${MIN_PASSWORD_LENGTH} characters`);
   }
   const hash = await hashPassword(password);
   await q.transaction().execute(async (tx) => {
-    const user = await tx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirst();
+    const user = await tx
+      .selectFrom('users')
+      .select('id')
+      .where('username', '=', username)
+      .executeTakeFirst();
     if (!user) throw notFound('user');
     await tx.updateTable('users').set({ password_hash: hash }).where('id', '=', user.id).execute();
     await tx.deleteFrom('sessions').where('user_id', '=', user.id).execute();
@@ -131,7 +174,8 @@ export async function setPassword(q: Kysely<DB>, actor: Actor, username: string,
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
 
-const invalidCredentials = () => new AppError(401, 'invalid_credentials', 'the username or password is wrong');
+const invalidCredentials = () =>
+  new AppError(401, 'invalid_credentials', 'the username or password is wrong');
 
 /** Checks a username and password; returns a new session token (to put in a cookie) and the principal. */
 export async function signIn(
@@ -162,7 +206,10 @@ export async function signIn(
   if (!ok || row.disabled_at) throw invalidCredentials();
   const token = crypto.randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + ttlMs);
-  await q.insertInto('sessions').values({ token_hash: sha256(token), user_id: row.id, expires_at: expiresAt }).execute();
+  await q
+    .insertInto('sessions')
+    .values({ token_hash: sha256(token), user_id: row.id, expires_at: expiresAt })
+    .execute();
   return {
     token,
     expiresAt,
@@ -269,12 +316,22 @@ export async function revokeApiKey(
   limitToOrganisation?: string,
 ): Promise<void> {
   await q.transaction().execute(async (tx) => {
-    const key = await tx.selectFrom('api_keys').select(['organisation_id', 'revoked_at']).where('id', '=', id).executeTakeFirst();
-    if (!key || (limitToOrganisation && key.organisation_id !== limitToOrganisation)) throw notFound('API key');
+    const key = await tx
+      .selectFrom('api_keys')
+      .select(['organisation_id', 'revoked_at'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!key || (limitToOrganisation && key.organisation_id !== limitToOrganisation))
+      throw notFound('API key');
     if (key.revoked_at) throw conflict('already_revoked', 'this API key is already revoked');
     await tx.updateTable('api_keys').set({ revoked_at: new Date() }).where('id', '=', id).execute();
     await audit(tx, actor, { action: 'api_key.revoke', targetKind: 'api_key', targetId: id });
-    await bus.publish(tx, 'api_key.revoked', { apiKeyId: id, organisationId: key.organisation_id }, { key: key.organisation_id });
+    await bus.publish(
+      tx,
+      'api_key.revoked',
+      { apiKeyId: id, organisationId: key.organisation_id },
+      { key: key.organisation_id },
+    );
   });
 }
 

@@ -28,7 +28,8 @@ describe('interdict CLI', () => {
   test('--help lists the commands', () => {
     const r = cli(dir, ['--help']);
     assert.equal(r.code, 0);
-    for (const c of ['start', 'migrate', 'demo', 'user', 'apikey', 'org']) assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
+    for (const c of ['start', 'migrate', 'demo', 'user', 'apikey', 'org'])
+      assert.match(r.stdout, new RegExp(`\\b${c}\\b`));
     const sub = cli(dir, ['apikey', '--help']);
     assert.match(sub.stdout, /create/);
     assert.match(sub.stdout, /revoke/);
@@ -47,7 +48,17 @@ describe('interdict CLI', () => {
   test('organisations, users and API keys from the command line', () => {
     let r = cli(dir, ['org', 'create', '--name', 'Test Bank', '--kind', 'bank', '--json']);
     assert.equal(r.code, 0, r.stderr);
-    r = cli(dir, ['user', 'create', '--org', 'Test Bank', '--username', 'ops.one', '--roles', 'institution_operator', '--json']);
+    r = cli(dir, [
+      'user',
+      'create',
+      '--org',
+      'Test Bank',
+      '--username',
+      'ops.one',
+      '--roles',
+      'institution_operator',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const created = JSON.parse(r.stdout) as { password: string };
     assert.ok(created.password.length >= 16);
@@ -55,9 +66,25 @@ describe('interdict CLI', () => {
     const users = JSON.parse(r.stdout) as { username: string; organisation: string; roles: string[] }[];
     assert.deepEqual(
       users.find((u) => u.username === 'ops.one'),
-      { username: 'ops.one', name: 'ops.one', organisation: 'Test Bank', roles: ['institution_operator'], disabled: '' },
+      {
+        username: 'ops.one',
+        name: 'ops.one',
+        organisation: 'Test Bank',
+        roles: ['institution_operator'],
+        disabled: '',
+      },
     );
-    r = cli(dir, ['apikey', 'create', '--org', 'Test Bank', '--name', 'feed', '--scopes', 'listings:read', '--json']);
+    r = cli(dir, [
+      'apikey',
+      'create',
+      '--org',
+      'Test Bank',
+      '--name',
+      'feed',
+      '--scopes',
+      'listings:read',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const key = JSON.parse(r.stdout) as { id: string; key: string };
     assert.match(key.key, /^idk_/);

@@ -12,7 +12,9 @@ test('the demo seeds every kind of organisation and role, and every user can sig
     const summary = await seedDemo(services);
     assert.equal(await isEmpty(services.db), false);
 
-    const kinds = new Set((await services.db.selectFrom('organisations').select('kind').execute()).map((r) => r.kind));
+    const kinds = new Set(
+      (await services.db.selectFrom('organisations').select('kind').execute()).map((r) => r.kind),
+    );
     assert.deepEqual([...kinds].sort(), [...ORGANISATION_KINDS].sort());
     const roles = new Set(summary.users.flatMap((u) => u.roles));
     assert.deepEqual([...roles].sort(), [...ROLES].sort());

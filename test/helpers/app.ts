@@ -27,7 +27,15 @@ export async function testApp(env: Record<string, string> = {}): Promise<{
   config.dataDir = 'memory://';
   const log = createLogger('silent');
   const bus = await createEventBus({ db: database.db, natsUrl: process.env.NATS_URL, log });
-  const services: Services = { config, database, db: database.db, bus, log, pii: loadPiiCipher(config), principals: new PrincipalCache() };
+  const services: Services = {
+    config,
+    database,
+    db: database.db,
+    bus,
+    log,
+    pii: loadPiiCipher(config),
+    principals: new PrincipalCache(),
+  };
   const app = await buildServer(services, { routes: ROUTES });
   await app.ready();
   return {
@@ -46,8 +54,13 @@ export async function seedUser(
   s: Services,
   opts: { org: string; kind: OrganisationKind; username: string; roles: Role[] },
 ): Promise<{ organisationId: string; userId: string }> {
-  const existing = await s.db.selectFrom('organisations').select('id').where('name', '=', opts.org).executeTakeFirst();
-  const organisationId = existing?.id ?? (await createOrganisation(s.db, s.bus, SYSTEM, { name: opts.org, kind: opts.kind }));
+  const existing = await s.db
+    .selectFrom('organisations')
+    .select('id')
+    .where('name', '=', opts.org)
+    .executeTakeFirst();
+  const organisationId =
+    existing?.id ?? (await createOrganisation(s.db, s.bus, SYSTEM, { name: opts.org, kind: opts.kind }));
   const userId = await createUser(s.db, s.bus, SYSTEM, {
     organisationId,
     username: opts.username,

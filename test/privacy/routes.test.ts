@@ -62,7 +62,15 @@ before(async () => {
   });
   const log = createLogger('info', sink);
   const bus = await createEventBus({ db: database.db });
-  services = { config, database, db: database.db, bus, log, pii: loadPiiCipher(config), principals: new PrincipalCache() };
+  services = {
+    config,
+    database,
+    db: database.db,
+    bus,
+    log,
+    pii: loadPiiCipher(config),
+    principals: new PrincipalCache(),
+  };
   app = await buildServer(services, { routes: [identityRoutes, privacyRoutes] });
   await app.ready();
   closeAll = async () => {

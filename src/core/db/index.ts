@@ -82,7 +82,9 @@ async function openPglite(dataDir: string): Promise<Database> {
     pglite = await PGlite.create(inMemory ? undefined : dir);
   } catch (err) {
     release();
-    throw new DatabaseUnavailableError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`);
+    throw new DatabaseUnavailableError(
+      `cannot open the embedded database in ${dir}: ${(err as Error).message}`,
+    );
   }
   const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });

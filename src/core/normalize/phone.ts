@@ -181,7 +181,14 @@ export function normalizePhone(raw: string, opts?: PhoneOptions): PhoneResult {
 
   const iot = digits.length >= 13 ? cnIotNational(digits, plus, region) : null;
   if (iot !== null) {
-    return { ok: true, value: '+86' + iot, country: 'CN', lineType: 'IOT', foreign: region !== 'CN', national: iot };
+    return {
+      ok: true,
+      value: '+86' + iot,
+      country: 'CN',
+      lineType: 'IOT',
+      foreign: region !== 'CN',
+      national: iot,
+    };
   }
 
   // The text is this one number and nothing else (no other digits a search could find).

@@ -272,7 +272,12 @@ test('the CN mobile shortcut agrees with a full libphonenumber parse', () => {
 });
 
 test('CN 13-digit IoT numbers are E.164 with line type IOT', () => {
-  for (const raw of ['1440000000001', '+86 1440000000001', '008614400000000 01'.replace(' ', ''), '10648 1234 5678']) {
+  for (const raw of [
+    '1440000000001',
+    '+86 1440000000001',
+    '008614400000000 01'.replace(' ', ''),
+    '10648 1234 5678',
+  ]) {
     const r = normalizePhone(raw);
     assert.ok(r.ok, raw);
     assert.equal(r.lineType, 'IOT');
