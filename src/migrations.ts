@@ -1,6 +1,7 @@
 import type { Migrations } from './core/db/migrate.ts';
 import { auditMigrations } from './core/audit.ts';
 import { busMigrations } from './core/bus/migrations.ts';
+import { importMigrations } from './core/importer/run.ts';
 import { identityMigrations } from './identity/migrations.ts';
 import { privacyMigrations } from './privacy/migrations.ts';
 
@@ -8,6 +9,7 @@ import { privacyMigrations } from './privacy/migrations.ts';
 export const allMigrations: Migrations = {
   ...auditMigrations,
   ...busMigrations,
+  ...importMigrations,
   ...identityMigrations,
   ...privacyMigrations,
 };

@@ -16,7 +16,7 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { Registry, collectDefaultMetrics, Counter, Histogram } from 'prom-client';
-import { authorise } from './access.ts';
+import { authorise, type RouteAccess } from './access.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 import type { Api, RouteModule, Services } from './types.ts';
 import { ping } from '../core/db/index.ts';
@@ -106,6 +106,13 @@ export async function buildServer(services: Services, opts: ServerOptions): Prom
     if (OPEN_PATHS.has(url) || url.startsWith('/docs') || !url.startsWith('/v1')) return;
     const access = route.config?.access;
     if (!access) throw new Error(`route ${route.method} ${url} declares no access rule`);
+    // The OpenAPI document states who may call each route.
+    route.schema = {
+      ...route.schema,
+      security:
+        'public' in access ? [] : access.scope ? [{ session: [] }, { apiKey: [] }] : [{ session: [] }],
+      'x-access': describeAccess(access),
+    } as typeof route.schema;
     if ('public' in access) {
       route.config = {
         ...route.config,
@@ -229,4 +236,13 @@ declare module 'fastify' {
   interface FastifyInstance {
     metricsRegistry: Registry;
   }
+}
+
+/** "analyst, supervisor of anti_fraud_centre; API key with decisions:write": for the OpenAPI document. */
+export function describeAccess(access: RouteAccess): string {
+  if ('public' in access) return 'public (rate-limited per client)';
+  let text = `roles: ${access.roles.join(', ')}`;
+  if (access.orgKinds) text += ` of ${access.orgKinds.join(', ')}`;
+  if (access.scope) text += `; API key with scope ${access.scope}`;
+  return text;
 }

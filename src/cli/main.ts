@@ -6,6 +6,7 @@ import { seedDemo, isEmpty, printDemoSummary } from '../demo/seed.ts';
 import { printJson, printRows, reportFailure, UsageError } from './output.ts';
 import { identityCommands } from './identity.ts';
 import { privacyCommands } from './privacy.ts';
+import { importCommands } from './import.ts';
 
 const program = new Command();
 program
@@ -88,6 +89,7 @@ program
 
 identityCommands(program, core);
 privacyCommands(program, core);
+importCommands(program, core);
 
 program
   .command('audit')

@@ -39,6 +39,7 @@ export function reportFailure(err: unknown): number {
     err instanceof DatabaseUnavailableError ||
     err instanceof MigrationError ||
     err instanceof PiiKeyError ||
+    (err as { name?: string })?.name === 'FileFormatError' ||
     (err as { name?: string })?.name === 'UsageError';
   const message = err instanceof Error ? err.message : String(err);
   const code = err instanceof AppError ? ` [${err.code}]` : '';

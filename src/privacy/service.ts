@@ -31,7 +31,8 @@ function inTx<T>(q: Kysely<DB>, fn: (tx: Kysely<DB>) => Promise<T>): Promise<T> 
 }
 
 export interface PersonInput {
-  name: string;
+  /** Empty or omitted when unknown (imported holdings carry the identity number only). */
+  name?: string;
   /** A bare PRC resident identity number (18, or 15 converted), or `type:value` (e.g. `passport:E12345678`). */
   idNumber: string;
   /** Document type when `idNumber` carries no `type:` prefix (default prc_resident). */
@@ -66,7 +67,8 @@ export async function ensurePerson(
   input: PersonInput,
   requestId?: string,
 ): Promise<{ id: string; created: boolean }> {
-  const name = cleanName(input.name);
+  // Operators' and banks' files name the holder by identity number only: the name may be unknown.
+  const name = input.name === undefined || input.name === '' ? '' : cleanName(input.name);
   const doc = parseIdentityDocument(input.idNumber, input.idType ? { type: input.idType } : {});
   const hash = idNumberHash(cipher, doc.type, doc.value);
   const organisationId = input.organisationId ?? ('organisationId' in actor ? actor.organisationId : null);

@@ -1,0 +1,170 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { testApp } from '../helpers/app.ts';
+import type { Services } from '../../src/api/types.ts';
+import { runImport } from '../../src/core/importer/run.ts';
+import { FileFormatError } from '../../src/core/importer/read.ts';
+import { cardImport, accountImport } from '../../src/privacy/imports.ts';
+import { seedDemo, demoIdNumber } from '../../src/demo/seed.ts';
+
+let services: Services;
+let close: () => Promise<void>;
+let dir: string;
+const OP = '示范移动 Demo Mobile';
+const HEADER = 'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator';
+const holder = (i: number) => demoIdNumber('440305', '19800101', 40 + i, 'm');
+
+before(async () => {
+  ({ services, close } = await testApp());
+  await seedDemo(services);
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-import-'));
+});
+after(async () => {
+  await close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function write(name: string, lines: string[]): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, lines.join('\n') + '\n');
+  return p;
+}
+
+const cardCount = async (prefix: string) =>
+  (await services.db.selectFrom('phone_cards').select('id').where('msisdn', 'like', `${prefix}%`).execute())
+    .length;
+
+describe('imports', () => {
+  test('good rows land, bad rows go to the reject file with line and reason', async () => {
+    const file = write('cards.csv', [
+      HEADER,
+      `+8613900000001,460001,${holder(1)},4403,consumer,2024-01-02T10:00:00+08:00,${OP}`,
+      `139 0000 0002,460002,${holder(2)},4403,consumer,2024-01-02T10:00:00+08:00,${OP}`,
+      `not-a-number,460003,${holder(3)},4403,consumer,2024-01-02T10:00:00+08:00,${OP}`,
+      `+8613900000004,460004,${holder(4)},4403,consumer,yesterday,${OP}`,
+      `+8613900000005,460005,${holder(5)},4403,consumer,2024-01-02T10:00:00+08:00,No Such Operator`,
+      `+8613900000006,"460006,${holder(6)},4403,consumer,2024-01-02T10:00:00+08:00,${OP}`,
+      `+8613900000007,460007,110101190001011234,4403,consumer,2024-01-02T10:00:00+08:00,${OP}`,
+      `1440000000099,460099,,,iot,2024-01-02T10:00:00+08:00,${OP}`,
+    ]);
+    const r = await runImport(services.db, cardImport(services.pii, services.bus), { file, batchSize: 3 });
+    assert.equal(r.status, 'done');
+    assert.equal(r.accepted, 3);
+    assert.ok(r.rejected >= 4, `rejected ${r.rejected}`);
+    assert.equal(await cardCount('+86139000000'), 2);
+    assert.equal(await cardCount('+861440000000099'), 1);
+    const rejects = fs
+      .readFileSync(r.rejectFile!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string });
+    const byLine = new Map(rejects.map((x) => [x.line, x.reason]));
+    assert.match(byLine.get(4)!, /msisdn/);
+    assert.match(byLine.get(5)!, /activated_at/);
+    assert.match(byLine.get(6)!, /unknown_operator|no operator organisation/);
+    assert.match(byLine.get(8)!, /holder_id|identity number/);
+    assert.ok(
+      rejects.some((x) => /unreadable CSV row|quote/i.test(x.reason)),
+      'broken quoting is reported',
+    );
+  });
+
+  test('importing the same file again changes nothing', async () => {
+    const file = path.join(dir, 'cards.csv');
+    const before = await cardCount('+86139');
+    const r = await runImport(services.db, cardImport(services.pii, services.bus), { file });
+    assert.equal(r.status, 'already_imported');
+    assert.equal(await cardCount('+86139'), before);
+  });
+
+  test('an interrupted import resumes after the last committed batch, losing and doubling nothing', async () => {
+    const lines = [HEADER];
+    for (let i = 0; i < 25; i++) {
+      lines.push(
+        `+86139100000${String(i).padStart(2, '0')},4600100000${String(i).padStart(2, '0')},${holder(100 + i)},4403,consumer,2024-03-01T09:00:00+08:00,${OP}`,
+      );
+    }
+    const file = write('big.csv', lines);
+    let batches = 0;
+    await assert.rejects(
+      runImport(services.db, cardImport(services.pii, services.bus), {
+        file,
+        batchSize: 10,
+        onProgress: () => {
+          if (++batches === 1) throw new Error('simulated crash');
+        },
+      }),
+      /simulated crash/,
+    );
+    assert.equal(await cardCount('+861391000'), 10, 'the first batch committed');
+    const r = await runImport(services.db, cardImport(services.pii, services.bus), { file, batchSize: 10 });
+    assert.equal(r.status, 'done');
+    assert.equal(r.resumedAfterLine, 11);
+    assert.equal(r.accepted, 25);
+    assert.equal(await cardCount('+861391000'), 25);
+  });
+
+  test('accounts, NDJSON, with unknown extra columns kept out of the way', async () => {
+    const file = write('accounts.ndjson', [
+      JSON.stringify({
+        account: '6217000099990001',
+        institution: '示范银行 Demo Bank',
+        holder_id: holder(1),
+        account_type: 'personal',
+        opened_at: '2020-05-01T00:00:00+08:00',
+        branch: 'X',
+      }),
+      '{"account": broken json',
+      JSON.stringify({
+        account: '6217000099990002',
+        institution: '示范银行 Demo Bank',
+        holder_id: holder(2),
+        account_type: 'savings',
+        opened_at: '2020-05-01T00:00:00+08:00',
+      }),
+    ]);
+    const r = await runImport(services.db, accountImport(services.pii, services.bus), { file });
+    assert.equal(r.accepted, 1);
+    assert.equal(r.rejected, 2);
+    // the holder imported with the cards is the same person
+    const person = await services.db
+      .selectFrom('bank_accounts')
+      .innerJoin('phone_cards', 'phone_cards.holder_person_id', 'bank_accounts.holder_person_id')
+      .select('phone_cards.msisdn')
+      .where('bank_accounts.account', '=', '6217000099990001')
+      .execute();
+    assert.deepEqual(
+      person.map((p) => p.msisdn),
+      ['+8613900000001'],
+    );
+  });
+
+  test('a file that is not the declared format stops before anything is written', async () => {
+    const wrong = write('wrong.csv', [
+      'ts,caller,callee',
+      '2024-01-01T00:00:00Z,+8613800000000,+8613800000001',
+    ]);
+    await assert.rejects(
+      runImport(services.db, cardImport(services.pii, services.bus), { file: wrong }),
+      (e: Error) => {
+        assert.ok(e instanceof FileFormatError);
+        assert.match(e.message, /missing column\(s\) msisdn/);
+        return true;
+      },
+    );
+    const gbk = path.join(dir, 'gbk.csv');
+    fs.writeFileSync(
+      gbk,
+      Buffer.concat([Buffer.from(HEADER + '\n'), Buffer.from([0xd6, 0xd0, 0xce, 0xc4, 0x2c, 0x0a])]),
+    );
+    await assert.rejects(
+      runImport(services.db, cardImport(services.pii, services.bus), { file: gbk }),
+      /not UTF-8 \(perhaps GBK\)/,
+    );
+    const runs = await services.db.selectFrom('import_runs').select('file_name').execute();
+    assert.ok(!runs.some((r) => r.file_name === 'wrong.csv' || r.file_name === 'gbk.csv'));
+  });
+});
