@@ -213,15 +213,7 @@ export async function signIn(
   return {
     token,
     expiresAt,
-    principal: {
-      kind: 'user',
-      id: row.id,
-      name: row.username,
-      organisationId: row.organisation_id,
-      organisationKind: row.kind,
-      roles: row.roles,
-      scopes: [],
-    },
+    principal: userPrincipal(row),
   };
 }
 
@@ -239,7 +231,16 @@ export async function principalFromSession(q: Kysely<DB>, token: string): Promis
     .where('sessions.expires_at', '>', new Date())
     .where('users.disabled_at', 'is', null)
     .executeTakeFirst();
-  if (!row) return null;
+  return row ? userPrincipal(row) : null;
+}
+
+function userPrincipal(row: {
+  id: string;
+  username: string;
+  organisation_id: string;
+  kind: OrganisationKind;
+  roles: Role[];
+}): Principal {
   return {
     kind: 'user',
     id: row.id,
