@@ -69,7 +69,7 @@ async function measure(s: Setup): Promise<BenchResult[]> {
     const committed = performance.now();
     await waitFor(() => handledAt.has(ev.id), 10_000);
     if (i >= 20) latencies.push(handledAt.get(ev.id)! - committed); // the first ones warm up
-    await new Promise((r) => setTimeout(r, Math.random() * 10)); // not in step with the poll
+    await new Promise((r) => setTimeout(r, Math.random() * 60)); // not in step with the poll
   }
   latencies.sort((a, b) => a - b);
 
@@ -98,7 +98,9 @@ async function measure(s: Setup): Promise<BenchResult[]> {
   const done = performance.now();
   await s.close();
 
-  const target = s.label.startsWith('NATS') ? '< 1000 ms (commit on one node → effect on another)' : undefined;
+  const target = s.label.startsWith('NATS')
+    ? '< 1000 ms (commit on one node → effect on another)'
+    : undefined;
   return [
     { name: `${s.label}: commit → handled p50`, value: percentile(latencies, 50), unit: 'ms' },
     {
@@ -106,7 +108,7 @@ async function measure(s: Setup): Promise<BenchResult[]> {
       value: percentile(latencies, 99),
       unit: 'ms',
       ...(target ? { target } : {}),
-      note: `${LATENCY_SAMPLES} sequential transactions; 50 ms poll`,
+      note: `${LATENCY_SAMPLES} sequential transactions; looks again 2–22 ms after a publish in a transaction, else every 50 ms`,
     },
     { name: `${s.label}: publishNow → handled p50`, value: percentile(nowLatencies, 50), unit: 'ms' },
     { name: `${s.label}: publishNow → handled p99`, value: percentile(nowLatencies, 99), unit: 'ms' },
@@ -161,7 +163,9 @@ async function natsSetup(natsUrl: string): Promise<Setup> {
 
 export async function run(): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  results.push(...(await measure(await memorySetup('in-process, PGlite', await openDatabase({ dataDir: 'memory://' })))));
+  results.push(
+    ...(await measure(await memorySetup('in-process, PGlite', await openDatabase({ dataDir: 'memory://' })))),
+  );
   if (process.env.DATABASE_URL) {
     results.push(...(await measure(await memorySetup('in-process, PostgreSQL', await openTestDatabase()))));
     if (process.env.NATS_URL) results.push(...(await measure(await natsSetup(process.env.NATS_URL))));
@@ -170,5 +174,6 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  for (const r of await run()) console.log(`${r.name}: ${r.value.toFixed(1)} ${r.unit}${r.target ? ` (target ${r.target})` : ''}`);
+  for (const r of await run())
+    console.log(`${r.name}: ${r.value.toFixed(1)} ${r.unit}${r.target ? ` (target ${r.target})` : ''}`);
 }

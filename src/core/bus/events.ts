@@ -164,7 +164,10 @@ const listingState = {
   value: z.string().min(1).describe('the normalised indicator, e.g. an E.164 number or a lower-case domain'),
   category: z.string().min(1).describe('the fraud type, e.g. impersonation, investment_scam'),
   action: z.enum(['block', 'warn', 'monitor']).describe('what decision nodes do on a match'),
-  validUntil: z.iso.datetime({ offset: true }).nullable().describe('when the listing lapses; null: until delisted'),
+  validUntil: z.iso
+    .datetime({ offset: true })
+    .nullable()
+    .describe('when the listing lapses; null: until delisted'),
 };
 
 const IndicatorListed = z.strictObject({
@@ -196,13 +199,12 @@ const ReportReceived = z.strictObject({
 registerEvent('organisation.created', 'An organisation was registered.', OrganisationCreated, {
   keyField: 'organisationId',
 });
-registerEvent('user.created', 'A user account was created in an organisation.', UserCreated, { keyField: 'userId' });
-registerEvent(
-  'user.disabled',
-  'A user account was disabled; its sessions are already ended.',
-  UserDisabled,
-  { keyField: 'userId' },
-);
+registerEvent('user.created', 'A user account was created in an organisation.', UserCreated, {
+  keyField: 'userId',
+});
+registerEvent('user.disabled', 'A user account was disabled; its sessions are already ended.', UserDisabled, {
+  keyField: 'userId',
+});
 registerEvent('api_key.created', "An institution's API key was created.", ApiKeyCreated, {
   keyField: 'organisationId',
 });
@@ -228,10 +230,15 @@ registerEvent('indicator.delisted', 'A listing was removed from the registry.', 
   keyField: 'listingId',
   planned: true,
 });
-registerEvent('report.received', 'A fraud report was received from the public or an institution.', ReportReceived, {
-  keyField: 'reportId',
-  planned: true,
-});
+registerEvent(
+  'report.received',
+  'A fraud report was received from the public or an institution.',
+  ReportReceived,
+  {
+    keyField: 'reportId',
+    planned: true,
+  },
+);
 
 // --- Documentation ---------------------------------------------------------------------------
 
@@ -278,7 +285,10 @@ export function eventCatalogueMarkdown(): string {
   const lines = ['| Type | Key | Payload (`data`) | Description |', '| --- | --- | --- | --- |'];
   for (const e of describeEvents()) {
     const fields = e.fields
-      .map((f) => `\`${f.name}\`${f.optional ? '?' : ''}: ${esc(f.type)}${f.description ? ` — ${esc(f.description)}` : ''}`)
+      .map(
+        (f) =>
+          `\`${f.name}\`${f.optional ? '?' : ''}: ${esc(f.type)}${f.description ? ` — ${esc(f.description)}` : ''}`,
+      )
       .join('<br>');
     const desc = `${esc(e.description)}${e.planned ? ' _(planned)_' : ''}`;
     lines.push(`| \`${e.type}\` | \`${e.key}\` | ${fields} | ${desc} |`);

@@ -60,7 +60,11 @@ export async function createEventBus(opts: CreateEventBusOptions): Promise<Event
     ...(opts.pollIntervalMs !== undefined ? { pollIntervalMs: opts.pollIntervalMs } : {}),
   };
   if (opts.natsUrl) {
-    return new NatsEventBus({ ...common, natsUrl: opts.natsUrl, ...(opts.stream ? { stream: opts.stream } : {}) });
+    return new NatsEventBus({
+      ...common,
+      natsUrl: opts.natsUrl,
+      ...(opts.stream ? { stream: opts.stream } : {}),
+    });
   }
   return new MemoryEventBus(common);
 }

@@ -19,6 +19,7 @@ import {
   type EventRow,
   type Handler,
 } from './outbox.ts';
+import { Poller } from './poller.ts';
 import {
   BusError,
   type BusLogger,
@@ -80,9 +81,8 @@ export class MemoryEventBus implements EventBus {
   private generation = 0;
   private readonly waiters = new Set<() => void>();
   private head = '';
-  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly poller: Poller;
   private pruneTimer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
 
   constructor(opts: MemoryBusOptions) {
     this.db = opts.db;
@@ -92,6 +92,14 @@ export class MemoryEventBus implements EventBus {
     this.pollIntervalMs = opts.pollIntervalMs ?? 50;
     this.batchSize = opts.batchSize ?? 200;
     this.pruneIntervalMs = opts.pruneIntervalMs ?? 3_600_000;
+    this.poller = new Poller(
+      async () => {
+        await this.pollHead();
+        return false;
+      },
+      this.pollIntervalMs,
+      (err) => this.log.warn({ err: errorText(err) }, 'bus: polling for events failed'),
+    );
   }
 
   publish = async <T extends EventType>(
@@ -101,13 +109,18 @@ export class MemoryEventBus implements EventBus {
     opts?: PublishOptions,
   ): Promise<EventEnvelope<T>> => {
     const ev = await publishEvent(q, type, data, opts);
-    // Outside a transaction the insert has committed: wake the consumers now.
-    if (!q.isTransaction) this.poke();
+    // Outside a transaction the insert has committed: wake the consumers now. Inside one, it
+    // commits when the caller's transaction does: look again in a few milliseconds.
+    if (q.isTransaction) this.poller.soon();
+    else this.poke();
     return ev;
   };
 
-  publishNow = <T extends EventType>(type: T, data: EventMap[T], opts?: PublishOptions): Promise<EventEnvelope<T>> =>
-    this.publish(this.db, type, data, opts);
+  publishNow = <T extends EventType>(
+    type: T,
+    data: EventMap[T],
+    opts?: PublishOptions,
+  ): Promise<EventEnvelope<T>> => this.publish(this.db, type, data, opts);
 
   async subscribe<T extends EventType = EventType>(opts: SubscribeOptions<T>): Promise<Subscription> {
     if (this.closed) throw new BusError('the bus is closed');
@@ -137,7 +150,7 @@ export class MemoryEventBus implements EventBus {
     if (this.started) return;
     this.started = true;
     for (const c of this.consumers.values()) c.start();
-    this.schedulePoll(0);
+    this.poller.start();
     if (this.pruneIntervalMs > 0) {
       this.pruneTimer = setInterval(() => {
         this.prune().catch((err) => this.log.warn({ err: errorText(err) }, 'bus: pruning failed'));
@@ -149,12 +162,10 @@ export class MemoryEventBus implements EventBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.pollTimer);
     clearInterval(this.pruneTimer);
     await Promise.all([...this.consumers.values()].map((c) => c.stop()));
     this.consumers.clear();
-    await this.polling;
-    this.poke();
+    await this.poller.stop();
   }
 
   async lag(consumer: string): Promise<number> {
@@ -206,33 +217,18 @@ export class MemoryEventBus implements EventBus {
     });
   }
 
-  private schedulePoll(ms: number): void {
-    if (this.closed) return;
-    this.pollTimer = setTimeout(() => {
-      this.polling = this.pollHead().finally(() => {
-        this.polling = undefined;
-        this.schedulePoll(this.pollIntervalMs);
-      });
-    }, ms);
-    this.pollTimer.unref();
-  }
-
   /** One cheap query for the whole node: has the readable end of the stream moved? */
   private async pollHead(): Promise<void> {
     if (this.consumers.size === 0) return;
-    try {
-      const r = await sql<{ xid: string; seq: number }>`
+    const r = await sql<{ xid: string; seq: number }>`
         select xid::text as xid, seq from bus_events
         where xid < pg_snapshot_xmin(pg_current_snapshot())
-        order by xid desc, seq desc limit 1`.execute(this.db);
-      const row = r.rows[0];
-      const head = row ? `${row.xid}:${row.seq}` : '';
-      if (head !== this.head) {
-        this.head = head;
-        this.poke();
-      }
-    } catch (err) {
-      if (!this.closed) this.log.warn({ err: errorText(err) }, 'bus: polling for events failed');
+        order by bus_events.xid desc, bus_events.seq desc limit 1`.execute(this.db);
+    const row = r.rows[0];
+    const head = row ? `${row.xid}:${row.seq}` : '';
+    if (head !== this.head) {
+      this.head = head;
+      this.poke();
     }
   }
 }
@@ -298,12 +294,13 @@ class MemoryConsumer {
   private async step(): Promise<boolean> {
     const { db, batchSize } = this.bus;
     const pos = this.position;
+    // (xid is selected as text: order by the column, not the text alias)
     const r = await sql<Row>`
       select seq, id, type, key, occurred_at, xid::text as xid, data
       from bus_events
       where (xid, seq) > (${pos.xid}::xid8, ${pos.seq}::bigint)
         and xid < pg_snapshot_xmin(pg_current_snapshot())
-      order by xid, seq
+      order by bus_events.xid, bus_events.seq
       limit ${batchSize}`.execute(db);
     let unsaved = false;
     for (const row of r.rows) {

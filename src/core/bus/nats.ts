@@ -35,6 +35,7 @@ import {
   writeDeadLetter,
   type Handler,
 } from './outbox.ts';
+import { Poller } from './poller.ts';
 import {
   BusError,
   type BusLogger,
@@ -115,10 +116,7 @@ export class NatsEventBus implements EventBus {
   private readonly consumers = new Map<string, NatsConsumer>();
   private started = false;
   private closed = false;
-  private readonly abort = new AbortController();
-  private relayLoop: Promise<void> | undefined;
-  private relayGen = 0;
-  private relayWaiter: (() => void) | undefined;
+  private readonly relay: Poller;
   private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: NatsBusOptions) {
@@ -143,6 +141,12 @@ export class NatsEventBus implements EventBus {
     this.ackWaitMs = opts.ackWaitMs ?? 30_000;
     this.replicas = opts.replicas ?? 1;
     this.pruneIntervalMs = opts.pruneIntervalMs ?? 3_600_000;
+    this.relay = new Poller(
+      async () => (await this.relayOnce()) >= this.batchSize,
+      this.pollIntervalMs,
+      (err, failures) =>
+        this.log.warn({ err: errorText(err), failures }, 'bus: relay to NATS failed; retrying'),
+    );
   }
 
   subject(type: string): string {
@@ -156,12 +160,17 @@ export class NatsEventBus implements EventBus {
     opts?: PublishOptions,
   ): Promise<EventEnvelope<T>> => {
     const ev = await publishEvent(q, type, data, opts);
-    if (!q.isTransaction) this.pokeRelay();
+    // committed already, or about to be with the caller's transaction
+    if (q.isTransaction) this.relay.soon();
+    else this.relay.wake();
     return ev;
   };
 
-  publishNow = <T extends EventType>(type: T, data: EventMap[T], opts?: PublishOptions): Promise<EventEnvelope<T>> =>
-    this.publish(this.db, type, data, opts);
+  publishNow = <T extends EventType>(
+    type: T,
+    data: EventMap[T],
+    opts?: PublishOptions,
+  ): Promise<EventEnvelope<T>> => this.publish(this.db, type, data, opts);
 
   async subscribe<T extends EventType = EventType>(opts: SubscribeOptions<T>): Promise<Subscription> {
     if (this.closed) throw new BusError('the bus is closed');
@@ -188,7 +197,7 @@ export class NatsEventBus implements EventBus {
     if (this.started) return;
     await this.connection();
     this.started = true;
-    this.relayLoop = this.runRelay();
+    this.relay.start();
     for (const c of this.consumers.values()) c.start();
     if (this.pruneIntervalMs > 0) {
       this.pruneTimer = setInterval(() => {
@@ -202,11 +211,9 @@ export class NatsEventBus implements EventBus {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pruneTimer);
-    this.abort.abort();
-    this.pokeRelay();
     await Promise.all([...this.consumers.values()].map((c) => c.stop()));
     this.consumers.clear();
-    await this.relayLoop;
+    await this.relay.stop();
     const conn = await this.conn?.catch(() => undefined);
     if (conn && !conn.nc.isClosed()) {
       // drain flushes the last acknowledgements before closing
@@ -269,7 +276,7 @@ export class NatsEventBus implements EventBus {
       } else if (s.type === 'reconnect') {
         this.connected = true;
         this.log.info({ stream: this.stream }, 'bus: reconnected to NATS');
-        this.pokeRelay();
+        this.relay.wake();
       }
     }
   }
@@ -306,7 +313,10 @@ export class NatsEventBus implements EventBus {
     }
   }
 
-  private filterFor(conn: Conn, types: readonly string[] | '*'): Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> {
+  private filterFor(
+    conn: Conn,
+    types: readonly string[] | '*',
+  ): Pick<ConsumerConfig, 'filter_subject' | 'filter_subjects'> {
     if (types === '*') return { filter_subject: `${this.subjectPrefix}.>`, filter_subjects: undefined };
     const subjects = [...new Set(types)].sort().map((t) => this.subject(t));
     if (subjects.length === 1) return { filter_subject: subjects[0], filter_subjects: undefined };
@@ -315,7 +325,12 @@ export class NatsEventBus implements EventBus {
     return { filter_subject: `${this.subjectPrefix}.>`, filter_subjects: undefined };
   }
 
-  private async ensureConsumer(conn: Conn, name: string, types: readonly string[] | '*', from: 'start' | 'new') {
+  private async ensureConsumer(
+    conn: Conn,
+    name: string,
+    types: readonly string[] | '*',
+    from: 'start' | 'new',
+  ) {
     const { jsm } = conn;
     const want: Partial<ConsumerConfig> = {
       ...this.filterFor(conn, types),
@@ -360,43 +375,6 @@ export class NatsEventBus implements EventBus {
 
   // --- relay ---
 
-  pokeRelay(): void {
-    this.relayGen++;
-    this.relayWaiter?.();
-  }
-
-  private async runRelay(): Promise<void> {
-    let failures = 0;
-    while (!this.abort.signal.aborted) {
-      const gen = this.relayGen;
-      let relayed = 0;
-      try {
-        relayed = await this.relayOnce();
-        failures = 0;
-      } catch (err) {
-        if (this.abort.signal.aborted) break;
-        failures++;
-        this.log.warn({ err: errorText(err), failures }, 'bus: relay to NATS failed; retrying');
-        await sleep(Math.min(100 * 2 ** failures, 5000), this.abort.signal);
-        continue;
-      }
-      if (relayed < this.batchSize && gen === this.relayGen) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(done, this.pollIntervalMs);
-          const signal = this.abort.signal;
-          function done() {
-            clearTimeout(t);
-            signal.removeEventListener('abort', done);
-            resolve();
-          }
-          signal.addEventListener('abort', done, { once: true });
-          this.relayWaiter = done;
-        });
-        this.relayWaiter = undefined;
-      }
-    }
-  }
-
   /** Copies a batch of committed, unrelayed events to JetStream; returns how many. */
   async relayOnce(): Promise<number> {
     const { js } = await this.connection();
@@ -409,7 +387,9 @@ export class NatsEventBus implements EventBus {
       .executeTakeFirst();
     if (!pending) return 0;
     return this.db.transaction().execute(async (tx) => {
-      const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`.execute(tx);
+      const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as ok`.execute(
+        tx,
+      );
       if (!lock.rows[0]?.ok) return 0; // another node is relaying
       const rows = await tx
         .selectFrom('bus_events')
@@ -437,7 +417,11 @@ export class NatsEventBus implements EventBus {
       const done = rows.filter((_, i) => results[i]!.status === 'fulfilled').map((r) => r.seq);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (done.length) {
-        await tx.updateTable('bus_events').set({ relayed_at: sql`clock_timestamp()` }).where('seq', 'in', done).execute();
+        await tx
+          .updateTable('bus_events')
+          .set({ relayed_at: sql`clock_timestamp()` })
+          .where('seq', 'in', done)
+          .execute();
       }
       if (failed) {
         if (done.length === 0) throw failed.reason;
@@ -508,7 +492,10 @@ class NatsConsumer {
       ev = m.json<EventEnvelope>();
       if (typeof ev?.id !== 'string' || typeof ev.type !== 'string') throw new Error('not an event envelope');
     } catch (err) {
-      log.error({ consumer: this.name, streamSeq: m.seq, err: errorText(err) }, 'bus: malformed message dropped');
+      log.error(
+        { consumer: this.name, streamSeq: m.seq, err: errorText(err) },
+        'bus: malformed message dropped',
+      );
       m.term();
       return;
     }
@@ -534,7 +521,10 @@ class NatsConsumer {
             'bus: event dead-lettered',
           );
         } catch (err2) {
-          log.error({ consumer: this.name, eventId: ev.id, err: errorText(err2) }, 'bus: dead-lettering failed');
+          log.error(
+            { consumer: this.name, eventId: ev.id, err: errorText(err2) },
+            'bus: dead-lettering failed',
+          );
           m.nak(retryDelay(attempt, retry));
         }
       } else {

@@ -5,7 +5,10 @@ import {
   defaultKey,
   eventCatalogue,
   validateEvent,
-  EventValidationError, type EventEnvelope, type EventType } from './events.ts';
+  EventValidationError,
+  type EventEnvelope,
+  type EventType,
+} from './events.ts';
 import type {
   BusLogger,
   DeadLetter,
@@ -48,7 +51,14 @@ export async function publishEvent<T extends EventType>(
     .values({ id, type, key, data: JSON.stringify(parsed), relayed_at: null })
     .returning(['seq', 'occurred_at'])
     .executeTakeFirstOrThrow();
-  return { id, type, key, occurredAt: iso(row.occurred_at), seq: Number(row.seq), data: parsed } as EventEnvelope<T>;
+  return {
+    id,
+    type,
+    key,
+    occurredAt: iso(row.occurred_at),
+    seq: Number(row.seq),
+    data: parsed,
+  } as EventEnvelope<T>;
 }
 
 export interface EventRow {
@@ -118,7 +128,10 @@ export async function processDelivery(
   });
 }
 
-/** Parks an event the consumer gave up on; `advance` moves past it in the same transaction. */
+/**
+ * Parks an event the consumer gave up on, and marks it consumed (a later duplicate delivery is
+ * skipped); `advance` moves past it in the same transaction.
+ */
 export async function writeDeadLetter(
   db: Kysely<DB>,
   consumer: string,
@@ -130,6 +143,11 @@ export async function writeDeadLetter(
   await db.transaction().execute(async (tx) => {
     if (advance) await advance(tx);
     const error = errorText(err);
+    await tx
+      .insertInto('bus_consumed')
+      .values({ consumer, event_id: ev.id })
+      .onConflict((oc) => oc.columns(['consumer', 'event_id']).doNothing())
+      .execute();
     await tx
       .insertInto('bus_dead_letters')
       .values({ consumer, event_id: ev.id, event_seq: ev.seq ?? null, type: ev.type, attempts, error })

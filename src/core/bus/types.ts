@@ -91,7 +91,11 @@ export interface EventBus {
     opts?: PublishOptions,
   ): Promise<EventEnvelope<T>>;
   /** Publishes in a transaction of its own and wakes this node's consumers / relay at once. */
-  publishNow<T extends EventType>(type: T, data: EventMap[T], opts?: PublishOptions): Promise<EventEnvelope<T>>;
+  publishNow<T extends EventType>(
+    type: T,
+    data: EventMap[T],
+    opts?: PublishOptions,
+  ): Promise<EventEnvelope<T>>;
   /** Registers a durable consumer; deliveries start with start() (at once if already started). */
   subscribe<T extends EventType = EventType>(opts: SubscribeOptions<T>): Promise<Subscription>;
   /** Starts the consumers and, on NATS, the relay. */
