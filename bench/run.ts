@@ -24,6 +24,8 @@ const machine = {
   platform: `${os.platform()} ${os.release()}`,
   database: process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite',
   bus: process.env.NATS_URL ? 'NATS JetStream' : 'in-process',
+  /** Other work on the machine skews the figures: the 1-minute load average at the start. */
+  load: Number(os.loadavg()[0]!.toFixed(2)),
 };
 const date = new Date().toISOString();
 const sections: { module: string; results: BenchResult[]; error?: string }[] = [];
@@ -76,7 +78,7 @@ for (const [name, s] of Object.entries(merged).sort()) {
   lines.push(
     `## ${name}`,
     '',
-    `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus`,
+    `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus · load ${s.machine.load ?? '?'}`,
     '',
   );
   if (s.error) lines.push(`Failed: ${s.error}`, '');
