@@ -4,6 +4,7 @@ import { busMigrations } from './core/bus/migrations.ts';
 import { importMigrations } from './core/importer/run.ts';
 import { identityMigrations } from './identity/migrations.ts';
 import { privacyMigrations } from './privacy/migrations.ts';
+import { registryMigrations } from './registry/migrations.ts';
 
 /** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
 export const allMigrations: Migrations = {
@@ -12,4 +13,5 @@ export const allMigrations: Migrations = {
   ...importMigrations,
   ...identityMigrations,
   ...privacyMigrations,
+  ...registryMigrations,
 };

@@ -1,5 +1,6 @@
 import { PrincipalCache } from './identity/cache.ts';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from './core/config.ts';
@@ -12,11 +13,17 @@ import type { Api, RouteModule, Services } from './api/types.ts';
 import { allMigrations } from './migrations.ts';
 import { identityRoutes } from './identity/routes.ts';
 import { privacyRoutes } from './privacy/routes.ts';
+import { registryRoutes } from './registry/routes.ts';
+import { feedRoutes } from './registry/feeds/routes.ts';
+import { decisionRoutes } from './registry/decision-routes.ts';
+import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
 
 /** The capabilities' HTTP surfaces, in registration order. */
-export const ROUTES: RouteModule[] = [identityRoutes, privacyRoutes];
+export function routeModules(node: DecisionNode): RouteModule[] {
+  return [identityRoutes, privacyRoutes, registryRoutes, feedRoutes, decisionRoutes(node)];
+}
 
 export function packageVersion(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -101,15 +108,21 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
   const { config, log } = core;
   let demo: DemoSummary | null = null;
   let server: Api | undefined;
+  let decisionNode: DecisionNode | undefined;
   try {
     if ((opts.demo ?? config.seedDemo) && (await isEmpty(core.db))) demo = await seedDemo(core);
+    const node = new DecisionNode(core);
+    decisionNode = node;
     server = await buildServer(core, {
-      routes: ROUTES,
+      routes: routeModules(node),
       consoleDir: defaultConsoleDir(),
       version: packageVersion(),
     });
-    await core.bus.start();
     const url = await server.listen({ port: opts.port ?? config.port, host: opts.host ?? config.host });
+    // Decisions answer 503 until the node has loaded the registry; its event consumer is named
+    // after this host and port, so a restart resumes it and two processes never share one.
+    await node.start(`decisions-${os.hostname()}-${new URL(url).port}`);
+    await core.bus.start();
     log.info({ url, database: core.database.kind, bus: core.bus.kind }, 'interdict is listening');
     let closing: Promise<void> | undefined;
     const srv = server;
@@ -122,6 +135,7 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
         // Stop taking requests, let those in flight commit, then stop the bus and the database.
         closing ??= (async () => {
           await srv.close();
+          await decisionNode?.stop();
           await core.close();
         })();
         return closing;
@@ -129,6 +143,7 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
     };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await decisionNode?.stop().catch(() => undefined);
     await core.close();
     throw err;
   }

@@ -8,7 +8,7 @@ import type { OrganisationKind, Principal, Role } from '../identity/model.ts';
  *
  * - `{ public: true }`: anyone; rate-limited per client (citizens' report, check and appeal).
  * - `{ roles, orgKinds?, scope? }`: a signed-in user holding one of `roles` in an organisation of
- *   one of `orgKinds`; or, when `scope` is set, an institution's API key granted that scope.
+ *   one of `orgKinds`; or, when `scope` is set, any institution's API key granted that scope.
  */
 export type RouteAccess =
   | { public: true; rateLimitPerMinute?: number }
@@ -26,8 +26,8 @@ declare module 'fastify' {
 export function authorise(access: RouteAccess, principal: Principal | null): void {
   if ('public' in access) return;
   if (!principal) throw unauthorized();
-  if (access.orgKinds && !access.orgKinds.includes(principal.organisationKind)) throw forbidden();
   if (principal.kind === 'api_key') {
+    // An institution's key is granted per scope; `orgKinds` narrows console users only.
     if (!access.scope || !principal.scopes.includes(access.scope)) {
       throw forbidden(
         access.scope ? `this API key lacks the scope ${access.scope}` : 'this route is not open to API keys',
@@ -35,6 +35,7 @@ export function authorise(access: RouteAccess, principal: Principal | null): voi
     }
     return;
   }
+  if (access.orgKinds && !access.orgKinds.includes(principal.organisationKind)) throw forbidden();
   if (!access.roles.some((r) => principal.roles.includes(r))) throw forbidden();
 }
 

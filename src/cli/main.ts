@@ -7,6 +7,8 @@ import { printJson, printRows, reportFailure, UsageError } from './output.ts';
 import { identityCommands } from './identity.ts';
 import { privacyCommands } from './privacy.ts';
 import { importCommands } from './import.ts';
+import { registryCommands } from './registry.ts';
+import { checkCommand } from './check.ts';
 
 const program = new Command();
 program
@@ -90,6 +92,8 @@ program
 identityCommands(program, core);
 privacyCommands(program, core);
 importCommands(program, core);
+registryCommands(program, core);
+checkCommand(program, core);
 
 program
   .command('audit')

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import '../../src/registry/events.ts';
 import { sql } from 'kysely';
 import { connect, headers } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -542,5 +543,5 @@ test('docs/events.md lists every event in the catalogue', () => {
   for (const type of Object.keys(eventCatalogue))
     assert.ok(doc.includes(`\`${type}\``), `${type} is not documented`);
   const rows = describeEvents();
-  assert.ok(rows.find((e) => e.type === 'indicator.listed')?.fields.some((f) => f.name === 'listingId'));
+  assert.ok(rows.find((e) => e.type === 'listing.created')?.fields.some((f) => f.name === 'version'));
 });

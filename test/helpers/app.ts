@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { PrincipalCache } from '../../src/identity/cache.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { buildServer } from '../../src/api/server.ts';
@@ -7,7 +8,8 @@ import { createLogger } from '../../src/core/log.ts';
 import { createEventBus } from '../../src/core/bus/index.ts';
 import { loadPiiCipher } from '../../src/privacy/crypto.ts';
 import { allMigrations } from '../../src/migrations.ts';
-import { ROUTES } from '../../src/platform.ts';
+import { routeModules } from '../../src/platform.ts';
+import { DecisionNode } from '../../src/registry/decisions.ts';
 import { SYSTEM } from '../../src/core/audit.ts';
 import { createOrganisation, createUser } from '../../src/identity/service.ts';
 import type { OrganisationKind, Role } from '../../src/identity/model.ts';
@@ -19,6 +21,8 @@ export const PASSWORD = 'correct-horse-battery';
 export async function testApp(env: Record<string, string> = {}): Promise<{
   app: Api;
   services: Services;
+  /** The decision node behind /v1/decisions; not started (start it in tests that decide). */
+  node: DecisionNode;
   close(): Promise<void>;
 }> {
   const database = await openTestDatabase();
@@ -36,13 +40,16 @@ export async function testApp(env: Record<string, string> = {}): Promise<{
     pii: loadPiiCipher(config),
     principals: new PrincipalCache(),
   };
-  const app = await buildServer(services, { routes: ROUTES });
+  const node = new DecisionNode(services, { nodeId: `decisions-test-${crypto.randomUUID().slice(0, 8)}` });
+  const app = await buildServer(services, { routes: routeModules(node) });
   await app.ready();
   return {
     app,
     services,
+    node,
     async close() {
       await app.close();
+      await node.stop();
       await bus.close();
       await database.close();
     },

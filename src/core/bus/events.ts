@@ -21,9 +21,6 @@ export interface EventMap {
   'api_key.created': z.infer<typeof ApiKeyCreated>;
   'api_key.revoked': z.infer<typeof ApiKeyRevoked>;
   'person.created': z.infer<typeof PersonCreated>;
-  'indicator.listed': z.infer<typeof IndicatorListed>;
-  'indicator.changed': z.infer<typeof IndicatorChanged>;
-  'indicator.delisted': z.infer<typeof IndicatorDelisted>;
   'report.received': z.infer<typeof ReportReceived>;
 }
 
@@ -143,51 +140,8 @@ const PersonCreated = z.strictObject({
   organisationId: uuid().describe('the organisation that recorded the person'),
 });
 
-// --- Planned: the listings registry and reports (payloads for the capabilities to come) -----
-
-export const INDICATOR_KINDS = [
-  'phone_number',
-  'sms_sender',
-  'url',
-  'domain',
-  'ip_address',
-  'email',
-  'bank_account',
-  'payment_account',
-  'app',
-] as const;
-
-const listingState = {
-  listingId: uuid().describe('the listing in the registry'),
-  version: z.number().int().positive().describe('increases with every change: apply only a higher version'),
-  indicatorKind: z.enum(INDICATOR_KINDS).describe('what the value is'),
-  value: z.string().min(1).describe('the normalised indicator, e.g. an E.164 number or a lower-case domain'),
-  category: z.string().min(1).describe('the fraud type, e.g. impersonation, investment_scam'),
-  action: z.enum(['block', 'warn', 'monitor']).describe('what decision nodes do on a match'),
-  validUntil: z.iso
-    .datetime({ offset: true })
-    .nullable()
-    .describe('when the listing lapses; null: until delisted'),
-};
-
-const IndicatorListed = z.strictObject({
-  ...listingState,
-  listedBy: uuid().describe('the organisation that listed it'),
-});
-
-const IndicatorChanged = z.strictObject({
-  ...listingState,
-  changedBy: uuid().describe('the organisation that changed it'),
-});
-
-const IndicatorDelisted = z.strictObject({
-  listingId: listingState.listingId,
-  version: listingState.version,
-  indicatorKind: listingState.indicatorKind,
-  value: listingState.value,
-  reason: z.string().min(1).describe('why, e.g. false_positive, expired, appeal_upheld'),
-  delistedBy: uuid().describe('the organisation that delisted it'),
-});
+// --- Planned: reports (payloads for the capability to come); the registry's listing.* events
+// are registered by src/registry/events.ts -----------------------------------------------------
 
 const ReportReceived = z.strictObject({
   reportId: uuid().describe('the report (its content stays in the database)'),
@@ -213,22 +167,6 @@ registerEvent('api_key.revoked', 'An API key was revoked; it no longer authentic
 });
 registerEvent('person.created', 'A person record (victim, suspect, reporter) was created.', PersonCreated, {
   keyField: 'personId',
-});
-registerEvent(
-  'indicator.listed',
-  'A fraud indicator was listed in the registry; every decision node applies it.',
-  IndicatorListed,
-  { keyField: 'listingId', planned: true },
-);
-registerEvent(
-  'indicator.changed',
-  "A listing's category, action or validity changed (the payload is the full new state).",
-  IndicatorChanged,
-  { keyField: 'listingId', planned: true },
-);
-registerEvent('indicator.delisted', 'A listing was removed from the registry.', IndicatorDelisted, {
-  keyField: 'listingId',
-  planned: true,
 });
 registerEvent(
   'report.received',

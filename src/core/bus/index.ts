@@ -21,7 +21,6 @@ export { BusError } from './types.ts';
 export type { EventDefinition, EventEnvelope, EventFieldDoc, EventMap, EventType } from './events.ts';
 export {
   EventValidationError,
-  INDICATOR_KINDS,
   describeEvents,
   eventCatalogue,
   eventCatalogueMarkdown,

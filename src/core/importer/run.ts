@@ -64,6 +64,8 @@ export interface ImportSpec<T> {
   prepare(record: Record<string, string>): Prepared<T>;
   /** Writes one row inside the batch's transaction; throws (AppError) to reject it. */
   write(tx: Kysely<DB>, value: T): Promise<void>;
+  /** Writes a whole batch at once (multi-row statements); when it fails, rows are retried one by one with `write`. */
+  writeBatch?(tx: Kysely<DB>, values: T[]): Promise<void>;
 }
 
 export interface ImportOptions {
@@ -171,7 +173,12 @@ export async function runImport<T>(
     const failed: { line: number; reason: string; record: Record<string, string> }[] = [];
     try {
       await db.transaction().execute(async (tx) => {
-        for (const r of rows) await spec.write(tx, r.value);
+        if (spec.writeBatch)
+          await spec.writeBatch(
+            tx,
+            rows.map((r) => r.value),
+          );
+        else for (const r of rows) await spec.write(tx, r.value);
         await tx
           .updateTable('import_runs')
           .set({
