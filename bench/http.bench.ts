@@ -43,6 +43,7 @@ async function startServer(dir: string): Promise<{ url: string; stop(): Promise<
 async function load(
   url: string,
   headers: Record<string, string>,
+  body?: string,
 ): Promise<{ rps: number; p50: number; p99: number; errors: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
@@ -51,7 +52,7 @@ async function load(
   const one = () =>
     new Promise<void>((resolve) => {
       const t0 = process.hrtime.bigint();
-      const req = http.get(url, { agent, headers }, (res) => {
+      const req = http.request(url, { agent, headers, method: body ? 'POST' : 'GET' }, (res) => {
         res.resume();
         res.on('end', () => {
           if (res.statusCode !== 200) errors++;
@@ -63,6 +64,7 @@ async function load(
         errors++;
         resolve();
       });
+      req.end(body);
     });
   const started = Date.now();
   await Promise.all(
@@ -89,6 +91,31 @@ export async function run(): Promise<BenchResult[]> {
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     const health = await load(`${server.url}/healthz`, {});
     const authed = await load(`${server.url}/v1/organisations`, { cookie });
+    const adminLogin = await fetch(`${server.url}/v1/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'centre.admin', password: 'Interdict-demo-2026' }),
+    });
+    const adminCookie = adminLogin.headers.get('set-cookie')!.split(';')[0]!;
+    const created = await fetch(`${server.url}/v1/api-keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: adminCookie },
+      body: JSON.stringify({ name: 'bench', scopes: ['decisions:write'] }),
+    });
+    const { key } = (await created.json()) as { key: string };
+    const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    const one = JSON.stringify({
+      kind: 'call',
+      parties: [
+        { role: 'caller', kind: 'phone', value: '+8613800138000' },
+        { role: 'callee', kind: 'phone', value: '+8613900139000' },
+      ],
+    });
+    const single = await load(`${server.url}/v1/decisions`, auth, one);
+    const batchBody = JSON.stringify({
+      events: Array.from({ length: 1000 }, () => JSON.parse(one) as unknown),
+    });
+    const batch = await load(`${server.url}/v1/decisions/batch`, auth, batchBody);
     const note = `${CONCURRENCY} keep-alive connections, ${DURATION_MS / 1000} s, load generator on the same 2-core machine`;
     return [
       { name: 'GET /healthz throughput', value: health.rps, unit: 'req/s', note },
@@ -109,6 +136,27 @@ export async function run(): Promise<BenchResult[]> {
         value: authed.p99,
         unit: 'ms',
         note: `p50 ${authed.p50.toFixed(2)} ms; errors ${authed.errors}`,
+      },
+      {
+        name: 'POST /v1/decisions throughput',
+        value: single.rps,
+        unit: 'decisions/s',
+        target: '≥ 15,000/s',
+        note: `API key auth, 2 parties, demo registry; errors ${single.errors}`,
+      },
+      {
+        name: 'POST /v1/decisions p99 latency',
+        value: single.p99,
+        unit: 'ms',
+        target: '< 10 ms',
+        note: `p50 ${single.p50.toFixed(2)} ms`,
+      },
+      {
+        name: 'POST /v1/decisions/batch (1,000 events) throughput',
+        value: batch.rps * 1000,
+        unit: 'events/s',
+        target: '≥ 200,000/s',
+        note: `p99 ${batch.p99.toFixed(1)} ms per batch; errors ${batch.errors}`,
       },
     ];
   } finally {

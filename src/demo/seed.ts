@@ -7,6 +7,8 @@ import type { OrganisationKind, Role } from '../identity/model.ts';
 import { ensurePerson, addPhoneCard, addBankAccount } from '../privacy/service.ts';
 import { prcCheckCharacter } from '../privacy/idnumber.ts';
 import { Progress } from '../cli/progress.ts';
+import { seedProtected } from '../registry/allowlist.ts';
+import { listIndicator } from '../registry/service.ts';
 
 /** Every demo user signs in with this password; the demo is for looking around, not for production. */
 export const DEMO_PASSWORD = 'Interdict-demo-2026';
@@ -89,6 +91,22 @@ export function luhnComplete(partial: string): string {
   return partial + String((10 - (sum % 10)) % 10);
 }
 
+/** Listings a newcomer can check at once (`interdict check +8617012345678`, the console's check page). */
+const LISTINGS: { kind: string; value: string; category: string }[] = [
+  { kind: 'phone', value: '+86 170 1234 5678', category: 'impersonate_police' },
+  { kind: 'phone', value: '+86 171 8765 4321', category: 'customer_service_refund' },
+  { kind: 'phone', value: '+86 165 0000 1111', category: 'loan' },
+  { kind: 'phone', value: '+852 5123 4567', category: 'impersonate_boss_or_acquaintance' },
+  { kind: 'domain', value: 'refund-taobao-service.com', category: 'customer_service_refund' },
+  { kind: 'domain', value: 'icbc-secure-login.com', category: 'impersonate_police' },
+  { kind: 'domain', value: 'quick-loan-cn.net', category: 'loan' },
+  { kind: 'url', value: 'http://pension-invest.example.org/vip/', category: 'investment_pension' },
+  { kind: 'bank_account', value: '6222 0212 3456 7894', category: 'card_account_dealing' },
+  { kind: 'internet_account', value: 'wechat:refund_kefu_888', category: 'customer_service_refund' },
+  { kind: 'internet_account', value: 'qq:88886666', category: 'click_farming' },
+  { kind: 'app', value: 'com.fake.securitycheck', category: 'impersonate_police' },
+];
+
 export interface DemoSummary {
   password: string;
   users: { username: string; organisation: string; roles: Role[] }[];
@@ -96,6 +114,7 @@ export interface DemoSummary {
   persons: number;
   phoneCards: number;
   bankAccounts: number;
+  listings: number;
 }
 
 export async function isEmpty(db: Kysely<DB>): Promise<boolean> {
@@ -171,6 +190,15 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     activatedAt: '2024-03-01T00:00:00+08:00',
   });
   cards++;
+  await seedProtected(s.db, SYSTEM);
+  let listings = 0;
+  for (const l of LISTINGS) {
+    const r = await listIndicator(s.db, s.bus, SYSTEM, {
+      ...l,
+      source: { kind: 'analyst', reporterRef: 'demo' },
+    });
+    if (r.outcome !== 'review') listings++;
+  }
   bar?.stop();
   return {
     password: DEMO_PASSWORD,
@@ -183,13 +211,14 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     persons: PERSONS.length,
     phoneCards: cards,
     bankAccounts: accounts,
+    listings,
   };
 }
 
 export function printDemoSummary(d: DemoSummary, out: NodeJS.WritableStream): void {
   const w = Math.max(...d.users.map((u) => u.username.length));
   out.write(
-    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts.\n` +
+    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts, ${d.listings} listings.\n` +
       `Sign in with any of these users; the password of all is ${d.password}\n`,
   );
   for (const u of d.users)

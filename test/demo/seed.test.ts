@@ -34,6 +34,16 @@ test('the demo seeds every kind of organisation and role, and every user can sig
     const accounts = await services.db.selectFrom('bank_accounts').select(['account']).execute();
     assert.equal(accounts.length, summary.bankAccounts);
     assert.ok(summary.phoneCards > summary.persons && summary.bankAccounts >= summary.persons);
+    // listings a newcomer can check, and the national allowlist
+    const listings = await services.db.selectFrom('listings').select(['kind', 'status']).execute();
+    assert.equal(listings.length, summary.listings);
+    assert.ok(summary.listings >= 10);
+    assert.ok(listings.every((l) => l.status === 'active'));
+    const listedKinds = new Set(listings.map((l) => l.kind));
+    for (const k of ['phone', 'domain', 'url', 'bank_account', 'internet_account', 'app'])
+      assert.ok(listedKinds.has(k as never), k);
+    const protectedRows = await services.db.selectFrom('protected_indicators').select('value').execute();
+    assert.ok(protectedRows.some((r) => r.value === 'short:CN:110'));
   } finally {
     await close();
   }
