@@ -1,24 +1,12 @@
 import type { Command } from 'commander';
 import type { Services } from '../api/types.ts';
-import { luhnValid, normalizePhone, canonicalizeUrl, type IndicatorKind } from '../core/normalize/index.ts';
+import type { IndicatorKind } from '../core/normalize/index.ts';
+import { guessKind } from '../registry/guess.ts';
 import { DecisionNode } from '../registry/decisions.ts';
 import type { DecisionEvent, EventKind } from '../registry/engine/index.ts';
 import { printJson, UsageError } from './output.ts';
 
 type Core = () => Promise<Services & { close(): Promise<void> }>;
-
-/** What a bare argument most likely is: a link, a number, or an account. */
-export function guessKind(value: string): IndicatorKind {
-  const v = value.trim();
-  if (/^[a-z]+:\/\//i.test(v) || /^[^\s/]+\.[a-z]{2,}(\/|$)/i.test(v)) {
-    return canonicalizeUrl(v).ok ? 'url' : 'domain';
-  }
-  const digits = v.replace(/[\s-]/g, '');
-  if (/^\d{15,19}$/.test(digits) && luhnValid(digits)) return 'bank_account';
-  if (normalizePhone(v).ok) return 'phone';
-  if (/^[a-z]+:/i.test(v)) return 'internet_account';
-  return 'phone';
-}
 
 const EVENT_FOR: Record<string, { kind: EventKind; role: string }> = {
   phone: { kind: 'call', role: 'caller' },

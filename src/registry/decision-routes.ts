@@ -9,10 +9,12 @@ import {
   EVENT_KINDS,
   LISTING_STATUSES,
   MAX_BATCH,
+  SCAM_CATEGORIES,
   SCAM_CATEGORY_LIST,
   type DecisionEvent,
 } from './engine/index.ts';
 import type { DecisionNode } from './decisions.ts';
+import { guessKind } from './guess.ts';
 
 const Party = z.strictObject({
   role: z
@@ -87,10 +89,104 @@ function toEngineEvent(e: z.infer<typeof DecisionEventSchema>, institutionId: st
   };
 }
 
+/** The event a citizen's check stands for: a number calling them, a link, an account to pay. */
+const CHECK_EVENTS: Record<string, { kind: DecisionEvent['kind']; role: string }> = {
+  phone: { kind: 'call', role: 'caller' },
+  url: { kind: 'url_visit', role: 'url' },
+  domain: { kind: 'url_visit', role: 'url' },
+  bank_account: { kind: 'transfer', role: 'payee' },
+  payment_account: { kind: 'transfer', role: 'payee' },
+  internet_account: { kind: 'account_opening', role: 'applicant' },
+  app: { kind: 'url_visit', role: 'app' },
+};
+
+export const CheckResult = z
+  .object({
+    verdict: z.enum(['listed', 'not_listed', 'unreadable']),
+    action: Action,
+    kind: z.enum(INDICATOR_KINDS),
+    categories: z.array(z.object({ code: z.string(), zh: z.string(), en: z.string() })),
+    reasons: z.array(z.object({ code: z.string(), zh: z.string(), en: z.string() })),
+    advice: z.object({ zh: z.string(), en: z.string() }),
+  })
+  .meta({ id: 'CheckResult' });
+
+const ADVICE = {
+  listed: {
+    zh: '这是已登记的涉诈信息。请勿接听、回拨、点击或转账；如已转账，请立即拨打 110 或 96110。',
+    en: 'This is registered as used in fraud. Do not answer, call back, click or pay; if you already paid, call 110 or 96110 now.',
+  },
+  not_listed: {
+    zh: '暂未登记为涉诈信息，但不代表安全。凡是要求转账、验证码或屏幕共享的，都是诈骗。',
+    en: 'Not registered as fraud, which does not make it safe: anyone asking for a transfer, a verification code or screen sharing is a scammer.',
+  },
+  unreadable: {
+    zh: '无法识别这个号码、链接或账号，请检查后重试。',
+    en: 'This number, link or account could not be read; check it and try again.',
+  },
+} as const;
+
+const CHECK_KINDS = [
+  'phone',
+  'url',
+  'domain',
+  'bank_account',
+  'payment_account',
+  'internet_account',
+  'app',
+] as const;
+
 export function decisionRoutes(node: DecisionNode) {
   return (app: Api, _s: Services): void => {
     const notReady = () =>
       new AppError(503, 'decisions_not_ready', 'the decision engine is still loading the registry');
+
+    app.post(
+      '/v1/check',
+      {
+        config: { access: { public: true, rateLimitPerMinute: 30 } },
+        schema: {
+          tags: ['decisions'],
+          summary:
+            "A citizen's check of a number, link or account before trusting it (public, rate-limited; apps should prefer the private hash-prefix lookup)",
+          body: z.strictObject({
+            value: z.string().trim().min(1).max(2048),
+            kind: z.enum(CHECK_KINDS).optional(),
+          }),
+          response: { 200: CheckResult, 400: Problem, 429: Problem, 503: Problem },
+        },
+      },
+      async (req) => {
+        if (!node.ready) throw notReady();
+        const kind = req.body.kind ?? guessKind(req.body.value);
+        const ev = CHECK_EVENTS[kind] ?? { kind: 'call' as const, role: 'caller' };
+        const d = node.engine.decide({
+          kind: ev.kind,
+          parties: [{ role: ev.role, kind, value: req.body.value }],
+        });
+        const verdict: keyof typeof ADVICE =
+          d.matches.length > 0 ? 'listed' : d.warnings.length > 0 ? 'unreadable' : 'not_listed';
+        const seen = new Set<string>();
+        const categories = [];
+        for (const m of d.matches) {
+          if (seen.has(m.category)) continue;
+          seen.add(m.category);
+          categories.push({
+            code: m.category,
+            zh: SCAM_CATEGORIES[m.category].zh,
+            en: SCAM_CATEGORIES[m.category].en,
+          });
+        }
+        return {
+          verdict,
+          action: d.action,
+          kind,
+          categories,
+          reasons: d.reasons.map((r) => ({ code: r.code, zh: r.zh, en: r.en })),
+          advice: ADVICE[verdict],
+        };
+      },
+    );
 
     app.post(
       '/v1/decisions',

@@ -208,3 +208,34 @@ describe('decisions over HTTP', () => {
     assert.equal(second.appliedVersion, node.appliedVersion);
   });
 });
+
+describe("citizens' check", () => {
+  test('a listed number, an unlisted one and an unreadable one', async () => {
+    const check = (value: string, kind?: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/check',
+        payload: kind ? { value, kind } : { value },
+        remoteAddress: '10.1.2.3',
+      });
+    const listed = await check('138 0013 8000');
+    assert.equal(listed.statusCode, 200, listed.body);
+    const l = listed.json<{
+      verdict: string;
+      kind: string;
+      categories: { code: string; zh: string }[];
+      advice: { zh: string };
+    }>();
+    assert.equal(l.verdict, 'listed');
+    assert.equal(l.kind, 'phone');
+    assert.equal(l.categories[0]!.code, 'impersonate_police');
+    assert.match(l.advice.zh, /96110/);
+    const clean = (await check('13912345678')).json<{ verdict: string; advice: { en: string } }>();
+    assert.equal(clean.verdict, 'not_listed');
+    assert.match(clean.advice.en, /does not make it safe/);
+    const junk = (await check('hello there', 'phone')).json<{ verdict: string }>();
+    assert.equal(junk.verdict, 'unreadable');
+    const bad = await app.inject({ method: 'POST', url: '/v1/check', payload: { value: '' } });
+    assert.equal(bad.statusCode, 400);
+  });
+});
