@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Services } from '../api/types.ts';
 import type { Subscription } from '../core/bus/index.ts';
 import { DecisionEngine, RegistryIndex, defaultProtectedEntries, Allowlist } from './engine/index.ts';
-import { addSightings } from './service.ts';
+import { addSightings, expireDue } from './service.ts';
 import { changesSince, currentVersion, snapshot } from './snapshot.ts';
 import './events.ts';
 
@@ -33,6 +33,7 @@ export class DecisionNode {
   private timers: NodeJS.Timeout[] = [];
   private readonly opts: Required<DecisionNodeOptions>;
   private started = false;
+  private readonly builtIn: Set<string>;
 
   constructor(
     private readonly s: Services,
@@ -46,10 +47,9 @@ export class DecisionNode {
       sightingsEveryMs: opts.sightingsEveryMs ?? 10_000,
       catchUpEveryMs: opts.catchUpEveryMs ?? 5_000,
     };
-    this.engine = new DecisionEngine({
-      index: this.index,
-      allowlist: new Allowlist(defaultProtectedEntries()),
-    });
+    const builtIn = defaultProtectedEntries();
+    this.builtIn = new Set(builtIn.map((e) => `${e.kind}\u0000${e.value}`));
+    this.engine = new DecisionEngine({ index: this.index, allowlist: new Allowlist(builtIn) });
   }
 
   get ready(): boolean {
@@ -95,8 +95,17 @@ export class DecisionNode {
     );
     this.timers.push(
       setInterval(
-        () => void this.catchUp().catch((err) => this.s.log.warn({ err }, 'catch-up failed')),
+        () =>
+          void Promise.all([this.catchUp(), this.loadAllowlist()]).catch((err) =>
+            this.s.log.warn({ err }, 'catch-up failed'),
+          ),
         this.opts.catchUpEveryMs,
+      ),
+    );
+    this.timers.push(
+      setInterval(
+        () => void this.expireDue().catch((err) => this.s.log.warn({ err }, 'expiry failed')),
+        60_000,
       ),
     );
     for (const t of this.timers) t.unref();
@@ -114,13 +123,27 @@ export class DecisionNode {
     }
   }
 
-  /** Protected parties: the built-in national list plus the registry's protected_indicators. */
+  /**
+   * Protected parties: the built-in national list plus the registry's protected_indicators, kept in
+   * step (entries added or removed in the database since the last call are added or removed here).
+   */
   async loadAllowlist(): Promise<void> {
     const rows = await this.s.db
       .selectFrom('protected_indicators')
       .select(['kind', 'value', 'label'])
       .execute();
+    const key = (k: string, v: string) => `${k}\u0000${v}`;
+    const wanted = new Set(rows.map((r) => key(r.kind, r.value)));
+    for (const e of this.engine.allowlist.list()) {
+      const k = key(e.kind, e.value);
+      if (!wanted.has(k) && !this.builtIn.has(k)) this.engine.allowlist.remove(e.kind, e.value);
+    }
     for (const r of rows) this.engine.allowlist.add({ kind: r.kind, value: r.value, label: r.label });
+  }
+
+  /** Lapses listings past their expiry (idempotent; any node may run it). */
+  async expireDue(): Promise<number> {
+    return expireDue(this.s.db, this.s.bus);
   }
 
   /** Moves the engine's matched-decision counts into sightings_daily. */

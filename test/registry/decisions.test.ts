@@ -239,3 +239,29 @@ describe("citizens' check", () => {
     assert.equal(bad.statusCode, 400);
   });
 });
+
+describe('allowlist in the decision node', () => {
+  test('entries added or removed in the database reach the engine, and protecting delists', async () => {
+    const { addProtected, removeProtected } = await import('../../src/registry/allowlist.ts');
+    await listIndicator(services.db, services.bus, SYSTEM, {
+      kind: 'phone',
+      value: '+86 139 5555 0000',
+      category: 'loan',
+      source: analyst,
+    });
+    await waitFor(() => node.index.get('phone', '+8613955550000')?.status === 'active');
+    const p = await addProtected(services.db, services.bus, SYSTEM, {
+      kind: 'phone',
+      value: '+86 139 5555 0000',
+      label: 'a bank hotline',
+    });
+    assert.equal(p.delisted, 1, 'the listing it covers is delisted');
+    await node.loadAllowlist();
+    assert.ok(node.engine.allowlist.protects('phone', '+8613955550000'));
+    await waitFor(() => node.index.get('phone', '+8613955550000')?.status !== 'active');
+    await removeProtected(services.db, SYSTEM, p.id, 'hotline moved');
+    await node.loadAllowlist();
+    assert.equal(node.engine.allowlist.protects('phone', '+8613955550000'), null);
+    assert.ok(node.engine.allowlist.protects('phone', 'short:CN:110'), 'the built-in national list stays');
+  });
+});
