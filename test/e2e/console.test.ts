@@ -71,7 +71,7 @@ test('web console', { timeout: 240_000 }, async (t) => {
         // Back where the user was going.
         await page.waitForURL((u) => u.pathname === '/registry');
         await page.getByRole('heading', { name: '涉诈名单与处置' }).waitFor();
-        await page.getByText('即将上线', { exact: true }).first().waitFor();
+        await page.getByRole('table', { name: '涉诈名单' }).waitFor();
 
         const me = await sessionOf(page);
         const header = page.locator('header');

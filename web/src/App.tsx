@@ -5,6 +5,7 @@ import { CITIZEN_PAGES } from './components/CitizenLinks.tsx';
 import { ErrorAlert } from './components/ErrorAlert.tsx';
 import { ConsoleRoutes } from './ConsoleRoutes.tsx';
 import { useT } from './i18n/index.tsx';
+import { CheckPage } from './pages/check/CheckPage.tsx';
 import { CitizenPage } from './pages/CitizenPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { Redirect } from './Redirect.tsx';
@@ -61,6 +62,7 @@ export function App() {
   );
 
   const { path } = location;
+  if (path === '/check') return <CheckPage />;
   if (CITIZEN_PAGES.some((p) => p.path === path)) return <CitizenPage path={path} />;
 
   if (path === '/login') {

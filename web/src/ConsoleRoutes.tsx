@@ -10,6 +10,9 @@ import { UsersPage } from './pages/admin/UsersPage.tsx';
 import { AccessLogPage } from './pages/privacy/AccessLogPage.tsx';
 import { PersonDetailPage } from './pages/privacy/PersonDetailPage.tsx';
 import { PersonsPage } from './pages/privacy/PersonsPage.tsx';
+import { AllowlistPage } from './pages/registry/AllowlistPage.tsx';
+import { ListingDetailPage } from './pages/registry/ListingDetailPage.tsx';
+import { ListingsPage } from './pages/registry/ListingsPage.tsx';
 import { Redirect } from './Redirect.tsx';
 import { matchPath, useLocation } from './router.ts';
 import { useSession } from './session.tsx';
@@ -23,10 +26,22 @@ interface Route {
 const capability = (id: CapabilityId): Capability => CAPABILITIES.find((c) => c.id === id)!;
 /** The access of a capability's child page, by its path. */
 const childAccess = (id: CapabilityId, path: string): Access =>
-  capability(id).children?.find((ch) => ch.path === path)?.access ?? capability(id).access;
+  [...(capability(id).children ?? []), ...(capability(id).pages ?? [])].find((ch) => ch.path === path)
+    ?.access ?? capability(id).access;
 
 const ROUTES: Route[] = [
   { pattern: '/', access: { roles: ROLES }, render: () => <HomePage /> },
+  { pattern: '/registry', access: childAccess('registry', '/registry'), render: () => <ListingsPage /> },
+  {
+    pattern: '/registry/listings/:id',
+    access: childAccess('registry', '/registry'),
+    render: ({ id }) => <ListingDetailPage key={id} id={id!} />,
+  },
+  {
+    pattern: '/registry/allowlist',
+    access: childAccess('registry', '/registry/allowlist'),
+    render: () => <AllowlistPage />,
+  },
   { pattern: '/privacy', access: childAccess('privacy', '/privacy'), render: () => <PersonsPage /> },
   {
     pattern: '/privacy/persons/:id',

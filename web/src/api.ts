@@ -135,6 +135,116 @@ export function parsePurpose(purpose: string): { kind: string; reference: string
     : { kind: purpose.slice(0, i), reference: purpose.slice(i + 1) };
 }
 
+export const INDICATOR_KINDS = [
+  'phone',
+  'url',
+  'domain',
+  'ip',
+  'bank_account',
+  'payment_account',
+  'internet_account',
+  'device',
+  'app',
+] as const;
+export type IndicatorKind = (typeof INDICATOR_KINDS)[number];
+
+/** The scam categories (server: src/registry/engine/taxonomy.ts), in their stable order. */
+export const SCAM_CATEGORIES = [
+  'impersonate_police',
+  'customer_service_refund',
+  'loan',
+  'impersonate_boss_or_acquaintance',
+  'investment_pension',
+  'click_farming',
+  'shopping',
+  'game_trading',
+  'romance',
+  'livestream_rewards',
+  'prize',
+  'card_account_dealing',
+  'sim_box',
+  'other',
+] as const;
+export type ScamCategory = (typeof SCAM_CATEGORIES)[number];
+
+export const LISTING_STATUSES = ['active', 'expired', 'delisted', 'under_appeal', 'pending_review'] as const;
+export type ListingStatus = (typeof LISTING_STATUSES)[number];
+
+export interface Listing {
+  id: string;
+  kind: IndicatorKind;
+  /** canonical; url listings are host/path?query expressions */
+  value: string;
+  category: ScamCategory;
+  /** 0..1 */
+  confidence: number;
+  status: ListingStatus;
+  firstSeen: string;
+  lastSeen: string;
+  expiresAt: string | null;
+  version: number;
+  evidence: string[];
+  lookalike: { brand: string; domain: string; reason: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ListingDetail extends Listing {
+  sources: {
+    kind: string;
+    organisationId: string | null;
+    reporterRef: string;
+    trust: number;
+    firstAt: string;
+    lastAt: string;
+    count: number;
+  }[];
+  history: {
+    version: number;
+    at: string;
+    action: string;
+    actorKind: string;
+    actorName: string;
+    organisationId: string | null;
+    reason: string | null;
+  }[];
+  sightings: { day: string; channel: string; count: number }[];
+}
+
+export interface ListOutcome {
+  outcome: 'listed' | 'corroborated' | 'relisted' | 'review';
+  /** review: why the value was not listed */
+  reason?: string;
+  reviewId: string | null;
+  listing: Listing | null;
+}
+
+export interface ProtectedIndicator {
+  id: string;
+  kind: IndicatorKind;
+  value: string;
+  label: string;
+  reason: string | null;
+  addedBy: string;
+  createdAt: string;
+}
+
+export interface Labelled {
+  code: string;
+  zh: string;
+  en: string;
+}
+
+/** The public check of one number, link or account. */
+export interface CheckResult {
+  verdict: 'listed' | 'not_listed' | 'unreadable';
+  action: string;
+  kind: string;
+  categories: Labelled[];
+  reasons: Labelled[];
+  advice: { zh: string; en: string };
+}
+
 interface Items<T> {
   items: T[];
 }
@@ -242,4 +352,33 @@ export const api = {
     request<Person>('GET', `/v1/persons/${seg(id)}${query({ purpose })}`),
   listAccessLog: (opts: { limit?: number } = {}) =>
     request<Items<AccessLogEntry>>('GET', `/v1/access-log${query(opts)}`),
+  /** Public, rate-limited: is this number, link or account listed? */
+  check: (input: { value: string; kind?: IndicatorKind }) => request<CheckResult>('POST', '/v1/check', input),
+
+  searchListings: (
+    opts: {
+      kind?: string;
+      q?: string;
+      category?: string;
+      status?: string;
+      limit?: number;
+      cursor?: string;
+    } = {},
+  ) => request<Items<Listing> & { nextCursor: string | null }>('GET', `/v1/listings${query(opts)}`),
+  getListing: (id: string) => request<ListingDetail>('GET', `/v1/listings/${seg(id)}`),
+  listIndicator: (input: {
+    kind: IndicatorKind;
+    value: string;
+    category: ScamCategory;
+    evidence?: string[];
+  }) => request<ListOutcome>('POST', '/v1/listings', input),
+  delistListing: (id: string, reason: string) =>
+    request<Listing>('POST', `/v1/listings/${seg(id)}/delist`, { reason }),
+
+  listAllowlist: (opts: { kind?: string; q?: string; limit?: number } = {}) =>
+    request<Items<ProtectedIndicator>>('GET', `/v1/allowlist${query(opts)}`),
+  addToAllowlist: (input: { kind: IndicatorKind; value: string; label: string; reason?: string }) =>
+    request<ProtectedIndicator & { delisted: number }>('POST', '/v1/allowlist', input),
+  removeFromAllowlist: (id: string, reason: string) =>
+    request<void>('DELETE', `/v1/allowlist/${seg(id)}${query({ reason })}`),
 };

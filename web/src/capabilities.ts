@@ -34,6 +34,8 @@ export interface Capability {
   /** false: the page says what is coming */
   built: boolean;
   children?: NavChild[];
+  /** pages reached from the capability's own page (not in the navigation), with their access */
+  pages?: NavChild[];
 }
 
 const PARTICIPANTS: readonly OrganisationKind[] = [
@@ -54,6 +56,15 @@ const PRIVACY: Access = {
   ],
 };
 const OVERSIGHT: Access = { roles: ['auditor', 'administrator'] };
+/** As the server's registry routes: listings are read by the centre's staff (users). */
+const REGISTRY_READERS: Access = {
+  roles: ['analyst', 'supervisor', 'auditor'],
+  orgKinds: ['anti_fraud_centre'],
+};
+const ALLOWLIST_READERS: Access = {
+  roles: ['analyst', 'supervisor', 'auditor', 'administrator'],
+  orgKinds: ['anti_fraud_centre'],
+};
 
 export const CAPABILITIES: readonly Capability[] = [
   {
@@ -62,7 +73,13 @@ export const CAPABILITIES: readonly Capability[] = [
     description: 'capability.registry',
     path: '/registry',
     access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
-    built: false,
+    built: true,
+    // The console's registry pages are the centre's (institutions use API keys and feeds); their
+    // links are tabs on the pages, so the navigation keeps one entry.
+    pages: [
+      { label: 'registry.listings', path: '/registry', access: REGISTRY_READERS },
+      { label: 'registry.allowlist', path: '/registry/allowlist', access: ALLOWLIST_READERS },
+    ],
   },
   {
     id: 'reports',

@@ -14,12 +14,15 @@ export function DataTable<T extends { id: string }>({
   empty,
   minWidth = 640,
   label,
+  onRowClick,
 }: {
   columns: Column<T>[];
   rows: T[];
   empty?: string;
   minWidth?: number;
   label?: string;
+  /** the whole row opens it (keep a link in a cell for the keyboard) */
+  onRowClick?: (row: T) => void;
 }) {
   const t = useT();
   return (
@@ -43,7 +46,19 @@ export function DataTable<T extends { id: string }>({
             </Table.Tr>
           ) : (
             rows.map((row) => (
-              <Table.Tr key={row.id}>
+              <Table.Tr
+                key={row.id}
+                onClick={
+                  onRowClick
+                    ? (e) => {
+                        // a link or button in the row does its own thing
+                        if ((e.target as HTMLElement).closest('a, button, input, select, textarea')) return;
+                        onRowClick(row);
+                      }
+                    : undefined
+                }
+                style={onRowClick ? { cursor: 'pointer' } : undefined}
+              >
                 {columns.map((c, i) => (
                   <Table.Td key={i}>{c.cell(row)}</Table.Td>
                 ))}
