@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
-import type { Services } from '../api/types.ts';
 import type { IndicatorKind } from '../core/normalize/index.ts';
 import { guessKind } from '../registry/guess.ts';
 import { DecisionNode } from '../registry/decisions.ts';
 import type { DecisionEvent, EventKind } from '../registry/engine/index.ts';
 import { printJson, UsageError } from './output.ts';
-
-type Core = () => Promise<Services & { close(): Promise<void> }>;
+import { type Core } from './core.ts';
 
 const EVENT_FOR: Record<string, { kind: EventKind; role: string }> = {
   phone: { kind: 'call', role: 'caller' },

@@ -14,19 +14,8 @@ import {
   setPassword,
 } from '../identity/service.ts';
 import { printJson, printRows, UsageError } from './output.ts';
+import { type Core, withCore, UUID_RE } from './core.ts';
 
-type Core = () => Promise<Services & { close(): Promise<void> }>;
-
-async function withCore<T>(core: Core, fn: (c: Services) => Promise<T>): Promise<T> {
-  const c = await core();
-  try {
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const list = (v: string) =>
   v
     .split(',')

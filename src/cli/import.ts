@@ -1,28 +1,16 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Services } from '../api/types.ts';
 import { runImport, type ImportSpec } from '../core/importer/run.ts';
 import { accountImport, cardImport } from '../privacy/imports.ts';
 import { printJson } from './output.ts';
 import { Progress } from './progress.ts';
-
-type Core = () => Promise<Services & { close(): Promise<void> }>;
+import { type Core, countLines } from './core.ts';
 
 interface ImportFlags {
   format?: string;
   batchSize: number;
   rejects?: string;
   json?: boolean;
-}
-
-/** Counts lines for the progress bar's ETA (one fast pass; the import reads the file again). */
-async function countLines(file: string): Promise<number> {
-  let n = 0;
-  for await (const chunk of fs.createReadStream(file)) {
-    const b = chunk as Buffer;
-    for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
-  }
-  return n;
 }
 
 async function importFile(

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { SYSTEM } from '../core/audit.ts';
-import type { Services } from '../api/types.ts';
 import { generatePiiKeySpec } from '../privacy/crypto.ts';
 import { piiKeyUsage, rehashPersons, rotatePiiKeys } from '../privacy/rotate.ts';
 import { printJson, printRows } from './output.ts';
-
-type Core = () => Promise<Services & { close(): Promise<void> }>;
+import { type Core } from './core.ts';
 
 export function privacyCommands(program: Command, core: Core): void {
   const pii = program.command('pii').description('keys that protect personal data');

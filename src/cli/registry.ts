@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { SYSTEM } from '../core/audit.ts';
 import { notFound } from '../core/errors.ts';
@@ -22,19 +21,7 @@ import {
 import { SOURCE_KINDS, type SourceKind } from '../registry/tables.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
-
-type Core = () => Promise<Services & { close(): Promise<void> }>;
-
-async function withCore<T>(core: Core, fn: (c: Services) => Promise<T>): Promise<T> {
-  const c = await core();
-  try {
-    return await fn(c);
-  } finally {
-    await c.close();
-  }
-}
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { type Core, withCore, UUID_RE, countLines } from './core.ts';
 
 function row(v: ListingView) {
   return {
@@ -78,15 +65,6 @@ async function resolveListing(c: Services, ref: string): Promise<string> {
     .executeTakeFirst();
   if (!r) throw notFound(`listing ${ref}`);
   return r.id;
-}
-
-async function countLines(file: string): Promise<number> {
-  let n = 0;
-  for await (const chunk of fs.createReadStream(file)) {
-    const b = chunk as Buffer;
-    for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
-  }
-  return n;
 }
 
 interface ImportFlags {

@@ -97,6 +97,30 @@ describe('interdict CLI', () => {
     assert.match(r.stderr, /already revoked/);
   });
 
+  test('import listings, then check a number, a link and junk', () => {
+    const file = path.join(dir, 'listings.csv');
+    fs.writeFileSync(
+      file,
+      'kind,value,category\nphone,+86 170 5555 6666,impersonate_police\ndomain,refund-scam.example.com,customer_service_refund\nphone,garbage,loan\n',
+    );
+    let r = cli(dir, ['import', 'listings', file, '--source', 'analyst', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { accepted: number; rejected: number };
+    assert.equal(out.accepted, 2);
+    assert.equal(out.rejected, 1);
+    r = cli(dir, ['check', '170-5555-6666', '--lang', 'zh']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^BLOCK {2}170-5555-6666/);
+    assert.match(r.stdout, /冒充公检法/);
+    r = cli(dir, ['check', 'https://www.refund-scam.example.com/pay', '--json']);
+    const d = JSON.parse(r.stdout) as { action: string; kind: string };
+    assert.equal(d.kind, 'url');
+    assert.notEqual(d.action, 'allow');
+    r = cli(dir, ['check', 'not a number']);
+    assert.equal(r.code, 3, 'an unreadable value is an error for scripts');
+    assert.match(r.stdout, /no phone number found/);
+  });
+
   test('bad input gives one readable line and a non-zero exit', () => {
     let r = cli(dir, ['user', 'create', '--org', 'Test Bank', '--username', 'x.y', '--roles', 'wizard']);
     assert.equal(r.code, 2);
