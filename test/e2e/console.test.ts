@@ -7,19 +7,25 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startPlatform } from '../../src/platform.ts';
 import {
   CHROMIUM_MISSING,
   CONSOLE_MISSING,
-  REPO_ROOT,
   browserAvailable,
   consoleBuilt,
   launchBrowser,
+  DEMO_PASSWORD,
+  RESULTS,
+  openPage,
+  signIn,
+  switchLanguage,
+  table,
 } from '../helpers/browser.ts';
 
-const PASSWORD = 'Interdict-demo-2026';
-const RESULTS = path.join(REPO_ROOT, 'test-results');
+const PASSWORD = DEMO_PASSWORD;
+/** Uncaught errors in the console's pages, checked at the end. */
+const pageErrors: string[] = [];
 
 interface SessionView {
   user: { displayName: string; roles: string[] };
@@ -45,7 +51,7 @@ test('web console', { timeout: 240_000 }, async (t) => {
     browser = await launchBrowser();
     const b = browser;
     const open = (opts: { viewport?: { width: number; height: number } } = {}) =>
-      openPage(b, platform.url, opts.viewport ?? { width: 1280, height: 860 });
+      openPage(b, platform.url, opts.viewport ?? { width: 1280, height: 860 }, pageErrors);
 
     await t.test('signs in in Chinese, shows who is signed in, switches to English, signs out', async () => {
       const { context, page } = await open();
@@ -302,21 +308,6 @@ test('web console', { timeout: 240_000 }, async (t) => {
   }
 });
 
-async function openPage(
-  browser: Browser,
-  baseURL: string,
-  viewport: { width: number; height: number },
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL, viewport, locale: 'en-US' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-  return { context, page };
-}
-
-/** Uncaught errors in the console's pages, checked at the end. */
-const pageErrors: string[] = [];
-
 /** Waits until the navigation is on screen (or folded away, translated off to the left). */
 async function navOnScreen(page: Page, expected: boolean): Promise<void> {
   await page.waitForFunction(
@@ -325,30 +316,8 @@ async function navOnScreen(page: Page, expected: boolean): Promise<void> {
   );
 }
 
-async function switchLanguage(page: Page, label: '简体中文' | 'English'): Promise<void> {
-  await page.locator('label', { hasText: label }).first().click();
-  await page.waitForFunction(
-    (l) => document.documentElement.lang === l,
-    label === 'English' ? 'en' : 'zh-CN',
-  );
-}
-
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-  // attached: on a phone the navigation is folded away off screen
-  await page.locator('nav').waitFor({ state: 'attached' });
-}
-
 async function sessionOf(page: Page): Promise<SessionView> {
   const res = await page.request.get('/v1/auth/session');
   assert.equal(res.status(), 200);
   return (await res.json()) as SessionView;
-}
-
-function table(page: Page, label: string): Locator {
-  return page.getByRole('table', { name: label });
 }

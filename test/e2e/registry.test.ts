@@ -7,19 +7,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startPlatform } from '../../src/platform.ts';
 import {
   CHROMIUM_MISSING,
   CONSOLE_MISSING,
-  REPO_ROOT,
   browserAvailable,
   consoleBuilt,
   launchBrowser,
+  RESULTS,
+  openPage,
+  signIn,
+  switchLanguage,
+  table,
 } from '../helpers/browser.ts';
 
-const PASSWORD = 'Interdict-demo-2026';
-const RESULTS = path.join(REPO_ROOT, 'test-results');
+/** Uncaught errors in the console's pages, checked at the end. */
+const pageErrors: string[] = [];
 
 test('registry pages and the public check', { timeout: 240_000 }, async (t) => {
   if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
@@ -39,7 +43,7 @@ test('registry pages and the public check', { timeout: 240_000 }, async (t) => {
   try {
     browser = await launchBrowser();
     const b = browser;
-    const open = (viewport = { width: 1280, height: 860 }) => openPage(b, platform.url, viewport);
+    const open = (viewport = { width: 1280, height: 860 }) => openPage(b, platform.url, viewport, pageErrors);
 
     await t.test('the public check finds a listed number (in Chinese) on a phone', async () => {
       const { context, page } = await open({ width: 390, height: 844 });
@@ -191,39 +195,3 @@ test('registry pages and the public check', { timeout: 240_000 }, async (t) => {
     await platform.close();
   }
 });
-
-async function openPage(
-  browser: Browser,
-  baseURL: string,
-  viewport: { width: number; height: number },
-): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ baseURL, viewport, locale: 'en-US' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on('pageerror', (err) => pageErrors.push(`${page.url()}: ${err.message}`));
-  return { context, page };
-}
-
-/** Uncaught errors in the console's pages, checked at the end. */
-const pageErrors: string[] = [];
-
-async function switchLanguage(page: Page, label: '简体中文' | 'English'): Promise<void> {
-  await page.locator('label', { hasText: label }).first().click();
-  await page.waitForFunction(
-    (l) => document.documentElement.lang === l,
-    label === 'English' ? 'en' : 'zh-CN',
-  );
-}
-
-async function signIn(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForURL((u) => u.pathname === '/');
-  await page.locator('nav').waitFor({ state: 'attached' });
-}
-
-function table(page: Page, label: string): Locator {
-  return page.getByRole('table', { name: label });
-}
