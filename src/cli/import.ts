@@ -1,30 +1,32 @@
 import type { Command } from 'commander';
 import type { Services } from '../api/types.ts';
-import { runImport, type ImportSpec } from '../core/importer/run.ts';
+import { runImport, type ImportResult, type ImportSpec } from '../core/importer/run.ts';
 import { accountImport, cardImport } from '../privacy/imports.ts';
-import { printJson } from './output.ts';
+import { printJson, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
-import { type Core, countLines } from './core.ts';
+import { type Core, countLines, withCore } from './core.ts';
 
-interface ImportFlags {
+export interface ImportFlags {
   format?: string;
   batchSize: number;
   rejects?: string;
   json?: boolean;
 }
 
-async function importFile(
-  core: Core,
+/** Runs an import with a progress bar (rate and ETA on a terminal, plain lines elsewhere). */
+export async function importWithProgress<T>(
+  c: Services,
   file: string,
   flags: ImportFlags,
-  spec: (s: Services) => ImportSpec<unknown>,
-) {
-  const c = await core();
+  spec: ImportSpec<T>,
+): Promise<ImportResult> {
+  if (!Number.isInteger(flags.batchSize) || flags.batchSize < 1)
+    throw new UsageError('--batch-size is a whole number ≥ 1');
+  const total = await countLines(file).catch(() => 0);
+  const bar = new Progress(`import ${file}`, Math.max(1, total));
+  let seen = 0;
   try {
-    const total = await countLines(file).catch(() => 0);
-    const bar = new Progress(`import ${file}`, Math.max(1, total));
-    let seen = 0;
-    const result = await runImport(c.db, spec(c), {
+    return await runImport(c.db, spec, {
       file,
       ...(flags.format ? { format: flags.format } : {}),
       batchSize: flags.batchSize,
@@ -34,23 +36,36 @@ async function importFile(
         seen = p.line;
       },
     });
-    bar.stop();
-    if (flags.json) printJson(result);
-    else if (result.status === 'already_imported') {
-      process.stdout.write(
-        `${file} was imported before (run ${result.runId}): ${result.accepted} accepted, ${result.rejected} rejected; nothing to do\n`,
-      );
-    } else {
-      process.stdout.write(
-        `${result.accepted} accepted, ${result.rejected} rejected` +
-          (result.resumedAfterLine ? ` (resumed after line ${result.resumedAfterLine})` : '') +
-          (result.rejectFile ? `; rejected rows with line and reason: ${result.rejectFile}` : '') +
-          '\n',
-      );
-    }
   } finally {
-    await c.close();
+    bar.stop();
   }
+}
+
+/** The one line an import prints; `extra` adds what a kind of import has to say (e.g. reviews). */
+export function importSummary(result: ImportResult, extra = ''): string {
+  if (result.status === 'already_imported') {
+    return `${result.file} was imported before (run ${result.runId}): ${result.accepted} accepted, ${result.rejected} rejected; nothing to do\n`;
+  }
+  return (
+    `${result.accepted} accepted, ${result.rejected} rejected` +
+    (result.resumedAfterLine ? ` (resumed after line ${result.resumedAfterLine})` : '') +
+    extra +
+    (result.rejectFile ? `; rejected rows with line and reason: ${result.rejectFile}` : '') +
+    '\n'
+  );
+}
+
+async function importFile(
+  core: Core,
+  file: string,
+  flags: ImportFlags,
+  spec: (s: Services) => ImportSpec<unknown>,
+) {
+  await withCore(core, async (c) => {
+    const result = await importWithProgress(c, file, flags, spec(c));
+    if (flags.json) printJson(result);
+    else process.stdout.write(importSummary(result));
+  });
 }
 
 export function importCommands(program: Command, core: Core): void {

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { SYSTEM } from '../core/audit.ts';
 import { notFound } from '../core/errors.ts';
-import { runImport } from '../core/importer/run.ts';
 import { INDICATOR_KINDS, isIndicatorKind } from '../core/normalize/index.ts';
 import type { Services } from '../api/types.ts';
 import { addProtected, listProtected, removeProtected, seedProtected } from '../registry/allowlist.ts';
@@ -20,8 +19,8 @@ import {
 } from '../registry/service.ts';
 import { SOURCE_KINDS, type SourceKind } from '../registry/tables.ts';
 import { printJson, printRows, UsageError } from './output.ts';
-import { Progress } from './progress.ts';
-import { type Core, withCore, UUID_RE, countLines } from './core.ts';
+import { importSummary, importWithProgress, type ImportFlags } from './import.ts';
+import { type Core, withCore, UUID_RE } from './core.ts';
 
 function row(v: ListingView) {
   return {
@@ -67,11 +66,7 @@ async function resolveListing(c: Services, ref: string): Promise<string> {
   return r.id;
 }
 
-interface ImportFlags {
-  format?: string;
-  batchSize: number;
-  rejects?: string;
-  json?: boolean;
+interface ListingImportFlags extends ImportFlags {
   source: string;
   org?: string;
   sourceRef?: string;
@@ -102,55 +97,35 @@ export function registryCommands(program: Command, core: Core): void {
       'the source (feed) name for rows without source_ref: rows from one source corroborate once (default: import)',
     )
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, o: ImportFlags) =>
+    .action(async (file: string, o: ListingImportFlags) =>
       withCore(core, async (c) => {
         if (!(SOURCE_KINDS as readonly string[]).includes(o.source)) {
           throw new UsageError(`--source must be one of ${SOURCE_KINDS.join(', ')}`);
         }
-        if (!Number.isInteger(o.batchSize) || o.batchSize < 1)
-          throw new UsageError('--batch-size is a whole number ≥ 1');
         const spec = listingImport(c.bus, {
           sourceKind: o.source as SourceKind,
           organisationId: o.org ? await orgId(c, o.org) : null,
           ...(o.sourceRef ? { sourceRef: o.sourceRef } : {}),
         });
         const started = new Date();
-        const total = await countLines(file).catch(() => 0);
-        const bar = new Progress(`import ${file}`, Math.max(1, total));
-        let seen = 0;
-        const result = await runImport(c.db, spec, {
-          file,
-          ...(o.format ? { format: o.format } : {}),
-          batchSize: o.batchSize,
-          ...(o.rejects ? { rejectFile: o.rejects } : {}),
-          onProgress: (p) => {
-            bar.tick(p.line - seen);
-            seen = p.line;
-          },
-        });
-        bar.stop();
+        const result = await importWithProgress(c, file, o, spec);
         const reviews = await c.db
           .selectFrom('listing_reviews')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('status', '=', 'open')
           .where('updated_at', '>=', started)
           .executeTakeFirstOrThrow();
-        if (o.json) printJson({ ...result, openReviews: Number(reviews.n) });
-        else if (result.status === 'already_imported') {
+        const open = Number(reviews.n);
+        if (o.json) printJson({ ...result, openReviews: open });
+        else
           process.stdout.write(
-            `${file} was imported before (run ${result.runId}): ${result.accepted} accepted, ${result.rejected} rejected; nothing to do\n`,
+            importSummary(
+              result,
+              open
+                ? `; ${open} ${open === 1 ? 'submission waits' : 'submissions wait'} in the review queue`
+                : '',
+            ),
           );
-        } else {
-          process.stdout.write(
-            `${result.accepted} accepted, ${result.rejected} rejected` +
-              (result.resumedAfterLine ? ` (resumed after line ${result.resumedAfterLine})` : '') +
-              (Number(reviews.n)
-                ? `; ${reviews.n} ${Number(reviews.n) === 1 ? 'submission waits' : 'submissions wait'} in the review queue`
-                : '') +
-              (result.rejectFile ? `; rejected rows with line and reason: ${result.rejectFile}` : '') +
-              '\n',
-          );
-        }
       }),
     );
 

@@ -128,6 +128,9 @@ describe('interdict CLI', () => {
     r = cli(dir, ['user', 'create', '--org', 'Nowhere', '--username', 'x.y', '--roles', 'analyst']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /organisation "Nowhere" not found/);
+    r = cli(dir, ['import', 'cards', 'whatever.csv', '--batch-size', '0']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--batch-size is a whole number/);
     r = cli(dir, ['apikey', 'revoke', 'not-a-uuid']);
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
