@@ -5,27 +5,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startPlatform } from '../../src/platform.ts';
+import type { Page } from 'playwright-core';
 import {
-  CHROMIUM_MISSING,
-  CONSOLE_MISSING,
-  browserAvailable,
-  consoleBuilt,
-  launchBrowser,
   DEMO_PASSWORD,
   RESULTS,
-  openPage,
   signIn,
   switchLanguage,
   table,
+  withDemoConsole,
 } from '../helpers/browser.ts';
 
 const PASSWORD = DEMO_PASSWORD;
-/** Uncaught errors in the console's pages, checked at the end. */
-const pageErrors: string[] = [];
 
 interface SessionView {
   user: { displayName: string; roles: string[] };
@@ -33,26 +24,7 @@ interface SessionView {
 }
 
 test('web console', { timeout: 240_000 }, async (t) => {
-  if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
-  if (!consoleBuilt()) return t.skip(CONSOLE_MISSING);
-  fs.mkdirSync(RESULTS, { recursive: true });
-
-  const platform = await startPlatform({
-    dataDir: 'memory://',
-    port: 0,
-    host: '127.0.0.1',
-    demo: true,
-    logLevel: 'silent',
-    // Always the embedded database and bus: the demo is seeded on an empty database only.
-    env: { DATABASE_URL: '', NATS_URL: '' },
-  });
-  let browser: Browser | undefined;
-  try {
-    browser = await launchBrowser();
-    const b = browser;
-    const open = (opts: { viewport?: { width: number; height: number } } = {}) =>
-      openPage(b, platform.url, opts.viewport ?? { width: 1280, height: 860 }, pageErrors);
-
+  await withDemoConsole(t, async ({ url, open }) => {
     await t.test('signs in in Chinese, shows who is signed in, switches to English, signs out', async () => {
       const { context, page } = await open();
       try {
@@ -184,7 +156,7 @@ test('web console', { timeout: 240_000 }, async (t) => {
         await row.waitFor();
 
         // The key authenticates (this route is for people, hence 403), and it is never shown again.
-        const known = await fetch(new URL('/v1/organisations', platform.url), {
+        const known = await fetch(new URL('/v1/organisations', url), {
           headers: { authorization: `Bearer ${key}` },
         });
         assert.equal(known.status, 403, 'the new key authenticates');
@@ -200,7 +172,7 @@ test('web console', { timeout: 240_000 }, async (t) => {
         await dialog.getByRole('button', { name: 'Revoke key' }).click();
         await dialog.waitFor({ state: 'detached' });
         await row.getByText('Revoked').waitFor();
-        const after = await fetch(new URL('/v1/organisations', platform.url), {
+        const after = await fetch(new URL('/v1/organisations', url), {
           headers: { authorization: `Bearer ${key}` },
         });
         assert.equal(after.status, 401, 'a revoked key is refused');
@@ -248,7 +220,7 @@ test('web console', { timeout: 240_000 }, async (t) => {
     });
 
     await t.test('the shell folds its navigation away on a phone', async () => {
-      const { context, page } = await open({ viewport: { width: 390, height: 844 } });
+      const { context, page } = await open({ width: 390, height: 844 });
       try {
         await signIn(page, 'telecom.operator');
         const nav = page.locator('nav');
@@ -298,14 +270,7 @@ test('web console', { timeout: 240_000 }, async (t) => {
         await context.close();
       }
     });
-
-    await t.test('no page had an uncaught error', () => {
-      assert.deepEqual(pageErrors, []);
-    });
-  } finally {
-    await browser?.close();
-    await platform.close();
-  }
+  });
 });
 
 /** Waits until the navigation is on screen (or folded away, translated off to the left). */

@@ -5,46 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { startPlatform } from '../../src/platform.ts';
-import {
-  CHROMIUM_MISSING,
-  CONSOLE_MISSING,
-  browserAvailable,
-  consoleBuilt,
-  launchBrowser,
-  RESULTS,
-  openPage,
-  signIn,
-  switchLanguage,
-  table,
-} from '../helpers/browser.ts';
-
-/** Uncaught errors in the console's pages, checked at the end. */
-const pageErrors: string[] = [];
+import { RESULTS, signIn, switchLanguage, table, withDemoConsole } from '../helpers/browser.ts';
 
 test('registry pages and the public check', { timeout: 240_000 }, async (t) => {
-  if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
-  if (!consoleBuilt()) return t.skip(CONSOLE_MISSING);
-  fs.mkdirSync(RESULTS, { recursive: true });
-
-  const platform = await startPlatform({
-    dataDir: 'memory://',
-    port: 0,
-    host: '127.0.0.1',
-    demo: true,
-    logLevel: 'silent',
-    // Always the embedded database and bus: the demo is seeded on an empty database only.
-    env: { DATABASE_URL: '', NATS_URL: '' },
-  });
-  let browser: Browser | undefined;
-  try {
-    browser = await launchBrowser();
-    const b = browser;
-    const open = (viewport = { width: 1280, height: 860 }) => openPage(b, platform.url, viewport, pageErrors);
-
+  await withDemoConsole(t, async ({ open }) => {
     await t.test('the public check finds a listed number (in Chinese) on a phone', async () => {
       const { context, page } = await open({ width: 390, height: 844 });
       try {
@@ -186,12 +151,5 @@ test('registry pages and the public check', { timeout: 240_000 }, async (t) => {
         await context.close();
       }
     });
-
-    await t.test('no page had an uncaught error', () => {
-      assert.deepEqual(pageErrors, []);
-    });
-  } finally {
-    await browser?.close();
-    await platform.close();
-  }
+  });
 });

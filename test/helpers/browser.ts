@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import type { TestContext } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
@@ -77,4 +79,50 @@ export async function signIn(page: Page, username: string, password = DEMO_PASSW
 
 export function table(page: Page, label: string): Locator {
   return page.getByRole('table', { name: label });
+}
+
+export interface DemoConsole {
+  /** The platform's base URL. */
+  url: string;
+  /** A fresh context and page on the platform (desktop size unless a viewport is given). */
+  open(viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }>;
+}
+
+/**
+ * Runs `body` against the whole platform in-process on the seeded demo, in Debian's chromium, then
+ * checks that no page threw an uncaught error. Skips with a clear message when chromium or the
+ * built console is missing. Always the embedded database and bus: the demo seeds an empty database only.
+ */
+export async function withDemoConsole(
+  t: TestContext,
+  body: (c: DemoConsole) => Promise<void>,
+): Promise<void> {
+  if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
+  if (!consoleBuilt()) return t.skip(CONSOLE_MISSING);
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const { startPlatform } = await import('../../src/platform.ts');
+  const platform = await startPlatform({
+    dataDir: 'memory://',
+    port: 0,
+    host: '127.0.0.1',
+    demo: true,
+    logLevel: 'silent',
+    env: { DATABASE_URL: '', NATS_URL: '' },
+  });
+  let browser: Browser | undefined;
+  const errors: string[] = [];
+  try {
+    browser = await launchBrowser();
+    const b = browser;
+    await body({
+      url: platform.url,
+      open: (viewport = { width: 1280, height: 860 }) => openPage(b, platform.url, viewport, errors),
+    });
+    await t.test('no page had an uncaught error', () => {
+      assert.deepEqual(errors, []);
+    });
+  } finally {
+    await browser?.close();
+    await platform.close();
+  }
 }
