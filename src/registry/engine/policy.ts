@@ -414,6 +414,18 @@ const DEFAULT_FALLBACK_POLICY: Policy = national(
  * sms, url_visit) never hold for review: nobody can review a ringing call. Money and account channels
  * do.
  */
+/** Account and card openings follow one set of rules: card dealers and SIM-box operators are refused. */
+const OPENING_RULES: Rule[] = [
+  {
+    categories: ['card_account_dealing', 'sim_box'],
+    minConfidence: 0.7,
+    action: 'block',
+    reason: 'card_dealing',
+  },
+  { minConfidence: 0.8, action: 'review' },
+  { minConfidence: 0.5, action: 'warn' },
+];
+
 export const DEFAULT_POLICIES: readonly Policy[] = Object.freeze([
   DEFAULT_FALLBACK_POLICY,
   national(
@@ -468,32 +480,9 @@ export const DEFAULT_POLICIES: readonly Policy[] = Object.freeze([
   ),
   national(
     'account_opening',
-    [
-      {
-        categories: ['card_account_dealing', 'sim_box'],
-        minConfidence: 0.7,
-        action: 'block',
-        reason: 'card_dealing',
-      },
-      { minConfidence: 0.8, action: 'review' },
-      { minConfidence: 0.5, action: 'warn' },
-    ],
+    [...OPENING_RULES],
     'Account openings: card dealers and SIM-box operators are refused; others held for review.',
     'review',
   ),
-  national(
-    'card_opening',
-    [
-      {
-        categories: ['card_account_dealing', 'sim_box'],
-        minConfidence: 0.7,
-        action: 'block',
-        reason: 'card_dealing',
-      },
-      { minConfidence: 0.8, action: 'review' },
-      { minConfidence: 0.5, action: 'warn' },
-    ],
-    'Bank and phone card openings: as account openings.',
-    'review',
-  ),
+  national('card_opening', OPENING_RULES, 'Bank and phone card openings: as account openings.', 'review'),
 ]);
