@@ -2,6 +2,7 @@ import type { Migrations } from './core/db/migrate.ts';
 import { auditMigrations } from './core/audit.ts';
 import { busMigrations } from './core/bus/migrations.ts';
 import { importMigrations } from './core/importer/run.ts';
+import { jobMigrations } from './core/jobs.ts';
 import { identityMigrations } from './identity/migrations.ts';
 import { privacyMigrations } from './privacy/migrations.ts';
 import { registryMigrations } from './registry/migrations.ts';
@@ -11,6 +12,7 @@ export const allMigrations: Migrations = {
   ...auditMigrations,
   ...busMigrations,
   ...importMigrations,
+  ...jobMigrations,
   ...identityMigrations,
   ...privacyMigrations,
   ...registryMigrations,

@@ -16,13 +16,21 @@ import { privacyRoutes } from './privacy/routes.ts';
 import { registryRoutes } from './registry/routes.ts';
 import { feedRoutes } from './registry/feeds/routes.ts';
 import { decisionRoutes } from './registry/decision-routes.ts';
+import { policyRoutes } from './registry/policy-routes.ts';
 import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
 
 /** The capabilities' HTTP surfaces, in registration order. */
 export function routeModules(node: DecisionNode): RouteModule[] {
-  return [identityRoutes, privacyRoutes, registryRoutes, feedRoutes, decisionRoutes(node)];
+  return [
+    identityRoutes,
+    privacyRoutes,
+    registryRoutes,
+    feedRoutes,
+    decisionRoutes(node),
+    policyRoutes(node),
+  ];
 }
 
 export function packageVersion(): string {

@@ -14,6 +14,7 @@ export const API_KEY_SCOPES = [
   'decisions:write',
   'listings:read',
   'listings:write',
+  'policies:read',
   'reports:write',
   'detections:write',
   'instructions:read',

@@ -203,9 +203,9 @@ export function decisionRoutes(node: DecisionNode) {
       },
       async (req) => {
         if (!node.ready) throw notReady();
-        return node.engine.decide(
-          toEngineEvent(req.body, principalOf(req).organisationId),
-        ) as unknown as DecisionOut;
+        const event = toEngineEvent(req.body, principalOf(req).organisationId);
+        node.remember([event]);
+        return node.engine.decide(event) as unknown as DecisionOut;
       },
     );
 
@@ -225,11 +225,9 @@ export function decisionRoutes(node: DecisionNode) {
       async (req) => {
         if (!node.ready) throw notReady();
         const org = principalOf(req).organisationId;
-        return {
-          decisions: node.engine.decideBatch(
-            req.body.events.map((e) => toEngineEvent(e, org)),
-          ) as unknown as DecisionOut[],
-        };
+        const events = req.body.events.map((e) => toEngineEvent(e, org));
+        node.remember(events);
+        return { decisions: node.engine.decideBatch(events) as unknown as DecisionOut[] };
       },
     );
   };

@@ -3,9 +3,14 @@ import { sql } from 'kysely';
 import type { Services } from '../api/types.ts';
 import type { Subscription } from '../core/bus/index.ts';
 import { DecisionEngine, RegistryIndex, defaultProtectedEntries, Allowlist } from './engine/index.ts';
-import { addSightings, expireDue } from './service.ts';
+import { claimJob, finishJob } from '../core/jobs.ts';
+import type { DecisionEvent, Policy } from './engine/index.ts';
+import { loadLivePolicies } from './policies.ts';
+import { addSightings, expireDue, refreshConfidence } from './service.ts';
 import { changesSince, currentVersion, snapshot } from './snapshot.ts';
-import './events.ts';
+import type { ListingCreatedEvent } from './events.ts';
+
+type ListingEventData = ListingCreatedEvent;
 
 /**
  * One decision node: the engine with its in-memory index, kept in step with the database.
@@ -23,7 +28,13 @@ export interface DecisionNodeOptions {
   sightingsEveryMs?: number;
   /** How often the database is asked for changes the bus may not have delivered (default 5 s). */
   catchUpEveryMs?: number;
+  /** How many recent events the node keeps for replaying a policy in shadow (default 20,000; 0: none). */
+  recentEvents?: number;
+  /** How often the registry's confidence decay runs, across all nodes (default daily; 0: never). */
+  decayEveryMs?: number;
 }
+
+const DAY_MS = 86_400_000;
 
 export class DecisionNode {
   readonly index = new RegistryIndex();
@@ -34,6 +45,11 @@ export class DecisionNode {
   private readonly opts: Required<DecisionNodeOptions>;
   private started = false;
   private readonly builtIn: Set<string>;
+  private policySignature = '';
+  /** Loaded policies by `id@version:state`, reused across reloads so shadow reports carry on. */
+  private policyObjects = new Map<string, Policy>();
+  private readonly recent: DecisionEvent[] = [];
+  private recentNext = 0;
 
   constructor(
     private readonly s: Services,
@@ -46,6 +62,8 @@ export class DecisionNode {
         `decisions-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '_')}`,
       sightingsEveryMs: opts.sightingsEveryMs ?? 10_000,
       catchUpEveryMs: opts.catchUpEveryMs ?? 5_000,
+      recentEvents: opts.recentEvents ?? 20_000,
+      decayEveryMs: opts.decayEveryMs ?? DAY_MS,
     };
     const builtIn = defaultProtectedEntries();
     this.builtIn = new Set(builtIn.map((e) => `${e.kind}\u0000${e.value}`));
@@ -65,6 +83,7 @@ export class DecisionNode {
   async load(): Promise<void> {
     const { db } = this.s;
     await this.loadAllowlist();
+    await this.loadPolicies();
     const v = await currentVersion(db);
     const count = await sql<{
       n: number;
@@ -80,11 +99,18 @@ export class DecisionNode {
     await this.load();
     this.subscription = await this.s.bus.subscribe({
       consumer: nodeId.replace(/[^A-Za-z0-9_-]/g, '_'),
-      types: ['listing.created', 'listing.changed', 'listing.delisted'],
+      types: ['listing.created', 'listing.changed', 'listing.delisted', 'policy.changed'],
       from: 'new',
       handler: async (ev) => {
-        this.index.upsert(ev.data);
-        if (ev.data.version > this.version) this.version = ev.data.version;
+        if (ev.type === 'policy.changed') {
+          // Not awaited: the handler runs inside the consumer's transaction, and on the embedded
+          // database (one connection) a query outside it would wait for it for ever.
+          void this.loadPolicies().catch((err) => this.s.log.warn({ err }, 'policies not reloaded'));
+          return;
+        }
+        const data = ev.data as ListingEventData;
+        this.index.upsert(data);
+        if (data.version > this.version) this.version = data.version;
       },
     });
     this.timers.push(
@@ -96,7 +122,7 @@ export class DecisionNode {
     this.timers.push(
       setInterval(
         () =>
-          void Promise.all([this.catchUp(), this.loadAllowlist()]).catch((err) =>
+          void Promise.all([this.catchUp(), this.loadAllowlist(), this.loadPolicies()]).catch((err) =>
             this.s.log.warn({ err }, 'catch-up failed'),
           ),
         this.opts.catchUpEveryMs,
@@ -108,6 +134,12 @@ export class DecisionNode {
         60_000,
       ),
     );
+    if (this.opts.decayEveryMs > 0) {
+      // Checked hourly; the claim makes one node per period do it.
+      const check = () =>
+        void this.decayIfDue().catch((err) => this.s.log.warn({ err }, 'confidence decay failed'));
+      this.timers.push(setInterval(check, Math.min(this.opts.decayEveryMs, 3_600_000)));
+    }
     for (const t of this.timers) t.unref();
     this.started = true;
   }
@@ -139,6 +171,55 @@ export class DecisionNode {
       if (!wanted.has(k) && !this.builtIn.has(k)) this.engine.allowlist.remove(e.kind, e.value);
     }
     for (const r of rows) this.engine.allowlist.add({ kind: r.kind, value: r.value, label: r.label });
+  }
+
+  /**
+   * The active and shadow policies from the database (decision_policies), applied when they changed.
+   * Without any row there (a database from before policies were stored) the code's defaults stay.
+   */
+  async loadPolicies(): Promise<void> {
+    const live = await loadLivePolicies(this.s.db);
+    if (live.signature === this.policySignature) return;
+    this.policySignature = live.signature;
+    if (live.active.length === 0 && live.shadow.length === 0) return;
+    const keep = new Map<string, Policy>();
+    const reuse = (p: Policy, state: string) => {
+      const k = `${p.id}@${p.version}:${state}`;
+      const o = this.policyObjects.get(k) ?? p;
+      keep.set(k, o);
+      return o;
+    };
+    const active = live.active.map((p) => reuse(p, 'active'));
+    const shadow = live.shadow.map((p) => reuse(p, 'shadow'));
+    this.policyObjects = keep;
+    this.engine.policies.replaceAll(active, shadow);
+  }
+
+  /** Keeps events for replaying policies in shadow (a ring of the last `recentEvents`). */
+  remember(events: readonly DecisionEvent[]): void {
+    const cap = this.opts.recentEvents;
+    if (cap === 0) return;
+    for (const e of events) {
+      if (this.recent.length < cap) this.recent.push(e);
+      else this.recent[this.recentNext] = e;
+      this.recentNext = (this.recentNext + 1) % cap;
+    }
+  }
+
+  /** The remembered events, oldest first. */
+  recentEvents(): DecisionEvent[] {
+    if (this.recent.length < this.opts.recentEvents) return [...this.recent];
+    return [...this.recent.slice(this.recentNext), ...this.recent.slice(0, this.recentNext)];
+  }
+
+  /** Runs the registry's confidence decay when no node has in the last period. */
+  async decayIfDue(now = Date.now()): Promise<{ checked: number; changed: number } | null> {
+    const { db, bus } = this.s;
+    if (!(await claimJob(db, 'registry.decay', this.opts.decayEveryMs, this.opts.nodeId))) return null;
+    const r = await refreshConfidence(db, bus, now);
+    await finishJob(db, 'registry.decay', r);
+    this.s.log.info(r, 'confidence decay done');
+    return r;
   }
 
   /** Lapses listings past their expiry (idempotent; any node may run it). */

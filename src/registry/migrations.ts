@@ -3,6 +3,7 @@ import type { Migrations } from '../core/db/migrate.ts';
 import type { DB } from '../core/db/schema.ts';
 import { INDICATOR_KINDS } from '../core/normalize/index.ts';
 import { seedProtected } from './allowlist.ts';
+import { policyMigrations } from './policies.ts';
 import {
   HISTORY_ACTIONS,
   LISTING_STATUSES,
@@ -148,4 +149,5 @@ export const registryMigrations: Migrations = {
       await seedProtected(db as Kysely<DB>);
     },
   },
+  ...policyMigrations,
 };

@@ -243,6 +243,18 @@ export class PolicySet {
     return s.policy;
   }
 
+  /**
+   * Replaces every policy in force and in shadow at once (a node reloading from the database).
+   * Policies already compiled keep their compiled form, so running shadow reports carry on.
+   */
+  replaceAll(active: readonly Policy[], shadows: readonly Policy[]): void {
+    this.active.clear();
+    this.shadows.clear();
+    for (const p of active) put(this.active, compilePolicy(p));
+    for (const p of shadows) put(this.shadows, compilePolicy(p));
+    this.changed();
+  }
+
   /** Policies in force. */
   list(): Policy[] {
     return [...this.active.values()].flatMap((m) => [...m.values()].map((c) => c.policy));
