@@ -11,8 +11,11 @@ import { AccessLogPage } from './pages/privacy/AccessLogPage.tsx';
 import { PersonDetailPage } from './pages/privacy/PersonDetailPage.tsx';
 import { PersonsPage } from './pages/privacy/PersonsPage.tsx';
 import { AllowlistPage } from './pages/registry/AllowlistPage.tsx';
+import { BrandsPage } from './pages/registry/BrandsPage.tsx';
 import { ListingDetailPage } from './pages/registry/ListingDetailPage.tsx';
 import { ListingsPage } from './pages/registry/ListingsPage.tsx';
+import { ReviewDetailPage } from './pages/registry/ReviewDetailPage.tsx';
+import { ReviewsPage } from './pages/registry/ReviewsPage.tsx';
 import { Redirect } from './Redirect.tsx';
 import { matchPath, useLocation } from './router.ts';
 import { useSession } from './session.tsx';
@@ -41,6 +44,21 @@ const ROUTES: Route[] = [
     pattern: '/registry/allowlist',
     access: childAccess('registry', '/registry/allowlist'),
     render: () => <AllowlistPage />,
+  },
+  {
+    pattern: '/registry/reviews',
+    access: childAccess('registry', '/registry/reviews'),
+    render: () => <ReviewsPage />,
+  },
+  {
+    pattern: '/registry/reviews/:id',
+    access: childAccess('registry', '/registry/reviews'),
+    render: ({ id }) => <ReviewDetailPage key={id} id={id!} />,
+  },
+  {
+    pattern: '/registry/brands',
+    access: childAccess('registry', '/registry/brands'),
+    render: () => <BrandsPage />,
   },
   { pattern: '/privacy', access: childAccess('privacy', '/privacy'), render: () => <PersonsPage /> },
   {

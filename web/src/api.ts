@@ -189,6 +189,14 @@ export interface Listing {
   updatedAt: string;
 }
 
+/** A listing's state as kept in its history. */
+export interface ListingState {
+  category: ScamCategory;
+  confidence: number;
+  status: ListingStatus;
+  expiresAt: number | null;
+}
+
 export interface ListingDetail extends Listing {
   sources: {
     kind: string;
@@ -207,6 +215,9 @@ export interface ListingDetail extends Listing {
     actorName: string;
     organisationId: string | null;
     reason: string | null;
+    /** the listing before and after; expiresAt in epoch milliseconds */
+    before?: ListingState | null;
+    after?: ListingState;
   }[];
   sightings: { day: string; channel: string; count: number }[];
 }
@@ -227,6 +238,72 @@ export interface ProtectedIndicator {
   reason: string | null;
   addedBy: string;
   createdAt: string;
+}
+
+/** Statuses a listing can be changed to (PATCH /v1/listings/:id); delisting has its own call. */
+export const CHANGE_STATUSES = ['active', 'under_appeal', 'pending_review'] as const;
+export type ChangeStatus = (typeof CHANGE_STATUSES)[number];
+
+/** Why a submission waits for a supervisor instead of being listed (server: src/registry/tables.ts). */
+export const REVIEW_REASONS = [
+  'protected_indicator',
+  'lookalike_of_protected',
+  'previously_delisted',
+  'low_confidence',
+] as const;
+export type ReviewReason = (typeof REVIEW_REASONS)[number];
+
+export const REVIEW_STATUSES = ['open', 'accepted', 'rejected'] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+
+/** How a domain imitates a protected brand (server: src/registry/lookalike.ts). */
+export const LOOKALIKE_REASONS = [
+  'idn_homoglyph',
+  'homoglyph',
+  'other_suffix',
+  'edit_distance',
+  'brand_in_name',
+  'brand_in_subdomain',
+] as const;
+
+export interface Review {
+  id: string;
+  /** the listing it concerns, if there is one (low confidence, delisted before) */
+  listingId: string | null;
+  kind: IndicatorKind;
+  value: string;
+  category: ScamCategory;
+  proposedConfidence: number;
+  reason: ReviewReason;
+  /** what the submission carried and why it was held: source, evidence, expiresAt, protected, lookalike */
+  details: {
+    source?: { kind: string; organisationId: string | null; reporterRef: string; trust: number };
+    evidence?: string[];
+    /** epoch milliseconds; null: until delisted */
+    expiresAt?: number | null;
+    protected?: { kind: string; value: string; label: string };
+    lookalike?: { brand: string; domain: string; reason: string; distance?: number };
+    [key: string]: unknown;
+  };
+  proposer: { kind: string; name: string; id: string | null; organisationId: string | null };
+  submissions: number;
+  status: ReviewStatus;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  createdAt: string;
+}
+
+export interface Brand {
+  brand: string;
+  domains: string[];
+}
+
+export interface LookalikeCheck {
+  host: string;
+  unicodeHost: string;
+  domain: string;
+  matches: { brand: string; domain: string; reason: string; distance?: number }[];
 }
 
 export interface Labelled {
@@ -381,4 +458,25 @@ export const api = {
     request<ProtectedIndicator & { delisted: number }>('POST', '/v1/allowlist', input),
   removeFromAllowlist: (id: string, reason: string) =>
     request<void>('DELETE', `/v1/allowlist/${seg(id)}${query({ reason })}`),
+  /** Only the fields given change; the reason is required (history, audit). */
+  changeListing: (
+    id: string,
+    input: { reason: string; category?: ScamCategory; expiresAt?: string | null; status?: ChangeStatus },
+  ) => request<Listing>('PATCH', `/v1/listings/${seg(id)}`, input),
+
+  listBrands: () => request<Items<Brand>>('GET', '/v1/allowlist/brands'),
+  /** Adds a brand or replaces its official domains. */
+  putBrand: (brand: string, domains: string[]) =>
+    request<Brand>('PUT', `/v1/allowlist/brands/${seg(brand)}`, { domains }),
+  removeBrand: (brand: string) => request<void>('DELETE', `/v1/allowlist/brands/${seg(brand)}`),
+  checkLookalike: (value: string) => request<LookalikeCheck>('POST', '/v1/lookalikes/check', { value }),
+
+  /** Without a status: the open reviews, oldest first. */
+  listReviews: (opts: { status?: string; reason?: string; limit?: number } = {}) =>
+    request<Items<Review>>('GET', `/v1/reviews${query(opts)}`),
+  getReview: (id: string) => request<Review>('GET', `/v1/reviews/${seg(id)}`),
+  decideReview: (
+    id: string,
+    input: { decision: 'accept' | 'reject'; reason: string; category?: ScamCategory },
+  ) => request<{ review: Review; listing: Listing | null }>('POST', `/v1/reviews/${seg(id)}/decision`, input),
 };

@@ -65,6 +65,8 @@ const ALLOWLIST_READERS: Access = {
   roles: ['analyst', 'supervisor', 'auditor', 'administrator'],
   orgKinds: ['anti_fraud_centre'],
 };
+/** As the server's review routes: supervisors decide, auditors read. */
+const REVIEW_READERS: Access = { roles: ['supervisor', 'auditor'], orgKinds: ['anti_fraud_centre'] };
 
 export const CAPABILITIES: readonly Capability[] = [
   {
@@ -79,6 +81,9 @@ export const CAPABILITIES: readonly Capability[] = [
     pages: [
       { label: 'registry.listings', path: '/registry', access: REGISTRY_READERS },
       { label: 'registry.allowlist', path: '/registry/allowlist', access: ALLOWLIST_READERS },
+      { label: 'registry.reviews', path: '/registry/reviews', access: REVIEW_READERS },
+      // Brands are read like the allowlist (GET /v1/allowlist/brands).
+      { label: 'registry.brands', path: '/registry/brands', access: ALLOWLIST_READERS },
     ],
   },
   {

@@ -1,6 +1,6 @@
 import { Anchor, Badge, Group, Paper, SimpleGrid, Stack, Text, Timeline, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
-import { api, type ListingDetail } from '../../api.ts';
+import { api, type ListingDetail, type ListingState } from '../../api.ts';
 import { hasRole } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -9,10 +9,11 @@ import { useI18n } from '../../i18n/index.tsx';
 import { linkProps } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
+import { EditListingDialog } from './EditListingDialog.tsx';
 import { percent, StatusBadge, useLabels } from './labels.tsx';
 import { ReasonDialog } from './ReasonDialog.tsx';
 
-/** `/registry/listings/:id`: the listing, its sources, history and sightings; delisting. */
+/** `/registry/listings/:id`: the listing, its sources, history and sightings; changing and delisting. */
 export function ListingDetailPage({ id }: { id: string }) {
   const { t } = useI18n();
   const [listing, reload] = useApi(() => api.getListing(id), [id]);
@@ -45,7 +46,9 @@ function Detail({ listing: l, onChanged }: { listing: ListingDetail; onChanged: 
   const { t, dateTime, date, lookup } = useI18n();
   const labels = useLabels();
   const { session } = useSession();
-  const canDelist = hasRole(session, 'analyst', 'supervisor') && l.status !== 'delisted';
+  // As the server's PATCH and delist routes: analysts and supervisors of the centre.
+  const canEdit = hasRole(session, 'analyst', 'supervisor');
+  const canDelist = canEdit && l.status !== 'delisted';
   return (
     <Stack gap="lg">
       <PageTitle title={t('registry.detailTitle')}>
@@ -59,6 +62,7 @@ function Detail({ listing: l, onChanged }: { listing: ListingDetail; onChanged: 
               {t('registry.lookalike', { brand: l.lookalike.brand, domain: l.lookalike.domain })}
             </Badge>
           ) : null}
+          {canEdit ? <EditListingDialog listing={l} onDone={onChanged} /> : null}
           {canDelist ? (
             <ReasonDialog
               button={t('registry.delist')}
@@ -105,6 +109,7 @@ function Detail({ listing: l, onChanged }: { listing: ListingDetail; onChanged: 
                   {` · ${lookup(`sourceKinds.${h.actorKind}`) ?? h.actorKind}`}
                 </Text>
                 {h.reason ? <Text size="sm">{h.reason}</Text> : null}
+                {h.before && h.after ? <StateChange before={h.before} after={h.after} /> : null}
               </Timeline.Item>
             ))}
         </Timeline>
@@ -148,4 +153,26 @@ function Detail({ listing: l, onChanged }: { listing: ListingDetail; onChanged: 
       </Stack>
     </Stack>
   );
+}
+
+/** What a history entry changed: category, status, expiry (each "old → new"). */
+function StateChange({ before, after }: { before: ListingState; after: ListingState }) {
+  const { t, dateTime } = useI18n();
+  const labels = useLabels();
+  const expiry = (ms: number | null) =>
+    ms === null ? t('registry.neverExpires') : dateTime(new Date(ms).toISOString());
+  const lines: string[] = [];
+  if (before.category !== after.category)
+    lines.push(
+      `${t('registry.category')}: ${labels.category(before.category)} → ${labels.category(after.category)}`,
+    );
+  if (before.status !== after.status)
+    lines.push(`${t('registry.status')}: ${labels.status(before.status)} → ${labels.status(after.status)}`);
+  if (before.expiresAt !== after.expiresAt)
+    lines.push(`${t('registry.expiresAt')}: ${expiry(before.expiresAt)} → ${expiry(after.expiresAt)}`);
+  return lines.length ? (
+    <Text size="xs" c="dimmed" data-testid="history-change">
+      {lines.join(' · ')}
+    </Text>
+  ) : null;
 }

@@ -1,9 +1,12 @@
 import { Button, Group, Modal, Stack, Text, Textarea } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { useT } from '../../i18n/index.tsx';
 
-/** A button that opens a dialog asking for a required reason, then runs `action` with it. */
+/**
+ * A button that opens a dialog asking for a required reason, then runs `action` with it.
+ * `children`: more fields above the reason (their state is the caller's); `color`: red by default.
+ */
 export function ReasonDialog({
   button,
   title,
@@ -11,6 +14,8 @@ export function ReasonDialog({
   confirm,
   action,
   onDone,
+  color = 'red',
+  children,
 }: {
   button: string;
   title: string;
@@ -18,6 +23,8 @@ export function ReasonDialog({
   confirm: string;
   action: (reason: string) => Promise<unknown>;
   onDone: () => void;
+  color?: string;
+  children?: ReactNode;
 }) {
   const t = useT();
   const [opened, setOpened] = useState(false);
@@ -52,7 +59,7 @@ export function ReasonDialog({
 
   return (
     <>
-      <Button size="compact-sm" color="red" variant="light" onClick={() => setOpened(true)}>
+      <Button size="compact-sm" color={color} variant="light" onClick={() => setOpened(true)}>
         {button}
       </Button>
       <Modal
@@ -66,6 +73,7 @@ export function ReasonDialog({
           <Stack>
             <Text size="sm">{body}</Text>
             {error ? <ErrorAlert error={error} /> : null}
+            {children}
             <Textarea
               label={t('registry.reasonLabel')}
               placeholder={t('registry.reasonPlaceholder')}
@@ -80,7 +88,7 @@ export function ReasonDialog({
               <Button variant="default" onClick={close}>
                 {t('common.cancel')}
               </Button>
-              <Button type="submit" color="red" loading={busy}>
+              <Button type="submit" color={color} loading={busy}>
                 {confirm}
               </Button>
             </Group>

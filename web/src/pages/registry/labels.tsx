@@ -1,7 +1,9 @@
 import { Anchor, Badge, Group } from '@mantine/core';
-import type { ListingStatus } from '../../api.ts';
+import type { ListingStatus, ReviewStatus } from '../../api.ts';
+import { allows, CAPABILITIES } from '../../capabilities.ts';
 import { useI18n } from '../../i18n/index.tsx';
 import { linkProps, useLocation } from '../../router.ts';
+import { useSession } from '../../session.tsx';
 
 const STATUS_COLOURS: Record<ListingStatus, string> = {
   active: 'red',
@@ -26,6 +28,23 @@ export function StatusBadge({ status }: { status: string }) {
   );
 }
 
+const REVIEW_COLOURS: Record<ReviewStatus, string> = { open: 'yellow', accepted: 'red', rejected: 'gray' };
+
+export function ReviewStatusBadge({ status }: { status: string }) {
+  const { lookup } = useI18n();
+  return (
+    <Badge
+      color={REVIEW_COLOURS[status as ReviewStatus] ?? 'gray'}
+      variant="light"
+      tt="none"
+      style={{ minWidth: 'max-content' }}
+      data-testid="review-status"
+    >
+      {lookup(`reviewStatus.${status}`) ?? status}
+    </Badge>
+  );
+}
+
 /** Labels of codes from the data, in the current language (the raw code when unknown). */
 export function useLabels() {
   const { lookup } = useI18n();
@@ -33,21 +52,25 @@ export function useLabels() {
     kind: (k: string) => lookup(`kinds.${k}`) ?? k,
     category: (c: string) => lookup(`categories.${c}`) ?? c,
     status: (s: string) => lookup(`listingStatus.${s}`) ?? s,
+    reviewReason: (r: string) => lookup(`reviewReasons.${r}`) ?? r,
+    reviewStatus: (s: string) => lookup(`reviewStatus.${s}`) ?? s,
+    lookalikeReason: (r: string) => lookup(`lookalikeReasons.${r}`) ?? r,
   };
 }
 
 export const percent = (x: number) => `${Math.round(x * 100)}%`;
 
-/** Listings | Allowlist, above both pages of the registry. */
+/** Listings | Allowlist | Reviews | Brands above the registry's pages: those this user may open. */
 export function RegistryTabs() {
   const { t } = useI18n();
   const { path } = useLocation();
-  const tabs = [
-    { path: '/registry', label: t('registry.listings') },
-    { path: '/registry/allowlist', label: t('registry.allowlist') },
-  ];
+  const { session } = useSession();
+  const pages = CAPABILITIES.find((c) => c.id === 'registry')?.pages ?? [];
+  const tabs = pages
+    .filter((p) => allows(p.access, session))
+    .map((p) => ({ path: p.path, label: t(p.label) }));
   return (
-    <Group gap="md" mb="xs">
+    <Group gap="md" mb="xs" wrap="wrap">
       {tabs.map((tab) => (
         <Anchor
           key={tab.path}
