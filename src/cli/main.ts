@@ -9,6 +9,7 @@ import { privacyCommands } from './privacy.ts';
 import { importCommands } from './import.ts';
 import { registryCommands } from './registry.ts';
 import { checkCommand } from './check.ts';
+import { modelCommands } from './model.ts';
 
 const program = new Command();
 program
@@ -94,6 +95,7 @@ privacyCommands(program, core);
 importCommands(program, core);
 registryCommands(program, core);
 checkCommand(program, core);
+modelCommands(program, core);
 
 program
   .command('audit')
