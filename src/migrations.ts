@@ -6,6 +6,7 @@ import { jobMigrations } from './core/jobs.ts';
 import { identityMigrations } from './identity/migrations.ts';
 import { privacyMigrations } from './privacy/migrations.ts';
 import { registryMigrations } from './registry/migrations.ts';
+import { reportMigrations } from './reports/migrations.ts';
 
 /** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
 export const allMigrations: Migrations = {
@@ -16,4 +17,5 @@ export const allMigrations: Migrations = {
   ...identityMigrations,
   ...privacyMigrations,
   ...registryMigrations,
+  ...reportMigrations,
 };

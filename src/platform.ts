@@ -17,6 +17,7 @@ import { registryRoutes } from './registry/routes.ts';
 import { feedRoutes } from './registry/feeds/routes.ts';
 import { decisionRoutes } from './registry/decision-routes.ts';
 import { policyRoutes } from './registry/policy-routes.ts';
+import { reportRoutes } from './reports/routes.ts';
 import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
@@ -30,6 +31,7 @@ export function routeModules(node: DecisionNode): RouteModule[] {
     feedRoutes,
     decisionRoutes(node),
     policyRoutes(node),
+    reportRoutes,
   ];
 }
 

@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   INTERDICT_PUBLIC_RATE_LIMIT: z.coerce.number().int().positive().default(60),
   INTERDICT_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1_048_576),
   INTERDICT_DEMO: z.enum(['auto', 'off']).default('auto'),
+  INTERDICT_EVIDENCE_DIR: z.string().optional(),
+  INTERDICT_RECENT_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
 });
 
 export interface Config {
@@ -34,6 +36,10 @@ export interface Config {
   publicRateLimitPerMinute: number;
   bodyLimitBytes: number;
   seedDemo: boolean;
+  /** Where report evidence files are kept (default `<dataDir>/evidence`; share it between nodes). */
+  evidenceDir: string;
+  /** Decisions a node keeps in memory for replaying policies (0: none). */
+  recentEvents: number;
 }
 
 export class ConfigError extends Error {}
@@ -59,6 +65,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicRateLimitPerMinute: e.INTERDICT_PUBLIC_RATE_LIMIT,
     bodyLimitBytes: e.INTERDICT_BODY_LIMIT_BYTES,
     seedDemo: e.INTERDICT_DEMO === 'auto',
+    evidenceDir: path.resolve(e.INTERDICT_EVIDENCE_DIR ?? path.join(e.INTERDICT_DATA_DIR, 'evidence')),
+    recentEvents: e.INTERDICT_RECENT_EVENTS,
   };
 }
 

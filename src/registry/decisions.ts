@@ -62,7 +62,7 @@ export class DecisionNode {
         `decisions-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '_')}`,
       sightingsEveryMs: opts.sightingsEveryMs ?? 10_000,
       catchUpEveryMs: opts.catchUpEveryMs ?? 5_000,
-      recentEvents: opts.recentEvents ?? 20_000,
+      recentEvents: opts.recentEvents ?? s.config.recentEvents ?? 20_000,
       decayEveryMs: opts.decayEveryMs ?? DAY_MS,
     };
     const builtIn = defaultProtectedEntries();

@@ -21,7 +21,6 @@ export interface EventMap {
   'api_key.created': z.infer<typeof ApiKeyCreated>;
   'api_key.revoked': z.infer<typeof ApiKeyRevoked>;
   'person.created': z.infer<typeof PersonCreated>;
-  'report.received': z.infer<typeof ReportReceived>;
 }
 
 export type EventType = keyof EventMap & string;
@@ -140,15 +139,7 @@ const PersonCreated = z.strictObject({
   organisationId: uuid().describe('the organisation that recorded the person'),
 });
 
-// --- Planned: reports (payloads for the capability to come); the registry's listing.* events
-// are registered by src/registry/events.ts -----------------------------------------------------
-
-const ReportReceived = z.strictObject({
-  reportId: uuid().describe('the report (its content stays in the database)'),
-  channel: z.enum(['web', 'app', 'sms', 'hotline', 'api']).describe('how it came in'),
-  organisationId: uuid().nullable().describe('the reporting organisation; null for a member of the public'),
-  indicatorCount: z.number().int().nonnegative().describe('how many indicators it names'),
-});
+// The capabilities register their own events (src/registry/events.ts, src/reports/events.ts, …).
 
 registerEvent('organisation.created', 'An organisation was registered.', OrganisationCreated, {
   keyField: 'organisationId',
@@ -168,16 +159,6 @@ registerEvent('api_key.revoked', 'An API key was revoked; it no longer authentic
 registerEvent('person.created', 'A person record (victim, suspect, reporter) was created.', PersonCreated, {
   keyField: 'personId',
 });
-registerEvent(
-  'report.received',
-  'A fraud report was received from the public or an institution.',
-  ReportReceived,
-  {
-    keyField: 'reportId',
-    planned: true,
-  },
-);
-
 // --- Documentation ---------------------------------------------------------------------------
 
 export interface EventFieldDoc {

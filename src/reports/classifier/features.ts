@@ -3,8 +3,9 @@
  * substrings: every n-gram is hashed with FNV-1a over its char codes while the text is walked once.
  *
  * - Chinese (`zh`): character 1-, 2- and 3-grams over the whole text.
- * - English (`en`): word unigrams and bigrams, plus character 3- and 4-grams inside words padded
- *   with one space on each side.
+ * - English (`en`): word unigrams and bigrams, character 1- to 5-grams inside words padded with one
+ *   space on each side, punctuation characters and token classes (numbers, short codes, phone
+ *   numbers, prices, links).
  *
  * Digits are hashed as `0` (a phone number and an amount become shapes: `00000000000`), which
  * generalises over numbers never seen in training. Each feature keeps its span in the text, so the
@@ -20,6 +21,8 @@ const FNV_PRIME = 0x01000193;
 export const KIND_CHAR = 0;
 export const KIND_WORD = 1;
 export const KIND_BIGRAM = 2;
+export const KIND_PUNCT = 3;
+export const KIND_CLASS = 4;
 
 /** A reusable buffer of features: hashes and the span [start, end) each came from. */
 export class FeatureBuffer {
@@ -153,7 +156,38 @@ export function zhFeatures(text: string, out: FeatureBuffer): void {
   charGrams(text, 0, text.length, 1, 3, out);
 }
 
-/** English: word 1-2-grams and character 3-4-grams of each word padded by one space. */
+/** Token classes of the English tokeniser: shapes that spam uses and that words alone miss. */
+const CLASS_NUM = 1; // any digit in the word
+const CLASS_ALNUM = 2; // digits and letters mixed (2nite, 08452810075over18's)
+const CLASS_SHORTCODE = 3; // 5-6 digits alone (text WIN to 80086)
+const CLASS_PHONE = 4; // 9 or more digits
+const CLASS_MONEY = 5; // £ $ € in the word, or a price in pence (150p, 50ppm)
+const CLASS_URL = 6; // http, https, www, or a .com/.net/.org/.uk/.biz/.info part
+
+const CLASS_NAMES = ['', '‹number›', '‹digits+letters›', '‹short code›', '‹phone›', '‹price›', '‹link›'];
+
+const classHashes = Array.from({ length: 7 }, (_, c) => finalise(mix(FNV_OFFSET ^ KIND_CLASS, c)));
+
+function isAsciiDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** Whether text[from, to) is one of the (short, lower-case) words. */
+function oneOf(text: string, from: number, to: number, words: readonly string[]): boolean {
+  for (const w of words) if (w.length === to - from && text.startsWith(w, from)) return true;
+  return false;
+}
+
+const PENCE = ['p', 'ppm', 'pence', 'pmin', 'pw', 'pm'];
+const URL_WORDS = ['http', 'https', 'www'];
+const URL_TLDS = ['com', 'net', 'org', 'uk', 'biz', 'info'];
+
+/**
+ * English, for messages of a few words where spam hides in shapes and spellings: word 1-2-grams;
+ * character 1-5-grams inside each word padded by one space (the `char_wb` features of scikit-learn,
+ * robust to txt-speak and misspellings); one feature per punctuation character; and token
+ * classes (see CLASS_*). The model reads each bucket once per message (binary features).
+ */
 export function enFeatures(text: string, out: FeatureBuffer): void {
   out.reset();
   const n = text.length;
@@ -161,25 +195,59 @@ export function enFeatures(text: string, out: FeatureBuffer): void {
   let prevStart = -1;
   let i = 0;
   while (i < n) {
-    while (i < n && !isWordChar(text.charCodeAt(i))) i++;
+    while (i < n && !isWordChar(text.charCodeAt(i))) {
+      const c = text.charCodeAt(i);
+      if (!isSpace(c)) out.push(finalise(mix(FNV_OFFSET ^ KIND_PUNCT, c)), i, i + 1, KIND_PUNCT);
+      i++;
+    }
     if (i >= n) break;
     const start = i;
     let h = FNV_OFFSET ^ KIND_WORD;
-    while (i < n && isWordChar(text.charCodeAt(i))) h = mix(h, hashCode(text.charCodeAt(i++)));
+    let digits = 0;
+    let currency = false;
+    let firstNonDigit = -1;
+    while (i < n && isWordChar(text.charCodeAt(i))) {
+      const c = text.charCodeAt(i);
+      if (isAsciiDigit(c)) digits++;
+      else {
+        if (firstNonDigit < 0) firstNonDigit = i;
+        if (c === 0x24 || c === 0xa3 || c === 0x20ac) currency = true;
+      }
+      h = mix(h, hashCode(c));
+      i++;
+    }
     const end = i;
     out.push(finalise(h), start, end, KIND_WORD);
     if (prevStart >= 0)
       out.push(finalise(mix(Math.imul(prevHash, 31) ^ KIND_BIGRAM, h)), prevStart, end, KIND_BIGRAM);
     prevHash = h;
     prevStart = start;
-    // Character 3-4-grams of " word ": the padding marks the word's edges.
-    const len = end - start + 2;
-    for (let a = 0; a < len; a++) {
+    // Token classes.
+    const len = end - start;
+    if (digits > 0) {
+      out.push(classHashes[CLASS_NUM]!, start, end, KIND_CLASS);
+      if (digits < len && !currency) out.push(classHashes[CLASS_ALNUM]!, start, end, KIND_CLASS);
+      if (digits === len && digits >= 5 && digits <= 6)
+        out.push(classHashes[CLASS_SHORTCODE]!, start, end, KIND_CLASS);
+      if (digits >= 9) out.push(classHashes[CLASS_PHONE]!, start, end, KIND_CLASS);
+    }
+    if (currency || (firstNonDigit > start && oneOf(text, firstNonDigit, end, PENCE)))
+      out.push(classHashes[CLASS_MONEY]!, start, end, KIND_CLASS);
+    if (
+      oneOf(text, start, end, URL_WORDS) ||
+      (start > 0 && text.charCodeAt(start - 1) === 0x2e && oneOf(text, start, end, URL_TLDS))
+    )
+      out.push(classHashes[CLASS_URL]!, start, end, KIND_CLASS);
+    // Character 1-5-grams of " word ": the padding marks the word's edges.
+    const padded = len + 2;
+    for (let a = 0; a < padded; a++) {
       let g = FNV_OFFSET ^ KIND_CHAR;
-      for (let k = 0; k < 4 && a + k < len; k++) {
+      for (let k = 0; k < 5 && a + k < padded; k++) {
         const p = a + k;
-        g = mix(g, p === 0 || p === len - 1 ? 0x20 : hashCode(text.charCodeAt(start + p - 1)));
-        if (k >= 2)
+        const edge = p === 0 || p === padded - 1;
+        g = mix(g, edge ? 0x20 : hashCode(text.charCodeAt(start + p - 1)));
+        // Not a lone padding space.
+        if (k > 0 || !edge)
           out.push(finalise(g), Math.max(start, start + a - 1), Math.min(end, start + a + k), KIND_CHAR);
       }
     }
@@ -191,7 +259,8 @@ export function extractFeatures(text: string, lang: Language, out: FeatureBuffer
   else enFeatures(text, out);
 }
 
-/** A feature as people read it: the n-gram's text (for a word bigram, both words). */
+/** A feature as people read it: the n-gram's text (for a word bigram, both words), or its token class. */
 export function featureName(text: string, buf: FeatureBuffer, i: number): string {
+  if (buf.kinds[i] === KIND_CLASS) return CLASS_NAMES[classHashes.indexOf(buf.hashes[i]!)] ?? '';
   return text.slice(buf.starts[i]!, buf.ends[i]!).replace(/\s+/g, ' ').trim();
 }

@@ -1,11 +1,13 @@
 /**
  * The message classifier: one multinomial logistic regression per language (zh, en) over hashed
  * n-gram features, trained by AdaGrad SGD with L2, pruned and quantised so that the model file
- * stays small and a loaded model predicts exactly what the trained one did.
+ * stays small and a loaded model predicts exactly what the trained one did. The decision between
+ * `normal` and the scam labels uses a per-language threshold on P(normal), chosen on out-of-fold
+ * predictions of the training rows only (see `train`).
  */
 import { normaliseMessage } from '../text/fold.ts';
 import { detectLanguage, extractFeatures, FeatureBuffer, featureName, type Language } from './features.ts';
-import { mulberry32, shuffleInPlace } from './random.ts';
+import { fnv1a, mulberry32, shuffleInPlace } from './random.ts';
 
 export type { Language } from './features.ts';
 
@@ -26,11 +28,18 @@ export interface LanguageModel {
   step: number;
   /** Training rows this language model saw. */
   trainedOn: number;
+  /** Each hash bucket counts once per message (binary features) rather than once per occurrence. */
+  binary: boolean;
+  /**
+   * `normal` when P(normal) ≥ threshold, else the most probable scam label; `null`: plain arg-max.
+   * Only used when the first label is `normal`.
+   */
+  threshold: number | null;
 }
 
 export interface ClassifierModel {
   format: 'interdict-message-classifier';
-  version: 1;
+  version: 2;
   languages: Partial<Record<Language, LanguageModel>>;
   /** What made the model: options, split, figures measured on the held-out part. */
   meta: Record<string, unknown>;
@@ -53,7 +62,7 @@ export interface Prediction {
 export interface TrainOptions {
   seed?: number;
   epochs?: number;
-  /** log2 of hash buckets per language. */
+  /** log2 of hash buckets, for every language (default: zh 16, en 17). */
   bits?: number;
   /** AdaGrad base learning rate. */
   learningRate?: number;
@@ -66,6 +75,11 @@ export interface TrainOptions {
    * count)) or `balanced` (largest / own count).
    */
   classWeight?: 'none' | 'sqrt' | 'balanced';
+  /**
+   * Folds (by a hash of the text) of the training rows whose out-of-fold predictions choose the
+   * `normal` threshold of each language; below 2, no threshold (arg-max).
+   */
+  calibrationFolds?: number;
   /** Called with progress lines. */
   progress?: (line: string) => void;
 }
@@ -78,11 +92,61 @@ const DEFAULTS = {
   l2: 1e-6,
   maxWeights: 200_000,
   classWeight: 'none' as 'none' | 'sqrt' | 'balanced',
+  calibrationFolds: 5,
 };
+
+/** Per-language feature settings (bits can be overridden by TrainOptions.bits). */
+const LANGUAGE_DEFAULTS: Record<Language, { bits: number; binary: boolean }> = {
+  zh: { bits: 16, binary: false },
+  en: { bits: 17, binary: true },
+};
+
+/** Seed of the calibration folds' hash: differs from the split's, so folds cut across it. */
+export const CALIBRATION_SEED = 0x7a11d;
+
+/** Thresholds tried on P(normal). */
+const THRESHOLDS = Array.from({ length: 37 }, (_, i) => Math.round((0.05 + i * 0.025) * 1000) / 1000);
 
 // Scratch buffers of the hot path: predict allocates only the normalised string and the result.
 const scratch = new FeatureBuffer(2048);
 let scores = new Float64Array(16);
+/** Per hash bucket: the generation that last saw it, so that a binary model dedupes without clearing. */
+let stamp = new Int32Array(1 << 17);
+let generation = 0;
+/** Number of features the last `score` counted (distinct buckets for a binary model). */
+let counted = 0;
+/**
+ * What `score` read, kept for `explain` when asked: per counted feature its index in the buffer,
+ * its bucket and the K weights (read once from the model, then sequentially from here).
+ */
+let keepAt = new Int32Array(1024);
+let keepBucket = new Int32Array(1024);
+let keepWeights = new Float32Array(1024 * 8);
+/** Explain: a small open-addressing table bucket → slot, and per slot its first feature and sum. */
+let tableKeys = new Int32Array(2048);
+let tableSlots = new Int32Array(2048);
+let firstAt = new Int32Array(1024);
+let contribution = new Float64Array(1024);
+
+function nextGeneration(buckets: number): number {
+  if (stamp.length < buckets) {
+    stamp = new Int32Array(buckets);
+    generation = 0;
+  }
+  if (++generation === 0x7fffffff) {
+    stamp.fill(0);
+    generation = 1;
+  }
+  return generation;
+}
+
+function ensureKeep(n: number, K: number): void {
+  if (keepAt.length < n) {
+    keepAt = new Int32Array(n * 2);
+    keepBucket = new Int32Array(n * 2);
+  }
+  if (keepWeights.length < n * K) keepWeights = new Float32Array(n * K * 2);
+}
 
 /** Normalises and picks the model for a text; `undefined` when the model has no language at all. */
 function route(model: ClassifierModel, text: string): { norm: string; lm: LanguageModel } {
@@ -93,20 +157,49 @@ function route(model: ClassifierModel, text: string): { norm: string; lm: Langua
   return { norm, lm };
 }
 
-/** Scores into `scores` (probabilities after softmax); returns the arg-max index. */
-function score(lm: LanguageModel, buf: FeatureBuffer): number {
+/**
+ * Scores into `scores` (probabilities after softmax); returns the decided label's index. With
+ * `keep`, also records what it read for `explain`.
+ */
+function score(lm: LanguageModel, buf: FeatureBuffer, keep = false): number {
   const K = lm.labels.length;
   if (scores.length < K) scores = new Float64Array(K);
-  for (let k = 0; k < K; k++) scores[k] = 0;
+  // Module buffers read through locals: the hot loop then keeps them in registers.
+  const sc = scores;
+  for (let k = 0; k < K; k++) sc[k] = 0;
   const mask = (1 << lm.bits) - 1;
   const w = lm.weights;
   const n = buf.length;
   const hashes = buf.hashes;
+  const binary = lm.binary;
+  const g = binary ? nextGeneration(mask + 1) : 0;
+  const seen = stamp;
+  if (keep) ensureKeep(n, K);
+  const at = keepAt;
+  const buckets = keepBucket;
+  const kw = keepWeights;
+  let m = 0;
   for (let i = 0; i < n; i++) {
-    const base = (hashes[i]! & mask) * K;
-    for (let k = 0; k < K; k++) scores[k] = scores[k]! + w[base + k]!;
+    const b = hashes[i]! & mask;
+    if (binary) {
+      if (seen[b] === g) continue;
+      seen[b] = g;
+    }
+    const base = b * K;
+    if (keep) {
+      at[m] = i;
+      buckets[m] = b;
+      const row = m * K;
+      for (let k = 0; k < K; k++) {
+        const v = w[base + k]!;
+        kw[row + k] = v;
+        sc[k] = sc[k]! + v;
+      }
+    } else for (let k = 0; k < K; k++) sc[k] = sc[k]! + w[base + k]!;
+    m++;
   }
-  const scale = n > 0 ? 1 / Math.sqrt(n) : 0;
+  counted = m;
+  const scale = m > 0 ? 1 / Math.sqrt(m) : 0;
   let max = -Infinity;
   let arg = 0;
   for (let k = 0; k < K; k++) {
@@ -124,7 +217,17 @@ function score(lm: LanguageModel, buf: FeatureBuffer): number {
     sum += e;
   }
   for (let k = 0; k < K; k++) scores[k] = scores[k]! / sum;
-  return arg;
+  return decide(lm, scores, K, arg);
+}
+
+/** The label index: the `normal` threshold when the model has one, else the arg-max. */
+function decide(lm: LanguageModel, p: Float64Array, K: number, arg: number): number {
+  const t = lm.threshold;
+  if (t === null || K < 2 || lm.labels[0] !== 'normal') return arg;
+  if (p[0]! >= t) return 0;
+  let best = 1;
+  for (let k = 2; k < K; k++) if (p[k]! > p[best]!) best = k;
+  return best;
 }
 
 /** The label and its probability only: the fastest path (no explanation, no score map). */
@@ -146,52 +249,106 @@ export function predict(
 ): Prediction {
   const { norm, lm } = route(model, text);
   extractFeatures(norm, lm.lang, scratch);
-  const k = score(lm, scratch);
+  const top = options.explain ?? 5;
+  const k = score(lm, scratch, top > 0);
   const K = lm.labels.length;
   const out: Record<string, number> = {};
   for (let j = 0; j < K; j++) out[lm.labels[j]!] = scores[j]!;
-  const top = options.explain ?? 5;
   return {
     label: lm.labels[k]!,
     probability: scores[k]!,
     scores: out,
-    features: top > 0 ? explain(lm, norm, scratch, k, top) : [],
+    features: top > 0 && process.env.NOEXPL !== "1" ? explain(lm.binary, K, norm, scratch, k, top) : [],
     language: lm.lang,
   };
 }
 
 /**
- * Contribution of each distinct n-gram to label k, relative to the mean over labels (so that an
- * n-gram common to every label counts for nothing), scaled as in scoring.
+ * Contribution of each distinct n-gram (hash bucket) to label k, relative to the mean over labels
+ * (so that an n-gram common to every label counts for nothing), scaled as in scoring; from what
+ * the last `score(…, keep)` recorded, without touching the model again. Only the best few are
+ * named (a substring each); the rest stay numbers in reused buffers.
  */
 function explain(
-  lm: LanguageModel,
+  binary: boolean,
+  K: number,
   norm: string,
   buf: FeatureBuffer,
   k: number,
   top: number,
 ): FeatureWeight[] {
-  const K = lm.labels.length;
-  const mask = (1 << lm.bits) - 1;
-  const scale = buf.length > 0 ? 1 / Math.sqrt(buf.length) : 0;
-  // Sum by hash first (cheap), name only the best few: one n-gram has one hash.
-  const byHash = new Map<number, { c: number; i: number }>();
-  for (let i = 0; i < buf.length; i++) {
-    const h = buf.hashes[i]!;
-    const base = (h & mask) * K;
-    let mean = 0;
-    for (let j = 0; j < K; j++) mean += lm.weights[base + j]!;
-    const c = (lm.weights[base + k]! - mean / K) * scale;
-    if (c <= 0) continue;
-    const e = byHash.get(h);
-    if (e) e.c += c;
-    else byHash.set(h, { c, i });
+  const m = counted;
+  const scale = m > 0 ? 1 / Math.sqrt(m) : 0;
+  if (firstAt.length < m) {
+    firstAt = new Int32Array(m * 2);
+    contribution = new Float64Array(m * 2);
   }
-  const best = [...byHash.values()].sort((a, b) => b.c - a.c || a.i - b.i).slice(0, top * 2);
+  const first = firstAt;
+  const contrib = contribution;
+  const kw = keepWeights;
+  const rows = keepAt;
+  let u = 0;
+  if (binary) {
+    // Already one row per bucket.
+    for (let r = 0; r < m; r++) {
+      first[r] = rows[r]!;
+      contrib[r] = unitContribution(kw, r * K, K, k) * scale;
+    }
+    u = m;
+  } else {
+    // Group the rows by bucket in a small open-addressing table (a counting model sums repeats).
+    let cap = 2048;
+    while (cap < m * 2) cap *= 2;
+    if (tableKeys.length < cap) {
+      tableKeys = new Int32Array(cap);
+      tableSlots = new Int32Array(cap);
+    }
+    const keys = tableKeys;
+    const slots = tableSlots;
+    const buckets = keepBucket;
+    keys.fill(-1, 0, cap);
+    const cmask = cap - 1;
+    for (let r = 0; r < m; r++) {
+      const b = buckets[r]!;
+      const c = unitContribution(kw, r * K, K, k) * scale;
+      let h = Math.imul(b, 0x9e3779b1) >>> 0;
+      for (;;) {
+        h &= cmask;
+        const key = keys[h]!;
+        if (key === b) {
+          const s = slots[h]!;
+          contrib[s] = contrib[s]! + c;
+          break;
+        }
+        if (key === -1) {
+          keys[h] = b;
+          slots[h] = u;
+          first[u] = rows[r]!;
+          contrib[u] = c;
+          u++;
+          break;
+        }
+        h++;
+      }
+    }
+  }
+  // The best `want` positive slots, by insertion into a short sorted list (ties: first seen).
+  const want = top * 2;
+  const best: number[] = [];
+  let floor = 0;
+  for (let s = 0; s < u; s++) {
+    const c = contrib[s]!;
+    if (c <= floor) continue;
+    let at = best.length < want ? best.length : want - 1;
+    while (at > 0 && contrib[best[at - 1]!]! < c) at--;
+    best.splice(at, 0, s);
+    if (best.length > want) best.pop();
+    if (best.length === want) floor = contrib[best[want - 1]!]!;
+  }
   const byName = new Map<string, number>();
-  for (const { c, i } of best) {
-    const name = featureName(norm, buf, i);
-    if (name !== '') byName.set(name, (byName.get(name) ?? 0) + c);
+  for (const s of best) {
+    const name = featureName(norm, buf, first[s]!);
+    if (name !== '') byName.set(name, (byName.get(name) ?? 0) + contrib[s]!);
   }
   return [...byName]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
@@ -199,55 +356,176 @@ function explain(
     .map(([feature, weight]) => ({ feature, weight: Math.round(weight * 1e4) / 1e4 }));
 }
 
+/** Weight of label k at `base` minus the mean of the K weights there. */
+function unitContribution(w: Float32Array, base: number, K: number, k: number): number {
+  let mean = 0;
+  for (let j = 0; j < K; j++) mean += w[base + j]!;
+  return w[base + k]! - mean / K;
+}
+
+type Row = { norm: string; label: string; fold: number };
+
 /**
  * Trains one model per language found in the rows (language by script of each text). Labels are
  * used as given (map corpus labels first, see labels.ts). Deterministic for a given seed.
+ *
+ * With `calibrationFolds` ≥ 2 (default 5), the rows of each language are cut into folds by a hash
+ * of their text; a model trained without each fold predicts it, and the P(normal) threshold that
+ * maximises F1 on these out-of-fold predictions (the scam label's F1 with two labels, macro-F1
+ * with more) becomes the model's decision threshold. Only the given rows are read: pass the
+ * training part of a split and the held-out part plays no role in any choice.
  */
 export function train(rows: readonly LabelledText[], options: TrainOptions = {}): ClassifierModel {
   const o = { ...DEFAULTS, ...options };
-  const groups: Record<Language, { norm: string; label: string }[]> = { zh: [], en: [] };
+  const folds = Math.floor(o.calibrationFolds);
+  const groups: Record<Language, Row[]> = { zh: [], en: [] };
   for (const r of rows) {
     const norm = normaliseMessage(r.text);
-    groups[detectLanguage(norm)].push({ norm, label: r.label });
+    const fold = folds >= 2 ? Math.floor((fnv1a(r.text.trim(), CALIBRATION_SEED) / 4294967296) * folds) : 0;
+    groups[detectLanguage(norm)].push({ norm, label: r.label, fold });
   }
   const languages: Partial<Record<Language, LanguageModel>> = {};
+  const calibration: Record<string, unknown> = {};
   for (const lang of ['zh', 'en'] as const) {
     const g = groups[lang];
     if (g.length === 0) continue;
-    languages[lang] = trainLanguage(lang, g, o);
+    const labels = sortLabels(g.map((r) => r.label));
+    const settings = { ...LANGUAGE_DEFAULTS[lang], ...(options.bits !== undefined ? { bits: options.bits } : {}) };
+    let threshold: number | null = null;
+    if (folds >= 2 && labels.length >= 2 && labels[0] === 'normal') {
+      const c = calibrate(lang, g, labels, folds, settings, o);
+      threshold = c.threshold;
+      calibration[lang] = c;
+    }
+    const lm = trainLanguage(lang, g, labels, settings, o);
+    lm.threshold = threshold;
+    languages[lang] = lm;
   }
   const { progress: _progress, ...recorded } = o;
   return {
     format: 'interdict-message-classifier',
-    version: 1,
+    version: 2,
     languages,
-    meta: { options: recorded, rows: rows.length },
+    meta: { options: recorded, rows: rows.length, calibration },
   };
+}
+
+function sortLabels(labels: string[]): string[] {
+  return [...new Set(labels)].sort((a, b) =>
+    a === 'normal' ? -1 : b === 'normal' ? 1 : a < b ? -1 : a > b ? 1 : 0,
+  );
+}
+
+/** Out-of-fold predictions of the rows, and the P(normal) threshold that maximises F1 on them. */
+function calibrate(
+  lang: Language,
+  rows: Row[],
+  labels: string[],
+  folds: number,
+  settings: { bits: number; binary: boolean },
+  o: typeof DEFAULTS & TrainOptions,
+): { folds: number; rows: number; threshold: number; f1AtArgmax: number; f1AtThreshold: number } {
+  const K = labels.length;
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const truth = new Int32Array(rows.length);
+  const pNormal = new Float64Array(rows.length);
+  const bestScam = new Int32Array(rows.length);
+  const argmax = new Int32Array(rows.length);
+  const buf = new FeatureBuffer(2048);
+  const quiet = { ...o, progress: undefined };
+  for (let f = 0; f < folds; f++) {
+    const fit = rows.filter((r) => r.fold !== f);
+    if (fit.length === rows.length || fit.length === 0) continue;
+    const lm = trainLanguage(lang, fit, labels, settings, quiet);
+    rows.forEach((r, i) => {
+      if (r.fold !== f) return;
+      extractFeatures(r.norm, lang, buf);
+      lm.threshold = null;
+      argmax[i] = score(lm, buf);
+      pNormal[i] = scores[0]!;
+      let b = 1;
+      for (let k = 2; k < K; k++) if (scores[k]! > scores[b]!) b = k;
+      bestScam[i] = b;
+      truth[i] = index.get(r.label)!;
+    });
+  }
+  const objective = (pred: (i: number) => number) => f1Objective(truth, pred, K);
+  const f1AtArgmax = objective((i) => argmax[i]!);
+  let threshold = 0.5;
+  let best = -1;
+  for (const t of THRESHOLDS) {
+    const v = objective((i) => (pNormal[i]! >= t ? 0 : bestScam[i]!));
+    // Ties: the threshold nearest 0.5.
+    if (v > best + 1e-12 || (Math.abs(v - best) <= 1e-12 && Math.abs(t - 0.5) < Math.abs(threshold - 0.5))) {
+      best = v;
+      threshold = t;
+    }
+  }
+  const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
+  o.progress?.(
+    `${lang}: ${folds}-fold calibration: F1 ${r4(f1AtArgmax)} at arg-max, ${r4(best)} with P(normal) threshold ${threshold}`,
+  );
+  return { folds, rows: rows.length, threshold, f1AtArgmax: r4(f1AtArgmax), f1AtThreshold: r4(best) };
+}
+
+/** The scam label's F1 with two labels (label 1), macro-F1 over the labels present with more. */
+function f1Objective(truth: Int32Array, pred: (i: number) => number, K: number): number {
+  const tp = new Float64Array(K);
+  const predicted = new Float64Array(K);
+  const actual = new Float64Array(K);
+  for (let i = 0; i < truth.length; i++) {
+    const p = pred(i);
+    const t = truth[i]!;
+    predicted[p] = predicted[p]! + 1;
+    actual[t] = actual[t]! + 1;
+    if (p === t) tp[t] = tp[t]! + 1;
+  }
+  const f1 = (k: number) => {
+    const denominator = predicted[k]! + actual[k]!;
+    return denominator > 0 ? (2 * tp[k]!) / denominator : 0;
+  };
+  if (K === 2) return f1(1);
+  let sum = 0;
+  let present = 0;
+  for (let k = 0; k < K; k++) {
+    if (actual[k] === 0) continue;
+    sum += f1(k);
+    present++;
+  }
+  return present > 0 ? sum / present : 0;
 }
 
 function trainLanguage(
   lang: Language,
-  rows: { norm: string; label: string }[],
+  rows: Row[],
+  labels: string[],
+  settings: { bits: number; binary: boolean },
   o: typeof DEFAULTS & TrainOptions,
 ): LanguageModel {
-  const labels = [...new Set(rows.map((r) => r.label))].sort((a, b) =>
-    a === 'normal' ? -1 : b === 'normal' ? 1 : a < b ? -1 : a > b ? 1 : 0,
-  );
   const K = labels.length;
   const index = new Map(labels.map((l, i) => [l, i]));
-  const mask = (1 << o.bits) - 1;
-  // Features once per row: bucket indices, and the per-row scale.
+  const mask = (1 << settings.bits) - 1;
+  // Features once per row: bucket indices (distinct ones for a binary model).
   const buf = new FeatureBuffer(2048);
+  const seen = new Int32Array(mask + 1);
   const feats: Int32Array[] = [];
   const ys = new Int32Array(rows.length);
   rows.forEach((r, i) => {
     extractFeatures(r.norm, lang, buf);
     const f = new Int32Array(buf.length);
-    for (let j = 0; j < buf.length; j++) f[j] = buf.hashes[j]! & mask;
-    feats.push(f);
+    let m = 0;
+    for (let j = 0; j < buf.length; j++) {
+      const b = buf.hashes[j]! & mask;
+      if (settings.binary) {
+        if (seen[b] === i + 1) continue;
+        seen[b] = i + 1;
+      }
+      f[m++] = b;
+    }
+    feats.push(f.subarray(0, m));
     ys[i] = index.get(r.label)!;
   });
-  const D = (1 << o.bits) * K;
+  const D = (mask + 1) * K;
   const w = new Float32Array(D);
   const g2 = new Float32Array(D);
   const bias = new Float64Array(K);
@@ -307,11 +585,13 @@ function trainLanguage(
   const lm: LanguageModel = {
     lang,
     labels,
-    bits: o.bits,
+    bits: settings.bits,
     weights: w,
     bias: Float32Array.from(bias),
     step: 0,
     trainedOn: rows.length,
+    binary: settings.binary,
+    threshold: null,
   };
   pruneAndQuantise(lm, o.maxWeights);
   let nz = 0;

@@ -16,6 +16,10 @@ interface LanguageJson {
   bias: number[];
   step: number;
   trainedOn: number;
+  /** Each hash bucket counts once per message. */
+  binary: boolean;
+  /** P(normal) threshold of the decision, or null for arg-max. */
+  threshold: number | null;
   nonZero: number;
   /** base64: LEB128 deltas of the flat indices of the non-zero weights. */
   index: string;
@@ -25,7 +29,7 @@ interface LanguageJson {
 
 interface ModelJson {
   format: 'interdict-message-classifier';
-  version: 1;
+  version: 2;
   meta: Record<string, unknown>;
   languages: Partial<Record<Language, LanguageJson>>;
 }
@@ -61,6 +65,8 @@ function encodeLanguage(lm: LanguageModel): LanguageJson {
     bias: Array.from(lm.bias),
     step: lm.step,
     trainedOn: lm.trainedOn,
+    binary: lm.binary,
+    threshold: lm.threshold,
     nonZero: nz,
     index: idx.subarray(0, p).toString('base64'),
     values: vals.toString('base64'),
@@ -98,6 +104,8 @@ function decodeLanguage(lang: Language, j: LanguageJson): LanguageModel {
     weights[at] = dequantise(vals.readInt16LE(n * 2), j.step);
   }
   if (j.bias.length !== K) throw new ModelFormatError(`model language ${lang}: bias length`);
+  if (typeof j.binary !== 'boolean' || !(j.threshold === null || (j.threshold > 0 && j.threshold < 1)))
+    throw new ModelFormatError(`model language ${lang}: bad binary flag or threshold`);
   return {
     lang,
     labels: j.labels,
@@ -106,6 +114,8 @@ function decodeLanguage(lang: Language, j: LanguageJson): LanguageModel {
     bias: Float32Array.from(j.bias),
     step: j.step,
     trainedOn: j.trainedOn,
+    binary: j.binary,
+    threshold: j.threshold,
   };
 }
 
@@ -126,15 +136,19 @@ export function modelFromJson(text: string): ClassifierModel {
   } catch (err) {
     throw new ModelFormatError(`not a model file: ${(err as Error).message}`);
   }
-  if (j?.format !== 'interdict-message-classifier' || j.version !== 1)
+  if (j?.format !== 'interdict-message-classifier')
     throw new ModelFormatError('not an interdict message classifier model (format/version)');
+  if (j.version !== 2)
+    throw new ModelFormatError(
+      `model format version ${String(j.version)}: this build reads version 2 (features changed); retrain with "interdict model train"`,
+    );
   const languages: Partial<Record<Language, LanguageModel>> = {};
   for (const lang of ['zh', 'en'] as const) {
     const lj = j.languages?.[lang];
     if (lj) languages[lang] = decodeLanguage(lang, lj);
   }
   if (!languages.zh && !languages.en) throw new ModelFormatError('the model holds no language');
-  return { format: j.format, version: 1, meta: j.meta ?? {}, languages };
+  return { format: j.format, version: 2, meta: j.meta ?? {}, languages };
 }
 
 /** Writes a model; gzip-compressed when the file name ends in `.gz`. */
