@@ -104,10 +104,8 @@ export async function storeEvidence(dir: string, sha256: string, bytes: Uint8Arr
 /** A file name safe to show and store: no path, no control characters, at most 200 characters. */
 export function cleanFileName(name: string | undefined, ext: string): string {
   const base = path.basename((name ?? '').replace(/\\/g, '/'));
-  // eslint-disable-next-line no-control-regex
-  const clean = base
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-    .slice(0, 200);
+  let clean = '';
+  for (const ch of base) if (ch.charCodeAt(0) >= 0x20 && ch !== '\u007f') clean += ch;
+  clean = clean.trim().slice(0, 200);
   return clean || `evidence.${ext}`;
 }
