@@ -31,7 +31,7 @@ export function routeModules(node: DecisionNode): RouteModule[] {
     feedRoutes,
     decisionRoutes(node),
     policyRoutes(node),
-    reportRoutes,
+    reportRoutes(node),
   ];
 }
 

@@ -64,6 +64,10 @@ export const DecisionSchema = z
     shadow: z
       .object({ action: Action, policy: z.object({ id: z.string(), version: z.number() }) })
       .optional(),
+    content: z
+      .object({ label: z.string(), probability: z.number() })
+      .optional()
+      .describe("sms: the message classifier's reading of the text, when it reads a scam"),
   })
   .meta({ id: 'Decision' });
 
@@ -205,7 +209,9 @@ export function decisionRoutes(node: DecisionNode) {
         if (!node.ready) throw notReady();
         const event = toEngineEvent(req.body, principalOf(req).organisationId);
         node.remember([event]);
-        return node.engine.decide(event) as unknown as DecisionOut;
+        const d = node.engine.decide(event);
+        if (d.content !== undefined) node.noteScamText(event, d.content);
+        return d as unknown as DecisionOut;
       },
     );
 
@@ -227,7 +233,12 @@ export function decisionRoutes(node: DecisionNode) {
         const org = principalOf(req).organisationId;
         const events = req.body.events.map((e) => toEngineEvent(e, org));
         node.remember(events);
-        return { decisions: node.engine.decideBatch(events) as unknown as DecisionOut[] };
+        const ds = node.engine.decideBatch(events);
+        for (let i = 0; i < ds.length; i++) {
+          const c = ds[i]!.content;
+          if (c !== undefined) node.noteScamText(events[i]!, c);
+        }
+        return { decisions: ds as unknown as DecisionOut[] };
       },
     );
   };

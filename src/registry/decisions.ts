@@ -49,6 +49,9 @@ export class DecisionNode {
   /** Loaded policies by `id@version:state`, reused across reloads so shadow reports carry on. */
   private policyObjects = new Map<string, Policy>();
   private readonly recent: DecisionEvent[] = [];
+  /** SMS texts the classifier read as scams, waiting for whoever collects them (reports). */
+  private scamTexts: { text: string; label: string; probability: number; institutionId: string | null }[] =
+    [];
   private recentNext = 0;
 
   constructor(
@@ -204,6 +207,18 @@ export class DecisionNode {
       else this.recent[this.recentNext] = e;
       this.recentNext = (this.recentNext + 1) % cap;
     }
+  }
+
+  /** Keeps an SMS text read as a scam (at most 10,000 wait; more are dropped until drained). */
+  noteScamText(event: DecisionEvent, content: { label: string; probability: number }): void {
+    if (typeof event.content !== 'string' || this.scamTexts.length >= 10_000) return;
+    this.scamTexts.push({ text: event.content, ...content, institutionId: event.institutionId ?? null });
+  }
+
+  drainScamTexts(): { text: string; label: string; probability: number; institutionId: string | null }[] {
+    const out = this.scamTexts;
+    this.scamTexts = [];
+    return out;
   }
 
   /** The remembered events, oldest first. */

@@ -42,7 +42,7 @@ declare module '../core/db/schema.ts' {
   }
 }
 
-type PolicyBody = Pick<Policy, 'rules' | 'default' | 'onMalformed' | 'description'>;
+type PolicyBody = Pick<Policy, 'rules' | 'default' | 'onMalformed' | 'contentRules' | 'description'>;
 
 const ID_RE = /^[a-z0-9][a-z0-9_.:-]{0,63}$/;
 /** Stands for the nation in the one-active-per-slot index (no organisation has this id). */
@@ -125,6 +125,7 @@ function bodyOf(p: Policy): PolicyBody {
     rules: p.rules,
     default: p.default,
     ...(p.onMalformed !== undefined ? { onMalformed: p.onMalformed } : {}),
+    ...(p.contentRules !== undefined ? { contentRules: p.contentRules } : {}),
     ...(p.description !== undefined ? { description: p.description } : {}),
   };
 }
@@ -229,6 +230,7 @@ export interface NewPolicyVersion {
   rules: Policy['rules'];
   default: Action;
   onMalformed?: Action;
+  contentRules?: Policy['contentRules'];
   description?: string;
 }
 
@@ -286,6 +288,7 @@ export async function createPolicyVersion(
       rules: input.rules,
       default: input.default,
       ...(input.onMalformed !== undefined ? { onMalformed: input.onMalformed } : {}),
+      ...(input.contentRules !== undefined ? { contentRules: input.contentRules } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
     };
     const errors = validatePolicy(policy);

@@ -44,6 +44,20 @@ const Rule = z.strictObject({
     .optional()
     .describe('reason code reported with matches this rule decides'),
 });
+const ContentRule = z.strictObject({
+  categories: z
+    .array(z.enum(SCAM_CATEGORY_LIST as [ScamCategory, ...ScamCategory[]]))
+    .min(1)
+    .optional()
+    .describe('classifier labels covered (default every scam category)'),
+  minProbability: z.number().min(0).max(1).describe('lowest classifier probability covered'),
+  action: Action,
+  reason: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]{0,39}$/)
+    .optional()
+    .describe('reason code (default scam_text)'),
+});
 const Channel = z.enum(['*', ...EVENT_KINDS] as [string, ...string[]]);
 const Ref = z.object({ id: z.string(), version: z.number().int() });
 
@@ -56,6 +70,7 @@ const PolicyVersionSchema = z
     rules: z.array(Rule),
     default: Action,
     onMalformed: Action.optional(),
+    contentRules: z.array(ContentRule).optional(),
     description: z.string().optional(),
     state: z.enum(POLICY_STATES),
     createdBy: z.string(),
@@ -136,6 +151,11 @@ export function policyRoutes(node: DecisionNode) {
             rules: z.array(Rule).max(200),
             default: Action,
             onMalformed: Action.optional(),
+            contentRules: z
+              .array(ContentRule)
+              .max(50)
+              .optional()
+              .describe('sms: what a text the classifier reads as a scam leads to'),
             description: z.string().max(1000).optional(),
           }),
           response: { 201: PolicyVersionSchema, ...errors, 409: Problem },
@@ -154,6 +174,7 @@ export function policyRoutes(node: DecisionNode) {
             rules: b.rules,
             default: b.default,
             ...(b.onMalformed ? { onMalformed: b.onMalformed } : {}),
+            ...(b.contentRules ? { contentRules: b.contentRules } : {}),
             ...(b.description !== undefined ? { description: b.description } : {}),
           },
           rid(req),

@@ -69,6 +69,7 @@ export const reportMigrations: Migrations = {
           category text not null,
           reports integer not null default 0,
           reporters integer not null default 0,
+          scam_texts integer not null default 0,
           first_at timestamptz not null default now(),
           last_at timestamptz not null default now(),
           status text not null default 'collecting' check (status in ${list(CANDIDATE_STATUSES)}),

@@ -10,7 +10,9 @@ import { audit } from '../core/audit.ts';
 import { AppError, forbidden, notFound } from '../core/errors.ts';
 import { SCAM_CATEGORY_LIST, type ScamCategory } from '../registry/engine/taxonomy.ts';
 import { defaultClassifier } from './classify.ts';
-import { predict } from './classifier/index.ts';
+import { classify, predict } from './classifier/index.ts';
+import { collectScamTexts, listCandidates } from './candidates.ts';
+import type { DecisionNode } from '../registry/decisions.ts';
 import {
   checkEvidence,
   cleanFileName,
@@ -30,7 +32,7 @@ import {
   submitReport,
   type ReportInput,
 } from './service.ts';
-import { AGE_GROUPS, PAYMENT_METHODS, REPORT_KINDS, REPORT_STATUSES } from './tables.ts';
+import { AGE_GROUPS, CANDIDATE_STATUSES, PAYMENT_METHODS, REPORT_KINDS, REPORT_STATUSES } from './tables.ts';
 
 /**
  * The reports capability over HTTP (docs/reports.md). Citizens report and follow their receipt
@@ -252,9 +254,69 @@ function toInput(b: z.infer<typeof ReportBody>): ReportInput {
   return b as ReportInput;
 }
 
-export function reportRoutes(app: Api, s: Services): void {
+/**
+ * The reports routes; on the decision node `node`, the classifier reads SMS texts for the policies'
+ * content rules, and every 10 s the texts it read as scams hand their links and numbers to the
+ * listing candidates.
+ */
+export function reportRoutes(node: DecisionNode) {
+  return (app: Api, s: Services): void => reportRoutesOn(app, s, node);
+}
+
+function reportRoutesOn(app: Api, s: Services, node: DecisionNode): void {
   const { db } = s;
   const evidenceDir = s.config.evidenceDir;
+  node.engine.classifier = (text) => classify(defaultClassifier(), text);
+  const flush = () =>
+    collectScamTexts(db, node.drainScamTexts()).catch((err: unknown) =>
+      s.log.warn({ err }, 'scam-text candidates not saved'),
+    );
+  const timer = setInterval(() => void flush(), 10_000);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await flush();
+  });
+
+  app.get(
+    '/v1/candidates',
+    {
+      config: { access: centreStaff },
+      schema: {
+        tags: ['reports'],
+        summary:
+          'Listing candidates: indicators named by reports or found in scam texts, with their reporters',
+        description:
+          'held: reports look coordinated (new, linked, bursty reporters) and wait for an analyst; protected: on the ' +
+          'allowlist, never listed from reports; submitted/listed: in the registry.',
+        querystring: z.object({
+          status: z.enum(CANDIDATE_STATUSES).optional(),
+          limit: z.coerce.number().int().min(1).max(500).optional(),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(
+              z.object({
+                kind: z.string(),
+                value: z.string(),
+                category: z.string(),
+                reports: z.number().int(),
+                reporters: z.number().int(),
+                scamTexts: z.number().int(),
+                status: z.enum(CANDIDATE_STATUSES),
+                coordination: Coordination,
+                listingId: z.string().nullable(),
+                firstAt: z.string(),
+                lastAt: z.string(),
+              }),
+            ),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (req) => ({ items: await listCandidates(db, req.query) }),
+  );
 
   app.post(
     '/v1/reports',

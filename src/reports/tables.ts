@@ -129,6 +129,8 @@ export interface ListingCandidatesTable {
   category: string;
   reports: number;
   reporters: number;
+  /** SMS texts read as scams by the classifier that contained it (decisions). */
+  scam_texts: ColumnType<number, number | undefined, number>;
   first_at: DefaultTimestamp;
   last_at: DefaultTimestamp;
   status: CandidateStatus;

@@ -28,7 +28,13 @@ import {
   type CompiledPolicy,
   type Policy,
 } from './policy.ts';
-import { listedReason, malformedReason, protectedReason, underAppealReason } from './reasons.ts';
+import {
+  listedReason,
+  malformedReason,
+  protectedReason,
+  scamTextReason,
+  underAppealReason,
+} from './reasons.ts';
 import {
   CONFIDENCE_SCALE,
   KIND_DOMAIN,
@@ -40,7 +46,7 @@ import {
   STATUS_UNDER_APPEAL,
   kindCode,
 } from './registry-index.ts';
-import { SCAM_CATEGORY_LIST } from './taxonomy.ts';
+import { SCAM_CATEGORY_LIST, categoryCode } from './taxonomy.ts';
 import {
   EVENT_KINDS,
   LISTING_STATUSES,
@@ -69,7 +75,12 @@ export interface EngineOptions {
   policies?: PolicySet;
   /** Epoch ms for events without occurredAt (default Date.now). */
   clock?: () => number;
+  /** Reads SMS texts for the policies' content rules (the reports capability's classifier). */
+  classifier?: ContentClassifier | null;
 }
+
+/** A message classifier: `normal` or a scam category, with its probability. */
+export type ContentClassifier = (text: string) => { label: string; probability: number };
 
 export interface DecideOptions {
   /** Use this policy instead of selecting one from the engine's PolicySet. */
@@ -125,6 +136,11 @@ export class DecisionEngine {
   readonly allowlist: Allowlist;
   readonly policies: PolicySet;
   private readonly clock: () => number;
+  /** Set by whoever owns a classifier (decision nodes: the reports capability's default model). */
+  classifier: ContentClassifier | null;
+  /** The classifier's reading of the current decision's text: category code (-1: none) and probability. */
+  private cCat = -1;
+  private cP = 0;
 
   /** Sightings: UTC day → (record × 8 + channel → count). Keys stay small integers. */
   private sightings = new Map<number, Map<number, number>>();
@@ -161,6 +177,7 @@ export class DecisionEngine {
     this.allowlist = opts.allowlist ?? defaultAllowlist();
     this.policies = opts.policies ?? new PolicySet();
     this.clock = opts.clock ?? Date.now;
+    this.classifier = opts.classifier ?? null;
   }
 
   /** Decides on an event whose party values are as written: each is normalised first. */
@@ -354,8 +371,27 @@ export class DecisionEngine {
       }
     }
 
+    // The text itself, read by the classifier, only when some policy has a rule for it.
+    this.cCat = -1;
+    if (
+      event.kind === 'sms' &&
+      this.classifier !== null &&
+      typeof content === 'string' &&
+      content.length > 0 &&
+      (policy.contentRules.length > 0 || (shadow !== null && shadow.contentRules.length > 0))
+    ) {
+      const c = this.classifier(content);
+      if (c.label !== 'normal') {
+        const cat = categoryCode(c.label);
+        if (cat >= 0) {
+          this.cCat = cat;
+          this.cP = c.probability;
+        }
+      }
+    }
+
     this.resolve();
-    if (this.nm === 0 && warnings === null) {
+    if (this.nm === 0 && warnings === null && this.cCat < 0) {
       if (shadow === null) return policy.allowDecision;
       if (report !== null) report.record(0, 0);
       return policy.allowWithShadow(shadow);
@@ -645,6 +681,23 @@ export class DecisionEngine {
         ),
       );
     }
+    let content: Decision['content'];
+    if (this.cCat >= 0) {
+      const cat = SCAM_CATEGORY_LIST[this.cCat]!;
+      const p = Math.round(this.cP * 10_000) / 10_000;
+      content = { label: cat, probability: p };
+      const i = policy.contentRuleFor(this.cCat, this.cP);
+      if (i >= 0) {
+        const rule = policy.contentRules[i]!;
+        if (rule.action > action) action = rule.action;
+        reasons.push(scamTextReason(rule.reason, cat, p));
+      }
+      if (shadow !== null) {
+        const j = shadow.contentRuleFor(this.cCat, this.cP);
+        if (j >= 0 && shadow.contentRules[j]!.action > shadowAction)
+          shadowAction = shadow.contentRules[j]!.action;
+      }
+    }
     if (report !== null) report.record(action, shadowAction);
 
     const decision: Decision = {
@@ -655,6 +708,7 @@ export class DecisionEngine {
       warnings: warnings ?? [],
       policy: policy.ref,
     };
+    if (content !== undefined) decision.content = content;
     if (shadow !== null) decision.shadow = { action: actionName(shadowAction), policy: shadow.ref };
     return decision;
   }

@@ -11,4 +11,4 @@ export * from './allowlist.ts';
 export * from './extract.ts';
 export { displayValue } from './reasons.ts';
 export { DecisionEngine, MAX_BATCH } from './engine.ts';
-export type { EngineOptions, DecideOptions, Sighting, ListingChange } from './engine.ts';
+export type { EngineOptions, DecideOptions, Sighting, ListingChange, ContentClassifier } from './engine.ts';

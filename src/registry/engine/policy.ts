@@ -22,6 +22,17 @@ export interface Rule {
   reason?: string;
 }
 
+/** What the message classifier's reading of an SMS text leads to (channel `sms`). */
+export interface ContentRule {
+  /** Classifier labels (scam categories) the rule covers (default: every scam category). */
+  categories?: ScamCategory[];
+  /** Lowest classifier probability covered, 0..1. */
+  minProbability: number;
+  action: Action;
+  /** Reason code reported (default `scam_text`). */
+  reason?: string;
+}
+
 export interface Policy {
   id: string;
   version: number;
@@ -35,6 +46,8 @@ export interface Policy {
   default: Action;
   /** Lowest action of a decision in which some party could not be read (default `allow`). */
   onMalformed?: Action;
+  /** SMS texts the classifier reads as scams, first match decides (none: the text alone never acts). */
+  contentRules?: ContentRule[];
   description?: string;
 }
 
@@ -78,6 +91,7 @@ export class CompiledPolicy {
   readonly rules: readonly CompiledRule[];
   readonly defaultAction: number;
   readonly onMalformed: number;
+  readonly contentRules: readonly { cats: number; minP: number; action: number; reason: string }[];
   /** The decision for an event nothing matched (shared and frozen). */
   readonly allowDecision: Decision;
   private shadowCache: { shadow: CompiledPolicy; decision: Decision } | null = null;
@@ -100,6 +114,16 @@ export class CompiledPolicy {
     );
     this.defaultAction = actionCode(policy.default);
     this.onMalformed = actionCode(policy.onMalformed ?? 'allow');
+    this.contentRules = Object.freeze(
+      (policy.contentRules ?? []).map((r) =>
+        Object.freeze({
+          cats: r.categories ? r.categories.reduce((m, c) => m | (1 << categoryCode(c)), 0) : -1,
+          minP: r.minProbability,
+          action: actionCode(r.action),
+          reason: r.reason ?? 'scam_text',
+        }),
+      ),
+    );
     this.allowDecision = Object.freeze({
       action: 'allow',
       score: 0,
@@ -120,6 +144,16 @@ export class CompiledPolicy {
       if ((r.kinds & (1 << kind)) === 0) continue;
       if (r.roles !== null && !r.roles.has(role)) continue;
       return i;
+    }
+    return -1;
+  }
+
+  /** The content rule covering a classifier reading (category code, probability), or -1. */
+  contentRuleFor(cat: number, p: number): number {
+    const rules = this.contentRules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      if ((r.cats & (1 << cat)) !== 0 && p >= r.minP) return i;
     }
     return -1;
   }
@@ -184,6 +218,18 @@ export function validatePolicy(p: Policy): string[] {
       if (r.partyRoles !== undefined && !r.partyRoles.every((x) => typeof x === 'string'))
         errors.push(`rule ${i}: partyRoles must be strings`);
     });
+  if (p.contentRules !== undefined) {
+    if (!Array.isArray(p.contentRules)) errors.push('contentRules must be an array');
+    else
+      p.contentRules.forEach((r, i) => {
+        if (actionCode(r.action) < 0)
+          errors.push(`content rule ${i}: action must be one of ${ACTIONS.join(', ')}`);
+        if (!(typeof r.minProbability === 'number' && r.minProbability >= 0 && r.minProbability <= 1))
+          errors.push(`content rule ${i}: minProbability must be in 0..1`);
+        if (r.categories !== undefined && !r.categories.every((c) => categoryCode(c) >= 0))
+          errors.push(`content rule ${i}: unknown category (known: ${SCAM_CATEGORY_LIST.join(', ')})`);
+      });
+  }
   return errors;
 }
 
@@ -399,6 +445,7 @@ const national = (
   rules: Rule[],
   description: string,
   onMalformed: Action = 'warn',
+  contentRules?: ContentRule[],
 ): Policy => ({
   id: `national:${channel === '*' ? 'default' : channel}`,
   version: 1,
@@ -407,6 +454,7 @@ const national = (
   rules,
   default: 'allow',
   onMalformed,
+  ...(contentRules ? { contentRules } : {}),
   description,
 });
 
@@ -469,7 +517,9 @@ export const DEFAULT_POLICIES: readonly Policy[] = Object.freeze([
       { minConfidence: 0.9, action: 'block' },
       { minConfidence: 0.6, action: 'warn' },
     ],
-    'Text messages: links in the text are blocked at a lower confidence than numbers.',
+    'Text messages: links in the text are blocked at a lower confidence than numbers; a text the classifier reads as a scam is warned about.',
+    'warn',
+    [{ minProbability: 0.7, action: 'warn', reason: 'scam_text' }],
   ),
   national(
     'url_visit',

@@ -76,3 +76,14 @@ export function malformedReason(roles: string[], codes: string[]): DecisionReaso
     en: `Could not read ${roles.join(', ')}: ${en}`,
   };
 }
+
+/** `短信内容疑似"冒充公检法"诈骗（概率 0.97）` / `The text reads as …`. */
+export function scamTextReason(code: string, category: ScamCategory, probability: number): DecisionReason {
+  const c = SCAM_CATEGORIES[category];
+  const p = probability.toFixed(2);
+  return {
+    code,
+    zh: `短信内容疑似${c.zhReason}（概率 ${p}）`,
+    en: `The text reads as ${c.enReason} (probability ${p})`,
+  };
+}

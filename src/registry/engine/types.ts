@@ -103,4 +103,6 @@ export interface Decision {
   warnings: readonly DecisionWarning[];
   policy: { readonly id: string; readonly version: number };
   shadow?: { readonly action: Action; readonly policy: { readonly id: string; readonly version: number } };
+  /** sms: the classifier's reading of the text, when it reads a scam. */
+  content?: { readonly label: ScamCategory; readonly probability: number };
 }
