@@ -95,7 +95,8 @@ function subjectIndicators(kind: ReportKind, s: SubjectInput): FoundIndicator[] 
   const out: FoundIndicator[] = [];
   const take = (field: string, k: string, raw: string, opts = {}) => {
     const c = canonicalIndicator(k, raw, opts);
-    if (!c.ok) throw badRequest('invalid_subject', `subject.${field}: ${c.reason}`, { field, normaliser: c.code });
+    if (!c.ok)
+      throw badRequest('invalid_subject', `subject.${field}: ${c.reason}`, { field, normaliser: c.code });
     out.push({ kind: c.kind, value: c.value, host: c.host, role: 'subject' });
   };
   if (s.phone) take('phone', 'phone', s.phone);
