@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import type { Command } from 'commander';
 import { SYSTEM } from '../core/audit.ts';
 import { notFound } from '../core/errors.ts';
-import type { Services } from '../api/types.ts';
 import { ORGANISATION_KINDS, ROLES, type OrganisationKind, type Role } from '../identity/model.ts';
 import {
   API_KEY_SCOPES,
@@ -14,7 +13,7 @@ import {
   setPassword,
 } from '../identity/service.ts';
 import { printJson, printRows, UsageError } from './output.ts';
-import { type Core, withCore, UUID_RE } from './core.ts';
+import { type Core, orgId, withCore, UUID_RE } from './core.ts';
 
 const list = (v: string) =>
   v
@@ -27,16 +26,6 @@ function oneOf<T extends string>(what: string, allowed: readonly T[], values: st
   if (bad.length)
     throw new UsageError(`unknown ${what}: ${bad.join(', ')} (choose from ${allowed.join(', ')})`);
   return values as T[];
-}
-
-async function orgId(c: Services, nameOrId: string): Promise<string> {
-  const row = await c.db
-    .selectFrom('organisations')
-    .select('id')
-    .where((eb) => (UUID_RE.test(nameOrId) ? eb('id', '=', nameOrId) : eb('name', '=', nameOrId)))
-    .executeTakeFirst();
-  if (!row) throw notFound(`organisation "${nameOrId}"`);
-  return row.id;
 }
 
 /** A password readable aloud: 4 groups of 4 from an alphabet without look-alikes. */

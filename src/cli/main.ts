@@ -9,7 +9,9 @@ import { privacyCommands } from './privacy.ts';
 import { importCommands } from './import.ts';
 import { registryCommands } from './registry.ts';
 import { checkCommand } from './check.ts';
+import { reportCommands } from './reports.ts';
 import { modelCommands } from './model.ts';
+import { policyCommands } from './policies.ts';
 
 const program = new Command();
 program
@@ -95,7 +97,9 @@ privacyCommands(program, core);
 importCommands(program, core);
 registryCommands(program, core);
 checkCommand(program, core);
+reportCommands(program, core);
 modelCommands(program, core);
+policyCommands(program, core);
 
 program
   .command('audit')

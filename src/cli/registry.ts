@@ -20,7 +20,7 @@ import {
 import { SOURCE_KINDS, type SourceKind } from '../registry/tables.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { importSummary, importWithProgress, type ImportFlags } from './import.ts';
-import { type Core, withCore, UUID_RE } from './core.ts';
+import { type Core, orgId, withCore, UUID_RE } from './core.ts';
 
 function row(v: ListingView) {
   return {
@@ -33,16 +33,6 @@ function row(v: ListingView) {
     expires: v.expiresAt ? v.expiresAt.toISOString().slice(0, 10) : 'never',
     version: v.version,
   };
-}
-
-async function orgId(c: Services, nameOrId: string): Promise<string> {
-  const r = await c.db
-    .selectFrom('organisations')
-    .select('id')
-    .where((eb) => (UUID_RE.test(nameOrId) ? eb('id', '=', nameOrId) : eb('name', '=', nameOrId)))
-    .executeTakeFirst();
-  if (!r) throw notFound(`organisation "${nameOrId}"`);
-  return r.id;
 }
 
 /** `<id>` or `<kind>:<value>` (the value as written or canonical, e.g. `phone:+8613800138000`). */

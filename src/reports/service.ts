@@ -236,7 +236,10 @@ export async function submitReport(
   );
 
   const { db } = s;
-  return db.transaction().execute(async (tx) => {
+  // Inside a caller's transaction (a bulk import's batch) or in one of its own.
+  const inTx = <T>(fn: (tx: Kysely<DB>) => Promise<T>) =>
+    db.isTransaction ? fn(db) : db.transaction().execute(fn);
+  return inTx(async (tx) => {
     let reporterKey: string;
     let networkKey: string;
     let organisationId: string | null = null;
