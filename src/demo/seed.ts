@@ -9,6 +9,7 @@ import { prcCheckCharacter } from '../privacy/idnumber.ts';
 import { Progress } from '../cli/progress.ts';
 import { seedProtected } from '../registry/allowlist.ts';
 import { listIndicator } from '../registry/service.ts';
+import { submitReport, type ReportInput } from '../reports/service.ts';
 
 /** Every demo user signs in with this password; the demo is for looking around, not for production. */
 export const DEMO_PASSWORD = 'Interdict-demo-2026';
@@ -107,6 +108,46 @@ const LISTINGS: { kind: string; value: string; category: string }[] = [
   { kind: 'app', value: 'com.fake.securitycheck', category: 'impersonate_police' },
 ];
 
+/** Citizens' reports waiting in the triage queue (a scam in progress first), from distinct demo devices. */
+const REPORTS: ReportInput[] = [
+  {
+    kind: 'call',
+    subject: { phone: '+86 171 8888 0001' },
+    content: '我妈妈正在和自称公安局的警官通话，对方说她的银行卡涉嫌洗钱，要她把钱转到安全账户',
+    loss: { amount: '80000', ongoing: true, method: 'bank_transfer' },
+    ageGroup: 'elderly',
+    forRelative: true,
+    language: 'zh',
+  },
+  {
+    kind: 'sms',
+    subject: { phone: '+86 170 5555 0199' },
+    content:
+      '您好，我是淘宝客服，您购买的商品质量有问题，我们将为您办理退款，请登录 refund-taobao-service.com 填写银行卡号和验证码',
+    language: 'zh',
+  },
+  {
+    kind: 'link',
+    subject: { url: 'http://cheap-loan.example.top/apply' },
+    content: '无抵押秒批贷款，先交 2000 元保证金',
+    loss: { amount: '2000', paidAt: '2026-11-20T09:30:00+08:00', method: 'alipay' },
+    language: 'zh',
+  },
+  {
+    kind: 'sms',
+    subject: { phone: '+44 7911 123456' },
+    content: 'WINNER!! You have won a £1000 prize. Call 09061701461 to claim now',
+    language: 'en',
+  },
+  {
+    kind: 'internet_account',
+    subject: { internetAccount: { platform: 'wechat', id: 'laoban_zhang_88' } },
+    content: '冒充我们公司老板加我微信，让我给供应商转账',
+    ageGroup: 'adult',
+    language: 'zh',
+  },
+];
+
 export interface DemoSummary {
   password: string;
   users: { username: string; organisation: string; roles: Role[] }[];
@@ -115,6 +156,7 @@ export interface DemoSummary {
   phoneCards: number;
   bankAccounts: number;
   listings: number;
+  reports: number;
 }
 
 export async function isEmpty(db: Kysely<DB>): Promise<boolean> {
@@ -199,6 +241,14 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     });
     if (r.outcome !== 'review') listings++;
   }
+  for (const [i, r] of REPORTS.entries()) {
+    const device = s.pii.lookupHash('reporter', `demo-device-${i}`);
+    await submitReport(s, r, {
+      channel: 'public',
+      reporterKey: device,
+      networkKey: s.pii.lookupHash('reporter_network', `demo-network-${i}`),
+    });
+  }
   bar?.stop();
   return {
     password: DEMO_PASSWORD,
@@ -212,13 +262,14 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     phoneCards: cards,
     bankAccounts: accounts,
     listings,
+    reports: REPORTS.length,
   };
 }
 
 export function printDemoSummary(d: DemoSummary, out: NodeJS.WritableStream): void {
   const w = Math.max(...d.users.map((u) => u.username.length));
   out.write(
-    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts, ${d.listings} listings.\n` +
+    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts, ${d.listings} listings, ${d.reports} reports.\n` +
       `Sign in with any of these users; the password of all is ${d.password}\n`,
   );
   for (const u of d.users)

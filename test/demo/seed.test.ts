@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, signInCookie } from '../helpers/app.ts';
+import { listReports } from '../../src/reports/service.ts';
 import { seedDemo, isEmpty, DEMO_PASSWORD, demoIdNumber, luhnComplete } from '../../src/demo/seed.ts';
 import { isValidPrcIdNumber } from '../../src/privacy/idnumber.ts';
 import { ORGANISATION_KINDS, ROLES } from '../../src/identity/model.ts';
@@ -39,6 +40,10 @@ test('the demo seeds every kind of organisation and role, and every user can sig
     assert.equal(listings.length, summary.listings);
     assert.ok(summary.listings >= 10);
     assert.ok(listings.every((l) => l.status === 'active'));
+    // reports in the triage queue, the scam in progress first
+    const queue = await listReports(services.db);
+    assert.equal(queue.length, summary.reports);
+    assert.ok(queue[0]!.lostMoney && queue[0]!.ageGroup === 'elderly', JSON.stringify(queue[0]));
     const listedKinds = new Set(listings.map((l) => l.kind));
     for (const k of ['phone', 'domain', 'url', 'bank_account', 'internet_account', 'app'])
       assert.ok(listedKinds.has(k as never), k);
