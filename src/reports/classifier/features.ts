@@ -262,5 +262,6 @@ export function extractFeatures(text: string, lang: Language, out: FeatureBuffer
 /** A feature as people read it: the n-gram's text (for a word bigram, both words), or its token class. */
 export function featureName(text: string, buf: FeatureBuffer, i: number): string {
   if (buf.kinds[i] === KIND_CLASS) return CLASS_NAMES[classHashes.indexOf(buf.hashes[i]!)] ?? '';
-  return text.slice(buf.starts[i]!, buf.ends[i]!).replace(/\s+/g, ' ').trim();
+  // The normalised text has single spaces only (see foldText): trimming is enough.
+  return text.slice(buf.starts[i]!, buf.ends[i]!).trim();
 }

@@ -115,18 +115,17 @@ let stamp = new Int32Array(1 << 17);
 let generation = 0;
 /** Number of features the last `score` counted (distinct buckets for a binary model). */
 let counted = 0;
-/**
- * What `score` read, kept for `explain` when asked: per counted feature its index in the buffer,
- * its bucket and the K weights (read once from the model, then sequentially from here).
- */
-let keepAt = new Int32Array(1024);
-let keepBucket = new Int32Array(1024);
-let keepWeights = new Float32Array(1024 * 8);
-/** Explain: a small open-addressing table bucket → slot, and per slot its first feature and sum. */
+/** What `scoreKeeping` read, for `explain`: per distinct bucket, first feature, count, K weights. */
+let keepFirst = new Int32Array(1024);
+let keepCount = new Int32Array(1024);
+let keepWeights = new Int16Array(1024 * 8);
+let distinct = 0;
+/** The open-addressing table bucket → slot of `scoreKeeping`. */
 let tableKeys = new Int32Array(2048);
 let tableSlots = new Int32Array(2048);
-let firstAt = new Int32Array(1024);
+/** Explain: each slot's contribution, and the best slots. */
 let contribution = new Float64Array(1024);
+let bestSlots = new Int32Array(16);
 
 function nextGeneration(buckets: number): number {
   if (stamp.length < buckets) {
@@ -140,12 +139,18 @@ function nextGeneration(buckets: number): number {
   return generation;
 }
 
-function ensureKeep(n: number, K: number): void {
-  if (keepAt.length < n) {
-    keepAt = new Int32Array(n * 2);
-    keepBucket = new Int32Array(n * 2);
+/** The model's weights as int16 steps (weight = value × step), made once per model. */
+const stepCache = new WeakMap<LanguageModel, Int16Array>();
+
+function steps(lm: LanguageModel): Int16Array {
+  let q = stepCache.get(lm);
+  if (q === undefined || q.length !== lm.weights.length) {
+    const w = lm.weights;
+    q = new Int16Array(w.length);
+    if (lm.step > 0) for (let i = 0; i < w.length; i++) q[i] = Math.round(w[i]! / lm.step);
+    stepCache.set(lm, q);
   }
-  if (keepWeights.length < n * K) keepWeights = new Float32Array(n * K * 2);
+  return q;
 }
 
 /** Normalises and picks the model for a text; `undefined` when the model has no language at all. */
@@ -157,27 +162,21 @@ function route(model: ClassifierModel, text: string): { norm: string; lm: Langua
   return { norm, lm };
 }
 
-/**
- * Scores into `scores` (probabilities after softmax); returns the decided label's index. With
- * `keep`, also records what it read for `explain`.
- */
-function score(lm: LanguageModel, buf: FeatureBuffer, keep = false): number {
+/** Scores into `scores` (probabilities after softmax); returns the decided label's index. */
+function score(lm: LanguageModel, buf: FeatureBuffer): number {
   const K = lm.labels.length;
   if (scores.length < K) scores = new Float64Array(K);
   // Module buffers read through locals: the hot loop then keeps them in registers.
   const sc = scores;
   for (let k = 0; k < K; k++) sc[k] = 0;
   const mask = (1 << lm.bits) - 1;
-  const w = lm.weights;
+  // The int16 steps, half the memory of the float weights: scoring is bound by cache misses.
+  const w = steps(lm);
   const n = buf.length;
   const hashes = buf.hashes;
   const binary = lm.binary;
   const g = binary ? nextGeneration(mask + 1) : 0;
   const seen = stamp;
-  if (keep) ensureKeep(n, K);
-  const at = keepAt;
-  const buckets = keepBucket;
-  const kw = keepWeights;
   let m = 0;
   for (let i = 0; i < n; i++) {
     const b = hashes[i]! & mask;
@@ -186,20 +185,87 @@ function score(lm: LanguageModel, buf: FeatureBuffer, keep = false): number {
       seen[b] = g;
     }
     const base = b * K;
-    if (keep) {
-      at[m] = i;
-      buckets[m] = b;
-      const row = m * K;
-      for (let k = 0; k < K; k++) {
-        const v = w[base + k]!;
-        kw[row + k] = v;
-        sc[k] = sc[k]! + v;
-      }
-    } else for (let k = 0; k < K; k++) sc[k] = sc[k]! + w[base + k]!;
+    for (let k = 0; k < K; k++) sc[k] = sc[k]! + w[base + k]!;
     m++;
   }
+  return finish(lm, m);
+}
+
+/**
+ * As `score`, and keeps what it read for `explain`: the distinct buckets of the message (grouped
+ * in a small open-addressing table that stays in L1 cache), each with its first feature, its
+ * number of occurrences and its K weights. Sums are of int16 steps, exact in any order, so the
+ * label and probabilities are exactly those of `score`.
+ */
+function scoreKeeping(lm: LanguageModel, buf: FeatureBuffer): number {
+  const K = lm.labels.length;
+  if (scores.length < K) scores = new Float64Array(K);
+  const sc = scores;
+  for (let k = 0; k < K; k++) sc[k] = 0;
+  const mask = (1 << lm.bits) - 1;
+  const w = steps(lm);
+  const n = buf.length;
+  const hashes = buf.hashes;
+  const binary = lm.binary;
+  if (keepFirst.length < n) {
+    keepFirst = new Int32Array(n * 2);
+    keepCount = new Int32Array(n * 2);
+    contribution = new Float64Array(n * 2);
+  }
+  if (keepWeights.length < n * K) keepWeights = new Int16Array(n * K * 2);
+  let cap = 2048;
+  while (cap < n * 2) cap *= 2;
+  if (tableKeys.length < cap) {
+    tableKeys = new Int32Array(cap);
+    tableSlots = new Int32Array(cap);
+  }
+  const keys = tableKeys;
+  const slots = tableSlots;
+  const first = keepFirst;
+  const count = keepCount;
+  const kw = keepWeights;
+  keys.fill(-1, 0, cap);
+  const cmask = cap - 1;
+  let u = 0;
+  for (let i = 0; i < n; i++) {
+    const b = hashes[i]! & mask;
+    let h = Math.imul(b, 0x9e3779b1) & cmask;
+    for (;;) {
+      const key = keys[h]!;
+      if (key === b) {
+        const s = slots[h]!;
+        count[s] = count[s]! + 1;
+        // A repeat adds its weights again (from the kept copy) unless the model is binary.
+        if (!binary) for (let k = 0, at = s * K; k < K; k++) sc[k] = sc[k]! + kw[at + k]!;
+        break;
+      }
+      if (key === -1) {
+        keys[h] = b;
+        slots[h] = u;
+        first[u] = i;
+        count[u] = 1;
+        const base = b * K;
+        const at = u * K;
+        for (let k = 0; k < K; k++) {
+          const v = w[base + k]!;
+          kw[at + k] = v;
+          sc[k] = sc[k]! + v;
+        }
+        u++;
+        break;
+      }
+      h = (h + 1) & cmask;
+    }
+  }
+  distinct = u;
+  return finish(lm, binary ? u : n);
+}
+
+/** Softmax of the sums in `scores` over m counted features; the decided label's index. */
+function finish(lm: LanguageModel, m: number): number {
+  const K = lm.labels.length;
   counted = m;
-  const scale = m > 0 ? 1 / Math.sqrt(m) : 0;
+  const scale = m > 0 ? lm.step / Math.sqrt(m) : 0;
   let max = -Infinity;
   let arg = 0;
   for (let k = 0; k < K; k++) {
@@ -250,7 +316,7 @@ export function predict(
   const { norm, lm } = route(model, text);
   extractFeatures(norm, lm.lang, scratch);
   const top = options.explain ?? 5;
-  const k = score(lm, scratch, top > 0);
+  const k = top > 0 ? scoreKeeping(lm, scratch) : score(lm, scratch);
   const K = lm.labels.length;
   const out: Record<string, number> = {};
   for (let j = 0; j < K; j++) out[lm.labels[j]!] = scores[j]!;
@@ -258,7 +324,7 @@ export function predict(
     label: lm.labels[k]!,
     probability: scores[k]!,
     scores: out,
-    features: top > 0 && process.env.NOEXPL !== "1" ? explain(lm.binary, K, norm, scratch, k, top) : [],
+    features: top > 0 ? explain(lm, norm, scratch, k, top) : [],
     language: lm.lang,
   };
 }
@@ -270,94 +336,70 @@ export function predict(
  * named (a substring each); the rest stay numbers in reused buffers.
  */
 function explain(
-  binary: boolean,
-  K: number,
+  lm: LanguageModel,
   norm: string,
   buf: FeatureBuffer,
   k: number,
   top: number,
 ): FeatureWeight[] {
+  const K = lm.labels.length;
+  const binary = lm.binary;
   const m = counted;
-  const scale = m > 0 ? 1 / Math.sqrt(m) : 0;
-  if (firstAt.length < m) {
-    firstAt = new Int32Array(m * 2);
-    contribution = new Float64Array(m * 2);
-  }
-  const first = firstAt;
-  const contrib = contribution;
+  const scale = m > 0 ? lm.step / Math.sqrt(m) : 0;
+  const u = distinct;
+  const first = keepFirst;
+  const count = keepCount;
   const kw = keepWeights;
-  const rows = keepAt;
-  let u = 0;
-  if (binary) {
-    // Already one row per bucket.
-    for (let r = 0; r < m; r++) {
-      first[r] = rows[r]!;
-      contrib[r] = unitContribution(kw, r * K, K, k) * scale;
-    }
-    u = m;
-  } else {
-    // Group the rows by bucket in a small open-addressing table (a counting model sums repeats).
-    let cap = 2048;
-    while (cap < m * 2) cap *= 2;
-    if (tableKeys.length < cap) {
-      tableKeys = new Int32Array(cap);
-      tableSlots = new Int32Array(cap);
-    }
-    const keys = tableKeys;
-    const slots = tableSlots;
-    const buckets = keepBucket;
-    keys.fill(-1, 0, cap);
-    const cmask = cap - 1;
-    for (let r = 0; r < m; r++) {
-      const b = buckets[r]!;
-      const c = unitContribution(kw, r * K, K, k) * scale;
-      let h = Math.imul(b, 0x9e3779b1) >>> 0;
-      for (;;) {
-        h &= cmask;
-        const key = keys[h]!;
-        if (key === b) {
-          const s = slots[h]!;
-          contrib[s] = contrib[s]! + c;
-          break;
-        }
-        if (key === -1) {
-          keys[h] = b;
-          slots[h] = u;
-          first[u] = rows[r]!;
-          contrib[u] = c;
-          u++;
-          break;
-        }
-        h++;
-      }
-    }
-  }
+  const contrib = contribution;
+  // A binary model counts a bucket once, a counting model once per occurrence.
+  for (let s = 0; s < u; s++)
+    contrib[s] = unitContribution(kw, s * K, K, k) * scale * (binary ? 1 : count[s]!);
   // The best `want` positive slots, by insertion into a short sorted list (ties: first seen).
-  const want = top * 2;
-  const best: number[] = [];
+  // English n-grams of different kinds can read the same (the word `win`, the padded 5-gram
+  // ` win `) and are merged by name below, so take spares; Chinese ones are all character
+  // n-grams, one name per bucket.
+  const want = Math.min(lm.lang === 'zh' ? top : top * 2, u);
+  if (bestSlots.length < want) bestSlots = new Int32Array(want * 2);
+  const best = bestSlots;
+  let size = 0;
   let floor = 0;
   for (let s = 0; s < u; s++) {
     const c = contrib[s]!;
     if (c <= floor) continue;
-    let at = best.length < want ? best.length : want - 1;
-    while (at > 0 && contrib[best[at - 1]!]! < c) at--;
-    best.splice(at, 0, s);
-    if (best.length > want) best.pop();
-    if (best.length === want) floor = contrib[best[want - 1]!]!;
+    let at = size < want ? size++ : want - 1;
+    while (at > 0 && contrib[best[at - 1]!]! < c) {
+      best[at] = best[at - 1]!;
+      at--;
+    }
+    best[at] = s;
+    if (size === want) floor = contrib[best[want - 1]!]!;
   }
-  const byName = new Map<string, number>();
-  for (const s of best) {
+  // Name them (one substring each); n-grams of different kinds may read the same: merge them.
+  const names: string[] = [];
+  const weights: number[] = [];
+  for (let r = 0; r < size; r++) {
+    const s = best[r]!;
     const name = featureName(norm, buf, first[s]!);
-    if (name !== '') byName.set(name, (byName.get(name) ?? 0) + contrib[s]!);
+    if (name === '') continue;
+    const j = names.indexOf(name);
+    if (j >= 0) weights[j] = weights[j]! + contrib[s]!;
+    else {
+      names.push(name);
+      weights.push(contrib[s]!);
+    }
   }
-  return [...byName]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .slice(0, top)
-    .map(([feature, weight]) => ({ feature, weight: Math.round(weight * 1e4) / 1e4 }));
+  const order = names.map((_, i) => i);
+  order.sort((a, b) => weights[b]! - weights[a]! || (names[a]! < names[b]! ? -1 : 1));
+  const out: FeatureWeight[] = [];
+  for (let r = 0; r < order.length && r < top; r++) {
+    const i = order[r]!;
+    out.push({ feature: names[i]!, weight: Math.round(weights[i]! * 1e4) / 1e4 });
+  }
+  return out;
 }
 
 /** Weight of label k at `base` minus the mean of the K weights there. */
-function unitContribution(w: Float32Array, base: number, K: number, k: number): number {
+function unitContribution(w: Int16Array, base: number, K: number, k: number): number {
   let mean = 0;
   for (let j = 0; j < K; j++) mean += w[base + j]!;
   return w[base + k]! - mean / K;
@@ -390,7 +432,10 @@ export function train(rows: readonly LabelledText[], options: TrainOptions = {})
     const g = groups[lang];
     if (g.length === 0) continue;
     const labels = sortLabels(g.map((r) => r.label));
-    const settings = { ...LANGUAGE_DEFAULTS[lang], ...(options.bits !== undefined ? { bits: options.bits } : {}) };
+    const settings = {
+      ...LANGUAGE_DEFAULTS[lang],
+      ...(options.bits !== undefined ? { bits: options.bits } : {}),
+    };
     let threshold: number | null = null;
     if (folds >= 2 && labels.length >= 2 && labels[0] === 'normal') {
       const c = calibrate(lang, g, labels, folds, settings, o);
