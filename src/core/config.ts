@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Every setting comes from the environment, validated once at start; see README "Configuration". */
@@ -65,7 +66,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicRateLimitPerMinute: e.INTERDICT_PUBLIC_RATE_LIMIT,
     bodyLimitBytes: e.INTERDICT_BODY_LIMIT_BYTES,
     seedDemo: e.INTERDICT_DEMO === 'auto',
-    evidenceDir: path.resolve(e.INTERDICT_EVIDENCE_DIR ?? path.join(e.INTERDICT_DATA_DIR, 'evidence')),
+    evidenceDir: path.resolve(
+      e.INTERDICT_EVIDENCE_DIR ??
+        // An in-memory database keeps its evidence in a temporary folder, not under the working directory.
+        (e.INTERDICT_DATA_DIR.startsWith('memory://')
+          ? path.join(os.tmpdir(), `interdict-evidence-${process.pid}`)
+          : path.join(e.INTERDICT_DATA_DIR, 'evidence')),
+    ),
     recentEvents: e.INTERDICT_RECENT_EVENTS,
   };
 }

@@ -141,6 +141,7 @@ const QueueItem = z.object({
   reporters: z.number().int(),
   priority: z.number(),
   lostMoney: z.boolean(),
+  moneyLostNow: z.boolean().describe('the victim is paying now, or about to'),
   amount: z.string().nullable(),
   ageGroup: z.enum(AGE_GROUPS).nullable(),
   held: z.boolean(),

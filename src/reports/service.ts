@@ -633,6 +633,8 @@ export interface QueueItem {
   /** urgency + reporters, the order of the queue. */
   priority: number;
   lostMoney: boolean;
+  /** The victim is paying now, or about to. */
+  moneyLostNow: boolean;
   amount: string | null;
   ageGroup: AgeGroup | null;
   held: boolean;
@@ -688,6 +690,7 @@ export async function listReports(
       reporters: Number(r.reporters),
       priority: r.urgency + Math.min(Number(r.reporters), 20) * 2,
       lostMoney: loss !== null,
+      moneyLostNow: loss?.ongoing === true,
       amount: loss ? `${loss.amount} ${loss.currency}` : null,
       ageGroup: r.age_group,
       held: r.held === true,

@@ -242,11 +242,11 @@ test('web console', { timeout: 240_000 }, async (t) => {
     await t.test('the citizens’ pages say what is coming, in both languages', async () => {
       const { context, page } = await open();
       try {
-        await page.goto('/report');
-        await page.getByRole('heading', { name: 'Report fraud' }).waitFor();
+        await page.goto('/appeal');
+        await page.getByRole('heading', { name: 'Appeal a measure' }).waitFor();
         await page.getByText('This service is coming soon').waitFor();
         await switchLanguage(page, '简体中文');
-        await page.getByRole('heading', { name: '举报诈骗' }).waitFor();
+        await page.getByRole('heading', { name: '处置申诉' }).waitFor();
         await page.getByText('该服务即将上线').waitFor();
         await page.getByRole('link', { name: '工作人员登录' }).click();
         await page.waitForURL((u) => u.pathname === '/login');

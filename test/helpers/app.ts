@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { PrincipalCache } from '../../src/identity/cache.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { buildServer } from '../../src/api/server.ts';
@@ -29,6 +31,8 @@ export async function testApp(env: Record<string, string> = {}): Promise<{
   await migrateToLatest(database.db, allMigrations);
   const config = loadConfig({ INTERDICT_DATA_DIR: '/nonexistent', LOG_LEVEL: 'silent', ...env });
   config.dataDir = 'memory://';
+  if (!env.INTERDICT_EVIDENCE_DIR)
+    config.evidenceDir = path.join(os.tmpdir(), `interdict-test-evidence-${process.pid}`);
   const log = createLogger('silent');
   const bus = await createEventBus({ db: database.db, natsUrl: process.env.NATS_URL, log });
   const services: Services = {

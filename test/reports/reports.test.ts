@@ -270,9 +270,11 @@ describe('triage', () => {
     urgentCode = res.json<Receipt>().receiptCode;
     const q = await app.inject({ method: 'GET', url: '/v1/reports', headers: { cookie: analyst } });
     assert.equal(q.statusCode, 200, q.body);
-    const items = q.json<{ items: { id: string; priority: number; lostMoney: boolean }[] }>().items;
+    const items = q.json<{
+      items: { id: string; priority: number; lostMoney: boolean; moneyLostNow: boolean }[];
+    }>().items;
     assert.equal(items[0]!.id, urgentId);
-    assert.ok(items[0]!.lostMoney);
+    assert.ok(items[0]!.lostMoney && items[0]!.moneyLostNow);
     for (let i = 1; i < items.length; i++) assert.ok(items[i - 1]!.priority >= items[i]!.priority);
   });
 

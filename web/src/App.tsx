@@ -6,10 +6,12 @@ import { ErrorAlert } from './components/ErrorAlert.tsx';
 import { ConsoleRoutes } from './ConsoleRoutes.tsx';
 import { useT } from './i18n/index.tsx';
 import { CheckPage } from './pages/check/CheckPage.tsx';
+import { ReceiptPage } from './pages/reports/ReceiptPage.tsx';
+import { ReportFormPage } from './pages/reports/ReportFormPage.tsx';
 import { CitizenPage } from './pages/CitizenPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { Redirect } from './Redirect.tsx';
-import { useLocation } from './router.ts';
+import { matchPath, useLocation } from './router.ts';
 import { SessionContext, type SessionState } from './session.tsx';
 import { Shell } from './shell/Shell.tsx';
 
@@ -63,6 +65,10 @@ export function App() {
 
   const { path } = location;
   if (path === '/check') return <CheckPage />;
+  if (path === '/report') return <ReportFormPage />;
+  const receipt = matchPath('/receipt/:code', path);
+  if (path === '/receipt' || receipt)
+    return <ReceiptPage key={receipt?.code ?? ''} code={receipt?.code ?? ''} />;
   if (CITIZEN_PAGES.some((p) => p.path === path)) return <CitizenPage path={path} />;
 
   if (path === '/login') {

@@ -14,8 +14,12 @@ import { AllowlistPage } from './pages/registry/AllowlistPage.tsx';
 import { BrandsPage } from './pages/registry/BrandsPage.tsx';
 import { ListingDetailPage } from './pages/registry/ListingDetailPage.tsx';
 import { ListingsPage } from './pages/registry/ListingsPage.tsx';
+import { PoliciesPage } from './pages/registry/PoliciesPage.tsx';
+import { PolicyDetailPage } from './pages/registry/PolicyDetailPage.tsx';
 import { ReviewDetailPage } from './pages/registry/ReviewDetailPage.tsx';
 import { ReviewsPage } from './pages/registry/ReviewsPage.tsx';
+import { ReportDetailPage } from './pages/reports/ReportDetailPage.tsx';
+import { ReportsPage } from './pages/reports/ReportsPage.tsx';
 import { Redirect } from './Redirect.tsx';
 import { matchPath, useLocation } from './router.ts';
 import { useSession } from './session.tsx';
@@ -59,6 +63,22 @@ const ROUTES: Route[] = [
     pattern: '/registry/brands',
     access: childAccess('registry', '/registry/brands'),
     render: () => <BrandsPage />,
+  },
+  {
+    pattern: '/registry/policies',
+    access: childAccess('registry', '/registry/policies'),
+    render: () => <PoliciesPage />,
+  },
+  {
+    pattern: '/registry/policies/:id',
+    access: childAccess('registry', '/registry/policies'),
+    render: ({ id }) => <PolicyDetailPage key={id} id={id!} />,
+  },
+  { pattern: '/reports', access: childAccess('reports', '/reports'), render: () => <ReportsPage /> },
+  {
+    pattern: '/reports/:id',
+    access: childAccess('reports', '/reports'),
+    render: ({ id }) => <ReportDetailPage key={id} id={id!} />,
   },
   { pattern: '/privacy', access: childAccess('privacy', '/privacy'), render: () => <PersonsPage /> },
   {

@@ -322,6 +322,268 @@ export interface CheckResult {
   advice: { zh: string; en: string };
 }
 
+/** Decision actions, in increasing severity (server: src/registry/engine/types.ts). */
+export const ACTIONS = ['allow', 'warn', 'review', 'block'] as const;
+export type Action = (typeof ACTIONS)[number];
+
+/** Event kinds a decision is asked for; a policy's channel is one of them or `*` (every kind). */
+export const EVENT_KINDS = [
+  'call',
+  'sms',
+  'url_visit',
+  'transfer',
+  'account_opening',
+  'card_opening',
+] as const;
+export const POLICY_CHANNELS = ['*', ...EVENT_KINDS] as const;
+
+/** Roles of the parties of an event that rules commonly name (any other role may be typed). */
+export const PARTY_ROLES = [
+  'caller',
+  'callee',
+  'sender',
+  'recipient',
+  'content_url',
+  'content_phone',
+  'url',
+  'payer',
+  'payee',
+  'applicant',
+  'device',
+  'app',
+] as const;
+
+export const POLICY_STATES = ['draft', 'shadow', 'active', 'retired'] as const;
+export type PolicyState = (typeof POLICY_STATES)[number];
+
+/** One rule: it covers a matched listing when every condition given holds; the first covering rule decides. */
+export interface PolicyRule {
+  categories?: ScamCategory[];
+  /** 0..1 */
+  minConfidence?: number;
+  kinds?: IndicatorKind[];
+  partyRoles?: string[];
+  action: Action;
+  reason?: string;
+}
+
+/** What POST /v1/policies takes: a new version (a draft) of the policy `id`. */
+export interface PolicyInput {
+  id: string;
+  /** an event kind, or `*` */
+  channel: string;
+  /** null: the national policy */
+  institutionId: string | null;
+  rules: PolicyRule[];
+  default: Action;
+  onMalformed?: Action;
+  description?: string;
+}
+
+export interface PolicyVersion extends PolicyInput {
+  version: number;
+  state: PolicyState;
+  createdBy: string;
+  createdAt: string;
+  stateChangedBy: string;
+  stateChangedAt: string;
+}
+
+/** How many decisions a version would decide differently from the policy in force. */
+export interface ShadowReport {
+  active: { id: string; version: number } | null;
+  shadow: { id: string; version: number } | null;
+  total: number;
+  changed: number;
+  /** 0..1 */
+  changedShare: number;
+  transitions: { from: Action; to: Action; count: number }[];
+}
+
+/** The state changes of a policy version (POST /v1/policies/:id/versions/:version/<change>). */
+export type PolicyChange = 'shadow' | 'activate' | 'retire' | 'unshadow';
+
+/** What a report is about (server: src/reports/tables.ts). */
+export const REPORT_KINDS = ['call', 'sms', 'link', 'app', 'account', 'internet_account', 'other'] as const;
+export type ReportKind = (typeof REPORT_KINDS)[number];
+export const REPORT_STATUSES = ['open', 'confirmed', 'rejected', 'merged'] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+export const PAYMENT_METHODS = [
+  'bank_transfer',
+  'card',
+  'alipay',
+  'wechat_pay',
+  'cash',
+  'crypto',
+  'gift_card',
+  'other',
+] as const;
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+export const AGE_GROUPS = ['minor', 'adult', 'elderly'] as const;
+export type AgeGroup = (typeof AGE_GROUPS)[number];
+/** A listing candidate's state: how far reports about one indicator got towards the registry. */
+export const CANDIDATE_STATUSES = [
+  'collecting',
+  'submitted',
+  'held',
+  'protected',
+  'listed',
+  'rejected',
+] as const;
+/** Evidence files the server takes, by media type, with the extensions a browser may not type. */
+export const EVIDENCE_TYPES: Record<string, readonly string[]> = {
+  'image/jpeg': ['jpg', 'jpeg'],
+  'image/png': ['png'],
+  'image/gif': ['gif'],
+  'image/webp': ['webp'],
+  'application/pdf': ['pdf'],
+  'audio/mpeg': ['mp3'],
+  'audio/mp4': ['m4a'],
+  'audio/wav': ['wav'],
+  'audio/amr': ['amr'],
+  'video/mp4': ['mp4'],
+};
+
+/** A citizen's report (POST /v1/reports): only what the kind needs. */
+export interface ReportInput {
+  kind: ReportKind;
+  subject?: {
+    phone?: string;
+    url?: string;
+    app?: { name?: string; package?: string; source?: string };
+    account?: { value: string; institution?: string; provider?: string };
+    internetAccount?: { platform: string; id: string };
+  };
+  content?: string;
+  occurredAt?: string;
+  category?: ScamCategory;
+  loss?: { amount: string; currency?: string; paidAt?: string; method?: PaymentMethod; ongoing?: boolean };
+  ageGroup?: AgeGroup;
+  forRelative?: boolean;
+  contactPhone?: string;
+  language?: 'zh' | 'en';
+}
+
+export interface SubmittedReport {
+  id: string;
+  /** `XXXX-XXXX-XXXX`: the reporter's only key to the report */
+  receiptCode: string;
+  status: ReportStatus;
+  category: string;
+  urgency: number;
+  indicators: { kind: string; value: string; role: string }[];
+  classification: { label: string; probability: number } | null;
+  duplicate: boolean;
+}
+
+/** A report's status by its receipt code: nothing personal. */
+export interface ReceiptStatus {
+  receiptCode: string;
+  kind: ReportKind;
+  status: ReportStatus;
+  receivedAt: string;
+  updatedAt: string;
+  category: string;
+  evidence: number;
+  message: { zh: string; en: string };
+  note: string | null;
+}
+
+export interface AddedEvidence {
+  id: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ReportQueueItem {
+  id: string;
+  receiptCode: string;
+  kind: ReportKind;
+  channel: string;
+  category: string;
+  status: ReportStatus;
+  urgency: number;
+  reporters: number;
+  priority: number;
+  lostMoney: boolean;
+  /** The victim is paying now, or about to. */
+  moneyLostNow: boolean;
+  amount: string | null;
+  ageGroup: AgeGroup | null;
+  held: boolean;
+  summary: string;
+  createdAt: string;
+}
+
+export interface ReportDetail {
+  id: string;
+  receiptCode: string;
+  kind: ReportKind;
+  channel: string;
+  organisationId: string | null;
+  externalRef: string | null;
+  subject: ReportInput['subject'] & Record<string, unknown>;
+  content: string;
+  occurredAt: string | null;
+  category: string;
+  classification: {
+    label: string;
+    probability: number;
+    language: string;
+    features: { feature: string; weight: number }[];
+  } | null;
+  loss: {
+    amount: string;
+    currency: string;
+    paidAt: string | null;
+    method: string | null;
+    ongoing: boolean;
+  } | null;
+  ageGroup: AgeGroup | null;
+  forRelative: boolean;
+  /** masked */
+  contact: string | null;
+  urgency: number;
+  status: ReportStatus;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  publicNote: string | null;
+  mergedInto: string | null;
+  createdAt: string;
+  indicators: {
+    kind: string;
+    value: string;
+    role: string;
+    candidate: {
+      status: string;
+      reports: number;
+      reporters: number;
+      coordination: { reasons: string[]; score: number } | null;
+      listingId: string | null;
+    } | null;
+    listing: { id: string; status: string; confidence: number; category: string } | null;
+  }[];
+  evidence: {
+    id: string;
+    fileName: string;
+    mediaType: string;
+    size: number;
+    sha256: string;
+    createdAt: string;
+  }[];
+  related: { id: string; receiptCode: string; status: ReportStatus; createdAt: string }[];
+}
+
+export interface ReportDecisionInput {
+  decision: 'confirm' | 'reject' | 'merge';
+  reason: string;
+  category?: ScamCategory;
+  mergeInto?: string;
+  publicNote?: string;
+}
+
 interface Items<T> {
   items: T[];
 }
@@ -401,6 +663,52 @@ function query(params: Record<string, string | number | undefined>): string {
 
 const seg = encodeURIComponent;
 
+/** The media type of an evidence file: the browser's, else from its extension (`.amr` has none). */
+export function evidenceType(file: File): string {
+  if (file.type && file.type in EVIDENCE_TYPES) return file.type;
+  const ext = file.name.split('.').pop()?.toLowerCase() ?? '';
+  const known = Object.entries(EVIDENCE_TYPES).find(([, exts]) => exts.includes(ext));
+  return known?.[0] ?? (file.type || 'application/octet-stream');
+}
+
+/** One evidence file as the raw body with its media type (the server checks the bytes). */
+async function uploadEvidence(code: string, file: File): Promise<AddedEvidence> {
+  // A header carries Latin-1 only: other characters of the name become `_` (the type is kept).
+  const name = file.name.replace(/[^\x20-\x7e]/g, '_').slice(0, 200);
+  let res: Response;
+  try {
+    res = await fetch(`/v1/receipts/${seg(code)}/evidence`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: {
+        accept: 'application/json, application/problem+json',
+        'content-type': evidenceType(file),
+        ...(name ? { 'x-file-name': name } : {}),
+      },
+      body: file,
+    });
+  } catch (err) {
+    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+  }
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const p = (parsed ?? {}) as Partial<Record<'code' | 'detail' | 'requestId', unknown>>;
+    throw new ApiError(
+      res.status,
+      typeof p.code === 'string' ? p.code : `http_${res.status}`,
+      typeof p.detail === 'string' ? p.detail : res.statusText || text.slice(0, 200),
+      typeof p.requestId === 'string' ? p.requestId : (res.headers.get('x-request-id') ?? undefined),
+    );
+  }
+  return parsed as AddedEvidence;
+}
+
 export const api = {
   signIn: (username: string, password: string) =>
     request<Session>('POST', SESSION_PATH, { username, password }),
@@ -431,6 +739,22 @@ export const api = {
     request<Items<AccessLogEntry>>('GET', `/v1/access-log${query(opts)}`),
   /** Public, rate-limited: is this number, link or account listed? */
   check: (input: { value: string; kind?: IndicatorKind }) => request<CheckResult>('POST', '/v1/check', input),
+
+  /** Public, rate-limited: a citizen's report; keep the receipt code. */
+  submitReport: (input: ReportInput) => request<SubmittedReport>('POST', '/v1/reports', input),
+  /** Public: a report's status by its receipt code. */
+  getReceipt: (code: string) => request<ReceiptStatus>('GET', `/v1/receipts/${seg(code)}`),
+  /** Public: one evidence file per call (415 wrong type or content, 413 too large, 409 full or closed). */
+  addEvidence: (code: string, file: File) => uploadEvidence(code, file),
+  /** The triage queue, in the server's order (priority first); without a status: the open ones. */
+  listReports: (opts: { status?: string; kind?: string; category?: string; limit?: number } = {}) =>
+    request<Items<ReportQueueItem>>('GET', `/v1/reports${query(opts)}`),
+  getReport: (id: string) => request<ReportDetail>('GET', `/v1/reports/${seg(id)}`),
+  decideReport: (id: string, input: ReportDecisionInput) =>
+    request<ReportDetail>('POST', `/v1/reports/${seg(id)}/decision`, input),
+  /** Where an evidence file downloads from (the session cookie goes with it; every download is audited). */
+  evidenceUrl: (reportId: string, evidenceId: string) =>
+    `/v1/reports/${seg(reportId)}/evidence/${seg(evidenceId)}`,
 
   searchListings: (
     opts: {
@@ -479,4 +803,24 @@ export const api = {
     id: string,
     input: { decision: 'accept' | 'reject'; reason: string; category?: ScamCategory },
   ) => request<{ review: Review; listing: Listing | null }>('POST', `/v1/reviews/${seg(id)}/decision`, input),
+
+  /** Every version of every policy this user may see (newest version first within a policy). */
+  listPolicies: (opts: { state?: PolicyState; id?: string } = {}) =>
+    request<Items<PolicyVersion>>('GET', `/v1/policies${query(opts)}`),
+  getPolicyVersion: (id: string, version: number) =>
+    request<PolicyVersion>('GET', `/v1/policies/${seg(id)}/versions/${version}`),
+  /** Saves a new version of the policy as a draft (version = last + 1). */
+  createPolicyVersion: (input: PolicyInput) => request<PolicyVersion>('POST', '/v1/policies', input),
+  /** Replays the node's recent decisions through the version. */
+  replayPolicy: (id: string, version: number) =>
+    request<ShadowReport>('POST', `/v1/policies/${seg(id)}/versions/${version}/replay`),
+  /** Live decisions while the version runs in shadow. */
+  policyShadowReport: (id: string, version: number) =>
+    request<ShadowReport>('GET', `/v1/policies/${seg(id)}/versions/${version}/shadow-report`),
+  changePolicyState: (id: string, version: number, change: PolicyChange, reason?: string) =>
+    request<PolicyVersion>(
+      'POST',
+      `/v1/policies/${seg(id)}/versions/${version}/${change}`,
+      reason ? { reason } : undefined,
+    ),
 };

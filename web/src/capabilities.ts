@@ -67,6 +67,19 @@ const ALLOWLIST_READERS: Access = {
 };
 /** As the server's review routes: supervisors decide, auditors read. */
 const REVIEW_READERS: Access = { roles: ['supervisor', 'auditor'], orgKinds: ['anti_fraud_centre'] };
+/**
+ * As the server's policy routes: analysts, supervisors, auditors and administrators read (an
+ * institution sees the national policies and its own); the page decides who may change which.
+ */
+const POLICY_READERS: Access = {
+  roles: ['analyst', 'supervisor', 'auditor', 'administrator'],
+  orgKinds: PARTICIPANTS,
+};
+/** As the server's report routes: the centre's staff read the triage queue and the reports. */
+const REPORT_READERS: Access = {
+  roles: ['analyst', 'supervisor', 'auditor'],
+  orgKinds: ['anti_fraud_centre'],
+};
 
 export const CAPABILITIES: readonly Capability[] = [
   {
@@ -84,6 +97,7 @@ export const CAPABILITIES: readonly Capability[] = [
       { label: 'registry.reviews', path: '/registry/reviews', access: REVIEW_READERS },
       // Brands are read like the allowlist (GET /v1/allowlist/brands).
       { label: 'registry.brands', path: '/registry/brands', access: ALLOWLIST_READERS },
+      { label: 'registry.policies', path: '/registry/policies', access: POLICY_READERS },
     ],
   },
   {
@@ -91,8 +105,11 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'nav.reports',
     description: 'capability.reports',
     path: '/reports',
-    access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
-    built: false,
+    // As the server's report routes: the centre's staff work the queue (institutions send clues
+    // with API keys); analysts and supervisors decide, auditors read.
+    access: REPORT_READERS,
+    built: true,
+    pages: [{ label: 'reports.queue', path: '/reports', access: REPORT_READERS }],
   },
   {
     id: 'detection',

@@ -104,6 +104,9 @@ export function CheckPage() {
           <ErrorAlert error={error} />
         ) : null}
         {result ? <Verdict result={result} /> : null}
+        <Button component="a" {...linkProps('/report')} variant="light" color="red" size="md" fullWidth>
+          {t('reportForm.toReport')}
+        </Button>
         <Alert color="red" variant="outline">
           {t('public.emergency')}
         </Alert>
