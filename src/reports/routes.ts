@@ -11,7 +11,7 @@ import { AppError, forbidden, notFound } from '../core/errors.ts';
 import { SCAM_CATEGORY_LIST, type ScamCategory } from '../registry/engine/taxonomy.ts';
 import { defaultClassifier } from './classify.ts';
 import { classify, predict } from './classifier/index.ts';
-import { collectScamTexts, listCandidates } from './candidates.ts';
+import { collectScamTexts, decideCandidate, listCandidates } from './candidates.ts';
 import type { DecisionNode } from '../registry/decisions.ts';
 import {
   checkEvidence,
@@ -230,6 +230,22 @@ const ReportDetailSchema = z
   })
   .meta({ id: 'ReportDetail' });
 
+const CandidateSchema = z
+  .object({
+    kind: z.string(),
+    value: z.string(),
+    category: z.string(),
+    reports: z.number().int(),
+    reporters: z.number().int(),
+    scamTexts: z.number().int(),
+    status: z.enum(CANDIDATE_STATUSES),
+    coordination: Coordination,
+    listingId: z.string().nullable(),
+    firstAt: z.string(),
+    lastAt: z.string(),
+  })
+  .meta({ id: 'ListingCandidate' });
+
 const errors = { 400: Problem, 401: Problem, 403: Problem, 404: Problem };
 const centreStaff = { roles: ['analyst', 'supervisor', 'auditor'], orgKinds: ['anti_fraud_centre'] } as const;
 const deciders = { roles: ['analyst', 'supervisor'], orgKinds: ['anti_fraud_centre'] } as const;
@@ -296,27 +312,34 @@ function reportRoutesOn(app: Api, s: Services, node: DecisionNode): void {
         }),
         response: {
           200: z.object({
-            items: z.array(
-              z.object({
-                kind: z.string(),
-                value: z.string(),
-                category: z.string(),
-                reports: z.number().int(),
-                reporters: z.number().int(),
-                scamTexts: z.number().int(),
-                status: z.enum(CANDIDATE_STATUSES),
-                coordination: Coordination,
-                listingId: z.string().nullable(),
-                firstAt: z.string(),
-                lastAt: z.string(),
-              }),
-            ),
+            items: z.array(CandidateSchema),
           }),
           ...errors,
         },
       },
     },
     async (req) => ({ items: await listCandidates(db, req.query) }),
+  );
+
+  app.post(
+    '/v1/candidates/decision',
+    {
+      config: { access: deciders },
+      schema: {
+        tags: ['reports'],
+        summary:
+          'Release a held candidate to the registry (the reports are genuine) or reject it, with a reason',
+        body: z.strictObject({
+          kind: z.string().min(1).max(40),
+          value: z.string().min(1).max(2048).describe('the canonical value, as the candidate list shows it'),
+          decision: z.enum(['release', 'reject']),
+          reason: z.string().trim().min(1).max(1000),
+        }),
+        response: { 200: CandidateSchema, ...errors, 409: Problem },
+      },
+    },
+    async (req) =>
+      decideCandidate(s, principalOf(req), req.body.kind, req.body.value, req.body.decision, req.body.reason),
   );
 
   app.post(

@@ -102,6 +102,34 @@ describe('clue import', () => {
     assert.equal(await count(), 4, 'C-1 was not stored twice');
   });
 
+  test('a GBK file is refused before anything is written; a broken quote loses only its own row', async () => {
+    const gbk = path.join(dir, 'gbk.csv');
+    // "ref,kind,content\nG-1,other,冒充客服" in GBK: 冒充客服 = c3b0 b3e4 bfcd b7fe
+    fs.writeFileSync(
+      gbk,
+      Buffer.concat([
+        Buffer.from('ref,kind,content\nG-1,other,'),
+        Buffer.from('c3b0b3e4bfcdb7fe', 'hex'),
+        Buffer.from('\n'),
+      ]),
+    );
+    const before = await count();
+    await assert.rejects(
+      runImport(services.db, clueImport(services, principal), { file: gbk }),
+      /not UTF-8 \(perhaps GBK\)/,
+    );
+    assert.equal(await count(), before);
+    const broken = path.join(dir, 'broken.csv');
+    fs.writeFileSync(
+      broken,
+      'ref,kind,content\nQ-1,other,"an unterminated quote\nQ-2,other,a good row\nQ-3,other,"fine, with comma"\n',
+    );
+    const r = await runImport(services.db, clueImport(services, principal), { file: broken });
+    assert.equal(r.rejected, 1);
+    assert.equal(r.accepted, 2);
+    assert.equal(await count(), before + 2);
+  });
+
   test('`interdict report import` prints the summary and exits non-zero on a bad file', () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-cli-clues-'));
     try {

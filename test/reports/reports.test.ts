@@ -193,6 +193,44 @@ describe('citizen reports', () => {
     assert.ok(!l || l.status !== 'active', 'a held candidate does not make an active listing');
   });
 
+  test('an analyst sees held candidates with their reasons and can release one to the registry', async () => {
+    const number = '+8617055509999';
+    const held = await app.inject({
+      method: 'GET',
+      url: '/v1/candidates?status=held',
+      headers: { cookie: analyst },
+    });
+    assert.equal(held.statusCode, 200, held.body);
+    const item = held
+      .json<{ items: { value: string; coordination: { reasons: string[] } | null }[] }>()
+      .items.find((i) => i.value === number);
+    assert.ok(item?.coordination?.reasons.includes('linked_reporters'));
+    const decide = (body: object, cookie = analyst) =>
+      app.inject({ method: 'POST', url: '/v1/candidates/decision', headers: { cookie }, payload: body });
+    assert.equal(
+      (await decide({ kind: 'phone', value: number, decision: 'release', reason: 'ok' }, auditor)).statusCode,
+      403,
+    );
+    const r = await decide({
+      kind: 'phone',
+      value: number,
+      decision: 'release',
+      reason: 'one office network, but the callers are confirmed victims',
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.equal(r.json<{ status: string }>().status, 'submitted');
+    const l = await listingOf('phone', number);
+    assert.ok(l, 'released to the registry');
+    const sources = await services.db
+      .selectFrom('listing_sources')
+      .select('source_kind')
+      .where('listing_id', '=', l.id)
+      .execute();
+    assert.equal(sources.length, 6);
+    const again = await decide({ kind: 'phone', value: number, decision: 'reject', reason: 'no' });
+    assert.equal(again.statusCode, 409);
+  });
+
   test('an allowlisted number never auto-lists, however many report it', async () => {
     for (let i = 0; i < 5; i++)
       assert.equal((await report({ kind: 'call', subject: { phone: '95588' } })).statusCode, 201);
