@@ -163,7 +163,8 @@ test(
             await page.locator('nav').getByRole('link', { name: 'Reports', exact: true }).click();
             await page.waitForURL((u) => u.pathname === '/reports');
             const row = table(page, 'Report queue').getByRole('row').filter({ hasText: code });
-            await row.getByText('Money lost: CN¥5,000.00').waitFor();
+            // filed as happening now: the queue says so, not just the amount
+            await row.getByText('Money being lost now').waitFor();
             await row.getByText('Elderly victim').waitFor();
             await row.getByText('Text message').waitFor();
             await row.getByText('etc-renew-e2e.top', { exact: false }).waitFor();

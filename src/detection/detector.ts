@@ -1,0 +1,77 @@
+import type {
+  AccountRecord,
+  CallRecord,
+  CardRecord,
+  Detection,
+  DetectorName,
+  TransactionRecord,
+} from './records.ts';
+
+/**
+ * What every detector is: a small state machine over time-ordered records. The same object runs
+ * in batch (`interdict detect` over files) and in streaming (bus events): it sees records one at a
+ * time in stream-time order, keeps only the state of its open windows (bounded memory: state
+ * expires with its windows), and hands out each detection once, when `drain` is called with a
+ * stream time past the end of the episode's window (or at the end of the input with `final`).
+ *
+ * A detector never reports the same subject twice for one episode; a new episode of the same
+ * subject (after a quiet period the detector documents) may be reported again.
+ */
+export interface Detector {
+  readonly name: DetectorName;
+  onCall?(r: CallRecord, ctx: DetectionContext): void;
+  onTransaction?(t: TransactionRecord, ctx: DetectionContext): void;
+  /** Detections final by stream time `now` (epoch ms); at the end of the input `final` is true. */
+  drain(now: number, final: boolean, ctx: DetectionContext): Detection[];
+}
+
+/**
+ * Reference data and what detectors share. Cards and accounts are loaded before the records;
+ * `flagged` carries numbers and accounts that call and money detectors flagged (for
+ * `potential_victim`, which joins calls and transfers through `holderId`); `listed` asks the
+ * registry (a decision node's index) whether a number or account is listed.
+ */
+export interface DetectionContext {
+  cardsByMsisdn: Map<string, CardRecord>;
+  cardsByHolder: Map<string, CardRecord[]>;
+  accountsByNumber: Map<string, AccountRecord>;
+  accountsByHolder: Map<string, AccountRecord[]>;
+  /** msisdn → the detector and time that flagged it (simbox, fraud_caller, spoofed_caller, iot_misuse). */
+  flaggedNumbers: Map<string, { detector: DetectorName; at: number }>;
+  /** account → the detector and time that flagged it (mule_account). */
+  flaggedAccounts: Map<string, { detector: DetectorName; at: number }>;
+  listed(kind: 'phone' | 'bank_account', value: string): boolean;
+}
+
+export function newContext(
+  cards: Iterable<CardRecord>,
+  accounts: Iterable<AccountRecord>,
+  listed: DetectionContext['listed'] = () => false,
+): DetectionContext {
+  const ctx: DetectionContext = {
+    cardsByMsisdn: new Map(),
+    cardsByHolder: new Map(),
+    accountsByNumber: new Map(),
+    accountsByHolder: new Map(),
+    flaggedNumbers: new Map(),
+    flaggedAccounts: new Map(),
+    listed,
+  };
+  for (const c of cards) addCard(ctx, c);
+  for (const a of accounts) addAccount(ctx, a);
+  return ctx;
+}
+
+export function addCard(ctx: DetectionContext, c: CardRecord): void {
+  ctx.cardsByMsisdn.set(c.msisdn, c);
+  const list = ctx.cardsByHolder.get(c.holderId);
+  if (list) list.push(c);
+  else ctx.cardsByHolder.set(c.holderId, [c]);
+}
+
+export function addAccount(ctx: DetectionContext, a: AccountRecord): void {
+  ctx.accountsByNumber.set(a.account, a);
+  const list = ctx.accountsByHolder.get(a.holderId);
+  if (list) list.push(a);
+  else ctx.accountsByHolder.set(a.holderId, [a]);
+}

@@ -1,0 +1,96 @@
+/**
+ * The detection capability's input records and its output (docs/formats.md, "Call records" and
+ * "Transactions"; docs/detection.md). Plain data, numbers where the hot path compares them:
+ * times are epoch milliseconds, amounts are minor units (fen, cents) as integers.
+ */
+
+/** An operator's phone card (`import cards` format). `holderId` is personal data. */
+export interface CardRecord {
+  msisdn: string;
+  imsi: string;
+  holderId: string;
+  holderRegion: string;
+  cardType: 'consumer' | 'iot';
+  activatedAt: number;
+  operator: string;
+}
+
+/** A bank or payment account (`import accounts` format). `holderId` is personal data. */
+export interface AccountRecord {
+  account: string;
+  institution: string;
+  holderId: string;
+  accountType: 'personal' | 'corporate';
+  openedAt: number;
+}
+
+export type CallOrigin = 'onnet' | 'offnet' | 'intl';
+
+/** One call or SMS: `ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin`. */
+export interface CallRecord {
+  ts: number;
+  kind: 'voice' | 'sms';
+  /** E.164. */
+  caller: string;
+  callee: string;
+  durationS: number;
+  /** The caller's, when `origin` is `onnet`; else null. */
+  imsi: string | null;
+  imei: string | null;
+  cellId: string | null;
+  origin: CallOrigin;
+}
+
+/** One transfer: `ts,txn_id,payer_account,payee_account,amount,currency,channel`. */
+export interface TransactionRecord {
+  ts: number;
+  txnId: string;
+  payer: string;
+  payee: string;
+  /** Minor units (fen, cents): `1234.50` → 123450. */
+  amount: number;
+  currency: string;
+  /** `mobile`, `online`, `counter`, `atm`, `pos`, … (`atm`, `counter` and `abroad` are cash-out points). */
+  channel: string;
+}
+
+export const DETECTORS = [
+  'simbox',
+  'fraud_caller',
+  'iot_misuse',
+  'spoofed_caller',
+  'card_limit',
+  'mule_account',
+  'potential_victim',
+] as const;
+export type DetectorName = (typeof DETECTORS)[number];
+
+export const SUBJECT_KINDS = ['msisdn', 'imei', 'holder', 'account'] as const;
+export type SubjectKind = (typeof SUBJECT_KINDS)[number];
+
+/**
+ * One detection: `{detector, subject_kind, subject, score, window, evidence}` (docs/detection.md).
+ * `evidence` names the facts that fired it (counts, ratios, the cells, the payers…), never more
+ * personal data than the subject itself.
+ */
+export interface Detection {
+  detector: DetectorName;
+  subjectKind: SubjectKind;
+  subject: string;
+  /** 0..1. */
+  score: number;
+  /** The episode: the window of records that fired it (epoch ms). */
+  window: { from: number; to: number };
+  evidence: Record<string, unknown>;
+}
+
+/** The simulator's ground truth (`truth.json`): which subjects were planted, per detector. */
+export interface Truth {
+  seed: number;
+  people: number;
+  days: number;
+  /** From the first to the last record (epoch ms). */
+  start: number;
+  end: number;
+  planted: Record<DetectorName, { subjectKind: SubjectKind; subject: string; note?: string }[]>;
+}

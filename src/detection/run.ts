@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import type { Detector, DetectionContext } from './detector.ts';
+import { addAccount, addCard, newContext } from './detector.ts';
+import { ACCOUNTS, CALLS, CARDS, readRecords, TRANSACTIONS } from './parse.ts';
+import type { CallRecord, Detection, TransactionRecord } from './records.ts';
+
+/**
+ * Batch detection over files (`interdict detect`): cards and accounts first (the reference data),
+ * then call records and transactions merged in time order, each record shown to every detector,
+ * detections drained as stream time passes and written as NDJSON. Bad rows go to
+ * `<file>.rejects.ndjson` with line and reason; the good ones are all processed. The same
+ * detectors run on the bus in streaming; the order of records is what makes both agree.
+ */
+export interface DetectFiles {
+  cards?: string;
+  accounts?: string;
+  calls?: string;
+  transactions?: string;
+}
+
+export interface DetectResult {
+  cards: number;
+  accounts: number;
+  calls: number;
+  transactions: number;
+  rejected: Record<string, number>;
+  rejectFiles: string[];
+  detections: number;
+  byDetector: Record<string, number>;
+}
+
+/** How often (stream time) detectors are asked for finished episodes. */
+const DRAIN_EVERY_MS = 60_000;
+
+export async function runDetection(
+  files: DetectFiles,
+  detectors: readonly Detector[],
+  opts: {
+    emit: (d: Detection) => void;
+    format?: string;
+    listed?: DetectionContext['listed'];
+    onProgress?: (records: number) => void;
+  },
+): Promise<DetectResult> {
+  const rejected: Record<string, number> = {};
+  const rejectFiles: string[] = [];
+  const writers = new Map<string, fs.WriteStream>();
+  const onReject = (file: string) => (line: number, reason: string, raw: string) => {
+    rejected[file] = (rejected[file] ?? 0) + 1;
+    let w = writers.get(file);
+    if (!w) {
+      const path = `${file}.rejects.ndjson`;
+      w = fs.createWriteStream(path);
+      writers.set(file, w);
+      rejectFiles.push(path);
+    }
+    w.write(JSON.stringify({ line, reason, record: raw }) + '\n');
+  };
+  const ctx = newContext([], [], opts.listed);
+  const out: DetectResult = {
+    cards: 0,
+    accounts: 0,
+    calls: 0,
+    transactions: 0,
+    rejected,
+    rejectFiles,
+    detections: 0,
+    byDetector: {},
+  };
+  const emit = (ds: Detection[]) => {
+    for (const d of ds) {
+      out.detections++;
+      out.byDetector[d.detector] = (out.byDetector[d.detector] ?? 0) + 1;
+      opts.emit(d);
+    }
+  };
+  const f = opts.format ? { format: opts.format } : {};
+  try {
+    // Every file's header is checked before anything is processed.
+    await Promise.all(
+      (Object.entries(files) as [keyof DetectFiles, string | undefined][])
+        .filter(([, v]) => v)
+        .map(async ([k, file]) => {
+          const kind = { cards: CARDS, accounts: ACCOUNTS, calls: CALLS, transactions: TRANSACTIONS }[k];
+          const it = readRecords(file!, kind as typeof CARDS, { ...f, onReject: () => undefined });
+          await it.next();
+          await it.return(undefined);
+        }),
+    );
+    if (files.cards)
+      for await (const c of readRecords(files.cards, CARDS, { ...f, onReject: onReject(files.cards) })) {
+        addCard(ctx, c);
+        out.cards++;
+      }
+    if (files.accounts)
+      for await (const a of readRecords(files.accounts, ACCOUNTS, {
+        ...f,
+        onReject: onReject(files.accounts),
+      })) {
+        addAccount(ctx, a);
+        out.accounts++;
+      }
+    const calls = files.calls
+      ? readRecords(files.calls, CALLS, { ...f, onReject: onReject(files.calls) })
+      : null;
+    const txns = files.transactions
+      ? readRecords(files.transactions, TRANSACTIONS, { ...f, onReject: onReject(files.transactions) })
+      : null;
+    const callDs = detectors.filter((d) => d.onCall);
+    const txnDs = detectors.filter((d) => d.onTransaction);
+    let c: CallRecord | null = calls ? ((await calls.next()).value ?? null) : null;
+    let t: TransactionRecord | null = txns ? ((await txns.next()).value ?? null) : null;
+    let lastDrain = -Infinity;
+    let now = 0;
+    let n = 0;
+    while (c !== null || t !== null) {
+      if (t === null || (c !== null && c.ts <= t.ts)) {
+        const r = c!;
+        now = r.ts;
+        for (let i = 0; i < callDs.length; i++) callDs[i]!.onCall!(r, ctx);
+        out.calls++;
+        c = (await calls!.next()).value ?? null;
+      } else {
+        const r = t;
+        now = r.ts;
+        for (let i = 0; i < txnDs.length; i++) txnDs[i]!.onTransaction!(r, ctx);
+        out.transactions++;
+        t = (await txns!.next()).value ?? null;
+      }
+      if (now - lastDrain >= DRAIN_EVERY_MS) {
+        if (lastDrain !== -Infinity) for (const d of detectors) emit(d.drain(now, false, ctx));
+        lastDrain = now;
+      }
+      if (++n % 100_000 === 0) opts.onProgress?.(n);
+    }
+    for (const d of detectors) emit(d.drain(now, true, ctx));
+    opts.onProgress?.(n);
+  } finally {
+    await Promise.all(
+      [...writers.values()].map((w) => new Promise<void>((resolve) => w.end(() => resolve()))),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,123 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CALLS,
+  FormatError,
+  parseAmount,
+  parseIsoTime,
+  readRecords,
+  TRANSACTIONS,
+} from '../../src/detection/parse.ts';
+import type { CallRecord } from '../../src/detection/records.ts';
+
+let dir: string;
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-parse-'));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('detection input parsing', () => {
+  test('ISO times agree with Date.parse, offsets and fractions included; junk is NaN', () => {
+    for (const s of [
+      '2026-11-30T10:15:30+08:00',
+      '2026-11-30T10:15:30Z',
+      '2026-11-30T10:15:30.5-05:00',
+      '2026-11-30T10:15:30.123+0800',
+      '2026-11-30T00:00+08:00',
+      '2024-02-29T23:59:59+14:00',
+    ])
+      assert.equal(parseIsoTime(s), Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')), s);
+    for (const s of [
+      '2026-11-30',
+      '2026-13-01T00:00:00Z',
+      '2026-02-30T00:00:00Z',
+      '2026-11-30T10:15:30',
+      'yesterday',
+      '2026-11-30T25:00:00Z',
+    ])
+      assert.ok(Number.isNaN(parseIsoTime(s)), s);
+  });
+
+  test('amounts become minor units exactly', () => {
+    assert.equal(parseAmount('1234.5'), 123450);
+    assert.equal(parseAmount('49999.99'), 4999999);
+    assert.equal(parseAmount('7'), 700);
+    for (const s of ['-5', '1.234', '1,000', '', 'NaN']) assert.ok(Number.isNaN(parseAmount(s)), s);
+  });
+
+  test('good rows are read, bad rows rejected with line and reason, extra columns ignored', async () => {
+    const file = path.join(dir, 'calls.csv');
+    fs.writeFileSync(
+      file,
+      [
+        'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin,extra',
+        '2026-11-30T10:00:00+08:00,voice,+8613800138000,+8613900139000,65,460001234567890,356938035643809,C1,onnet,x',
+        '2026-11-30T10:00:01+08:00,voice,13800138000,+8613900139000,65,,,,offnet,',
+        'not a time,sms,+8613800138000,+8613900139000,0,,,,offnet,',
+        '"2026-11-30T10:00:02+08:00",sms,+8613800138000,"+8613900139000",0,,,"C,2",intl,',
+        '2026-11-30T10:00:03+08:00,fax,+8613800138000,+8613900139000,0,,,,offnet,',
+      ].join('\n') + '\n',
+    );
+    const rejects: [number, string][] = [];
+    const got: CallRecord[] = [];
+    for await (const r of readRecords(file, CALLS, { onReject: (l, reason) => rejects.push([l, reason]) }))
+      got.push(r);
+    assert.equal(got.length, 2);
+    assert.equal(got[1]!.cellId, 'C,2', 'a quoted field keeps its comma');
+    assert.deepEqual(
+      rejects.map((r) => r[0]),
+      [3, 4, 6],
+    );
+    assert.match(rejects[0]![1], /caller/);
+    assert.match(rejects[1]![1], /ts/);
+    assert.match(rejects[2]![1], /kind/);
+  });
+
+  test('a file that is not the declared kind or format stops before any record', async () => {
+    const wrong = path.join(dir, 'wrong.csv');
+    fs.writeFileSync(wrong, 'account,institution,holder_id\n1,2,3\n');
+    await assert.rejects(async () => {
+      for await (const _ of readRecords(wrong, TRANSACTIONS)) void _;
+    }, FormatError);
+    const json = path.join(dir, 'tx.csv');
+    fs.writeFileSync(json, '{"ts":"2026-11-30T10:00:00Z"}\n');
+    await assert.rejects(async () => {
+      for await (const _ of readRecords(json, TRANSACTIONS)) void _;
+    }, /looks like NDJSON/);
+    const nd = path.join(dir, 'tx.ndjson');
+    fs.writeFileSync(
+      nd,
+      [
+        {
+          ts: '2026-11-30T10:00:00Z',
+          txn_id: 't1',
+          payer_account: 'a',
+          payee_account: 'b',
+          amount: '10.5',
+          currency: 'CNY',
+          channel: 'mobile',
+        },
+        {
+          ts: '2026-11-30T10:00:01Z',
+          txn_id: 't2',
+          payer_account: 'a',
+          payee_account: 'b',
+          amount: 'lots',
+          currency: 'CNY',
+          channel: 'mobile',
+        },
+      ]
+        .map((o) => JSON.stringify(o))
+        .join('\n') + '\n',
+    );
+    const rej: number[] = [];
+    const txs = [];
+    for await (const t of readRecords(nd, TRANSACTIONS, { onReject: (l) => rej.push(l) })) txs.push(t);
+    assert.equal(txs.length, 1);
+    assert.equal(txs[0]!.amount, 1050);
+    assert.deepEqual(rej, [2]);
+  });
+});
