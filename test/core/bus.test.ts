@@ -192,6 +192,8 @@ for (const backend of backends) {
       const ev = await bus.publishNow('user.disabled', { userId: uuid() });
       await waitFor(() => r.ids().includes(ev.id), 10_000, 'the retried delivery');
       assert.equal(r.got.find((g) => g.ev.id === ev.id)!.attempt, 2);
+      // The recorder sees the delivery before its transaction commits: wait for the commit.
+      await waitFor(async () => (await effects(r, ev.id)) > 0, 10_000, 'the committed effect');
       assert.equal(await effects(r, ev.id), 1, 'the failed attempt rolled back its effect');
     });
 
