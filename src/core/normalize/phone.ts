@@ -204,6 +204,28 @@ export function normalizePhone(raw: string, opts?: PhoneOptions): PhoneResult {
     }
   }
 
+  // Everything else takes a full libphonenumber parse (tens of µs): the results of recent texts
+  // are kept, since traffic repeats numbers (premium-rate senders, landlines, foreign callers).
+  const key = region + '\u0000' + text;
+  const memo = fullParses.get(key);
+  if (memo !== undefined) return memo;
+  const r = fullParse(text, candidate, digits, plus, bare, region);
+  if (fullParses.size >= FULL_PARSE_CACHE_MAX) fullParses.clear();
+  fullParses.set(key, r);
+  return r;
+}
+
+const FULL_PARSE_CACHE_MAX = 50_000;
+const fullParses = new Map<string, PhoneResult>();
+
+function fullParse(
+  text: string,
+  candidate: string,
+  digits: string,
+  plus: boolean,
+  bare: boolean,
+  region: CountryCode,
+): PhoneResult {
   const parsed = parsePhoneNumberFromString(candidate, { defaultCountry: region, extract: false });
   if (parsed && parsed.isValid()) return fromParsed(parsed, region);
 
