@@ -10,8 +10,10 @@ import { importCommands } from './import.ts';
 import { registryCommands } from './registry.ts';
 import { checkCommand } from './check.ts';
 import { reportCommands } from './reports.ts';
+import { detectCommands } from './detect.ts';
 import { modelCommands } from './model.ts';
 import { policyCommands } from './policies.ts';
+import { simulateCommand } from './simulate.ts';
 
 const program = new Command();
 program
@@ -98,8 +100,10 @@ importCommands(program, core);
 registryCommands(program, core);
 checkCommand(program, core);
 reportCommands(program, core);
+detectCommands(program, core);
 modelCommands(program, core);
 policyCommands(program, core);
+simulateCommand(program, core);
 
 program
   .command('audit')

@@ -190,7 +190,9 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
     if (Number.isNaN(ts)) return fail(`ts: not an ISO 8601 time with offset: ${v[0]!.slice(0, 40)}`);
     if (!v[1]) return fail('txn_id: required');
     if (!v[2]) return fail('payer_account: required');
-    if (!v[3]) return fail('payee_account: required');
+    // Cash taken out at an ATM or a counter has no payee account: the money left the system.
+    const cashOut = v[6] === 'atm' || v[6] === 'counter';
+    if (!v[3] && !cashOut) return fail('payee_account: required (empty only for atm and counter cash-outs)');
     const amount = parseAmount(v[4]!);
     if (Number.isNaN(amount) || amount <= 0) return fail(`amount: a positive decimal: ${v[4]!.slice(0, 20)}`);
     if (!/^[A-Z]{3}$/.test(v[5]!)) return fail('currency: a three-letter code');

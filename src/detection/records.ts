@@ -46,6 +46,7 @@ export interface TransactionRecord {
   ts: number;
   txnId: string;
   payer: string;
+  /** Empty for cash taken out at an ATM or a counter. */
   payee: string;
   /** Minor units (fen, cents): `1234.50` → 123450. */
   amount: number;

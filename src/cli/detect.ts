@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { allDetectors } from '../detection/detectors/index.ts';
+import { FormatError, fileLines } from '../detection/parse.ts';
+import { runDetection, type DetectFiles } from '../detection/run.ts';
+import { scoreDetections } from '../detection/score.ts';
+import { DETECTORS, type Detection, type DetectorName, type Truth } from '../detection/records.ts';
+import { countLines, type Core } from './core.ts';
+import { printJson, printRows, UsageError } from './output.ts';
+import { Progress } from './progress.ts';
+
+/** `interdict detect` over files, and `interdict detect score` against a simulated world's truth. */
+export function detectCommands(program: Command, _core: Core): void {
+  const detect = program
+    .command('detect')
+    .description(
+      'run every detector over cards, accounts, call records and transactions; NDJSON detections out',
+    )
+    .option('--cards <file>', 'phone cards (CSV or NDJSON)')
+    .option('--accounts <file>', 'bank and payment accounts')
+    .option('--calls <file>', 'call and SMS records, in time order')
+    .option('--transactions <file>', 'transactions, in time order')
+    .option('--out <file>', 'where detections go (NDJSON)')
+    .option('--detectors <names>', `some of ${DETECTORS.join(', ')} (default all)`)
+    .option('--format <format>', 'csv or ndjson (default: from each file name)')
+    .option('--json', 'print the summary as JSON')
+    .action(
+      async (o: DetectFiles & { out?: string; detectors?: string; format?: string; json?: boolean }) => {
+        if (!o.out) throw new UsageError('--out <file> is required');
+        if (!o.calls && !o.transactions) throw new UsageError('give --calls and/or --transactions');
+        for (const f of [o.cards, o.accounts, o.calls, o.transactions])
+          if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
+        const names = o.detectors ? o.detectors.split(',').map((s) => s.trim()) : [...DETECTORS];
+        const unknown = names.filter((n) => !(DETECTORS as readonly string[]).includes(n));
+        if (unknown.length)
+          throw new UsageError(`unknown detector ${unknown.join(', ')} (${DETECTORS.join(', ')})`);
+        const detectors = allDetectors().filter((d) => names.includes(d.name));
+        let total = 0;
+        for (const f of [o.calls, o.transactions]) if (f) total += await countLines(f);
+        const bar = new Progress('detect', Math.max(1, total));
+        const tmp = `${o.out}.part`;
+        const out = fs.createWriteStream(tmp);
+        let seen = 0;
+        try {
+          const r = await runDetection(
+            { cards: o.cards, accounts: o.accounts, calls: o.calls, transactions: o.transactions },
+            detectors,
+            {
+              ...(o.format ? { format: o.format } : {}),
+              emit: (d) => out.write(JSON.stringify(d) + '\n'),
+              onProgress: (n) => {
+                bar.tick(n - seen);
+                seen = n;
+              },
+            },
+          );
+          await new Promise<void>((resolve) => out.end(resolve));
+          // The whole file or nothing: a rerun replaces it, so nothing is reported twice.
+          fs.renameSync(tmp, o.out);
+          bar.stop();
+          if (o.json) printJson(r);
+          else
+            process.stdout.write(
+              `${r.calls} call records, ${r.transactions} transactions (${r.cards} cards, ${r.accounts} accounts): ` +
+                `${r.detections} detections (${
+                  Object.entries(r.byDetector)
+                    .map(([k, v]) => `${k} ${v}`)
+                    .join(', ') || 'none'
+                }) → ${o.out}` +
+                (r.rejectFiles.length ? `; rejected rows: ${r.rejectFiles.join(', ')}` : '') +
+                '\n',
+            );
+        } catch (err) {
+          bar.stop();
+          out.destroy();
+          fs.rmSync(tmp, { force: true });
+          if (err instanceof FormatError) throw new UsageError(err.message);
+          throw err;
+        }
+      },
+    );
+
+  detect
+    .command('score <file>')
+    .description('precision and recall per detector of an NDJSON detections file against truth.json')
+    .requiredOption('--truth <file>', 'the truth.json of `interdict simulate`')
+    .option('--json', 'print as JSON')
+    .action(async (file: string, o: { truth: string; json?: boolean }) => {
+      if (!fs.existsSync(o.truth)) throw new UsageError(`${o.truth}: no such file`);
+      if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
+      let truth: Truth;
+      try {
+        truth = JSON.parse(fs.readFileSync(o.truth, 'utf8')) as Truth;
+      } catch {
+        throw new UsageError(`${o.truth} is not JSON`);
+      }
+      if (!truth.planted) throw new UsageError(`${o.truth} is not a truth file (no "planted")`);
+      const ds: Detection[] = [];
+      for await (const { no, line } of fileLines(file)) {
+        if (!line) continue;
+        try {
+          ds.push(JSON.parse(line) as Detection);
+        } catch {
+          throw new UsageError(`${file}:${no} is not a JSON detection`);
+        }
+      }
+      const scores = scoreDetections(truth, ds);
+      if (o.json) return printJson(scores);
+      printRows(
+        scores.map((s) => ({
+          detector: s.detector as DetectorName,
+          planted: s.planted,
+          detected: s.detected,
+          'true positives': s.truePositives,
+          precision: s.precision.toFixed(3),
+          recall: s.recall.toFixed(3),
+        })),
+        false,
+      );
+    });
+}

@@ -1,0 +1,345 @@
+/**
+ * `fraud_caller`: cards used by fraud call centres rather than by their real-name holders
+ * (docs/detection.md, "fraud_caller"). Centres buy cards from card dealers (opened in other
+ * people's names, often far away, often many per name) and burn them: a newly activated card
+ * suddenly calls many strangers, mostly short calls, and nobody calls back.
+ *
+ * Gate (per card, over a window of `windowMs`, default 24 h, from its first record; counters reset
+ * when a record arrives past the window's end): outbound ≥ `minOutbound`, distinct callees /
+ * outbound ≥ `minDistinctRatio`, inbound / outbound ≤ `maxInboundRatio`, two-way partners /
+ * distinct callees ≤ `maxSocialRatio` (the callees are strangers: they rarely call back, and the
+ * card rarely answers anyone), and not on a gateway IMEI (≥ `gatewayImsis` IMSIs through its IMEI:
+ * that is `simbox`'s case). A busy salesperson fails the gate: customers call back.
+ *
+ * Score, reported at ≥ `minScore`:
+ *   0.2·strangers + 0.15·short + 0.2·newCard + 0.25·away + 0.1·manyCards + 0.1·volume
+ *   strangers = distinct callees / outbound · (1 − social ratio / maxSocialRatio)
+ *   short     = share of voice calls shorter than `shortCallS` (0 without voice calls)
+ *   newCard   = 1 when the card was activated at most `newCardMs` before its window began,
+ *               falling linearly to 0 at 3·newCardMs (0 for cards not in the card file)
+ *   away      = 1 when the region of its cell differs from the card's holder_region, 0 when it
+ *               is the same or unknown
+ *   manyCards = (cards of the holder − 1) / (manyCards − 1), capped at 1
+ *   volume    = outbound / (3·minOutbound), capped at 1
+ *
+ * Region of a cell: cell ids are opaque, so by default the detector learns it from the traffic:
+ * each card that shows an ordinary social life (a partner it both called and was called by)
+ * votes its holder_region for the cell it was on; the cell's region is
+ * the region with most votes once it has `minCellVotes` votes and a majority (a card votes again
+ * only when it has moved to another cell). Fraud cards have
+ * no two-way partners, so they do not vote the call centre's cell into their holders' region.
+ * Cell votes are kept `cellMemoryMs` (default 7 days) after the last vote. When the operator's
+ * cell ids carry a region (a prefix, say), pass `cellRegion` instead.
+ *
+ * State is dropped after `windowMs` of silence (or `quietMs` after a report); a card is reported
+ * once per episode (a new one after `quietMs` of silence) and goes into `ctx.flaggedNumbers`.
+ */
+import type { DetectionContext, Detector } from '../detector.ts';
+import type { CallRecord, CardRecord, Detection } from '../records.ts';
+import { clamp01, hashNumber, IN, OUT, PartnerSet, round } from './simbox.ts';
+
+export interface FraudCallerParams {
+  /** Counting window per card (ms). */
+  windowMs: number;
+  /** A reported card is reported again only after this much silence (ms). */
+  quietMs: number;
+  /** Outbound records in the window before a card is judged. */
+  minOutbound: number;
+  /** Distinct callees / outbound at least this. */
+  minDistinctRatio: number;
+  /** Inbound / outbound at most this. */
+  maxInboundRatio: number;
+  /** Two-way partners / distinct callees at most this. */
+  maxSocialRatio: number;
+  /** A voice call shorter than this is short (s). */
+  shortCallS: number;
+  /** A card activated at most this before its window began is new (ms). */
+  newCardMs: number;
+  /** Cards of one holder at which `manyCards` reaches 1. */
+  manyCards: number;
+  /** Distinct IMSIs through the card's IMEI at which it is a gateway (left to `simbox`). */
+  gatewayImsis: number;
+  /** Region of a cell; null (default) learns it from the holder regions of ordinary cards. */
+  cellRegion: ((cellId: string) => string | null) | null;
+  /** Votes a cell needs before its learned region is used. */
+  minCellVotes: number;
+  /** Learned cell regions are forgotten this long after the cell's last vote (ms). */
+  cellMemoryMs: number;
+  /** Report at this score or above. */
+  minScore: number;
+  /** How often `drain` sweeps expired state (stream ms). */
+  sweepEveryMs: number;
+}
+
+export const DEFAULT_FRAUD_CALLER_PARAMS: FraudCallerParams = Object.freeze({
+  windowMs: 24 * 3600_000,
+  quietMs: 24 * 3600_000,
+  minOutbound: 20,
+  minDistinctRatio: 0.7,
+  maxInboundRatio: 0.3,
+  maxSocialRatio: 0.1,
+  shortCallS: 60,
+  newCardMs: 30 * 86_400_000,
+  manyCards: 4,
+  gatewayImsis: 8,
+  cellRegion: null,
+  minCellVotes: 3,
+  cellMemoryMs: 7 * 86_400_000,
+  minScore: 0.55,
+  sweepEveryMs: 3600_000,
+});
+
+class CardState {
+  from: number;
+  lastTs: number;
+  reportedAt = -1;
+  out = 0;
+  inb = 0;
+  voice = 0;
+  shortVoice = 0;
+  readonly partners = new PartnerSet();
+  lastCell: string | null = null;
+  votedCell: string | null = null;
+  /** Hashes of the last cell, IMEI and IMSI: compared instead of the (cold) strings. */
+  cellHash = 0;
+  imeiHash = 0;
+  imsiHash = 0;
+  /** The `epoch` of `imeiState` in which this card last registered its IMSI there. */
+  imeiEpoch = -1;
+  imeiState: ImeiImsis | null = null;
+
+  constructor(
+    readonly msisdn: string,
+    readonly card: CardRecord | null,
+    ts: number,
+  ) {
+    this.from = this.lastTs = ts;
+  }
+}
+
+/** Distinct IMSIs through an IMEI in a window: enough to leave gateways to `simbox`. */
+class ImeiImsis {
+  readonly imsis: string[] = [];
+  /** Bumped when the window rolls, so that every card re-registers its IMSI. */
+  epoch = 0;
+  /** IMSIs of the previous window (cards re-register over the first minutes of a new one). */
+  prevImsis = 0;
+  constructor(
+    public from: number,
+    public lastTs = from,
+  ) {}
+}
+
+class CellVotes {
+  readonly counts = new Map<string, number>();
+  leader: string | null = null;
+  leaderCount = 0;
+  total = 0;
+  constructor(public lastTs: number) {}
+}
+
+export interface FraudCallerDetector extends Detector {
+  /** Subjects held in memory (cards + IMEIs + cells with learned regions). */
+  size(): number;
+  /** The same, per map. */
+  stats(): { cards: number; imeis: number; cells: number };
+}
+
+export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): FraudCallerDetector {
+  const p: FraudCallerParams = { ...DEFAULT_FRAUD_CALLER_PARAMS, ...params };
+  const cards = new Map<string, CardState>();
+  const imeis = new Map<string, ImeiImsis>();
+  const cells = new Map<string, CellVotes>();
+  let pending: Detection[] = [];
+  let nextSweep = -Infinity;
+
+  function vote(cell: string, region: string, ts: number): void {
+    let v = cells.get(cell);
+    if (v === undefined) {
+      v = new CellVotes(ts);
+      cells.set(cell, v);
+    }
+    v.lastTs = ts;
+    const n = (v.counts.get(region) ?? 0) + 1;
+    v.counts.set(region, n);
+    v.total++;
+    if (n > v.leaderCount) {
+      v.leaderCount = n;
+      v.leader = region;
+    }
+  }
+
+  function regionOf(cell: string): string | null {
+    if (p.cellRegion !== null) return p.cellRegion(cell);
+    const v = cells.get(cell);
+    if (v === undefined || v.leaderCount < p.minCellVotes || v.leaderCount * 2 <= v.total) return null;
+    return v.leader;
+  }
+
+  function evaluate(s: CardState, ts: number, ctx: DetectionContext): void {
+    const ps = s.partners;
+    const distinctRatio = ps.outDistinct / s.out;
+    const inRatio = s.inb / s.out;
+    const socialRatio = ps.outDistinct === 0 ? 0 : ps.social / ps.outDistinct;
+    if (distinctRatio < p.minDistinctRatio || inRatio > p.maxInboundRatio || socialRatio > p.maxSocialRatio)
+      return;
+    const imsisOnImei = s.imeiState === null ? 1 : Math.max(s.imeiState.imsis.length, s.imeiState.prevImsis);
+    if (imsisOnImei >= p.gatewayImsis) return;
+    const card = s.card;
+    const strangers = distinctRatio * (1 - socialRatio / p.maxSocialRatio);
+    const short = s.voice === 0 ? 0 : s.shortVoice / s.voice;
+    let newCard = 0;
+    let ageDays: number | null = null;
+    let away = 0;
+    let cellRegion: string | null = null;
+    let holderCards = 0;
+    if (card !== null) {
+      const age = s.from - card.activatedAt;
+      ageDays = round(age / 86_400_000);
+      newCard = clamp01(1 - (age - p.newCardMs) / (2 * p.newCardMs));
+      if (s.lastCell !== null) {
+        cellRegion = regionOf(s.lastCell);
+        if (cellRegion !== null && card.holderRegion !== '' && cellRegion !== card.holderRegion) away = 1;
+      }
+      holderCards = card.holderId === '' ? 1 : (ctx.cardsByHolder.get(card.holderId)?.length ?? 1);
+    }
+    const manyCards = clamp01((holderCards - 1) / (p.manyCards - 1));
+    const volume = clamp01(s.out / (3 * p.minOutbound));
+    const score =
+      0.2 * strangers + 0.15 * short + 0.2 * newCard + 0.25 * away + 0.1 * manyCards + 0.1 * volume;
+    if (score < p.minScore) return;
+    s.reportedAt = ts;
+    ctx.flaggedNumbers.set(s.msisdn, { detector: 'fraud_caller', at: ts });
+    pending.push({
+      detector: 'fraud_caller',
+      subjectKind: 'msisdn',
+      subject: s.msisdn,
+      score: round(score),
+      window: { from: s.from, to: ts },
+      evidence: {
+        outbound: s.out,
+        inbound: s.inb,
+        distinctCallees: ps.outDistinct,
+        socialRatio: round(socialRatio),
+        shortCallRatio: round(short),
+        cardAgeDays: ageDays,
+        holderRegion: card === null ? null : card.holderRegion,
+        cell: s.lastCell,
+        cellRegion,
+        holderCards,
+        parts: {
+          strangers: round(strangers),
+          short: round(short),
+          newCard: round(newCard),
+          away,
+          manyCards: round(manyCards),
+          volume: round(volume),
+        },
+      },
+    });
+  }
+
+  function sweep(now: number): void {
+    for (const [k, s] of cards)
+      if (now - s.lastTs > (s.reportedAt >= 0 ? Math.max(p.quietMs, p.windowMs) : p.windowMs))
+        cards.delete(k);
+    for (const [k, m] of imeis) if (now - m.lastTs > p.windowMs) imeis.delete(k);
+    for (const [k, v] of cells) if (now - v.lastTs > p.cellMemoryMs) cells.delete(k);
+  }
+
+  function social(s: CardState, ts: number): void {
+    // A two-way partner: an ordinary card; let it vote its holder's region for its cell.
+    const card = s.card;
+    if (card === null || p.cellRegion !== null || s.lastCell === null || s.votedCell === s.lastCell) return;
+    if (card.cardType !== 'consumer' || card.holderRegion === '') return;
+    s.votedCell = s.lastCell;
+    vote(s.lastCell, card.holderRegion, ts);
+  }
+
+  return {
+    name: 'fraud_caller',
+    onCall(r: CallRecord, ctx: DetectionContext): void {
+      const ts = r.ts;
+      if (r.origin !== 'intl') {
+        let s = cards.get(r.caller);
+        if (s === undefined) {
+          s = new CardState(r.caller, ctx.cardsByMsisdn.get(r.caller) ?? null, ts);
+          cards.set(r.caller, s);
+        } else if (ts - s.from > p.windowMs) {
+          if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
+          s.from = ts;
+          s.out = s.inb = s.voice = s.shortVoice = 0;
+          s.partners.clear();
+          s.imeiState = null;
+          s.imeiHash = s.imsiHash = 0;
+        }
+        s.out++;
+        s.lastTs = ts;
+        if (r.kind === 'voice') {
+          s.voice++;
+          if (r.durationS < p.shortCallS) s.shortVoice++;
+        }
+        if (r.cellId !== null) {
+          const h = hashNumber(r.cellId) | 1;
+          if (h !== s.cellHash) {
+            s.cellHash = h;
+            s.lastCell = r.cellId;
+          }
+        }
+        if (s.partners.add(hashNumber(r.callee), OUT)) social(s, ts);
+        if (r.imei !== null && r.imsi !== null) {
+          const ih = hashNumber(r.imei) | 1;
+          let m = s.imeiState;
+          if (m === null || ih !== s.imeiHash) {
+            m = imeis.get(r.imei) ?? null;
+            if (m === null) {
+              m = new ImeiImsis(ts);
+              imeis.set(r.imei, m);
+            }
+            s.imeiState = m;
+            s.imeiHash = ih;
+            s.imeiEpoch = -1;
+          }
+          if (ts - m.from > p.windowMs) {
+            m.prevImsis = ts - m.lastTs > p.windowMs ? 0 : m.imsis.length;
+            m.from = ts;
+            m.imsis.length = 0;
+            m.epoch++;
+          }
+          m.lastTs = ts;
+          const sh = hashNumber(r.imsi) | 1;
+          if (sh !== s.imsiHash || s.imeiEpoch !== m.epoch) {
+            // A new card in this device, or a new window: count the IMSI on the IMEI.
+            s.imsiHash = sh;
+            s.imeiEpoch = m.epoch;
+            const imsis = m.imsis;
+            let found = false;
+            for (let i = 0; i < imsis.length; i++)
+              if (imsis[i] === r.imsi) {
+                found = true;
+                break;
+              }
+            if (!found && imsis.length < 64) imsis.push(r.imsi);
+          }
+        }
+        if (s.reportedAt < 0 && s.out >= p.minOutbound) evaluate(s, ts, ctx);
+      }
+      const c = cards.get(r.callee);
+      if (c !== undefined && ts - c.from <= p.windowMs) {
+        c.inb++;
+        if (c.partners.add(hashNumber(r.caller), IN)) social(c, ts);
+      }
+    },
+    drain(now: number, final: boolean): Detection[] {
+      if (final || now >= nextSweep) {
+        sweep(now);
+        nextSweep = now + p.sweepEveryMs;
+      }
+      const out = pending;
+      pending = [];
+      return out;
+    },
+    size: () => cards.size + imeis.size + cells.size,
+    stats: () => ({ cards: cards.size, imeis: imeis.size, cells: cells.size }),
+  };
+}

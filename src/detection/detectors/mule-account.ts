@@ -1,0 +1,431 @@
+/**
+ * `mule_account`: accounts that receive money from many unrelated payers (or from accounts already
+ * flagged as mules) and pass it on fast, the signature of the accounts victims' money runs through
+ * before cash-out (docs/detection.md, "mule_account").
+ *
+ * Per account the detector keeps the inflows and outflows of the last `windowMs` (default 72 h) in
+ * small parallel arrays (no object per transfer). Outflows consume inflows first-in first-out, so
+ * each outflow knows how long the money it moves sat in the account (its dwell time); money that
+ * left within `maxDwellMs` (default 6 h) of arriving is "passed through fast". Inflows that expire
+ * from the window with money left on them become the account's `oldBalance`, consumed first by
+ * later outflows (that is the merchant who pays suppliers monthly: its outflows move old money),
+ * and outflows beyond everything seen (a balance from before the stream) are never fast.
+ *
+ * On each outflow a cheap gate is checked: window inflow ≥ `minInflow` and fast pass-through
+ * (fast-out / in) ≥ `minPassThrough`. Only then are the costly features computed (distinct payers,
+ * payers already flagged or listed, payees, cash-out, night share, structuring, account age) and,
+ * if fan-in ≥ `minPayers` or at least `minUpstreamShare` of the inflow came from flagged accounts
+ * (hop propagation), the score; at ≥ `minScore` the account is flagged: it goes into
+ * `ctx.flaggedAccounts` at once (so downstream hops and `potential_victim` see it) and its
+ * detection is handed out by the next `drain`. When an account is flagged, the accounts it paid in
+ * the window are re-evaluated (up to `maxHops` deep): a downstream hop that passed the money on
+ * before its upstream was flagged is still caught.
+ *
+ * Score (noisy-or of weighted features, each in [0,1]):
+ *   score = 1 − Π (1 − wᵢ·xᵢ)  over
+ *   passThrough (fast-out/in, 0.5), dwell (1 − mean dwell / maxDwell, 0.3),
+ *   fanIn ((payers − 1) / (fanInSaturation − 1), 0.5), upstream (share from flagged, 0.6),
+ *   fanOut (payees ≥ 2 or cash-out share, 0.2), newAccount (opened < newAccountMs ago, 0.2),
+ *   night (share of transfers 00:00–06:00 local, 0.15), structuring (amounts just under the
+ *   reporting thresholds, count / 3, 0.25), shell (corporate account that is new, 0.1).
+ *
+ * Episodes: an account is reported once per episode; the episode ends when the account has been
+ * quiet for `windowMs` (its state then expires and is dropped). Flags this detector put in
+ * `ctx.flaggedAccounts` expire after `flagTtlMs` (default 30 days).
+ */
+import type { DetectionContext, Detector } from '../detector.ts';
+import type { Detection, TransactionRecord } from '../records.ts';
+
+export interface MuleParams {
+  /** Sliding window over which flows are compared (ms). */
+  windowMs: number;
+  /** Money that leaves within this time of arriving is passed through "fast" (ms). */
+  maxDwellMs: number;
+  /** Minimum inflow in the window before the account is considered (minor units). */
+  minInflow: number;
+  /** Minimum fast pass-through ratio (fast outflow / inflow in the window). */
+  minPassThrough: number;
+  /** Minimum distinct payers (fan-in) unless fed by flagged accounts. */
+  minPayers: number;
+  /** Fan-in at which the fan-in feature saturates. */
+  fanInSaturation: number;
+  /** Share of the inflow from flagged or listed accounts that makes an account a downstream hop. */
+  minUpstreamShare: number;
+  /** How deep a new flag re-evaluates the accounts downstream of it. */
+  maxHops: number;
+  /** An account opened less than this before the transfer is new (ms). */
+  newAccountMs: number;
+  /** Reporting thresholds (minor units); amounts in [t·(1 − structuringBand), t) are structuring. */
+  structuringThresholds: number[];
+  structuringBand: number;
+  /** Local time offset for "night" (minutes east of UTC; 480 = China Standard Time). */
+  tzOffsetMin: number;
+  /** Night is [nightFromHour, nightToHour) local. */
+  nightFromHour: number;
+  nightToHour: number;
+  /** Channels that take the money out of the banking system. */
+  cashOutChannels: string[];
+  /** Cap on the transfers kept per account per direction (older ones are folded into totals). */
+  maxEntries: number;
+  /** Minimum score to report. */
+  minScore: number;
+  /** How long a flag this detector set stays in `ctx.flaggedAccounts` (ms). */
+  flagTtlMs: number;
+  /** How often (stream time) idle state is swept (ms). */
+  sweepEveryMs: number;
+}
+
+export const DEFAULT_MULE_PARAMS: MuleParams = {
+  windowMs: 72 * 3_600_000,
+  maxDwellMs: 6 * 3_600_000,
+  minInflow: 200_000,
+  minPassThrough: 0.7,
+  minPayers: 3,
+  fanInSaturation: 8,
+  minUpstreamShare: 0.5,
+  maxHops: 6,
+  newAccountMs: 30 * 86_400_000,
+  structuringThresholds: [5_000_000, 1_000_000],
+  structuringBand: 0.02,
+  tzOffsetMin: 480,
+  nightFromHour: 0,
+  nightToHour: 6,
+  cashOutChannels: ['atm', 'counter', 'abroad'],
+  maxEntries: 256,
+  minScore: 0.6,
+  flagTtlMs: 30 * 86_400_000,
+  sweepEveryMs: 6 * 3_600_000,
+};
+
+/** Stride of an inflow entry in `AccountState.ins`: ts, amount, amount left (FIFO). */
+const IN = 3;
+/** Stride of an outflow entry in `AccountState.outs`: ts, amount, fast, dwell×amount, matched, cash (0/1). */
+const OUT = 6;
+
+/**
+ * Per-account state: the inflows and outflows of the window, interleaved in two number arrays
+ * (plus the counterparties) with head indexes, so a transfer allocates nothing but array growth.
+ */
+class AccountState {
+  ins: number[] = [];
+  inPayer: string[] = [];
+  /** First live inflow (entry index). */
+  inHead = 0;
+  /** First inflow with money left on it (FIFO consumption). */
+  inCursor = 0;
+  outs: number[] = [];
+  outPayee: string[] = [];
+  outHead = 0;
+  /** Money from inflows that left the window unspent (consumed first, never fast). */
+  oldBalance = 0;
+  inSum = 0;
+  outSum = 0;
+  fastSum = 0;
+  /** Σ amount × dwell over matched outflow money in the window, and Σ matched amount. */
+  dwellSum = 0;
+  matchedSum = 0;
+  lastTs = 0;
+  /** Set when reported in the current episode. */
+  flaggedAt = -1;
+  /** Inflows ever pushed, and those and the fast outflow at the last evaluation that did not fire. */
+  inPushed = 0;
+  evalInPushed = -1;
+  evalFast = 0;
+  get inCount(): number {
+    return this.inPayer.length;
+  }
+  get outCount(): number {
+    return this.outPayee.length;
+  }
+}
+
+interface Features {
+  payers: number;
+  upstreamShare: number;
+  payees: number;
+  cashOutShare: number;
+  nightShare: number;
+  structuring: number;
+  meanDwellMs: number;
+  newAccount: boolean;
+  corporate: boolean;
+  from: number;
+}
+
+export interface MuleDetector extends Detector {
+  /** Accounts with live state (for tests and metrics). */
+  stateSize(): number;
+}
+
+const scratchSet = new Set<string>();
+
+export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetector {
+  const p: MuleParams = { ...DEFAULT_MULE_PARAMS, ...params };
+  const cashOut = new Set(p.cashOutChannels);
+  const states = new Map<string, AccountState>();
+  const pending: Detection[] = [];
+  const ownFlags = new Map<string, number>();
+  let lastSweep = -Infinity;
+
+  function dropIn(s: AccountState): void {
+    const o = s.inHead * IN;
+    s.inSum -= s.ins[o + 1] as number;
+    s.oldBalance += s.ins[o + 2] as number;
+    s.ins[o + 2] = 0;
+    s.inHead++;
+    if (s.inCursor < s.inHead) s.inCursor = s.inHead;
+  }
+
+  function dropOut(s: AccountState): void {
+    const o = s.outHead * OUT;
+    s.outSum -= s.outs[o + 1] as number;
+    s.fastSum -= s.outs[o + 2] as number;
+    s.dwellSum -= s.outs[o + 3] as number;
+    s.matchedSum -= s.outs[o + 4] as number;
+    s.outHead++;
+  }
+
+  function expire(s: AccountState, now: number): void {
+    const cutoff = now - p.windowMs;
+    while (s.inHead < s.inCount && (s.ins[s.inHead * IN] as number) < cutoff) dropIn(s);
+    while (s.outHead < s.outCount && (s.outs[s.outHead * OUT] as number) < cutoff) dropOut(s);
+    compact(s);
+  }
+
+  function compact(s: AccountState): void {
+    if (s.inHead > 32 && s.inHead * 2 > s.inCount) {
+      const h = s.inHead;
+      s.ins.splice(0, h * IN);
+      s.inPayer.splice(0, h);
+      s.inCursor -= h;
+      s.inHead = 0;
+    }
+    if (s.outHead > 32 && s.outHead * 2 > s.outCount) {
+      const h = s.outHead;
+      s.outs.splice(0, h * OUT);
+      s.outPayee.splice(0, h);
+      s.outHead = 0;
+    }
+  }
+
+  function touch(s: AccountState, now: number): void {
+    expire(s, now);
+    // A quiet window ends the episode.
+    if (s.flaggedAt >= 0 && s.lastTs < now - p.windowMs) s.flaggedAt = -1;
+    s.lastTs = now;
+  }
+
+  function onTransaction(t: TransactionRecord, ctx: DetectionContext): void {
+    const now = t.ts;
+    const amount = t.amount;
+    if (amount <= 0) return;
+    // Cash-out: a cash-out channel to no known account (a counter transfer into an account is not).
+    const cash = cashOut.has(t.channel) && (t.payee === '' || !ctx.accountsByNumber.has(t.payee));
+    // Inflow to the payee (cash-out ends the chain: no state for the cash point).
+    if (!cash && t.payee !== t.payer && t.payee !== '') {
+      let r = states.get(t.payee);
+      if (!r) {
+        r = new AccountState();
+        states.set(t.payee, r);
+      } else touch(r, now);
+      r.lastTs = now;
+      r.ins.push(now, amount, amount);
+      r.inPushed++;
+      r.inPayer.push(t.payer);
+      r.inSum += amount;
+      if (r.inCount - r.inHead > p.maxEntries) {
+        dropIn(r);
+        compact(r);
+      }
+    }
+    // Outflow from the payer: only accounts seen receiving have state (others cannot pass through).
+    const s = states.get(t.payer);
+    if (!s) return;
+    touch(s, now);
+    let left = amount;
+    let fast = 0;
+    let dwell = 0;
+    let matched = 0;
+    if (s.oldBalance > 0) {
+      const take = s.oldBalance < left ? s.oldBalance : left;
+      s.oldBalance -= take;
+      left -= take;
+      dwell += take * p.windowMs;
+      matched += take;
+    }
+    const ins = s.ins;
+    while (left > 0 && s.inCursor < s.inCount) {
+      const o = s.inCursor * IN;
+      const avail = ins[o + 2] as number;
+      const take = avail < left ? avail : left;
+      const d = now - (ins[o] as number);
+      ins[o + 2] = avail - take;
+      left -= take;
+      dwell += take * d;
+      matched += take;
+      if (d <= p.maxDwellMs) fast += take;
+      if (avail - take <= 0) s.inCursor++;
+    }
+    s.outs.push(now, amount, fast, dwell, matched, cash ? 1 : 0);
+    s.outPayee.push(t.payee);
+    s.outSum += amount;
+    s.fastSum += fast;
+    s.dwellSum += dwell;
+    s.matchedSum += matched;
+    if (s.outCount - s.outHead > p.maxEntries) {
+      dropOut(s);
+      compact(s);
+    }
+    // Re-evaluate only when something changed since the last evaluation that did not fire:
+    // a new inflow (new payers) or fast outflow grown by a tenth.
+    if (s.flaggedAt < 0 && fast > 0 && (s.inPushed !== s.evalInPushed || s.fastSum > s.evalFast * 1.1))
+      evaluate(t.payer, s, now, ctx, 0);
+  }
+
+  function gate(s: AccountState): boolean {
+    return s.inSum >= p.minInflow && s.fastSum >= p.minPassThrough * s.inSum;
+  }
+
+  function features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
+    scratchSet.clear();
+    let upstream = 0;
+    let night = 0;
+    let structuring = 0;
+    let from = now;
+    const tz = p.tzOffsetMin * 60_000;
+    const isNight = (ts: number): boolean => {
+      const h = Math.floor(((((ts + tz) % 86_400_000) + 86_400_000) % 86_400_000) / 3_600_000);
+      return h >= p.nightFromHour && h < p.nightToHour;
+    };
+    const isStructuring = (a: number): boolean => {
+      for (const th of p.structuringThresholds) if (a < th && a >= th * (1 - p.structuringBand)) return true;
+      return false;
+    };
+    for (let i = s.inHead; i < s.inCount; i++) {
+      const payer = s.inPayer[i] as string;
+      const ts = s.ins[i * IN] as number;
+      const a = s.ins[i * IN + 1] as number;
+      if (ts < from) from = ts;
+      scratchSet.add(payer);
+      if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) upstream += a;
+      if (isNight(ts)) night++;
+      if (isStructuring(a)) structuring++;
+    }
+    const payers = scratchSet.size;
+    scratchSet.clear();
+    let cashAmt = 0;
+    for (let i = s.outHead; i < s.outCount; i++) {
+      const a = s.outs[i * OUT + 1] as number;
+      if (s.outs[i * OUT + 5] === 1) cashAmt += a;
+      else scratchSet.add(s.outPayee[i] as string);
+      if (isNight(s.outs[i * OUT] as number)) night++;
+      if (isStructuring(a)) structuring++;
+    }
+    const payees = scratchSet.size;
+    scratchSet.clear();
+    const n = s.inCount - s.inHead + s.outCount - s.outHead;
+    const acct = ctx.accountsByNumber.get(account);
+    return {
+      payers,
+      upstreamShare: s.inSum > 0 ? Math.min(1, upstream / s.inSum) : 0,
+      payees,
+      cashOutShare: s.outSum > 0 ? cashAmt / s.outSum : 0,
+      nightShare: n > 0 ? night / n : 0,
+      structuring,
+      meanDwellMs: s.matchedSum > 0 ? s.dwellSum / s.matchedSum : p.windowMs,
+      newAccount: acct !== undefined && now - acct.openedAt <= p.newAccountMs,
+      corporate: acct?.accountType === 'corporate',
+      from,
+    };
+  }
+
+  function score(s: AccountState, f: Features): number {
+    const passThrough = Math.min(1, s.fastSum / s.inSum);
+    const x: [number, number][] = [
+      [0.5, passThrough],
+      [0.3, Math.max(0, 1 - f.meanDwellMs / p.maxDwellMs)],
+      [0.5, Math.min(1, Math.max(0, (f.payers - 1) / (p.fanInSaturation - 1)))],
+      [0.6, f.upstreamShare],
+      [0.2, f.payees >= 2 ? 1 : f.cashOutShare],
+      [0.2, f.newAccount ? 1 : 0],
+      [0.15, f.nightShare],
+      [0.25, Math.min(1, f.structuring / 3)],
+      [0.1, f.corporate && f.newAccount ? 1 : 0],
+    ];
+    let keep = 1;
+    for (const [w, v] of x) keep *= 1 - w * v;
+    return Math.round((1 - keep) * 1000) / 1000;
+  }
+
+  /** Evaluates `account`; if flagged, re-evaluates the accounts it paid, up to `maxHops` deep. */
+  function evaluate(account: string, s: AccountState, now: number, ctx: DetectionContext, hop: number): void {
+    if (!gate(s)) return;
+    s.evalInPushed = s.inPushed;
+    s.evalFast = s.fastSum;
+    const f = features(account, s, now, ctx);
+    if (f.payers < p.minPayers && f.upstreamShare < p.minUpstreamShare) return;
+    const sc = score(s, f);
+    if (sc < p.minScore) return;
+    s.flaggedAt = now;
+    if (!ctx.flaggedAccounts.has(account)) {
+      ctx.flaggedAccounts.set(account, { detector: 'mule_account', at: now });
+      ownFlags.set(account, now);
+    }
+    pending.push({
+      detector: 'mule_account',
+      subjectKind: 'account',
+      subject: account,
+      score: sc,
+      window: { from: f.from, to: now },
+      evidence: {
+        inflow: s.inSum,
+        outflow: s.outSum,
+        passThrough: Math.round((s.fastSum / s.inSum) * 1000) / 1000,
+        meanDwellMinutes: Math.round(f.meanDwellMs / 60_000),
+        payers: f.payers,
+        payees: f.payees,
+        fromFlaggedShare: Math.round(f.upstreamShare * 1000) / 1000,
+        cashOutShare: Math.round(f.cashOutShare * 1000) / 1000,
+        nightShare: Math.round(f.nightShare * 1000) / 1000,
+        structuring: f.structuring,
+        newAccount: f.newAccount,
+        corporate: f.corporate,
+        propagationDepth: hop,
+      },
+    });
+    if (hop >= p.maxHops) return;
+    // Downstream: the accounts this one paid in the window.
+    for (let i = s.outHead; i < s.outCount; i++) {
+      if (s.outs[i * OUT + 5] === 1) continue;
+      const payee = s.outPayee[i] as string;
+      const d = states.get(payee);
+      if (!d || d.flaggedAt >= 0) continue;
+      expire(d, now);
+      if (d.fastSum > 0) evaluate(payee, d, now, ctx, hop + 1);
+    }
+  }
+
+  function drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
+    if (final || now - lastSweep >= p.sweepEveryMs) {
+      lastSweep = now;
+      const cutoff = now - p.windowMs;
+      for (const [k, s] of states) if (s.lastTs < cutoff) states.delete(k);
+      const flagCut = now - p.flagTtlMs;
+      for (const [k, at] of ownFlags) {
+        if (at >= flagCut) continue;
+        ownFlags.delete(k);
+        const f = ctx.flaggedAccounts.get(k);
+        if (f && f.detector === 'mule_account' && f.at === at) ctx.flaggedAccounts.delete(k);
+      }
+    }
+    if (pending.length === 0) return [];
+    return pending.splice(0, pending.length);
+  }
+
+  return {
+    name: 'mule_account',
+    onTransaction,
+    drain,
+    stateSize: () => states.size,
+  };
+}

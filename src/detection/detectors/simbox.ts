@@ -1,0 +1,531 @@
+/**
+ * `simbox`: cards operated in SIM boxes, GoIP gateways and modem pools (docs/detection.md,
+ * "simbox"). A SIM box terminates bulk or bypass traffic through many SIM cards in one device
+ * at one place; its cards look like no person's phone:
+ *
+ * - device: many IMSIs through one IMEI (a gateway's slots), or several mass-calling cards
+ *   parked on the same cell (a modem pool, one IMEI per modem);
+ * - stationary: the card never changes cell;
+ * - heavy outbound to many distinct callees, few inbound calls, and no ordinary social circle
+ *   (the people it calls rarely call it, and it rarely calls anyone twice);
+ * - machine-regular timing: a low coefficient of variation (CV) of the gaps between its calls.
+ *
+ * Subjects: the gateway IMEI is reported as one detection (`subjectKind: 'imei'`, the IMSIs and
+ * msisdns seen through it in its evidence) AND each card is reported as its own detection
+ * (`subjectKind: 'msisdn'`), so ground truth kept either way (per device or per card) can be
+ * scored. Flagged cards go into `ctx.flaggedNumbers` at once (for `potential_victim`).
+ *
+ * Windows: per card and per IMEI the detector keeps counters over a window of `windowMs`
+ * (default 24 h) that starts at the subject's first record and rolls over (counters reset) when a
+ * record arrives past its end. State is dropped once the subject has been silent for `windowMs`
+ * (or, when reported, for `quietMs`): memory is proportional to the subjects active in the last
+ * window. A subject is reported once per episode; a new episode starts after `quietMs` of
+ * silence.
+ *
+ * Score of a card (only when the gate holds: outbound ≥ `minOutbound` (≥ `minOutboundOnGateway`
+ * through a gateway IMEI), distinct callees / outbound ≥ `minDistinctRatio`, inbound / outbound
+ * ≤ `maxInboundRatio`, two-way partners / distinct callees ≤ `maxSocialRatio`):
+ *   score = 0.3·device + 0.2·stationary + 0.3·regular + 0.2·strangers, reported at ≥ `minScore`
+ *   device     = max((imsis on its IMEI − 2) / (minImsisPerImei − 2),
+ *                    regular · (mass-calling cards on its cell − 1) / (minCardsPerCell − 1)), in [0,1]
+ *                (two IMSIs are a dual-SIM phone: no evidence; several mass-calling cards on one
+ *                cell are a modem pool only when their timing is machine-regular, otherwise they
+ *                are as likely a human call centre, which is `fraud_caller`'s)
+ *   stationary = 1 − cell changes / maxCellChanges, at least 0
+ *   regular    = 1 at CV ≤ cvRegular, 0 at CV ≥ cvIrregular, linear between
+ *                (0 with fewer than `minGapsForTiming` gaps)
+ *   strangers  = (distinct callees / outbound) · (1 − two-way partners / distinct callees)
+ * Score of an IMEI (gate: ≥ `minImsisPerImei` IMSIs, at most `maxImeiCells` cells, outbound ≥
+ * `minOutbound`, inbound / outbound ≤ `maxInboundRatio`):
+ *   score = 0.6·min(1, (imsis − 1) / (2·(minImsisPerImei − 1))) + 0.4·(1 − inbound ratio / maxInboundRatio)
+ *
+ * This file also holds the small helpers the other call detectors share (number hashing, the
+ * partner set, clamp).
+ */
+import type { DetectionContext, Detector } from '../detector.ts';
+import type { CallRecord, Detection } from '../records.ts';
+
+// ---------------------------------------------------------------- shared helpers
+
+/** FNV-1a of a number's characters (32-bit). Numbers are hashed once per record, never stored twice. */
+export function hashNumber(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+export function clamp01(x: number): number {
+  return x <= 0 ? 0 : x >= 1 ? 1 : x;
+}
+
+/** The subject called this partner. */
+export const OUT = 1;
+/** The partner called the subject. */
+export const IN = 2;
+
+/**
+ * The people a subject talked to in its window, as 32-bit number hashes in an open-addressing
+ * table (one Int32Array; the low two bits of a slot hold the OUT/IN flags). Counts distinct
+ * callees, repeated callees and two-way ("social") partners without allocating per call. Beyond
+ * `maxSize` partners new ones are still counted but no longer remembered.
+ */
+export class PartnerSet {
+  private slots: Int32Array;
+  private mask: number;
+  size = 0;
+  /** Distinct partners the subject called. */
+  outDistinct = 0;
+  /** Outbound records to a partner already called in the window. */
+  outRepeat = 0;
+  /** Partners with calls in both directions. */
+  social = 0;
+
+  constructor(
+    private readonly maxSize = 4096,
+    capacity = 16,
+  ) {
+    this.slots = new Int32Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  /** Records a contact with the partner of hash `h` in direction `dir`; true when it just became two-way. */
+  add(h: number, dir: number): boolean {
+    let key = h & ~3;
+    if (key === 0) key = 4;
+    const slots = this.slots;
+    const mask = this.mask;
+    let i = ((key >>> 2) ^ (key >>> 17)) & mask;
+    for (;;) {
+      const v = slots[i]!;
+      if (v === 0) break;
+      if ((v & ~3) === key) {
+        if ((v & dir) !== 0) {
+          if (dir === OUT) this.outRepeat++;
+          return false;
+        }
+        slots[i] = v | dir;
+        if (dir === OUT) this.outDistinct++;
+        this.social++;
+        return true;
+      }
+      i = (i + 1) & mask;
+    }
+    if (dir === OUT) this.outDistinct++;
+    if (this.size >= this.maxSize) return false;
+    slots[i] = key | dir;
+    if (++this.size * 2 > slots.length) this.grow();
+    return false;
+  }
+
+  clear(): void {
+    if (this.slots.length > 64) {
+      this.slots = new Int32Array(16);
+      this.mask = 15;
+    } else this.slots.fill(0);
+    this.size = this.outDistinct = this.outRepeat = this.social = 0;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = slots.length - 1;
+    for (let j = 0; j < old.length; j++) {
+      const v = old[j]!;
+      if (v === 0) continue;
+      const key = v & ~3;
+      let i = ((key >>> 2) ^ (key >>> 17)) & mask;
+      while (slots[i] !== 0) i = (i + 1) & mask;
+      slots[i] = v;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+/**
+ * Per IMEI: the distinct IMSIs (and the msisdns that used them) seen through it in its window,
+ * and its traffic. Small arrays: an ordinary phone holds one or two entries.
+ */
+export class ImeiState {
+  from: number;
+  lastTs: number;
+  reportedAt = -1;
+  imsis: string[];
+  msisdns: string[];
+  out = 0;
+  inb = 0;
+  lastCell: string | null = null;
+  cellChanges = 0;
+  cells: string[] = [];
+  /** Bumped when the window rolls, so that every card re-registers its IMSI. */
+  epoch = 0;
+  /** IMSIs of the previous window (cards re-register over the first minutes of a new one). */
+  prevImsis = 0;
+
+  constructor(
+    readonly imei: string,
+    ts: number,
+    imsi: string,
+    msisdn: string,
+  ) {
+    this.from = this.lastTs = ts;
+    this.imsis = [imsi];
+    this.msisdns = [msisdn];
+  }
+
+  /** Counts a record through this IMEI, rolling the window when `ts` is past it. */
+  note(
+    ts: number,
+    imsi: string,
+    msisdn: string,
+    cell: string | null,
+    windowMs: number,
+    quietMs: number,
+  ): void {
+    if (ts - this.from > windowMs) {
+      if (ts - this.lastTs > quietMs) this.reportedAt = -1;
+      this.prevImsis = ts - this.lastTs > windowMs ? 0 : this.imsis.length;
+      this.from = ts;
+      this.epoch++;
+      this.imsis.length = 0;
+      this.msisdns.length = 0;
+      this.cells.length = 0;
+      this.out = this.inb = this.cellChanges = 0;
+      this.lastCell = null;
+    }
+    this.lastTs = ts;
+    this.out++;
+    const imsis = this.imsis;
+    let found = false;
+    for (let i = 0; i < imsis.length; i++)
+      if (imsis[i] === imsi) {
+        found = true;
+        break;
+      }
+    if (!found && imsis.length < 256) {
+      imsis.push(imsi);
+      this.msisdns.push(msisdn);
+    }
+    if (cell !== null && cell !== this.lastCell) {
+      if (this.lastCell !== null) this.cellChanges++;
+      this.lastCell = cell;
+      if (this.cells.length < 8 && !this.cells.includes(cell)) this.cells.push(cell);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- simbox
+
+export interface SimboxParams {
+  /** Counting window per card and per IMEI (ms). */
+  windowMs: number;
+  /** A reported subject is reported again only after this much silence (ms). */
+  quietMs: number;
+  /** Outbound records in the window before a card is scored. */
+  minOutbound: number;
+  /** The same, for a card whose IMEI already carries `minImsisPerImei` IMSIs. */
+  minOutboundOnGateway: number;
+  /** Distinct callees / outbound records at least this (mass calling, not repeated dialling). */
+  minDistinctRatio: number;
+  /** Inbound / outbound at most this. */
+  maxInboundRatio: number;
+  /** Two-way partners / distinct callees at most this (no social circle). */
+  maxSocialRatio: number;
+  /** Distinct IMSIs through one IMEI in the window that make it a gateway. */
+  minImsisPerImei: number;
+  /** Distinct cells a gateway IMEI may use in its window (a box stays put; one neighbour allowed). */
+  maxImeiCells: number;
+  /** Mass-calling, stationary cards on one cell that make it a modem pool. */
+  minCardsPerCell: number;
+  /** Cell changes at which `stationary` reaches 0. */
+  maxCellChanges: number;
+  /** CV of inter-call gaps at or below which timing is fully machine-regular. */
+  cvRegular: number;
+  /** CV at or above which timing counts as human. */
+  cvIrregular: number;
+  /** Gaps needed before timing is judged. */
+  minGapsForTiming: number;
+  /** Report at this score or above. */
+  minScore: number;
+  /** How often `drain` sweeps expired state (stream ms). */
+  sweepEveryMs: number;
+}
+
+export const DEFAULT_SIMBOX_PARAMS: SimboxParams = Object.freeze({
+  windowMs: 24 * 3600_000,
+  quietMs: 24 * 3600_000,
+  minOutbound: 20,
+  minOutboundOnGateway: 10,
+  minDistinctRatio: 0.7,
+  maxInboundRatio: 0.2,
+  maxSocialRatio: 0.2,
+  minImsisPerImei: 6,
+  maxImeiCells: 2,
+  minCardsPerCell: 4,
+  maxCellChanges: 4,
+  cvRegular: 0.15,
+  cvIrregular: 0.4,
+  minGapsForTiming: 8,
+  minScore: 0.6,
+  sweepEveryMs: 3600_000,
+});
+
+class CardState {
+  from: number;
+  lastTs: number;
+  reportedAt = -1;
+  out = 0;
+  inb = 0;
+  readonly partners = new PartnerSet();
+  lastCell: string | null = null;
+  /** Hashes of the last cell, IMEI and IMSI: compared instead of the (cold) strings. */
+  cellHash = 0;
+  imeiHash = 0;
+  imsiHash = 0;
+  /** The `epoch` of `imei` in which this card last registered its IMSI there. */
+  imeiEpoch = -1;
+  cellChanges = 0;
+  imei: ImeiState | null = null;
+  /** Welford over inter-call gaps (seconds). */
+  gapN = 0;
+  gapMean = 0;
+  gapM2 = 0;
+  lastOutTs = 0;
+  /** Counted as a mass-calling stationary card on `cell`. */
+  cell: CellState | null = null;
+
+  constructor(
+    readonly msisdn: string,
+    ts: number,
+  ) {
+    this.from = this.lastTs = ts;
+  }
+
+  roll(ts: number, quietMs: number): void {
+    if (ts - this.lastTs > quietMs) this.reportedAt = -1;
+    this.from = ts;
+    this.out = this.inb = this.cellChanges = this.gapN = this.gapMean = this.gapM2 = 0;
+    this.partners.clear();
+    this.lastCell = null;
+    this.cellHash = this.imeiHash = this.imsiHash = 0;
+    this.imei = null;
+    this.cell = null;
+  }
+}
+
+class CellState {
+  readonly cards: string[] = [];
+  constructor(
+    public from: number,
+    public lastTs: number,
+  ) {}
+}
+
+export interface SimboxDetector extends Detector {
+  /** Subjects held in memory (cards + IMEIs + cells); 0 once every window has passed. */
+  size(): number;
+}
+
+export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetector {
+  const p: SimboxParams = { ...DEFAULT_SIMBOX_PARAMS, ...params };
+  const cards = new Map<string, CardState>();
+  const imeis = new Map<string, ImeiState>();
+  const cells = new Map<string, CellState>();
+  let pending: Detection[] = [];
+  let nextSweep = -Infinity;
+
+  function evaluateImei(m: ImeiState, ts: number): void {
+    if (m.out < p.minOutbound || m.cells.length > p.maxImeiCells) return;
+    const inRatio = m.inb / m.out;
+    if (inRatio > p.maxInboundRatio) return;
+    const n = m.imsis.length;
+    const score =
+      0.6 * clamp01((n - 1) / (2 * (p.minImsisPerImei - 1))) + 0.4 * clamp01(1 - inRatio / p.maxInboundRatio);
+    m.reportedAt = ts;
+    pending.push({
+      detector: 'simbox',
+      subjectKind: 'imei',
+      subject: m.imei,
+      score: round(score),
+      window: { from: m.from, to: ts },
+      evidence: {
+        imsiCount: n,
+        imsis: m.imsis.slice(),
+        msisdns: m.msisdns.slice(),
+        outbound: m.out,
+        inbound: m.inb,
+        inboundRatio: round(inRatio),
+        cells: m.cells.slice(),
+        cellChanges: m.cellChanges,
+      },
+    });
+  }
+
+  function evaluateCard(s: CardState, ts: number, ctx: DetectionContext): void {
+    const imsisOnImei = s.imei === null ? 1 : Math.max(s.imei.imsis.length, s.imei.prevImsis);
+    const onGateway = imsisOnImei >= p.minImsisPerImei;
+    if (s.out < (onGateway ? p.minOutboundOnGateway : p.minOutbound)) return;
+    const ps = s.partners;
+    const distinctRatio = ps.outDistinct / s.out;
+    const inRatio = s.inb / s.out;
+    const socialRatio = ps.outDistinct === 0 ? 0 : ps.social / ps.outDistinct;
+    if (distinctRatio < p.minDistinctRatio || inRatio > p.maxInboundRatio || socialRatio > p.maxSocialRatio)
+      return;
+    // A mass-calling card on one cell: count it towards that cell's modem pool.
+    if (s.cell === null && s.lastCell !== null && s.cellChanges <= 1) {
+      let c = cells.get(s.lastCell);
+      if (c === undefined) {
+        c = new CellState(ts, ts);
+        cells.set(s.lastCell, c);
+      } else if (ts - c.from > p.windowMs) {
+        c.from = ts;
+        c.cards.length = 0;
+      }
+      c.lastTs = ts;
+      if (c.cards.length < 256) c.cards.push(s.msisdn);
+      s.cell = c;
+    }
+    const cardsOnCell = s.cell === null ? 1 : s.cell.cards.length;
+    let cv = -1;
+    let regular = 0;
+    if (s.gapN >= p.minGapsForTiming && s.gapMean > 0) {
+      cv = Math.sqrt(s.gapM2 / s.gapN) / s.gapMean;
+      regular = clamp01((p.cvIrregular - cv) / (p.cvIrregular - p.cvRegular));
+    }
+    const device = Math.max(
+      clamp01((imsisOnImei - 2) / (p.minImsisPerImei - 2)),
+      regular * clamp01((cardsOnCell - 1) / (p.minCardsPerCell - 1)),
+    );
+    const stationary = s.lastCell === null ? 0 : clamp01(1 - s.cellChanges / p.maxCellChanges);
+    const strangers = distinctRatio * (1 - socialRatio);
+    const score = 0.3 * device + 0.2 * stationary + 0.3 * regular + 0.2 * strangers;
+    if (score < p.minScore) return;
+    s.reportedAt = ts;
+    ctx.flaggedNumbers.set(s.msisdn, { detector: 'simbox', at: ts });
+    pending.push({
+      detector: 'simbox',
+      subjectKind: 'msisdn',
+      subject: s.msisdn,
+      score: round(score),
+      window: { from: s.from, to: ts },
+      evidence: {
+        outbound: s.out,
+        inbound: s.inb,
+        distinctCallees: ps.outDistinct,
+        socialRatio: round(socialRatio),
+        imei: s.imei === null ? null : s.imei.imei,
+        imsisOnImei,
+        cell: s.lastCell,
+        cellChanges: s.cellChanges,
+        massCallersOnCell: cardsOnCell,
+        gapCv: cv < 0 ? null : round(cv),
+        parts: {
+          device: round(device),
+          stationary: round(stationary),
+          regular: round(regular),
+          strangers: round(strangers),
+        },
+      },
+    });
+  }
+
+  function sweep(now: number): void {
+    for (const [k, s] of cards)
+      if (now - s.lastTs > (s.reportedAt >= 0 ? Math.max(p.quietMs, p.windowMs) : p.windowMs))
+        cards.delete(k);
+    for (const [k, m] of imeis)
+      if (now - m.lastTs > (m.reportedAt >= 0 ? Math.max(p.quietMs, p.windowMs) : p.windowMs))
+        imeis.delete(k);
+    for (const [k, c] of cells) if (now - c.lastTs > p.windowMs) cells.delete(k);
+  }
+
+  return {
+    name: 'simbox',
+    onCall(r: CallRecord, ctx: DetectionContext): void {
+      const ts = r.ts;
+      if (r.origin !== 'intl') {
+        let s = cards.get(r.caller);
+        if (s === undefined) {
+          s = new CardState(r.caller, ts);
+          cards.set(r.caller, s);
+        } else if (ts - s.from > p.windowMs) s.roll(ts, p.quietMs);
+        if (s.out > 0) {
+          const gap = (ts - s.lastOutTs) / 1000;
+          if (gap >= 0) {
+            const d = gap - s.gapMean;
+            s.gapMean += d / ++s.gapN;
+            s.gapM2 += d * (gap - s.gapMean);
+          }
+        }
+        s.out++;
+        s.lastOutTs = s.lastTs = ts;
+        s.partners.add(hashNumber(r.callee), OUT);
+        const cell = r.cellId;
+        let cellChanged = false;
+        if (cell !== null) {
+          const h = hashNumber(cell) | 1;
+          if (h !== s.cellHash) {
+            if (s.cellHash !== 0) s.cellChanges++;
+            s.cellHash = h;
+            s.lastCell = cell;
+            cellChanged = true;
+          }
+        }
+        if (r.imei !== null && r.imsi !== null) {
+          const ih = hashNumber(r.imei) | 1;
+          const sh = hashNumber(r.imsi) | 1;
+          let m = s.imei;
+          if (m === null || ih !== s.imeiHash) {
+            m = imeis.get(r.imei) ?? null;
+            if (m === null) {
+              m = new ImeiState(r.imei, ts, r.imsi, r.caller);
+              imeis.set(r.imei, m);
+            }
+            s.imei = m;
+          }
+          if (
+            ih !== s.imeiHash ||
+            sh !== s.imsiHash ||
+            cellChanged ||
+            s.imeiEpoch !== m.epoch ||
+            ts - m.from > p.windowMs
+          ) {
+            // Something changed for this card: the full bookkeeping (new IMSI, new cell, new window).
+            m.note(ts, r.imsi, r.caller, cell, p.windowMs, p.quietMs);
+            s.imeiHash = ih;
+            s.imsiHash = sh;
+            s.imeiEpoch = m.epoch;
+          } else {
+            m.out++;
+            m.lastTs = ts;
+          }
+          if (m.reportedAt < 0 && m.imsis.length >= p.minImsisPerImei) evaluateImei(m, ts);
+        }
+        if (s.reportedAt < 0 && s.out >= p.minOutboundOnGateway) evaluateCard(s, ts, ctx);
+      }
+      const c = cards.get(r.callee);
+      if (c !== undefined && ts - c.from <= p.windowMs) {
+        c.inb++;
+        c.partners.add(hashNumber(r.caller), IN);
+        if (c.imei !== null) c.imei.inb++;
+      }
+    },
+    drain(now: number, final: boolean): Detection[] {
+      if (final || now >= nextSweep) {
+        sweep(now);
+        nextSweep = now + p.sweepEveryMs;
+      }
+      const out = pending;
+      pending = [];
+      return out;
+    },
+    size: () => cards.size + imeis.size + cells.size,
+  };
+}
+
+export function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

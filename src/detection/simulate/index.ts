@@ -1,0 +1,1536 @@
+/**
+ * The world simulator (`interdict simulate`, docs/simulator.md): a seeded, believable population of
+ * phone subscribers and bank customers with social calling circles and everyday payments, and
+ * planted fraud for every detector of docs/detection.md, written as the four input files of
+ * docs/formats.md plus `truth.json` (what was planted, per detector).
+ *
+ * The world (people, cards, accounts, the fraud infrastructure) is built in memory first: it is
+ * proportional to `people`. Records are then generated one day at a time, sorted and streamed out,
+ * so memory does not grow with `days`; only the planted money flows that spill into later days are
+ * carried over.
+ */
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { DETECTORS, type CallOrigin, type DetectorName, type SubjectKind, type Truth } from '../records.ts';
+import { Rng } from './rng.ts';
+import {
+  BANKS,
+  GATEWAY_TAC,
+  Identifiers,
+  MODULE_TAC,
+  OPERATORS,
+  REGIONS,
+  foreignMobile,
+  pad2,
+  regionDistanceKm,
+  weighted,
+  type Bank,
+  type Operator,
+} from './world.ts';
+
+export { REGIONS, OPERATORS, BANKS, cellRegion, regionDistanceKm } from './world.ts';
+export { Rng } from './rng.ts';
+
+export interface SimulateOptions {
+  people: number;
+  days: number;
+  seed: number;
+  outDir: string;
+  /** ISO 8601 with offset; the first day starts here. Default DEFAULT_START (a Monday, midnight Beijing time). */
+  start?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DEFAULT_START = '2026-11-02T00:00:00+08:00';
+export const FILES = {
+  cards: 'cards.csv',
+  accounts: 'accounts.csv',
+  calls: 'calls.csv',
+  transactions: 'transactions.csv',
+  truth: 'truth.json',
+} as const;
+export const HEADERS = {
+  cards: 'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator',
+  accounts: 'account,institution,holder_id,account_type,opened_at',
+  calls: 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin',
+  transactions: 'ts,txn_id,payer_account,payee_account,amount,currency,channel',
+} as const;
+
+const SEC = 1000;
+const MIN = 60 * SEC;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+/** Beijing time: every timestamp is written with +08:00. */
+const OFFSET = 8 * HOUR;
+/** Calls per hour of the day (relative): quiet nights, busy days and evenings. */
+const HOUR_WEIGHTS = [0.3, 0.15, 0.1, 0.08, 0.08, 0.2, 0.6, 1.5, 3, 4, 4.5, 4.5, 4, 3.5, 4, 4.5, 4.5, 4.5, 4.5, 5, 5, 4.5, 3, 1.2]; // prettier-ignore
+/** Payments per hour of the day (relative). */
+const PAY_WEIGHTS = [0.1, 0.05, 0.02, 0.02, 0.02, 0.05, 0.3, 1, 2, 3, 3.5, 4, 4.5, 3.5, 3, 3, 3, 3.5, 4.5, 5, 5, 4, 2.5, 0.8]; // prettier-ignore
+/** Structuring: transfers kept just under this (yuan). */
+const THRESHOLD_YUAN = 50_000;
+
+interface Card {
+  msisdn: string;
+  imsi: string;
+  /** The device the card is used in (not in the cards file; it shows in call records). */
+  imei: string;
+  holderId: string;
+  holderRegion: string;
+  type: 'consumer' | 'iot';
+  activatedAt: number;
+  operator: string;
+}
+
+interface Account {
+  account: string;
+  institution: string;
+  holderId: string;
+  type: 'personal' | 'corporate';
+  openedAt: number;
+}
+
+interface Person {
+  region: number;
+  id: string;
+  homeCell: string;
+  workCell: string;
+  /** Primary number on the network outside the data: calls arrive `offnet`, no card in the cards file. */
+  offnet: boolean;
+  numbers: string[];
+  cards: Card[];
+  friends: number[];
+  activity: number;
+  account: string;
+  employer: number;
+  landlord: number;
+  rentDay: number;
+  rent: number;
+  merchants: number[];
+  abroad: string | null;
+  /** Cards in this person's name (own and planted). */
+  cardCount: number;
+  /** Has a planted role: never picked as a victim, a decoy or a card holder for another plant. */
+  special: boolean;
+}
+
+interface Employer {
+  account: string;
+  payday: number;
+}
+
+interface CallRow {
+  ts: number;
+  kind: 'voice' | 'sms';
+  caller: string;
+  callee: string;
+  dur: number;
+  imsi: string;
+  imei: string;
+  cell: string;
+  origin: CallOrigin;
+}
+
+interface TxnRow {
+  ts: number;
+  payer: string;
+  payee: string;
+  /** fen */
+  amount: number;
+  channel: string;
+  /** The victim (person index) paying a mule. */
+  victim?: number;
+}
+
+interface Gateway {
+  imei: string;
+  cell: string;
+  sims: Card[];
+  net: number;
+}
+
+interface Centre {
+  region: number;
+  cells: string[];
+  cards: Card[];
+  /** Per card: first day and number of days it is used. */
+  firstDay: number[];
+  span: number[];
+  net: number;
+}
+
+interface IotDevice {
+  card: Card;
+  cell: string;
+  platform: string;
+  misuse: boolean;
+}
+
+interface Spoof {
+  number: string;
+  days: Set<number>;
+  net: number;
+  realOwner: boolean;
+}
+
+interface Clone {
+  owner: number;
+  card: Card;
+  day: number;
+  cell: string;
+  imei: string;
+}
+
+interface Mule {
+  account: string;
+  cashOut: 'atm' | 'counter' | 'abroad';
+  foreign: string;
+}
+
+/** A fraud number that called someone today: the source of a victim's long call. */
+interface Source {
+  msisdn: string;
+  imsi: string;
+  imei: string;
+  cell: string;
+  origin: CallOrigin;
+  net: number;
+  /** The calls it placed today (their times), so a victim call fits among them. */
+  from: number;
+  to: number;
+}
+
+type Planted = Truth['planted'];
+
+/** Records written per file. */
+export interface SimulateCounts {
+  cards: number;
+  accounts: number;
+  calls: number;
+  transactions: number;
+}
+
+/** Builds the world and writes it to `outDir`. Same options, same bytes. */
+export async function simulate(opts: SimulateOptions): Promise<Truth> {
+  return (await simulateWorld(opts)).truth;
+}
+
+/** `simulate`, also telling how many records each file got. */
+export async function simulateWorld(
+  opts: SimulateOptions,
+): Promise<{ truth: Truth; counts: SimulateCounts }> {
+  const sim = new Simulation(opts);
+  const truth = await sim.run();
+  return { truth, counts: { ...sim.written } };
+}
+
+class Simulation {
+  private readonly rng: Rng;
+  private readonly ids: Identifiers;
+  private readonly start: number;
+  private readonly end: number;
+  private readonly people: Person[] = [];
+  private readonly byRegion: number[][] = REGIONS.map(() => []);
+  private readonly cards: Card[] = [];
+  private readonly accounts: Account[] = [];
+  private readonly employers: Employer[] = [];
+  private readonly merchants: string[] = [];
+  // planted
+  private readonly gateways: Gateway[] = [];
+  private readonly centres: Centre[] = [];
+  private readonly iot: IotDevice[] = [];
+  private readonly spoofs: Spoof[] = [];
+  private readonly clones: Clone[] = [];
+  private readonly sellers: number[] = [];
+  private readonly bursts: { cards: Card[]; region: string; operator: string; at: number }[] = [];
+  private readonly nets: Mule[][][] = [];
+  private readonly muleAt = new Map<string, { net: number; layer: number }>();
+  private readonly victimDay: number[] = [];
+  /** Victims of scams outside the data and decoys: person and day. Never called by fraud numbers. */
+  private readonly offDataVictims: { person: number; day: number }[] = [];
+  private readonly decoys: { person: number; day: number; merchant: string }[] = [];
+  private readonly shielded: Uint8Array;
+  // running state
+  private contacted: Uint8Array;
+  private readonly fraudUsed = new Set<string>();
+  private readonly muleFlow = new Map<string, { in: number; out: number }>();
+  private readonly victims: { person: number; source: string; net: number }[] = [];
+  private readonly victimPaid = new Set<number>();
+  private readonly pending = new Map<number, { calls: CallRow[]; txns: TxnRow[] }>();
+  private day = 0;
+  private dayStart = 0;
+  private calls: CallRow[] = [];
+  private txns: TxnRow[] = [];
+  private firstTs = Infinity;
+  private lastTs = -Infinity;
+  private readonly counts: SimulateCounts = { cards: 0, accounts: 0, calls: 0, transactions: 0 };
+
+  constructor(private readonly opts: SimulateOptions) {
+    const { people, days, seed } = opts;
+    if (!Number.isInteger(people) || people < 1000)
+      throw new RangeError('people must be a whole number ≥ 1000');
+    if (people > 5_000_000) throw new RangeError('people must be at most 5,000,000');
+    if (!Number.isInteger(days) || days < 1 || days > 366) throw new RangeError('days must be 1–366');
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+      throw new RangeError('seed must be 0–4294967295');
+    const startText = opts.start ?? DEFAULT_START;
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(startText))
+      throw new RangeError('start must be an ISO 8601 time with offset, e.g. 2026-11-02T00:00:00+08:00');
+    const start = Date.parse(startText);
+    if (!Number.isFinite(start)) throw new RangeError('start is not a valid time');
+    this.start = Math.floor(start / SEC) * SEC;
+    this.end = this.start + days * DAY;
+    this.rng = new Rng(seed);
+    this.ids = new Identifiers(this.rng.int(1_000_000));
+    this.contacted = new Uint8Array(people);
+    this.shielded = new Uint8Array(people);
+  }
+
+  async run(): Promise<Truth> {
+    const { outDir, days, people } = this.opts;
+    mkdirSync(outDir, { recursive: true });
+    this.buildPeople();
+    this.buildAccounts();
+    this.plant();
+
+    await this.writeReference(join(outDir, FILES.cards), HEADERS.cards, this.cardLines());
+    await this.writeReference(join(outDir, FILES.accounts), HEADERS.accounts, this.accountLines());
+
+    const callsOut = createWriteStream(join(outDir, FILES.calls));
+    const txnsOut = createWriteStream(join(outDir, FILES.transactions));
+    try {
+      await write(callsOut, HEADERS.calls + '\n');
+      await write(txnsOut, HEADERS.transactions + '\n');
+      const total = days * people;
+      for (let d = 0; d < days; d++) {
+        this.day = d;
+        this.dayStart = this.start + d * DAY;
+        const carried = this.pending.get(d);
+        this.pending.delete(d);
+        this.calls = carried?.calls ?? [];
+        this.txns = carried?.txns ?? [];
+        this.generateDay((done) => this.opts.onProgress?.(d * people + done, total));
+        await this.flushDay(callsOut, txnsOut);
+        this.opts.onProgress?.((d + 1) * people, total);
+      }
+    } finally {
+      await Promise.all([close(callsOut), close(txnsOut)]);
+    }
+    const truth = this.truth();
+    writeFileSync(join(outDir, FILES.truth), JSON.stringify(truth, null, 2) + '\n');
+    return truth;
+  }
+
+  /** Records written per file (after `run`). */
+  get written(): Readonly<SimulateCounts> {
+    return this.counts;
+  }
+
+  // --- the population --------------------------------------------------------------------------
+
+  private buildPeople(): void {
+    const { rng, ids } = this;
+    const n = this.opts.people;
+    const weights = REGIONS.map((r) => r.weight);
+    const regionOf: number[] = [];
+    for (let p = 0; p < n; p++) {
+      const r = weighted(rng, weights);
+      regionOf.push(r);
+      this.byRegion[r]!.push(p);
+    }
+    const cellsIn = this.byRegion.map((list) => Math.max(10, Math.ceil(list.length / 300)));
+    for (let p = 0; p < n; p++) {
+      const r = regionOf[p]!;
+      const region = REGIONS[r]!;
+      const id = ids.identity(rng, region.code);
+      const offnet = rng.chance(0.05);
+      const person: Person = {
+        region: r,
+        id,
+        homeCell: cellId(region.code, rng.int(cellsIn[r]!)),
+        workCell: cellId(region.code, rng.int(cellsIn[r]!)),
+        offnet,
+        numbers: [],
+        cards: [],
+        friends: [],
+        activity: Math.min(4, Math.max(0.15, rng.logNormal(1, 0.55))),
+        account: '',
+        employer: -1,
+        landlord: -1,
+        rentDay: 0,
+        rent: 0,
+        merchants: [],
+        abroad: rng.chance(0.01) ? foreignMobile(rng) : null,
+        cardCount: 0,
+        special: false,
+      };
+      if (offnet) {
+        person.numbers.push(ids.offnetNumber());
+      } else {
+        const x = rng.next();
+        const count = x < 0.8 ? 1 : x < 0.97 ? 2 : rng.range(3, 4);
+        for (let i = 0; i < count; i++) {
+          const recent = rng.chance(0.02);
+          const activatedAt = recent
+            ? this.start - rng.range(1, 29) * DAY - rng.int(DAY / SEC) * SEC
+            : this.start - rng.range(30, 15 * 365) * DAY - rng.int(DAY / SEC) * SEC;
+          const card = this.newCard(pickOperator(rng), person, activatedAt);
+          person.cards.push(card);
+          person.numbers.push(card.msisdn);
+        }
+      }
+      this.people.push(person);
+    }
+    // Social circles: mostly in the home region, symmetric, 5–30 people.
+    for (let p = 0; p < n; p++) {
+      const k = this.rng.range(2, 12);
+      for (let i = 0; i < k; i++) this.befriend(p, this.acquaintance(p));
+    }
+    for (let p = 0; p < n; p++) {
+      let guard = 0;
+      while (this.people[p]!.friends.length < 5 && guard++ < 50) this.befriend(p, this.acquaintance(p));
+    }
+  }
+
+  private acquaintance(p: number): number {
+    const person = this.people[p]!;
+    if (this.rng.chance(0.8)) return this.rng.pick(this.byRegion[person.region]!);
+    return this.rng.int(this.opts.people);
+  }
+
+  private befriend(p: number, q: number): void {
+    if (p === q) return;
+    const a = this.people[p]!;
+    const b = this.people[q]!;
+    if (a.friends.length >= 30 || b.friends.length >= 30 || a.friends.includes(q)) return;
+    a.friends.push(q);
+    b.friends.push(p);
+  }
+
+  private newCard(op: Operator, holder: Person, activatedAt: number, imei?: string): Card {
+    const { msisdn, imsi } = this.ids.consumerCard(this.rng, op);
+    const card: Card = {
+      msisdn,
+      imsi,
+      imei: imei ?? this.ids.imei(),
+      holderId: holder.id,
+      holderRegion: REGIONS[holder.region]!.code,
+      type: 'consumer',
+      activatedAt,
+      operator: op.name,
+    };
+    holder.cardCount++;
+    this.cards.push(card);
+    return card;
+  }
+
+  private newAccount(bank: Bank, holderId: string, type: Account['type'], openedAt: number): string {
+    const account = this.ids.account(bank);
+    this.accounts.push({ account, institution: bank.name, holderId, type, openedAt });
+    return account;
+  }
+
+  private longAgo(minDays: number, maxDays: number): number {
+    return this.start - this.rng.range(minDays, maxDays) * DAY - this.rng.int(DAY / SEC) * SEC;
+  }
+
+  private buildAccounts(): void {
+    const { rng } = this;
+    const n = this.opts.people;
+    const bankWeights = BANKS.map((b) => b.share);
+    const randomHolder = () => this.people[rng.int(n)]!.id;
+    const nEmployers = Math.max(20, Math.round(n / 200));
+    for (let i = 0; i < nEmployers; i++) {
+      const account = this.newAccount(
+        BANKS[weighted(rng, bankWeights)]!,
+        randomHolder(),
+        'corporate',
+        this.longAgo(400, 6000),
+      );
+      this.employers.push({ account, payday: rng.range(1, 28) });
+    }
+    const nMerchants = Math.max(30, Math.round(n / 150));
+    for (let i = 0; i < nMerchants; i++) {
+      this.merchants.push(
+        this.newAccount(
+          BANKS[weighted(rng, bankWeights)]!,
+          randomHolder(),
+          'corporate',
+          this.longAgo(200, 6000),
+        ),
+      );
+    }
+    for (let p = 0; p < n; p++) {
+      const person = this.people[p]!;
+      const count = rng.chance(0.6) ? 1 : rng.range(2, 3);
+      const used = new Set<number>();
+      for (let i = 0; i < count; i++) {
+        const b = weighted(rng, bankWeights);
+        if (used.has(b)) continue;
+        used.add(b);
+        const account = this.newAccount(BANKS[b]!, person.id, 'personal', this.longAgo(60, 7000));
+        if (!person.account) person.account = account;
+      }
+      if (rng.chance(0.75)) person.employer = rng.int(this.employers.length);
+      if (rng.chance(0.35)) {
+        const q = rng.pick(this.byRegion[person.region]!);
+        if (q !== p) {
+          person.landlord = q;
+          person.rentDay = rng.range(1, 28);
+          person.rent = rng.range(15, 80) * 100 * 100;
+        }
+      }
+      const favourites = rng.range(4, 8);
+      for (let i = 0; i < favourites; i++) person.merchants.push(rng.int(this.merchants.length));
+    }
+  }
+
+  /** An ordinary person: no plant yet, a card in the data, at most 4 cards. */
+  private ordinary(filter?: (p: Person, i: number) => boolean): number {
+    for (let guard = 0; guard < 100_000; guard++) {
+      const i = this.rng.int(this.opts.people);
+      const p = this.people[i]!;
+      if (!p.special && !p.offnet && p.cardCount <= 4 && (!filter || filter(p, i))) return i;
+    }
+    throw new Error('the world is too small for its plants');
+  }
+
+  // --- planting --------------------------------------------------------------------------------
+
+  private plant(): void {
+    const { rng } = this;
+    const n = this.opts.people;
+    const days = this.opts.days;
+    const scaled = (per: number, floor: number) => Math.max(floor, Math.round(n / per));
+
+    // Mule networks: one per gateway and per call centre; 2–6 layers, the last one cashes out.
+    const nGateways = scaled(50_000, 2);
+    const nCentres = scaled(40_000, 2);
+    for (let i = 0; i < nGateways + nCentres; i++) this.nets.push(this.muleNetwork(i));
+
+    // SIM boxes: one gateway IMEI at one fixed cell, 16–64 cards of one operator.
+    const maxSims = Math.min(64, 16 + Math.floor(n / 1000));
+    for (let g = 0; g < nGateways; g++) {
+      const r = weighted(
+        rng,
+        REGIONS.map((x) => x.weight),
+      );
+      const code = REGIONS[r]!.code;
+      const imei = this.ids.imei(GATEWAY_TAC);
+      const op = pickOperator(rng);
+      const sims: Card[] = [];
+      const count = rng.range(16, maxSims);
+      for (let i = 0; i < count; i++) {
+        const holder = this.people[this.ordinary((p) => p.cardCount <= 3)]!;
+        holder.special = true;
+        sims.push(this.newCard(op, holder, this.longAgo(20, 200), imei));
+      }
+      this.gateways.push({ imei, cell: cellId(code, 9000 + g), sims, net: g });
+    }
+
+    // Call centres with cards bought from dealers: holders far away, each holding 6–10 cards.
+    const cardsPerCentre = Math.min(60, Math.max(8, Math.round(n / 5000)));
+    for (let c = 0; c < nCentres; c++) {
+      const r = rng.int(REGIONS.length);
+      const code = REGIONS[r]!.code;
+      const centre: Centre = {
+        region: r,
+        cells: [cellId(code, 9100 + c * 3), cellId(code, 9101 + c * 3), cellId(code, 9102 + c * 3)],
+        cards: [],
+        firstDay: [],
+        span: [],
+        net: nGateways + c,
+      };
+      const phones = Array.from({ length: Math.ceil(cardsPerCentre / 4) }, () => this.ids.imei());
+      let seller: Person | null = null;
+      let left = 0;
+      while (centre.cards.length < cardsPerCentre) {
+        if (!seller || left === 0) {
+          const s = this.ordinary((p) => p.cardCount <= 2 && far(p.region, r));
+          seller = this.people[s]!;
+          seller.special = true;
+          this.sellers.push(s);
+          left = rng.range(6, 10);
+        }
+        const first = rng.int(days);
+        const activatedAt = this.start + first * DAY - rng.range(1, 15) * DAY - rng.int(DAY / SEC) * SEC;
+        const phone = phones[centre.cards.length % phones.length]!;
+        centre.cards.push(this.newCard(pickOperator(rng), seller, activatedAt, phone));
+        centre.firstDay.push(first);
+        centre.span.push(rng.range(1, 2));
+        left--;
+      }
+      // A dealer sells all the cards of a holder: the last holder's remaining ones are stocked, unused.
+      while (seller && left-- > 0) {
+        const activatedAt = this.start - rng.range(1, 15) * DAY - rng.int(DAY / SEC) * SEC;
+        this.newCard(pickOperator(rng), seller, activatedAt);
+      }
+      this.centres.push(centre);
+    }
+
+    // IoT cards: meters and trackers that report by SMS to their platform; a few are misused for calls.
+    const nIot = scaled(200, 10);
+    const nMisuse = scaled(20_000, 3);
+    for (let i = 0; i < nIot + nMisuse; i++) {
+      const op = pickOperator(rng);
+      const r = rng.int(REGIONS.length);
+      const { msisdn, imsi } = this.ids.iotCard(rng, op);
+      const card: Card = {
+        msisdn,
+        imsi,
+        imei: this.ids.imei(MODULE_TAC),
+        holderId: '',
+        holderRegion: REGIONS[r]!.code,
+        type: 'iot',
+        activatedAt: this.longAgo(30, 2000),
+        operator: op.name,
+      };
+      this.cards.push(card);
+      this.iot.push({
+        card,
+        cell: cellId(REGIONS[r]!.code, rng.int(10)),
+        platform:
+          i % 25 === 0 || this.iot.length === 0
+            ? this.ids.platformNumber()
+            : this.iot[this.iot.length - 1]!.platform,
+        misuse: i >= nIot,
+      });
+    }
+
+    // Spoofing: domestic numbers presented on calls through international gateways; cloned numbers.
+    const nSpoof = scaled(20_000, 3);
+    for (let i = 0; i < nSpoof; i++) {
+      const realOwner = i % 2 === 0;
+      let number: string;
+      if (realOwner) {
+        const o = this.people[this.ordinary()]!;
+        o.special = true;
+        number = o.numbers[0]!;
+      } else {
+        number = this.ids.unassignedNumber();
+      }
+      const active = new Set<number>([rng.int(days)]);
+      if (days > 1 && rng.chance(0.5)) active.add(rng.int(days));
+      this.spoofs.push({ number, days: active, net: rng.int(this.nets.length), realOwner });
+    }
+    const nClones = scaled(40_000, 2);
+    for (let i = 0; i < nClones; i++) {
+      const owner = this.ordinary();
+      const o = this.people[owner]!;
+      o.special = true;
+      const farRegions = REGIONS.map((_, j) => j).filter(
+        (j) => (regionDistanceKm(REGIONS[o.region]!.code, REGIONS[j]!.code) ?? 0) > 800,
+      );
+      const r = rng.pick(farRegions);
+      this.clones.push({
+        owner,
+        card: o.cards[0]!,
+        day: rng.int(days),
+        cell: cellId(REGIONS[r]!.code, rng.int(10)),
+        imei: this.ids.imei(),
+      });
+    }
+
+    // Bursts of activations: 15–30 cards within ten minutes at one operator in one region.
+    const nBursts = scaled(50_000, 2);
+    for (let b = 0; b < nBursts; b++) {
+      const r = weighted(
+        rng,
+        REGIONS.map((x) => x.weight),
+      );
+      const op = pickOperator(rng);
+      const at = this.start - 20 * DAY + rng.int((20 + days) * 24 - 1) * HOUR + rng.int(3600) * SEC;
+      const cards: Card[] = [];
+      const count = rng.range(15, 30);
+      for (let i = 0; i < count; i++) {
+        const holder = this.people[this.ordinary((p) => p.cardCount <= 3)]!;
+        holder.special = true;
+        cards.push(this.newCard(op, holder, at + rng.int(600) * SEC));
+      }
+      this.bursts.push({ cards, region: REGIONS[r]!.code, operator: op.name, at });
+    }
+
+    // Victims (called, then paying a mule), victims of scams outside the data, and decoys.
+    const nVictims = scaled(500, 10);
+    for (let i = 0; i < nVictims; i++) this.victimDay.push(rng.int(days));
+    for (let i = 0; i < nVictims; i++)
+      this.offDataVictims.push({ person: this.shield(), day: rng.int(days) });
+    const nDecoys = scaled(1000, 6);
+    const bankWeights = BANKS.map((b) => b.share);
+    for (let i = 0; i < nDecoys; i++) {
+      const bank = BANKS[weighted(rng, bankWeights)]!;
+      const merchant = this.newAccount(bank, this.people[rng.int(n)]!.id, 'corporate', this.longAgo(1, 20));
+      this.decoys.push({ person: this.shield(), day: rng.int(days), merchant });
+    }
+  }
+
+  /** An ordinary person who will never get a fraud call. */
+  private shield(): number {
+    const p = this.ordinary();
+    this.people[p]!.special = true;
+    this.shielded[p] = 1;
+    return p;
+  }
+
+  private muleNetwork(index: number): Mule[][] {
+    const { rng } = this;
+    const layers: Mule[][] = [];
+    const depth = rng.range(2, 6);
+    for (let l = 0; l < depth; l++) {
+      const width = l === 0 ? rng.range(3, 6) : rng.range(2, 4);
+      const layer: Mule[] = [];
+      for (let i = 0; i < width; i++) {
+        const holder = this.people[this.ordinary()]!;
+        holder.special = true;
+        const shell = rng.chance(0.25);
+        const bank = BANKS[rng.int(BANKS.length)]!;
+        const account = this.newAccount(
+          bank,
+          holder.id,
+          shell ? 'corporate' : 'personal',
+          this.longAgo(shell ? 10 : 3, shell ? 90 : 60),
+        );
+        const x = rng.next();
+        const cashOut = x < 0.45 ? 'atm' : x < 0.75 ? 'counter' : 'abroad';
+        layer.push({ account, cashOut, foreign: this.ids.foreignAccount() });
+        this.muleAt.set(account, { net: index, layer: l });
+      }
+      layers.push(layer);
+    }
+    return layers;
+  }
+
+  // --- one day ---------------------------------------------------------------------------------
+
+  private generateDay(progress: (done: number) => void): void {
+    const n = this.opts.people;
+    const local = new Date(this.dayStart + OFFSET);
+    const weekday = local.getUTCDay() >= 1 && local.getUTCDay() <= 5;
+    const dom = local.getUTCDate();
+    for (let p = 0; p < n; p++) {
+      this.legitCalls(p, weekday);
+      if ((p + 1) % 10_000 === 0) progress(p + 1);
+    }
+    this.iotTraffic();
+    const sources: Source[] = [];
+    this.simboxTraffic(sources);
+    this.centreTraffic(sources);
+    this.spoofTraffic(sources);
+    this.cloneTraffic();
+    this.plantVictims(sources);
+    for (let p = 0; p < n; p++) this.legitPayments(p, dom);
+    this.plantOffDataVictims();
+    this.plantDecoys();
+  }
+
+  private second(weights: readonly number[]): number {
+    const h = weighted(this.rng, weights);
+    return this.dayStart + (h * 3600 + this.rng.int(3600)) * SEC;
+  }
+
+  private emitCall(row: CallRow): void {
+    if (row.ts < this.dayStart + DAY) this.calls.push(row);
+    else if (row.ts < this.end) this.later(row.ts).calls.push(row);
+  }
+
+  private emitTxn(row: TxnRow): void {
+    if (row.ts < this.dayStart + DAY) this.txns.push(row);
+    else if (row.ts < this.end) this.later(row.ts).txns.push(row);
+  }
+
+  private later(ts: number): { calls: CallRow[]; txns: TxnRow[] } {
+    const d = Math.floor((ts - this.start) / DAY);
+    let bucket = this.pending.get(d);
+    if (!bucket) {
+      bucket = { calls: [], txns: [] };
+      this.pending.set(d, bucket);
+    }
+    return bucket;
+  }
+
+  /** A call placed by person `p` (from their card, at their home or work cell). */
+  private personCall(
+    p: number,
+    ts: number,
+    callee: string,
+    kind: 'voice' | 'sms',
+    dur: number,
+    weekday: boolean,
+  ): void {
+    const person = this.people[p]!;
+    if (person.offnet) {
+      this.emitCall({
+        ts,
+        kind,
+        caller: person.numbers[0]!,
+        callee,
+        dur,
+        imsi: '',
+        imei: '',
+        cell: '',
+        origin: 'offnet',
+      });
+      return;
+    }
+    const card = person.cards.length > 1 && this.rng.chance(0.2) ? person.cards[1]! : person.cards[0]!;
+    const hour = Math.floor((ts - this.dayStart) / HOUR);
+    const cell = weekday && hour >= 9 && hour < 18 ? person.workCell : person.homeCell;
+    this.emitCall({
+      ts,
+      kind,
+      caller: card.msisdn,
+      callee,
+      dur,
+      imsi: card.imsi,
+      imei: card.imei,
+      cell,
+      origin: 'onnet',
+    });
+  }
+
+  private numberOf(q: number): string {
+    const person = this.people[q]!;
+    return person.numbers.length > 1 && this.rng.chance(0.15) ? person.numbers[1]! : person.numbers[0]!;
+  }
+
+  private legitCalls(p: number, weekday: boolean): void {
+    const { rng } = this;
+    const person = this.people[p]!;
+    const voice = rng.poisson(3.4 * person.activity);
+    const sms = rng.poisson(1.5 * person.activity);
+    const dayEnd = this.dayStart + DAY;
+    for (let i = 0; i < voice + sms; i++) {
+      const isVoice = i < voice;
+      const ts = this.second(HOUR_WEIGHTS);
+      const q = this.contact(p);
+      const dur = isVoice ? Math.min(3600, Math.max(3, Math.round(rng.logNormal(70, 1.0)))) : 0;
+      this.personCall(p, ts, this.numberOf(q), isVoice ? 'voice' : 'sms', dur, weekday);
+      // Two-way circles: a reply or a call back within the hour or so.
+      if (rng.chance(isVoice ? 0.2 : 0.35)) {
+        const back = ts + dur * SEC + Math.round(rng.exp(isVoice ? 40 : 5) * 60 + 20) * SEC;
+        if (back < dayEnd) {
+          const bdur = isVoice ? Math.min(3600, Math.max(3, Math.round(rng.logNormal(60, 1.0)))) : 0;
+          this.personCall(q, back, person.numbers[0]!, isVoice ? 'voice' : 'sms', bdur, weekday);
+        }
+      }
+    }
+    if (person.abroad) {
+      if (rng.chance(0.25)) {
+        const ts = this.second(HOUR_WEIGHTS);
+        const dur = Math.max(5, Math.round(rng.logNormal(300, 0.8)));
+        this.emitCall({
+          ts,
+          kind: 'voice',
+          caller: person.abroad,
+          callee: person.numbers[0]!,
+          dur,
+          imsi: '',
+          imei: '',
+          cell: '',
+          origin: 'intl',
+        });
+      }
+      if (rng.chance(0.15)) {
+        this.personCall(
+          p,
+          this.second(HOUR_WEIGHTS),
+          person.abroad,
+          'voice',
+          Math.max(5, Math.round(rng.logNormal(240, 0.8))),
+          weekday,
+        );
+      }
+    }
+  }
+
+  /** Whom `p` calls: mostly the closest of their circle, sometimes someone nearby they do not know. */
+  private contact(p: number): number {
+    const person = this.people[p]!;
+    const r = this.rng.next();
+    if (r < 0.96 && person.friends.length > 0) {
+      const x = this.rng.next();
+      return person.friends[Math.floor(person.friends.length * x * x)]!;
+    }
+    const q = this.rng.pick(this.byRegion[person.region]!);
+    return q === p ? (person.friends[0] ?? q) : q;
+  }
+
+  /** Someone a fraud number calls: anyone but the shielded. */
+  private stranger(): number {
+    for (;;) {
+      const q = this.rng.int(this.opts.people);
+      if (this.shielded[q] === 0) return q;
+    }
+  }
+
+  private fraudCall(row: CallRow, callee: number): void {
+    this.contacted[callee] = 1;
+    this.emitCall(row);
+    // A few call back (fewer than for ordinary calls).
+    if (row.kind === 'voice' && this.rng.chance(0.02)) {
+      const back = row.ts + row.dur * SEC + this.rng.range(2, 120) * MIN;
+      if (back < this.dayStart + DAY)
+        this.personCall(callee, back, row.caller, 'voice', this.rng.range(3, 40), false);
+    }
+  }
+
+  private iotTraffic(): void {
+    const { rng } = this;
+    for (const dev of this.iot) {
+      const c = dev.card;
+      if (rng.chance(0.6)) {
+        const reports = rng.range(1, 4);
+        for (let i = 0; i < reports; i++) {
+          const ts = this.dayStart + rng.int(DAY / SEC) * SEC;
+          this.emitCall({
+            ts,
+            kind: 'sms',
+            caller: c.msisdn,
+            callee: dev.platform,
+            dur: 0,
+            imsi: c.imsi,
+            imei: c.imei,
+            cell: dev.cell,
+            origin: 'onnet',
+          });
+        }
+      }
+      if (!dev.misuse) continue;
+      const voice = rng.range(20, 60);
+      const sms = rng.range(5, 20);
+      for (let i = 0; i < voice + sms; i++) {
+        const q = this.stranger();
+        const isVoice = i < voice;
+        const ts = this.dayStart + (8 * 3600 + rng.int(13 * 3600)) * SEC;
+        const dur = isVoice ? rng.range(5, 180) : 0;
+        this.fraudUsed.add(c.msisdn);
+        this.emitCall({
+          ts,
+          kind: isVoice ? 'voice' : 'sms',
+          caller: c.msisdn,
+          callee: this.numberOf(q),
+          dur,
+          imsi: c.imsi,
+          imei: c.imei,
+          cell: dev.cell,
+          origin: 'onnet',
+        });
+      }
+    }
+  }
+
+  private simboxTraffic(sources: Source[]): void {
+    const { rng } = this;
+    const n = this.opts.people;
+    const perSim = Math.min(140, Math.max(30, Math.floor(n / 40)));
+    for (const g of this.gateways) {
+      for (const sim of g.sims) {
+        const count = rng.range(Math.floor(perSim * 0.7), perSim);
+        const interval = rng.range(180, 360);
+        const from = this.dayStart + (9 * 3600 + rng.int(3600)) * SEC;
+        let last = from;
+        for (let i = 0; i < count; i++) {
+          const ts = from + (i * interval + rng.int(3)) * SEC;
+          if (ts >= this.dayStart + 22 * HOUR) break;
+          const q = this.stranger();
+          const dur = Math.min(interval - 5, Math.max(1, Math.round(rng.logNormal(25, 0.8))));
+          this.fraudCall(
+            {
+              ts,
+              kind: 'voice',
+              caller: sim.msisdn,
+              callee: this.numberOf(q),
+              dur,
+              imsi: sim.imsi,
+              imei: g.imei,
+              cell: g.cell,
+              origin: 'onnet',
+            },
+            q,
+          );
+          last = ts;
+        }
+        sources.push({
+          msisdn: sim.msisdn,
+          imsi: sim.imsi,
+          imei: g.imei,
+          cell: g.cell,
+          origin: 'onnet',
+          net: g.net,
+          from,
+          to: last,
+        });
+      }
+    }
+  }
+
+  private centreTraffic(sources: Source[]): void {
+    const { rng } = this;
+    const n = this.opts.people;
+    const perCard = Math.min(150, Math.max(25, Math.floor(n / 40)));
+    for (const c of this.centres) {
+      c.cards.forEach((card, i) => {
+        const first = c.firstDay[i]!;
+        if (this.day < first || this.day >= first + c.span[i]!) return;
+        const cell = rng.pick(c.cells);
+        const count = rng.range(Math.floor(perCard * 0.6), perCard);
+        let t = this.dayStart + (9 * 3600 + rng.int(1800)) * SEC;
+        const from = t;
+        let last = t;
+        for (let k = 0; k < count; k++) {
+          const h = (t - this.dayStart) / HOUR;
+          if (h >= 12 && h < 14) t = this.dayStart + 14 * HOUR + rng.int(600) * SEC;
+          if (t >= this.dayStart + 20 * HOUR) break;
+          const q = this.stranger();
+          const sms = rng.chance(0.1);
+          const x = rng.next();
+          const dur = sms
+            ? 0
+            : x < 0.7
+              ? rng.range(2, 30)
+              : x < 0.95
+                ? rng.range(30, 120)
+                : rng.range(120, 300);
+          this.fraudCall(
+            {
+              ts: t,
+              kind: sms ? 'sms' : 'voice',
+              caller: card.msisdn,
+              callee: this.numberOf(q),
+              dur,
+              imsi: card.imsi,
+              imei: card.imei,
+              cell,
+              origin: 'onnet',
+            },
+            q,
+          );
+          this.fraudUsed.add(card.msisdn);
+          last = t;
+          t += (dur + 15 + Math.round(rng.exp(90))) * SEC;
+        }
+        sources.push({
+          msisdn: card.msisdn,
+          imsi: card.imsi,
+          imei: card.imei,
+          cell,
+          origin: 'onnet',
+          net: c.net,
+          from,
+          to: last,
+        });
+      });
+    }
+  }
+
+  private spoofTraffic(sources: Source[]): void {
+    const { rng } = this;
+    for (const s of this.spoofs) {
+      if (!s.days.has(this.day)) continue;
+      const count = rng.range(10, 40);
+      let from = Infinity;
+      let to = -Infinity;
+      for (let i = 0; i < count; i++) {
+        const ts = this.dayStart + (9 * 3600 + rng.int(11 * 3600)) * SEC;
+        const q = this.stranger();
+        this.fraudCall(
+          {
+            ts,
+            kind: 'voice',
+            caller: s.number,
+            callee: this.numberOf(q),
+            dur: rng.range(3, 90),
+            imsi: '',
+            imei: '',
+            cell: '',
+            origin: 'intl',
+          },
+          q,
+        );
+        this.fraudUsed.add(s.number);
+        from = Math.min(from, ts);
+        to = Math.max(to, ts);
+      }
+      sources.push({ msisdn: s.number, imsi: '', imei: '', cell: '', origin: 'intl', net: s.net, from, to });
+    }
+  }
+
+  private cloneTraffic(): void {
+    const { rng } = this;
+    for (const c of this.clones) {
+      if (c.day !== this.day) continue;
+      const owner = this.people[c.owner]!;
+      // The owner calls a friend at home; minutes later the clone calls from a cell far away.
+      const t0 = this.dayStart + (9 * 3600 + rng.int(10 * 3600)) * SEC;
+      const friend = owner.friends[0] ?? this.stranger();
+      this.emitCall({
+        ts: t0,
+        kind: 'voice',
+        caller: c.card.msisdn,
+        callee: this.numberOf(friend),
+        dur: rng.range(30, 200),
+        imsi: c.card.imsi,
+        imei: c.card.imei,
+        cell: owner.homeCell,
+        origin: 'onnet',
+      });
+      let t = t0 + rng.range(60, 480) * SEC;
+      const count = rng.range(3, 8);
+      for (let i = 0; i < count; i++) {
+        const q = this.stranger();
+        this.fraudCall(
+          {
+            ts: t,
+            kind: 'voice',
+            caller: c.card.msisdn,
+            callee: this.numberOf(q),
+            dur: rng.range(5, 60),
+            imsi: c.card.imsi,
+            imei: c.imei,
+            cell: c.cell,
+            origin: 'onnet',
+          },
+          q,
+        );
+        t += rng.range(30, 120) * SEC;
+      }
+      this.fraudUsed.add(c.card.msisdn);
+    }
+  }
+
+  /** Today's victims: a long call from a fraud number, then within hours one to three payments to a mule. */
+  private plantVictims(sources: Source[]): void {
+    const { rng } = this;
+    if (sources.length === 0) return;
+    const count = this.victimDay.filter((d) => d === this.day).length;
+    let lo = this.dayStart + 9 * HOUR;
+    let hi = Math.min(this.dayStart + 20 * HOUR, this.end - 15 * HOUR);
+    if (hi <= lo) {
+      lo = this.dayStart + HOUR;
+      hi = Math.max(lo + HOUR, this.end - 15 * HOUR);
+    }
+    for (let i = 0; i < count; i++) {
+      const v = this.ordinary();
+      const victim = this.people[v]!;
+      victim.special = true;
+      const src = rng.pick(sources);
+      const ts = lo + rng.int((hi - lo) / SEC) * SEC;
+      const dur = rng.range(300, 2400);
+      this.contacted[v] = 1;
+      this.emitCall({
+        ts,
+        kind: 'voice',
+        caller: src.msisdn,
+        callee: victim.numbers[0]!,
+        dur,
+        imsi: src.imsi,
+        imei: src.imei,
+        cell: src.cell,
+        origin: src.origin,
+      });
+      this.victims.push({ person: v, source: src.msisdn, net: src.net });
+      const payments = rng.chance(0.6) ? 1 : rng.chance(0.75) ? 2 : 3;
+      let t = ts + dur * SEC + rng.range(20, 150) * MIN;
+      const first = this.nets[src.net]![0]!;
+      for (let k = 0; k < payments; k++) {
+        const mule = rng.pick(first);
+        const amount = yuan(
+          Math.min(300_000, Math.max(1000, Math.round(rng.logNormal(20_000, 0.9) / 100) * 100)),
+        );
+        const x = rng.next();
+        const channel = x < 0.55 ? 'mobile' : x < 0.85 ? 'online' : 'counter';
+        this.emitTxn({ ts: t, payer: victim.account, payee: mule.account, amount, channel, victim: v });
+        this.muleReceive(src.net, 0, mule, amount, t);
+        t += rng.range(15, 90) * MIN;
+      }
+    }
+  }
+
+  /** Victims of scams the data does not show (chat apps, websites): more unrelated payers into the mules. */
+  private plantOffDataVictims(): void {
+    const { rng } = this;
+    for (const { person: v, day } of this.offDataVictims) {
+      if (day !== this.day) continue;
+      const person = this.people[v]!;
+      const net = rng.int(this.nets.length);
+      const mule = rng.pick(this.nets[net]![0]!);
+      const ts = Math.min(this.second(PAY_WEIGHTS), this.end - 12 * HOUR);
+      if (ts < this.dayStart) continue;
+      const amount = yuan(Math.min(200_000, Math.max(500, Math.round(rng.logNormal(8000, 1.0) / 100) * 100)));
+      const channel = rng.chance(0.7) ? 'mobile' : 'online';
+      this.emitTxn({ ts, payer: person.account, payee: mule.account, amount, channel });
+      this.muleReceive(net, 0, mule, amount, ts);
+    }
+  }
+
+  /** People paying a shop they never paid before, with no fraud call: must not be taken for victims. */
+  private plantDecoys(): void {
+    const { rng } = this;
+    for (const { person: p, day, merchant } of this.decoys) {
+      if (day !== this.day) continue;
+      const person = this.people[p]!;
+      const amount = yuan(Math.min(40_000, Math.max(1000, Math.round(rng.logNormal(6000, 0.6) / 10) * 10)));
+      const channel = rng.chance(0.5) ? 'online' : 'pos';
+      this.emitTxn({ ts: this.second(PAY_WEIGHTS), payer: person.account, payee: merchant, amount, channel });
+    }
+  }
+
+  /**
+   * A mule passes money on: after minutes (often at night) it sends on nearly all of it, split over
+   * one to three accounts of the next layer (several mules feed the same next ones: merges), each
+   * part kept under the reporting threshold; the last layer cashes out.
+   */
+  private muleReceive(net: number, layer: number, mule: Mule, amount: number, ts: number): void {
+    const { rng } = this;
+    const layers = this.nets[net]!;
+    let t = this.nightShift(ts + rng.range(5, 90) * MIN);
+    const keep = Math.round((amount * rng.range(0, 20)) / 1000 / 100) * 100;
+    const out = amount - keep;
+    if (layer === layers.length - 1) {
+      const cap = mule.cashOut === 'atm' ? yuan(20_000) : yuan(THRESHOLD_YUAN);
+      for (const chunk of structure(rng, out, cap)) {
+        const payee = mule.cashOut === 'abroad' ? mule.foreign : '';
+        this.emitTxn({ ts: t, payer: mule.account, payee, amount: chunk, channel: mule.cashOut });
+        t += rng.range(1, 6) * MIN;
+      }
+      return;
+    }
+    const next = layers[layer + 1]!;
+    const parts = out > yuan(20_000) ? Math.min(next.length, rng.range(2, 3)) : 1;
+    const targets = shuffled(rng, next).slice(0, parts);
+    let left = out;
+    targets.forEach((target, i) => {
+      const part =
+        i === parts - 1 ? left : Math.round(((out / parts) * (0.7 + 0.6 * rng.next())) / 100) * 100;
+      left -= part;
+      if (part <= 0) return;
+      for (const chunk of structure(rng, part, yuan(THRESHOLD_YUAN))) {
+        this.emitTxn({
+          ts: t,
+          payer: mule.account,
+          payee: target.account,
+          amount: chunk,
+          channel: rng.chance(0.7) ? 'mobile' : 'online',
+        });
+        this.muleReceive(net, layer + 1, target, chunk, t);
+        t += rng.range(1, 5) * MIN;
+      }
+    });
+  }
+
+  /** Half the time, daytime forwarding waits for the small hours. */
+  private nightShift(ts: number): number {
+    const h = ((ts - this.start) % DAY) / HOUR;
+    if (h < 7 || !this.rng.chance(0.5)) return ts;
+    const night = ts - ((ts - this.start) % DAY) + DAY + (30 + this.rng.int(240)) * MIN;
+    return night < this.end ? night : ts;
+  }
+
+  private legitPayments(p: number, dom: number): void {
+    const { rng } = this;
+    const person = this.people[p]!;
+    if (!person.account) return;
+    if (person.employer >= 0) {
+      const e = this.employers[person.employer]!;
+      if (e.payday === dom) {
+        const salary = yuan(Math.min(80_000, Math.max(2500, Math.round(rng.logNormal(8000, 0.5)))));
+        this.emitTxn({
+          ts: this.dayStart + (9 * 3600 + rng.int(7200)) * SEC,
+          payer: e.account,
+          payee: person.account,
+          amount: salary,
+          channel: 'online',
+        });
+      }
+    }
+    if (person.landlord >= 0 && person.rentDay === dom) {
+      const landlord = this.people[person.landlord]!;
+      if (landlord.account)
+        this.emitTxn({
+          ts: this.second(PAY_WEIGHTS),
+          payer: person.account,
+          payee: landlord.account,
+          amount: person.rent,
+          channel: 'mobile',
+        });
+    }
+    const shopping = rng.poisson(0.9 * Math.min(2, person.activity));
+    for (let i = 0; i < shopping; i++) {
+      const m = this.merchants[rng.pick(person.merchants)]!;
+      const amount = Math.min(500_000, Math.max(100, Math.round(rng.logNormal(60, 0.9) * 100)));
+      const x = rng.next();
+      const channel = x < 0.5 ? 'pos' : x < 0.85 ? 'mobile' : 'online';
+      this.emitTxn({ ts: this.second(PAY_WEIGHTS), payer: person.account, payee: m, amount, channel });
+    }
+    if (rng.chance(0.06) && person.friends.length > 0) {
+      const friend = this.people[rng.pick(person.friends)]!;
+      if (friend.account) {
+        const amount = yuan(Math.max(10, Math.round(rng.logNormal(300, 0.8) / 10) * 10));
+        this.emitTxn({
+          ts: this.second(PAY_WEIGHTS),
+          payer: person.account,
+          payee: friend.account,
+          amount,
+          channel: 'mobile',
+        });
+      }
+    }
+  }
+
+  // --- output ----------------------------------------------------------------------------------
+
+  private async flushDay(callsOut: WriteStream, txnsOut: WriteStream): Promise<void> {
+    const calls = sortByTs(this.calls, this.dayStart);
+    this.calls = [];
+    await writeLines(
+      callsOut,
+      calls,
+      (c) =>
+        `${iso(c.ts)},${c.kind},${c.caller},${c.callee},${c.dur},${c.imsi},${c.imei},${c.cell},${c.origin}`,
+    );
+    this.counts.calls += calls.length;
+    this.span(calls);
+
+    const txns = sortByTs(this.txns, this.dayStart);
+    this.txns = [];
+    const prefix = 'TX' + iso(this.dayStart).slice(0, 10).replaceAll('-', '');
+    let seq = 0;
+    await writeLines(txnsOut, txns, (t) => {
+      this.trackFlow(t);
+      seq++;
+      return `${iso(t.ts)},${prefix}${String(seq).padStart(8, '0')},${t.payer},${t.payee},${money(t.amount)},CNY,${t.channel}`;
+    });
+    this.counts.transactions += txns.length;
+    this.span(txns);
+  }
+
+  private span(rows: { ts: number }[]): void {
+    if (rows.length === 0) return;
+    this.firstTs = Math.min(this.firstTs, rows[0]!.ts);
+    this.lastTs = Math.max(this.lastTs, rows[rows.length - 1]!.ts);
+  }
+
+  private trackFlow(t: TxnRow): void {
+    if (t.victim !== undefined) this.victimPaid.add(t.victim);
+    if (this.muleAt.has(t.payee)) this.flow(t.payee).in++;
+    if (this.muleAt.has(t.payer)) this.flow(t.payer).out++;
+  }
+
+  private flow(account: string): { in: number; out: number } {
+    let f = this.muleFlow.get(account);
+    if (!f) {
+      f = { in: 0, out: 0 };
+      this.muleFlow.set(account, f);
+    }
+    return f;
+  }
+
+  private *cardLines(): Generator<string> {
+    const cards = [...this.cards].sort((a, b) => a.activatedAt - b.activatedAt);
+    for (const c of cards) {
+      yield `${c.msisdn},${c.imsi},${c.holderId},${c.holderRegion},${c.type},${iso(c.activatedAt)},${c.operator}`;
+    }
+    this.counts.cards = cards.length;
+  }
+
+  private *accountLines(): Generator<string> {
+    const accounts = [...this.accounts].sort((a, b) => a.openedAt - b.openedAt);
+    for (const a of accounts)
+      yield `${a.account},${a.institution},${a.holderId},${a.type},${iso(a.openedAt)}`;
+    this.counts.accounts = accounts.length;
+  }
+
+  private async writeReference(path: string, header: string, lines: Iterable<string>): Promise<void> {
+    const out = createWriteStream(path);
+    try {
+      let chunk = header + '\n';
+      for (const line of lines) {
+        chunk += line + '\n';
+        if (chunk.length > 1 << 20) {
+          await write(out, chunk);
+          chunk = '';
+        }
+      }
+      if (chunk) await write(out, chunk);
+    } finally {
+      await close(out);
+    }
+  }
+
+  private truth(): Truth {
+    const planted = Object.fromEntries(DETECTORS.map((d) => [d, []])) as unknown as Planted;
+    const add = (d: DetectorName, subjectKind: SubjectKind, subject: string, note?: string) =>
+      planted[d].push(note === undefined ? { subjectKind, subject } : { subjectKind, subject, note });
+    for (const g of this.gateways) add('simbox', 'imei', g.imei, `${g.sims.length} IMSIs at cell ${g.cell}`);
+    this.centres.forEach((c, i) => {
+      for (const card of c.cards) {
+        if (this.fraudUsed.has(card.msisdn))
+          add('fraud_caller', 'msisdn', card.msisdn, `call centre ${i + 1} in ${REGIONS[c.region]!.code}`);
+      }
+    });
+    for (const dev of this.iot)
+      if (dev.misuse && this.fraudUsed.has(dev.card.msisdn)) add('iot_misuse', 'msisdn', dev.card.msisdn);
+    for (const s of this.spoofs) {
+      if (this.fraudUsed.has(s.number))
+        add(
+          'spoofed_caller',
+          'msisdn',
+          s.number,
+          s.realOwner
+            ? 'intl gateway, presents a subscriber’s number'
+            : 'intl gateway, presents an unassigned number',
+        );
+    }
+    for (const c of this.clones)
+      add('spoofed_caller', 'msisdn', c.card.msisdn, `cloned: also at cell ${c.cell}`);
+    for (const s of this.sellers) {
+      const p = this.people[s]!;
+      add('card_limit', 'holder', p.id, `${p.cardCount} cards`);
+    }
+    for (const b of this.bursts) {
+      for (const c of b.cards)
+        add(
+          'card_limit',
+          'msisdn',
+          c.msisdn,
+          `burst of ${b.cards.length} activations, ${b.operator} in ${b.region} at ${iso(b.at)}`,
+        );
+    }
+    for (const [account, where] of this.muleAt) {
+      const f = this.muleFlow.get(account);
+      if (f && f.in > 0 && f.out > 0)
+        add(
+          'mule_account',
+          'account',
+          account,
+          `network ${where.net + 1}, layer ${where.layer + 1} of ${this.nets[where.net]!.length}`,
+        );
+    }
+    for (const v of this.victims) {
+      if (this.victimPaid.has(v.person))
+        add('potential_victim', 'holder', this.people[v.person]!.id, `called by ${v.source}`);
+    }
+    return {
+      seed: this.opts.seed,
+      people: this.opts.people,
+      days: this.opts.days,
+      start: Number.isFinite(this.firstTs) ? this.firstTs : this.start,
+      end: Number.isFinite(this.lastTs) ? this.lastTs : this.end,
+      planted,
+    };
+  }
+}
+
+// --- helpers -------------------------------------------------------------------------------------
+
+function pickOperator(rng: Rng): Operator {
+  return OPERATORS[
+    weighted(
+      rng,
+      OPERATORS.map((o) => o.share),
+    )
+  ]!;
+}
+
+function cellId(region: string, n: number): string {
+  return `${region}-${String(n).padStart(4, '0')}`;
+}
+
+/** Different province and over 800 km apart. */
+function far(a: number, b: number): boolean {
+  const ra = REGIONS[a]!;
+  const rb = REGIONS[b]!;
+  return ra.code.slice(0, 2) !== rb.code.slice(0, 2) && (regionDistanceKm(ra.code, rb.code) ?? 0) > 800;
+}
+
+function yuan(n: number): number {
+  return n * 100;
+}
+
+function money(fen: number): string {
+  return `${Math.floor(fen / 100)}.${pad2(fen % 100)}`;
+}
+
+/** Splits `amount` into transfers of at most `cap`, the full ones just under it (49,900, 49,800 …). */
+function structure(rng: Rng, amount: number, cap: number): number[] {
+  const chunks: number[] = [];
+  let left = amount;
+  while (left > cap) {
+    const chunk = cap - rng.range(1, 8) * yuan(100);
+    chunks.push(chunk);
+    left -= chunk;
+  }
+  if (left > 0) chunks.push(left);
+  return chunks;
+}
+
+function shuffled<T>(rng: Rng, items: readonly T[]): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+const dates = new Map<number, string>();
+let clock: string[] | null = null;
+
+/** `2026-11-02T09:15:00+08:00` for epoch ms (whole seconds, Beijing time). */
+export function iso(ts: number): string {
+  const local = ts + OFFSET;
+  const day = Math.floor(local / DAY);
+  let date = dates.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY).toISOString().slice(0, 10) + 'T';
+    if (dates.size > 100_000) dates.clear();
+    dates.set(day, date);
+  }
+  if (clock === null) {
+    clock = [];
+    for (let s = 0; s < DAY / SEC; s++)
+      clock.push(`${pad2(Math.floor(s / 3600))}:${pad2(Math.floor(s / 60) % 60)}:${pad2(s % 60)}+08:00`);
+  }
+  return date + clock[Math.floor((local - day * DAY) / SEC)]!;
+}
+
+/**
+ * Rows of one day in time order: a counting sort on the second of the day (stable, so generation
+ * order breaks ties and the output is deterministic).
+ */
+function sortByTs<T extends { ts: number }>(rows: T[], dayStart: number): T[] {
+  const slots = DAY / SEC;
+  const counts = new Uint32Array(slots + 1);
+  for (const r of rows) counts[(r.ts - dayStart) / SEC + 1]!++;
+  for (let i = 1; i <= slots; i++) counts[i]! += counts[i - 1]!;
+  const out = new Array<T>(rows.length);
+  for (const r of rows) out[counts[(r.ts - dayStart) / SEC]!++] = r;
+  return out;
+}
+
+/** Writes rows as lines, in chunks of a few thousand, waiting when the file falls behind. */
+async function writeLines<T>(out: WriteStream, rows: T[], line: (row: T) => string): Promise<void> {
+  const batch: string[] = [];
+  for (const row of rows) {
+    batch.push(line(row));
+    if (batch.length === 8192) {
+      batch.push('');
+      await write(out, batch.join('\n'));
+      batch.length = 0;
+    }
+  }
+  if (batch.length > 0) {
+    batch.push('');
+    await write(out, batch.join('\n'));
+  }
+}
+
+async function write(out: WriteStream, chunk: string): Promise<void> {
+  if (!out.write(chunk)) await once(out, 'drain');
+}
+
+async function close(out: WriteStream): Promise<void> {
+  if (out.closed) return;
+  out.end();
+  await once(out, 'close');
+}

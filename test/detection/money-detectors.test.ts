@@ -1,0 +1,341 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { newContext, type DetectionContext, type Detector } from '../../src/detection/detector.ts';
+import type {
+  AccountRecord,
+  CallRecord,
+  CardRecord,
+  Detection,
+  TransactionRecord,
+} from '../../src/detection/records.ts';
+import { muleAccountDetector } from '../../src/detection/detectors/mule-account.ts';
+import { potentialVictimDetector } from '../../src/detection/detectors/potential-victim.ts';
+
+const H = 3_600_000;
+const DAY = 24 * H;
+/** A Monday 10:00 in Beijing. */
+const T0 = Date.parse('2026-03-02T10:00:00+08:00');
+
+function account(
+  acct: string,
+  holderId: string,
+  openedAt = T0 - 800 * DAY,
+  type: 'personal' | 'corporate' = 'personal',
+): AccountRecord {
+  return { account: acct, institution: 'ICBC', holderId, accountType: type, openedAt };
+}
+
+function card(msisdn: string, holderId: string): CardRecord {
+  return {
+    msisdn,
+    imsi: '46000' + msisdn.slice(-10),
+    holderId,
+    holderRegion: '110000',
+    cardType: 'consumer',
+    activatedAt: T0 - 900 * DAY,
+    operator: 'CMCC',
+  };
+}
+
+let txnSeq = 0;
+function txn(ts: number, payer: string, payee: string, yuan: number, channel = 'mobile'): TransactionRecord {
+  return {
+    ts,
+    txnId: `T${++txnSeq}`,
+    payer,
+    payee,
+    amount: Math.round(yuan * 100),
+    currency: 'CNY',
+    channel,
+  };
+}
+
+function call(
+  ts: number,
+  caller: string,
+  callee: string,
+  durationS: number,
+  kind: 'voice' | 'sms' = 'voice',
+) {
+  const r: CallRecord = {
+    ts,
+    kind,
+    caller,
+    callee,
+    durationS,
+    imsi: null,
+    imei: null,
+    cellId: null,
+    origin: 'offnet',
+  };
+  return r;
+}
+
+type Ev = { call: CallRecord } | { txn: TransactionRecord } | { flagNumber: string; ts: number };
+
+/** Runs events in time order through the detectors, draining after each, then a final drain. */
+function run(detectors: Detector[], ctx: DetectionContext, events: Ev[], finalAt?: number): Detection[] {
+  const ts = (e: Ev) => ('call' in e ? e.call.ts : 'txn' in e ? e.txn.ts : e.ts);
+  const sorted = [...events].sort((a, b) => ts(a) - ts(b));
+  const out: Detection[] = [];
+  let now = T0;
+  for (const e of sorted) {
+    now = ts(e);
+    if ('call' in e) for (const d of detectors) d.onCall?.(e.call, ctx);
+    else if ('txn' in e) for (const d of detectors) d.onTransaction?.(e.txn, ctx);
+    else ctx.flaggedNumbers.set(e.flagNumber, { detector: 'fraud_caller', at: e.ts });
+    for (const d of detectors) out.push(...d.drain(now, false, ctx));
+  }
+  for (const d of detectors) out.push(...d.drain(finalAt ?? now, true, ctx));
+  return out;
+}
+
+describe('mule_account', () => {
+  const mules = ['M1', 'M2A', 'M2B', 'M3', 'M4'];
+  const accounts: AccountRecord[] = [
+    ...mules.map((m, i) => account(m, `HM${i}`, T0 - (10 + i) * DAY)),
+    ...Array.from({ length: 6 }, (_, i) => account(`V${i}`, `HV${i}`)),
+    account('SHOP', 'HSHOP', T0 - 700 * DAY, 'corporate'),
+    account('SUPPLIER', 'HSUP', T0 - 900 * DAY, 'corporate'),
+    account('EMPLOYER', 'HEMP', T0 - 900 * DAY, 'corporate'),
+    account('WORKER', 'HWORK'),
+    account('LANDLORD', 'HLAND'),
+    account('FAMILY', 'HFAM'),
+    ...Array.from({ length: 3 }, (_, i) => account(`REL${i}`, `HREL${i}`)),
+    ...Array.from({ length: 40 }, (_, i) => account(`CUST${i}`, `HCUST${i}`)),
+  ];
+
+  function world(): Ev[] {
+    const ev: Ev[] = [];
+    // Six victims pay M1 within three hours, one just under 50,000.00.
+    const paid = [30_000, 42_000, 49_500, 18_000, 25_000, 35_000];
+    // One pays at a bank counter (a `counter` transfer into an account is an inflow, not cash-out).
+    paid.forEach((y, i) =>
+      ev.push({ txn: txn(T0 + i * 0.5 * H, `V${i}`, 'M1', y, i === 2 ? 'counter' : 'mobile') }),
+    );
+    const total = paid.reduce((a, b) => a + b, 0);
+    // Split: M1 → M2A (60 %) → M3 before M1 is flagged; then M1 → M2B (38 %).
+    ev.push({ txn: txn(T0 + 4 * H, 'M1', 'M2A', total * 0.6) });
+    ev.push({ txn: txn(T0 + 4.05 * H, 'M2A', 'M3', total * 0.6) });
+    ev.push({ txn: txn(T0 + 4.1 * H, 'M1', 'M2B', total * 0.38) });
+    // Merge at M3, layer to M4, cash out at ATMs.
+    ev.push({ txn: txn(T0 + 5.5 * H, 'M2B', 'M3', total * 0.38) });
+    ev.push({ txn: txn(T0 + 6.5 * H, 'M3', 'M4', total * 0.97) });
+    for (let k = 0; k < 4; k++)
+      ev.push({ txn: txn(T0 + (7 + k * 0.3) * H, 'M4', k === 3 ? '' : `ATM-00${k}`, total * 0.24, 'atm') });
+    // Merchant: 40 customers over three days, pays a supplier 80 % of it on day 3.
+    for (let i = 0; i < 40; i++) ev.push({ txn: txn(T0 + i * 1.8 * H, `CUST${i}`, 'SHOP', 350 + i * 10) });
+    ev.push({ txn: txn(T0 + 3 * DAY, 'SHOP', 'SUPPLIER', 16_000) });
+    // Salary then rent an hour later.
+    ev.push({ txn: txn(T0 - H, 'EMPLOYER', 'WORKER', 15_000) });
+    ev.push({ txn: txn(T0, 'WORKER', 'LANDLORD', 5_000) });
+    // Family account: three relatives, slow modest spending.
+    for (let i = 0; i < 3; i++) ev.push({ txn: txn(T0 + i * 5 * H, `REL${i}`, 'FAMILY', 2_000) });
+    ev.push({ txn: txn(T0 + 2 * DAY, 'FAMILY', 'LANDLORD', 1_000) });
+    return ev;
+  }
+
+  test('a 4-hop chain with a split and a merge: every mule, no decoy', () => {
+    const ctx = newContext([], accounts);
+    const det = muleAccountDetector();
+    const out = run([det], ctx, world());
+    const subjects = out.map((d) => d.subject).sort();
+    assert.deepEqual(subjects, [...mules].sort());
+    for (const d of out) {
+      assert.equal(d.detector, 'mule_account');
+      assert.equal(d.subjectKind, 'account');
+      assert.ok(d.score >= 0.6 && d.score <= 1, `${d.subject} ${d.score}`);
+      assert.ok(d.window.from <= d.window.to);
+      assert.ok(ctx.flaggedAccounts.has(d.subject));
+    }
+    const m1 = out.find((d) => d.subject === 'M1');
+    assert.equal(m1?.evidence.payers, 6);
+    assert.equal(m1?.evidence.structuring, 1);
+    assert.equal(m1?.evidence.newAccount, true);
+    const m4 = out.find((d) => d.subject === 'M4');
+    assert.equal(m4?.evidence.cashOutShare, 1);
+    assert.equal(m4?.evidence.fromFlaggedShare, 1);
+    // M2A passed the money on before M1 was flagged: caught by propagation.
+    assert.equal(out.find((d) => d.subject === 'M2A')?.evidence.propagationDepth, 1);
+    for (const decoy of ['SHOP', 'WORKER', 'FAMILY', 'SUPPLIER', 'LANDLORD'])
+      assert.ok(!ctx.flaggedAccounts.has(decoy), decoy);
+  });
+
+  test('once per episode, and state expires with the window', () => {
+    const ctx = newContext([], accounts);
+    const det = muleAccountDetector();
+    const ev = world();
+    // More victims and more cash-out in the same episode.
+    for (let i = 0; i < 3; i++) ev.push({ txn: txn(T0 + (8 + i) * H, `V${i}`, 'M1', 20_000) });
+    ev.push({ txn: txn(T0 + 12 * H, 'M1', 'M2A', 60_000) });
+    ev.push({ txn: txn(T0 + 13 * H, 'M2A', 'M4', 60_000) });
+    ev.push({ txn: txn(T0 + 14 * H, 'M4', 'ATM-9', 60_000, 'atm') });
+    const out = run([det], ctx, ev);
+    const counts = new Map<string, number>();
+    for (const d of out) counts.set(d.subject, (counts.get(d.subject) ?? 0) + 1);
+    for (const m of mules) assert.equal(counts.get(m), 1, m);
+    assert.ok(det.stateSize() > 0);
+    assert.deepEqual(det.drain(T0 + 3 * DAY + 73 * H, false, ctx), []);
+    assert.equal(det.stateSize(), 0);
+    // Flags this detector set expire too.
+    det.drain(T0 + 40 * DAY, true, ctx);
+    assert.equal(ctx.flaggedAccounts.size, 0);
+  });
+
+  test('a new episode after a quiet window is reported again', () => {
+    const ctx = newContext([], accounts);
+    const det = muleAccountDetector();
+    const later = 10 * DAY;
+    const ev = world();
+    for (let i = 0; i < 4; i++) ev.push({ txn: txn(T0 + later + i * H, `V${i}`, 'M1', 20_000) });
+    ev.push({ txn: txn(T0 + later + 5 * H, 'M1', 'ATM-1', 80_000, 'atm') });
+    const out = run([det], ctx, ev);
+    assert.equal(out.filter((d) => d.subject === 'M1').length, 2);
+  });
+});
+
+describe('potential_victim', () => {
+  const FRAUD = '+8617000000099';
+  const LATE = '+8617000000077';
+  const FRIEND = '+8613900000001';
+  const people = ['VIC', 'VIC2', 'SHORT', 'SHORTPAY', 'NOCALL', 'OLDPAYEE', 'MULEPAY'];
+  const msisdn = (i: number) => `+86138000000${String(i).padStart(2, '0')}`;
+  const cards = [
+    ...people.map((p, i) => card(msisdn(i), `ID-${p}`)),
+    card(FRAUD, 'ID-DEALT'),
+    card(LATE, 'ID-DEALT2'),
+    card(FRIEND, 'ID-FRIEND'),
+  ];
+  const accounts = [
+    ...people.map((p) => account(`A-${p}`, `ID-${p}`)),
+    account('MULE', 'ID-MULE', T0 - 5 * DAY),
+    account('NEWSHOP', 'ID-SHOP', T0 - 400 * DAY, 'corporate'),
+    account('LANDLORD', 'ID-LAND'),
+  ];
+  const callee = (p: string) => msisdn(people.indexOf(p));
+
+  function world(): Ev[] {
+    return [
+      { flagNumber: FRAUD, ts: T0 - DAY },
+      // The victim: 25 minutes with a flagged number, then a new payee three hours later.
+      { call: call(T0, FRAUD, callee('VIC'), 1500) },
+      ...Array.from({ length: 5 }, (_, i) => ({
+        call: call(T0 + (1 + i * 0.2) * H, FRIEND, callee('VIC'), 60),
+      })),
+      { txn: txn(T0 + 3 * H, 'A-VIC', 'MULE', 48_000) },
+      // Same episode: a second payment is not a second report.
+      { txn: txn(T0 + 5 * H, 'A-VIC', 'MULE2', 20_000) },
+      // Called for 20 minutes by a number flagged only after the payment.
+      { call: call(T0 + 2 * H, LATE, callee('VIC2'), 1200) },
+      { txn: txn(T0 + 4 * H, 'A-VIC2', 'MULE3', 30_000) },
+      { flagNumber: LATE, ts: T0 + 6 * H },
+      // A short fraud call and no payment.
+      { call: call(T0 + H, FRAUD, callee('SHORT'), 35) },
+      // A short fraud call, then an ordinary new payee.
+      { call: call(T0 + H, FRAUD, callee('SHORTPAY'), 30) },
+      { txn: txn(T0 + 20 * H, 'A-SHORTPAY', 'NEWSHOP', 800) },
+      // No fraud call at all, a new merchant.
+      { call: call(T0 + H, FRIEND, callee('NOCALL'), 600) },
+      { txn: txn(T0 + 2 * H, 'A-NOCALL', 'NEWSHOP', 3_000) },
+      // A long fraud call but only the usual rent to a payee paid before.
+      { txn: txn(T0 - 20 * DAY, 'A-OLDPAYEE', 'LANDLORD', 4_000) },
+      { call: call(T0 + H, FRAUD, callee('OLDPAYEE'), 1300) },
+      { txn: txn(T0 + 3 * H, 'A-OLDPAYEE', 'LANDLORD', 4_000) },
+    ];
+  }
+
+  test('called by a flagged number, then a new payee: the holder; decoys not', () => {
+    const ctx = newContext(cards, accounts);
+    const det = potentialVictimDetector();
+    const out = run([det], ctx, world());
+    assert.deepEqual(out.map((d) => d.subject).sort(), ['ID-VIC', 'ID-VIC2']);
+    const vic = out.find((d) => d.subject === 'ID-VIC');
+    assert.ok(vic);
+    assert.equal(vic.detector, 'potential_victim');
+    assert.equal(vic.subjectKind, 'holder');
+    assert.ok(vic.score >= 0.6 && vic.score <= 1, String(vic.score));
+    assert.deepEqual(vic.window, { from: T0, to: T0 + 3 * H });
+    assert.deepEqual(vic.evidence.calls, [
+      { caller: FRAUD, at: T0, kind: 'voice', durationS: 1500, flaggedBy: 'fraud_caller' },
+    ]);
+    assert.deepEqual(vic.evidence.transfer, {
+      txnId: (vic.evidence.transfer as { txnId: string }).txnId,
+      at: T0 + 3 * H,
+      amount: 4_800_000,
+      payee: 'MULE',
+    });
+    assert.equal(vic.evidence.newPayee, true);
+    // No more personal data than needed: not the victim's number nor account.
+    const json = JSON.stringify(vic.evidence);
+    assert.ok(!json.includes(callee('VIC')) && !json.includes('A-VIC'), json);
+    const vic2 = out.find((d) => d.subject === 'ID-VIC2');
+    assert.equal((vic2?.evidence.calls as { caller: string }[])[0]?.caller, LATE);
+  });
+
+  test('a number flagged after the transfer fires at the next drain, not only at the end', () => {
+    const ctx = newContext(cards, accounts);
+    const det = potentialVictimDetector();
+    det.onCall?.(call(T0, LATE, callee('VIC2'), 1200), ctx);
+    det.onTransaction?.(txn(T0 + H, 'A-VIC2', 'MULE3', 30_000), ctx);
+    assert.deepEqual(det.drain(T0 + H, false, ctx), []);
+    ctx.flaggedNumbers.set(LATE, { detector: 'fraud_caller', at: T0 + 2 * H });
+    const out = det.drain(T0 + 2 * H, false, ctx);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]?.subject, 'ID-VIC2');
+    // A mule flagged after a short call's payment also re-checks it (payee watched).
+    det.onCall?.(call(T0 + 3 * H, LATE, callee('SHORT'), 20), ctx);
+    det.onTransaction?.(txn(T0 + 4 * H, 'A-SHORT', 'MULE9', 5_000), ctx);
+    assert.deepEqual(det.drain(T0 + 4 * H, false, ctx), []);
+    ctx.flaggedAccounts.set('MULE9', { detector: 'mule_account', at: T0 + 5 * H });
+    assert.deepEqual(
+      det.drain(T0 + 5 * H, false, ctx).map((d) => d.subject),
+      ['ID-SHORT'],
+    );
+  });
+
+  test('a short fraud call weighs less than a long one; paying a flagged account counts', () => {
+    const ctx = newContext(cards, accounts);
+    const mule = muleAccountDetector();
+    const det = potentialVictimDetector();
+    ctx.flaggedAccounts.set('MULE', { detector: 'mule_account', at: T0 - H });
+    const out = run(
+      [mule, det],
+      ctx,
+      [
+        { flagNumber: FRAUD, ts: T0 - DAY },
+        { call: call(T0, FRAUD, callee('MULEPAY'), 45) },
+        { txn: txn(T0 - 30 * DAY, 'A-MULEPAY', 'MULE', 100) },
+        { txn: txn(T0 + 2 * H, 'A-MULEPAY', 'MULE', 10_000) },
+      ],
+      T0 + 3 * H,
+    );
+    const d = out.find((x) => x.detector === 'potential_victim');
+    assert.equal(d?.subject, 'ID-MULEPAY');
+    assert.equal(d?.evidence.payeeFlagged, true);
+    assert.equal(d?.evidence.newPayee, false);
+  });
+
+  test('state is bounded and expires', () => {
+    const ctx = newContext(cards, accounts);
+    const det = potentialVictimDetector({ callsPerHolder: 4 });
+    // Ordinary calls after the fraud call push it out of a 4-call ring: not flagged when it
+    // arrived, so it is forgotten (documented limit); a flagged caller is kept in the protected ring.
+    const ev: Ev[] = [
+      { flagNumber: FRAUD, ts: T0 - DAY },
+      { call: call(T0, FRAUD, callee('VIC'), 1500) },
+      ...Array.from({ length: 10 }, (_, i) => ({
+        call: call(T0 + (1 + i * 0.1) * H, FRIEND, callee('VIC'), 60),
+      })),
+      { txn: txn(T0 + 3 * H, 'A-VIC', 'MULE', 48_000) },
+    ];
+    assert.equal(run([det], ctx, ev, T0 + 3 * H).length, 1);
+    assert.ok(det.stateSize() > 0);
+    det.drain(T0 + 100 * DAY, true, ctx);
+    assert.equal(det.stateSize(), 0);
+    // Payee history is capped per payer.
+    const det2 = potentialVictimDetector({ payeesPerPayer: 8 });
+    for (let i = 0; i < 1000; i++) det2.onTransaction?.(txn(T0 + i * 1000, 'A-NOCALL', `P${i}`, 10), ctx);
+    assert.equal(det2.stateSize(), 1);
+    assert.deepEqual(det2.drain(T0 + 2000 * 1000, true, ctx), []);
+  });
+});

@@ -1,0 +1,490 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { newContext } from '../../src/detection/detector.ts';
+import type { DetectionContext, Detector } from '../../src/detection/detector.ts';
+import type { CallRecord, CardRecord, Detection } from '../../src/detection/records.ts';
+import { simboxDetector } from '../../src/detection/detectors/simbox.ts';
+import { fraudCallerDetector } from '../../src/detection/detectors/fraud-caller.ts';
+import { iotMisuseDetector, isCnMobile } from '../../src/detection/detectors/iot-misuse.ts';
+import { spoofedCallerDetector } from '../../src/detection/detectors/spoofed-caller.ts';
+import { cardLimitDetector } from '../../src/detection/detectors/card-limit.ts';
+
+const T0 = Date.parse('2026-03-02T09:00:00+08:00');
+const MIN = 60_000;
+const HOUR = 3600_000;
+const DAY = 86_400_000;
+
+/** +86 139 0000 nnnn style mobiles. */
+const mob = (n: number, prefix = '139'): string => `+86${prefix}${String(n).padStart(8, '0')}`;
+
+function card(msisdn: string, o: Partial<CardRecord> = {}): CardRecord {
+  return {
+    msisdn,
+    imsi: '46000' + msisdn.slice(-10),
+    holderId: 'H-' + msisdn,
+    holderRegion: 'GD',
+    cardType: 'consumer',
+    activatedAt: T0 - 3 * 365 * DAY,
+    operator: 'cmcc',
+    ...o,
+  };
+}
+
+function call(ts: number, caller: string, callee: string, o: Partial<CallRecord> = {}): CallRecord {
+  return {
+    ts,
+    kind: 'voice',
+    caller,
+    callee,
+    durationS: 30,
+    imsi: null,
+    imei: null,
+    cellId: null,
+    origin: 'onnet',
+    ...o,
+  };
+}
+
+/** Feeds records in time order, draining every 5 minutes of stream time; returns all detections. */
+function run(d: Detector, ctx: DetectionContext, records: CallRecord[], final = true): Detection[] {
+  const sorted = [...records].sort((a, b) => a.ts - b.ts);
+  const out: Detection[] = [];
+  let lastDrain = -Infinity;
+  let now = 0;
+  for (const r of sorted) {
+    now = r.ts;
+    d.onCall!(r, ctx);
+    if (now - lastDrain >= 5 * MIN) {
+      out.push(...d.drain(now, false, ctx));
+      lastDrain = now;
+    }
+  }
+  out.push(...d.drain(now, final, ctx));
+  return out;
+}
+
+// ---------------------------------------------------------------- simbox
+
+/** A GoIP gateway: 8 cards through one IMEI on one cell, each calling strangers every 60 s. */
+function gateway(
+  from: number,
+  calls: number,
+  strangerBase = 0,
+): { cards: CardRecord[]; records: CallRecord[] } {
+  const cards: CardRecord[] = [];
+  const records: CallRecord[] = [];
+  for (let k = 0; k < 8; k++) {
+    const msisdn = mob(1000 + k, '150');
+    cards.push(card(msisdn));
+    for (let i = 0; i < calls; i++)
+      records.push(
+        call(from + i * 60_000 + k * 5000, msisdn, mob(strangerBase + 100_000 + k * 1000 + i, '138'), {
+          imsi: '4600000000' + String(k).padStart(5, '0'),
+          imei: '860000000000001',
+          cellId: 'CELL-GW',
+          durationS: 20,
+        }),
+      );
+  }
+  return { cards, records };
+}
+
+/** A busy salesperson: many customers, most of whom call back; moves between cells. */
+function salesperson(from: number): { cards: CardRecord[]; records: CallRecord[] } {
+  const me = mob(7777, '135');
+  const records: CallRecord[] = [];
+  let t = from;
+  for (let i = 0; i < 40; i++) {
+    t += (1 + ((i * 7919) % 23)) * MIN;
+    const customer = mob(500_000 + (i % 30), '137');
+    records.push(
+      call(t, me, customer, {
+        imsi: '460001234500001',
+        imei: '350000000000077',
+        cellId: `CELL-${i % 5}`,
+        durationS: 120 + ((i * 31) % 400),
+      }),
+    );
+    if (i % 3 !== 2) records.push(call(t + 10 * MIN, customer, me, { durationS: 90, origin: 'offnet' }));
+  }
+  return { cards: [card(me)], records };
+}
+
+describe('simbox', () => {
+  it('reports the gateway IMEI with its cards, and each card', () => {
+    const gw = gateway(T0, 30);
+    const ctx = newContext(gw.cards, []);
+    const d = simboxDetector();
+    const out = run(d, ctx, gw.records);
+    const imei = out.filter((x) => x.subjectKind === 'imei');
+    assert.equal(imei.length, 1);
+    assert.equal(imei[0]!.subject, '860000000000001');
+    assert.equal(imei[0]!.detector, 'simbox');
+    const ev = imei[0]!.evidence as { imsiCount: number; msisdns: string[]; cells: string[] };
+    assert.ok(ev.imsiCount >= 4);
+    assert.ok(ev.msisdns.every((m) => gw.cards.some((c) => c.msisdn === m)));
+    assert.deepEqual(ev.cells, ['CELL-GW']);
+    const cards = out.filter((x) => x.subjectKind === 'msisdn');
+    assert.deepEqual(cards.map((x) => x.subject).sort(), gw.cards.map((c) => c.msisdn).sort());
+    for (const x of cards) {
+      assert.ok(x.score >= 0.6 && x.score <= 1);
+      const e = x.evidence as { imsisOnImei: number; cellChanges: number; gapCv: number | null };
+      assert.equal(e.cellChanges, 0);
+      assert.ok(e.imsisOnImei >= 4);
+      assert.ok(e.gapCv !== null && e.gapCv < 0.15);
+      assert.equal(ctx.flaggedNumbers.get(x.subject)?.detector, 'simbox');
+    }
+  });
+
+  it('does not report a busy salesperson whose customers call back', () => {
+    const s = salesperson(T0);
+    const ctx = newContext(s.cards, []);
+    assert.deepEqual(run(simboxDetector(), ctx, s.records), []);
+  });
+
+  it('does not report a human call centre: several mass-calling phones on one cell, irregular timing', () => {
+    const cards: CardRecord[] = [];
+    const records: CallRecord[] = [];
+    for (let k = 0; k < 6; k++) {
+      const msisdn = mob(3100 + k, '187');
+      cards.push(card(msisdn));
+      let t = T0 + k * MIN;
+      for (let i = 0; i < 40; i++) {
+        const dur = i % 7 === 0 ? 200 : 5 + ((i * 13 + k) % 25);
+        records.push(
+          call(t, msisdn, mob(300_000 + k * 100 + i, '138'), {
+            imsi: `4600300000000${k}`,
+            imei: `35300000000000${k}`,
+            cellId: 'CELL-CC',
+            durationS: dur,
+          }),
+        );
+        // A person dials the next number after a pause with an exponential-like spread.
+        const u = (((i * 7919 + k * 104729) % 997) + 1) / 998;
+        t += Math.round(dur + 15 - 90 * Math.log(u)) * 1000;
+      }
+    }
+    assert.deepEqual(run(simboxDetector(), newContext(cards, []), records), []);
+  });
+
+  it('reports once per episode and forgets the subjects after the window and quiet period', () => {
+    const d = simboxDetector();
+    const first = gateway(T0, 30);
+    const ctx = newContext(first.cards, []);
+    const a = run(d, ctx, first.records, false);
+    assert.equal(a.length, 9);
+    // More of the same, in the same episode (and into the next window): nothing new.
+    const more = gateway(T0 + 30 * MIN, 60, 50_000);
+    assert.deepEqual(run(d, ctx, more.records, false), []);
+    const more2 = gateway(T0 + 25 * HOUR, 30, 90_000);
+    assert.deepEqual(run(d, ctx, more2.records, false), []);
+    assert.ok(d.size() > 0);
+    d.drain(T0 + 5 * DAY, true, ctx);
+    assert.equal(d.size(), 0);
+    // A new episode after the quiet period is reported again.
+    const later = gateway(T0 + 6 * DAY, 30);
+    assert.equal(run(d, ctx, later.records).length, 9);
+  });
+});
+
+// ---------------------------------------------------------------- fraud_caller
+
+/** Locals of region GD on cell GD-17 with ordinary two-way calls (they teach the cell its region). */
+function locals(from: number): { cards: CardRecord[]; records: CallRecord[] } {
+  const cards: CardRecord[] = [];
+  const records: CallRecord[] = [];
+  for (let k = 0; k < 6; k++) {
+    const a = mob(2000 + k, '136');
+    const b = mob(3000 + k, '136');
+    cards.push(card(a), card(b));
+    records.push(
+      call(from + k * MIN, a, b, { cellId: 'GD-17', imei: `35100000000000${k}`, imsi: `4600100000000${k}` }),
+    );
+    records.push(
+      call(from + 30 * MIN + k * MIN, b, a, {
+        cellId: 'GD-17',
+        imei: `35200000000000${k}`,
+        imsi: `4600200000000${k}`,
+      }),
+    );
+  }
+  return { cards, records };
+}
+
+describe('fraud_caller', () => {
+  it('reports a new card from another region mass-calling strangers with short calls', () => {
+    const loc = locals(T0 - 2 * HOUR);
+    const dealt = mob(4242, '188');
+    const dealtCard = card(dealt, { holderRegion: 'HN', holderId: 'H-dealt', activatedAt: T0 - 5 * DAY });
+    const ctx = newContext([...loc.cards, dealtCard, card(mob(4243, '188'), { holderId: 'H-dealt' })], []);
+    const records = [...loc.records];
+    let t = T0;
+    for (let i = 0; i < 40; i++) {
+      t += (40 + ((i * 37) % 200)) * 1000;
+      records.push(
+        call(t, dealt, mob(600_000 + i, '139'), {
+          cellId: 'GD-17',
+          imei: '359999000000001',
+          imsi: '460009999900001',
+          durationS: i % 5 === 0 ? 240 : 15,
+        }),
+      );
+    }
+    // One callee calls back: still strangers.
+    records.push(call(t + MIN, mob(600_003, '139'), dealt, { origin: 'offnet' }));
+    const d = fraudCallerDetector();
+    const out = run(d, ctx, records);
+    assert.equal(out.length, 1);
+    const x = out[0]!;
+    assert.equal(x.detector, 'fraud_caller');
+    assert.equal(x.subjectKind, 'msisdn');
+    assert.equal(x.subject, dealt);
+    const e = x.evidence as Record<string, unknown>;
+    assert.equal(e.holderRegion, 'HN');
+    assert.equal(e.cellRegion, 'GD');
+    assert.equal(e.holderCards, 2);
+    assert.equal(e.cardAgeDays, 5);
+    assert.ok((e.shortCallRatio as number) >= 0.7);
+    assert.ok(!JSON.stringify(e).includes('H-dealt'), 'no holder id in evidence');
+    assert.equal(ctx.flaggedNumbers.get(dealt)?.detector, 'fraud_caller');
+    // More of the same: nothing new.
+    const again: CallRecord[] = [];
+    for (let i = 0; i < 40; i++)
+      again.push(
+        call(t + 2 * HOUR + i * MIN, dealt, mob(700_000 + i, '139'), { cellId: 'GD-17', durationS: 10 }),
+      );
+    assert.deepEqual(run(d, ctx, again, false), []);
+    assert.ok(d.size() > 0);
+    d.drain(t + 10 * DAY, true, ctx);
+    assert.deepEqual(d.stats(), { cards: 0, imeis: 0, cells: 0 });
+  });
+
+  it('does not report a busy salesperson whose customers call back', () => {
+    const s = salesperson(T0);
+    const ctx = newContext(s.cards, []);
+    assert.deepEqual(run(fraudCallerDetector(), ctx, s.records), []);
+  });
+
+  it('does not report a long-standing local telemarketer with one card', () => {
+    const loc = locals(T0 - 2 * HOUR);
+    const me = mob(8888, '135');
+    const ctx = newContext([...loc.cards, card(me)], []);
+    const records = [...loc.records];
+    for (let i = 0; i < 40; i++)
+      records.push(call(T0 + i * 3 * MIN, me, mob(800_000 + i, '139'), { cellId: 'GD-17', durationS: 20 }));
+    assert.deepEqual(run(fraudCallerDetector(), ctx, records), []);
+  });
+});
+
+// ---------------------------------------------------------------- iot_misuse
+
+describe('iot_misuse', () => {
+  const iot = '+861440000000001';
+  const iotCard = card(iot, { cardType: 'iot', holderId: '' });
+
+  it('reports an IoT card making voice calls to several people', () => {
+    const ctx = newContext([iotCard], []);
+    const d = iotMisuseDetector();
+    const records = [0, 1, 2, 3].map((i) =>
+      call(T0 + i * MIN, iot, mob(10 + i), { cellId: 'C9', imei: '86111' }),
+    );
+    const out = run(d, ctx, records, false);
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.subject, iot);
+    assert.equal(out[0]!.subjectKind, 'msisdn');
+    const e = out[0]!.evidence as Record<string, unknown>;
+    assert.equal(e.voiceCallees, 3);
+    assert.equal(ctx.flaggedNumbers.get(iot)?.detector, 'iot_misuse');
+    // Once per episode.
+    const more = [4, 5, 6].map((i) => call(T0 + i * MIN, iot, mob(10 + i)));
+    assert.deepEqual(run(d, ctx, more, false), []);
+    assert.equal(d.size(), 1);
+    d.drain(T0 + 3 * DAY, true, ctx);
+    assert.equal(d.size(), 0);
+  });
+
+  it('reports person-to-person SMS from an IoT card', () => {
+    const ctx = newContext([iotCard], []);
+    const records = [0, 1, 2].map((i) => call(T0 + i * MIN, iot, mob(40 + i), { kind: 'sms', durationS: 0 }));
+    const out = run(iotMisuseDetector(), ctx, records);
+    assert.equal(out.length, 1);
+    assert.equal((out[0]!.evidence as Record<string, unknown>).p2pSmsRecipients, 3);
+  });
+
+  it('does not report SMS to platform short codes, a watch calling two parents, or consumer cards', () => {
+    const watch = '+861440000000002';
+    const ctx = newContext([iotCard, card(watch, { cardType: 'iot' }), card(mob(5))], []);
+    const records: CallRecord[] = [];
+    for (let i = 0; i < 50; i++) {
+      records.push(call(T0 + i * MIN, iot, 'short:CN:10086', { kind: 'sms', durationS: 0 }));
+      records.push(call(T0 + i * MIN, iot, '+86106900000000', { kind: 'sms', durationS: 0 }));
+      records.push(call(T0 + i * MIN, iot, '+861440000000099', { kind: 'sms', durationS: 0 }));
+      records.push(call(T0 + i * MIN, watch, mob(60 + (i % 2))));
+      records.push(call(T0 + i * MIN, mob(5), mob(100 + i)));
+    }
+    const d = iotMisuseDetector();
+    assert.deepEqual(run(d, ctx, records), []);
+    assert.ok(isCnMobile('+8613912345678'));
+    assert.ok(!isCnMobile('+86106900000000'));
+  });
+});
+
+// ---------------------------------------------------------------- spoofed_caller
+
+describe('spoofed_caller', () => {
+  it('reports an international-gateway call presenting a CN number, once', () => {
+    const ctx = newContext([], []);
+    const d = spoofedCallerDetector();
+    const n = mob(1234, '139');
+    const out = run(
+      d,
+      ctx,
+      [
+        call(T0, n, mob(1), { origin: 'intl' }),
+        call(T0 + MIN, n, mob(2), { origin: 'intl' }),
+        call(T0 + 2 * MIN, '+442071234567', mob(3), { origin: 'intl' }),
+      ],
+      false,
+    );
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.subject, n);
+    assert.equal((out[0]!.evidence as Record<string, unknown>).rule, 'intl');
+    assert.equal(out[0]!.score, 0.95);
+    assert.equal(ctx.flaggedNumbers.get(n)?.detector, 'spoofed_caller');
+    assert.equal(d.size(), 1);
+    d.drain(T0 + 2 * DAY, true, ctx);
+    assert.equal(d.size(), 0);
+  });
+
+  it('reports a number holding two calls at once from two devices', () => {
+    const ctx = newContext([], []);
+    const n = mob(4321, '139');
+    const out = run(spoofedCallerDetector(), ctx, [
+      call(T0, n, mob(1), { durationS: 600, cellId: 'BJ-0001', imei: '861', imsi: '4601' }),
+      call(T0 + 2 * MIN, n, mob(2), { durationS: 60, cellId: 'SZ-0042', imei: '862', imsi: '4601' }),
+    ]);
+    assert.equal(out.length, 1);
+    const e = out[0]!.evidence as Record<string, unknown>;
+    assert.equal(e.rule, 'overlap');
+    assert.deepEqual(e.cells, ['BJ-0001', 'SZ-0042']);
+    assert.equal(out[0]!.score, 0.9);
+  });
+
+  it('reports a jump between regions within minutes when cells carry a region prefix', () => {
+    const ctx = newContext([], []);
+    const n = mob(4322, '139');
+    const out = run(spoofedCallerDetector({ cellRegion: (c) => c.slice(0, 2) }), ctx, [
+      call(T0, n, mob(1), { durationS: 30, cellId: 'BJ-0001', imei: '861' }),
+      call(T0 + 3 * MIN, n, mob(2), { durationS: 30, cellId: 'SZ-0042', imei: '861' }),
+    ]);
+    assert.equal(out.length, 1);
+    assert.deepEqual((out[0]!.evidence as Record<string, unknown>).regions, ['BJ', 'SZ']);
+  });
+
+  it('reports a number on two phones in two cells minutes apart (a clone)', () => {
+    const ctx = newContext([], []);
+    const n = mob(4323, '139');
+    const out = run(spoofedCallerDetector(), ctx, [
+      call(T0, n, mob(1), { durationS: 60, cellId: 'BJ-0001', imei: '861' }),
+      call(T0 + 4 * MIN, n, mob(2), { durationS: 30, cellId: 'GZ-0042', imei: '869' }),
+    ]);
+    assert.equal(out.length, 1);
+    const e = out[0]!.evidence as Record<string, unknown>;
+    assert.equal(e.rule, 'switch');
+    assert.deepEqual(e.imeis, ['861', '869']);
+    assert.equal(out[0]!.score, 0.75);
+  });
+
+  it('does not report a traveller on two cells hours apart, or call waiting on one phone', () => {
+    const ctx = newContext([], []);
+    const n = mob(5555, '139');
+    const out = run(spoofedCallerDetector({ cellRegion: (c) => c.slice(0, 2) }), ctx, [
+      call(T0, n, mob(1), { durationS: 300, cellId: 'BJ-0001', imei: '861' }),
+      call(T0 + 3 * HOUR, n, mob(2), { durationS: 300, cellId: 'SH-0077', imei: '861' }),
+      // Call waiting: a second call during the first, same phone, handed over to the next cell.
+      call(T0 + 3 * HOUR + MIN, n, mob(3), { durationS: 60, cellId: 'SH-0078', imei: '861' }),
+      call(T0 + 3 * HOUR + 20 * MIN, n, mob(4), { durationS: 60, cellId: 'SH-0079', imei: '861' }),
+    ]);
+    assert.deepEqual(out, []);
+  });
+});
+
+// ---------------------------------------------------------------- card_limit
+
+describe('card_limit', () => {
+  it('reports a holder over the limit once, and not a family of four', () => {
+    const cards: CardRecord[] = [];
+    for (let i = 0; i < 7; i++)
+      cards.push(
+        card(mob(9000 + i), {
+          holderId: 'H-dealer',
+          operator: i < 4 ? 'cmcc' : 'cucc',
+          activatedAt: T0 - (100 + i * 40) * DAY,
+        }),
+      );
+    for (let i = 0; i < 4; i++)
+      cards.push(card(mob(9100 + i), { holderId: 'H-family', activatedAt: T0 - i * 300 * DAY }));
+    const ctx = newContext(cards, []);
+    const d = cardLimitDetector();
+    const out = d.drain(T0, false, ctx);
+    assert.equal(out.length, 1);
+    const x = out[0]!;
+    assert.equal(x.subjectKind, 'holder');
+    assert.equal(x.subject, 'H-dealer');
+    const e = x.evidence as {
+      cards: number;
+      overBy: number;
+      operators: { operator: string; cards: number }[];
+    };
+    assert.equal(e.cards, 7);
+    assert.equal(e.overBy, 2);
+    assert.deepEqual(
+      e.operators.map((o) => [o.operator, o.cards]),
+      [
+        ['cmcc', 4],
+        ['cucc', 3],
+      ],
+    );
+    assert.ok(x.score >= 0.6 && x.score <= 1);
+    // Each holder once.
+    assert.deepEqual(d.drain(T0 + DAY, true, ctx), []);
+    // A stricter per-operator limit catches four at one operator.
+    const strict = cardLimitDetector({ perOperatorLimit: 3 });
+    assert.deepEqual(
+      strict
+        .drain(T0, true, ctx)
+        .map((y) => y.subject)
+        .sort(),
+      ['H-dealer', 'H-family'],
+    );
+  });
+
+  it('reports cards activated in a burst at one operator', () => {
+    const cards: CardRecord[] = [];
+    // Background: 200 activations spread over a year.
+    for (let i = 0; i < 200; i++)
+      cards.push(card(mob(20_000 + i), { holderRegion: 'HN', activatedAt: T0 - 365 * DAY + i * 43 * HOUR }));
+    // The burst: 12 cards in 6 minutes, each for a different holder.
+    const burst = Array.from({ length: 12 }, (_, i) =>
+      card(mob(30_000 + i), { holderRegion: 'HN', holderId: `H-b${i}`, activatedAt: T0 + i * 30_000 }),
+    );
+    // As many activations at another operator, spread over days: no burst.
+    for (let i = 0; i < 12; i++)
+      cards.push(card(mob(40_000 + i), { holderRegion: 'HN', operator: 'ctcc', activatedAt: T0 + i * DAY }));
+    const ctx = newContext([...cards, ...burst], []);
+    const d = cardLimitDetector();
+    const out = d.drain(T0 + HOUR, true, ctx);
+    assert.deepEqual(out.map((x) => x.subject).sort(), burst.map((c) => c.msisdn).sort());
+    for (const x of out) {
+      assert.equal(x.subjectKind, 'msisdn');
+      const e = x.evidence as Record<string, unknown>;
+      assert.equal(e.rule, 'burst');
+      assert.equal(e.operator, 'cmcc');
+      assert.equal(e.region, null);
+      assert.equal(e.burstCards, 12);
+      assert.ok(!JSON.stringify(e).includes('H-b'), 'no holder ids in evidence');
+      assert.equal(ctx.flaggedNumbers.get(x.subject)?.detector, 'card_limit');
+    }
+    assert.deepEqual(d.drain(T0 + 2 * HOUR, true, ctx), []);
+  });
+});
