@@ -86,7 +86,7 @@ export const DEFAULT_VICTIM_PARAMS: VictimParams = {
   watchPerKey: 64,
   episodeGapMs: 7 * 86_400_000,
   minScore: 0.45,
-  sweepEveryMs: 6 * 3_600_000,
+  sweepEveryMs: 24 * 3_600_000,
 };
 
 /** A ring of at most `cap` calls (parallel arrays grown on demand; `dur` < 0 marks an SMS). */
@@ -99,6 +99,10 @@ class CallRing {
   constructor(readonly cap: number) {}
   get size(): number {
     return this.ts.length;
+  }
+  clear(): void {
+    this.ts.length = this.caller.length = this.dur.length = 0;
+    this.next = 0;
   }
   push(ts: number, caller: string, dur: number): void {
     if (this.ts.length < this.cap) {
@@ -175,6 +179,11 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
       people.set(card.holderId, h);
     }
     const dur = r.kind === 'sms' ? -1 : r.durationS;
+    if (h.lastCallTs < r.ts - p.windowMs) {
+      // The window passed since the last call: reuse the rings empty.
+      h.calls?.clear();
+      h.flagged?.clear();
+    }
     if (ctx.flaggedNumbers.has(r.caller)) {
       if (!h.flagged) h.flagged = new CallRing(p.flaggedCallsPerHolder);
       h.flagged.push(r.ts, r.caller, dur);
