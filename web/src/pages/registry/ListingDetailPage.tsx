@@ -1,5 +1,4 @@
 import { Anchor, Badge, Group, Paper, SimpleGrid, Stack, Text, Timeline, Title } from '@mantine/core';
-import type { ReactNode } from 'react';
 import { api, type ListingDetail, type ListingState } from '../../api.ts';
 import { hasRole } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
@@ -12,6 +11,7 @@ import { useApi } from '../../useApi.ts';
 import { EditListingDialog } from './EditListingDialog.tsx';
 import { percent, StatusBadge, useLabels } from './labels.tsx';
 import { ReasonDialog } from './ReasonDialog.tsx';
+import { Field } from '../../components/Field.tsx';
 
 /** `/registry/listings/:id`: the listing, its sources, history and sightings; changing and delisting. */
 export function ListingDetailPage({ id }: { id: string }) {
@@ -25,19 +25,6 @@ export function ListingDetailPage({ id }: { id: string }) {
       <Loadable state={listing} onRetry={reload}>
         {(l) => <Detail listing={l} onChanged={reload} />}
       </Loadable>
-    </Stack>
-  );
-}
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={2}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
     </Stack>
   );
 }

@@ -11,7 +11,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState } from 'react';
 import { api, type PolicyChange, type PolicyRule, type PolicyVersion, type ShadowReport } from '../../api.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
@@ -25,6 +25,7 @@ import { percent, useLabels } from './labels.tsx';
 import { mayChangePolicy, PolicyStateBadge, usePolicyLabels } from './policyLabels.tsx';
 import { PolicyRuleEditor } from './PolicyRuleEditor.tsx';
 import { ReasonDialog } from './ReasonDialog.tsx';
+import { Field } from '../../components/Field.tsx';
 
 /**
  * `/registry/policies/:id`: every version of one policy with its rules; a new version as a draft,
@@ -72,19 +73,6 @@ function ActionBadge({ action }: { action: string }) {
     >
       {labels.action(action)}
     </Badge>
-  );
-}
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={2}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
-    </Stack>
   );
 }
 

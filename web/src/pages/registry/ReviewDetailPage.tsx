@@ -10,7 +10,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { useState, type ReactNode } from 'react';
+import { useState } from 'react';
 import { api, SCAM_CATEGORIES, type Review, type ScamCategory } from '../../api.ts';
 import { hasRole } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
@@ -23,6 +23,7 @@ import { useApi } from '../../useApi.ts';
 import { percent, ReviewStatusBadge, useLabels } from './labels.tsx';
 import { ReasonDialog } from './ReasonDialog.tsx';
 import { ReviewWhy } from './ReviewsPage.tsx';
+import { Field } from '../../components/Field.tsx';
 
 /** `/registry/reviews/:id`: the candidate, why it is held, its source and evidence; the decision. */
 export function ReviewDetailPage({ id }: { id: string }) {
@@ -36,19 +37,6 @@ export function ReviewDetailPage({ id }: { id: string }) {
       <Loadable state={review} onRetry={reload}>
         {(r) => <Detail review={r} onDecided={reload} />}
       </Loadable>
-    </Stack>
-  );
-}
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={2}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
     </Stack>
   );
 }

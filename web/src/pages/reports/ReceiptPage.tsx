@@ -1,5 +1,5 @@
 import { Alert, Anchor, Button, Paper, SimpleGrid, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api, type ReceiptStatus } from '../../api.ts';
 import { CitizenLinks } from '../../components/CitizenLinks.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -9,6 +9,7 @@ import { linkProps, navigate } from '../../router.ts';
 import { useApi } from '../../useApi.ts';
 import { EvidencePicker, FileResults, uploadAll, type FileResult } from './EvidenceFiles.tsx';
 import { inLang, ReportStatusBadge, useReportLabels } from './reportLabels.tsx';
+import { Field } from '../../components/Field.tsx';
 
 /** `/receipt` and `/receipt/:code`: a report's status by its receipt code, no account needed. */
 export function ReceiptPage({ code }: { code: string }) {
@@ -77,19 +78,6 @@ function Status({ code }: { code: string }) {
     <Loadable state={receipt} onRetry={reload}>
       {(r) => <Receipt receipt={r} onAdded={reload} />}
     </Loadable>
-  );
-}
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={2}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text size="sm" component="div">
-        {children}
-      </Text>
-    </Stack>
   );
 }
 

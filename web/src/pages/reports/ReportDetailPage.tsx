@@ -33,6 +33,7 @@ import {
   UrgencyBadges,
   useReportLabels,
 } from './reportLabels.tsx';
+import { Field } from '../../components/Field.tsx';
 
 /** `/reports/:id`: one report with its indicators, the classifier, evidence and related reports; the decision. */
 export function ReportDetailPage({ id }: { id: string }) {
@@ -46,19 +47,6 @@ export function ReportDetailPage({ id }: { id: string }) {
       <Loadable state={report} onRetry={reload}>
         {(r) => <Detail report={r} onDecided={reload} />}
       </Loadable>
-    </Stack>
-  );
-}
-
-function Field({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <Stack gap={2}>
-      <Text size="xs" c="dimmed">
-        {label}
-      </Text>
-      <Text size="sm" component="div" style={{ wordBreak: 'break-word' }}>
-        {children}
-      </Text>
     </Stack>
   );
 }
