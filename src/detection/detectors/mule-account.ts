@@ -6,7 +6,7 @@
  * Per account the detector keeps the inflows and outflows of the last `windowMs` (default 72 h) in
  * small parallel arrays (no object per transfer). Outflows consume inflows first-in first-out, so
  * each outflow knows how long the money it moves sat in the account (its dwell time); money that
- * left within `maxDwellMs` (default 6 h) of arriving is "passed through fast". Inflows that expire
+ * left within `maxDwellMs` (default 24 h: mules often hold money until the small hours) of arriving is "passed through fast". Inflows that expire
  * from the window with money left on them become the account's `oldBalance`, consumed first by
  * later outflows (that is the merchant who pays suppliers monthly: its outflows move old money),
  * and outflows beyond everything seen (a balance from before the stream) are never fast.
@@ -14,17 +14,19 @@
  * On each outflow a cheap gate is checked: window inflow ≥ `minInflow` and fast pass-through
  * (fast-out / in) ≥ `minPassThrough`. Only then are the costly features computed (distinct payers,
  * payers already flagged or listed, payees, cash-out, night share, structuring, account age) and,
- * if fan-in ≥ `minPayers` or at least `minUpstreamShare` of the inflow came from flagged accounts
- * (hop propagation), the score; at ≥ `minScore` the account is flagged: it goes into
+ * if fan-in ≥ `minPayers` (2), or at least `minUpstreamShare` of the inflow came from flagged
+ * accounts, or at least `minDownstreamShare` of the fast outflow went to flagged accounts (hop
+ * propagation both ways), the score; at ≥ `minScore` the account is flagged: it goes into
  * `ctx.flaggedAccounts` at once (so downstream hops and `potential_victim` see it) and its
- * detection is handed out by the next `drain`. When an account is flagged, the accounts it paid in
- * the window are re-evaluated (up to `maxHops` deep): a downstream hop that passed the money on
+ * detection is handed out by the next `drain`. When an account is flagged, the accounts it paid and
+ * the accounts that paid it in the window are re-evaluated (up to `maxHops` deep): a downstream hop that passed the money on
  * before its upstream was flagged is still caught.
  *
  * Score (noisy-or of weighted features, each in [0,1]):
  *   score = 1 − Π (1 − wᵢ·xᵢ)  over
  *   passThrough (fast-out/in, 0.5), dwell (1 − mean dwell / maxDwell, 0.3),
- *   fanIn ((payers − 1) / (fanInSaturation − 1), 0.5), upstream (share from flagged, 0.6),
+ *   fanIn ((payers − 1) / (fanInSaturation − 1), 0.5), flagged neighbours (the larger of the share
+ *   received from and the share sent to flagged accounts, 0.6),
  *   fanOut (payees ≥ 2 or cash-out share, 0.2), newAccount (opened < newAccountMs ago, 0.2),
  *   night (share of transfers 00:00–06:00 local, 0.15), structuring (amounts just under the
  *   reporting thresholds, count / 3, 0.25), shell (corporate account that is new, 0.1).
@@ -51,7 +53,13 @@ export interface MuleParams {
   fanInSaturation: number;
   /** Share of the inflow from flagged or listed accounts that makes an account a downstream hop. */
   minUpstreamShare: number;
-  /** How deep a new flag re-evaluates the accounts downstream of it. */
+  /**
+   * Share of the outflow paid to flagged or listed accounts that makes an account an upstream hop,
+   * if at least that share of its outflow was also money it had just received (a victim paying a
+   * mule from savings is not a hop).
+   */
+  minDownstreamShare: number;
+  /** How deep a new flag re-evaluates the accounts downstream (and upstream) of it. */
   maxHops: number;
   /** An account opened less than this before the transfer is new (ms). */
   newAccountMs: number;
@@ -77,12 +85,13 @@ export interface MuleParams {
 
 export const DEFAULT_MULE_PARAMS: MuleParams = {
   windowMs: 72 * 3_600_000,
-  maxDwellMs: 6 * 3_600_000,
+  maxDwellMs: 24 * 3_600_000,
   minInflow: 200_000,
   minPassThrough: 0.7,
-  minPayers: 3,
+  minPayers: 2,
   fanInSaturation: 8,
   minUpstreamShare: 0.5,
+  minDownstreamShare: 0.5,
   maxHops: 6,
   newAccountMs: 30 * 86_400_000,
   structuringThresholds: [5_000_000, 1_000_000],
@@ -142,6 +151,7 @@ class AccountState {
 interface Features {
   payers: number;
   upstreamShare: number;
+  downstreamShare: number;
   payees: number;
   cashOutShare: number;
   nightShare: number;
@@ -314,10 +324,15 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
     const payers = scratchSet.size;
     scratchSet.clear();
     let cashAmt = 0;
+    let downstream = 0;
     for (let i = s.outHead; i < s.outCount; i++) {
       const a = s.outs[i * OUT + 1] as number;
       if (s.outs[i * OUT + 5] === 1) cashAmt += a;
-      else scratchSet.add(s.outPayee[i] as string);
+      else {
+        const payee = s.outPayee[i] as string;
+        scratchSet.add(payee);
+        if (ctx.flaggedAccounts.has(payee) || ctx.listed('bank_account', payee)) downstream += a;
+      }
       if (isNight(s.outs[i * OUT] as number)) night++;
       if (isStructuring(a)) structuring++;
     }
@@ -328,6 +343,8 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
     return {
       payers,
       upstreamShare: s.inSum > 0 ? Math.min(1, upstream / s.inSum) : 0,
+      downstreamShare:
+        s.outSum > 0 && s.fastSum >= p.minDownstreamShare * s.outSum ? Math.min(1, downstream / s.outSum) : 0,
       payees,
       cashOutShare: s.outSum > 0 ? cashAmt / s.outSum : 0,
       nightShare: n > 0 ? night / n : 0,
@@ -345,7 +362,7 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
       [0.5, passThrough],
       [0.3, Math.max(0, 1 - f.meanDwellMs / p.maxDwellMs)],
       [0.5, Math.min(1, Math.max(0, (f.payers - 1) / (p.fanInSaturation - 1)))],
-      [0.6, f.upstreamShare],
+      [0.6, Math.max(f.upstreamShare, f.downstreamShare)],
       [0.2, f.payees >= 2 ? 1 : f.cashOutShare],
       [0.2, f.newAccount ? 1 : 0],
       [0.15, f.nightShare],
@@ -363,7 +380,12 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
     s.evalInPushed = s.inPushed;
     s.evalFast = s.fastSum;
     const f = features(account, s, now, ctx);
-    if (f.payers < p.minPayers && f.upstreamShare < p.minUpstreamShare) return;
+    if (
+      f.payers < p.minPayers &&
+      f.upstreamShare < p.minUpstreamShare &&
+      f.downstreamShare < p.minDownstreamShare
+    )
+      return;
     const sc = score(s, f);
     if (sc < p.minScore) return;
     s.flaggedAt = now;
@@ -385,6 +407,7 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
         payers: f.payers,
         payees: f.payees,
         fromFlaggedShare: Math.round(f.upstreamShare * 1000) / 1000,
+        toFlaggedShare: Math.round(f.downstreamShare * 1000) / 1000,
         cashOutShare: Math.round(f.cashOutShare * 1000) / 1000,
         nightShare: Math.round(f.nightShare * 1000) / 1000,
         structuring: f.structuring,
@@ -402,6 +425,14 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
       if (!d || d.flaggedAt >= 0) continue;
       expire(d, now);
       if (d.fastSum > 0) evaluate(payee, d, now, ctx, hop + 1);
+    }
+    // Upstream: the accounts that paid this one in the window and passed money through.
+    for (let i = s.inHead; i < s.inCount; i++) {
+      const payer = s.inPayer[i] as string;
+      const u = states.get(payer);
+      if (!u || u.flaggedAt >= 0 || u === s) continue;
+      expire(u, now);
+      if (u.fastSum > 0) evaluate(payer, u, now, ctx, hop + 1);
     }
   }
 

@@ -27,13 +27,14 @@
  * `payeesPerPayer` (least recently paid dropped first). At the start of the stream every payee is
  * new.
  *
- * Score: the fraud contact c = 1 − Π(1 − wᵢ) over the flagged calls in the window before the
- * transfer, wᵢ = 0.3 + 0.7·min(1, duration / longCallS) for voice (a 15-minute call weighs 1, a
- * 30-second call 0.32), `smsWeight` (0.5) for SMS. If the payee is flagged or listed c becomes
- * 1 − (1 − c)·0.5, else (new payee) it is multiplied by 0.8. Then × recency (1 − 0.4·Δt/window,
- * Δt from the latest flagged call) × amount (0.8 + 0.2·min(1, amount / largeAmount)). Reported
- * at ≥ `minScore` (0.45): a 20-minute call then a payment to a new payee within hours scores about
- * 0.7; a 30-second call then a new payee about 0.25 (not reported).
+ * Score: the fraud contact c = 1 − Π(1 − wᵢ) over the flagged calls before the transfer. A voice
+ * call weighs clamp((duration − shortCallS) / (longCallS − shortCallS)) (60 s / 600 s: hang-ups
+ * weigh nothing), an SMS `smsWeight` (0.3); each is scaled by how soon the payment followed the end
+ * of the call (1 for `promptMs`, 3 h, then falling over `recencyScaleMs`, 12 h). Paying a flagged or
+ * listed account makes c = 1 − (1 − c)·0.4; a new payee only, 0.8·c. Then × amount (0.4 + 0.6 × the
+ * order of magnitude between `minAmount` and `largeAmount`). Reported at ≥ `minScore` (0.4), after
+ * `holdMs` (1 h) in which the paying account must not be flagged (a mule forwarding to the next
+ * layer is no victim).
  *
  * Episodes: a holder is reported once, then not again for `episodeGapMs` (default 7 days).
  */
@@ -47,8 +48,14 @@ export interface VictimParams {
   callsPerHolder: number;
   /** Calls from already-flagged numbers kept per holder in a protected ring. */
   flaggedCallsPerHolder: number;
+  /** A voice call this long (s) or shorter weighs nothing (a hang-up, a refusal). */
+  shortCallS: number;
   /** A voice call this long (s) weighs fully. */
   longCallS: number;
+  /** Transfers within this of the end of the call get the full recency (ms). */
+  promptMs: number;
+  /** Beyond `promptMs`, recency is 1 / (1 + (excess / recencyScaleMs)²). */
+  recencyScaleMs: number;
   /** Weight of one SMS from a flagged number. */
   smsWeight: number;
   /** Transfers below this are ignored (minor units). */
@@ -66,6 +73,11 @@ export interface VictimParams {
   watchPerKey: number;
   /** Quiet time after a report before the same holder may be reported again (ms). */
   episodeGapMs: number;
+  /**
+   * A detection is held this long after its transfer and dropped if the paying account is flagged
+   * meanwhile (a mule forwarding money is not a victim) (ms).
+   */
+  holdMs: number;
   minScore: number;
   sweepEveryMs: number;
 }
@@ -74,8 +86,11 @@ export const DEFAULT_VICTIM_PARAMS: VictimParams = {
   windowMs: 48 * 3_600_000,
   callsPerHolder: 16,
   flaggedCallsPerHolder: 4,
-  longCallS: 900,
-  smsWeight: 0.5,
+  shortCallS: 60,
+  longCallS: 600,
+  promptMs: 3 * 3_600_000,
+  recencyScaleMs: 12 * 3_600_000,
+  smsWeight: 0.3,
   minAmount: 10_000,
   largeAmount: 1_000_000,
   payeeMemoryMs: 90 * 86_400_000,
@@ -85,7 +100,8 @@ export const DEFAULT_VICTIM_PARAMS: VictimParams = {
   recheckEveryMs: 10 * 60_000,
   watchPerKey: 64,
   episodeGapMs: 7 * 86_400_000,
-  minScore: 0.45,
+  holdMs: 3_600_000,
+  minScore: 0.4,
   sweepEveryMs: 24 * 3_600_000,
 };
 
@@ -121,6 +137,7 @@ class CallRing {
 
 interface Candidate {
   ts: number;
+  payer: string;
   txnId: string;
   amount: number;
   payee: string;
@@ -167,6 +184,7 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
   const seenAccounts = new Map<string, number>();
   const touched = new Set<string>();
   const pending: Detection[] = [];
+  const held: { due: number; payer: string; d: Detection }[] = [];
   let lastSweep = -Infinity;
   let lastRecheck = -Infinity;
 
@@ -226,7 +244,21 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
 
   function callWeight(dur: number): number {
     if (dur < 0) return p.smsWeight;
-    return 0.3 + 0.7 * Math.min(1, dur / p.longCallS);
+    return Math.min(1, Math.max(0, (dur - p.shortCallS) / (p.longCallS - p.shortCallS)));
+  }
+
+  /** Weight of a contact that ended `dt` ms before the transfer. */
+  function recency(dt: number): number {
+    const x = dt - p.promptMs;
+    if (x <= 0) return 1;
+    const r = x / p.recencyScaleMs;
+    return 1 / (1 + r * r);
+  }
+
+  /** 0.4 for `minAmount`, rising with the order of magnitude to 1 at `largeAmount`. */
+  function amountFactor(amount: number): number {
+    const x = Math.log(amount / p.minAmount) / Math.log(p.largeAmount / p.minAmount);
+    return 0.4 + 0.6 * Math.min(1, Math.max(0, x));
   }
 
   function scan(
@@ -245,7 +277,8 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
       const by = f ? f.detector : ctx.listed('phone', caller) ? 'registry' : null;
       if (!by) continue;
       const dur = ring.dur[k] as number;
-      acc.keep *= 1 - callWeight(dur);
+      const end = ts + (dur > 0 ? dur * 1000 : 0);
+      acc.keep *= 1 - callWeight(dur) * recency(to - end);
       if (ts > acc.latest) acc.latest = ts;
       if (ts < acc.earliest) acc.earliest = ts;
       acc.calls.push({
@@ -261,17 +294,17 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
   function match(h: PersonState, c: Candidate, ctx: DetectionContext, flagged?: boolean): Match | null {
     const payeeFlagged = flagged ?? (ctx.flaggedAccounts.has(c.payee) || ctx.listed('bank_account', c.payee));
     if (!c.newPayee && !payeeFlagged) return null;
+    // A payer account itself flagged (a mule forwarding to the next layer) is no victim.
+    if (ctx.flaggedAccounts.has(c.payer)) return null;
     const acc = { keep: 1, latest: -Infinity, earliest: Infinity, calls: [] as Match['calls'] };
     const from = c.ts - p.windowMs;
     scan(h.flagged, from, c.ts, ctx, acc);
     scan(h.calls, from, c.ts, ctx, acc);
     if (acc.calls.length === 0) return null;
     let contact = 1 - acc.keep;
-    contact = payeeFlagged ? 1 - (1 - contact) * 0.5 : contact * 0.8;
+    contact = payeeFlagged ? 1 - (1 - contact) * 0.4 : contact * 0.8;
     const dt = c.ts - acc.latest;
-    const recency = 1 - (0.4 * dt) / p.windowMs;
-    const amount = 0.8 + 0.2 * Math.min(1, c.amount / p.largeAmount);
-    const score = Math.round(contact * recency * amount * 1000) / 1000;
+    const score = Math.round(contact * amountFactor(c.amount) * 1000) / 1000;
     if (score < p.minScore) return null;
     // Longest calls first; at most three in the evidence.
     acc.calls.sort((a, b) => b.durationS - a.durationS || b.at - a.at);
@@ -289,18 +322,22 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
     h.reportedAt = c.ts;
     h.candidates = null;
     withCandidates.delete(holderId);
-    pending.push({
-      detector: 'potential_victim',
-      subjectKind: 'holder',
-      subject: holderId,
-      score: m.score,
-      window: { from: m.from, to: c.ts },
-      evidence: {
-        calls: m.calls,
-        transfer: { txnId: c.txnId, at: c.ts, amount: c.amount, payee: c.payee },
-        newPayee: c.newPayee,
-        payeeFlagged: m.payeeFlagged,
-        hoursAfterCall: m.hoursAfterCall,
+    held.push({
+      due: c.ts + p.holdMs,
+      payer: c.payer,
+      d: {
+        detector: 'potential_victim',
+        subjectKind: 'holder',
+        subject: holderId,
+        score: m.score,
+        window: { from: m.from, to: c.ts },
+        evidence: {
+          calls: m.calls,
+          transfer: { txnId: c.txnId, at: c.ts, amount: c.amount, payee: c.payee },
+          newPayee: c.newPayee,
+          payeeFlagged: m.payeeFlagged,
+          hoursAfterCall: m.hoursAfterCall,
+        },
       },
     });
   }
@@ -318,7 +355,15 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
     if (t.amount < p.minAmount || t.ts - h.reportedAt < p.episodeGapMs) return;
     const payeeFlagged = ctx.flaggedAccounts.has(t.payee) || ctx.listed('bank_account', t.payee);
     if (!isNew && !payeeFlagged) return;
-    const c: Candidate = { ts: t.ts, txnId: t.txnId, amount: t.amount, payee: t.payee, newPayee: isNew };
+    if (ctx.flaggedAccounts.has(t.payer)) return;
+    const c: Candidate = {
+      ts: t.ts,
+      payer: t.payer,
+      txnId: t.txnId,
+      amount: t.amount,
+      payee: t.payee,
+      newPayee: isNew,
+    };
     const m = match(h, c, ctx, payeeFlagged);
     if (m) {
       report(acct.holderId, h, c, m);
@@ -426,6 +471,13 @@ export function potentialVictimDetector(params: Partial<VictimParams> = {}): Vic
         people.delete(k);
       }
     }
+    // Release the held detections that are due, unless their payer has been flagged meanwhile.
+    let k = 0;
+    for (const x of held) {
+      if (!final && x.due > now) held[k++] = x;
+      else if (!ctx.flaggedAccounts.has(x.payer)) pending.push(x.d);
+    }
+    held.length = k;
     if (pending.length === 0) return [];
     return pending.splice(0, pending.length);
   }
