@@ -27,7 +27,7 @@
  */
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CardRecord, Detection } from '../records.ts';
-import { round } from './simbox.ts';
+import { round } from './common.ts';
 
 export interface CardLimitParams {
   /** Consumer cards one holder may hold across all operators. */

@@ -36,7 +36,7 @@
  */
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../records.ts';
-import { clamp01, hashNumber, IN, OUT, PartnerSet, round } from './simbox.ts';
+import { clamp01, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
 
 export interface FraudCallerParams {
   /** Counting window per card (ms). */

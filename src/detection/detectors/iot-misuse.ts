@@ -22,7 +22,7 @@
  */
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallRecord, Detection } from '../records.ts';
-import { clamp01, hashNumber, round } from './simbox.ts';
+import { clamp01, hashNumber, round } from './common.ts';
 
 export interface IotMisuseParams {
   /** Counting window (ms). */

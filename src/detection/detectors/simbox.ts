@@ -38,112 +38,10 @@
  * Score of an IMEI (gate: ≥ `minImsisPerImei` IMSIs, at most `maxImeiCells` cells, outbound ≥
  * `minOutbound`, inbound / outbound ≤ `maxInboundRatio`):
  *   score = 0.6·min(1, (imsis − 1) / (2·(minImsisPerImei − 1))) + 0.4·(1 − inbound ratio / maxInboundRatio)
- *
- * This file also holds the small helpers the other call detectors share (number hashing, the
- * partner set, clamp).
  */
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallRecord, Detection } from '../records.ts';
-
-// ---------------------------------------------------------------- shared helpers
-
-/** FNV-1a of a number's characters (32-bit). Numbers are hashed once per record, never stored twice. */
-export function hashNumber(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h | 0;
-}
-
-export function clamp01(x: number): number {
-  return x <= 0 ? 0 : x >= 1 ? 1 : x;
-}
-
-/** The subject called this partner. */
-export const OUT = 1;
-/** The partner called the subject. */
-export const IN = 2;
-
-/**
- * The people a subject talked to in its window, as 32-bit number hashes in an open-addressing
- * table (one Int32Array; the low two bits of a slot hold the OUT/IN flags). Counts distinct
- * callees, repeated callees and two-way ("social") partners without allocating per call. Beyond
- * `maxSize` partners new ones are still counted but no longer remembered.
- */
-export class PartnerSet {
-  private slots: Int32Array;
-  private mask: number;
-  size = 0;
-  /** Distinct partners the subject called. */
-  outDistinct = 0;
-  /** Outbound records to a partner already called in the window. */
-  outRepeat = 0;
-  /** Partners with calls in both directions. */
-  social = 0;
-
-  constructor(
-    private readonly maxSize = 4096,
-    capacity = 16,
-  ) {
-    this.slots = new Int32Array(capacity);
-    this.mask = capacity - 1;
-  }
-
-  /** Records a contact with the partner of hash `h` in direction `dir`; true when it just became two-way. */
-  add(h: number, dir: number): boolean {
-    let key = h & ~3;
-    if (key === 0) key = 4;
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = ((key >>> 2) ^ (key >>> 17)) & mask;
-    for (;;) {
-      const v = slots[i]!;
-      if (v === 0) break;
-      if ((v & ~3) === key) {
-        if ((v & dir) !== 0) {
-          if (dir === OUT) this.outRepeat++;
-          return false;
-        }
-        slots[i] = v | dir;
-        if (dir === OUT) this.outDistinct++;
-        this.social++;
-        return true;
-      }
-      i = (i + 1) & mask;
-    }
-    if (dir === OUT) this.outDistinct++;
-    if (this.size >= this.maxSize) return false;
-    slots[i] = key | dir;
-    if (++this.size * 2 > slots.length) this.grow();
-    return false;
-  }
-
-  clear(): void {
-    if (this.slots.length > 64) {
-      this.slots = new Int32Array(16);
-      this.mask = 15;
-    } else this.slots.fill(0);
-    this.size = this.outDistinct = this.outRepeat = this.social = 0;
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    const slots = new Int32Array(old.length * 2);
-    const mask = slots.length - 1;
-    for (let j = 0; j < old.length; j++) {
-      const v = old[j]!;
-      if (v === 0) continue;
-      const key = v & ~3;
-      let i = ((key >>> 2) ^ (key >>> 17)) & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = v;
-    }
-    this.slots = slots;
-    this.mask = mask;
-  }
-}
+import { clamp01, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
 
 /**
  * Per IMEI: the distinct IMSIs (and the msisdns that used them) seen through it in its window,
@@ -524,8 +422,4 @@ export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetect
     },
     size: () => cards.size + imeis.size + cells.size,
   };
-}
-
-export function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

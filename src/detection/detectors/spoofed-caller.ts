@@ -31,7 +31,7 @@
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallOrigin, CallRecord, Detection } from '../records.ts';
 import { isCnMobile } from './iot-misuse.ts';
-import { round } from './simbox.ts';
+import { round } from './common.ts';
 
 export interface SpoofedCallerParams {
   /** How long the last call of a number is kept after it ended (ms); at least `jumpWindowMs`. */
