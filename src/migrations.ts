@@ -7,6 +7,7 @@ import { identityMigrations } from './identity/migrations.ts';
 import { privacyMigrations } from './privacy/migrations.ts';
 import { registryMigrations } from './registry/migrations.ts';
 import { reportMigrations } from './reports/migrations.ts';
+import { detectionMigrations } from './detection/migrations.ts';
 
 /** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
 export const allMigrations: Migrations = {
@@ -18,4 +19,5 @@ export const allMigrations: Migrations = {
   ...privacyMigrations,
   ...registryMigrations,
   ...reportMigrations,
+  ...detectionMigrations,
 };

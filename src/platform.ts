@@ -18,6 +18,7 @@ import { feedRoutes } from './registry/feeds/routes.ts';
 import { decisionRoutes } from './registry/decision-routes.ts';
 import { policyRoutes } from './registry/policy-routes.ts';
 import { reportRoutes } from './reports/routes.ts';
+import { detectionRoutes } from './detection/routes.ts';
 import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
@@ -32,6 +33,7 @@ export function routeModules(node: DecisionNode): RouteModule[] {
     decisionRoutes(node),
     policyRoutes(node),
     reportRoutes(node),
+    detectionRoutes,
   ];
 }
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type { Services } from '../api/types.ts';
 import { notFound } from '../core/errors.ts';
-import type { OrganisationKind } from '../identity/model.ts';
+import type { OrganisationKind, Principal } from '../identity/model.ts';
+import { UsageError } from './output.ts';
 
 /** Opens the database, bus and keys for one command (main.ts passes it to each command group). */
 export type Core = () => Promise<Services & { close(): Promise<void> }>;
@@ -44,4 +45,27 @@ export async function findOrganisation(
 
 export async function orgId(c: Services, nameOrId: string): Promise<string> {
   return (await findOrganisation(c, nameOrId)).id;
+}
+
+/** The CLI's principal: the centre's supervisor and administrator, named "cli". */
+export async function cliPrincipal(c: Services): Promise<Principal> {
+  const centre = await c.db
+    .selectFrom('organisations')
+    .select('id')
+    .where('kind', '=', 'anti_fraud_centre')
+    .orderBy('created_at')
+    .executeTakeFirst();
+  if (!centre)
+    throw new UsageError(
+      'no anti-fraud centre organisation yet: create one first (interdict org create --kind anti_fraud_centre …)',
+    );
+  return {
+    kind: 'user',
+    id: 'cli',
+    name: 'cli',
+    organisationId: centre.id,
+    organisationKind: 'anti_fraud_centre',
+    roles: ['supervisor', 'administrator'],
+    scopes: [],
+  };
 }

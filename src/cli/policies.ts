@@ -16,7 +16,7 @@ import {
   type PolicyState,
   type PolicyVersion,
 } from '../registry/policies.ts';
-import { type Core, UUID_RE, withCore } from './core.ts';
+import { cliPrincipal, type Core, UUID_RE, withCore } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 
 /**
@@ -28,29 +28,6 @@ import { printJson, printRows, UsageError } from './output.ts';
  * names the actor "cli". Replays need a node's recent traffic, which a one-shot command does not
  * have: `policies diff` shows how a version's rules differ from the active version's instead.
  */
-
-/** The CLI's principal: the centre's supervisor and administrator, named "cli". */
-async function cliPrincipal(c: Services): Promise<Principal> {
-  const centre = await c.db
-    .selectFrom('organisations')
-    .select('id')
-    .where('kind', '=', 'anti_fraud_centre')
-    .orderBy('created_at')
-    .executeTakeFirst();
-  if (!centre)
-    throw new UsageError(
-      'no anti-fraud centre organisation yet: create one first (interdict org create --kind anti_fraud_centre …)',
-    );
-  return {
-    kind: 'user',
-    id: 'cli',
-    name: 'cli',
-    organisationId: centre.id,
-    organisationKind: 'anti_fraud_centre',
-    roles: ['supervisor', 'administrator'],
-    scopes: [],
-  };
-}
 
 function parseVersion(v: string): number {
   const n = Number(v);

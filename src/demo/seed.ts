@@ -10,6 +10,8 @@ import { Progress } from '../cli/progress.ts';
 import { seedProtected } from '../registry/allowlist.ts';
 import { listIndicator } from '../registry/service.ts';
 import { submitReport, type ReportInput } from '../reports/service.ts';
+import { recordDetections } from '../detection/store.ts';
+import type { Detection } from '../detection/records.ts';
 
 /** Every demo user signs in with this password; the demo is for looking around, not for production. */
 export const DEMO_PASSWORD = 'Interdict-demo-2026';
@@ -157,6 +159,7 @@ export interface DemoSummary {
   bankAccounts: number;
   listings: number;
   reports: number;
+  detections: number;
 }
 
 export async function isEmpty(db: Kysely<DB>): Promise<boolean> {
@@ -249,6 +252,10 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
       networkKey: s.pii.lookupHash('reporter_network', `demo-network-${i}`),
     });
   }
+  const detections = await seedDetections(s, org, (i) => {
+    const p = PERSONS[i]!;
+    return demoIdNumber(p.region, p.born, i, p.sex);
+  });
   bar?.stop();
   return {
     password: DEMO_PASSWORD,
@@ -263,13 +270,110 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     bankAccounts: accounts,
     listings,
     reports: REPORTS.length,
+    detections,
   };
+}
+
+/**
+ * A review queue for the detection page: what the operators' and banks' detectors would have
+ * raised this morning in the demo world (a SIM box, the IoT meter making calls, a spoofed number,
+ * 杨磊's eight cards, a mule account, and 陈静, 78, paying after a long call from the SIM box).
+ */
+async function seedDetections(
+  s: Services,
+  org: Record<string, string>,
+  idNumberOf: (personIndex: number) => string,
+): Promise<number> {
+  const t = Date.now() - 6 * 3_600_000;
+  const h = 3_600_000;
+  const box = ['+8617112340001', '+8617112340002', '+8617112340003'];
+  const w = (from: number, hours: number) => ({ from, to: from + hours * h });
+  const mobile: Detection[] = [
+    {
+      detector: 'simbox',
+      subjectKind: 'imei',
+      subject: '356938035643809',
+      score: 0.97,
+      window: w(t, 3),
+      evidence: { imsis: 24, msisdns: box, outbound: 2310, inboundRatio: 0.004, cells: ['110105-0042'] },
+    },
+    ...box.map((msisdn, i): Detection => ({
+      detector: 'simbox',
+      subjectKind: 'msisdn',
+      subject: msisdn,
+      score: 0.93 - i * 0.02,
+      window: w(t + i * 60_000, 3),
+      evidence: { imei: '356938035643809', outbound: 180 - i * 9, distinctCallees: 176 - i * 9, gapCv: 0.08 },
+    })),
+    {
+      detector: 'iot_misuse',
+      subjectKind: 'msisdn',
+      subject: '+861440000000001',
+      score: 0.9,
+      window: w(t + h, 2),
+      evidence: { cardType: 'iot', voiceCalls: 37, p2pSms: 0, distinctCallees: 35 },
+    },
+    {
+      detector: 'spoofed_caller',
+      subjectKind: 'msisdn',
+      subject: '+8613912345678',
+      score: 0.88,
+      window: w(t + 2 * h, 1),
+      evidence: { rule: 'intl_presenting_domestic', gatewayCalls: 41, homeNetworkActive: true },
+    },
+    {
+      detector: 'card_limit',
+      subjectKind: 'holder',
+      subject: idNumberOf(5),
+      score: 0.9,
+      window: w(t - 30 * 24 * h, 24),
+      evidence: { rule: 'over_limit', cards: 8, nationalLimit: 5, overBy: 3 },
+    },
+  ];
+  const bank: Detection[] = [
+    {
+      detector: 'mule_account',
+      subjectKind: 'account',
+      subject: '6228480402564890019',
+      score: 0.91,
+      window: w(t + 3 * h, 2),
+      evidence: {
+        payers: 9,
+        payees: 2,
+        passThrough: 0.98,
+        meanDwellMinutes: 14,
+        newAccount: true,
+        nightShare: 0.6,
+      },
+    },
+  ];
+  const platform: Detection[] = [
+    {
+      detector: 'potential_victim',
+      subjectKind: 'holder',
+      subject: idNumberOf(4),
+      score: 0.95,
+      window: w(t + 4 * h, 1),
+      evidence: {
+        calls: [{ caller: box[0], durationS: 1840, flaggedBy: 'simbox' }],
+        transfer: { amount: 4_800_000, payee: '6228480402564890019' },
+        newPayee: true,
+        payeeFlagged: true,
+        hoursAfterCall: 0.4,
+      },
+    },
+  ];
+  let n = 0;
+  n += (await recordDetections(s, org.mobile!, mobile)).stored;
+  n += (await recordDetections(s, org.bank!, bank)).stored;
+  n += (await recordDetections(s, null, platform)).stored;
+  return n;
 }
 
 export function printDemoSummary(d: DemoSummary, out: NodeJS.WritableStream): void {
   const w = Math.max(...d.users.map((u) => u.username.length));
   out.write(
-    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts, ${d.listings} listings, ${d.reports} reports.\n` +
+    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts, ${d.listings} listings, ${d.reports} reports, ${d.detections} detections.\n` +
       `Sign in with any of these users; the password of all is ${d.password}\n`,
   );
   for (const u of d.users)

@@ -47,6 +47,21 @@ test('the demo seeds every kind of organisation and role, and every user can sig
     const listedKinds = new Set(listings.map((l) => l.kind));
     for (const k of ['phone', 'domain', 'url', 'bank_account', 'internet_account', 'app'])
       assert.ok(listedKinds.has(k as never), k);
+    // detections in the review queue, and the holders in them are demo persons (joinable by keyed hash)
+    const detections = await services.db
+      .selectFrom('detections')
+      .select(['detector', 'subject_kind', 'subject_key', 'status'])
+      .execute();
+    assert.equal(detections.length, summary.detections);
+    assert.ok(detections.every((d) => d.status === 'open'));
+    const holders = detections.filter((d) => d.subject_kind === 'holder').map((d) => d.subject_key);
+    assert.ok(holders.length >= 2);
+    const detectedPersons = await services.db
+      .selectFrom('persons')
+      .select('id')
+      .where('id_number_hash', 'in', holders)
+      .execute();
+    assert.equal(detectedPersons.length, holders.length, 'each detected holder is a demo person');
     const protectedRows = await services.db.selectFrom('protected_indicators').select('value').execute();
     assert.ok(protectedRows.some((r) => r.value === 'short:CN:110'));
   } finally {
