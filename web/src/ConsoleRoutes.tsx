@@ -7,6 +7,8 @@ import { MissingPage } from './pages/MissingPage.tsx';
 import { ApiKeysPage } from './pages/admin/ApiKeysPage.tsx';
 import { OrganisationsPage } from './pages/admin/OrganisationsPage.tsx';
 import { UsersPage } from './pages/admin/UsersPage.tsx';
+import { DetectionDetailPage } from './pages/detection/DetectionDetailPage.tsx';
+import { DetectionsPage } from './pages/detection/DetectionsPage.tsx';
 import { AccessLogPage } from './pages/privacy/AccessLogPage.tsx';
 import { PersonDetailPage } from './pages/privacy/PersonDetailPage.tsx';
 import { PersonsPage } from './pages/privacy/PersonsPage.tsx';
@@ -79,6 +81,16 @@ const ROUTES: Route[] = [
     pattern: '/reports/:id',
     access: childAccess('reports', '/reports'),
     render: ({ id }) => <ReportDetailPage key={id} id={id!} />,
+  },
+  {
+    pattern: '/detection',
+    access: childAccess('detection', '/detection'),
+    render: () => <DetectionsPage />,
+  },
+  {
+    pattern: '/detection/:id',
+    access: childAccess('detection', '/detection'),
+    render: ({ id }) => <DetectionDetailPage key={id} id={id!} />,
   },
   { pattern: '/privacy', access: childAccess('privacy', '/privacy'), render: () => <PersonsPage /> },
   {

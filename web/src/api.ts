@@ -584,6 +584,77 @@ export interface ReportDecisionInput {
   publicNote?: string;
 }
 
+/** Detection (server: src/detection/records.ts, tables.ts, routes.ts). */
+export const DETECTORS = [
+  'simbox',
+  'fraud_caller',
+  'iot_misuse',
+  'spoofed_caller',
+  'card_limit',
+  'mule_account',
+  'potential_victim',
+] as const;
+export type DetectorName = (typeof DETECTORS)[number];
+export const DETECTION_SUBJECT_KINDS = ['msisdn', 'imei', 'holder', 'account'] as const;
+export type DetectionSubjectKind = (typeof DETECTION_SUBJECT_KINDS)[number];
+export const DETECTION_STATUSES = ['open', 'confirmed', 'rejected', 'suppressed'] as const;
+export type DetectionStatus = (typeof DETECTION_STATUSES)[number];
+export const MEASURES = ['re_verify', 'restrict', 'flag', 'warn'] as const;
+export type Measure = (typeof MEASURES)[number];
+
+export interface RecommendedMeasure {
+  measure: Measure;
+  /** the subject itself, or the holder of the card or account */
+  target: 'subject' | 'holder';
+  reason: string;
+}
+
+export interface Detection {
+  id: string;
+  /** whose data fired it; null: the platform's own worker */
+  organisationId: string | null;
+  detector: DetectorName;
+  subjectKind: DetectionSubjectKind;
+  /** the number, IMEI or account; for a holder, the masked id number */
+  subject: string;
+  subjectMasked: boolean;
+  score: number;
+  window: { from: string; to: string };
+  /** the facts that fired it: differs per detector */
+  evidence: Record<string, unknown>;
+  measures: RecommendedMeasure[];
+  /** confirming lists the subject in the registry */
+  listable: boolean;
+  status: DetectionStatus;
+  /** suppressed: the rejected detection it repeats */
+  suppressedBy: string | null;
+  listingId: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  decisionReason: string | null;
+  /** other episodes of the same subject, newest first (detail only) */
+  history?: { id: string; status: DetectionStatus; score: number; from: string; to: string }[];
+  createdAt: string;
+}
+
+export interface DetectionQuery {
+  status?: DetectionStatus;
+  detector?: DetectorName;
+  subjectKind?: DetectionSubjectKind;
+  subject?: string;
+  minScore?: number;
+  limit?: number;
+  /** the `next` of the previous page */
+  after?: string;
+}
+
+export interface DetectionDecisionInput {
+  decision: 'confirm' | 'reject';
+  reason: string;
+  /** confirm: list under this category instead of the detector's default */
+  category?: ScamCategory;
+}
+
 interface Items<T> {
   items: T[];
 }
@@ -823,4 +894,18 @@ export const api = {
       `/v1/policies/${seg(id)}/versions/${version}/${change}`,
       reason ? { reason } : undefined,
     ),
+
+  /** Without a status: the open detections, highest score first; `next` pages on with `after`. */
+  listDetections: (opts: DetectionQuery = {}) =>
+    request<Items<Detection> & { next: string | null }>('GET', `/v1/detections${query({ ...opts })}`),
+  /** Counts per detector and status, within what this user may see. */
+  detectionSummary: () =>
+    request<Items<{ detector: DetectorName; status: DetectionStatus; count: number }>>(
+      'GET',
+      '/v1/detections/summary',
+    ),
+  getDetection: (id: string) => request<Detection>('GET', `/v1/detections/${seg(id)}`),
+  /** 409 `detection_decided` when it was decided already. */
+  decideDetection: (id: string, input: DetectionDecisionInput) =>
+    request<Detection>('POST', `/v1/detections/${seg(id)}/decision`, input),
 };

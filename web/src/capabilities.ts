@@ -80,6 +80,16 @@ const REPORT_READERS: Access = {
   roles: ['analyst', 'supervisor', 'auditor'],
   orgKinds: ['anti_fraud_centre'],
 };
+/**
+ * As the server's detection routes: the centre's analysts and supervisors decide and its auditors
+ * read; operators' and banks' operators and administrators read their own organisation's.
+ */
+const DETECTION_READERS: Access = {
+  anyOf: [
+    { roles: ['analyst', 'supervisor', 'auditor'], orgKinds: ['anti_fraud_centre'] },
+    { roles: ['institution_operator', 'administrator'], orgKinds: ['telecom_operator', 'bank'] },
+  ],
+};
 
 export const CAPABILITIES: readonly Capability[] = [
   {
@@ -116,8 +126,10 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'nav.detection',
     description: 'capability.detection',
     path: '/detection',
-    access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
-    built: false,
+    access: DETECTION_READERS,
+    built: true,
+    // One page (the queue, whose rows open the detail): the navigation keeps one entry.
+    pages: [{ label: 'detection.queue', path: '/detection', access: DETECTION_READERS }],
   },
   {
     id: 'warnings',
