@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../core/db/schema.ts';
 import type { EventBus } from '../core/bus/types.ts';
+import { publishAll } from '../core/bus/outbox.ts';
+import type { EventMap } from '../core/bus/events.ts';
 import { audit, type Actor } from '../core/audit.ts';
 import { badRequest, conflict, forbidden, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
@@ -294,6 +296,7 @@ export async function recordDetections(
         .execute();
       const fresh = new Set(inserted.map((x) => x.id));
       out.duplicates += rows.length - inserted.length;
+      const events: { type: 'detection.raised'; data: EventMap['detection.raised'] }[] = [];
       for (const r of rows) {
         if (!fresh.has(r.id)) continue;
         out.ids.push(r.id);
@@ -302,16 +305,20 @@ export async function recordDetections(
           continue;
         }
         out.stored++;
-        await s.bus.publish(tx, 'detection.raised', {
-          id: r.id,
-          detector: r.detector as DetectorName,
-          subjectKind: r.subject_kind as SubjectKind,
-          subject: r.subject_key,
-          score: r.score,
-          organisationId,
-          measures: DETECTOR_MEASURES[r.detector as DetectorName].measures.map((m) => m.measure),
+        events.push({
+          type: 'detection.raised',
+          data: {
+            id: r.id,
+            detector: r.detector as DetectorName,
+            subjectKind: r.subject_kind as SubjectKind,
+            subject: r.subject_key,
+            score: r.score,
+            organisationId,
+            measures: DETECTOR_MEASURES[r.detector as DetectorName].measures.map((m) => m.measure),
+          },
         });
       }
+      await publishAll(s.bus, tx, events);
     });
   }
   return out;

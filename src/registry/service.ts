@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../core/db/schema.ts';
 import { audit, type Actor } from '../core/audit.ts';
-import { validateEvent, type EventBus, type EventMap } from '../core/bus/index.ts';
+import { publishAll, type EventBus, type EventMap } from '../core/bus/index.ts';
 import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
 import {
   INDICATOR_KINDS,
@@ -237,9 +237,6 @@ function eventOf(c: Change): { type: keyof EventMap; data: EventMap[keyof EventM
   return { type: 'listing.changed', data: { ...c.after, action: c.action, reason: c.reason } };
 }
 
-/** Up to this many events go through bus.publish one by one; more are inserted in one statement. */
-const PUBLISH_ONE_BY_ONE = 8;
-
 /**
  * Appends the history rows and publishes the events of `changes` (the listings rows are already
  * written), in the caller's transaction.
@@ -263,31 +260,11 @@ export async function recordChanges(
                 ${changes.map((c) => (c.before ? JSON.stringify(c.before) : null))}::text[],
                 ${changes.map((c) => JSON.stringify(c.after))}::text[], ${changes.map((c) => c.reason)}::text[])
       as u(listing_id, version, action, before, after, reason)`.execute(tx);
-  const events = changes.map(eventOf);
-  if (events.length <= PUBLISH_ONE_BY_ONE) {
-    for (const e of events) {
-      await bus.publish(tx, e.type, e.data as never, { key: (e.data as { id: string }).id });
-    }
-    return;
-  }
-  // The outbox insert of bus.publish, for many events in one statement (same validation).
-  const ids: string[] = [];
-  const types: string[] = [];
-  const keys: string[] = [];
-  const data: string[] = [];
-  for (const e of events) {
-    const parsed = validateEvent(e.type, e.data) as { id: string };
-    ids.push(crypto.randomUUID());
-    types.push(e.type);
-    keys.push(parsed.id);
-    data.push(JSON.stringify(parsed));
-  }
-  await sql`
-    insert into bus_events (id, type, key, data, relayed_at)
-    select u.id, u.type, u.key, u.data::jsonb, null
-    from unnest(${ids}::uuid[], ${types}::text[], ${keys}::text[], ${data}::text[])
-      with ordinality as u(id, type, key, data, ord)
-    order by u.ord`.execute(tx);
+  await publishAll(
+    bus,
+    tx,
+    changes.map(eventOf).map((e) => ({ ...e, key: (e.data as { id: string }).id })),
+  );
 }
 
 async function takeVersions(tx: Kysely<DB>, n: number): Promise<number[]> {

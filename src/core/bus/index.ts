@@ -27,7 +27,7 @@ export {
   registerEvent,
   validateEvent,
 } from './events.ts';
-export { publishEvent } from './outbox.ts';
+export { publishAll, publishEvent } from './outbox.ts';
 export { busMigrations } from './migrations.ts';
 export { MemoryEventBus, type MemoryBusOptions } from './memory.ts';
 export { NatsEventBus, type NatsBusOptions } from './nats.ts';

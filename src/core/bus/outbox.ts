@@ -61,6 +61,44 @@ export async function publishEvent<T extends EventType>(
   } as EventEnvelope<T>;
 }
 
+/** Up to this many events go through `bus.publish` one by one (waking this node's consumers at once). */
+const PUBLISH_ONE_BY_ONE = 8;
+
+/**
+ * Publishes many events in the caller's transaction: a few through `bus.publish`, more in one
+ * outbox statement (the same validation; consumers find them on their next poll). Bulk writers
+ * (listing imports, stored detections) would otherwise spend a round trip per event.
+ */
+export async function publishAll(
+  bus: { publish: (q: Kysely<DB>, type: never, data: never, opts?: PublishOptions) => Promise<unknown> },
+  q: Kysely<DB>,
+  events: readonly { type: EventType; data: unknown; key?: string }[],
+): Promise<void> {
+  if (events.length <= PUBLISH_ONE_BY_ONE) {
+    for (const e of events)
+      await bus.publish(q, e.type as never, e.data as never, e.key === undefined ? {} : { key: e.key });
+    return;
+  }
+  const ids: string[] = [];
+  const types: string[] = [];
+  const keys: string[] = [];
+  const data: string[] = [];
+  for (const e of events) {
+    const parsed = validateEvent(e.type, e.data);
+    const id = crypto.randomUUID();
+    ids.push(id);
+    types.push(e.type);
+    keys.push(e.key ?? defaultKey(e.type, parsed) ?? id);
+    data.push(JSON.stringify(parsed));
+  }
+  await sql`
+    insert into bus_events (id, type, key, data, relayed_at)
+    select u.id, u.type, u.key, u.data::jsonb, null
+    from unnest(${ids}::uuid[], ${types}::text[], ${keys}::text[], ${data}::text[])
+      with ordinality as u(id, type, key, data, ord)
+    order by u.ord`.execute(q);
+}
+
 export interface EventRow {
   seq: number | string;
   id: string;
