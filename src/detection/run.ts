@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Detector, DetectionContext } from './detector.ts';
 import { addAccount, addCard, newContext } from './detector.ts';
-import { ACCOUNTS, CALLS, CARDS, readRecords, TRANSACTIONS } from './parse.ts';
+import { ACCOUNTS, CALLS, CARDS, checkHeader, readRecordBatches, TRANSACTIONS } from './parse.ts';
 import type { CallRecord, Detection, TransactionRecord } from './records.ts';
 
 /**
@@ -80,52 +80,72 @@ export async function runDetection(
     await Promise.all(
       (Object.entries(files) as [keyof DetectFiles, string | undefined][])
         .filter(([, v]) => v)
-        .map(async ([k, file]) => {
+        .map(([k, file]) => {
           const kind = { cards: CARDS, accounts: ACCOUNTS, calls: CALLS, transactions: TRANSACTIONS }[k];
-          const it = readRecords(file!, kind as typeof CARDS, { ...f, onReject: () => undefined });
-          await it.next();
-          await it.return(undefined);
+          return checkHeader(file!, kind as typeof CARDS, opts.format);
         }),
     );
     if (files.cards)
-      for await (const c of readRecords(files.cards, CARDS, { ...f, onReject: onReject(files.cards) })) {
-        addCard(ctx, c);
-        out.cards++;
-      }
+      for await (const batch of readRecordBatches(files.cards, CARDS, {
+        ...f,
+        onReject: onReject(files.cards),
+      }))
+        for (const c of batch) {
+          addCard(ctx, c);
+          out.cards++;
+        }
     if (files.accounts)
-      for await (const a of readRecords(files.accounts, ACCOUNTS, {
+      for await (const batch of readRecordBatches(files.accounts, ACCOUNTS, {
         ...f,
         onReject: onReject(files.accounts),
-      })) {
-        addAccount(ctx, a);
-        out.accounts++;
-      }
+      }))
+        for (const a of batch) {
+          addAccount(ctx, a);
+          out.accounts++;
+        }
+    // Records come a chunk at a time (one await per chunk, not per record); the merge below still
+    // hands them to the detectors one by one in time order, draining at the same stream times.
     const calls = files.calls
-      ? readRecords(files.calls, CALLS, { ...f, onReject: onReject(files.calls) })
+      ? readRecordBatches(files.calls, CALLS, { ...f, onReject: onReject(files.calls) })
       : null;
     const txns = files.transactions
-      ? readRecords(files.transactions, TRANSACTIONS, { ...f, onReject: onReject(files.transactions) })
+      ? readRecordBatches(files.transactions, TRANSACTIONS, { ...f, onReject: onReject(files.transactions) })
       : null;
     const callDs = detectors.filter((d) => d.onCall);
     const txnDs = detectors.filter((d) => d.onTransaction);
-    let c: CallRecord | null = calls ? ((await calls.next()).value ?? null) : null;
-    let t: TransactionRecord | null = txns ? ((await txns.next()).value ?? null) : null;
+    const nCallDs = callDs.length;
+    const nTxnDs = txnDs.length;
+    const none: never[] = [];
+    let cb: CallRecord[] = calls ? ((await calls.next()).value ?? none) : none;
+    let tb: TransactionRecord[] = txns ? ((await txns.next()).value ?? none) : none;
+    let ci = 0;
+    let ti = 0;
     let lastDrain = -Infinity;
     let now = 0;
     let n = 0;
-    while (c !== null || t !== null) {
+    for (;;) {
+      if (ci === cb.length && cb !== none) {
+        cb = (await calls!.next()).value ?? none;
+        ci = 0;
+      }
+      if (ti === tb.length && tb !== none) {
+        tb = (await txns!.next()).value ?? none;
+        ti = 0;
+      }
+      const c = ci < cb.length ? cb[ci]! : null;
+      const t = ti < tb.length ? tb[ti]! : null;
+      if (c === null && t === null) break;
       if (t === null || (c !== null && c.ts <= t.ts)) {
         const r = c!;
         now = r.ts;
-        for (let i = 0; i < callDs.length; i++) callDs[i]!.onCall!(r, ctx);
+        for (let i = 0; i < nCallDs; i++) callDs[i]!.onCall!(r, ctx);
         out.calls++;
-        c = (await calls!.next()).value ?? null;
+        ci++;
       } else {
-        const r = t;
-        now = r.ts;
-        for (let i = 0; i < txnDs.length; i++) txnDs[i]!.onTransaction!(r, ctx);
+        now = t.ts;
+        for (let i = 0; i < nTxnDs; i++) txnDs[i]!.onTransaction!(t, ctx);
         out.transactions++;
-        t = (await txns!.next()).value ?? null;
+        ti++;
       }
       if (now - lastDrain >= DRAIN_EVERY_MS) {
         if (lastDrain !== -Infinity) for (const d of detectors) emit(d.drain(now, false, ctx));

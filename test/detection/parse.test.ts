@@ -5,9 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   CALLS,
+  checkHeader,
   FormatError,
   parseAmount,
   parseIsoTime,
+  readRecordBatches,
   readRecords,
   TRANSACTIONS,
 } from '../../src/detection/parse.ts';
@@ -119,5 +121,99 @@ describe('detection input parsing', () => {
     assert.equal(txs.length, 1);
     assert.equal(txs[0]!.amount, 1050);
     assert.deepEqual(rej, [2]);
+  });
+
+  test('batches cover a multi-chunk file in order: rows across chunk ends, CRLF, quotes, no last newline', async () => {
+    const file = path.join(dir, 'big.csv');
+    const rows: string[] = [];
+    // About 3 MiB: several 1 MiB reads, so rows straddle the chunk ends.
+    for (let i = 0; i < 30_000; i++) {
+      const t = new Date(Date.UTC(2026, 10, 30, 0, 0, 0) + i * 1000).toISOString().replace('Z', '+00:00');
+      const callee = `+86139${String(i).padStart(8, '0')}`;
+      if (i % 7919 === 5) rows.push(`${t},voice,bad,${callee},1,,,,offnet,${'x'.repeat(40)}`);
+      else if (i % 5003 === 7)
+        rows.push(`${t},sms,+8613800138000,"${callee}",0,,,"C,${i}",onnet,${'y'.repeat(40)}`);
+      else rows.push(`${t},voice,+8613800138000,${callee},${i % 600},,,C${i % 50},onnet,${'z'.repeat(40)}`);
+    }
+    fs.writeFileSync(
+      file,
+      'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin,pad\r\n' + rows.join('\r\n'),
+    );
+    const rejects: number[] = [];
+    const batches: CallRecord[][] = [];
+    for await (const b of readRecordBatches(file, CALLS, { onReject: (l) => rejects.push(l) }))
+      batches.push(b);
+    assert.ok(batches.length >= 3, `${batches.length} batches`);
+    assert.ok(
+      batches.every((b) => b.length > 0),
+      'no empty batch',
+    );
+    const got = batches.flat();
+    const bad = rows.map((_, i) => i).filter((i) => i % 7919 === 5);
+    assert.deepEqual(
+      rejects,
+      bad.map((i) => i + 2),
+      'rejected rows keep their line numbers',
+    );
+    assert.equal(got.length, rows.length - bad.length);
+    const good = rows.map((_, i) => i).filter((i) => i % 7919 !== 5);
+    const quoted = (i: number) => i % 5003 === 7;
+    assert.deepEqual(
+      got.map((r) => [r.ts, r.callee, r.cellId, r.durationS]),
+      good.map((i) => [
+        Date.UTC(2026, 10, 30, 0, 0, 0) + i * 1000,
+        `+86139${String(i).padStart(8, '0')}`,
+        quoted(i) ? `C,${i}` : `C${i % 50}`,
+        quoted(i) ? 0 : i % 600,
+      ]),
+    );
+    const one: CallRecord[] = [];
+    for await (const r of readRecords(file, CALLS)) one.push(r);
+    assert.deepEqual(one, got, 'readRecords hands out the same records one by one');
+  });
+
+  test('a short row is rejected; checkHeader stops a wrong file without reading on', async () => {
+    const file = path.join(dir, 'short.csv');
+    fs.writeFileSync(
+      file,
+      'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin\n' +
+        '2026-11-30T10:00:00+08:00,voice,+8613800138000,+8613900139000,65\n' +
+        '2026-11-30T10:00:01+08:00,voice,+8613800138000,+8613900139000,65,,,,offnet',
+    );
+    const rejects: [number, string][] = [];
+    const got: CallRecord[] = [];
+    for await (const r of readRecords(file, CALLS, { onReject: (l, reason) => rejects.push([l, reason]) }))
+      got.push(r);
+    assert.equal(got.length, 1);
+    assert.equal(got[0]!.origin, 'offnet');
+    assert.deepEqual(rejects, [[2, 'expected 9 columns or more']]);
+    await checkHeader(file, CALLS);
+    await assert.rejects(checkHeader(file, TRANSACTIONS), FormatError);
+    const empty = path.join(dir, 'empty.csv');
+    fs.writeFileSync(empty, '\n\n');
+    await assert.rejects(checkHeader(empty, CALLS), /is empty/);
+  });
+
+  test('non-ASCII fields decode as UTF-8; a repeated field never hides a changed one', async () => {
+    const file = path.join(dir, 'utf8.csv');
+    const cells = ['基站-1', '基站-1', 'C1', 'C1', 'C12', 'C1', '', 'é', '\u00e9x', 'C1'];
+    fs.writeFileSync(
+      file,
+      'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin\n' +
+        cells
+          .map((c, i) => `2026-11-30T10:00:0${i}+08:00,voice,+8613800138000,+8613900139000,${i},,,${c},onnet`)
+          .join('\n') +
+        '\n',
+    );
+    const got: CallRecord[] = [];
+    for await (const r of readRecords(file, CALLS)) got.push(r);
+    assert.deepEqual(
+      got.map((r) => r.cellId),
+      cells.map((c) => c || null),
+    );
+    assert.deepEqual(
+      got.map((r) => r.durationS),
+      cells.map((_, i) => i),
+    );
   });
 });
