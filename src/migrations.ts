@@ -8,6 +8,7 @@ import { privacyMigrations } from './privacy/migrations.ts';
 import { registryMigrations } from './registry/migrations.ts';
 import { reportMigrations } from './reports/migrations.ts';
 import { detectionMigrations } from './detection/migrations.ts';
+import { streamMigrations } from './detection/stream/migrations.ts';
 
 /** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
 export const allMigrations: Migrations = {
@@ -20,4 +21,5 @@ export const allMigrations: Migrations = {
   ...registryMigrations,
   ...reportMigrations,
   ...detectionMigrations,
+  ...streamMigrations,
 };

@@ -194,6 +194,62 @@ describe('mule_account', () => {
   });
 });
 
+describe('mule_account: victims are not hops', () => {
+  const accounts: AccountRecord[] = [
+    account('MULE', 'HMULE', T0 - 10 * DAY),
+    account('VICTIM', 'HVICTIM'),
+    account('EMPLOYER', 'HEMP', T0 - 900 * DAY, 'corporate'),
+    account('SPENDER', 'HSPEND'),
+    account('FRIEND1', 'HF1'),
+    account('FRIEND2', 'HF2'),
+    ...Array.from({ length: 4 }, (_, i) => account(`V${i}`, `HV${i}`)),
+  ];
+
+  test('a victim paying a flagged mule out of a salary that just came in is not an upstream hop', () => {
+    const ctx = newContext([], accounts);
+    const det = muleAccountDetector();
+    const ev: Ev[] = [];
+    // Four victims pay MULE, which passes it all to the ATM: MULE is flagged.
+    for (let i = 0; i < 4; i++) ev.push({ txn: txn(T0 + i * 0.2 * H, `V${i}`, 'MULE', 20_000) });
+    ev.push({ txn: txn(T0 + 2 * H, 'MULE', '', 79_000, 'atm') });
+    // The salary arrives in the morning; in the afternoon the victim pays MULE 15,500.00:
+    // the salary, 8,133.00, and savings. All of it went to a flagged account, half of it fast.
+    ev.push({ txn: txn(T0 + 3 * H, 'EMPLOYER', 'VICTIM', 8_133) });
+    ev.push({ txn: txn(T0 + 9 * H, 'VICTIM', 'MULE', 15_500) });
+    // Another pays 70 % of a salary to MULE and keeps the rest.
+    ev.push({ txn: txn(T0 + 3 * H, 'EMPLOYER', 'FRIEND1', 18_621) });
+    ev.push({ txn: txn(T0 + 8 * H, 'FRIEND1', 'MULE', 13_100) });
+    const out = run([det], ctx, ev);
+    assert.deepEqual(
+      out.map((d) => d.subject),
+      ['MULE'],
+    );
+    // With the old, looser test (half the outflow fast) the first victim would have been a hop.
+    const loose = run([muleAccountDetector({ minHopPassThrough: 0.5 })], newContext([], accounts), ev);
+    assert.ok(loose.some((d) => d.subject === 'VICTIM'));
+  });
+
+  test('an account paying out far more than it received is spending its own money', () => {
+    const ctx = newContext([], accounts);
+    const det = muleAccountDetector();
+    const ev: Ev[] = [
+      // Two friends pay back 4,800.00; within hours the account pays 54,000.00 (a car, a deposit).
+      { txn: txn(T0, 'FRIEND1', 'SPENDER', 2_400) },
+      { txn: txn(T0 + H, 'FRIEND2', 'SPENDER', 2_400) },
+      { txn: txn(T0 + 2 * H, 'SPENDER', 'EMPLOYER', 30_000) },
+      { txn: txn(T0 + 2.5 * H, 'SPENDER', 'V0', 12_000) },
+      { txn: txn(T0 + 3 * H, 'SPENDER', 'V1', 12_000) },
+    ];
+    assert.deepEqual(run([det], ctx, ev), []);
+    // Without the test it fired: two payers, all of their money passed on within hours.
+    const loose = run([muleAccountDetector({ minFastOutShare: 0 })], newContext([], accounts), ev);
+    assert.deepEqual(
+      loose.map((d) => d.subject),
+      ['SPENDER'],
+    );
+  });
+});
+
 describe('potential_victim', () => {
   const FRAUD = '+8617000000099';
   const LATE = '+8617000000077';
@@ -282,8 +338,9 @@ describe('potential_victim', () => {
     const out = det.drain(T0 + 2 * H, false, ctx);
     assert.equal(out.length, 1);
     assert.equal(out[0]?.subject, 'ID-VIC2');
-    // A mule flagged after a short call's payment also re-checks it (payee watched).
-    det.onCall?.(call(T0 + 3 * H, LATE, callee('SHORT'), 20), ctx);
+    // A mule flagged after a brief call's payment also re-checks it (payee watched): 2.5 minutes
+    // and a new payee do not score, 2.5 minutes and a flagged payee do.
+    det.onCall?.(call(T0 + 3 * H, LATE, callee('SHORT'), 150), ctx);
     det.onTransaction?.(txn(T0 + 4 * H, 'A-SHORT', 'MULE9', 5_000), ctx);
     assert.deepEqual(det.drain(T0 + 4 * H, false, ctx), []);
     ctx.flaggedAccounts.set('MULE9', { detector: 'mule_account', at: T0 + 5 * H });
@@ -293,7 +350,7 @@ describe('potential_victim', () => {
     );
   });
 
-  test('a short fraud call weighs less than a long one; paying a flagged account counts', () => {
+  test('paying a flagged account strengthens a real contact; a hang-up is no contact', () => {
     const ctx = newContext(cards, accounts);
     const mule = muleAccountDetector();
     const det = potentialVictimDetector();
@@ -303,16 +360,100 @@ describe('potential_victim', () => {
       ctx,
       [
         { flagNumber: FRAUD, ts: T0 - DAY },
-        { call: call(T0, FRAUD, callee('MULEPAY'), 45) },
+        // Three minutes with the fraud number, then a payee paid before, but now flagged.
+        { call: call(T0, FRAUD, callee('MULEPAY'), 180) },
         { txn: txn(T0 - 30 * DAY, 'A-MULEPAY', 'MULE', 100) },
         { txn: txn(T0 + 2 * H, 'A-MULEPAY', 'MULE', 10_000) },
+        // A 45-second hang-up from the same number (SIM boxes ring strangers), then the same
+        // flagged account paid: no contact, not reported.
+        { call: call(T0, FRAUD, callee('SHORT'), 45) },
+        { txn: txn(T0 + 2 * H, 'A-SHORT', 'MULE', 10_000) },
       ],
       T0 + 3 * H,
     );
-    const d = out.find((x) => x.detector === 'potential_victim');
-    assert.equal(d?.subject, 'ID-MULEPAY');
-    assert.equal(d?.evidence.payeeFlagged, true);
-    assert.equal(d?.evidence.newPayee, false);
+    const ds = out.filter((x) => x.detector === 'potential_victim');
+    assert.deepEqual(
+      ds.map((d) => d.subject),
+      ['ID-MULEPAY'],
+    );
+    assert.equal(ds[0]?.evidence.payeeFlagged, true);
+    assert.equal(ds[0]?.evidence.newPayee, false);
+    // Without the minimum contact, the hang-up would have been enough.
+    const loose = potentialVictimDetector({ minContact: 0 });
+    loose.onCall(call(T0, FRAUD, callee('SHORT'), 45), ctx);
+    loose.onTransaction(txn(T0 + 2 * H, 'A-SHORT', 'MULE', 10_000), ctx);
+    assert.deepEqual(
+      loose.drain(T0 + 4 * H, false, ctx).map((d) => d.subject),
+      ['ID-SHORT'],
+    );
+  });
+
+  test('a spoofed number counts only for the calls that came through an international gateway', () => {
+    const ctx = newContext(cards, accounts);
+    const det = potentialVictimDetector();
+    // The real owner of a number that fraudsters present from abroad texts and calls a friend.
+    ctx.flaggedNumbers.set(FRIEND, { detector: 'spoofed_caller', at: T0 - DAY });
+    det.onCall(call(T0, FRIEND, callee('NOCALL'), 900), ctx);
+    det.onTransaction(txn(T0 + H, 'A-NOCALL', 'NEWPAYEE1', 20_000), ctx);
+    assert.deepEqual(det.drain(T0 + 3 * H, false, ctx), []);
+    // The same number presented through an international gateway is the fraudster.
+    det.onCall({ ...call(T0 + 4 * H, FRIEND, callee('VIC'), 900), origin: 'intl' }, ctx);
+    det.onTransaction(txn(T0 + 5 * H, 'A-VIC', 'NEWPAYEE2', 20_000), ctx);
+    assert.deepEqual(
+      det.drain(T0 + 7 * H, false, ctx).map((d) => d.subject),
+      ['ID-VIC'],
+    );
+  });
+
+  test('a mule holder called by a fraud number who forwards money is no victim; real victims are', () => {
+    const holders = ['MULEHOLDER', 'VIC', 'SALVIC'];
+    const ctx = newContext(
+      [...holders.map((p, i) => card(msisdn(50 + i), `ID-${p}`)), card(FRAUD, 'ID-DEALT')],
+      [
+        ...holders.map((p) => account(`A-${p}`, `ID-${p}`)),
+        // The mule holder's second account, the mule.
+        account('MULEACCT', 'ID-MULEHOLDER', T0 - 20 * DAY),
+        account('EMPLOYER', 'ID-EMP', T0 - 900 * DAY, 'corporate'),
+        ...Array.from({ length: 3 }, (_, i) => account(`P${i}`, `ID-P${i}`)),
+      ],
+    );
+    ctx.flaggedNumbers.set(FRAUD, { detector: 'simbox', at: T0 - DAY });
+    const det = potentialVictimDetector();
+    const old = potentialVictimDetector({ forwardHoldMs: H });
+    const both = [det, old];
+    const feed = (e: CallRecord | TransactionRecord) => {
+      for (const d of both)
+        if ('txnId' in e) d.onTransaction(e, ctx);
+        else d.onCall(e, ctx);
+    };
+    const drain = (now: number, final = false) =>
+      both.map((d) => d.drain(now, final, ctx).map((x) => x.subject));
+    // The salary victim is paid in the morning.
+    feed(txn(T0 - 2 * H, 'EMPLOYER', 'A-SALVIC', 8_000));
+    // Everyone gets a ten-minute call from the fraud number.
+    holders.forEach((p, i) => feed(call(T0 + i * 60_000, FRAUD, msisdn(50 + i), 600)));
+    // Three people pay the mule account.
+    for (let i = 0; i < 3; i++) feed(txn(T0 + (0.5 + i * 0.2) * H, `P${i}`, 'MULEACCT', 20_000));
+    // The victim pays from their own money, the salary victim mostly from the salary.
+    feed(txn(T0 + 2 * H, 'A-VIC', 'SAFEACCOUNT', 48_000));
+    feed(txn(T0 + 2.5 * H, 'A-SALVIC', 'SAFEACCOUNT2', 15_000));
+    // The mule account passes the money on to a new payee.
+    feed(txn(T0 + 3 * H, 'MULEACCT', 'NEXTMULE', 58_800));
+    // After the short hold, the victim who paid from their own money is reported by both.
+    assert.deepEqual(drain(T0 + 3.2 * H), [['ID-VIC'], ['ID-VIC']]);
+    // The old rule (every detection held 1 h) reports the mule holder and the salary victim.
+    assert.deepEqual(drain(T0 + 4.1 * H), [[], ['ID-SALVIC', 'ID-MULEHOLDER']]);
+    // Eight hours after forwarding, mule_account has seen enough to flag the mule account.
+    ctx.flaggedAccounts.set('MULEACCT', { detector: 'mule_account', at: T0 + 11 * H });
+    assert.deepEqual(drain(T0 + 11 * H), [[], []]);
+    // The salary victim's account is never flagged: reported once the long hold is over.
+    const last = det.drain(T0 + 27 * H, false, ctx);
+    assert.deepEqual(
+      last.map((d) => d.subject),
+      ['ID-SALVIC'],
+    );
+    assert.equal(last[0]?.evidence.paidFromFreshInflow, true);
+    assert.deepEqual(det.drain(T0 + 30 * H, true, ctx), []);
   });
 
   test('state is bounded and expires', () => {
@@ -334,7 +475,12 @@ describe('potential_victim', () => {
     assert.equal(det.stateSize(), 0);
     // Payee history is capped per payer.
     const det2 = potentialVictimDetector({ payeesPerPayer: 8 });
-    for (let i = 0; i < 1000; i++) det2.onTransaction?.(txn(T0 + i * 1000, 'A-NOCALL', `P${i}`, 10), ctx);
+    for (let i = 0; i < 1000; i++) det2.onTransaction?.(txn(T0 + i * 1000, 'A-NOCALL', `P${i}`, 200), ctx);
+    // Payments under `minAmount` (shopping) leave no state at all.
+    const det3 = potentialVictimDetector();
+    for (let i = 0; i < 100; i++) det3.onTransaction(txn(T0 + i * 1000, 'A-NOCALL', `P${i}`, 99), ctx);
+    assert.equal(det3.stateSize(), 0);
+    assert.equal(det3.inflows.size, 0);
     assert.equal(det2.stateSize(), 1);
     assert.deepEqual(det2.drain(T0 + 2000 * 1000, true, ctx), []);
   });

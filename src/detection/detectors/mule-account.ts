@@ -3,6 +3,8 @@
  * flagged as mules) and pass it on fast, the signature of the accounts victims' money runs through
  * before cash-out (docs/detection.md, "mule_account").
  *
+ * Transfers under `minAmount` (100.00, shopping mostly) are skipped before any lookup.
+ *
  * Per account the detector keeps the inflows and outflows of the last `windowMs` (default 72 h) in
  * small parallel arrays (no object per transfer). Outflows consume inflows first-in first-out, so
  * each outflow knows how long the money it moves sat in the account (its dwell time); money that
@@ -11,12 +13,15 @@
  * later outflows (that is the merchant who pays suppliers monthly: its outflows move old money),
  * and outflows beyond everything seen (a balance from before the stream) are never fast.
  *
- * On each outflow a cheap gate is checked: window inflow ≥ `minInflow` and fast pass-through
- * (fast-out / in) ≥ `minPassThrough`. Only then are the costly features computed (distinct payers,
- * payers already flagged or listed, payees, cash-out, night share, structuring, account age) and,
- * if fan-in ≥ `minPayers` (2), or at least `minUpstreamShare` of the inflow came from flagged
- * accounts, or at least `minDownstreamShare` of the fast outflow went to flagged accounts (hop
- * propagation both ways), the score; at ≥ `minScore` the account is flagged: it goes into
+ * On each outflow a cheap gate is checked: window inflow ≥ `minInflow`, fast pass-through
+ * (fast-out / in) ≥ `minPassThrough` and fast share of the outflow (fast-out / out) ≥
+ * `minFastOutShare` (an account paying out far more than it got spends its own balance). Only then
+ * are the costly features computed (distinct payers, payers already flagged or listed, payees,
+ * cash-out, night share, structuring, account age) and, if fan-in ≥ `minPayers` (2), or at least
+ * `minUpstreamShare` of the inflow came from flagged accounts, or at least `minDownstreamShare` of
+ * the outflow went to flagged accounts while fast-out / in and fast-out / out are both ≥
+ * `minHopPassThrough` (hop propagation both ways; a victim paying a mule, even out of a salary
+ * that just came in, is not a hop), the score; at ≥ `minScore` the account is flagged: it goes into
  * `ctx.flaggedAccounts` at once (so downstream hops and `potential_victim` see it) and its
  * detection is handed out by the next `drain`. When an account is flagged, the accounts it paid and
  * the accounts that paid it in the window are re-evaluated (up to `maxHops` deep): a downstream hop that passed the money on
@@ -43,10 +48,18 @@ export interface MuleParams {
   windowMs: number;
   /** Money that leaves within this time of arriving is passed through "fast" (ms). */
   maxDwellMs: number;
+  /** Transfers under this are ignored, in and out (minor units). */
+  minAmount: number;
   /** Minimum inflow in the window before the account is considered (minor units). */
   minInflow: number;
   /** Minimum fast pass-through ratio (fast outflow / inflow in the window). */
   minPassThrough: number;
+  /**
+   * Minimum share of the window's outflow that was money received within `maxDwellMs` (fast
+   * outflow ÷ outflow): a mule passes on what it just got, an account paying out far more than it
+   * received is spending its own balance.
+   */
+  minFastOutShare: number;
   /** Minimum distinct payers (fan-in) unless fed by flagged accounts. */
   minPayers: number;
   /** Fan-in at which the fan-in feature saturates. */
@@ -54,11 +67,16 @@ export interface MuleParams {
   /** Share of the inflow from flagged or listed accounts that makes an account a downstream hop. */
   minUpstreamShare: number;
   /**
-   * Share of the outflow paid to flagged or listed accounts that makes an account an upstream hop,
-   * if at least that share of its outflow was also money it had just received (a victim paying a
-   * mule from savings is not a hop).
+   * Share of the outflow paid to flagged or listed accounts that makes an account an upstream hop
+   * (see `minHopPassThrough`).
    */
   minDownstreamShare: number;
+  /**
+   * An upstream hop passes on nearly all it received (fast outflow ÷ inflow) and pays out nearly
+   * only money it had just received (fast outflow ÷ outflow): a victim paying a mule out of a salary
+   * that just came in, plus savings, or keeping part of it, is not a hop.
+   */
+  minHopPassThrough: number;
   /** How deep a new flag re-evaluates the accounts downstream (and upstream) of it. */
   maxHops: number;
   /** An account opened less than this before the transfer is new (ms). */
@@ -86,12 +104,15 @@ export interface MuleParams {
 export const DEFAULT_MULE_PARAMS: MuleParams = {
   windowMs: 72 * 3_600_000,
   maxDwellMs: 24 * 3_600_000,
+  minAmount: 10_000,
   minInflow: 200_000,
   minPassThrough: 0.7,
+  minFastOutShare: 0.5,
   minPayers: 2,
   fanInSaturation: 8,
   minUpstreamShare: 0.5,
   minDownstreamShare: 0.5,
+  minHopPassThrough: 0.9,
   maxHops: 6,
   newAccountMs: 30 * 86_400_000,
   structuringThresholds: [5_000_000, 1_000_000],
@@ -115,7 +136,7 @@ const OUT = 6;
  * Per-account state: the inflows and outflows of the window, interleaved in two number arrays
  * (plus the counterparties) with head indexes, so a transfer allocates nothing but array growth.
  */
-class AccountState {
+export class AccountState {
   ins: number[] = [];
   inPayer: string[] = [];
   /** First live inflow (entry index). */
@@ -167,17 +188,33 @@ export interface MuleDetector extends Detector {
   stateSize(): number;
 }
 
+/** Scratch for counting distinct counterparties (emptied after each use; not state). */
 const scratchSet = new Set<string>();
 
-export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetector {
-  const p: MuleParams = { ...DEFAULT_MULE_PARAMS, ...params };
-  const cashOut = new Set(p.cashOutChannels);
-  const states = new Map<string, AccountState>();
-  const pending: Detection[] = [];
-  const ownFlags = new Map<string, number>();
-  let lastSweep = -Infinity;
+/**
+ * The detector. All state is in plain fields (maps, arrays, `AccountState`) so that a checkpoint
+ * can copy it generically.
+ */
+export class MuleAccountDetector implements MuleDetector {
+  readonly name = 'mule_account' as const;
+  readonly p: MuleParams;
+  cashOut: Set<string>;
+  states = new Map<string, AccountState>();
+  pending: Detection[] = [];
+  /** Accounts this detector put in `ctx.flaggedAccounts`, and when. */
+  ownFlags = new Map<string, number>();
+  lastSweep = -8.64e15;
 
-  function dropIn(s: AccountState): void {
+  constructor(params: Partial<MuleParams> = {}) {
+    this.p = { ...DEFAULT_MULE_PARAMS, ...params };
+    this.cashOut = new Set(this.p.cashOutChannels);
+  }
+
+  stateSize(): number {
+    return this.states.size;
+  }
+
+  private dropIn(s: AccountState): void {
     const o = s.inHead * IN;
     s.inSum -= s.ins[o + 1] as number;
     s.oldBalance += s.ins[o + 2] as number;
@@ -186,7 +223,7 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
     if (s.inCursor < s.inHead) s.inCursor = s.inHead;
   }
 
-  function dropOut(s: AccountState): void {
+  private dropOut(s: AccountState): void {
     const o = s.outHead * OUT;
     s.outSum -= s.outs[o + 1] as number;
     s.fastSum -= s.outs[o + 2] as number;
@@ -195,63 +232,72 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
     s.outHead++;
   }
 
-  function expire(s: AccountState, now: number): void {
-    const cutoff = now - p.windowMs;
-    while (s.inHead < s.inCount && (s.ins[s.inHead * IN] as number) < cutoff) dropIn(s);
-    while (s.outHead < s.outCount && (s.outs[s.outHead * OUT] as number) < cutoff) dropOut(s);
-    compact(s);
+  private expire(s: AccountState, now: number): void {
+    const cutoff = now - this.p.windowMs;
+    while (s.inHead < s.inCount && (s.ins[s.inHead * IN] as number) < cutoff) this.dropIn(s);
+    while (s.outHead < s.outCount && (s.outs[s.outHead * OUT] as number) < cutoff) this.dropOut(s);
+    this.compact(s);
   }
 
-  function compact(s: AccountState): void {
+  private compact(s: AccountState): void {
+    // Moved down in place (splice would allocate an array of the removed entries).
     if (s.inHead > 32 && s.inHead * 2 > s.inCount) {
       const h = s.inHead;
-      s.ins.splice(0, h * IN);
-      s.inPayer.splice(0, h);
+      const n = s.inCount;
+      s.ins.copyWithin(0, h * IN);
+      s.ins.length = (n - h) * IN;
+      s.inPayer.copyWithin(0, h);
+      s.inPayer.length = n - h;
       s.inCursor -= h;
       s.inHead = 0;
     }
     if (s.outHead > 32 && s.outHead * 2 > s.outCount) {
       const h = s.outHead;
-      s.outs.splice(0, h * OUT);
-      s.outPayee.splice(0, h);
+      const n = s.outCount;
+      s.outs.copyWithin(0, h * OUT);
+      s.outs.length = (n - h) * OUT;
+      s.outPayee.copyWithin(0, h);
+      s.outPayee.length = n - h;
       s.outHead = 0;
     }
   }
 
-  function touch(s: AccountState, now: number): void {
-    expire(s, now);
+  private touch(s: AccountState, now: number): void {
+    this.expire(s, now);
     // A quiet window ends the episode.
-    if (s.flaggedAt >= 0 && s.lastTs < now - p.windowMs) s.flaggedAt = -1;
+    if (s.flaggedAt >= 0 && s.lastTs < now - this.p.windowMs) s.flaggedAt = -1;
     s.lastTs = now;
   }
 
-  function onTransaction(t: TransactionRecord, ctx: DetectionContext): void {
+  onTransaction(t: TransactionRecord, ctx: DetectionContext): void {
     const now = t.ts;
     const amount = t.amount;
-    if (amount <= 0) return;
+    // Small transfers (two thirds of all, shopping mostly) cannot move a victim's money: skipped
+    // before any lookup.
+    if (amount < this.p.minAmount) return;
     // Cash-out: a cash-out channel to no known account (a counter transfer into an account is not).
-    const cash = cashOut.has(t.channel) && (t.payee === '' || !ctx.accountsByNumber.has(t.payee));
+    const cash = this.cashOut.has(t.channel) && (t.payee === '' || !ctx.accountsByNumber.has(t.payee));
     // Inflow to the payee (cash-out ends the chain: no state for the cash point).
     if (!cash && t.payee !== t.payer && t.payee !== '') {
-      let r = states.get(t.payee);
+      let r = this.states.get(t.payee);
       if (!r) {
         r = new AccountState();
-        states.set(t.payee, r);
-      } else touch(r, now);
+        this.states.set(t.payee, r);
+      } else this.touch(r, now);
       r.lastTs = now;
       r.ins.push(now, amount, amount);
       r.inPushed++;
       r.inPayer.push(t.payer);
       r.inSum += amount;
-      if (r.inCount - r.inHead > p.maxEntries) {
-        dropIn(r);
-        compact(r);
+      if (r.inCount - r.inHead > this.p.maxEntries) {
+        this.dropIn(r);
+        this.compact(r);
       }
     }
     // Outflow from the payer: only accounts seen receiving have state (others cannot pass through).
-    const s = states.get(t.payer);
+    const s = this.states.get(t.payer);
     if (!s) return;
-    touch(s, now);
+    this.touch(s, now);
     let left = amount;
     let fast = 0;
     let dwell = 0;
@@ -260,7 +306,7 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
       const take = s.oldBalance < left ? s.oldBalance : left;
       s.oldBalance -= take;
       left -= take;
-      dwell += take * p.windowMs;
+      dwell += take * this.p.windowMs;
       matched += take;
     }
     const ins = s.ins;
@@ -273,7 +319,7 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
       left -= take;
       dwell += take * d;
       matched += take;
-      if (d <= p.maxDwellMs) fast += take;
+      if (d <= this.p.maxDwellMs) fast += take;
       if (avail - take <= 0) s.inCursor++;
     }
     s.outs.push(now, amount, fast, dwell, matched, cash ? 1 : 0);
@@ -282,33 +328,39 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
     s.fastSum += fast;
     s.dwellSum += dwell;
     s.matchedSum += matched;
-    if (s.outCount - s.outHead > p.maxEntries) {
-      dropOut(s);
-      compact(s);
+    if (s.outCount - s.outHead > this.p.maxEntries) {
+      this.dropOut(s);
+      this.compact(s);
     }
     // Re-evaluate only when something changed since the last evaluation that did not fire:
     // a new inflow (new payers) or fast outflow grown by a tenth.
     if (s.flaggedAt < 0 && fast > 0 && (s.inPushed !== s.evalInPushed || s.fastSum > s.evalFast * 1.1))
-      evaluate(t.payer, s, now, ctx, 0);
+      this.evaluate(t.payer, s, now, ctx, 0);
   }
 
-  function gate(s: AccountState): boolean {
-    return s.inSum >= p.minInflow && s.fastSum >= p.minPassThrough * s.inSum;
+  private gate(s: AccountState): boolean {
+    const p = this.p;
+    return (
+      s.inSum >= p.minInflow &&
+      s.fastSum >= p.minPassThrough * s.inSum &&
+      s.fastSum >= p.minFastOutShare * s.outSum
+    );
   }
 
-  function features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
+  private features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
     scratchSet.clear();
     let upstream = 0;
     let night = 0;
     let structuring = 0;
     let from = now;
-    const tz = p.tzOffsetMin * 60_000;
+    const tz = this.p.tzOffsetMin * 60_000;
     const isNight = (ts: number): boolean => {
       const h = Math.floor(((((ts + tz) % 86_400_000) + 86_400_000) % 86_400_000) / 3_600_000);
-      return h >= p.nightFromHour && h < p.nightToHour;
+      return h >= this.p.nightFromHour && h < this.p.nightToHour;
     };
     const isStructuring = (a: number): boolean => {
-      for (const th of p.structuringThresholds) if (a < th && a >= th * (1 - p.structuringBand)) return true;
+      for (const th of this.p.structuringThresholds)
+        if (a < th && a >= th * (1 - this.p.structuringBand)) return true;
       return false;
     };
     for (let i = s.inHead; i < s.inCount; i++) {
@@ -344,24 +396,28 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
       payers,
       upstreamShare: s.inSum > 0 ? Math.min(1, upstream / s.inSum) : 0,
       downstreamShare:
-        s.outSum > 0 && s.fastSum >= p.minDownstreamShare * s.outSum ? Math.min(1, downstream / s.outSum) : 0,
+        s.outSum > 0 &&
+        s.fastSum >= this.p.minHopPassThrough * s.outSum &&
+        s.fastSum >= this.p.minHopPassThrough * s.inSum
+          ? Math.min(1, downstream / s.outSum)
+          : 0,
       payees,
       cashOutShare: s.outSum > 0 ? cashAmt / s.outSum : 0,
       nightShare: n > 0 ? night / n : 0,
       structuring,
-      meanDwellMs: s.matchedSum > 0 ? s.dwellSum / s.matchedSum : p.windowMs,
-      newAccount: acct !== undefined && now - acct.openedAt <= p.newAccountMs,
+      meanDwellMs: s.matchedSum > 0 ? s.dwellSum / s.matchedSum : this.p.windowMs,
+      newAccount: acct !== undefined && now - acct.openedAt <= this.p.newAccountMs,
       corporate: acct?.accountType === 'corporate',
       from,
     };
   }
 
-  function score(s: AccountState, f: Features): number {
+  private score(s: AccountState, f: Features): number {
     const passThrough = Math.min(1, s.fastSum / s.inSum);
     const x: [number, number][] = [
       [0.5, passThrough],
-      [0.3, Math.max(0, 1 - f.meanDwellMs / p.maxDwellMs)],
-      [0.5, Math.min(1, Math.max(0, (f.payers - 1) / (p.fanInSaturation - 1)))],
+      [0.3, Math.max(0, 1 - f.meanDwellMs / this.p.maxDwellMs)],
+      [0.5, Math.min(1, Math.max(0, (f.payers - 1) / (this.p.fanInSaturation - 1)))],
       [0.6, Math.max(f.upstreamShare, f.downstreamShare)],
       [0.2, f.payees >= 2 ? 1 : f.cashOutShare],
       [0.2, f.newAccount ? 1 : 0],
@@ -375,25 +431,25 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
   }
 
   /** Evaluates `account`; if flagged, re-evaluates the accounts it paid, up to `maxHops` deep. */
-  function evaluate(account: string, s: AccountState, now: number, ctx: DetectionContext, hop: number): void {
-    if (!gate(s)) return;
+  private evaluate(account: string, s: AccountState, now: number, ctx: DetectionContext, hop: number): void {
+    if (!this.gate(s)) return;
     s.evalInPushed = s.inPushed;
     s.evalFast = s.fastSum;
-    const f = features(account, s, now, ctx);
+    const f = this.features(account, s, now, ctx);
     if (
-      f.payers < p.minPayers &&
-      f.upstreamShare < p.minUpstreamShare &&
-      f.downstreamShare < p.minDownstreamShare
+      f.payers < this.p.minPayers &&
+      f.upstreamShare < this.p.minUpstreamShare &&
+      f.downstreamShare < this.p.minDownstreamShare
     )
       return;
-    const sc = score(s, f);
-    if (sc < p.minScore) return;
+    const sc = this.score(s, f);
+    if (sc < this.p.minScore) return;
     s.flaggedAt = now;
     if (!ctx.flaggedAccounts.has(account)) {
       ctx.flaggedAccounts.set(account, { detector: 'mule_account', at: now });
-      ownFlags.set(account, now);
+      this.ownFlags.set(account, now);
     }
-    pending.push({
+    this.pending.push({
       detector: 'mule_account',
       subjectKind: 'account',
       subject: account,
@@ -416,47 +472,44 @@ export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleDetec
         propagationDepth: hop,
       },
     });
-    if (hop >= p.maxHops) return;
+    if (hop >= this.p.maxHops) return;
     // Downstream: the accounts this one paid in the window.
     for (let i = s.outHead; i < s.outCount; i++) {
       if (s.outs[i * OUT + 5] === 1) continue;
       const payee = s.outPayee[i] as string;
-      const d = states.get(payee);
+      const d = this.states.get(payee);
       if (!d || d.flaggedAt >= 0) continue;
-      expire(d, now);
-      if (d.fastSum > 0) evaluate(payee, d, now, ctx, hop + 1);
+      this.expire(d, now);
+      if (d.fastSum > 0) this.evaluate(payee, d, now, ctx, hop + 1);
     }
     // Upstream: the accounts that paid this one in the window and passed money through.
     for (let i = s.inHead; i < s.inCount; i++) {
       const payer = s.inPayer[i] as string;
-      const u = states.get(payer);
+      const u = this.states.get(payer);
       if (!u || u.flaggedAt >= 0 || u === s) continue;
-      expire(u, now);
-      if (u.fastSum > 0) evaluate(payer, u, now, ctx, hop + 1);
+      this.expire(u, now);
+      if (u.fastSum > 0) this.evaluate(payer, u, now, ctx, hop + 1);
     }
   }
 
-  function drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
-    if (final || now - lastSweep >= p.sweepEveryMs) {
-      lastSweep = now;
-      const cutoff = now - p.windowMs;
-      for (const [k, s] of states) if (s.lastTs < cutoff) states.delete(k);
-      const flagCut = now - p.flagTtlMs;
-      for (const [k, at] of ownFlags) {
+  drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
+    if (final || now - this.lastSweep >= this.p.sweepEveryMs) {
+      this.lastSweep = now;
+      const cutoff = now - this.p.windowMs;
+      for (const [k, s] of this.states) if (s.lastTs < cutoff) this.states.delete(k);
+      const flagCut = now - this.p.flagTtlMs;
+      for (const [k, at] of this.ownFlags) {
         if (at >= flagCut) continue;
-        ownFlags.delete(k);
+        this.ownFlags.delete(k);
         const f = ctx.flaggedAccounts.get(k);
         if (f && f.detector === 'mule_account' && f.at === at) ctx.flaggedAccounts.delete(k);
       }
     }
-    if (pending.length === 0) return [];
-    return pending.splice(0, pending.length);
+    if (this.pending.length === 0) return [];
+    return this.pending.splice(0, this.pending.length);
   }
+}
 
-  return {
-    name: 'mule_account',
-    onTransaction,
-    drain,
-    stateSize: () => states.size,
-  };
+export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleAccountDetector {
+  return new MuleAccountDetector(params);
 }

@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import type { Services } from '../api/types.ts';
+import { allDetectors } from '../detection/detectors/index.ts';
+import { FormatError } from '../detection/parse.ts';
+import type { Detection } from '../detection/records.ts';
+import { recordDetections } from '../detection/store.ts';
+import { DbCheckpointStore } from '../detection/stream/checkpoints.ts';
+import { EmbeddedRecordStream } from '../detection/stream/embedded.ts';
+import { NatsRecordStream } from '../detection/stream/nats.ts';
+import { loadReference, mergeFiles, publishRecords } from '../detection/stream/publish.ts';
+import { DEFAULT_PARTITIONS, type RecordStream } from '../detection/stream/types.ts';
+import { DetectionWorker, parsePartitions } from '../detection/stream/worker.ts';
+import { countLines, findOrganisation, withCore, type Core } from './core.ts';
+import { UsageError } from './output.ts';
+import { Progress } from './progress.ts';
+
+/**
+ * `interdict detect publish` and `interdict detect worker`: streaming detection
+ * (docs/detection.md, "Streaming"). The record stream is NATS JetStream when NATS_URL is set,
+ * else the embedded one in the database.
+ */
+export function streamCommands(program: Command, core: Core): void {
+  const detect =
+    program.commands.find((c) => c.name() === 'detect') ??
+    program.command('detect').description('detection over call records and transactions');
+
+  detect
+    .command('publish')
+    .description('publish call records and transactions (in time order) into the record stream')
+    .option('--calls <file>', 'call and SMS records, in time order')
+    .option('--transactions <file>', 'transactions, in time order')
+    .option(
+      '--cards <file>',
+      'phone cards: route calls to their holders’ partitions (give the workers the same)',
+    )
+    .option('--accounts <file>', 'bank and payment accounts (the same for the workers)')
+    .option('--format <format>', 'csv or ndjson (default: from each file name)')
+    .option('--end', 'close the input afterwards: workers drain everything and stop')
+    .option('--partition-count <n>', `partitions of the record stream (default ${DEFAULT_PARTITIONS})`, count)
+    // `detect` itself has --calls, --cards, …: commander gives them to it, so read them merged.
+    .action(async (_: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<PublishOptions>();
+      if (!o.calls && !o.transactions) throw new UsageError('give --calls and/or --transactions');
+      for (const f of [o.cards, o.accounts, o.calls, o.transactions])
+        if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
+      await withCore(core, async (c) => {
+        const stream = await openStream(c, o.partitionCount ?? DEFAULT_PARTITIONS);
+        let total = 0;
+        for (const f of [o.calls, o.transactions]) if (f) total += await countLines(f);
+        const bar = new Progress('publish', Math.max(1, total));
+        let seen = 0;
+        let rejected = 0;
+        try {
+          const ref = await loadReference({ cards: o.cards, accounts: o.accounts, format: o.format });
+          const n = await publishRecords(
+            stream,
+            mergeFiles({ calls: o.calls, transactions: o.transactions, format: o.format }, () => rejected++),
+            ref,
+            {
+              end: o.end ?? false,
+              onProgress: (k) => {
+                bar.tick(k - seen);
+                seen = k;
+              },
+            },
+          );
+          bar.stop();
+          process.stdout.write(
+            `${n} records published to the ${stream.kind} record stream (${stream.partitions} partitions)` +
+              (rejected + ref.rejected ? `; ${rejected + ref.rejected} bad rows skipped` : '') +
+              (o.end ? '; input closed' : '') +
+              '\n',
+          );
+        } catch (err) {
+          bar.stop();
+          if (err instanceof FormatError) throw new UsageError(err.message);
+          throw err;
+        } finally {
+          await stream.close();
+        }
+      });
+    });
+
+  detect
+    .command('worker')
+    .description(
+      'run the detectors on partitions of the record stream until SIGINT/SIGTERM (checkpoints on stop)',
+    )
+    .requiredOption('--partitions <set>', 'the partitions this worker owns, e.g. 0-3 or 0,2,4-5')
+    .option('--cards <file>', 'phone cards (the same as given to publish)')
+    .option('--accounts <file>', 'bank and payment accounts')
+    .option('--format <format>', 'csv or ndjson (default: from each file name)')
+    .option('--org <name or id>', 'store detections for this operator or bank (default: the platform)')
+    .option('--out <file>', 'append detections to this NDJSON file instead of storing them')
+    .option('--partition-count <n>', `partitions of the record stream (default ${DEFAULT_PARTITIONS})`, count)
+    .option('--checkpoint-every <records>', 'checkpoint after this many records (default 200000)', count)
+    .action(async (_: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<WorkerOptions>();
+      const total = o.partitionCount ?? DEFAULT_PARTITIONS;
+      let partitions: number[];
+      try {
+        partitions = parsePartitions(o.partitions, total);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      for (const f of [o.cards, o.accounts])
+        if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
+      await withCore(core, async (c) => {
+        const org = o.org ? await findOrganisation(c, o.org) : null;
+        const stream = await openStream(c, total);
+        const out = o.out ? fs.createWriteStream(o.out, { flags: 'a' }) : null;
+        const sink = out
+          ? (ds: Detection[]) =>
+              new Promise<void>((resolve, reject) =>
+                out.write(ds.map((d) => JSON.stringify(d) + '\n').join(''), (err) =>
+                  err ? reject(err) : resolve(),
+                ),
+              )
+          : async (ds: Detection[]) => void (await recordDetections(c, org?.id ?? null, ds));
+        try {
+          const ref = await loadReference({ cards: o.cards, accounts: o.accounts, format: o.format });
+          let failed: unknown = null;
+          const w = new DetectionWorker({
+            stream,
+            partitions,
+            detectors: allDetectors,
+            cards: ref.cards,
+            accounts: ref.accounts,
+            sink,
+            checkpoints: new DbCheckpointStore(c.db),
+            ...(o.checkpointEvery ? { checkpointEvery: o.checkpointEvery } : {}),
+            onError: (err) => (failed = err),
+          });
+          await w.start();
+          process.stderr.write(
+            `worker ${w.name} on the ${stream.kind} record stream (${w.stats.mode} checkpoints); stop with Ctrl-C\n`,
+          );
+          const stop = () => void w.stop();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          await w.done;
+          await w.stop();
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          if (failed) throw failed;
+          const s = w.stats;
+          process.stdout.write(
+            `${s.records} records, ${s.detections} detections, ${s.checkpoints} checkpoints (at gseq ${s.gseq})\n`,
+          );
+        } finally {
+          if (out) await new Promise<void>((resolve) => out.end(resolve));
+          await stream.close();
+        }
+      });
+    });
+}
+
+interface PublishOptions {
+  calls?: string;
+  transactions?: string;
+  cards?: string;
+  accounts?: string;
+  format?: string;
+  end?: boolean;
+  partitionCount?: number;
+}
+
+interface WorkerOptions {
+  partitions: string;
+  cards?: string;
+  accounts?: string;
+  format?: string;
+  org?: string;
+  out?: string;
+  partitionCount?: number;
+  checkpointEvery?: number;
+}
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`"${v}" is not a positive whole number`);
+  return n;
+}
+
+async function openStream(c: Services, partitions: number): Promise<RecordStream> {
+  if (c.config.natsUrl)
+    return NatsRecordStream.open({ natsUrl: c.config.natsUrl, natsStream: c.config.natsStream, partitions });
+  const s = new EmbeddedRecordStream(c.db, partitions);
+  await s.checkPartitions();
+  return s;
+}

@@ -1,0 +1,73 @@
+import type { ReadEntry, RecordStream, Routed } from './types.ts';
+import { DEFAULT_PARTITIONS } from './types.ts';
+
+/** A record stream in this process's memory (tests and one-off runs; nothing survives the process). */
+export class MemoryRecordStream implements RecordStream {
+  readonly kind = 'memory' as const;
+  private readonly log: Routed[] = [];
+  private waiters: (() => void)[] = [];
+
+  constructor(readonly partitions = DEFAULT_PARTITIONS) {}
+
+  async append(batch: readonly Routed[]): Promise<void> {
+    for (const r of batch) this.log.push({ entry: { ...r.entry }, partitions: r.partitions });
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  async head(): Promise<{ gseq: number; lastTickAt: number | null; ended: boolean }> {
+    let lastTickAt: number | null = null;
+    for (let i = this.log.length - 1; i >= 0; i--) {
+      const e = this.log[i]!.entry;
+      if (e.kind === 'tick' || e.kind === 'end') {
+        lastTickAt = e.now;
+        break;
+      }
+    }
+    const last = this.log[this.log.length - 1]?.entry;
+    return { gseq: last?.gseq ?? 0, lastTickAt, ended: last?.kind === 'end' };
+  }
+
+  async read(
+    partitions: readonly number[],
+    cursor: number,
+    limit: number,
+    waitMs: number,
+  ): Promise<ReadEntry[]> {
+    const out = this.scan(partitions, cursor, limit);
+    if (out.length > 0 || waitMs <= 0) return out;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, waitMs);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    return this.scan(partitions, cursor, limit);
+  }
+
+  private scan(partitions: readonly number[], cursor: number, limit: number): ReadEntry[] {
+    const out: ReadEntry[] = [];
+    // gseq is the position: entries are appended in gseq order, so binary search the start.
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid]!.entry.gseq <= cursor) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.log.length && out.length < limit; i++) {
+      const r = this.log[i]!;
+      if (r.partitions === null || r.partitions.some((p) => partitions.includes(p)))
+        out.push({ entry: r.entry, cursor: r.entry.gseq });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+}

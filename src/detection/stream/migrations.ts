@@ -1,0 +1,27 @@
+import { sql } from 'kysely';
+import type { Migrations } from '../../core/db/migrate.ts';
+
+/** The embedded record stream and the streaming workers' checkpoints. */
+export const streamMigrations: Migrations = {
+  '0008_detection_2_stream': {
+    async up(db) {
+      await sql`
+        create table detection_records (
+          gseq bigint primary key,
+          partitions smallint[],
+          kind text not null check (kind in ('call', 'transaction', 'tick', 'end')),
+          payload text not null
+        )`.execute(db);
+      await sql`
+        create table detection_checkpoints (
+          worker text primary key,
+          partitions text not null,
+          cursor bigint not null,
+          gseq bigint not null,
+          ended boolean not null default false,
+          state bytea,
+          saved_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
+};

@@ -1,0 +1,40 @@
+import type { ColumnType } from 'kysely';
+
+/**
+ * The streaming tables (docs/detection.md, "Streaming"): the embedded record stream (an
+ * append-only log of call records and transactions, each naming the partitions it belongs to;
+ * clock entries name none) and the workers' checkpoints.
+ */
+
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface DetectionRecordsTable {
+  /** The sequencer's global order. */
+  gseq: number;
+  /** The record's partitions (`{1,5}`), or null for clock entries, which every worker reads. */
+  partitions: ColumnType<number[] | null, string | null, string | null>;
+  kind: 'call' | 'transaction' | 'tick' | 'end';
+  /** The record (or the clock entry) as JSON text. */
+  payload: string;
+}
+
+export interface DetectionCheckpointsTable {
+  /** The worker's name: its partition set unless named otherwise (e.g. `p8:0-3`). */
+  worker: string;
+  /** The partitions it owns, comma-separated. */
+  partitions: string;
+  /** Where to resume reading (backend position) and the last gseq processed. */
+  cursor: number;
+  gseq: number;
+  ended: boolean;
+  /** Detector state (checkpoint.ts), or null when the worker rebuilds it by replay. */
+  state: Buffer | null;
+  saved_at: DefaultTimestamp;
+}
+
+declare module '../../core/db/schema.ts' {
+  interface DB {
+    detection_records: DetectionRecordsTable;
+    detection_checkpoints: DetectionCheckpointsTable;
+  }
+}

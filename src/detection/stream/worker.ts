@@ -1,0 +1,252 @@
+import type { Detector, DetectionContext } from '../detector.ts';
+import { newContext } from '../detector.ts';
+import type { AccountRecord, CardRecord, Detection } from '../records.ts';
+import { isSnapshotable, restoreDetectors, snapshotDetectors, type ClassRegistry } from '../checkpoint.ts';
+import type { CheckpointStore, Checkpoint } from './checkpoints.ts';
+import { ownerOf } from './route.ts';
+import type { RecordStream } from './types.ts';
+
+/**
+ * A streaming detection worker (docs/detection.md, "Streaming"): reads the partitions it owns
+ * from the record stream in the sequencer's order, shows each record to every detector exactly as
+ * the batch runner does, drains at the sequencer's ticks, and hands the detections whose subject
+ * it owns to the sink. It checkpoints its position (and, when the detectors allow it, their
+ * state) every `checkpointEvery` records or `checkpointEveryMs`, and when stopped.
+ *
+ * Restart: with a state snapshot it resumes right after the saved position. Detectors that keep
+ * their state in closures cannot be snapshotted; then the worker rebuilds their state by replaying
+ * its partitions from the start of the stream and withholds every detection up to the saved
+ * position (the sink had them before the checkpoint was written), so nothing is reported twice.
+ */
+export interface WorkerOptions {
+  stream: RecordStream;
+  /** The partitions this worker owns (0 … stream.partitions − 1). */
+  partitions: readonly number[];
+  /** Builds the detectors (fresh ones are needed to restore into). */
+  detectors: () => Detector[];
+  cards?: Iterable<CardRecord>;
+  accounts?: Iterable<AccountRecord>;
+  listed?: DetectionContext['listed'];
+  /** Where owned detections go; a checkpoint is written only after the sink has resolved. */
+  sink: (ds: Detection[]) => Promise<void>;
+  checkpoints?: CheckpointStore;
+  /** Name of the checkpoint (default: the partition set, e.g. `p8:0-3`). */
+  name?: string;
+  /** Checkpoint after this many records (default 200 000) … */
+  checkpointEvery?: number;
+  /** … or this much wall time (ms, default 60 s), whichever comes first. */
+  checkpointEveryMs?: number;
+  /** Snapshot classes (default: the detector modules' exported classes). */
+  classes?: ClassRegistry;
+  /** Entries read per batch, and how long a read waits for new ones (ms). */
+  readBatch?: number;
+  waitMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+export interface WorkerStats {
+  records: number;
+  detections: number;
+  /** Detections withheld while replaying up to the checkpoint (the sink had them already). */
+  replayed: number;
+  checkpoints: number;
+  mode: 'snapshot' | 'replay';
+  gseq: number;
+}
+
+export function partitionSetName(partitions: readonly number[], total: number): string {
+  const ps = [...partitions].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < ps.length;) {
+    let j = i;
+    while (j + 1 < ps.length && ps[j + 1] === ps[j]! + 1) j++;
+    parts.push(i === j ? `${ps[i]}` : `${ps[i]}-${ps[j]}`);
+    i = j + 1;
+  }
+  return `p${total}:${parts.join(',')}`;
+}
+
+/** `0-3,6` → [0, 1, 2, 3, 6]. */
+export function parsePartitions(spec: string, total: number): number[] {
+  const out = new Set<number>();
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`"${part}" is not a partition or a range (e.g. 0-3,6)`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a || b >= total) throw new Error(`partitions ${part} are outside 0-${total - 1}`);
+    for (let p = a; p <= b; p++) out.add(p);
+  }
+  if (out.size === 0) throw new Error('no partitions given');
+  return [...out].sort((x, y) => x - y);
+}
+
+export class DetectionWorker {
+  readonly name: string;
+  readonly stats: WorkerStats = {
+    records: 0,
+    detections: 0,
+    replayed: 0,
+    checkpoints: 0,
+    mode: 'replay',
+    gseq: 0,
+  };
+  /** Resolves when the stream's `end` was processed or the worker stopped. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private readonly owned: Set<number>;
+  private readonly partitions: number[];
+  private detectors: Detector[] = [];
+  private ctx!: DetectionContext;
+  private cursor = 0;
+  private gseq = 0;
+  /** Detections drained at or before this gseq were delivered before the checkpoint. */
+  private withholdThrough = 0;
+  private sinceCheckpoint = 0;
+  private lastCheckpointAt = Date.now();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private ended = false;
+
+  constructor(private readonly o: WorkerOptions) {
+    const n = o.stream.partitions;
+    for (const p of o.partitions)
+      if (!Number.isInteger(p) || p < 0 || p >= n) throw new Error(`partition ${p} is outside 0-${n - 1}`);
+    this.partitions = [...new Set(o.partitions)].sort((a, b) => a - b);
+    this.owned = new Set(this.partitions);
+    this.name = o.name ?? partitionSetName(this.partitions, n);
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  /** Restores from the last checkpoint (if any) and starts reading in the background. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.detectors = this.o.detectors();
+    this.ctx = newContext(this.o.cards ?? [], this.o.accounts ?? [], this.o.listed);
+    const snapshots = this.detectors.every(isSnapshotable);
+    this.stats.mode = snapshots ? 'snapshot' : 'replay';
+    const cp = this.o.checkpoints ? await this.o.checkpoints.load(this.name) : null;
+    if (cp) {
+      if (cp.partitions.join(',') !== this.partitions.join(','))
+        throw new Error(`checkpoint ${this.name} is for partitions ${cp.partitions.join(',')}`);
+      if (snapshots && cp.state) {
+        restoreDetectors(cp.state, this.detectors, this.ctx, this.o.classes);
+        this.cursor = cp.cursor;
+        this.gseq = cp.gseq;
+      } else {
+        // No state to restore: rebuild it from the start, withholding what was delivered.
+        this.withholdThrough = cp.gseq;
+      }
+      this.ended = cp.ended;
+      if (cp.ended) this.gseq = cp.gseq;
+    }
+    this.stats.gseq = this.gseq;
+    this.running = true;
+    if (this.ended) {
+      this.resolveDone();
+      return;
+    }
+    this.loop = this.run().catch((err) => {
+      this.running = false;
+      this.resolveDone();
+      if (this.o.onError) this.o.onError(err);
+      else throw err;
+    });
+  }
+
+  /** Stops reading and checkpoints where it stopped. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.loop;
+    await this.checkpoint();
+    this.resolveDone();
+  }
+
+  private async run(): Promise<void> {
+    const batch = this.o.readBatch ?? 5000;
+    const wait = this.o.waitMs ?? 500;
+    while (this.running && !this.ended) {
+      const entries = await this.o.stream.read(this.partitions, this.cursor, batch, wait);
+      for (const { entry, cursor } of entries) {
+        if (!this.running) break;
+        this.cursor = cursor;
+        // A record routed to two of our partitions comes twice: show it once.
+        if (entry.gseq <= this.gseq) continue;
+        this.gseq = entry.gseq;
+        switch (entry.kind) {
+          case 'call': {
+            const r = entry.record;
+            for (const d of this.detectors) d.onCall?.(r, this.ctx);
+            this.stats.records++;
+            this.sinceCheckpoint++;
+            break;
+          }
+          case 'transaction': {
+            const t = entry.record;
+            for (const d of this.detectors) d.onTransaction?.(t, this.ctx);
+            this.stats.records++;
+            this.sinceCheckpoint++;
+            break;
+          }
+          case 'tick':
+            if (entry.drain) await this.drain(entry.now, false);
+            break;
+          case 'end':
+            await this.drain(entry.now, true);
+            this.ended = true;
+            break;
+        }
+        this.stats.gseq = this.gseq;
+        if (
+          this.ended ||
+          (entry.kind === 'tick' &&
+            (this.sinceCheckpoint >= (this.o.checkpointEvery ?? 200_000) ||
+              Date.now() - this.lastCheckpointAt >= (this.o.checkpointEveryMs ?? 60_000)))
+        )
+          await this.checkpoint();
+        if (this.ended) break;
+      }
+    }
+    if (this.ended) {
+      this.running = false;
+      this.resolveDone();
+    }
+  }
+
+  private async drain(now: number, final: boolean): Promise<void> {
+    const out: Detection[] = [];
+    const n = this.o.stream.partitions;
+    for (const d of this.detectors)
+      for (const x of d.drain(now, final, this.ctx)) if (this.owned.has(ownerOf(x, n))) out.push(x);
+    if (out.length === 0) return;
+    if (this.gseq <= this.withholdThrough) {
+      this.stats.replayed += out.length;
+      return;
+    }
+    await this.o.sink(out);
+    this.stats.detections += out.length;
+  }
+
+  /** Saves the position (and the state, in snapshot mode) now. */
+  async checkpoint(): Promise<void> {
+    const store = this.o.checkpoints;
+    if (!store || this.gseq === 0 || this.gseq <= this.withholdThrough) return;
+    const snap = this.stats.mode === 'snapshot';
+    const cp: Checkpoint = {
+      worker: this.name,
+      partitions: this.partitions,
+      cursor: snap ? this.cursor : 0,
+      gseq: this.gseq,
+      ended: this.ended,
+      state: snap ? snapshotDetectors(this.detectors, this.ctx, this.o.classes) : null,
+    };
+    await store.save(cp);
+    this.sinceCheckpoint = 0;
+    this.lastCheckpointAt = Date.now();
+    this.stats.checkpoints++;
+  }
+}

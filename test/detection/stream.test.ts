@@ -1,0 +1,408 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { simulate } from '../../src/detection/simulate/index.ts';
+import { runDetection } from '../../src/detection/run.ts';
+import { allDetectors } from '../../src/detection/detectors/index.ts';
+import type { Detector } from '../../src/detection/detector.ts';
+import type { CallRecord, Detection } from '../../src/detection/records.ts';
+import { ImeiState } from '../../src/detection/detectors/simbox.ts';
+import { IN, OUT, PartnerSet } from '../../src/detection/detectors/common.ts';
+import {
+  detectorClasses,
+  isSnapshotable,
+  restore,
+  snapshot,
+  SnapshotError,
+} from '../../src/detection/checkpoint.ts';
+import { muleAccountDetector } from '../../src/detection/detectors/mule-account.ts';
+import { potentialVictimDetector } from '../../src/detection/detectors/potential-victim.ts';
+import { MemoryRecordStream } from '../../src/detection/stream/memory.ts';
+import { migrateToLatest } from '../../src/core/db/migrate.ts';
+import type { Database } from '../../src/core/db/index.ts';
+import { streamMigrations } from '../../src/detection/stream/migrations.ts';
+import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
+import { NatsRecordStream } from '../../src/detection/stream/nats.ts';
+import { DbCheckpointStore, MemoryCheckpointStore } from '../../src/detection/stream/checkpoints.ts';
+import {
+  loadReference,
+  mergeFiles,
+  publishRecords,
+  type Reference,
+  type StreamRecord,
+} from '../../src/detection/stream/publish.ts';
+import { ownerOf, partitionOf } from '../../src/detection/stream/route.ts';
+import type { RecordStream } from '../../src/detection/stream/types.ts';
+import { DetectionWorker, parsePartitions, partitionSetName } from '../../src/detection/stream/worker.ts';
+import { openTestDatabase, usingNats } from '../helpers/db.ts';
+
+/**
+ * Streaming detection (docs/detection.md, "Streaming") on a simulated world: the stream gives
+ * what the batch run gives, a worker restored from its checkpoint reports nothing twice, and two
+ * workers give what one gives.
+ */
+
+let dir: string;
+let ref: Reference;
+let records: StreamRecord[];
+let batch: Detection[];
+let database: Database;
+
+const files = () => ({
+  cards: path.join(dir, 'cards.csv'),
+  accounts: path.join(dir, 'accounts.csv'),
+  calls: path.join(dir, 'calls.csv'),
+  transactions: path.join(dir, 'transactions.csv'),
+});
+
+/** A detection set as sorted lines (the whole detection: subject, score, window, evidence). */
+const lines = (ds: readonly Detection[]) => ds.map((d) => JSON.stringify(d)).sort();
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-stream-'));
+  await simulate({ people: 1000, days: 2, seed: 5, outDir: dir });
+  batch = [];
+  await runDetection(files(), allDetectors(), { emit: (d) => batch.push(d) });
+  ref = await loadReference(files());
+  records = [];
+  for await (const r of mergeFiles(files())) records.push(r);
+  database = await openTestDatabase();
+  await migrateToLatest(database.db, streamMigrations);
+});
+
+after(async () => {
+  await database?.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs workers (one per partition set) over the stream to its end; all their detections. */
+async function runWorkers(
+  stream: RecordStream,
+  sets: number[][],
+  opts: { detectors?: () => Detector[] } = {},
+): Promise<{ detections: Detection[]; workers: DetectionWorker[] }> {
+  const detections: Detection[] = [];
+  const workers = sets.map(
+    (partitions) =>
+      new DetectionWorker({
+        stream,
+        partitions,
+        detectors: opts.detectors ?? allDetectors,
+        cards: ref.cards,
+        accounts: ref.accounts,
+        sink: async (ds) => void detections.push(...ds),
+        waitMs: 50,
+      }),
+  );
+  for (const w of workers) await w.start();
+  await Promise.all(workers.map((w) => w.done));
+  return { detections, workers };
+}
+
+async function freshEmbedded(partitions = 8): Promise<EmbeddedRecordStream> {
+  await database.db.deleteFrom('detection_records').execute();
+  await database.db.deleteFrom('detection_checkpoints').execute();
+  return new EmbeddedRecordStream(database.db, partitions, 10);
+}
+
+/** Waits until the worker has processed everything published so far. */
+async function caughtUp(w: DetectionWorker, stream: RecordStream): Promise<void> {
+  const { gseq } = await stream.head();
+  const end = Date.now() + 30_000;
+  while (w.stats.gseq < gseq) {
+    if (Date.now() > end) throw new Error(`worker stuck at gseq ${w.stats.gseq} of ${gseq}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('routing', () => {
+  test('partition sets are parsed and named, partitions are stable and in range', () => {
+    assert.deepEqual(parsePartitions('0-3,6', 8), [0, 1, 2, 3, 6]);
+    assert.throws(() => parsePartitions('6-9', 8), /outside/);
+    assert.throws(() => parsePartitions('x', 8), /not a partition/);
+    assert.equal(partitionSetName([3, 0, 1, 2, 6], 8), 'p8:0-3,6');
+    const p = partitionOf('msisdn', '+8613800000000', 8);
+    assert.ok(p >= 0 && p < 8);
+    assert.equal(partitionOf('msisdn', '+8613800000000', 8), p);
+    const d = { subjectKind: 'msisdn', subject: '+8613800000000' } as Detection;
+    assert.equal(ownerOf(d, 8), p);
+  });
+});
+
+describe('checkpoint snapshots', () => {
+  test('class instances come back with their prototypes, shared references and typed arrays', () => {
+    const m = new ImeiState('862998030004768', 1000, '460001', '+8613800000001');
+    m.note(2000, '460002', '+8613800000002', 'c1', 86_400_000, 86_400_000);
+    const ps = new PartnerSet();
+    for (let i = 1; i <= 40; i++) ps.add(i * 7919, OUT);
+    ps.add(7919, IN);
+    const state = {
+      byCard: new Map([
+        ['a', m],
+        ['b', m],
+      ]),
+      partners: ps,
+      seen: new Set(['x']),
+    };
+    const back = restore(snapshot(state)) as typeof state;
+    const a = back.byCard.get('a')!;
+    assert.ok(a instanceof ImeiState);
+    assert.equal(a, back.byCard.get('b'), 'one IMEI shared by two cards stays one object');
+    assert.deepEqual(a.imsis, ['460001', '460002']);
+    a.note(3000, '460003', '+8613800000003', 'c1', 86_400_000, 86_400_000);
+    assert.equal(a.imsis.length, 3, 'methods work on the restored instance');
+    assert.ok(back.partners instanceof PartnerSet);
+    assert.equal(back.partners.outDistinct, 40);
+    assert.equal(back.partners.social, 1);
+    assert.equal(back.partners.add(7919, OUT), false, 'a known partner is still known');
+    assert.equal(back.partners.outRepeat, 1);
+    assert.deepEqual([...back.seen], ['x']);
+  });
+
+  test('an instance of an unexported class is refused, naming where it is', () => {
+    class Hidden {
+      n = 1;
+    }
+    assert.throws(
+      () => snapshot({ m: new Map([['k', new Hidden()]]) }),
+      (err: unknown) => {
+        assert.ok(err instanceof SnapshotError);
+        assert.match(err.message, /\$\.m\.get\(k\).*Hidden/);
+        return true;
+      },
+    );
+    assert.doesNotThrow(() => snapshot(new Hidden(), detectorClasses(Hidden)));
+  });
+});
+
+describe('streaming detection on the embedded record stream', () => {
+  test('one worker on every partition gives exactly the batch run’s detections', async () => {
+    const stream = await freshEmbedded();
+    await publishRecords(stream, records, ref, { end: true });
+    const { detections, workers } = await runWorkers(stream, [[0, 1, 2, 3, 4, 5, 6, 7]]);
+    assert.ok(batch.length > 50, `a world with detections (${batch.length})`);
+    assert.equal(workers[0]!.stats.records, records.length);
+    assert.deepEqual(lines(detections), lines(batch));
+  });
+
+  test('a worker restored from its checkpoint continues without reporting anything twice', async () => {
+    const stream = await freshEmbedded();
+    const store = new DbCheckpointStore(database.db);
+    const half = Math.floor(records.length / 2);
+    const out: Detection[] = [];
+    const worker = () =>
+      new DetectionWorker({
+        stream,
+        partitions: [0, 1, 2, 3, 4, 5, 6, 7],
+        detectors: allDetectors,
+        cards: ref.cards,
+        accounts: ref.accounts,
+        sink: async (ds) => void out.push(...ds),
+        checkpoints: store,
+        waitMs: 20,
+      });
+    await publishRecords(stream, records.slice(0, half), ref);
+    const first = worker();
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    const saved = await store.load(first.name);
+    assert.ok(saved && saved.gseq > 0, 'stopping saved a checkpoint');
+    const before = out.length;
+    assert.ok(before > 0, 'the first half already reported some');
+    // The rest of the world arrives while no worker runs; a new one takes over from the checkpoint.
+    await publishRecords(stream, records.slice(half), ref, { end: true });
+    const second = worker();
+    await second.start();
+    await second.done;
+    assert.equal(second.stats.mode, 'replay', 'closure detectors: state rebuilt by replay');
+    assert.ok(second.stats.replayed > 0, 'what the first worker reported was withheld');
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
+    assert.deepEqual(lines(out), lines(batch));
+  });
+
+  test('with state snapshots a restored worker resumes after its position, not from the start', async () => {
+    const stream = await freshEmbedded();
+    const store = new MemoryCheckpointStore();
+    const out: Detection[] = [];
+    const worker = () =>
+      new DetectionWorker({
+        stream,
+        partitions: [0, 1, 2, 3, 4, 5, 6, 7],
+        detectors: () => [new BusyCaller()],
+        sink: async (ds) => void out.push(...ds),
+        checkpoints: store,
+        classes: detectorClasses(BusyCaller, CallerCount),
+        waitMs: 20,
+      });
+    const half = Math.floor(records.length / 2);
+    await publishRecords(stream, records.slice(0, half), ref);
+    const first = worker();
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    assert.equal(first.stats.mode, 'snapshot');
+    await publishRecords(stream, records.slice(half), ref, { end: true });
+    const second = worker();
+    await second.start();
+    await second.done;
+    assert.ok(second.stats.records < records.length - half + 10, 'the second worker read only the rest');
+    // The uninterrupted run, for comparison.
+    const whole = await runWorkers(stream, [[0, 1, 2, 3, 4, 5, 6, 7]], {
+      detectors: () => [new BusyCaller()],
+    });
+    assert.ok(whole.detections.length > 5, `busy callers found (${whole.detections.length})`);
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
+    assert.deepEqual(lines(out), lines(whole.detections));
+  });
+  test('detectors keeping state in their fields (mule_account, potential_victim) resume from a snapshot', async () => {
+    const detectors = () => [muleAccountDetector(), potentialVictimDetector()];
+    assert.ok(detectors().every(isSnapshotable), 'both keep their state in their own fields');
+    const all = [0, 1, 2, 3, 4, 5, 6, 7];
+    const whole = new MemoryRecordStream(8);
+    await publishRecords(whole, records, ref, { end: true });
+    const expected = (await runWorkers(whole, [all], { detectors })).detections;
+    assert.ok(expected.length > 20, `mules found (${expected.length})`);
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const stream = new MemoryRecordStream(8);
+    const store = new DbCheckpointStore(database.db);
+    const out: Detection[] = [];
+    const worker = () =>
+      new DetectionWorker({
+        stream,
+        partitions: all,
+        detectors,
+        cards: ref.cards,
+        accounts: ref.accounts,
+        sink: async (ds) => void out.push(...ds),
+        checkpoints: store,
+        waitMs: 10,
+      });
+    const half = Math.floor(records.length / 2);
+    await publishRecords(stream, records.slice(0, half), ref);
+    const first = worker();
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    assert.ok((await store.load(first.name))?.state, 'the state was saved');
+    await publishRecords(stream, records.slice(half), ref, { end: true });
+    const second = worker();
+    await second.start();
+    await second.done;
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.equal(second.stats.records, records.length - half, 'the second worker read only the rest');
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
+    assert.deepEqual(lines(out), lines(expected));
+  });
+});
+
+/**
+ * Detectors whose detections do not depend on how partitions are spread: per-number state
+ * (`iot_misuse`, `spoofed_caller`), the card file (`card_limit`) and money, which every worker
+ * holds whole (`mule_account`). The others join numbers through shared devices, cells and flags
+ * (docs/detection.md, "Streaming": what two workers guarantee).
+ */
+const EXACT = new Set(['card_limit', 'iot_misuse', 'spoofed_caller', 'mule_account']);
+
+function compareSplit(
+  one: Detection[],
+  split: Detection[],
+  label: string,
+  t: { diagnostic(m: string): void },
+) {
+  assert.equal(new Set(lines(split)).size, split.length, `${label}: no detection from two workers`);
+  const A = new Set(lines(one));
+  const B = new Set(lines(split));
+  const differ: Record<string, number> = {};
+  for (const d of [
+    ...one.filter((d) => !B.has(JSON.stringify(d))),
+    ...split.filter((d) => !A.has(JSON.stringify(d))),
+  ])
+    differ[d.detector] = (differ[d.detector] ?? 0) + 1;
+  t.diagnostic(`${label}: detections differing from one worker, by detector: ${JSON.stringify(differ)}`);
+  const exact = (ds: Detection[]) => lines(ds.filter((d) => EXACT.has(d.detector)));
+  assert.ok(exact(one).length > 20);
+  assert.deepEqual(exact(split), exact(one), label);
+}
+
+describe('two workers give the same detections as one', () => {
+  test('embedded record stream', async (t) => {
+    const stream = await freshEmbedded();
+    await publishRecords(stream, records, ref, { end: true });
+    const one = await runWorkers(stream, [[0, 1, 2, 3, 4, 5, 6, 7]]);
+    const two = await runWorkers(stream, [
+      [0, 1, 2, 3],
+      [4, 5, 6, 7],
+    ]);
+    const [a, b] = two.workers.map((w) => w.stats.records);
+    assert.ok(a! < records.length && b! < records.length, `each worker reads a part (${a}, ${b})`);
+    compareSplit(one.detections, two.detections, 'two workers', t);
+    const four = await runWorkers(stream, [
+      [0, 4],
+      [1, 5],
+      [2, 6],
+      [3, 7],
+    ]);
+    compareSplit(one.detections, four.detections, 'four workers', t);
+  });
+
+  test('NATS JetStream record stream', { skip: !usingNats() && 'NATS_URL is not set' }, async (t) => {
+    const stream = await NatsRecordStream.open({
+      natsUrl: process.env.NATS_URL!,
+      natsStream: `TEST_${process.pid}_${Date.now()}`,
+      partitions: 4,
+    });
+    try {
+      // A day of the world: JetStream takes a message per partition of each record.
+      const day = records.filter((r) => r.record.ts < records[0]!.record.ts + 86_400_000);
+      await publishRecords(stream, day, ref, { end: true });
+      const one = await runWorkers(stream, [[0, 1, 2, 3]]);
+      const two = await runWorkers(stream, [
+        [0, 1],
+        [2, 3],
+      ]);
+      assert.equal(one.workers[0]!.stats.records, day.length);
+      compareSplit(one.detections, two.detections, 'two workers on NATS', t);
+    } finally {
+      await stream.destroy();
+      await stream.close();
+    }
+  });
+});
+
+/** Per-caller counters of a test detector kept in an exported class (as detectors are asked to). */
+export class CallerCount {
+  n = 0;
+  first = 0;
+  reported = false;
+  constructor(first: number) {
+    this.first = first;
+  }
+}
+
+/** A class-based detector (its state in its own fields): callers with 30 calls in their window. */
+export class BusyCaller implements Detector {
+  readonly name = 'fraud_caller' as const;
+  counts = new Map<string, CallerCount>();
+  pending: Detection[] = [];
+  onCall(r: CallRecord): void {
+    let c = this.counts.get(r.caller);
+    if (!c) this.counts.set(r.caller, (c = new CallerCount(r.ts)));
+    if (++c.n === 30 && !c.reported) {
+      c.reported = true;
+      this.pending.push({
+        detector: 'fraud_caller',
+        subjectKind: 'msisdn',
+        subject: r.caller,
+        score: 1,
+        window: { from: c.first, to: r.ts },
+        evidence: { calls: c.n },
+      });
+    }
+  }
+  drain(): Detection[] {
+    return this.pending.splice(0);
+  }
+}
