@@ -177,6 +177,19 @@ describe('checkpoint snapshots', () => {
   });
 });
 
+/**
+ * The same detectors with their state out of reach behind closures, as a detector that is not
+ * snapshot-able keeps it: a worker running them falls back to replaying.
+ */
+function asClosures(ds: Detector[]): Detector[] {
+  return ds.map((d) => ({
+    name: d.name,
+    ...(d.onCall && { onCall: d.onCall.bind(d) }),
+    ...(d.onTransaction && { onTransaction: d.onTransaction.bind(d) }),
+    drain: d.drain.bind(d),
+  }));
+}
+
 describe('streaming detection on the embedded record stream', () => {
   test('one worker on every partition gives exactly the batch run’s detections', async () => {
     const stream = await freshEmbedded();
@@ -196,7 +209,7 @@ describe('streaming detection on the embedded record stream', () => {
       new DetectionWorker({
         stream,
         partitions: [0, 1, 2, 3, 4, 5, 6, 7],
-        detectors: allDetectors,
+        detectors: () => asClosures(allDetectors()),
         cards: ref.cards,
         accounts: ref.accounts,
         sink: async (ds) => void out.push(...ds),
@@ -295,6 +308,47 @@ describe('streaming detection on the embedded record stream', () => {
     assert.equal(second.stats.records, records.length - half, 'the second worker read only the rest');
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     assert.deepEqual(lines(out), lines(expected));
+  });
+
+  test('all built-in detectors resume from a snapshot, reading only the rest of the stream', async () => {
+    assert.ok(allDetectors().every(isSnapshotable), 'every built-in detector keeps its state in its fields');
+    const all = [0, 1, 2, 3, 4, 5, 6, 7];
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const stream = new MemoryRecordStream(8);
+    const store = new DbCheckpointStore(database.db);
+    const out: Detection[] = [];
+    const worker = () =>
+      new DetectionWorker({
+        stream,
+        partitions: all,
+        detectors: allDetectors,
+        cards: ref.cards,
+        accounts: ref.accounts,
+        sink: async (ds) => void out.push(...ds),
+        checkpoints: store,
+        waitMs: 10,
+      });
+    const half = Math.floor(records.length / 2);
+    await publishRecords(stream, records.slice(0, half), ref);
+    const first = worker();
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    assert.equal(first.stats.mode, 'snapshot');
+    assert.ok((await store.load(first.name))?.state, 'the state was saved');
+    const before = new Set<string>(out.map((d) => d.detector));
+    for (const name of ['simbox', 'fraud_caller', 'card_limit'])
+      assert.ok(before.has(name), `the first half already reported ${name}`);
+    await publishRecords(stream, records.slice(half), ref, { end: true });
+    const second = worker();
+    await second.start();
+    await second.done;
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.equal(second.stats.records, records.length - half, 'the second worker read only the rest');
+    assert.equal(second.stats.replayed, 0, 'nothing was replayed');
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
+    // The batch run is the uninterrupted run (one worker on every partition gives exactly it, above).
+    assert.deepEqual(lines(out), lines(batch));
   });
 });
 

@@ -8,6 +8,7 @@ import { fraudCallerDetector } from '../../src/detection/detectors/fraud-caller.
 import { iotMisuseDetector, isCnMobile } from '../../src/detection/detectors/iot-misuse.ts';
 import { spoofedCallerDetector } from '../../src/detection/detectors/spoofed-caller.ts';
 import { cardLimitDetector } from '../../src/detection/detectors/card-limit.ts';
+import { isSnapshotable, restoreDetectors, snapshotDetectors } from '../../src/detection/checkpoint.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:00+08:00');
 const MIN = 60_000;
@@ -486,5 +487,81 @@ describe('card_limit', () => {
       assert.equal(ctx.flaggedNumbers.get(x.subject)?.detector, 'card_limit');
     }
     assert.deepEqual(d.drain(T0 + 2 * HOUR, true, ctx), []);
+  });
+});
+
+// ---------------------------------------------------------------- checkpoints
+
+describe('checkpoints', () => {
+  /** A bit of everything: a gateway, a salesperson, an IoT card texting people, a spoofed call. */
+  function mixed(): { cards: CardRecord[]; records: CallRecord[] } {
+    const gw = gateway(T0, 40);
+    const sp = salesperson(T0);
+    const iot = '+861401234567890';
+    const records = [...gw.records, ...sp.records];
+    for (let i = 0; i < 5; i++)
+      records.push(call(T0 + (20 + 5 * i) * MIN, iot, mob(300 + i), { kind: 'sms', durationS: 0 }));
+    records.push(call(T0 + 30 * MIN, mob(9999), mob(301), { origin: 'intl' }));
+    records.sort((a, b) => a.ts - b.ts);
+    return { cards: [...gw.cards, ...sp.cards, card(iot, { cardType: 'iot' })], records };
+  }
+
+  /** Feeds records, draining whenever a record starts a new 5-minute bucket of stream time. */
+  function feed(d: Detector, ctx: DetectionContext, records: CallRecord[], prevTs: number): Detection[] {
+    const out: Detection[] = [];
+    for (const r of records) {
+      if (Math.floor(r.ts / (5 * MIN)) !== Math.floor(prevTs / (5 * MIN)))
+        out.push(...d.drain(r.ts, false, ctx));
+      d.onCall?.(r, ctx);
+      prevTs = r.ts;
+    }
+    return out;
+  }
+
+  const regionOf = (cell: string) => cell.slice(0, 6);
+  const factories: [string, () => Detector][] = [
+    ['simbox', () => simboxDetector()],
+    ['fraud_caller', () => fraudCallerDetector({ gatewayImsis: 100, minScore: 0.3 })],
+    ['iot_misuse', () => iotMisuseDetector()],
+    ['spoofed_caller', () => spoofedCallerDetector({ cellRegion: regionOf })],
+    ['card_limit', () => cardLimitDetector({ nationalLimit: 0, perOperatorLimit: 0 })],
+  ];
+
+  for (const [name, make] of factories)
+    it(`${name} restored from a snapshot halfway continues as if never stopped`, () => {
+      const { cards, records } = mixed();
+      const half = Math.floor(records.length / 2);
+      const end = records[records.length - 1]!.ts + DAY;
+      const whole = make();
+      assert.ok(isSnapshotable(whole), 'its state is in its own fields');
+      const ctx = newContext(cards, []);
+      const expected = [...feed(whole, ctx, records, -Infinity), ...whole.drain(end, true, ctx)];
+      assert.ok(expected.length > 0, `${name} reports something in the mixed world`);
+
+      const first = make();
+      const ctx1 = newContext(cards, []);
+      const got = feed(first, ctx1, records.slice(0, half), -Infinity);
+      const bytes = snapshotDetectors([first], ctx1);
+      const second = make();
+      const ctx2 = newContext(cards, []);
+      restoreDetectors(bytes, [second], ctx2);
+      assert.deepEqual(snapshotDetectors([second], ctx2), bytes, 'the restored state is the saved one');
+      got.push(
+        ...feed(second, ctx2, records.slice(half), records[half - 1]!.ts),
+        ...second.drain(end, true, ctx2),
+      );
+      assert.deepEqual(got, expected);
+      assert.deepEqual([...ctx2.flaggedNumbers], [...ctx.flaggedNumbers]);
+    });
+
+  it('a parameter holding a function comes from the fresh detector, not the snapshot', () => {
+    const ctx = newContext([], []);
+    const first = spoofedCallerDetector({ cellRegion: regionOf });
+    first.onCall(call(T0, mob(1), mob(2), { cellId: 'CELL-A' }), ctx);
+    const otherRegions = (cell: string) => cell;
+    const second = spoofedCallerDetector({ cellRegion: otherRegions });
+    restoreDetectors(snapshotDetectors([first], ctx), [second], ctx);
+    assert.equal(second.p.cellRegion, otherRegions);
+    assert.equal(second.size(), 1, 'the state came back');
   });
 });

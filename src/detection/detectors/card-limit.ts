@@ -62,26 +62,50 @@ export const DEFAULT_CARD_LIMIT_PARAMS: CardLimitParams = Object.freeze({
   rescanEveryMs: 3600_000,
 });
 
-export interface CardLimitDetector extends Detector {
-  /** Subjects remembered as reported (holders + burst cards). */
-  size(): number;
-}
+/**
+ * The detector. Its state (the reported subjects and when it last scanned) is in its own fields,
+ * so that a streaming checkpoint can snapshot it (src/detection/checkpoint.ts).
+ */
+export class CardLimitDetector implements Detector {
+  readonly name = 'card_limit' as const;
+  readonly p: CardLimitParams;
+  reportedHolders = new Set<string>();
+  reportedCards = new Set<string>();
+  /** Cards in `ctx.cardsByMsisdn` at the last scan; -1 before the first. */
+  scannedCards = -1;
+  lastScan = -Infinity;
 
-export function cardLimitDetector(params: Partial<CardLimitParams> = {}): CardLimitDetector {
-  const p: CardLimitParams = { ...DEFAULT_CARD_LIMIT_PARAMS, ...params };
-  const reportedHolders = new Set<string>();
-  const reportedCards = new Set<string>();
-  let scannedCards = -1;
-  let lastScan = -Infinity;
-
-  function limitOf(operator: string): number {
-    return p.operatorLimits[operator] ?? p.perOperatorLimit;
+  constructor(params: Partial<CardLimitParams> = {}) {
+    this.p = { ...DEFAULT_CARD_LIMIT_PARAMS, ...params };
   }
 
-  function scanHolders(ctx: DetectionContext, out: Detection[]): void {
+  /** Subjects remembered as reported (holders + burst cards). */
+  size(): number {
+    return this.reportedHolders.size + this.reportedCards.size;
+  }
+
+  drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
+    const n = ctx.cardsByMsisdn.size;
+    const first = this.scannedCards < 0;
+    if (!first && (n === this.scannedCards || (!final && now - this.lastScan < this.p.rescanEveryMs)))
+      return [];
+    this.scannedCards = n;
+    this.lastScan = now;
+    const out: Detection[] = [];
+    this.scanHolders(ctx, out);
+    this.scanBursts(ctx, now, out);
+    return out;
+  }
+
+  private limitOf(operator: string): number {
+    return this.p.operatorLimits[operator] ?? this.p.perOperatorLimit;
+  }
+
+  private scanHolders(ctx: DetectionContext, out: Detection[]): void {
+    const p = this.p;
     const perOp = new Map<string, number>();
     for (const [holder, list] of ctx.cardsByHolder) {
-      if (holder === '' || reportedHolders.has(holder)) continue;
+      if (holder === '' || this.reportedHolders.has(holder)) continue;
       if (list.length <= Math.min(p.nationalLimit, p.perOperatorLimit)) {
         // Fast path: a holder under both defaults is under every limit, unless an operator's
         // own limit is lower.
@@ -103,12 +127,12 @@ export function cardLimitDetector(params: Partial<CardLimitParams> = {}): CardLi
       let over = total - p.nationalLimit;
       const operators: { operator: string; cards: number; limit: number }[] = [];
       for (const [op, n] of perOp) {
-        const lim = limitOf(op);
+        const lim = this.limitOf(op);
         operators.push({ operator: op, cards: n, limit: lim });
         if (n - lim > over) over = n - lim;
       }
       if (over <= 0) continue;
-      reportedHolders.add(holder);
+      this.reportedHolders.add(holder);
       operators.sort((a, b) => b.cards - a.cards || (a.operator < b.operator ? -1 : 1));
       out.push({
         detector: 'card_limit',
@@ -127,7 +151,8 @@ export function cardLimitDetector(params: Partial<CardLimitParams> = {}): CardLi
     }
   }
 
-  function scanBursts(ctx: DetectionContext, now: number, out: Detection[]): void {
+  private scanBursts(ctx: DetectionContext, now: number, out: Detection[]): void {
+    const p = this.p;
     const groups = new Map<string, CardRecord[]>();
     for (const c of ctx.cardsByMsisdn.values()) {
       if (c.cardType === 'iot' && !p.countIot) continue;
@@ -157,8 +182,8 @@ export function cardLimitDetector(params: Partial<CardLimitParams> = {}): CardLi
           const ratio = burst.length / expected;
           const score = round(0.6 + 0.4 * Math.min(1, ratio / (4 * p.burstFactor)));
           for (const c of burst) {
-            if (reportedCards.has(c.msisdn)) continue;
-            reportedCards.add(c.msisdn);
+            if (this.reportedCards.has(c.msisdn)) continue;
+            this.reportedCards.add(c.msisdn);
             ctx.flaggedNumbers.set(c.msisdn, { detector: 'card_limit', at: now });
             out.push({
               detector: 'card_limit',
@@ -181,20 +206,8 @@ export function cardLimitDetector(params: Partial<CardLimitParams> = {}): CardLi
       }
     }
   }
+}
 
-  return {
-    name: 'card_limit',
-    drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
-      const n = ctx.cardsByMsisdn.size;
-      const first = scannedCards < 0;
-      if (!first && (n === scannedCards || (!final && now - lastScan < p.rescanEveryMs))) return [];
-      scannedCards = n;
-      lastScan = now;
-      const out: Detection[] = [];
-      scanHolders(ctx, out);
-      scanBursts(ctx, now, out);
-      return out;
-    },
-    size: () => reportedHolders.size + reportedCards.size,
-  };
+export function cardLimitDetector(params: Partial<CardLimitParams> = {}): CardLimitDetector {
+  return new CardLimitDetector(params);
 }

@@ -89,7 +89,8 @@ export const DEFAULT_FRAUD_CALLER_PARAMS: FraudCallerParams = Object.freeze({
   sweepEveryMs: 3600_000,
 });
 
-class CardState {
+/** Per card (msisdn) in its window. */
+export class FraudCallerCardState {
   from: number;
   lastTs: number;
   reportedAt = -1;
@@ -118,7 +119,7 @@ class CardState {
 }
 
 /** Distinct IMSIs through an IMEI in a window: enough to leave gateways to `simbox`. */
-class ImeiImsis {
+export class ImeiImsis {
   readonly imsis: string[] = [];
   /** Bumped when the window rolls, so that every card re-registers its IMSI. */
   epoch = 0;
@@ -130,7 +131,8 @@ class ImeiImsis {
   ) {}
 }
 
-class CellVotes {
+/** Holder-region votes for a cell (its learned region). */
+export class CellVotes {
   readonly counts = new Map<string, number>();
   leader: string | null = null;
   leaderCount = 0;
@@ -138,26 +140,122 @@ class CellVotes {
   constructor(public lastTs: number) {}
 }
 
-export interface FraudCallerDetector extends Detector {
+/**
+ * The detector. All state is in its own fields (maps of the exported state classes), so that a
+ * streaming checkpoint can snapshot it (src/detection/checkpoint.ts).
+ */
+export class FraudCallerDetector implements Detector {
+  readonly name = 'fraud_caller' as const;
+  readonly p: FraudCallerParams;
+  cards = new Map<string, FraudCallerCardState>();
+  imeis = new Map<string, ImeiImsis>();
+  cells = new Map<string, CellVotes>();
+  pending: Detection[] = [];
+  nextSweep = -Infinity;
+
+  constructor(params: Partial<FraudCallerParams> = {}) {
+    this.p = { ...DEFAULT_FRAUD_CALLER_PARAMS, ...params };
+  }
+
   /** Subjects held in memory (cards + IMEIs + cells with learned regions). */
-  size(): number;
+  size(): number {
+    return this.cards.size + this.imeis.size + this.cells.size;
+  }
+
   /** The same, per map. */
-  stats(): { cards: number; imeis: number; cells: number };
-}
+  stats(): { cards: number; imeis: number; cells: number } {
+    return { cards: this.cards.size, imeis: this.imeis.size, cells: this.cells.size };
+  }
 
-export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): FraudCallerDetector {
-  const p: FraudCallerParams = { ...DEFAULT_FRAUD_CALLER_PARAMS, ...params };
-  const cards = new Map<string, CardState>();
-  const imeis = new Map<string, ImeiImsis>();
-  const cells = new Map<string, CellVotes>();
-  let pending: Detection[] = [];
-  let nextSweep = -Infinity;
+  onCall(r: CallRecord, ctx: DetectionContext): void {
+    const p = this.p;
+    const ts = r.ts;
+    if (r.origin !== 'intl') {
+      let s = this.cards.get(r.caller);
+      if (s === undefined) {
+        s = new FraudCallerCardState(r.caller, ctx.cardsByMsisdn.get(r.caller) ?? null, ts);
+        this.cards.set(r.caller, s);
+      } else if (ts - s.from > p.windowMs) {
+        if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
+        s.from = ts;
+        s.out = s.inb = s.voice = s.shortVoice = 0;
+        s.partners.clear();
+        s.imeiState = null;
+        s.imeiHash = s.imsiHash = 0;
+      }
+      s.out++;
+      s.lastTs = ts;
+      if (r.kind === 'voice') {
+        s.voice++;
+        if (r.durationS < p.shortCallS) s.shortVoice++;
+      }
+      if (r.cellId !== null) {
+        const h = hashNumber(r.cellId) | 1;
+        if (h !== s.cellHash) {
+          s.cellHash = h;
+          s.lastCell = r.cellId;
+        }
+      }
+      if (s.partners.add(hashNumber(r.callee), OUT)) this.social(s, ts);
+      if (r.imei !== null && r.imsi !== null) {
+        const ih = hashNumber(r.imei) | 1;
+        let m = s.imeiState;
+        if (m === null || ih !== s.imeiHash) {
+          m = this.imeis.get(r.imei) ?? null;
+          if (m === null) {
+            m = new ImeiImsis(ts);
+            this.imeis.set(r.imei, m);
+          }
+          s.imeiState = m;
+          s.imeiHash = ih;
+          s.imeiEpoch = -1;
+        }
+        if (ts - m.from > p.windowMs) {
+          m.prevImsis = ts - m.lastTs > p.windowMs ? 0 : m.imsis.length;
+          m.from = ts;
+          m.imsis.length = 0;
+          m.epoch++;
+        }
+        m.lastTs = ts;
+        const sh = hashNumber(r.imsi) | 1;
+        if (sh !== s.imsiHash || s.imeiEpoch !== m.epoch) {
+          // A new card in this device, or a new window: count the IMSI on the IMEI.
+          s.imsiHash = sh;
+          s.imeiEpoch = m.epoch;
+          const imsis = m.imsis;
+          let found = false;
+          for (let i = 0; i < imsis.length; i++)
+            if (imsis[i] === r.imsi) {
+              found = true;
+              break;
+            }
+          if (!found && imsis.length < 64) imsis.push(r.imsi);
+        }
+      }
+      if (s.reportedAt < 0 && s.out >= p.minOutbound) this.evaluate(s, ts, ctx);
+    }
+    const c = this.cards.get(r.callee);
+    if (c !== undefined && ts - c.from <= p.windowMs) {
+      c.inb++;
+      if (c.partners.add(hashNumber(r.caller), IN)) this.social(c, ts);
+    }
+  }
 
-  function vote(cell: string, region: string, ts: number): void {
-    let v = cells.get(cell);
+  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+    if (final || now >= this.nextSweep) {
+      this.sweep(now);
+      this.nextSweep = now + this.p.sweepEveryMs;
+    }
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  private vote(cell: string, region: string, ts: number): void {
+    let v = this.cells.get(cell);
     if (v === undefined) {
       v = new CellVotes(ts);
-      cells.set(cell, v);
+      this.cells.set(cell, v);
     }
     v.lastTs = ts;
     const n = (v.counts.get(region) ?? 0) + 1;
@@ -169,14 +267,16 @@ export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): Fr
     }
   }
 
-  function regionOf(cell: string): string | null {
+  private regionOf(cell: string): string | null {
+    const p = this.p;
     if (p.cellRegion !== null) return p.cellRegion(cell);
-    const v = cells.get(cell);
+    const v = this.cells.get(cell);
     if (v === undefined || v.leaderCount < p.minCellVotes || v.leaderCount * 2 <= v.total) return null;
     return v.leader;
   }
 
-  function evaluate(s: CardState, ts: number, ctx: DetectionContext): void {
+  private evaluate(s: FraudCallerCardState, ts: number, ctx: DetectionContext): void {
+    const p = this.p;
     const ps = s.partners;
     const distinctRatio = ps.outDistinct / s.out;
     const inRatio = s.inb / s.out;
@@ -198,7 +298,7 @@ export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): Fr
       ageDays = round(age / 86_400_000);
       newCard = clamp01(1 - (age - p.newCardMs) / (2 * p.newCardMs));
       if (s.lastCell !== null) {
-        cellRegion = regionOf(s.lastCell);
+        cellRegion = this.regionOf(s.lastCell);
         if (cellRegion !== null && card.holderRegion !== '' && cellRegion !== card.holderRegion) away = 1;
       }
       holderCards = card.holderId === '' ? 1 : (ctx.cardsByHolder.get(card.holderId)?.length ?? 1);
@@ -210,7 +310,7 @@ export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): Fr
     if (score < p.minScore) return;
     s.reportedAt = ts;
     ctx.flaggedNumbers.set(s.msisdn, { detector: 'fraud_caller', at: ts });
-    pending.push({
+    this.pending.push({
       detector: 'fraud_caller',
       subjectKind: 'msisdn',
       subject: s.msisdn,
@@ -239,107 +339,26 @@ export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): Fr
     });
   }
 
-  function sweep(now: number): void {
-    for (const [k, s] of cards)
-      if (now - s.lastTs > (s.reportedAt >= 0 ? Math.max(p.quietMs, p.windowMs) : p.windowMs))
-        cards.delete(k);
-    for (const [k, m] of imeis) if (now - m.lastTs > p.windowMs) imeis.delete(k);
-    for (const [k, v] of cells) if (now - v.lastTs > p.cellMemoryMs) cells.delete(k);
+  private sweep(now: number): void {
+    const p = this.p;
+    const keep = Math.max(p.quietMs, p.windowMs);
+    for (const [k, s] of this.cards)
+      if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) this.cards.delete(k);
+    for (const [k, m] of this.imeis) if (now - m.lastTs > p.windowMs) this.imeis.delete(k);
+    for (const [k, v] of this.cells) if (now - v.lastTs > p.cellMemoryMs) this.cells.delete(k);
   }
 
-  function social(s: CardState, ts: number): void {
+  private social(s: FraudCallerCardState, ts: number): void {
     // A two-way partner: an ordinary card; let it vote its holder's region for its cell.
     const card = s.card;
-    if (card === null || p.cellRegion !== null || s.lastCell === null || s.votedCell === s.lastCell) return;
+    if (card === null || this.p.cellRegion !== null || s.lastCell === null || s.votedCell === s.lastCell)
+      return;
     if (card.cardType !== 'consumer' || card.holderRegion === '') return;
     s.votedCell = s.lastCell;
-    vote(s.lastCell, card.holderRegion, ts);
+    this.vote(s.lastCell, card.holderRegion, ts);
   }
+}
 
-  return {
-    name: 'fraud_caller',
-    onCall(r: CallRecord, ctx: DetectionContext): void {
-      const ts = r.ts;
-      if (r.origin !== 'intl') {
-        let s = cards.get(r.caller);
-        if (s === undefined) {
-          s = new CardState(r.caller, ctx.cardsByMsisdn.get(r.caller) ?? null, ts);
-          cards.set(r.caller, s);
-        } else if (ts - s.from > p.windowMs) {
-          if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
-          s.from = ts;
-          s.out = s.inb = s.voice = s.shortVoice = 0;
-          s.partners.clear();
-          s.imeiState = null;
-          s.imeiHash = s.imsiHash = 0;
-        }
-        s.out++;
-        s.lastTs = ts;
-        if (r.kind === 'voice') {
-          s.voice++;
-          if (r.durationS < p.shortCallS) s.shortVoice++;
-        }
-        if (r.cellId !== null) {
-          const h = hashNumber(r.cellId) | 1;
-          if (h !== s.cellHash) {
-            s.cellHash = h;
-            s.lastCell = r.cellId;
-          }
-        }
-        if (s.partners.add(hashNumber(r.callee), OUT)) social(s, ts);
-        if (r.imei !== null && r.imsi !== null) {
-          const ih = hashNumber(r.imei) | 1;
-          let m = s.imeiState;
-          if (m === null || ih !== s.imeiHash) {
-            m = imeis.get(r.imei) ?? null;
-            if (m === null) {
-              m = new ImeiImsis(ts);
-              imeis.set(r.imei, m);
-            }
-            s.imeiState = m;
-            s.imeiHash = ih;
-            s.imeiEpoch = -1;
-          }
-          if (ts - m.from > p.windowMs) {
-            m.prevImsis = ts - m.lastTs > p.windowMs ? 0 : m.imsis.length;
-            m.from = ts;
-            m.imsis.length = 0;
-            m.epoch++;
-          }
-          m.lastTs = ts;
-          const sh = hashNumber(r.imsi) | 1;
-          if (sh !== s.imsiHash || s.imeiEpoch !== m.epoch) {
-            // A new card in this device, or a new window: count the IMSI on the IMEI.
-            s.imsiHash = sh;
-            s.imeiEpoch = m.epoch;
-            const imsis = m.imsis;
-            let found = false;
-            for (let i = 0; i < imsis.length; i++)
-              if (imsis[i] === r.imsi) {
-                found = true;
-                break;
-              }
-            if (!found && imsis.length < 64) imsis.push(r.imsi);
-          }
-        }
-        if (s.reportedAt < 0 && s.out >= p.minOutbound) evaluate(s, ts, ctx);
-      }
-      const c = cards.get(r.callee);
-      if (c !== undefined && ts - c.from <= p.windowMs) {
-        c.inb++;
-        if (c.partners.add(hashNumber(r.caller), IN)) social(c, ts);
-      }
-    },
-    drain(now: number, final: boolean): Detection[] {
-      if (final || now >= nextSweep) {
-        sweep(now);
-        nextSweep = now + p.sweepEveryMs;
-      }
-      const out = pending;
-      pending = [];
-      return out;
-    },
-    size: () => cards.size + imeis.size + cells.size,
-    stats: () => ({ cards: cards.size, imeis: imeis.size, cells: cells.size }),
-  };
+export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): FraudCallerDetector {
+  return new FraudCallerDetector(params);
 }

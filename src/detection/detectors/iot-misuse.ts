@@ -71,7 +71,8 @@ export function isCnIotNumber(s: string): boolean {
   return c4 === 48 && c5 === 54 && s.charCodeAt(6) === 52;
 }
 
-class IotState {
+/** Per IoT card (msisdn) in its window. */
+export class IotState {
   from: number;
   lastTs: number;
   reportedAt = -1;
@@ -86,87 +87,99 @@ class IotState {
   }
 }
 
-export interface IotMisuseDetector extends Detector {
+/**
+ * The detector. All state is in its own fields, so that a streaming checkpoint can snapshot it
+ * (src/detection/checkpoint.ts).
+ */
+export class IotMisuseDetector implements Detector {
+  readonly name = 'iot_misuse' as const;
+  readonly p: IotMisuseParams;
+  states = new Map<string, IotState>();
+  pending: Detection[] = [];
+  nextSweep = -Infinity;
+
+  constructor(params: Partial<IotMisuseParams> = {}) {
+    this.p = { ...DEFAULT_IOT_MISUSE_PARAMS, ...params };
+  }
+
   /** IoT cards held in memory; 0 once every window has passed. */
-  size(): number;
+  size(): number {
+    return this.states.size;
+  }
+
+  onCall(r: CallRecord, ctx: DetectionContext): void {
+    const p = this.p;
+    const voice = r.kind === 'voice';
+    // Cheap filters first: an SMS only matters when it goes to a CN mobile; voice only to numbers.
+    if (voice ? r.callee.charCodeAt(0) !== PLUS : !isCnMobile(r.callee)) return;
+    if (r.origin === 'intl' || !isIot(r.caller, ctx)) return;
+    const ts = r.ts;
+    let s = this.states.get(r.caller);
+    if (s === undefined) {
+      s = new IotState(ts);
+      this.states.set(r.caller, s);
+    } else if (ts - s.from > p.windowMs) {
+      if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
+      s.from = ts;
+      s.voice = s.sms = 0;
+      s.voiceCallees.clear();
+      s.smsRecipients.clear();
+    }
+    s.lastTs = ts;
+    if (s.reportedAt >= 0) return;
+    if (voice) {
+      s.voice++;
+      s.voiceCallees.add(hashNumber(r.callee));
+    } else {
+      s.sms++;
+      s.smsRecipients.add(hashNumber(r.callee));
+    }
+    const v = s.voiceCallees.size;
+    const m = s.smsRecipients.size;
+    if (v < p.minVoiceCallees && m < p.minSmsRecipients) return;
+    const score = 0.6 + 0.4 * clamp01(Math.max(v / (3 * p.minVoiceCallees), m / (3 * p.minSmsRecipients)));
+    s.reportedAt = ts;
+    ctx.flaggedNumbers.set(r.caller, { detector: 'iot_misuse', at: ts });
+    const card = ctx.cardsByMsisdn.get(r.caller);
+    this.pending.push({
+      detector: 'iot_misuse',
+      subjectKind: 'msisdn',
+      subject: r.caller,
+      score: round(score),
+      window: { from: s.from, to: ts },
+      evidence: {
+        cardType: 'iot',
+        knownCard: card !== undefined,
+        operator: card === undefined ? null : card.operator,
+        voiceCalls: s.voice,
+        voiceCallees: v,
+        p2pSms: s.sms,
+        p2pSmsRecipients: m,
+        imei: r.imei,
+        cell: r.cellId,
+      },
+    });
+  }
+
+  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+    if (final || now >= this.nextSweep) {
+      const p = this.p;
+      const keep = Math.max(p.quietMs, p.windowMs);
+      for (const [k, s] of this.states)
+        if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) this.states.delete(k);
+      this.nextSweep = now + p.sweepEveryMs;
+    }
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+}
+
+function isIot(msisdn: string, ctx: DetectionContext): boolean {
+  const card = ctx.cardsByMsisdn.get(msisdn);
+  return card === undefined ? isCnIotNumber(msisdn) : card.cardType === 'iot';
 }
 
 export function iotMisuseDetector(params: Partial<IotMisuseParams> = {}): IotMisuseDetector {
-  const p: IotMisuseParams = { ...DEFAULT_IOT_MISUSE_PARAMS, ...params };
-  const states = new Map<string, IotState>();
-  let pending: Detection[] = [];
-  let nextSweep = -Infinity;
-
-  function isIot(msisdn: string, ctx: DetectionContext): boolean {
-    const card = ctx.cardsByMsisdn.get(msisdn);
-    return card === undefined ? isCnIotNumber(msisdn) : card.cardType === 'iot';
-  }
-
-  return {
-    name: 'iot_misuse',
-    onCall(r: CallRecord, ctx: DetectionContext): void {
-      const voice = r.kind === 'voice';
-      // Cheap filters first: an SMS only matters when it goes to a CN mobile; voice only to numbers.
-      if (voice ? r.callee.charCodeAt(0) !== PLUS : !isCnMobile(r.callee)) return;
-      if (r.origin === 'intl' || !isIot(r.caller, ctx)) return;
-      const ts = r.ts;
-      let s = states.get(r.caller);
-      if (s === undefined) {
-        s = new IotState(ts);
-        states.set(r.caller, s);
-      } else if (ts - s.from > p.windowMs) {
-        if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
-        s.from = ts;
-        s.voice = s.sms = 0;
-        s.voiceCallees.clear();
-        s.smsRecipients.clear();
-      }
-      s.lastTs = ts;
-      if (s.reportedAt >= 0) return;
-      if (voice) {
-        s.voice++;
-        s.voiceCallees.add(hashNumber(r.callee));
-      } else {
-        s.sms++;
-        s.smsRecipients.add(hashNumber(r.callee));
-      }
-      const v = s.voiceCallees.size;
-      const m = s.smsRecipients.size;
-      if (v < p.minVoiceCallees && m < p.minSmsRecipients) return;
-      const score = 0.6 + 0.4 * clamp01(Math.max(v / (3 * p.minVoiceCallees), m / (3 * p.minSmsRecipients)));
-      s.reportedAt = ts;
-      ctx.flaggedNumbers.set(r.caller, { detector: 'iot_misuse', at: ts });
-      const card = ctx.cardsByMsisdn.get(r.caller);
-      pending.push({
-        detector: 'iot_misuse',
-        subjectKind: 'msisdn',
-        subject: r.caller,
-        score: round(score),
-        window: { from: s.from, to: ts },
-        evidence: {
-          cardType: 'iot',
-          knownCard: card !== undefined,
-          operator: card === undefined ? null : card.operator,
-          voiceCalls: s.voice,
-          voiceCallees: v,
-          p2pSms: s.sms,
-          p2pSmsRecipients: m,
-          imei: r.imei,
-          cell: r.cellId,
-        },
-      });
-    },
-    drain(now: number, final: boolean): Detection[] {
-      if (final || now >= nextSweep) {
-        for (const [k, s] of states)
-          if (now - s.lastTs > (s.reportedAt >= 0 ? Math.max(p.quietMs, p.windowMs) : p.windowMs))
-            states.delete(k);
-        nextSweep = now + p.sweepEveryMs;
-      }
-      const out = pending;
-      pending = [];
-      return out;
-    },
-    size: () => states.size,
-  };
+  return new IotMisuseDetector(params);
 }

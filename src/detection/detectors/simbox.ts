@@ -171,7 +171,8 @@ export const DEFAULT_SIMBOX_PARAMS: SimboxParams = Object.freeze({
   sweepEveryMs: 3600_000,
 });
 
-class CardState {
+/** Per card (msisdn) in its window. */
+export class SimboxCardState {
   from: number;
   lastTs: number;
   reportedAt = -1;
@@ -193,7 +194,7 @@ class CardState {
   gapM2 = 0;
   lastOutTs = 0;
   /** Counted as a mass-calling stationary card on `cell`. */
-  cell: CellState | null = null;
+  cell: SimboxCellState | null = null;
 
   constructor(
     readonly msisdn: string,
@@ -214,7 +215,8 @@ class CardState {
   }
 }
 
-class CellState {
+/** Per cell: the mass-calling stationary cards on it in its window (a modem pool's). */
+export class SimboxCellState {
   readonly cards: string[] = [];
   constructor(
     public from: number,
@@ -222,20 +224,111 @@ class CellState {
   ) {}
 }
 
-export interface SimboxDetector extends Detector {
+/**
+ * The detector. All state is in its own fields (maps of the exported state classes), so that a
+ * streaming checkpoint can snapshot it (src/detection/checkpoint.ts).
+ */
+export class SimboxDetector implements Detector {
+  readonly name = 'simbox' as const;
+  readonly p: SimboxParams;
+  cards = new Map<string, SimboxCardState>();
+  imeis = new Map<string, ImeiState>();
+  cells = new Map<string, SimboxCellState>();
+  pending: Detection[] = [];
+  nextSweep = -Infinity;
+
+  constructor(params: Partial<SimboxParams> = {}) {
+    this.p = { ...DEFAULT_SIMBOX_PARAMS, ...params };
+  }
+
   /** Subjects held in memory (cards + IMEIs + cells); 0 once every window has passed. */
-  size(): number;
-}
+  size(): number {
+    return this.cards.size + this.imeis.size + this.cells.size;
+  }
 
-export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetector {
-  const p: SimboxParams = { ...DEFAULT_SIMBOX_PARAMS, ...params };
-  const cards = new Map<string, CardState>();
-  const imeis = new Map<string, ImeiState>();
-  const cells = new Map<string, CellState>();
-  let pending: Detection[] = [];
-  let nextSweep = -Infinity;
+  onCall(r: CallRecord, ctx: DetectionContext): void {
+    const p = this.p;
+    const ts = r.ts;
+    if (r.origin !== 'intl') {
+      let s = this.cards.get(r.caller);
+      if (s === undefined) {
+        s = new SimboxCardState(r.caller, ts);
+        this.cards.set(r.caller, s);
+      } else if (ts - s.from > p.windowMs) s.roll(ts, p.quietMs);
+      if (s.out > 0) {
+        const gap = (ts - s.lastOutTs) / 1000;
+        if (gap >= 0) {
+          const d = gap - s.gapMean;
+          s.gapMean += d / ++s.gapN;
+          s.gapM2 += d * (gap - s.gapMean);
+        }
+      }
+      s.out++;
+      s.lastOutTs = s.lastTs = ts;
+      s.partners.add(hashNumber(r.callee), OUT);
+      const cell = r.cellId;
+      let cellChanged = false;
+      if (cell !== null) {
+        const h = hashNumber(cell) | 1;
+        if (h !== s.cellHash) {
+          if (s.cellHash !== 0) s.cellChanges++;
+          s.cellHash = h;
+          s.lastCell = cell;
+          cellChanged = true;
+        }
+      }
+      if (r.imei !== null && r.imsi !== null) {
+        const ih = hashNumber(r.imei) | 1;
+        const sh = hashNumber(r.imsi) | 1;
+        let m = s.imei;
+        if (m === null || ih !== s.imeiHash) {
+          m = this.imeis.get(r.imei) ?? null;
+          if (m === null) {
+            m = new ImeiState(r.imei, ts, r.imsi, r.caller);
+            this.imeis.set(r.imei, m);
+          }
+          s.imei = m;
+        }
+        if (
+          ih !== s.imeiHash ||
+          sh !== s.imsiHash ||
+          cellChanged ||
+          s.imeiEpoch !== m.epoch ||
+          ts - m.from > p.windowMs
+        ) {
+          // Something changed for this card: the full bookkeeping (new IMSI, new cell, new window).
+          m.note(ts, r.imsi, r.caller, cell, p.windowMs, p.quietMs);
+          s.imeiHash = ih;
+          s.imsiHash = sh;
+          s.imeiEpoch = m.epoch;
+        } else {
+          m.out++;
+          m.lastTs = ts;
+        }
+        if (m.reportedAt < 0 && m.imsis.length >= p.minImsisPerImei) this.evaluateImei(m, ts);
+      }
+      if (s.reportedAt < 0 && s.out >= p.minOutboundOnGateway) this.evaluateCard(s, ts, ctx);
+    }
+    const c = this.cards.get(r.callee);
+    if (c !== undefined && ts - c.from <= p.windowMs) {
+      c.inb++;
+      c.partners.add(hashNumber(r.caller), IN);
+      if (c.imei !== null) c.imei.inb++;
+    }
+  }
 
-  function evaluateImei(m: ImeiState, ts: number): void {
+  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+    if (final || now >= this.nextSweep) {
+      this.sweep(now);
+      this.nextSweep = now + this.p.sweepEveryMs;
+    }
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  private evaluateImei(m: ImeiState, ts: number): void {
+    const p = this.p;
     if (m.out < p.minOutbound || m.cells.length > p.maxImeiCells) return;
     const inRatio = m.inb / m.out;
     if (inRatio > p.maxInboundRatio) return;
@@ -243,7 +336,7 @@ export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetect
     const score =
       0.6 * clamp01((n - 1) / (2 * (p.minImsisPerImei - 1))) + 0.4 * clamp01(1 - inRatio / p.maxInboundRatio);
     m.reportedAt = ts;
-    pending.push({
+    this.pending.push({
       detector: 'simbox',
       subjectKind: 'imei',
       subject: m.imei,
@@ -262,7 +355,8 @@ export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetect
     });
   }
 
-  function evaluateCard(s: CardState, ts: number, ctx: DetectionContext): void {
+  private evaluateCard(s: SimboxCardState, ts: number, ctx: DetectionContext): void {
+    const p = this.p;
     const imsisOnImei = s.imei === null ? 1 : Math.max(s.imei.imsis.length, s.imei.prevImsis);
     const onGateway = imsisOnImei >= p.minImsisPerImei;
     if (s.out < (onGateway ? p.minOutboundOnGateway : p.minOutbound)) return;
@@ -274,10 +368,10 @@ export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetect
       return;
     // A mass-calling card on one cell: count it towards that cell's modem pool.
     if (s.cell === null && s.lastCell !== null && s.cellChanges <= 1) {
-      let c = cells.get(s.lastCell);
+      let c = this.cells.get(s.lastCell);
       if (c === undefined) {
-        c = new CellState(ts, ts);
-        cells.set(s.lastCell, c);
+        c = new SimboxCellState(ts, ts);
+        this.cells.set(s.lastCell, c);
       } else if (ts - c.from > p.windowMs) {
         c.from = ts;
         c.cards.length = 0;
@@ -303,7 +397,7 @@ export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetect
     if (score < p.minScore) return;
     s.reportedAt = ts;
     ctx.flaggedNumbers.set(s.msisdn, { detector: 'simbox', at: ts });
-    pending.push({
+    this.pending.push({
       detector: 'simbox',
       subjectKind: 'msisdn',
       subject: s.msisdn,
@@ -330,96 +424,17 @@ export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetect
     });
   }
 
-  function sweep(now: number): void {
-    for (const [k, s] of cards)
-      if (now - s.lastTs > (s.reportedAt >= 0 ? Math.max(p.quietMs, p.windowMs) : p.windowMs))
-        cards.delete(k);
-    for (const [k, m] of imeis)
-      if (now - m.lastTs > (m.reportedAt >= 0 ? Math.max(p.quietMs, p.windowMs) : p.windowMs))
-        imeis.delete(k);
-    for (const [k, c] of cells) if (now - c.lastTs > p.windowMs) cells.delete(k);
+  private sweep(now: number): void {
+    const p = this.p;
+    const keep = Math.max(p.quietMs, p.windowMs);
+    for (const [k, s] of this.cards)
+      if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) this.cards.delete(k);
+    for (const [k, m] of this.imeis)
+      if (now - m.lastTs > (m.reportedAt >= 0 ? keep : p.windowMs)) this.imeis.delete(k);
+    for (const [k, c] of this.cells) if (now - c.lastTs > p.windowMs) this.cells.delete(k);
   }
+}
 
-  return {
-    name: 'simbox',
-    onCall(r: CallRecord, ctx: DetectionContext): void {
-      const ts = r.ts;
-      if (r.origin !== 'intl') {
-        let s = cards.get(r.caller);
-        if (s === undefined) {
-          s = new CardState(r.caller, ts);
-          cards.set(r.caller, s);
-        } else if (ts - s.from > p.windowMs) s.roll(ts, p.quietMs);
-        if (s.out > 0) {
-          const gap = (ts - s.lastOutTs) / 1000;
-          if (gap >= 0) {
-            const d = gap - s.gapMean;
-            s.gapMean += d / ++s.gapN;
-            s.gapM2 += d * (gap - s.gapMean);
-          }
-        }
-        s.out++;
-        s.lastOutTs = s.lastTs = ts;
-        s.partners.add(hashNumber(r.callee), OUT);
-        const cell = r.cellId;
-        let cellChanged = false;
-        if (cell !== null) {
-          const h = hashNumber(cell) | 1;
-          if (h !== s.cellHash) {
-            if (s.cellHash !== 0) s.cellChanges++;
-            s.cellHash = h;
-            s.lastCell = cell;
-            cellChanged = true;
-          }
-        }
-        if (r.imei !== null && r.imsi !== null) {
-          const ih = hashNumber(r.imei) | 1;
-          const sh = hashNumber(r.imsi) | 1;
-          let m = s.imei;
-          if (m === null || ih !== s.imeiHash) {
-            m = imeis.get(r.imei) ?? null;
-            if (m === null) {
-              m = new ImeiState(r.imei, ts, r.imsi, r.caller);
-              imeis.set(r.imei, m);
-            }
-            s.imei = m;
-          }
-          if (
-            ih !== s.imeiHash ||
-            sh !== s.imsiHash ||
-            cellChanged ||
-            s.imeiEpoch !== m.epoch ||
-            ts - m.from > p.windowMs
-          ) {
-            // Something changed for this card: the full bookkeeping (new IMSI, new cell, new window).
-            m.note(ts, r.imsi, r.caller, cell, p.windowMs, p.quietMs);
-            s.imeiHash = ih;
-            s.imsiHash = sh;
-            s.imeiEpoch = m.epoch;
-          } else {
-            m.out++;
-            m.lastTs = ts;
-          }
-          if (m.reportedAt < 0 && m.imsis.length >= p.minImsisPerImei) evaluateImei(m, ts);
-        }
-        if (s.reportedAt < 0 && s.out >= p.minOutboundOnGateway) evaluateCard(s, ts, ctx);
-      }
-      const c = cards.get(r.callee);
-      if (c !== undefined && ts - c.from <= p.windowMs) {
-        c.inb++;
-        c.partners.add(hashNumber(r.caller), IN);
-        if (c.imei !== null) c.imei.inb++;
-      }
-    },
-    drain(now: number, final: boolean): Detection[] {
-      if (final || now >= nextSweep) {
-        sweep(now);
-        nextSweep = now + p.sweepEveryMs;
-      }
-      const out = pending;
-      pending = [];
-      return out;
-    },
-    size: () => cards.size + imeis.size + cells.size,
-  };
+export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetector {
+  return new SimboxDetector(params);
 }

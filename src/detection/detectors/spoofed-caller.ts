@@ -54,7 +54,8 @@ export const DEFAULT_SPOOFED_CALLER_PARAMS: SpoofedCallerParams = Object.freeze(
   sweepEveryMs: 15 * 60_000,
 });
 
-class NumberState {
+/** Per presented caller number: its last call. */
+export class NumberState {
   firstTs: number;
   lastTs: number;
   lastEnd: number;
@@ -72,19 +73,134 @@ class NumberState {
   }
 }
 
-export interface SpoofedCallerDetector extends Detector {
+/**
+ * The detector. All state is in its own fields, so that a streaming checkpoint can snapshot it
+ * (src/detection/checkpoint.ts).
+ */
+export class SpoofedCallerDetector implements Detector {
+  readonly name = 'spoofed_caller' as const;
+  readonly p: SpoofedCallerParams;
+  /** How long a number's last call is kept (at least the jump window). */
+  readonly stateMs: number;
+  numbers = new Map<string, NumberState>();
+  pending: Detection[] = [];
+  nextSweep = -Infinity;
+
+  constructor(params: Partial<SpoofedCallerParams> = {}) {
+    this.p = { ...DEFAULT_SPOOFED_CALLER_PARAMS, ...params };
+    this.stateMs = Math.max(this.p.stateMs, this.p.jumpWindowMs);
+  }
+
   /** Numbers held in memory; 0 once every window has passed. */
-  size(): number;
-}
+  size(): number {
+    return this.numbers.size;
+  }
 
-export function spoofedCallerDetector(params: Partial<SpoofedCallerParams> = {}): SpoofedCallerDetector {
-  const p: SpoofedCallerParams = { ...DEFAULT_SPOOFED_CALLER_PARAMS, ...params };
-  const stateMs = Math.max(p.stateMs, p.jumpWindowMs);
-  const numbers = new Map<string, NumberState>();
-  let pending: Detection[] = [];
-  let nextSweep = -Infinity;
+  onCall(r: CallRecord, ctx: DetectionContext): void {
+    const p = this.p;
+    const caller = r.caller;
+    // +86…: 43 56 54.
+    if (caller.charCodeAt(0) !== 43 || caller.charCodeAt(1) !== 56 || caller.charCodeAt(2) !== 54) return;
+    const ts = r.ts;
+    const intl = r.origin === 'intl';
+    const mobile = isCnMobile(caller);
+    if (!intl && !mobile) return;
+    let s = this.numbers.get(caller);
+    if (s === undefined) {
+      s = new NumberState(r);
+      this.numbers.set(caller, s);
+      if (intl) {
+        const card = ctx.cardsByMsisdn.get(caller);
+        this.report(s, r, ctx, mobile ? 0.95 : 0.85, ts, {
+          rule: 'intl',
+          origin: 'intl',
+          presentedMobile: mobile,
+          knownCard: card !== undefined,
+        });
+      }
+      return;
+    }
+    const quiet = ts - Math.max(s.lastTs, s.lastEnd) > p.quietMs;
+    if (quiet) {
+      s.reportedAt = -1;
+      s.firstTs = ts;
+    }
+    if (s.reportedAt < 0) {
+      if (intl) {
+        const card = ctx.cardsByMsisdn.get(caller);
+        this.report(s, r, ctx, mobile ? 0.95 : 0.85, ts, {
+          rule: 'intl',
+          origin: 'intl',
+          presentedMobile: mobile,
+          knownCard: card !== undefined,
+        });
+      } else if (ts < s.lastEnd && s.lastOrigin !== 'intl') {
+        const o = r.origin;
+        const lo = s.lastOrigin;
+        let twoDevices = false;
+        let twoPlaces = false;
+        if (o === 'onnet' && lo === 'onnet') {
+          if (r.imei !== null && s.lastImei !== null) twoDevices = r.imei !== s.lastImei;
+          else twoPlaces = r.cellId !== null && s.lastCell !== null && r.cellId !== s.lastCell;
+        } else if (o !== lo) twoPlaces = true;
+        if (twoDevices || twoPlaces)
+          this.report(s, r, ctx, twoDevices ? 0.9 : 0.8, s.lastTs, {
+            rule: 'overlap',
+            overlapS: round((s.lastEnd - ts) / 1000),
+            origins: [lo, o],
+            cells: [s.lastCell, r.cellId],
+            imeis: [s.lastImei, r.imei],
+          });
+      } else if (
+        r.origin === 'onnet' &&
+        s.lastOrigin === 'onnet' &&
+        r.cellId !== null &&
+        s.lastCell !== null &&
+        r.cellId !== s.lastCell &&
+        ts - s.lastTs < p.jumpWindowMs
+      ) {
+        const twoDevices = r.imei !== null && s.lastImei !== null && r.imei !== s.lastImei;
+        const a = p.cellRegion === null ? null : p.cellRegion(s.lastCell);
+        const b = p.cellRegion === null ? null : p.cellRegion(r.cellId);
+        const jump = a !== null && b !== null && a !== b;
+        if (twoDevices || jump)
+          this.report(s, r, ctx, twoDevices && jump ? 0.85 : twoDevices ? 0.75 : 0.7, s.lastTs, {
+            rule: jump ? 'jump' : 'switch',
+            minutesApart: round((ts - s.lastTs) / 60_000),
+            cells: [s.lastCell, r.cellId],
+            regions: jump ? [a, b] : null,
+            imeis: [s.lastImei, r.imei],
+          });
+      }
+    }
+    // The last call: keep the one that ends later (a short call inside a long one does not
+    // hide the long one from the next record).
+    const end = ts + r.durationS * 1000;
+    if (end >= s.lastEnd || ts >= s.lastEnd) {
+      s.lastEnd = end;
+      s.lastCell = r.cellId;
+      s.lastImei = r.imei;
+      s.lastOrigin = r.origin;
+    }
+    s.lastTs = ts;
+  }
 
-  function report(
+  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+    if (final || now >= this.nextSweep) {
+      const stateMs = this.stateMs;
+      const keep = Math.max(this.p.quietMs, stateMs);
+      for (const [k, s] of this.numbers) {
+        const idle = now - Math.max(s.lastTs, s.lastEnd);
+        if (idle > (s.reportedAt >= 0 ? keep : stateMs)) this.numbers.delete(k);
+      }
+      this.nextSweep = now + this.p.sweepEveryMs;
+    }
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  private report(
     s: NumberState,
     r: CallRecord,
     ctx: DetectionContext,
@@ -94,7 +210,7 @@ export function spoofedCallerDetector(params: Partial<SpoofedCallerParams> = {})
   ): void {
     s.reportedAt = r.ts;
     ctx.flaggedNumbers.set(r.caller, { detector: 'spoofed_caller', at: r.ts });
-    pending.push({
+    this.pending.push({
       detector: 'spoofed_caller',
       subjectKind: 'msisdn',
       subject: r.caller,
@@ -103,108 +219,8 @@ export function spoofedCallerDetector(params: Partial<SpoofedCallerParams> = {})
       evidence,
     });
   }
+}
 
-  return {
-    name: 'spoofed_caller',
-    onCall(r: CallRecord, ctx: DetectionContext): void {
-      const caller = r.caller;
-      // +86…: 43 56 54.
-      if (caller.charCodeAt(0) !== 43 || caller.charCodeAt(1) !== 56 || caller.charCodeAt(2) !== 54) return;
-      const ts = r.ts;
-      const intl = r.origin === 'intl';
-      const mobile = isCnMobile(caller);
-      if (!intl && !mobile) return;
-      let s = numbers.get(caller);
-      if (s === undefined) {
-        s = new NumberState(r);
-        numbers.set(caller, s);
-        if (intl) {
-          const card = ctx.cardsByMsisdn.get(caller);
-          report(s, r, ctx, mobile ? 0.95 : 0.85, ts, {
-            rule: 'intl',
-            origin: 'intl',
-            presentedMobile: mobile,
-            knownCard: card !== undefined,
-          });
-        }
-        return;
-      }
-      const quiet = ts - Math.max(s.lastTs, s.lastEnd) > p.quietMs;
-      if (quiet) {
-        s.reportedAt = -1;
-        s.firstTs = ts;
-      }
-      if (s.reportedAt < 0) {
-        if (intl) {
-          const card = ctx.cardsByMsisdn.get(caller);
-          report(s, r, ctx, mobile ? 0.95 : 0.85, ts, {
-            rule: 'intl',
-            origin: 'intl',
-            presentedMobile: mobile,
-            knownCard: card !== undefined,
-          });
-        } else if (ts < s.lastEnd && s.lastOrigin !== 'intl') {
-          const o = r.origin;
-          const lo = s.lastOrigin;
-          let twoDevices = false;
-          let twoPlaces = false;
-          if (o === 'onnet' && lo === 'onnet') {
-            if (r.imei !== null && s.lastImei !== null) twoDevices = r.imei !== s.lastImei;
-            else twoPlaces = r.cellId !== null && s.lastCell !== null && r.cellId !== s.lastCell;
-          } else if (o !== lo) twoPlaces = true;
-          if (twoDevices || twoPlaces)
-            report(s, r, ctx, twoDevices ? 0.9 : 0.8, s.lastTs, {
-              rule: 'overlap',
-              overlapS: round((s.lastEnd - ts) / 1000),
-              origins: [lo, o],
-              cells: [s.lastCell, r.cellId],
-              imeis: [s.lastImei, r.imei],
-            });
-        } else if (
-          r.origin === 'onnet' &&
-          s.lastOrigin === 'onnet' &&
-          r.cellId !== null &&
-          s.lastCell !== null &&
-          r.cellId !== s.lastCell &&
-          ts - s.lastTs < p.jumpWindowMs
-        ) {
-          const twoDevices = r.imei !== null && s.lastImei !== null && r.imei !== s.lastImei;
-          const a = p.cellRegion === null ? null : p.cellRegion(s.lastCell);
-          const b = p.cellRegion === null ? null : p.cellRegion(r.cellId);
-          const jump = a !== null && b !== null && a !== b;
-          if (twoDevices || jump)
-            report(s, r, ctx, twoDevices && jump ? 0.85 : twoDevices ? 0.75 : 0.7, s.lastTs, {
-              rule: jump ? 'jump' : 'switch',
-              minutesApart: round((ts - s.lastTs) / 60_000),
-              cells: [s.lastCell, r.cellId],
-              regions: jump ? [a, b] : null,
-              imeis: [s.lastImei, r.imei],
-            });
-        }
-      }
-      // The last call: keep the one that ends later (a short call inside a long one does not
-      // hide the long one from the next record).
-      const end = ts + r.durationS * 1000;
-      if (end >= s.lastEnd || ts >= s.lastEnd) {
-        s.lastEnd = end;
-        s.lastCell = r.cellId;
-        s.lastImei = r.imei;
-        s.lastOrigin = r.origin;
-      }
-      s.lastTs = ts;
-    },
-    drain(now: number, final: boolean): Detection[] {
-      if (final || now >= nextSweep) {
-        for (const [k, s] of numbers) {
-          const idle = now - Math.max(s.lastTs, s.lastEnd);
-          if (idle > (s.reportedAt >= 0 ? Math.max(p.quietMs, stateMs) : stateMs)) numbers.delete(k);
-        }
-        nextSweep = now + p.sweepEveryMs;
-      }
-      const out = pending;
-      pending = [];
-      return out;
-    },
-    size: () => numbers.size,
-  };
+export function spoofedCallerDetector(params: Partial<SpoofedCallerParams> = {}): SpoofedCallerDetector {
+  return new SpoofedCallerDetector(params);
 }
