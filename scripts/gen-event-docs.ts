@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventCatalogueMarkdown } from '../src/core/bus/index.ts';
-import '../src/registry/events.ts';
+// The platform's route modules import every capability, and so register every event.
+import '../src/platform.ts';
 
 export function renderEventDocs(current: string): string {
   const start = current.search(/^\| Type\s+\| Key/m);

@@ -9,6 +9,7 @@ import { registryMigrations } from './registry/migrations.ts';
 import { reportMigrations } from './reports/migrations.ts';
 import { detectionMigrations } from './detection/migrations.ts';
 import { streamMigrations } from './detection/stream/migrations.ts';
+import { governanceMigrations } from './governance/migrations.ts';
 
 /** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
 export const allMigrations: Migrations = {
@@ -22,4 +23,5 @@ export const allMigrations: Migrations = {
   ...reportMigrations,
   ...detectionMigrations,
   ...streamMigrations,
+  ...governanceMigrations,
 };

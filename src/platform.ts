@@ -19,6 +19,7 @@ import { decisionRoutes } from './registry/decision-routes.ts';
 import { policyRoutes } from './registry/policy-routes.ts';
 import { reportRoutes } from './reports/routes.ts';
 import { detectionRoutes } from './detection/routes.ts';
+import { governanceRoutes } from './governance/routes.ts';
 import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
@@ -34,6 +35,7 @@ export function routeModules(node: DecisionNode): RouteModule[] {
     policyRoutes(node),
     reportRoutes(node),
     detectionRoutes,
+    governanceRoutes,
   ];
 }
 
