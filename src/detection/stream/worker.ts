@@ -13,8 +13,9 @@ import type { RecordStream } from './types.ts';
  * it owns to the sink. It checkpoints its position (and, when the detectors allow it, their
  * state) every `checkpointEvery` records or `checkpointEveryMs`, and when stopped.
  *
- * Restart: with a state snapshot it resumes right after the saved position. Detectors that keep
- * their state in closures cannot be snapshotted; then the worker rebuilds their state by replaying
+ * Restart: with a state snapshot (every built-in detector allows one) it resumes right after the
+ * saved position. A detector that keeps its state in closures cannot be snapshotted; then the
+ * worker rebuilds the state by replaying
  * its partitions from the start of the stream and withholds every detection up to the saved
  * position (the sink had them before the checkpoint was written), so nothing is reported twice.
  */
