@@ -1,0 +1,132 @@
+/**
+ * Streaming detection (src/detection/stream): records through the sequencer into a record stream
+ * and out through a worker running every detector, on the in-memory stream (the engine alone),
+ * the embedded stream (PGlite/PostgreSQL table: what a durable single-node deployment pays) and,
+ * with NATS_URL, JetStream. Also what share of the records each of two workers has to read: the
+ * measure of how far key partitioning spreads the work. BENCH_STREAM_PEOPLE sizes the world
+ * (default 5,000 people, 2 days).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BenchResult } from './harness.ts';
+import { simulate } from '../src/detection/simulate/index.ts';
+import { allDetectors } from '../src/detection/detectors/index.ts';
+import {
+  loadReference,
+  mergeFiles,
+  publishRecords,
+  type StreamRecord,
+} from '../src/detection/stream/publish.ts';
+import { MemoryRecordStream } from '../src/detection/stream/memory.ts';
+import { EmbeddedRecordStream } from '../src/detection/stream/embedded.ts';
+import { NatsRecordStream } from '../src/detection/stream/nats.ts';
+import { DetectionWorker } from '../src/detection/stream/worker.ts';
+import { streamMigrations } from '../src/detection/stream/migrations.ts';
+import { migrateToLatest } from '../src/core/db/migrate.ts';
+import type { RecordStream } from '../src/detection/stream/types.ts';
+import { openTestDatabase } from '../test/helpers/db.ts';
+
+const PEOPLE = Number(process.env.BENCH_STREAM_PEOPLE ?? 5000);
+const DAYS = 2;
+
+async function work(
+  stream: RecordStream,
+  ref: Awaited<ReturnType<typeof loadReference>>,
+  partitions: number[],
+) {
+  const w = new DetectionWorker({
+    stream,
+    partitions,
+    detectors: allDetectors,
+    cards: ref.cards,
+    accounts: ref.accounts,
+    sink: async () => undefined,
+    readBatch: 5000,
+    waitMs: 20,
+  });
+  const t = performance.now();
+  await w.start();
+  await w.done;
+  return { secs: (performance.now() - t) / 1000, records: w.stats.records };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-bench-stream-'));
+  const out: BenchResult[] = [];
+  const database = await openTestDatabase();
+  try {
+    await simulate({ people: PEOPLE, days: DAYS, seed: 1, outDir: dir });
+    const files = {
+      cards: path.join(dir, 'cards.csv'),
+      accounts: path.join(dir, 'accounts.csv'),
+      calls: path.join(dir, 'calls.csv'),
+      transactions: path.join(dir, 'transactions.csv'),
+    };
+    const ref = await loadReference(files);
+    const records: StreamRecord[] = [];
+    for await (const r of mergeFiles(files)) records.push(r);
+    const n = records.length;
+    const world = `${n.toLocaleString('en-US')} records of ${PEOPLE.toLocaleString('en-US')} people over ${DAYS} days`;
+    await migrateToLatest(database.db, streamMigrations);
+
+    const backends: { name: string; open: () => Promise<RecordStream> }[] = [
+      { name: 'in-memory stream', open: async () => new MemoryRecordStream(8) },
+      {
+        name: `embedded stream (${database.kind})`,
+        open: async () => {
+          await database.db.deleteFrom('detection_records').execute();
+          return new EmbeddedRecordStream(database.db, 8, 10);
+        },
+      },
+    ];
+    if (process.env.NATS_URL)
+      backends.push({
+        name: 'NATS JetStream',
+        open: () =>
+          NatsRecordStream.open({
+            natsUrl: process.env.NATS_URL!,
+            natsStream: `BENCH${process.pid}`,
+            partitions: 8,
+          }),
+      });
+    for (const b of backends) {
+      const stream = await b.open();
+      try {
+        let t = performance.now();
+        await publishRecords(stream, records, ref, { end: true });
+        const pub = (performance.now() - t) / 1000;
+        out.push({
+          name: `publish (route, sequence, append) into the ${b.name}`,
+          value: n / pub,
+          unit: 'records/s',
+          note: world,
+        });
+        const one = await work(stream, ref, [0, 1, 2, 3, 4, 5, 6, 7]);
+        out.push({
+          name: `one worker, every detector, reading the ${b.name}`,
+          value: one.records / one.secs,
+          unit: 'records/s',
+          note: world,
+        });
+        if (b.name === 'in-memory stream') {
+          t = performance.now();
+          const a = await work(stream, ref, [0, 1, 2, 3]);
+          const c = await work(stream, ref, [4, 5, 6, 7]);
+          out.push({
+            name: 'two workers (partitions 0-3 and 4-7): share of the records each reads',
+            value: (100 * Math.max(a.records, c.records)) / one.records,
+            unit: '%',
+            note: `${a.records.toLocaleString('en-US')} and ${c.records.toLocaleString('en-US')} of ${one.records.toLocaleString('en-US')}: calls go to the partitions of caller, callee, IMEI, cell and both holders, transactions to all`,
+          });
+        }
+      } finally {
+        await stream.close();
+      }
+    }
+  } finally {
+    await database.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
