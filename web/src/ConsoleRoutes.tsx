@@ -9,6 +9,8 @@ import { OrganisationsPage } from './pages/admin/OrganisationsPage.tsx';
 import { UsersPage } from './pages/admin/UsersPage.tsx';
 import { DetectionDetailPage } from './pages/detection/DetectionDetailPage.tsx';
 import { DetectionsPage } from './pages/detection/DetectionsPage.tsx';
+import { InstructionDetailPage } from './pages/governance/InstructionDetailPage.tsx';
+import { InstructionsPage } from './pages/governance/InstructionsPage.tsx';
 import { AccessLogPage } from './pages/privacy/AccessLogPage.tsx';
 import { PersonDetailPage } from './pages/privacy/PersonDetailPage.tsx';
 import { PersonsPage } from './pages/privacy/PersonsPage.tsx';
@@ -91,6 +93,16 @@ const ROUTES: Route[] = [
     pattern: '/detection/:id',
     access: childAccess('detection', '/detection'),
     render: ({ id }) => <DetectionDetailPage key={id} id={id!} />,
+  },
+  {
+    pattern: '/governance',
+    access: childAccess('governance', '/governance'),
+    render: () => <InstructionsPage />,
+  },
+  {
+    pattern: '/governance/:id',
+    access: childAccess('governance', '/governance'),
+    render: ({ id }) => <InstructionDetailPage key={id} id={id!} />,
   },
   { pattern: '/privacy', access: childAccess('privacy', '/privacy'), render: () => <PersonsPage /> },
   {

@@ -655,6 +655,105 @@ export interface DetectionDecisionInput {
   category?: ScamCategory;
 }
 
+/** Governance: disposal instructions (server: src/governance/routes.ts, docs/governance.md). */
+export const INSTRUCTION_STATUSES = [
+  'awaiting_approval',
+  'issued',
+  'received',
+  'executed',
+  'contested',
+  'withdrawn',
+  'expired',
+  'lifted',
+] as const;
+export type InstructionStatus = (typeof INSTRUCTION_STATUSES)[number];
+export const INSTRUCTION_MEASURES = [
+  're_verify',
+  'restrict_functions',
+  'suspend_card',
+  'restrict_internet_account',
+  'suspend_internet_account',
+  'block_link',
+  'restrict_account_non_counter',
+  'refuse_new_cards_accounts',
+] as const;
+export type InstructionMeasure = (typeof INSTRUCTION_MEASURES)[number];
+export type InstructionTargetKind = 'msisdn' | 'account' | 'internet_account' | 'domain' | 'url' | 'holder';
+
+export interface LegalBasis {
+  id: string;
+  article: number;
+  zh: string;
+  en: string;
+}
+
+export interface InstructionEvent {
+  at: string;
+  action: string;
+  /** the status after the change */
+  status: InstructionStatus;
+  actor: string;
+  actorKind: string;
+  organisationId: string | null;
+  note: string | null;
+}
+
+export interface Instruction {
+  id: string;
+  status: InstructionStatus;
+  /** a holder's value is the masked id number */
+  target: { kind: InstructionTargetKind; value: string; masked: boolean };
+  measure: InstructionMeasure;
+  functions: string[];
+  reason: string;
+  legalBasis: string;
+  issuingOrganisationId: string;
+  issuedBy: string;
+  receivingOrganisationId: string;
+  receivingOrganisation: string;
+  /** the receiving institution's IANA time zone */
+  timeZone: string;
+  deadlineMinutes: number;
+  /** null until issued */
+  deadline: string | null;
+  /** the deadline as the institution's wall-clock time, with its offset */
+  deadlineLocal: string | null;
+  expiresAt: string;
+  expiresAtLocal: string;
+  detectionId: string | null;
+  listingId: string | null;
+  approvedBy: string | null;
+  approvedAt: string | null;
+  issuedAt: string | null;
+  receivedAt: string | null;
+  executedAt: string | null;
+  executionNote: string | null;
+  contestedAt: string | null;
+  contestReason: string | null;
+  withdrawnAt: string | null;
+  withdrawReason: string | null;
+  overdue: boolean;
+  overdueAt: string | null;
+  createdAt: string;
+  /** detail only, oldest first */
+  timeline?: InstructionEvent[];
+}
+
+export interface InstructionQuery {
+  status?: InstructionStatus;
+  measure?: InstructionMeasure;
+  overdue?: 'true' | 'false';
+  institution?: string;
+  limit?: number;
+  after?: string;
+}
+
+export interface FromDetectionsResult {
+  created: Instruction[];
+  existing: Instruction[];
+  skipped: { detectionId: string; measure: string; reason: string }[];
+}
+
 interface Items<T> {
   items: T[];
 }
@@ -908,4 +1007,21 @@ export const api = {
   /** 409 `detection_decided` when it was decided already. */
   decideDetection: (id: string, input: DetectionDecisionInput) =>
     request<Detection>('POST', `/v1/detections/${seg(id)}/decision`, input),
+
+  listLegalBases: () => request<Items<LegalBasis>>('GET', '/v1/instructions/legal-bases'),
+  /** The centre: every instruction; an institution: its inbox (newest first). */
+  listInstructions: (opts: InstructionQuery = {}) =>
+    request<Items<Instruction> & { next: string | null }>('GET', `/v1/instructions${query({ ...opts })}`),
+  getInstruction: (id: string) => request<Instruction>('GET', `/v1/instructions/${seg(id)}`),
+  /** 409 `detections_not_confirmed` when one is not confirmed; idempotent per detection and measure. */
+  instructFromDetections: (input: { detectionIds: string[]; legalBasis: string; reason?: string }) =>
+    request<FromDetectionsResult>('POST', '/v1/instructions/from-detections', input),
+  approveInstruction: (id: string) => request<Instruction>('POST', `/v1/instructions/${seg(id)}/approve`, {}),
+  withdrawInstruction: (id: string, reason: string) =>
+    request<Instruction>('POST', `/v1/instructions/${seg(id)}/withdraw`, { reason }),
+  acknowledgeReceipt: (id: string) => request<Instruction>('POST', `/v1/instructions/${seg(id)}/receipt`, {}),
+  reportExecution: (id: string, note?: string) =>
+    request<Instruction>('POST', `/v1/instructions/${seg(id)}/execution`, note ? { note } : {}),
+  contestInstruction: (id: string, reason: string) =>
+    request<Instruction>('POST', `/v1/instructions/${seg(id)}/contest`, { reason }),
 };

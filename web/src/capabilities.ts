@@ -91,6 +91,20 @@ const DETECTION_READERS: Access = {
   ],
 };
 
+/**
+ * As the server's instruction routes: the centre's analysts and supervisors issue and its auditors
+ * read; operators', banks' and internet services' operators and administrators work their inbox.
+ */
+export const INSTRUCTION_READERS: Access = {
+  anyOf: [
+    { roles: ['analyst', 'supervisor', 'auditor'], orgKinds: ['anti_fraud_centre'] },
+    {
+      roles: ['institution_operator', 'administrator'],
+      orgKinds: ['telecom_operator', 'bank', 'internet_service'],
+    },
+  ],
+};
+
 export const CAPABILITIES: readonly Capability[] = [
   {
     id: 'registry',
@@ -152,8 +166,10 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'nav.governance',
     description: 'capability.governance',
     path: '/governance',
-    access: { roles: OPERATIONS, orgKinds: PARTICIPANTS },
-    built: false,
+    access: INSTRUCTION_READERS,
+    built: true,
+    // One page (the centre's list or an institution's inbox, whose rows open the detail).
+    pages: [{ label: 'governance.list', path: '/governance', access: INSTRUCTION_READERS }],
   },
   {
     id: 'privacy',

@@ -20,6 +20,7 @@ import { useI18n } from '../../i18n/index.tsx';
 import { linkProps } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
+import { IssueFromDetection } from '../governance/IssueFromDetection.tsx';
 import { ReasonDialog } from '../registry/ReasonDialog.tsx';
 import { EvidenceList } from './Evidence.tsx';
 import {
@@ -173,6 +174,8 @@ function Detail({ detection: d, onDecided }: { detection: Detection; onDecided: 
           </Stack>
         </Alert>
       ) : null}
+
+      {d.status === 'confirmed' && mayDecide ? <IssueFromDetection detection={d} /> : null}
 
       {d.status === 'suppressed' ? (
         <Alert color="gray" variant="light" data-testid="detection-suppressed">
