@@ -20,6 +20,7 @@ import { policyRoutes } from './registry/policy-routes.ts';
 import { reportRoutes } from './reports/routes.ts';
 import { detectionRoutes } from './detection/routes.ts';
 import { governanceRoutes } from './governance/routes.ts';
+import { webhookRoutes } from './governance/webhook-routes.ts';
 import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
@@ -36,6 +37,7 @@ export function routeModules(node: DecisionNode): RouteModule[] {
     reportRoutes(node),
     detectionRoutes,
     governanceRoutes,
+    webhookRoutes,
   ];
 }
 

@@ -7,11 +7,12 @@ import {
   INSTRUCTION_MEASURES,
   INSTRUCTION_STATUSES,
   TARGET_KINDS,
+  WEBHOOK_DELIVERY_STATUSES,
 } from './tables.ts';
 
 const list = (values: readonly string[]) => sql.raw(`(${values.map((v) => `'${v}'`).join(',')})`);
 
-/** Disposal instructions and their timeline. */
+/** Disposal instructions and their timeline; institutions' webhooks and their deliveries. */
 export const governanceMigrations: Migrations = {
   '0009_governance_1_instructions': {
     async up(db) {
@@ -39,6 +40,8 @@ export const governanceMigrations: Migrations = {
           expires_at timestamptz not null,
           detection_id uuid references detections(id),
           listing_id uuid references listings(id),
+          -- The issuer's own reference (a bulk file's line): issuing it again finds this one.
+          external_ref text check (length(external_ref) between 1 and 200),
           approved_by text,
           approved_at timestamptz,
           issued_at timestamptz,
@@ -53,7 +56,8 @@ export const governanceMigrations: Migrations = {
           created_at timestamptz not null default now(),
           updated_at timestamptz not null default now(),
           -- A detection's measure is instructed once: asking again finds this one.
-          unique (detection_id, measure)
+          unique (detection_id, measure),
+          unique (issuing_organisation_id, external_ref)
         )`.execute(db);
       await sql`create index instructions_inbox on instructions (receiving_organisation_id, status, created_at)`.execute(
         db,
@@ -76,6 +80,50 @@ export const governanceMigrations: Migrations = {
           note text
         )`.execute(db);
       await sql`create index instruction_events_instruction on instruction_events (instruction_id, id)`.execute(
+        db,
+      );
+    },
+  },
+  '0009_governance_2_webhooks': {
+    async up(db) {
+      await sql`
+        create table webhook_subscriptions (
+          id uuid primary key,
+          organisation_id uuid not null references organisations(id),
+          url text not null check (length(url) between 1 and 2000),
+          event_types text[] not null check (cardinality(event_types) > 0),
+          secret_key_id text not null,
+          secret_enc bytea not null,
+          active boolean not null default true,
+          created_at timestamptz not null default now(),
+          created_by text not null,
+          deleted_at timestamptz
+        )`.execute(db);
+      await sql`create index webhook_subscriptions_organisation on webhook_subscriptions (organisation_id) where active`.execute(
+        db,
+      );
+      await sql`
+        create table webhook_deliveries (
+          id uuid primary key,
+          subscription_id uuid not null references webhook_subscriptions(id),
+          event_id text not null check (length(event_id) between 1 and 200),
+          event_type text not null,
+          body text not null,
+          status text not null check (status in ${list(WEBHOOK_DELIVERY_STATUSES)}),
+          attempts integer not null default 0 check (attempts >= 0),
+          next_attempt_at timestamptz not null,
+          last_attempt_at timestamptz,
+          last_status_code integer,
+          last_error text check (length(last_error) <= 200),
+          created_at timestamptz not null default now(),
+          delivered_at timestamptz,
+          -- A redelivered event (the bus is at-least-once) is pushed once per subscription.
+          unique (subscription_id, event_id)
+        )`.execute(db);
+      await sql`create index webhook_deliveries_due on webhook_deliveries (next_attempt_at) where status = 'pending'`.execute(
+        db,
+      );
+      await sql`create index webhook_deliveries_subscription on webhook_deliveries (subscription_id, created_at)`.execute(
         db,
       );
     },

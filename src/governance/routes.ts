@@ -129,6 +129,13 @@ const NewInstruction = z
     expiresAt,
     detectionId: z.uuid().optional(),
     listingId: z.uuid().optional(),
+    ref: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe("the issuer's own reference: sending it again answers the first instruction"),
   })
   .meta({ id: 'NewInstruction' });
 

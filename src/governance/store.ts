@@ -242,6 +242,8 @@ export interface InstructionInput {
   expiresAt?: string | undefined;
   detectionId?: string | undefined;
   listingId?: string | undefined;
+  /** The issuer's own reference: the same reference from the same organisation finds the first. */
+  ref?: string | undefined;
 }
 
 interface Plan {
@@ -257,15 +259,20 @@ interface Plan {
   expiresAt: Date;
   detectionId: string | null;
   listingId: string | null;
+  ref?: string | null;
 }
 
-function checkLegalBasis(v: string): LegalBasisId {
+export function checkLegalBasis(v: string): LegalBasisId {
   if (!(LEGAL_BASIS_IDS as readonly string[]).includes(v))
     throw badRequest('invalid_legal_basis', `legalBasis must be one of ${LEGAL_BASIS_IDS.join(', ')}`);
   return v as LegalBasisId;
 }
 
-function checkMeasure(kind: TargetKind, measure: InstructionMeasure, functions: readonly string[]): void {
+export function checkMeasure(
+  kind: TargetKind,
+  measure: InstructionMeasure,
+  functions: readonly string[],
+): void {
   const fits = MEASURE_TARGETS[measure];
   if (!fits.includes(kind))
     throw badRequest(
@@ -286,7 +293,7 @@ function checkMeasure(kind: TargetKind, measure: InstructionMeasure, functions: 
 }
 
 /** The receiving institution: an operator, bank or internet service that can carry out this target's measures. */
-async function checkInstitution(q: Kysely<DB>, id: string, kind: TargetKind): Promise<void> {
+export async function checkInstitution(q: Kysely<DB>, id: string, kind: TargetKind): Promise<void> {
   const org = await q.selectFrom('organisations').select(['kind']).where('id', '=', id).executeTakeFirst();
   if (!org) throw badRequest('unknown_institution', 'receivingOrganisationId names no organisation');
   const allowed = TARGET_INSTITUTIONS[kind];
@@ -297,7 +304,7 @@ async function checkInstitution(q: Kysely<DB>, id: string, kind: TargetKind): Pr
     );
 }
 
-function expiryOf(measure: InstructionMeasure, input: string | undefined, now: number): Date {
+export function expiryOf(measure: InstructionMeasure, input: string | undefined, now: number): Date {
   if (input === undefined) return new Date(now + DEFAULT_REVIEW_DAYS[measure] * DAY_MS);
   const t = Date.parse(input);
   if (Number.isNaN(t)) throw badRequest('invalid_expiry', 'expiresAt must be an ISO 8601 date or time');
@@ -305,7 +312,7 @@ function expiryOf(measure: InstructionMeasure, input: string | undefined, now: n
   return new Date(t);
 }
 
-function deadlineOf(measure: InstructionMeasure, minutes: number | undefined): number {
+export function deadlineOf(measure: InstructionMeasure, minutes: number | undefined): number {
   const m = minutes ?? DEFAULT_DEADLINE_MINUTES[measure];
   if (!Number.isInteger(m) || m < 1 || m > MAX_DEADLINE_MINUTES)
     throw badRequest(
@@ -455,6 +462,7 @@ async function insertPlans(
       expires_at: p.expiresAt,
       detection_id: p.detectionId,
       listing_id: p.listingId,
+      external_ref: p.ref ?? null,
       issued_at: wait ? null : at,
       created_at: at,
       updated_at: at,
@@ -528,6 +536,20 @@ export async function createInstruction(
         return;
       }
     }
+    const ref = input.ref?.trim();
+    if (ref) {
+      if (ref.length > 200) throw badRequest('invalid_ref', 'a reference is at most 200 characters');
+      const prior = await tx
+        .selectFrom('instructions')
+        .select('id')
+        .where('issuing_organisation_id', '=', issuer.organisationId)
+        .where('external_ref', '=', ref)
+        .executeTakeFirst();
+      if (prior) {
+        existing = prior.id;
+        return;
+      }
+    }
     if (input.listingId) {
       const l = await tx
         .selectFrom('listings')
@@ -549,6 +571,7 @@ export async function createInstruction(
       expiresAt,
       detectionId: input.detectionId ?? null,
       listingId: input.listingId ?? null,
+      ref: ref || null,
     };
     await insertPlans(
       tx,

@@ -88,6 +88,7 @@ export interface InstructionsTable {
   /** Expiry or review date. */
   expires_at: Timestamp;
   detection_id: string | null;
+  external_ref: string | null;
   listing_id: string | null;
   approved_by: string | null;
   approved_at: NullableTimestamp;
@@ -119,9 +120,50 @@ export interface InstructionEventsTable {
   note: string | null;
 }
 
+/** A delivery's state: `failed` after the last attempt, or when its subscription was removed. */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+
+/** An institution's webhook (governance/webhooks.ts): where the channel pushes what its inbox holds. */
+export interface WebhookSubscriptionsTable {
+  id: string;
+  organisation_id: string;
+  url: string;
+  event_types: string[];
+  /** The signing secret, encrypted (privacy/crypto.ts): shown once, at creation. */
+  secret_key_id: string;
+  secret_enc: Uint8Array;
+  /** False once removed: kept for its delivery history. */
+  active: boolean;
+  created_at: DefaultTimestamp;
+  created_by: string;
+  deleted_at: NullableTimestamp;
+}
+
+/** One event to one subscription: inserted with the event's processing, then pushed until 2xx or given up. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  /** The exact JSON sent (the event envelope): every attempt signs the same bytes. */
+  body: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  /** Pending: when to try next (a claimed delivery is pushed a lease ahead, so no other node takes it). */
+  next_attempt_at: Timestamp;
+  last_attempt_at: NullableTimestamp;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: DefaultTimestamp;
+  delivered_at: NullableTimestamp;
+}
+
 declare module '../core/db/schema.ts' {
   interface DB {
     instructions: InstructionsTable;
     instruction_events: InstructionEventsTable;
+    webhook_subscriptions: WebhookSubscriptionsTable;
+    webhook_deliveries: WebhookDeliveriesTable;
   }
 }

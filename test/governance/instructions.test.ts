@@ -210,6 +210,15 @@ describe('issuing instructions', () => {
     }
   });
 
+  test("the issuer's reference makes a resend answer the first instruction", async () => {
+    const first = await issue({ ...restrictCard(), ref: 'batch-7:line-3' });
+    const again = await post('/v1/instructions', analyst, { ...restrictCard(), ref: 'batch-7:line-3' });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal((again.json() as View).id, first.id);
+    const other = await issue({ ...restrictCard(), ref: 'batch-7:line-4' });
+    assert.notEqual(other.id, first.id);
+  });
+
   test('institutions and auditors cannot issue', async () => {
     assert.equal((await post('/v1/instructions', telcoOp, restrictCard())).statusCode, 403);
     assert.equal((await post('/v1/instructions', auditor, restrictCard())).statusCode, 403);

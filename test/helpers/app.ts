@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { PrincipalCache } from '../../src/identity/cache.ts';
-import type { Api, Services } from '../../src/api/types.ts';
+import type { Api, RouteModule, Services } from '../../src/api/types.ts';
 import { buildServer } from '../../src/api/server.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { migrateToLatest } from '../../src/core/db/migrate.ts';
@@ -20,7 +20,11 @@ import { openTestDatabase } from './db.ts';
 export const PASSWORD = 'correct-horse-battery';
 
 /** A migrated test database, bus and keys, and the API built on them (not listening: use inject). */
-export async function testApp(env: Record<string, string> = {}): Promise<{
+export async function testApp(
+  env: Record<string, string> = {},
+  /** Adjusts the route modules, e.g. to register one with test options. */
+  routes: (modules: RouteModule[]) => RouteModule[] = (m) => m,
+): Promise<{
   app: Api;
   services: Services;
   /** The decision node behind /v1/decisions; not started (start it in tests that decide). */
@@ -45,7 +49,7 @@ export async function testApp(env: Record<string, string> = {}): Promise<{
     principals: new PrincipalCache(),
   };
   const node = new DecisionNode(services, { nodeId: `decisions-test-${crypto.randomUUID().slice(0, 8)}` });
-  const app = await buildServer(services, { routes: routeModules(node) });
+  const app = await buildServer(services, { routes: routes(routeModules(node)) });
   await app.ready();
   return {
     app,
