@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { TestContext } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Platform } from '../../src/platform.ts';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 /**
@@ -125,4 +126,45 @@ export async function withDemoConsole(
     await browser?.close();
     await platform.close();
   }
+}
+
+/**
+ * The seeded demo platform on an in-memory database and the in-process bus (never the outer
+ * DATABASE_URL / NATS_URL), listening on a free port: what the console's browser tests drive.
+ */
+export async function startDemoPlatform(): Promise<Platform> {
+  const { startPlatform } = await import('../../src/platform.ts');
+  return startPlatform({
+    dataDir: 'memory://',
+    port: 0,
+    host: '127.0.0.1',
+    demo: true,
+    logLevel: 'silent',
+    env: { DATABASE_URL: '', NATS_URL: '' },
+  });
+}
+
+/** A demo organisation's id by its name. */
+export async function demoOrgId(platform: Platform, name: string): Promise<string> {
+  const r = await platform.services.db
+    .selectFrom('organisations')
+    .select('id')
+    .where('name', '=', name)
+    .executeTakeFirstOrThrow();
+  return r.id;
+}
+
+/**
+ * `openPage` with a patient default timeout: the machine may be shared and busy, and waits are
+ * for the page, not a measure of speed.
+ */
+export async function openPatientPage(
+  browser: Browser,
+  baseURL: string,
+  errors: string[],
+  viewport = { width: 1280, height: 860 },
+): Promise<{ context: BrowserContext; page: Page }> {
+  const opened = await openPage(browser, baseURL, viewport, errors);
+  opened.page.setDefaultTimeout(60_000);
+  return opened;
 }

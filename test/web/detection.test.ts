@@ -20,7 +20,9 @@ import {
   CONSOLE_MISSING,
   consoleBuilt,
   launchBrowser,
-  openPage,
+  demoOrgId,
+  openPatientPage,
+  startDemoPlatform,
   RESULTS,
   signIn,
   switchLanguage,
@@ -99,35 +101,19 @@ test(
     if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
     if (!consoleBuilt()) return t.skip(CONSOLE_MISSING);
     fs.mkdirSync(RESULTS, { recursive: true });
-    const { startPlatform } = await import('../../src/platform.ts');
-    const platform = await startPlatform({
-      dataDir: 'memory://',
-      port: 0,
-      host: '127.0.0.1',
-      demo: true,
-      logLevel: 'silent',
-      env: { DATABASE_URL: '', NATS_URL: '' },
-    });
+    const platform = await startDemoPlatform();
     let browser: Browser | undefined;
     const errors: string[] = [];
     try {
       const s = platform.services;
-      const bank = await s.db
-        .selectFrom('organisations')
-        .select('id')
-        .where('name', '=', '示范银行 Demo Bank')
-        .executeTakeFirstOrThrow();
-      const byBank = await recordDetections(s, bank.id, [mule, muleBefore]);
+      const bank = await demoOrgId(platform, '示范银行 Demo Bank');
+      const byBank = await recordDetections(s, bank, [mule, muleBefore]);
       const byPlatform = await recordDetections(s, null, [victim, spoofed]);
       assert.equal(byBank.stored + byPlatform.stored, 4);
       browser = await launchBrowser();
       const b = browser;
-      const open = async (viewport = { width: 1280, height: 860 }) => {
-        const opened = await openPage(b, platform.url, viewport, errors);
-        // the machine may be shared and busy: waits are for the page, not a measure of speed
-        opened.page.setDefaultTimeout(60_000);
-        return opened;
-      };
+      const open = (viewport?: { width: number; height: number }) =>
+        openPatientPage(b, platform.url, errors, viewport);
       const phone = { width: 375, height: 812 };
       let muleId = '';
       let victimId = '';

@@ -19,7 +19,9 @@ import {
   CONSOLE_MISSING,
   consoleBuilt,
   launchBrowser,
-  openPage,
+  demoOrgId,
+  openPatientPage,
+  startDemoPlatform,
   RESULTS,
   signIn,
   switchLanguage,
@@ -54,37 +56,20 @@ test(
     if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
     if (!consoleBuilt()) return t.skip(CONSOLE_MISSING);
     fs.mkdirSync(RESULTS, { recursive: true });
-    const { startPlatform } = await import('../../src/platform.ts');
-    const platform = await startPlatform({
-      dataDir: 'memory://',
-      port: 0,
-      host: '127.0.0.1',
-      demo: true,
-      logLevel: 'silent',
-      env: { DATABASE_URL: '', NATS_URL: '' },
-    });
+    const platform = await startDemoPlatform();
     let browser: Browser | undefined;
     const errors: string[] = [];
     try {
       const s = platform.services;
-      const mobile = await s.db
-        .selectFrom('organisations')
-        .select('id')
-        .where('name', '=', '示范移动 Demo Mobile')
-        .executeTakeFirstOrThrow();
+      const mobile = await demoOrgId(platform, '示范移动 Demo Mobile');
       const analyst = await s.db
         .selectFrom('users')
         .select(['id', 'organisation_id'])
         .where('username', '=', 'centre.analyst')
         .executeTakeFirstOrThrow();
-      const stored = await recordDetections(s, mobile.id, [fraudCaller]);
+      const stored = await recordDetections(s, mobile, [fraudCaller]);
       assert.equal(stored.stored, 1);
-      const detection = await s.db
-        .selectFrom('detections')
-        .select('id')
-        .where('organisation_id', '=', mobile.id)
-        .where('detector', '=', 'fraud_caller')
-        .executeTakeFirstOrThrow();
+      const detection = { id: stored.ids[0]! };
       const principal: Principal = {
         kind: 'user',
         id: analyst.id,
@@ -101,12 +86,8 @@ test(
 
       browser = await launchBrowser();
       const b = browser;
-      const open = async (viewport = { width: 1280, height: 860 }) => {
-        const opened = await openPage(b, platform.url, viewport, errors);
-        // the machine may be shared and busy: waits are for the page, not a measure of speed
-        opened.page.setDefaultTimeout(60_000);
-        return opened;
-      };
+      const open = (viewport?: { width: number; height: number }) =>
+        openPatientPage(b, platform.url, errors, viewport);
       let restrictId = '';
       let reVerifyId = '';
 
