@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../core/db/schema.ts';
 import type { EventBus, Subscription } from '../core/bus/types.ts';
@@ -98,6 +99,40 @@ function newSecret(): string {
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /**
+ * Addresses a webhook must not name over https: the platform's own network (private, loopback,
+ * link-local, carrier-grade NAT, unique-local), so a subscription cannot make it call internal
+ * hosts. Only literal addresses are refused here; a name resolving to one is not (yet).
+ */
+const INTERNAL = new net.BlockList();
+for (const [a, p] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const)
+  INTERNAL.addSubnet(a, p, 'ipv4');
+for (const [a, p] of [
+  ['::', 127],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  INTERNAL.addSubnet(a, p, 'ipv6');
+
+function isInternalAddress(hostname: string): boolean {
+  const h = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+  const kind = net.isIP(h);
+  if (kind === 0) return false;
+  if (kind === 6 && /^::ffff:/i.test(h)) {
+    const v4 = h.slice(7);
+    if (net.isIPv4(v4)) return INTERNAL.check(v4, 'ipv4');
+  }
+  return INTERNAL.check(h, kind === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
  * A webhook URL: https, or http to this machine's loopback outside production (for trying a receiver
  * locally). No credentials in it (they would be stored and shown in clear), no fragment.
  */
@@ -116,6 +151,8 @@ export function checkWebhookUrl(raw: string, nodeEnv: string | undefined = proce
       throw bad('must use https (http only to localhost, outside production)');
   } else if (u.protocol !== 'https:') {
     throw bad('must use https');
+  } else if (isInternalAddress(u.hostname)) {
+    throw bad('must not name a private, loopback or link-local address');
   }
   const s = u.toString();
   if (s.length > 2000) throw bad('is longer than 2000 characters');

@@ -207,6 +207,7 @@ describe('webhooks', () => {
 
   test('URLs: https, or http to localhost outside production', () => {
     assert.equal(checkWebhookUrl('https://hooks.example.com/a?b=1'), 'https://hooks.example.com/a?b=1');
+    assert.equal(checkWebhookUrl('https://203.0.113.7/hook'), 'https://203.0.113.7/hook');
     assert.equal(checkWebhookUrl('http://localhost:8080/x', 'development'), 'http://localhost:8080/x');
     for (const bad of [
       'http://hooks.example.com/a',
@@ -214,6 +215,13 @@ describe('webhooks', () => {
       'https://user:pw@hooks.example.com/a',
       'https://hooks.example.com/a#frag',
       'not a url',
+      'https://10.1.2.3/hook',
+      'https://192.168.0.10:8443/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'https://127.0.0.1/hook',
+      'https://[::1]/hook',
+      'https://[fd00::5]/hook',
+      'https://[::ffff:10.0.0.1]/hook',
     ])
       assert.throws(() => checkWebhookUrl(bad, 'development'), /url /, bad);
     assert.throws(() => checkWebhookUrl('http://127.0.0.1:8080/x', 'production'), /https/);
