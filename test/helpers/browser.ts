@@ -101,15 +101,7 @@ export async function withDemoConsole(
   if (!browserAvailable()) return t.skip(CHROMIUM_MISSING);
   if (!consoleBuilt()) return t.skip(CONSOLE_MISSING);
   fs.mkdirSync(RESULTS, { recursive: true });
-  const { startPlatform } = await import('../../src/platform.ts');
-  const platform = await startPlatform({
-    dataDir: 'memory://',
-    port: 0,
-    host: '127.0.0.1',
-    demo: true,
-    logLevel: 'silent',
-    env: { DATABASE_URL: '', NATS_URL: '' },
-  });
+  const platform = await startDemoPlatform();
   let browser: Browser | undefined;
   const errors: string[] = [];
   try {
@@ -117,7 +109,7 @@ export async function withDemoConsole(
     const b = browser;
     await body({
       url: platform.url,
-      open: (viewport = { width: 1280, height: 860 }) => openPage(b, platform.url, viewport, errors),
+      open: (viewport) => openPatientPage(b, platform.url, errors, viewport),
     });
     await t.test('no page had an uncaught error', () => {
       assert.deepEqual(errors, []);
