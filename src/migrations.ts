@@ -10,6 +10,7 @@ import { reportMigrations } from './reports/migrations.ts';
 import { detectionMigrations } from './detection/migrations.ts';
 import { streamMigrations } from './detection/stream/migrations.ts';
 import { governanceMigrations } from './governance/migrations.ts';
+import { fundsMigrations } from './funds/migrations.ts';
 
 /** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
 export const allMigrations: Migrations = {
@@ -24,4 +25,5 @@ export const allMigrations: Migrations = {
   ...detectionMigrations,
   ...streamMigrations,
   ...governanceMigrations,
+  ...fundsMigrations,
 };

@@ -21,6 +21,9 @@ import { reportRoutes } from './reports/routes.ts';
 import { detectionRoutes } from './detection/routes.ts';
 import { governanceRoutes } from './governance/routes.ts';
 import { webhookRoutes } from './governance/webhook-routes.ts';
+import { appealRoutes } from './governance/appeal-routes.ts';
+import { registeredRoutes } from './governance/registered-routes.ts';
+import { personListRoutes } from './governance/person-lists-routes.ts';
 import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
@@ -38,6 +41,9 @@ export function routeModules(node: DecisionNode): RouteModule[] {
     detectionRoutes,
     governanceRoutes,
     webhookRoutes,
+    appealRoutes,
+    registeredRoutes,
+    personListRoutes,
   ];
 }
 

@@ -14,9 +14,11 @@ import { detectCommands } from './detect.ts';
 import { streamCommands } from './stream.ts';
 import { detectionCommands } from './detections.ts';
 import { instructionCommands } from './instructions.ts';
+import { listCommands } from './lists.ts';
 import { modelCommands } from './model.ts';
 import { policyCommands } from './policies.ts';
 import { simulateCommand } from './simulate.ts';
+import { ledgerCommands, traceCommand } from './trace.ts';
 
 const program = new Command();
 program
@@ -107,9 +109,12 @@ detectCommands(program, core);
 streamCommands(program, core);
 detectionCommands(program, core);
 instructionCommands(program, core);
+listCommands(program, core);
 modelCommands(program, core);
 policyCommands(program, core);
 simulateCommand(program, core);
+traceCommand(program, core);
+ledgerCommands(program, core);
 
 program
   .command('audit')

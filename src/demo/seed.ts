@@ -12,6 +12,8 @@ import { listIndicator } from '../registry/service.ts';
 import { submitReport, type ReportInput } from '../reports/service.ts';
 import { recordDetections } from '../detection/store.ts';
 import type { Detection } from '../detection/records.ts';
+import { seedPersonLists } from './person-lists.ts';
+import { seedAppeals } from './appeals.ts';
 
 /** Every demo user signs in with this password; the demo is for looking around, not for production. */
 export const DEMO_PASSWORD = 'Interdict-demo-2026';
@@ -162,6 +164,20 @@ export interface DemoSummary {
   detections: number;
 }
 
+/**
+ * Whether this database holds the seeded demo (its centre organisation): the demo shows one-time
+ * codes on screen for want of an SMS gateway; a real deployment never does.
+ */
+export async function holdsDemo(db: Kysely<DB>): Promise<boolean> {
+  const row = await db
+    .selectFrom('organisations')
+    .select('id')
+    .where('name', '=', ORGANISATIONS[0]!.name)
+    .where('kind', '=', 'anti_fraud_centre')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function isEmpty(db: Kysely<DB>): Promise<boolean> {
   const row = await db.selectFrom('organisations').select('id').limit(1).executeTakeFirst();
   return !row;
@@ -256,6 +272,12 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     const p = PERSONS[i]!;
     return demoIdNumber(p.region, p.born, i, p.sex);
   });
+  await seedPersonLists(s, (i) => {
+    const p = PERSONS[i]!;
+    return { idNumber: demoIdNumber(p.region, p.born, i, p.sex), name: p.name };
+  });
+  const zhou = PERSONS[8]!;
+  await seedAppeals(s, org, demoIdNumber(zhou.region, zhou.born, 8, zhou.sex));
   bar?.stop();
   return {
     password: DEMO_PASSWORD,

@@ -1,3 +1,4 @@
+import type { Interned } from './intern.ts';
 import type {
   AccountRecord,
   CallRecord,
@@ -41,6 +42,8 @@ export interface DetectionContext {
   /** account → the detector and time that flagged it (mule_account). */
   flaggedAccounts: Map<string, { detector: DetectorName; at: number }>;
   listed(kind: 'phone' | 'bank_account', value: string): boolean;
+  /** Bumped by every `addCard`: a card cached on a number's entry (`cardOf`) is valid while it holds. */
+  cardsVersion: number;
 }
 
 export function newContext(
@@ -56,6 +59,7 @@ export function newContext(
     flaggedNumbers: new Map(),
     flaggedAccounts: new Map(),
     listed,
+    cardsVersion: 0,
   };
   for (const c of cards) addCard(ctx, c);
   for (const a of accounts) addAccount(ctx, a);
@@ -63,6 +67,7 @@ export function newContext(
 }
 
 export function addCard(ctx: DetectionContext, c: CardRecord): void {
+  ctx.cardsVersion++;
   ctx.cardsByMsisdn.set(c.msisdn, c);
   const list = ctx.cardsByHolder.get(c.holderId);
   if (list) list.push(c);
@@ -74,4 +79,19 @@ export function addAccount(ctx: DetectionContext, a: AccountRecord): void {
   const list = ctx.accountsByHolder.get(a.holderId);
   if (list) list.push(a);
   else ctx.accountsByHolder.set(a.holderId, [a]);
+}
+
+/** `ctx.cardsByMsisdn.get(msisdn)`, through the number's entry when the record brought one. */
+export function cardOf(
+  ctx: DetectionContext,
+  msisdn: string,
+  ref: Interned | undefined,
+): CardRecord | undefined {
+  if (ref === undefined) return ctx.cardsByMsisdn.get(msisdn);
+  if (ref.cardsOf === ctx.cardsByMsisdn && ref.cardsVersion === ctx.cardsVersion) return ref.card;
+  const c = ctx.cardsByMsisdn.get(msisdn);
+  ref.card = c;
+  ref.cardsOf = ctx.cardsByMsisdn;
+  ref.cardsVersion = ctx.cardsVersion;
+  return c;
 }

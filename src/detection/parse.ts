@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
+import { Interner, type Interned } from './intern.ts';
 import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from './records.ts';
 
 /**
@@ -75,6 +76,65 @@ export function parseIsoTime(s: string): number {
   return dayMs + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms - offset;
 }
 
+let cachedByteDay = new Uint8Array(10);
+let cachedByteDayMs = NaN;
+
+/**
+ * `parseIsoTime` of the bytes `buf[a, b)` for the shape every record file has,
+ * `2026-11-30T10:15:30+08:00` (or `…Z`): no string made. NaN for anything else, which the caller
+ * then reads as a string with `parseIsoTime` (fractions, `+0800`, and bad times with their reason).
+ */
+export function parseIsoTimeBytes(buf: Uint8Array, a: number, b: number): number {
+  const n = b - a;
+  if (n !== 25 && n !== 20) return NaN;
+  if (buf[a + 4] !== 45 || buf[a + 7] !== 45 || (buf[a + 10]! | 32) !== 116) return NaN;
+  let dayMs = cachedByteDayMs;
+  const day = cachedByteDay;
+  for (let i = 0; i < 10; i++)
+    if (day[i] !== buf[a + i]) {
+      dayMs = NaN;
+      break;
+    }
+  if (Number.isNaN(dayMs)) {
+    const y = byteDigits(buf, a, 4);
+    const mo = byteDigits(buf, a + 5, 2);
+    const d = byteDigits(buf, a + 8, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31) return NaN;
+    dayMs = Date.UTC(y, mo - 1, d);
+    if (new Date(dayMs).getUTCDate() !== d) return NaN;
+    cachedByteDay = buf.slice(a, a + 10);
+    cachedByteDayMs = dayMs;
+  }
+  const h = byteDigits(buf, a + 11, 2);
+  const mi = byteDigits(buf, a + 14, 2);
+  const sec = byteDigits(buf, a + 17, 2);
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60) return NaN;
+  if (buf[a + 13] !== 58 || buf[a + 16] !== 58) return NaN;
+  const z = buf[a + 19]!;
+  let offset: number;
+  if (n === 20) {
+    if ((z | 32) !== 122) return NaN;
+    offset = 0;
+  } else {
+    if ((z !== 43 && z !== 45) || buf[a + 22] !== 58) return NaN;
+    const oh = byteDigits(buf, a + 20, 2);
+    const om = byteDigits(buf, a + 23, 2);
+    if (oh < 0 || om < 0) return NaN;
+    offset = (z === 45 ? -1 : 1) * (oh * 60 + om) * 60_000;
+  }
+  return dayMs + h * 3_600_000 + mi * 60_000 + sec * 1000 - offset;
+}
+
+function byteDigits(buf: Uint8Array, at: number, len: number): number {
+  let v = 0;
+  for (let i = at; i < at + len; i++) {
+    const c = buf[i]! - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
 function digits(s: string, at: number, len: number): number {
   let v = 0;
   for (let i = at; i < at + len; i++) {
@@ -99,15 +159,36 @@ function isE164(s: string): boolean {
   }
   return true;
 }
-const AMOUNT = /^\d{1,13}(\.\d{1,2})?$/;
-
-/** `1234.5` → 123450 minor units, or NaN. */
+/** `1234.5` → 123450 minor units, or NaN: `^\d{1,13}(\.\d{1,2})?$` by hand, once per transaction. */
 export function parseAmount(s: string): number {
-  if (!AMOUNT.test(s)) return NaN;
-  const dot = s.indexOf('.');
-  if (dot < 0) return Number(s) * 100;
-  const frac = s.slice(dot + 1);
-  return Number(s.slice(0, dot)) * 100 + Number(frac.length === 1 ? frac + '0' : frac);
+  const n = s.length;
+  let i = 0;
+  let v = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    v = v * 10 + c;
+  }
+  if (i === 0 || i > 13) return NaN;
+  if (i === n) return v * 100;
+  const frac = n - i - 1;
+  if (s.charCodeAt(i) !== 46 || frac < 1 || frac > 2) return NaN;
+  const d1 = s.charCodeAt(i + 1) - 48;
+  if (d1 < 0 || d1 > 9) return NaN;
+  if (frac === 1) return v * 100 + d1 * 10;
+  const d2 = s.charCodeAt(i + 2) - 48;
+  if (d2 < 0 || d2 > 9) return NaN;
+  return v * 100 + d1 * 10 + d2;
+}
+
+/** `^[A-Z]{3}$` without the regex engine. */
+function isCurrency(s: string): boolean {
+  if (s.length !== 3) return false;
+  for (let i = 0; i < 3; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
 }
 
 // --- lines -------------------------------------------------------------------------------------
@@ -155,8 +236,24 @@ export function formatOf(file: string, declared?: string): Format {
 export interface RecordKind<T> {
   name: string;
   columns: readonly string[];
-  /** From the values of the required columns, in `columns` order. */
-  build(v: readonly string[]): RowResult<T>;
+  /**
+   * Columns whose values seldom repeat (times, ids, amounts): decoded each time, never interned.
+   * The others (numbers, IMSIs, IMEIs, cells, accounts, kinds) are interned (src/detection/intern.ts).
+   */
+  unique?: readonly string[];
+  /** A time column the reader may parse straight from the bytes (`parseIsoTimeBytes`). */
+  time?: string;
+  /**
+   * From the values of the required columns, in `columns` order. `time` is the `time` column
+   * already parsed, or NaN when it is to be read from `v` (then `v` holds it).
+   */
+  build(v: readonly string[], time: number): RowResult<T>;
+  /**
+   * Hands a built record the shared entries of its interned values (`entry(i)` for the value of
+   * required column `i`, undefined when it was not interned); only when the reader was given an
+   * interner (`runDetection`).
+   */
+  link?(value: T, entry: (i: number) => Interned | undefined): void;
 }
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
@@ -164,8 +261,10 @@ const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, re
 export const CALLS: RecordKind<CallRecord> = {
   name: 'call records',
   columns: ['ts', 'kind', 'caller', 'callee', 'duration_s', 'imsi', 'imei', 'cell_id', 'origin'],
-  build(v) {
-    const ts = parseIsoTime(v[0]!);
+  unique: ['ts'],
+  time: 'ts',
+  build(v, time) {
+    const ts = Number.isNaN(time) ? parseIsoTime(v[0]!) : time;
     if (Number.isNaN(ts)) return fail(`ts: not an ISO 8601 time with offset: ${v[0]!.slice(0, 40)}`);
     const kind = v[1];
     if (kind !== 'voice' && kind !== 'sms') return fail('kind: voice or sms');
@@ -188,16 +287,25 @@ export const CALLS: RecordKind<CallRecord> = {
         imei: v[6] || null,
         cellId: v[7] || null,
         origin,
+        // Set by `link` when read with an interner; here so that every record has one shape.
+        callerRef: undefined,
+        calleeRef: undefined,
       },
     };
+  },
+  link(c, entry) {
+    c.callerRef = entry(2);
+    c.calleeRef = entry(3);
   },
 };
 
 export const TRANSACTIONS: RecordKind<TransactionRecord> = {
   name: 'transactions',
   columns: ['ts', 'txn_id', 'payer_account', 'payee_account', 'amount', 'currency', 'channel'],
-  build(v) {
-    const ts = parseIsoTime(v[0]!);
+  unique: ['ts', 'txn_id', 'amount'],
+  time: 'ts',
+  build(v, time) {
+    const ts = Number.isNaN(time) ? parseIsoTime(v[0]!) : time;
     if (Number.isNaN(ts)) return fail(`ts: not an ISO 8601 time with offset: ${v[0]!.slice(0, 40)}`);
     if (!v[1]) return fail('txn_id: required');
     if (!v[2]) return fail('payer_account: required');
@@ -206,7 +314,7 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
     if (!v[3] && !cashOut) return fail('payee_account: required (empty only for atm and counter cash-outs)');
     const amount = parseAmount(v[4]!);
     if (Number.isNaN(amount) || amount <= 0) return fail(`amount: a positive decimal: ${v[4]!.slice(0, 20)}`);
-    if (!/^[A-Z]{3}$/.test(v[5]!)) return fail('currency: a three-letter code');
+    if (!isCurrency(v[5]!)) return fail('currency: a three-letter code');
     return {
       ok: true,
       value: {
@@ -225,11 +333,13 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
 export const CARDS: RecordKind<CardRecord> = {
   name: 'phone cards',
   columns: ['msisdn', 'imsi', 'holder_id', 'holder_region', 'card_type', 'activated_at', 'operator'],
-  build(v) {
+  unique: ['activated_at'],
+  time: 'activated_at',
+  build(v, time) {
     if (!isE164(v[0]!)) return fail(`msisdn: not an E.164 number: ${v[0]!.slice(0, 20)}`);
     const type = v[4];
     if (type !== 'consumer' && type !== 'iot') return fail('card_type: consumer or iot');
-    const at = parseIsoTime(v[5]!);
+    const at = Number.isNaN(time) ? parseIsoTime(v[5]!) : time;
     if (Number.isNaN(at)) return fail('activated_at: not an ISO 8601 time with offset');
     return {
       ok: true,
@@ -249,11 +359,13 @@ export const CARDS: RecordKind<CardRecord> = {
 export const ACCOUNTS: RecordKind<AccountRecord> = {
   name: 'accounts',
   columns: ['account', 'institution', 'holder_id', 'account_type', 'opened_at'],
-  build(v) {
+  unique: ['opened_at'],
+  time: 'opened_at',
+  build(v, time) {
     if (!v[0]) return fail('account: required');
     const type = v[3];
     if (type !== 'personal' && type !== 'corporate') return fail('account_type: personal or corporate');
-    const at = parseIsoTime(v[4]!);
+    const at = Number.isNaN(time) ? parseIsoTime(v[4]!) : time;
     if (Number.isNaN(at)) return fail('opened_at: not an ISO 8601 time with offset');
     return {
       ok: true,
@@ -274,7 +386,7 @@ type RejectFn = (line: number, reason: string, raw: string) => void;
 export async function* readRecords<T>(
   file: string,
   kind: RecordKind<T>,
-  opts: { format?: string; onReject?: RejectFn } = {},
+  opts: { format?: string; onReject?: RejectFn; interner?: Interner } = {},
 ): AsyncGenerator<T> {
   for await (const batch of readRecordBatches(file, kind, opts)) yield* batch;
 }
@@ -283,25 +395,37 @@ export async function* readRecords<T>(
  * `readRecords` a chunk at a time: the good records of each 1 MiB read, in file order (never an
  * empty batch). This is the hot path of `interdict detect`: one awaited step per chunk instead of
  * per record, and the CSV fields are cut straight out of the bytes (no line string, no split
- * array). Each field is its own flat string, not a slice of the chunk: the detectors look numbers
- * up in large maps several times per record, and comparing a sliced string costs about twice as
- * much (it also kept every 1 MiB chunk alive for as long as one of its numbers stayed a map key).
- * A field equal to the one in the row before (kind, origin, often the time) is the same string.
+ * array). Each field is its own flat string, not a slice of the chunk (a sliced key costs about
+ * twice as much in a Map, and kept every chunk alive while one of its numbers stayed a key). Fields
+ * that repeat (numbers, IMSIs, IMEIs, cells, accounts, kinds) are interned: one string per distinct
+ * value, found from the bytes without decoding (src/detection/intern.ts); the others are decoded,
+ * reused when equal to the row before, and the `time` column is parsed from the bytes. Given an
+ * `interner` (shared by the files of one run), records also get their values' shared entries
+ * (`kind.link`).
  */
 export async function* readRecordBatches<T>(
   file: string,
   kind: RecordKind<T>,
-  opts: { format?: string; onReject?: RejectFn } = {},
+  opts: { format?: string; onReject?: RejectFn; interner?: Interner } = {},
 ): AsyncGenerator<T[]> {
   const format = formatOf(file, opts.format);
   const reject = opts.onReject ?? (() => undefined);
+  const interner = opts.interner ?? new Interner();
   const ncols = kind.columns.length;
   const values: string[] = new Array<string>(ncols).fill('');
+  /** Per required column: the interner's id of its value in this row, or -1. */
+  const ids = new Int32Array(ncols).fill(-1);
+  const link = opts.interner !== undefined ? kind.link : undefined;
+  const entry = (i: number): Interned | undefined => (ids[i]! >= 0 ? interner.entry(ids[i]!) : undefined);
   /** Per file column: the value of the previous row, reused when the bytes are the same. */
   let previous: string[] = [];
   let index: number[] | null = null;
   /** File column → position in `values`, or -1 for a column no one needs. */
   let want: Int32Array | null = null;
+  /** File column → 1 when its values are interned. */
+  let interned: Uint8Array | null = null;
+  /** File column of `kind.time`, or -1. */
+  let timeCol = -1;
   let no = 0;
   let out: T[] = [];
 
@@ -312,14 +436,21 @@ export async function* readRecordBatches<T>(
     if (index === null) {
       index = header(file, format, kind, text(buf, start, end));
       want = new Int32Array(Math.max(...index) + 1).fill(-1);
-      for (let i = 0; i < index.length; i++) want[index[i]!] = i;
+      interned = new Uint8Array(want.length);
+      for (let i = 0; i < index.length; i++) {
+        want[index[i]!] = i;
+        if (!kind.unique?.includes(kind.columns[i]!)) interned[index[i]!] = 1;
+      }
       previous = new Array<string>(want.length).fill('');
+      if (kind.time !== undefined) timeCol = index[kind.columns.indexOf(kind.time)]!;
       if (format === 'csv') return;
     }
+    let time = NaN;
     if (format === 'csv') {
       if (!quoted) {
         // Plain line: walk the commas (ASCII, so never inside a UTF-8 character).
         const w = want!;
+        const intern = interned!;
         const last = w.length;
         let col = 0;
         let a = start;
@@ -333,7 +464,13 @@ export async function* readRecordBatches<T>(
             b++;
           }
           const k = w[col]!;
-          if (k >= 0) {
+          if (k < 0 || (col === timeCol && !Number.isNaN((time = parseIsoTimeBytes(buf, a, b))))) {
+            // Not needed, or a time read straight from the bytes.
+          } else if (high < 128 && intern[col] === 1) {
+            values[k] = interner.intern(buf, a, b);
+            ids[k] = interner.lastId;
+          } else {
+            ids[k] = -1;
             const prev = previous[col]!;
             const n = b - a;
             let same = prev.length === n;
@@ -355,6 +492,7 @@ export async function* readRecordBatches<T>(
           return;
         }
       } else {
+        ids.fill(-1);
         const ln = text(buf, start, end);
         const f = splitCsv(ln);
         for (let i = 0; i < ncols; i++) {
@@ -367,6 +505,7 @@ export async function* readRecordBatches<T>(
         }
       }
     } else {
+      ids.fill(-1);
       const ln = text(buf, start, end);
       let o: Record<string, unknown>;
       try {
@@ -384,14 +523,17 @@ export async function* readRecordBatches<T>(
         values[i] = x === undefined || x === null ? '' : String(x);
       }
     }
-    const r = kind.build(values);
-    if (r.ok) out.push(r.value);
-    else reject(no, r.reason, text(buf, start, end).slice(0, 500));
+    const r = kind.build(values, time);
+    if (r.ok) {
+      if (link !== undefined) link(r.value, entry);
+      out.push(r.value);
+    } else reject(no, r.reason, text(buf, start, end).slice(0, 500));
   };
 
   let rest: Buffer | null = null;
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
     const buf: Buffer = rest === null ? (chunk as Buffer) : Buffer.concat([rest, chunk as Buffer]);
+    interner.trim();
     let start = 0;
     // The next quote in the chunk: lines before it take the plain path.
     let quote = buf.indexOf(34);

@@ -1,3 +1,5 @@
+import type { Interned } from './intern.ts';
+
 /**
  * The detection capability's input records and its output (docs/formats.md, "Call records" and
  * "Transactions"; docs/detection.md). Plain data, numbers where the hot path compares them:
@@ -39,6 +41,13 @@ export interface CallRecord {
   imei: string | null;
   cellId: string | null;
   origin: CallOrigin;
+  /**
+   * The caller's and callee's shared entries, set by the file reader of `interdict detect`
+   * (src/detection/intern.ts): a shortcut past the detectors' maps. Absent on records from the
+   * stream; detectors then look numbers up in their maps.
+   */
+  callerRef?: Interned;
+  calleeRef?: Interned;
 }
 
 /** One transfer: `ts,txn_id,payer_account,payee_account,amount,currency,channel`. */

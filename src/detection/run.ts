@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Detector, DetectionContext } from './detector.ts';
 import { addAccount, addCard, newContext } from './detector.ts';
+import { Interner } from './intern.ts';
 import { ACCOUNTS, CALLS, CARDS, checkHeader, readRecordBatches, TRANSACTIONS } from './parse.ts';
 import type { CallRecord, Detection, TransactionRecord } from './records.ts';
 
@@ -74,7 +75,10 @@ export async function runDetection(
       opts.emit(d);
     }
   };
-  const f = opts.format ? { format: opts.format } : {};
+  // One interner for every file: a card's number and the same number in a call record are then
+  // the same string, and Map lookups on it compare pointers.
+  const interner = new Interner();
+  const f = opts.format ? { format: opts.format, interner } : { interner };
   try {
     // Every file's header is checked before anything is processed.
     await Promise.all(

@@ -43,6 +43,12 @@ export const LEGAL_BASES = [
     zh: '预警劝阻系统及对涉诈信息、网址链接的处置配合',
     en: 'Early-warning and dissuasion system, and cooperation in disposing of fraud information and links',
   },
+  {
+    id: 'atof_art36',
+    article: 36,
+    zh: '前往诈骗活动严重地区或因诈骗受过刑事处罚的人员，可决定六个月至三年内不准出境',
+    en: 'Exit restriction, 6 months to 3 years, for persons involved in fraud abroad or punished for fraud',
+  },
 ] as const;
 export type LegalBasisId = (typeof LEGAL_BASES)[number]['id'];
 export const LEGAL_BASIS_IDS = LEGAL_BASES.map((b) => b.id) as [LegalBasisId, ...LegalBasisId[]];
@@ -57,6 +63,7 @@ export const MEASURE_TARGETS: Record<InstructionMeasure, readonly TargetKind[]> 
   block_link: ['domain', 'url'],
   restrict_account_non_counter: ['account'],
   refuse_new_cards_accounts: ['holder'],
+  restore: ['msisdn', 'account', 'internet_account', 'domain', 'url', 'holder'],
 };
 
 /** Which kinds of institution can carry out a measure on each target: cards at operators, accounts at banks. */
@@ -83,6 +90,8 @@ export const DEFAULT_DEADLINE_MINUTES: Record<InstructionMeasure, number> = {
   block_link: 60,
   restrict_account_non_counter: 24 * 60,
   refuse_new_cards_accounts: 72 * 60,
+  // A wrongly cut card is a citizen without a phone: undoing is faster than doing.
+  restore: 60,
 };
 
 /** Days from creation to the expiry or review date, when the issuer gives none. */
@@ -95,6 +104,7 @@ export const DEFAULT_REVIEW_DAYS: Record<InstructionMeasure, number> = {
   block_link: 365,
   restrict_account_non_counter: 180,
   refuse_new_cards_accounts: 180,
+  restore: 30,
 };
 
 /** Measures an analyst cannot send alone: cutting a card or an account outright, or refusing a person. */
@@ -106,3 +116,6 @@ export const MEASURES_NEEDING_APPROVAL: readonly InstructionMeasure[] = [
 
 /** An analyst's request creating more instructions than this waits for a supervisor. */
 export const INSTRUCTION_APPROVAL_THRESHOLD = 20;
+
+/** Days from receipt within which an appeal is decided (its service deadline). */
+export const APPEAL_RESPONSE_DAYS = 7;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { registerEvent } from '../core/bus/events.ts';
 import { LEGAL_BASIS_IDS } from './catalogue.ts';
 import { CARD_FUNCTIONS, INSTRUCTION_MEASURES, INSTRUCTION_STATUSES, TARGET_KINDS } from './tables.ts';
+import { APPEAL_CHANNELS, APPEAL_STATUSES, APPEAL_SUBJECT_KINDS } from './appeal-tables.ts';
 
 /**
  * The governance capability's events. A holder target appears only as the keyed hash of the id
@@ -44,6 +45,34 @@ const InstructionExecuted = change();
 const InstructionContested = change();
 const InstructionWithdrawn = change({ previous: z.enum(INSTRUCTION_STATUSES) });
 const InstructionOverdue = change({ deadline: z.string().describe('ISO 8601: the deadline that passed') });
+const InstructionLifted = change({
+  previous: z.enum(INSTRUCTION_STATUSES),
+  appealId: z.uuid().nullable().describe('the upheld appeal; null when lifted by withdrawal'),
+  restoreInstructionId: z
+    .uuid()
+    .nullable()
+    .describe('the restore instruction sent to the institution, when it had received or carried it out'),
+});
+
+// Appeals name no person: the appellant is personal data and stays in the database.
+const AppealReceived = z.strictObject({
+  id: z.uuid().describe('the appeal'),
+  channel: z.enum(APPEAL_CHANNELS),
+  subjectKind: z.enum(APPEAL_SUBJECT_KINDS),
+  measures: z.number().int().describe('how many instructions and listings it found'),
+  respondBy: z.string().describe('ISO 8601: the service deadline for a decision'),
+});
+const AppealDecided = z.strictObject({
+  id: z.uuid().describe('the appeal'),
+  status: z.enum(APPEAL_STATUSES),
+  liftedInstructions: z.array(z.uuid()),
+  restoreInstructions: z.array(z.uuid()),
+  delistedListings: z.array(z.uuid()),
+  overturnedDetections: z
+    .array(z.uuid())
+    .describe('confirmed detections behind lifted measures, now rejected (their facts stop firing)'),
+  removedPersonListings: z.array(z.uuid()).describe('credit punishment or exit restriction listings removed'),
+});
 
 declare module '../core/bus/events.ts' {
   interface EventMap {
@@ -53,6 +82,9 @@ declare module '../core/bus/events.ts' {
     'instruction.contested': z.infer<typeof InstructionContested>;
     'instruction.withdrawn': z.infer<typeof InstructionWithdrawn>;
     'instruction.overdue': z.infer<typeof InstructionOverdue>;
+    'instruction.lifted': z.infer<typeof InstructionLifted>;
+    'appeal.received': z.infer<typeof AppealReceived>;
+    'appeal.decided': z.infer<typeof AppealDecided>;
   }
 }
 
@@ -87,5 +119,23 @@ registerEvent(
   'instruction.overdue',
   'An instruction passed its deadline without being executed: escalated.',
   InstructionOverdue,
+  { keyField: 'id' },
+);
+registerEvent(
+  'instruction.lifted',
+  'An instruction was lifted: an appeal against it was upheld, or an instruction already carried out was withdrawn. A restore instruction goes to the institution when it had received or carried it out.',
+  InstructionLifted,
+  { keyField: 'id' },
+);
+registerEvent(
+  'appeal.received',
+  'A person appealed against a measure (web or an institution’s counter); a second appeal on the same measure joins the open one.',
+  AppealReceived,
+  { keyField: 'id' },
+);
+registerEvent(
+  'appeal.decided',
+  'An appeal was upheld (its measures lifted, restore instructions sent, listings delisted) or rejected.',
+  AppealDecided,
   { keyField: 'id' },
 );

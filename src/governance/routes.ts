@@ -98,8 +98,14 @@ const InstructionSchema = z
     withdrawReason: z.string().nullable(),
     overdue: z.boolean().describe('escalated: the deadline passed before execution'),
     overdueAt: iso.nullable(),
+    restoresInstructionId: z.uuid().nullable().describe('restore: the instruction whose measure it undoes'),
+    appealId: z.uuid().nullable().describe('lifted, or a restore: the upheld appeal behind it'),
     createdAt: iso,
     timeline: z.array(TimelineEntry).optional().describe('detail only: every change, oldest first'),
+    restoredBy: z
+      .array(z.uuid())
+      .optional()
+      .describe('detail only: the restore instructions sent to undo this one'),
   })
   .meta({ id: 'Instruction' });
 

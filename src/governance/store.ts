@@ -106,9 +106,15 @@ export interface InstructionView {
   withdrawReason: string | null;
   overdue: boolean;
   overdueAt: string | null;
+  /** restore: the instruction it undoes. */
+  restoresInstructionId: string | null;
+  /** lifted or restore: the upheld appeal behind it. */
+  appealId: string | null;
   createdAt: string;
   /** Detail only: every change, oldest first. */
   timeline?: TimelineEntry[];
+  /** Detail only: the restore instructions sent to undo this one. */
+  restoredBy?: string[];
 }
 
 type Row = Selectable<InstructionsTable> & { time_zone: string; receiving_name: string };
@@ -177,6 +183,8 @@ function viewOf(r: Row): InstructionView {
     withdrawReason: r.withdraw_reason,
     overdue: r.overdue_at !== null,
     overdueAt: isoOrNull(r.overdue_at),
+    restoresInstructionId: r.restores_instruction_id,
+    appealId: r.appeal_id,
     createdAt: new Date(r.created_at).toISOString(),
   };
 }
@@ -260,6 +268,8 @@ interface Plan {
   detectionId: string | null;
   listingId: string | null;
   ref?: string | null;
+  restoresInstructionId?: string | null;
+  appealId?: string | null;
 }
 
 export function checkLegalBasis(v: string): LegalBasisId {
@@ -463,6 +473,8 @@ async function insertPlans(
       detection_id: p.detectionId,
       listing_id: p.listingId,
       external_ref: p.ref ?? null,
+      restores_instruction_id: p.restoresInstructionId ?? null,
+      appeal_id: p.appealId ?? null,
       issued_at: wait ? null : at,
       created_at: at,
       updated_at: at,
@@ -509,6 +521,11 @@ export async function createInstruction(
   const reason = input.reason.trim();
   if (!reason) throw badRequest('reason_required', 'an instruction needs a reason');
   const legalBasis = checkLegalBasis(input.legalBasis);
+  if (input.measure === 'restore')
+    throw badRequest(
+      'restore_not_issued',
+      'restore instructions are sent by the platform when an appeal is upheld or a carried-out instruction is withdrawn',
+    );
   const functions = [...new Set(input.functions ?? [])];
   checkMeasure(input.target.kind, input.measure, functions);
   const deadlineMinutes = deadlineOf(input.measure, input.deadlineMinutes);
@@ -851,6 +868,11 @@ export async function withdrawInstruction(
       .where('id', '=', id)
       .execute();
     await timeline(tx, [{ id, action: 'withdrawn', status: 'withdrawn', note: reason, at }], actor as Actor);
+    // The institution may already have acted: it is told to undo, not left to guess.
+    const restoreId =
+      r.received_at !== null && r.measure !== 'restore'
+        ? await sendRestore(tx, s, actor, r, `withdrawn: ${reason}`, null, now, opts.requestId)
+        : null;
     await audit(
       tx,
       actor as Actor,
@@ -858,7 +880,7 @@ export async function withdrawInstruction(
         action: 'instruction.withdraw',
         targetKind: 'instruction',
         targetId: id,
-        details: { reason, previous: r.status },
+        details: { reason, previous: r.status, restoreInstructionId: restoreId },
       },
       opts.requestId,
     );
@@ -868,6 +890,138 @@ export async function withdrawInstruction(
   });
   const [v] = await loadViews(s.db, [id]);
   return v!;
+}
+
+// --- Lifting and restoring ---------------------------------------------------------------------
+
+/** Statuses in which a measure stands (or may be being carried out): what an appeal can lift. */
+export const IN_FORCE: readonly InstructionStatus[] = [
+  'awaiting_approval',
+  'issued',
+  'received',
+  'executed',
+  'contested',
+];
+
+const MEASURE_WORDS: Record<InstructionMeasure, string> = {
+  re_verify: 're-verification',
+  restrict_functions: 'restriction of functions',
+  suspend_card: 'suspension of the card',
+  restrict_internet_account: 'restriction of the internet account',
+  suspend_internet_account: 'suspension of the internet account',
+  block_link: 'blocking of the link',
+  restrict_account_non_counter: 'restriction of non-counter services',
+  refuse_new_cards_accounts: 'refusal of new cards and accounts',
+  restore: 'restoration',
+};
+
+/**
+ * Sends, in the caller's transaction, the instruction that undoes `r` to the institution that
+ * received it: same target, same legal basis, issued at once (undoing never waits for approval).
+ */
+async function sendRestore(
+  tx: Kysely<DB>,
+  s: GovernanceServices,
+  actor: Principal,
+  r: Selectable<InstructionsTable>,
+  why: string,
+  appealId: string | null,
+  now: number,
+  requestId: string | undefined,
+): Promise<string> {
+  const id = crypto.randomUUID();
+  let target: PreparedTarget = { key: r.target_key, display: r.target_display, keyId: null, enc: null };
+  if (r.target_kind === 'holder' && r.target_key_id && r.target_enc) {
+    // The holder's id number is encrypted under the original row: re-encrypt it under the new one.
+    const plain = s.pii.decrypt(
+      r.target_key_id,
+      r.target_enc,
+      piiContext('instructions', 'target_enc', r.id),
+    );
+    target = prepareTarget(s.pii, id, 'holder', plain);
+  }
+  const issued = r.issued_at ? new Date(r.issued_at).toISOString().slice(0, 10) : 'not issued';
+  const reason = `Undo the ${MEASURE_WORDS[r.measure]} of instruction ${r.id} (${issued}): ${why}`.slice(
+    0,
+    2000,
+  );
+  await insertPlans(
+    tx,
+    s,
+    actor,
+    [
+      {
+        id,
+        kind: r.target_kind,
+        target,
+        measure: 'restore',
+        functions: r.functions ?? [],
+        reason,
+        legalBasis: r.legal_basis as LegalBasisId,
+        receivingOrganisationId: r.receiving_organisation_id,
+        deadlineMinutes: DEFAULT_DEADLINE_MINUTES.restore,
+        expiresAt: new Date(now + DEFAULT_REVIEW_DAYS.restore * DAY_MS),
+        detectionId: null,
+        listingId: r.listing_id,
+        restoresInstructionId: r.id,
+        appealId,
+      },
+    ],
+    () => false,
+    now,
+    requestId,
+  );
+  return id;
+}
+
+/**
+ * Lifts one instruction in the caller's transaction because an appeal against it was upheld:
+ * status `lifted`, a timeline entry, an audit record, `instruction.lifted`, and a restore
+ * instruction when the institution had received it (it may have acted). An instruction no longer
+ * in force is left as it is (`lifted: false`).
+ */
+export async function liftInstruction(
+  tx: Kysely<DB>,
+  s: GovernanceServices,
+  actor: Principal,
+  id: string,
+  cause: { appealId: string; note: string },
+  now: number,
+  requestId?: string,
+): Promise<{ lifted: boolean; restoreInstructionId: string | null }> {
+  const r = await lockRow(tx, id);
+  if (!r || !IN_FORCE.includes(r.status) || r.measure === 'restore')
+    return { lifted: false, restoreInstructionId: null };
+  const at = new Date(now);
+  await tx
+    .updateTable('instructions')
+    .set({ status: 'lifted', appeal_id: cause.appealId, updated_at: at })
+    .where('id', '=', id)
+    .execute();
+  await timeline(tx, [{ id, action: 'lifted', status: 'lifted', note: cause.note, at }], actor as Actor);
+  const restoreId =
+    r.received_at !== null
+      ? await sendRestore(tx, s, actor, r, cause.note, cause.appealId, now, requestId)
+      : null;
+  await audit(
+    tx,
+    actor as Actor,
+    {
+      action: 'instruction.lift',
+      targetKind: 'instruction',
+      targetId: id,
+      details: { previous: r.status, appealId: cause.appealId, restoreInstructionId: restoreId },
+    },
+    requestId,
+  );
+  await publishAll(s.bus, tx, [
+    changeEvent('instruction.lifted', r, 'lifted', {
+      previous: r.status,
+      appealId: cause.appealId,
+      restoreInstructionId: restoreId,
+    }),
+  ]);
+  return { lifted: true, restoreInstructionId: restoreId };
 }
 
 export type Acknowledgement = 'receipt' | 'execution' | 'contest';
@@ -1112,5 +1266,12 @@ export async function getInstruction(
     organisationId: e.organisation_id,
     note: e.note,
   }));
+  const restores = await s.db
+    .selectFrom('instructions')
+    .select('id')
+    .where('restores_instruction_id', '=', id)
+    .orderBy('created_at')
+    .execute();
+  v.restoredBy = restores.map((x) => x.id);
   return v;
 }

@@ -23,6 +23,8 @@ export const INSTRUCTION_MEASURES = [
   'block_link',
   'restrict_account_non_counter',
   'refuse_new_cards_accounts',
+  // Undo an executed measure: sent when an appeal is upheld or an executed instruction is withdrawn.
+  'restore',
 ] as const;
 export type InstructionMeasure = (typeof INSTRUCTION_MEASURES)[number];
 
@@ -34,7 +36,7 @@ export type CardFunction = (typeof CARD_FUNCTIONS)[number];
  * `awaiting_approval`: an analyst's heavy measure or large batch, waiting for a supervisor;
  * `issued`: in the institution's inbox; `received`/`executed`: the institution's acknowledgements;
  * `contested`: the institution objects with a reason, the centre withdraws (or reissues);
- * `withdrawn`, `expired`: over; `lifted`: undone on appeal (appeals come in a later slice).
+ * `withdrawn`, `expired`: over; `lifted`: undone because an appeal against it was upheld.
  */
 export const INSTRUCTION_STATUSES = [
   'awaiting_approval',
@@ -58,6 +60,7 @@ export const INSTRUCTION_ACTIONS = [
   'contested',
   'withdrawn',
   'overdue',
+  'lifted',
 ] as const;
 export type InstructionAction = (typeof INSTRUCTION_ACTIONS)[number];
 
@@ -102,6 +105,10 @@ export interface InstructionsTable {
   withdraw_reason: string | null;
   /** Escalated: the deadline passed before execution. */
   overdue_at: NullableTimestamp;
+  /** restore: the instruction whose measure it undoes. */
+  restores_instruction_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** lifted, or a restore: the upheld appeal that caused it. */
+  appeal_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
 }

@@ -21,6 +21,8 @@ export const API_KEY_SCOPES = [
   'records:write',
   'instructions:read',
   'instructions:write',
+  'appeals:read',
+  'appeals:write',
   'stop_payments:read',
   'stop_payments:write',
   'persons:read',

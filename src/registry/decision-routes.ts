@@ -15,6 +15,13 @@ import {
 } from './engine/index.ts';
 import type { DecisionNode } from './decisions.ts';
 import { guessKind } from './guess.ts';
+import {
+  ApplicantSchema,
+  checkOpenings,
+  withOpeningOutcome,
+  type OpeningCheck,
+  type OpeningKind,
+} from '../governance/person-lists-openings.ts';
 
 const Party = z.strictObject({
   role: z
@@ -36,6 +43,7 @@ export const DecisionEventSchema = z
       .optional()
       .describe('message text (sms): links and numbers in it are matched too'),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
+    applicant: ApplicantSchema.optional(),
   })
   .meta({ id: 'DecisionEvent' });
 
@@ -82,6 +90,29 @@ const access = {
   scope: 'decisions:write',
 } as const;
 const errors = { 400: Problem, 401: Problem, 403: Problem, 503: Problem };
+
+/**
+ * The openings naming an applicant, checked against the credit-punishment list (one database read;
+ * none when no event names one). An applicant on another kind of event is a 400.
+ */
+function openingChecks(
+  events: readonly z.infer<typeof DecisionEventSchema>[],
+  batch: boolean,
+): OpeningCheck[] {
+  const checks: OpeningCheck[] = [];
+  for (const [i, e] of events.entries()) {
+    if (!e.applicant) continue;
+    const label = batch ? `events[${i}].applicant` : 'applicant';
+    if (e.kind !== 'card_opening' && e.kind !== 'account_opening')
+      throw new AppError(
+        400,
+        'applicant_not_applicable',
+        `${label} applies to card_opening and account_opening events only`,
+      );
+    checks.push({ index: i, kind: e.kind as OpeningKind, applicant: e.applicant, label });
+  }
+  return checks;
+}
 
 function toEngineEvent(e: z.infer<typeof DecisionEventSchema>, institutionId: string): DecisionEvent {
   return {
@@ -141,7 +172,7 @@ const CHECK_KINDS = [
 ] as const;
 
 export function decisionRoutes(node: DecisionNode) {
-  return (app: Api, _s: Services): void => {
+  return (app: Api, s: Services): void => {
     const notReady = () =>
       new AppError(503, 'decisions_not_ready', 'the decision engine is still loading the registry');
 
@@ -207,11 +238,16 @@ export function decisionRoutes(node: DecisionNode) {
       },
       async (req) => {
         if (!node.ready) throw notReady();
-        const event = toEngineEvent(req.body, principalOf(req).organisationId);
+        const principal = principalOf(req);
+        const checks = req.body.applicant ? openingChecks([req.body], false) : null;
+        // The applicant stays out of the engine's event (and of the node's replay memory).
+        const event = toEngineEvent(req.body, principal.organisationId);
         node.remember([event]);
         const d = node.engine.decide(event);
         if (d.content !== undefined) node.noteScamText(event, d.content);
-        return d as unknown as DecisionOut;
+        if (!checks) return d as unknown as DecisionOut;
+        const listed = await checkOpenings(s, principal, checks, { requestId: String(req.id) });
+        return withOpeningOutcome(d, listed.get(0)) as unknown as DecisionOut;
       },
     );
 
@@ -230,15 +266,20 @@ export function decisionRoutes(node: DecisionNode) {
       },
       async (req) => {
         if (!node.ready) throw notReady();
-        const org = principalOf(req).organisationId;
-        const events = req.body.events.map((e) => toEngineEvent(e, org));
+        const principal = principalOf(req);
+        const checks = req.body.events.some((e) => e.applicant) ? openingChecks(req.body.events, true) : null;
+        const events = req.body.events.map((e) => toEngineEvent(e, principal.organisationId));
         node.remember(events);
         const ds = node.engine.decideBatch(events);
         for (let i = 0; i < ds.length; i++) {
           const c = ds[i]!.content;
           if (c !== undefined) node.noteScamText(events[i]!, c);
         }
-        return { decisions: ds as unknown as DecisionOut[] };
+        if (!checks) return { decisions: ds as unknown as DecisionOut[] };
+        const listed = await checkOpenings(s, principal, checks, { requestId: String(req.id) });
+        return {
+          decisions: ds.map((d, i) => withOpeningOutcome(d, listed.get(i))) as unknown as DecisionOut[],
+        };
       },
     );
   };

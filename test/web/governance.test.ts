@@ -123,10 +123,15 @@ test(
           assert.equal(await page.getByTestId('issue-created').count(), 0);
 
           // the centre's list: both, issued to Demo Mobile, due in its local time
-          await page.locator('nav').getByRole('link', { name: 'Instructions & appeals' }).click();
+          await page.locator('nav').getByRole('button', { name: 'Instructions & appeals' }).click();
+          await page.locator('nav').getByRole('link', { name: 'Instructions', exact: true }).click();
           await page.getByRole('heading', { name: 'Disposal instructions' }).waitFor();
           const list = table(page, 'Instructions');
-          const restrictRow = list.getByRole('row').filter({ hasText: 'Restrict card functions' });
+          // the demo's own restriction (under appeal) is in the list too: this detection's is on CALLER
+          const restrictRow = list
+            .getByRole('row')
+            .filter({ hasText: 'Restrict card functions' })
+            .filter({ hasText: CALLER });
           const reVerifyRow = list.getByRole('row').filter({ hasText: 'Re-verify real name' });
           await restrictRow.getByText(CALLER).waitFor();
           await restrictRow.getByText('示范移动 Demo Mobile').waitFor();
@@ -174,11 +179,15 @@ test(
         const { context, page } = await open();
         try {
           await signIn(page, 'telecom.operator');
-          await page.locator('nav').getByRole('link', { name: 'Instructions & appeals' }).click();
+          await page.locator('nav').getByRole('button', { name: 'Instructions & appeals' }).click();
+          await page.locator('nav').getByRole('link', { name: 'Instructions', exact: true }).click();
           await page.getByRole('heading', { name: 'Instruction inbox' }).waitFor();
           const inbox = table(page, 'Instructions');
           await inbox.getByRole('row').filter({ hasText: 'Re-verify real name' }).waitFor();
-          const row = inbox.getByRole('row').filter({ hasText: 'Restrict card functions' });
+          const row = inbox
+            .getByRole('row')
+            .filter({ hasText: 'Restrict card functions' })
+            .filter({ hasText: CALLER });
           // the inbox has no institution column: it is all theirs
           assert.equal(await inbox.getByRole('columnheader', { name: 'Receiving institution' }).count(), 0);
           await row.getByText(CALLER).click();
@@ -249,7 +258,12 @@ test(
           await page.getByLabel('状态', { exact: true }).selectOption('executed');
           await page.getByRole('button', { name: '筛选' }).click();
           await list.getByRole('row').filter({ hasText: '重新实名核验' }).waitFor({ state: 'detached' });
-          await list.getByRole('row').filter({ hasText: '限制电话卡功能' }).getByText('已执行').waitFor();
+          await list
+            .getByRole('row')
+            .filter({ hasText: '限制电话卡功能' })
+            .filter({ hasText: CALLER })
+            .getByText('已执行')
+            .waitFor();
         } finally {
           await context.close();
         }

@@ -5,10 +5,13 @@ import { CITIZEN_PAGES } from './components/CitizenLinks.tsx';
 import { ErrorAlert } from './components/ErrorAlert.tsx';
 import { ConsoleRoutes } from './ConsoleRoutes.tsx';
 import { useT } from './i18n/index.tsx';
+import { AppealFormPage } from './pages/appeal/AppealFormPage.tsx';
+import { AppealReceiptPage } from './pages/appeal/AppealReceiptPage.tsx';
 import { CheckPage } from './pages/check/CheckPage.tsx';
 import { ReceiptPage } from './pages/reports/ReceiptPage.tsx';
 import { ReportFormPage } from './pages/reports/ReportFormPage.tsx';
 import { CitizenPage } from './pages/CitizenPage.tsx';
+import { MyRecordsPage } from './pages/my/MyRecordsPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { Redirect } from './Redirect.tsx';
 import { matchPath, useLocation } from './router.ts';
@@ -69,6 +72,11 @@ export function App() {
   const receipt = matchPath('/receipt/:code', path);
   if (path === '/receipt' || receipt)
     return <ReceiptPage key={receipt?.code ?? ''} code={receipt?.code ?? ''} />;
+  if (path === '/appeal') return <AppealFormPage />;
+  if (path === '/my') return <MyRecordsPage />;
+  const appealReceipt = matchPath('/appeal/receipt/:code', path);
+  if (path === '/appeal/receipt' || appealReceipt)
+    return <AppealReceiptPage key={appealReceipt?.code ?? ''} code={appealReceipt?.code ?? ''} />;
   if (CITIZEN_PAGES.some((p) => p.path === path)) return <CitizenPage path={path} />;
 
   if (path === '/login') {

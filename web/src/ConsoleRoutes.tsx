@@ -9,8 +9,12 @@ import { OrganisationsPage } from './pages/admin/OrganisationsPage.tsx';
 import { UsersPage } from './pages/admin/UsersPage.tsx';
 import { DetectionDetailPage } from './pages/detection/DetectionDetailPage.tsx';
 import { DetectionsPage } from './pages/detection/DetectionsPage.tsx';
+import { AppealDetailPage } from './pages/governance/AppealDetailPage.tsx';
+import { AppealsPage } from './pages/governance/AppealsPage.tsx';
 import { InstructionDetailPage } from './pages/governance/InstructionDetailPage.tsx';
 import { InstructionsPage } from './pages/governance/InstructionsPage.tsx';
+import { PersonListDetailPage } from './pages/governance/PersonListDetailPage.tsx';
+import { PersonListsPage } from './pages/governance/PersonListsPage.tsx';
 import { AccessLogPage } from './pages/privacy/AccessLogPage.tsx';
 import { PersonDetailPage } from './pages/privacy/PersonDetailPage.tsx';
 import { PersonsPage } from './pages/privacy/PersonsPage.tsx';
@@ -98,6 +102,27 @@ const ROUTES: Route[] = [
     pattern: '/governance',
     access: childAccess('governance', '/governance'),
     render: () => <InstructionsPage />,
+  },
+  // Before `/governance/:id`, which would take `appeals` for an instruction's id.
+  {
+    pattern: '/governance/appeals',
+    access: childAccess('governance', '/governance/appeals'),
+    render: () => <AppealsPage />,
+  },
+  {
+    pattern: '/governance/appeals/:id',
+    access: childAccess('governance', '/governance/appeals'),
+    render: ({ id }) => <AppealDetailPage key={id} id={id!} />,
+  },
+  {
+    pattern: '/governance/person-lists',
+    access: childAccess('governance', '/governance/person-lists'),
+    render: () => <PersonListsPage />,
+  },
+  {
+    pattern: '/governance/person-lists/:id',
+    access: childAccess('governance', '/governance/person-lists'),
+    render: ({ id }) => <PersonListDetailPage key={id} id={id!} />,
   },
   {
     pattern: '/governance/:id',

@@ -676,6 +676,8 @@ export const INSTRUCTION_MEASURES = [
   'block_link',
   'restrict_account_non_counter',
   'refuse_new_cards_accounts',
+  // sent by the platform when an appeal is upheld or an executed instruction withdrawn
+  'restore',
 ] as const;
 export type InstructionMeasure = (typeof INSTRUCTION_MEASURES)[number];
 export type InstructionTargetKind = 'msisdn' | 'account' | 'internet_account' | 'domain' | 'url' | 'holder';
@@ -734,9 +736,15 @@ export interface Instruction {
   withdrawReason: string | null;
   overdue: boolean;
   overdueAt: string | null;
+  /** restore: the instruction whose measure it undoes */
+  restoresInstructionId: string | null;
+  /** lifted, or a restore: the upheld appeal behind it */
+  appealId: string | null;
   createdAt: string;
   /** detail only, oldest first */
   timeline?: InstructionEvent[];
+  /** detail only: the restore instructions sent to undo this one */
+  restoredBy?: string[];
 }
 
 export interface InstructionQuery {
@@ -752,6 +760,140 @@ export interface FromDetectionsResult {
   created: Instruction[];
   existing: Instruction[];
   skipped: { detectionId: string; measure: string; reason: string }[];
+}
+
+/** Appeals (server: src/governance/appeal-routes.ts, docs/governance.md "Appeals"). */
+export const APPEAL_SUBJECT_KINDS = ['msisdn', 'account', 'internet_account', 'notice', 'person'] as const;
+export type AppealSubjectKind = (typeof APPEAL_SUBJECT_KINDS)[number];
+export const APPEAL_STATUSES = ['received', 'under_review', 'upheld', 'rejected', 'withdrawn'] as const;
+export type AppealStatus = (typeof APPEAL_STATUSES)[number];
+export const VERIFICATION_RESULTS = ['confirmed', 'failed'] as const;
+export const USE_RESULTS = ['confirmed', 'failed', 'not_applicable'] as const;
+export const VERIFICATION_METHODS = ['counter', 'video', 'face', 'records', 'callback'] as const;
+export type VerificationResult = (typeof VERIFICATION_RESULTS)[number];
+export type UseResult = (typeof USE_RESULTS)[number];
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+export type CompensationStatus = 'filed' | 'granted' | 'partly_granted' | 'refused';
+type Bilingual = { zh: string; en: string };
+
+/** The public appeal form (POST /v1/appeals); `value` for all but `person`. */
+export interface AppealInput {
+  subject: { kind: AppealSubjectKind; value?: string };
+  appellant: { idNumber: string; name: string; contactPhone?: string };
+  explanation: string;
+  language?: 'zh' | 'en';
+}
+
+/** The same answer whatever was found: nothing about measures or other people shows. */
+export interface AppealReceipt {
+  receiptCode: string;
+  status: AppealStatus;
+  respondBy: string;
+  message: Bilingual;
+}
+
+/** An appeal's state by its receipt code: no personal data. */
+export interface AppealReceiptStatus {
+  receiptCode: string;
+  status: AppealStatus;
+  receivedAt: string;
+  respondBy: string;
+  evidenceFiles: number;
+  decision: {
+    outcome: 'upheld' | 'rejected';
+    reasons: string;
+    decidedAt: string;
+    /** upheld: every institution has restored the service */
+    restored: boolean | null;
+    /** rejected: administrative review and litigation */
+    furtherRemedies: Bilingual | null;
+  } | null;
+  compensation: {
+    status: CompensationStatus;
+    amount: string;
+    currency: string;
+    amountGranted: string | null;
+  }[];
+}
+
+export interface CompensationClaim {
+  id: string;
+  amount: string;
+  currency: string;
+  description: string;
+  status: CompensationStatus;
+  amountGranted: string | null;
+  decisionReasons: string | null;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  createdAt: string;
+}
+
+export interface AppealMeasure {
+  kind: 'instruction' | 'listing';
+  id: string;
+  /** instruction: its measure; listing: its category */
+  what: string;
+  target: string;
+  statusBefore: string;
+  status: string;
+  organisationId: string | null;
+  organisation: string | null;
+  liftedAt: string | null;
+  restoreInstructionId: string | null;
+  restoreStatus: InstructionStatus | null;
+}
+
+export interface Appeal {
+  id: string;
+  receiptCode: string;
+  status: AppealStatus;
+  channel: 'web' | 'counter';
+  counterOrganisationId: string | null;
+  /** the value masked */
+  subject: { kind: AppealSubjectKind; value: string };
+  /** masked name and id number */
+  appellant: string;
+  identityOnRecord: boolean;
+  holderOnRecord: 'appellant' | 'other' | 'unknown';
+  measureCount: number;
+  respondBy: string;
+  overdue: boolean;
+  verification: {
+    identity: VerificationResult | null;
+    use: UseResult | null;
+    method: VerificationMethod | null;
+    note: string | null;
+    by: string | null;
+    at: string | null;
+  };
+  decision: { reasons: string; by: string; at: string } | null;
+  createdAt: string;
+  /** detail only from here */
+  explanation?: string;
+  language?: 'zh' | 'en';
+  /** masked */
+  contact?: string | null;
+  measures?: AppealMeasure[];
+  timeline?: {
+    at: string;
+    action: string;
+    status: AppealStatus;
+    actor: string;
+    actorKind: string;
+    organisationId: string | null;
+    note: string | null;
+  }[];
+  evidence?: { id: string; fileName: string; mediaType: string; size: number; createdAt: string }[];
+  compensation?: CompensationClaim[];
+  restoredAt?: string | null;
+}
+
+export interface AppealQuery {
+  status?: AppealStatus;
+  overdue?: 'true' | 'false';
+  limit?: number;
+  after?: string;
 }
 
 interface Items<T> {
@@ -842,12 +984,12 @@ export function evidenceType(file: File): string {
 }
 
 /** One evidence file as the raw body with its media type (the server checks the bytes). */
-async function uploadEvidence(code: string, file: File): Promise<AddedEvidence> {
+async function uploadEvidence(url: string, file: File): Promise<AddedEvidence> {
   // A header carries Latin-1 only: other characters of the name become `_` (the type is kept).
   const name = file.name.replace(/[^\x20-\x7e]/g, '_').slice(0, 200);
   let res: Response;
   try {
-    res = await fetch(`/v1/receipts/${seg(code)}/evidence`, {
+    res = await fetch(url, {
       method: 'POST',
       credentials: 'same-origin',
       headers: {
@@ -879,7 +1021,98 @@ async function uploadEvidence(code: string, file: File): Promise<AddedEvidence> 
   return parsed as AddedEvidence;
 }
 
+/** Lists of persons (docs/governance.md, "Lists of persons"): as the server's person-lists routes. */
+export const PERSON_LISTS = ['credit_punishment', 'exit_restriction'] as const;
+export type PersonList = (typeof PERSON_LISTS)[number];
+export const CREDIT_RESTRICTIONS = [
+  'new_cards',
+  'new_accounts',
+  'non_counter_services',
+  'new_internet_accounts',
+] as const;
+export type CreditRestriction = (typeof CREDIT_RESTRICTIONS)[number];
+export const PERSON_LISTING_STATUSES = ['active', 'ended', 'removed'] as const;
+export type PersonListingStatus = (typeof PERSON_LISTING_STATUSES)[number];
+export const REMOVAL_KINDS = ['early_removal', 'credit_repair', 'appeal_upheld', 'review_lifted'] as const;
+export type RemovalKind = (typeof REMOVAL_KINDS)[number];
+
+export interface PersonListing {
+  id: string;
+  list: PersonList;
+  status: PersonListingStatus;
+  /** Masked, except for a supervisor reading one listing. */
+  person: { idType: string; idNumber: string; name: string; masked: boolean };
+  restrictions: CreditRestriction[];
+  reason: string;
+  legalBasis: string;
+  organisationId: string;
+  designatedBy: string;
+  startsAt: string;
+  endsAt: string;
+  reviewAt: string | null;
+  reviewDue: boolean;
+  noticeSentAt: string | null;
+  endedAt: string | null;
+  removedAt: string | null;
+  removalKind: RemovalKind | null;
+  removeReason: string | null;
+  removedBy: string | null;
+  ref: string | null;
+  createdAt: string;
+  updatedAt: string;
+  timeline?: {
+    at: string;
+    action: string;
+    status: PersonListingStatus;
+    endsAt: string;
+    actor: string;
+    actorKind: string;
+    organisationId: string | null;
+    note: string | null;
+    ref: string | null;
+  }[];
+}
+
+export interface PersonListingQuery {
+  list?: PersonList;
+  status?: PersonListingStatus;
+  reviewDue?: 'true' | 'false';
+  limit?: number;
+  after?: string;
+}
+
+export interface NewPersonListing {
+  list: PersonList;
+  idNumber: string;
+  name: string;
+  restrictions?: CreditRestriction[];
+  reason: string;
+  startsAt?: string;
+  endsAt: string;
+  reviewAt?: string;
+}
+
 export const api = {
+  listPersonListings: (opts: PersonListingQuery = {}) =>
+    request<Items<PersonListing> & { next: string | null }>('GET', `/v1/person-lists${query({ ...opts })}`),
+  /** A recorded read: clear values for supervisors; an exit restriction is 404 to others. */
+  getPersonListing: (id: string) => request<PersonListing>('GET', `/v1/person-lists/${seg(id)}`),
+  /** The id number travels in the body, never in the address. */
+  lookupPersonListings: (idNumber: string) =>
+    request<Items<PersonListing>>('POST', '/v1/person-lists/lookup', { idNumber }),
+  /** 201 created; 200 when it joined the person's active listing on the same list. */
+  designatePerson: (input: NewPersonListing) =>
+    request<{ outcome: 'created' | 'joined' | 'existing'; listing: PersonListing }>(
+      'POST',
+      '/v1/person-lists',
+      input,
+    ),
+  removePersonListing: (id: string, kind: RemovalKind, reason: string) =>
+    request<PersonListing>('POST', `/v1/person-lists/${seg(id)}/remove`, { kind, reason }),
+  recordPersonListingNotice: (id: string) =>
+    request<PersonListing>('POST', `/v1/person-lists/${seg(id)}/notice`, {}),
+  reviewExitRestriction: (id: string, outcome: 'continue' | 'lift', note: string) =>
+    request<PersonListing>('POST', `/v1/person-lists/${seg(id)}/review`, { outcome, note }),
   signIn: (username: string, password: string) =>
     request<Session>('POST', SESSION_PATH, { username, password }),
   getSession: () => request<Session>('GET', SESSION_PATH),
@@ -915,7 +1148,7 @@ export const api = {
   /** Public: a report's status by its receipt code. */
   getReceipt: (code: string) => request<ReceiptStatus>('GET', `/v1/receipts/${seg(code)}`),
   /** Public: one evidence file per call (415 wrong type or content, 413 too large, 409 full or closed). */
-  addEvidence: (code: string, file: File) => uploadEvidence(code, file),
+  addEvidence: (code: string, file: File) => uploadEvidence(`/v1/receipts/${seg(code)}/evidence`, file),
   /** The triage queue, in the server's order (priority first); without a status: the open ones. */
   listReports: (opts: { status?: string; kind?: string; category?: string; limit?: number } = {}) =>
     request<Items<ReportQueueItem>>('GET', `/v1/reports${query(opts)}`),
@@ -1024,4 +1257,91 @@ export const api = {
     request<Instruction>('POST', `/v1/instructions/${seg(id)}/execution`, note ? { note } : {}),
   contestInstruction: (id: string, reason: string) =>
     request<Instruction>('POST', `/v1/instructions/${seg(id)}/contest`, { reason }),
+  /** The notice the institution gives the holder, in both languages. */
+  getInstructionNotice: (id: string) => request<Bilingual>('GET', `/v1/instructions/${seg(id)}/notice`),
+
+  /** Public, rate-limited: an appeal; the answer is the same whether or not a measure was found. */
+  submitAppeal: (input: AppealInput) => request<AppealReceipt>('POST', '/v1/appeals', input),
+  /** Public: an appeal's status and decision by its receipt code. */
+  getAppealReceipt: (code: string) =>
+    request<AppealReceiptStatus>('GET', `/v1/appeals/receipts/${seg(code)}`),
+  /** Public: one evidence file per call, while the appeal is open (409 otherwise). */
+  addAppealEvidence: (code: string, file: File) =>
+    uploadEvidence(`/v1/appeals/receipts/${seg(code)}/evidence`, file),
+  withdrawAppeal: (code: string) =>
+    request<AppealReceiptStatus>('POST', `/v1/appeals/receipts/${seg(code)}/withdraw`),
+  /** Public: upheld appeals only; one claim waiting at a time. */
+  claimCompensation: (code: string, input: { amount: string; description: string; currency?: string }) =>
+    request<AppealReceiptStatus>('POST', `/v1/appeals/receipts/${seg(code)}/compensation`, input),
+  /** The review queue by service deadline; an institution sees the appeals on its measures and counters. */
+  listAppeals: (opts: AppealQuery = {}) =>
+    request<Items<Appeal> & { next: string | null }>('GET', `/v1/appeals${query({ ...opts })}`),
+  /** A recorded read of the appellant's (masked) data. */
+  getAppeal: (id: string) => request<Appeal>('GET', `/v1/appeals/${seg(id)}`),
+  verifyAppeal: (
+    id: string,
+    input: { identity: VerificationResult; use: UseResult; method: VerificationMethod; note?: string },
+  ) => request<Appeal>('POST', `/v1/appeals/${seg(id)}/verification`, input),
+  /** 403 `reviewer_issued_measure`, 409 `verification_required` or `appeal_decided`. */
+  decideAppeal: (id: string, input: { outcome: 'upheld' | 'rejected'; reasons: string }) =>
+    request<Appeal>('POST', `/v1/appeals/${seg(id)}/decision`, input),
+  decideCompensation: (
+    id: string,
+    input: { outcome: 'granted' | 'partly_granted' | 'refused'; amountGranted?: string; reasons: string },
+  ) => request<CompensationClaim>('POST', `/v1/compensation-claims/${seg(id)}/decision`, input),
+};
+
+/** "Registered in my name" (/v1/me): what a verified citizen sees of the cards and accounts in their name. */
+export interface MyHoldings {
+  person: { name: string; idNumber: string };
+  phoneCards: {
+    id: string;
+    msisdn: string;
+    operator: string;
+    cardType: string;
+    status: string;
+    activatedAt: string | null;
+    disputed: boolean;
+  }[];
+  bankAccounts: {
+    id: string;
+    account: string;
+    institution: string;
+    accountType: string;
+    status: string;
+    openedAt: string | null;
+    disputed: boolean;
+  }[];
+  limits: {
+    phoneCards: {
+      national: number;
+      perOperator: number;
+      held: number;
+      byOperator: { operator: string; held: number }[];
+    };
+  };
+}
+
+/** Public, rate-limited; the session is a cookie scoped to /v1/me. */
+export const myRecordsApi = {
+  askCode: (input: { idNumber: string; name: string; phone: string }) =>
+    request<{
+      challengeId: string;
+      expiresAt: string;
+      message: { zh: string; en: string };
+      demoCode?: string;
+    }>('POST', '/v1/me/verification', input),
+  confirmCode: (challengeId: string, code: string) =>
+    request<{ expiresAt: string }>('POST', `/v1/me/verification/${seg(challengeId)}/confirm`, { code }),
+  holdings: () => request<MyHoldings>('GET', '/v1/me/holdings'),
+  notMine: (kind: 'phone_card' | 'bank_account', id: string) =>
+    request<{ disputeId: string; instructionId: string; created: boolean }>(
+      'POST',
+      '/v1/me/holdings/not-mine',
+      {
+        kind,
+        id,
+      },
+    ),
+  signOut: () => request<void>('POST', '/v1/me/sign-out'),
 };

@@ -168,8 +168,18 @@ export const CAPABILITIES: readonly Capability[] = [
     path: '/governance',
     access: INSTRUCTION_READERS,
     built: true,
-    // One page (the centre's list or an institution's inbox, whose rows open the detail).
-    pages: [{ label: 'governance.list', path: '/governance', access: INSTRUCTION_READERS }],
+    // The centre's list or an institution's inbox, and the appeals' review queue (as the server's
+    // appeal routes: the centre's staff, and institutions for appeals on their own measures).
+    children: [
+      { label: 'nav.instructions', path: '/governance', access: INSTRUCTION_READERS },
+      { label: 'nav.appeals', path: '/governance/appeals', access: INSTRUCTION_READERS },
+      // As the server's person-lists routes: the centre's analysts, supervisors and auditors.
+      {
+        label: 'personLists.nav',
+        path: '/governance/person-lists',
+        access: { roles: ['analyst', 'supervisor', 'auditor'], orgKinds: ['anti_fraud_centre'] },
+      },
+    ],
   },
   {
     id: 'privacy',

@@ -1,4 +1,5 @@
 /** Small helpers the call detectors share: number hashing, the partner set, clamping, rounding. */
+import type { CallRecord } from '../records.ts';
 
 /** FNV-1a of a number's characters (32-bit). Numbers are hashed once per record, never stored twice. */
 export function hashNumber(s: string): number {
@@ -8,6 +9,18 @@ export function hashNumber(s: string): number {
     h = Math.imul(h, 0x01000193);
   }
   return h | 0;
+}
+
+/** `hashNumber(r.caller)`, computed once per number by its interned entry when the record has one. */
+export function callerHash(r: CallRecord): number {
+  const e = r.callerRef;
+  return e === undefined ? hashNumber(r.caller) : e.hash;
+}
+
+/** `hashNumber(r.callee)`, the same way. */
+export function calleeHash(r: CallRecord): number {
+  const e = r.calleeRef;
+  return e === undefined ? hashNumber(r.callee) : e.hash;
 }
 
 export function clamp01(x: number): number {

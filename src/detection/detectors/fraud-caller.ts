@@ -34,9 +34,9 @@
  * State is dropped after `windowMs` of silence (or `quietMs` after a report); a card is reported
  * once per episode (a new one after `quietMs` of silence) and goes into `ctx.flaggedNumbers`.
  */
-import type { DetectionContext, Detector } from '../detector.ts';
+import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../records.ts';
-import { clamp01, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
+import { clamp01, callerHash, calleeHash, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
 
 export interface FraudCallerParams {
   /** Counting window per card (ms). */
@@ -94,6 +94,8 @@ export class FraudCallerCardState {
   from: number;
   lastTs: number;
   reportedAt = -1;
+  /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
+  dropped = false;
   out = 0;
   inb = 0;
   voice = 0;
@@ -171,11 +173,23 @@ export class FraudCallerDetector implements Detector {
     const p = this.p;
     const ts = r.ts;
     if (r.origin !== 'intl') {
-      let s = this.cards.get(r.caller);
-      if (s === undefined) {
-        s = new FraudCallerCardState(r.caller, ctx.cardsByMsisdn.get(r.caller) ?? null, ts);
-        this.cards.set(r.caller, s);
-      } else if (ts - s.from > p.windowMs) {
+      const ref = r.callerRef;
+      let s: FraudCallerCardState | undefined;
+      if (ref !== undefined && ref.fraudOf === this.cards && !(ref.fraud as FraudCallerCardState).dropped)
+        s = ref.fraud as FraudCallerCardState;
+      else {
+        s = this.cards.get(r.caller);
+        if (s === undefined) {
+          s = new FraudCallerCardState(r.caller, cardOf(ctx, r.caller, ref) ?? null, ts);
+          this.cards.set(r.caller, s);
+        }
+        if (ref !== undefined) {
+          ref.fraud = s;
+          ref.fraudOf = this.cards;
+        }
+      }
+      // (A new state starts at `ts`: it never rolls here.)
+      if (ts - s.from > p.windowMs) {
         if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
         s.from = ts;
         s.out = s.inb = s.voice = s.shortVoice = 0;
@@ -196,7 +210,7 @@ export class FraudCallerDetector implements Detector {
           s.lastCell = r.cellId;
         }
       }
-      if (s.partners.add(hashNumber(r.callee), OUT)) this.social(s, ts);
+      if (s.partners.add(calleeHash(r), OUT)) this.social(s, ts);
       if (r.imei !== null && r.imsi !== null) {
         const ih = hashNumber(r.imei) | 1;
         let m = s.imeiState;
@@ -234,10 +248,21 @@ export class FraudCallerDetector implements Detector {
       }
       if (s.reportedAt < 0 && s.out >= p.minOutbound) this.evaluate(s, ts, ctx);
     }
-    const c = this.cards.get(r.callee);
+    const cr = r.calleeRef;
+    let c: FraudCallerCardState | undefined;
+    if (cr !== undefined && cr.fraudOf === this.cards && !(cr.fraud as FraudCallerCardState).dropped)
+      c = cr.fraud as FraudCallerCardState;
+    else {
+      c = this.cards.get(r.callee);
+      // Only found states are cached: a number with none is looked up again next time.
+      if (c !== undefined && cr !== undefined) {
+        cr.fraud = c;
+        cr.fraudOf = this.cards;
+      }
+    }
     if (c !== undefined && ts - c.from <= p.windowMs) {
       c.inb++;
-      if (c.partners.add(hashNumber(r.caller), IN)) this.social(c, ts);
+      if (c.partners.add(callerHash(r), IN)) this.social(c, ts);
     }
   }
 
@@ -342,10 +367,19 @@ export class FraudCallerDetector implements Detector {
   private sweep(now: number): void {
     const p = this.p;
     const keep = Math.max(p.quietMs, p.windowMs);
-    for (const [k, s] of this.cards)
-      if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) this.cards.delete(k);
-    for (const [k, m] of this.imeis) if (now - m.lastTs > p.windowMs) this.imeis.delete(k);
-    for (const [k, v] of this.cells) if (now - v.lastTs > p.cellMemoryMs) this.cells.delete(k);
+    // forEach, not for-of: destructured entries would allocate an array per state per sweep.
+    this.cards.forEach((s, k) => {
+      if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) {
+        s.dropped = true;
+        this.cards.delete(k);
+      }
+    });
+    this.imeis.forEach((m, k) => {
+      if (now - m.lastTs > p.windowMs) this.imeis.delete(k);
+    });
+    this.cells.forEach((v, k) => {
+      if (now - v.lastTs > p.cellMemoryMs) this.cells.delete(k);
+    });
   }
 
   private social(s: FraudCallerCardState, ts: number): void {

@@ -20,9 +20,10 @@
  * Score: 0.6 + 0.4 · min(1, max(voice callees / (3·minVoiceCallees), SMS recipients /
  * (3·minSmsRecipients))), so the bare threshold scores 0.73 and three times it scores 1.
  */
-import type { DetectionContext, Detector } from '../detector.ts';
+import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
+import type { Interned } from '../intern.ts';
 import type { CallRecord, Detection } from '../records.ts';
-import { clamp01, hashNumber, round } from './common.ts';
+import { calleeHash, clamp01, round } from './common.ts';
 
 export interface IotMisuseParams {
   /** Counting window (ms). */
@@ -76,6 +77,8 @@ export class IotState {
   from: number;
   lastTs: number;
   reportedAt = -1;
+  /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
+  dropped = false;
   voice = 0;
   sms = 0;
   /** Hashes of distinct voice callees / SMS recipients (small: misuse is reported early). */
@@ -112,13 +115,25 @@ export class IotMisuseDetector implements Detector {
     const voice = r.kind === 'voice';
     // Cheap filters first: an SMS only matters when it goes to a CN mobile; voice only to numbers.
     if (voice ? r.callee.charCodeAt(0) !== PLUS : !isCnMobile(r.callee)) return;
-    if (r.origin === 'intl' || !isIot(r.caller, ctx)) return;
+    const ref = r.callerRef;
+    if (r.origin === 'intl' || !isIot(r.caller, ref, ctx)) return;
     const ts = r.ts;
-    let s = this.states.get(r.caller);
-    if (s === undefined) {
-      s = new IotState(ts);
-      this.states.set(r.caller, s);
-    } else if (ts - s.from > p.windowMs) {
+    let s: IotState | undefined;
+    if (ref !== undefined && ref.iotOf === this.states && !(ref.iot as IotState).dropped)
+      s = ref.iot as IotState;
+    else {
+      s = this.states.get(r.caller);
+      if (s === undefined) {
+        s = new IotState(ts);
+        this.states.set(r.caller, s);
+      }
+      if (ref !== undefined) {
+        ref.iot = s;
+        ref.iotOf = this.states;
+      }
+    }
+    // (A new state starts at `ts`: it never rolls here.)
+    if (ts - s.from > p.windowMs) {
       if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
       s.from = ts;
       s.voice = s.sms = 0;
@@ -129,10 +144,10 @@ export class IotMisuseDetector implements Detector {
     if (s.reportedAt >= 0) return;
     if (voice) {
       s.voice++;
-      s.voiceCallees.add(hashNumber(r.callee));
+      s.voiceCallees.add(calleeHash(r));
     } else {
       s.sms++;
-      s.smsRecipients.add(hashNumber(r.callee));
+      s.smsRecipients.add(calleeHash(r));
     }
     const v = s.voiceCallees.size;
     const m = s.smsRecipients.size;
@@ -165,8 +180,12 @@ export class IotMisuseDetector implements Detector {
     if (final || now >= this.nextSweep) {
       const p = this.p;
       const keep = Math.max(p.quietMs, p.windowMs);
-      for (const [k, s] of this.states)
-        if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) this.states.delete(k);
+      this.states.forEach((s, k) => {
+        if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) {
+          s.dropped = true;
+          this.states.delete(k);
+        }
+      });
       this.nextSweep = now + p.sweepEveryMs;
     }
     const out = this.pending;
@@ -175,8 +194,8 @@ export class IotMisuseDetector implements Detector {
   }
 }
 
-function isIot(msisdn: string, ctx: DetectionContext): boolean {
-  const card = ctx.cardsByMsisdn.get(msisdn);
+function isIot(msisdn: string, ref: Interned | undefined, ctx: DetectionContext): boolean {
+  const card = cardOf(ctx, msisdn, ref);
   return card === undefined ? isCnIotNumber(msisdn) : card.cardType === 'iot';
 }
 

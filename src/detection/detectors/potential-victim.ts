@@ -52,7 +52,7 @@
  *
  * Episodes: a holder is reported once, then not again for `episodeGapMs` (default 7 days).
  */
-import type { DetectionContext, Detector } from '../detector.ts';
+import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
 import type { CallRecord, Detection, TransactionRecord } from '../records.ts';
 import { hashNumber } from './common.ts';
 
@@ -236,6 +236,8 @@ export class PersonState {
   lastPayTs = NEVER;
   reportedAt = NEVER;
   candidates: Candidate[] | null = null;
+  /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
+  dropped = false;
 }
 
 /** A detection waiting out its hold: released at `due` unless `payer` is flagged by then. */
@@ -302,13 +304,30 @@ export class PotentialVictimDetector implements VictimDetector {
   }
 
   onCall(r: CallRecord, ctx: DetectionContext): void {
-    const card = ctx.cardsByMsisdn.get(r.callee);
+    const ref = r.calleeRef;
+    const card = cardOf(ctx, r.callee, ref);
     if (!card) return;
     const p = this.p;
-    let h = this.people.get(card.holderId);
-    if (!h) {
-      h = new PersonState();
-      this.people.set(card.holderId, h);
+    let h: PersonState | undefined;
+    // The callee's person, cached on its entry for this card (the card names the holder).
+    if (
+      ref !== undefined &&
+      ref.victimOf === this.people &&
+      ref.victimCard === card &&
+      !(ref.victim as PersonState).dropped
+    )
+      h = ref.victim as PersonState;
+    else {
+      h = this.people.get(card.holderId);
+      if (!h) {
+        h = new PersonState();
+        this.people.set(card.holderId, h);
+      }
+      if (ref !== undefined) {
+        ref.victim = h;
+        ref.victimOf = this.people;
+        ref.victimCard = card;
+      }
     }
     const dur = r.kind === 'sms' ? -1 : r.durationS;
     const intl = r.origin === 'intl' ? 1 : 0;
@@ -629,12 +648,13 @@ export class PotentialVictimDetector implements VictimDetector {
     for (const [k, r] of this.inflows) if (r.lastTs < inflowCut) this.inflows.delete(k);
     const cutoff = now - p.windowMs;
     const payeeCut = now - p.payeeMemoryMs;
-    for (const [k, h] of this.people) {
+    this.people.forEach((h, k) => {
       if (h.lastCallTs < cutoff) h.calls = h.flagged = null;
       if (h.lastPayTs < payeeCut) h.payee = h.payeeTs = null;
-      if (h.calls || h.flagged || h.payee || h.candidates || now - h.reportedAt < p.episodeGapMs) continue;
+      if (h.calls || h.flagged || h.payee || h.candidates || now - h.reportedAt < p.episodeGapMs) return;
+      h.dropped = true;
       this.people.delete(k);
-    }
+    });
   }
 }
 

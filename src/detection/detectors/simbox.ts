@@ -41,7 +41,7 @@
  */
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallRecord, Detection } from '../records.ts';
-import { clamp01, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
+import { clamp01, callerHash, calleeHash, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
 
 /**
  * Per IMEI: the distinct IMSIs (and the msisdns that used them) seen through it in its window,
@@ -176,6 +176,8 @@ export class SimboxCardState {
   from: number;
   lastTs: number;
   reportedAt = -1;
+  /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
+  dropped = false;
   out = 0;
   inb = 0;
   readonly partners = new PartnerSet();
@@ -250,11 +252,23 @@ export class SimboxDetector implements Detector {
     const p = this.p;
     const ts = r.ts;
     if (r.origin !== 'intl') {
-      let s = this.cards.get(r.caller);
-      if (s === undefined) {
-        s = new SimboxCardState(r.caller, ts);
-        this.cards.set(r.caller, s);
-      } else if (ts - s.from > p.windowMs) s.roll(ts, p.quietMs);
+      const ref = r.callerRef;
+      let s: SimboxCardState | undefined;
+      if (ref !== undefined && ref.simboxOf === this.cards && !(ref.simbox as SimboxCardState).dropped)
+        s = ref.simbox as SimboxCardState;
+      else {
+        s = this.cards.get(r.caller);
+        if (s === undefined) {
+          s = new SimboxCardState(r.caller, ts);
+          this.cards.set(r.caller, s);
+        }
+        if (ref !== undefined) {
+          ref.simbox = s;
+          ref.simboxOf = this.cards;
+        }
+      }
+      // (A new state starts at `ts`: it never rolls here.)
+      if (ts - s.from > p.windowMs) s.roll(ts, p.quietMs);
       if (s.out > 0) {
         const gap = (ts - s.lastOutTs) / 1000;
         if (gap >= 0) {
@@ -265,7 +279,7 @@ export class SimboxDetector implements Detector {
       }
       s.out++;
       s.lastOutTs = s.lastTs = ts;
-      s.partners.add(hashNumber(r.callee), OUT);
+      s.partners.add(calleeHash(r), OUT);
       const cell = r.cellId;
       let cellChanged = false;
       if (cell !== null) {
@@ -309,10 +323,21 @@ export class SimboxDetector implements Detector {
       }
       if (s.reportedAt < 0 && s.out >= p.minOutboundOnGateway) this.evaluateCard(s, ts, ctx);
     }
-    const c = this.cards.get(r.callee);
+    const cr = r.calleeRef;
+    let c: SimboxCardState | undefined;
+    if (cr !== undefined && cr.simboxOf === this.cards && !(cr.simbox as SimboxCardState).dropped)
+      c = cr.simbox as SimboxCardState;
+    else {
+      c = this.cards.get(r.callee);
+      // Only found states are cached: a number with none is looked up again next time.
+      if (c !== undefined && cr !== undefined) {
+        cr.simbox = c;
+        cr.simboxOf = this.cards;
+      }
+    }
     if (c !== undefined && ts - c.from <= p.windowMs) {
       c.inb++;
-      c.partners.add(hashNumber(r.caller), IN);
+      c.partners.add(callerHash(r), IN);
       if (c.imei !== null) c.imei.inb++;
     }
   }
@@ -427,11 +452,19 @@ export class SimboxDetector implements Detector {
   private sweep(now: number): void {
     const p = this.p;
     const keep = Math.max(p.quietMs, p.windowMs);
-    for (const [k, s] of this.cards)
-      if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) this.cards.delete(k);
-    for (const [k, m] of this.imeis)
+    // forEach, not for-of: destructured entries would allocate an array per state per sweep.
+    this.cards.forEach((s, k) => {
+      if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) {
+        s.dropped = true;
+        this.cards.delete(k);
+      }
+    });
+    this.imeis.forEach((m, k) => {
       if (now - m.lastTs > (m.reportedAt >= 0 ? keep : p.windowMs)) this.imeis.delete(k);
-    for (const [k, c] of this.cells) if (now - c.lastTs > p.windowMs) this.cells.delete(k);
+    });
+    this.cells.forEach((c, k) => {
+      if (now - c.lastTs > p.windowMs) this.cells.delete(k);
+    });
   }
 }
 

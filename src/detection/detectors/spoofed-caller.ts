@@ -63,6 +63,8 @@ export class NumberState {
   lastImei: string | null;
   lastOrigin: CallOrigin;
   reportedAt = -1;
+  /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
+  dropped = false;
 
   constructor(r: CallRecord) {
     this.firstTs = this.lastTs = r.ts;
@@ -105,10 +107,18 @@ export class SpoofedCallerDetector implements Detector {
     const intl = r.origin === 'intl';
     const mobile = isCnMobile(caller);
     if (!intl && !mobile) return;
-    let s = this.numbers.get(caller);
+    const ref = r.callerRef;
+    let s: NumberState | undefined;
+    if (ref !== undefined && ref.spoofedOf === this.numbers && !(ref.spoofed as NumberState).dropped)
+      s = ref.spoofed as NumberState;
+    else s = this.numbers.get(caller);
     if (s === undefined) {
       s = new NumberState(r);
       this.numbers.set(caller, s);
+      if (ref !== undefined) {
+        ref.spoofed = s;
+        ref.spoofedOf = this.numbers;
+      }
       if (intl) {
         const card = ctx.cardsByMsisdn.get(caller);
         this.report(s, r, ctx, mobile ? 0.95 : 0.85, ts, {
@@ -119,6 +129,10 @@ export class SpoofedCallerDetector implements Detector {
         });
       }
       return;
+    }
+    if (ref !== undefined) {
+      ref.spoofed = s;
+      ref.spoofedOf = this.numbers;
     }
     const quiet = ts - Math.max(s.lastTs, s.lastEnd) > p.quietMs;
     if (quiet) {
@@ -189,10 +203,14 @@ export class SpoofedCallerDetector implements Detector {
     if (final || now >= this.nextSweep) {
       const stateMs = this.stateMs;
       const keep = Math.max(this.p.quietMs, stateMs);
-      for (const [k, s] of this.numbers) {
+      // forEach, not for-of: destructured entries would allocate an array per number per sweep.
+      this.numbers.forEach((s, k) => {
         const idle = now - Math.max(s.lastTs, s.lastEnd);
-        if (idle > (s.reportedAt >= 0 ? keep : stateMs)) this.numbers.delete(k);
-      }
+        if (idle > (s.reportedAt >= 0 ? keep : stateMs)) {
+          s.dropped = true;
+          this.numbers.delete(k);
+        }
+      });
       this.nextSweep = now + this.p.sweepEveryMs;
     }
     const out = this.pending;

@@ -6,6 +6,7 @@ export const CITIZEN_PAGES: { path: string; label: MessageKey; body: MessageKey 
   { path: '/check', label: 'public.check', body: 'public.checkBody' },
   { path: '/report', label: 'public.report', body: 'public.reportBody' },
   { path: '/appeal', label: 'public.appeal', body: 'public.appealBody' },
+  { path: '/my', label: 'public.my', body: 'public.myBody' },
 ];
 
 /** Links to the services for citizens, which need no account. */

@@ -22,6 +22,7 @@ import {
   useInstructionLabels,
 } from './labels.tsx';
 import { NoteDialog } from './NoteDialog.tsx';
+import { HolderNotice, RestoreLinks } from './AppealInstructionPanels.tsx';
 
 /** `/governance/:id`: what is to be done, on what grounds, by when; its timeline; the actions of the reader's side. */
 export function InstructionDetailPage({ id }: { id: string }) {
@@ -204,6 +205,7 @@ function Detail({
       ) : null}
 
       <StateNotes instruction={i} />
+      <RestoreLinks instruction={i} />
 
       <Paper withBorder p="md" radius="md">
         <SimpleGrid cols={{ base: 1, xs: 2, md: 3 }} spacing="md">
@@ -286,6 +288,8 @@ function Detail({
           </Text>
         </Stack>
       </Paper>
+
+      <HolderNotice id={i.id} />
 
       <Section title={t('governance.timeline')}>
         <DataTable

@@ -1,0 +1,234 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
+import type { Api, Services } from '../../src/api/types.ts';
+import { SYSTEM } from '../../src/core/audit.ts';
+import { addBankAccount, addPhoneCard, ensurePerson } from '../../src/privacy/service.ts';
+import { piiContext } from '../../src/privacy/crypto.ts';
+import { demoIdNumber, luhnComplete } from '../../src/demo/seed.ts';
+import { CHALLENGE_MAX_ATTEMPTS, citizenOf, CITIZEN_SESSION_MS } from '../../src/governance/registered.ts';
+
+/** "Registered in my name": identity by SMS code, the holdings with limits, and "not mine". */
+
+let app: Api;
+let services: Services;
+let close: () => Promise<void>;
+let telcoOp: string;
+let telcoId: string;
+let bankId: string;
+let otherCardId: string;
+
+const ZHANG = { name: '张伟', id: demoIdNumber('110101', '19850312', 0, 'm') };
+const cards = ['+8613900000001', '+8613900000002'];
+const OTHER = { name: '王芳', id: demoIdNumber('310104', '19900721', 1, 'f'), card: '+8613900000009' };
+
+before(async () => {
+  ({ app, services, close } = await testApp());
+  await seedUser(services, { org: 'Centre', kind: 'anti_fraud_centre', username: 'ana', roles: ['analyst'] });
+  ({ organisationId: telcoId } = await seedUser(services, {
+    org: 'Telco',
+    kind: 'telecom_operator',
+    username: 'telco.op',
+    roles: ['institution_operator'],
+  }));
+  ({ organisationId: bankId } = await seedUser(services, {
+    org: 'Bank',
+    kind: 'bank',
+    username: 'bank.op',
+    roles: ['institution_operator'],
+  }));
+  telcoOp = await signInCookie(app, 'telco.op');
+  const zhang = await ensurePerson(services.db, services.pii, services.bus, SYSTEM, {
+    name: ZHANG.name,
+    idNumber: ZHANG.id,
+  });
+  for (const msisdn of cards)
+    await addPhoneCard(services.db, SYSTEM, {
+      msisdn,
+      imsi: null,
+      holderPersonId: zhang.id,
+      operatorOrgId: telcoId,
+      cardType: 'consumer',
+      holderRegion: null,
+      activatedAt: '2022-05-01T00:00:00+08:00',
+    });
+  await addBankAccount(services.db, SYSTEM, {
+    account: luhnComplete('621700001234567'),
+    institutionOrgId: bankId,
+    holderPersonId: zhang.id,
+    accountType: 'personal',
+    openedAt: '2019-01-10T00:00:00+08:00',
+  });
+  const other = await ensurePerson(services.db, services.pii, services.bus, SYSTEM, {
+    name: OTHER.name,
+    idNumber: OTHER.id,
+  });
+  otherCardId = await addPhoneCard(services.db, SYSTEM, {
+    msisdn: OTHER.card,
+    imsi: null,
+    holderPersonId: other.id,
+    operatorOrgId: telcoId,
+    cardType: 'consumer',
+    holderRegion: null,
+    activatedAt: null,
+  });
+});
+after(() => close());
+
+let client = 0;
+const anon = () => ({ remoteAddress: `10.8.${++client >> 8}.${client & 255}` });
+const ask = (body: object) =>
+  app.inject({ method: 'POST', url: '/v1/me/verification', payload: body, ...anon() });
+const confirm = (id: string, code: string) =>
+  app.inject({ method: 'POST', url: `/v1/me/verification/${id}/confirm`, payload: { code }, ...anon() });
+const me = (method: 'GET' | 'POST', url: string, cookie?: string, payload?: object) =>
+  app.inject({ method, url, ...anon(), headers: cookie ? { cookie } : {}, ...(payload ? { payload } : {}) });
+
+/** Plays the SMS gateway: the codes in the outbox, newest last. */
+async function outboxCodes(): Promise<string[]> {
+  const rows = await services.db.selectFrom('outbound_messages').selectAll().orderBy('created_at').execute();
+  return rows.map((r) => {
+    const body = services.pii.decrypt(
+      r.key_id,
+      r.body_enc,
+      piiContext('outbound_messages', 'body_enc', r.id),
+    );
+    return /\d{6}/.exec(body)![0];
+  });
+}
+
+async function signIn(): Promise<string> {
+  const r = await ask({ idNumber: ZHANG.id, name: ZHANG.name, phone: cards[0] });
+  assert.equal(r.statusCode, 202, r.body);
+  const code = (await outboxCodes()).at(-1)!;
+  const c = await confirm(r.json<{ challengeId: string }>().challengeId, code);
+  assert.equal(c.statusCode, 200, c.body);
+  const cookie = String(c.headers['set-cookie']);
+  assert.match(cookie, /interdict_citizen=.*Path=\/v1\/me.*HttpOnly/);
+  return cookie.split(';')[0]!;
+}
+
+describe('registered in my name', () => {
+  test('asking for a code answers alike whether or not the details match; only a match sends an SMS', async () => {
+    const wrongName = await ask({ idNumber: ZHANG.id, name: '张三', phone: cards[0] });
+    const othersPhone = await ask({ idNumber: ZHANG.id, name: ZHANG.name, phone: OTHER.card });
+    const unknown = await ask({
+      idNumber: demoIdNumber('440305', '19780105', 2, 'f'),
+      name: '李娜',
+      phone: cards[1],
+    });
+    for (const r of [wrongName, othersPhone, unknown]) {
+      assert.equal(r.statusCode, 202, r.body);
+      assert.deepEqual(Object.keys(r.json()).sort(), ['challengeId', 'expiresAt', 'message']);
+    }
+    assert.equal((await outboxCodes()).length, 0, 'no SMS for details that do not match');
+    const right = await ask({ idNumber: ZHANG.id, name: '张 伟', phone: '139 0000 0002' });
+    assert.equal(right.statusCode, 202);
+    assert.deepEqual(Object.keys(right.json()).sort(), ['challengeId', 'expiresAt', 'message']);
+    assert.equal((await outboxCodes()).length, 1);
+    // A challenge made for details that matched nobody never passes, whatever the code.
+    const id = wrongName.json<{ challengeId: string }>().challengeId;
+    assert.equal((await confirm(id, (await outboxCodes())[0]!)).statusCode, 400);
+  });
+
+  test('bad input is a clear 400', async () => {
+    const r = await ask({ idNumber: '123', name: ZHANG.name, phone: cards[0] });
+    assert.equal(r.statusCode, 400);
+    const p = await ask({ idNumber: ZHANG.id, name: ZHANG.name, phone: 'my phone' });
+    assert.equal(p.json<{ code: string }>().code, 'invalid_phone');
+  });
+
+  test('a code allows five tries, then even the right one fails', async () => {
+    const r = await ask({ idNumber: ZHANG.id, name: ZHANG.name, phone: cards[0] });
+    const id = r.json<{ challengeId: string }>().challengeId;
+    const code = (await outboxCodes()).at(-1)!;
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let i = 0; i < CHALLENGE_MAX_ATTEMPTS; i++) {
+      const c = await confirm(id, wrong);
+      assert.equal(c.statusCode, 400);
+      assert.equal(c.json<{ code: string }>().code, 'invalid_code');
+    }
+    assert.equal((await confirm(id, code)).statusCode, 400);
+  });
+
+  test('the holdings need the session; they are masked, with the limits, and the read is recorded', async () => {
+    assert.equal((await me('GET', '/v1/me/holdings')).statusCode, 401);
+    const cookie = await signIn();
+    const r = await me('GET', '/v1/me/holdings', cookie);
+    assert.equal(r.statusCode, 200, r.body);
+    const h = r.json<{
+      person: { name: string; idNumber: string };
+      phoneCards: { msisdn: string; operator: string }[];
+      bankAccounts: { account: string }[];
+      limits: { phoneCards: { national: number; held: number } };
+    }>();
+    assert.equal(h.person.name, '张*');
+    assert.equal(h.phoneCards.length, 2);
+    assert.deepEqual(
+      h.phoneCards.map((c) => c.msisdn),
+      ['+86 139****0001', '+86 139****0002'],
+    );
+    assert.equal(h.bankAccounts.length, 1);
+    assert.match(h.bankAccounts[0]!.account, /^\*+\d{4}$/);
+    assert.deepEqual([h.limits.phoneCards.national, h.limits.phoneCards.held], [5, 2]);
+    for (const secret of [ZHANG.id, cards[0]!, OTHER.card]) assert.ok(!r.body.includes(secret));
+    const reads = await services.db
+      .selectFrom('personal_data_access')
+      .select(['purpose', 'actor_kind'])
+      .where('purpose', '=', 'self_service')
+      .execute();
+    assert.equal(reads.length, 1);
+    assert.equal(reads[0]!.actor_kind, 'citizen');
+  });
+
+  test('a forged or expired session is refused', async () => {
+    const cookie = await signIn();
+    const token = decodeURIComponent(cookie.split('=')[1]!);
+    const [personId, exp] = token.split('.');
+    const forged = `interdict_citizen=${encodeURIComponent(`${personId}.${Number(exp) + 3_600_000}.${token.split('.')[2]}`)}`;
+    assert.equal((await me('GET', '/v1/me/holdings', forged)).statusCode, 401);
+    assert.equal(citizenOf(services, token), personId);
+    assert.equal(citizenOf(services, token, Date.now() + CITIZEN_SESSION_MS + 1_000), null);
+  });
+
+  test('"not mine" opens a dispute and a re-verification in the institution’s inbox, once', async () => {
+    const cookie = await signIn();
+    const h = (await me('GET', '/v1/me/holdings', cookie)).json<{ phoneCards: { id: string }[] }>();
+    const cardId = h.phoneCards[1]!.id;
+    const r = await me('POST', '/v1/me/holdings/not-mine', cookie, { kind: 'phone_card', id: cardId });
+    assert.equal(r.statusCode, 201, r.body);
+    const { instructionId } = r.json<{ instructionId: string }>();
+    const inbox = await app.inject({
+      method: 'GET',
+      url: `/v1/instructions/${instructionId}`,
+      headers: { cookie: telcoOp },
+    });
+    assert.equal(inbox.statusCode, 200, inbox.body);
+    const i = inbox.json<{ measure: string; status: string; target: { value: string }; reason: string }>();
+    assert.deepEqual([i.measure, i.status, i.target.value], ['re_verify', 'issued', cards[1]]);
+    assert.match(i.reason, /not theirs/);
+    const again = await me('POST', '/v1/me/holdings/not-mine', cookie, { kind: 'phone_card', id: cardId });
+    assert.equal(again.statusCode, 200);
+    assert.equal(again.json<{ instructionId: string }>().instructionId, instructionId);
+    const after = (await me('GET', '/v1/me/holdings', cookie)).json<{
+      phoneCards: { disputed: boolean }[];
+    }>();
+    assert.deepEqual(
+      after.phoneCards.map((c) => c.disputed),
+      [false, true],
+    );
+    // Someone else's card is not found, like a card that does not exist.
+    const others = await me('POST', '/v1/me/holdings/not-mine', cookie, {
+      kind: 'phone_card',
+      id: otherCardId,
+    });
+    assert.equal(others.statusCode, 404);
+  });
+
+  test('at most five codes an hour for one person', async () => {
+    let last = 0;
+    for (let i = 0; i < 6; i++)
+      last = (await ask({ idNumber: ZHANG.id, name: ZHANG.name, phone: cards[0] })).statusCode;
+    assert.equal(last, 429);
+  });
+});
