@@ -30,11 +30,6 @@ export function streamCommands(program: Command, core: Core): void {
     .description('publish call records and transactions (in time order) into the record stream')
     .option('--calls <file>', 'call and SMS records, in time order')
     .option('--transactions <file>', 'transactions, in time order')
-    .option(
-      '--cards <file>',
-      'phone cards: route calls to their holders’ partitions (give the workers the same)',
-    )
-    .option('--accounts <file>', 'bank and payment accounts (the same for the workers)')
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option('--end', 'close the input afterwards: workers drain everything and stop')
     .option('--partition-count <n>', `partitions of the record stream (default ${DEFAULT_PARTITIONS})`, count)
@@ -42,7 +37,7 @@ export function streamCommands(program: Command, core: Core): void {
     .action(async (_: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<PublishOptions>();
       if (!o.calls && !o.transactions) throw new UsageError('give --calls and/or --transactions');
-      for (const f of [o.cards, o.accounts, o.calls, o.transactions])
+      for (const f of [o.calls, o.transactions])
         if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
       await withCore(core, async (c) => {
         const stream = await openStream(c, o.partitionCount ?? DEFAULT_PARTITIONS);
@@ -52,11 +47,9 @@ export function streamCommands(program: Command, core: Core): void {
         let seen = 0;
         let rejected = 0;
         try {
-          const ref = await loadReference({ cards: o.cards, accounts: o.accounts, format: o.format });
           const n = await publishRecords(
             stream,
             mergeFiles({ calls: o.calls, transactions: o.transactions, format: o.format }, () => rejected++),
-            ref,
             {
               end: o.end ?? false,
               onProgress: (k) => {
@@ -68,7 +61,7 @@ export function streamCommands(program: Command, core: Core): void {
           bar.stop();
           process.stdout.write(
             `${n} records published to the ${stream.kind} record stream (${stream.partitions} partitions)` +
-              (rejected + ref.rejected ? `; ${rejected + ref.rejected} bad rows skipped` : '') +
+              (rejected ? `; ${rejected} bad rows skipped` : '') +
               (o.end ? '; input closed' : '') +
               '\n',
           );
@@ -88,7 +81,7 @@ export function streamCommands(program: Command, core: Core): void {
       'run the detectors on partitions of the record stream until SIGINT/SIGTERM (checkpoints on stop)',
     )
     .requiredOption('--partitions <set>', 'the partitions this worker owns, e.g. 0-3 or 0,2,4-5')
-    .option('--cards <file>', 'phone cards (the same as given to publish)')
+    .option('--cards <file>', 'phone cards (holders, card types, regions: what the detectors look up)')
     .option('--accounts <file>', 'bank and payment accounts')
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option('--org <name or id>', 'store detections for this operator or bank (default: the platform)')
@@ -159,8 +152,6 @@ export function streamCommands(program: Command, core: Core): void {
 interface PublishOptions {
   calls?: string;
   transactions?: string;
-  cards?: string;
-  accounts?: string;
   format?: string;
   end?: boolean;
   partitionCount?: number;

@@ -35,7 +35,7 @@ function entryOf(kind: string, gseq: number, payload: string): StreamEntry {
 
 /**
  * The embedded record stream: an append-only table (`detection_records`), one row per entry
- * naming its partitions (clock entries name none: every worker reads them), written a batch per
+ * naming its partitions (none: every worker reads it, as clock entries and records are), written a batch per
  * transaction, so what `append` accepted survives a restart and a
  * worker resumes after its saved gseq. Readers poll (every `pollMs`) while waiting for more.
  */
@@ -75,7 +75,7 @@ export class EmbeddedRecordStream implements RecordStream {
     const tick = await this.db
       .selectFrom('detection_records')
       .select(['payload'])
-      .where('partitions', 'is', null)
+      .where('kind', 'in', ['tick', 'end'])
       .orderBy('gseq', 'desc')
       .limit(1)
       .executeTakeFirst();

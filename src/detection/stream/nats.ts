@@ -130,8 +130,10 @@ export class NatsRecordStream implements RecordStream {
     });
   }
 
-  private subject(p: number | null): string {
-    return `${this.prefix}.${p === null ? 'clock' : p}`;
+  /** A partition's subject; `null`: every worker's, `clock` for ticks and the end, `all` for records. */
+  private subject(p: number | null, entry?: StreamEntry): string {
+    if (p !== null) return `${this.prefix}.${p}`;
+    return `${this.prefix}.${entry && entry.kind !== 'tick' && entry.kind !== 'end' ? 'all' : 'clock'}`;
   }
 
   async append(batch: readonly Routed[]): Promise<void> {
@@ -139,7 +141,7 @@ export class NatsRecordStream implements RecordStream {
     for (const { entry, partitions } of batch) {
       const data = encode(entry);
       for (const p of partitions ?? [null]) {
-        inFlight.push(this.js.publish(this.subject(p), data));
+        inFlight.push(this.js.publish(this.subject(p, entry), data));
         if (inFlight.length >= IN_FLIGHT) {
           await Promise.all(inFlight);
           inFlight = [];
@@ -179,7 +181,7 @@ export class NatsRecordStream implements RecordStream {
   ): Promise<ReadEntry[]> {
     const key = partitions.join(',');
     if (!this.reader || this.reader.key !== key || this.reader.returned !== cursor) {
-      const subjects = [...partitions.map((p) => this.subject(p)), this.subject(null)];
+      const subjects = [...partitions.map((p) => this.subject(p)), this.subject(null), `${this.prefix}.all`];
       const consumer = await this.js.consumers.get(this.name, {
         // Before 2.10: every subject, and the others are skipped here.
         filter_subjects: this.multiFilter ? subjects : `${this.prefix}.>`,

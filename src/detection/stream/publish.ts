@@ -1,11 +1,9 @@
-import type { DetectionContext } from '../detector.ts';
-import { newContext } from '../detector.ts';
 import { ACCOUNTS, CALLS, CARDS, readRecords, TRANSACTIONS } from '../parse.ts';
 import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
 import { Sequencer } from './route.ts';
 import type { RecordStream } from './types.ts';
 
-/** Reference data for routing and for the detectors. */
+/** Reference data the detectors look up (cards, accounts). */
 export interface Reference {
   cards: CardRecord[];
   accounts: AccountRecord[];
@@ -28,27 +26,20 @@ export async function loadReference(files: {
   return { cards, accounts, rejected };
 }
 
-type Ref = Pick<DetectionContext, 'cardsByMsisdn' | 'accountsByNumber'>;
-
-function refOf(ref: Reference | Ref): Ref {
-  return 'cardsByMsisdn' in ref ? ref : newContext(ref.cards, ref.accounts);
-}
-
 export type StreamRecord =
   { kind: 'call'; record: CallRecord } | { kind: 'transaction'; record: TransactionRecord };
 
 /**
  * Publishes records (already in time order) into the stream; with `end`, closes the input so the
- * workers drain with `final` (one-off files, tests). The reference data route records to the
- * partitions of the holders they touch: give the same cards and accounts the workers get.
+ * workers drain with `final` (one-off files, tests). Every record goes to every worker
+ * (route.ts), so the publisher needs no reference data.
  */
 export async function publishRecords(
   stream: RecordStream,
   records: Iterable<StreamRecord> | AsyncIterable<StreamRecord>,
-  ref: Reference | Ref,
   opts: { end?: boolean; onProgress?: (n: number) => void } = {},
 ): Promise<number> {
-  const seq = new Sequencer(stream, refOf(ref));
+  const seq = new Sequencer(stream);
   let n = 0;
   for await (const r of records) {
     if (r.kind === 'call') await seq.call(r.record);

@@ -1,14 +1,17 @@
-import type { DetectionContext } from '../detector.ts';
-import type { CallRecord, Detection, SubjectKind, TransactionRecord } from '../records.ts';
+import type { Detection, SubjectKind } from '../records.ts';
 import type { RecordStream, Routed, StreamEntry } from './types.ts';
+import type { CallRecord, TransactionRecord } from '../records.ts';
 
 /**
- * Routing and ownership (docs/detection.md, "Streaming"). A record goes to the partition of every
- * key it touches: a call to its caller's, callee's, IMEI's and cell's partitions and to those of
- * the holders of the caller's and callee's cards; a transfer to every partition (see
- * `transactionPartitions`). A worker thus sees every record about the subjects it owns; it runs every
- * detector on that superset and emits only the detections whose subject lives in a partition it
- * owns, so each detection has exactly one owner however the partitions are spread over workers.
+ * Routing and ownership (docs/detection.md, "Streaming"). Every call record and transaction goes
+ * to every worker (stored once, partitions `null`): the call detectors join numbers through shared
+ * devices, cells and flags (`simbox` counts the IMSIs on a card's IMEI and the mass callers on its
+ * cell; `potential_victim` asks whether the number calling a holder was flagged by the others;
+ * `mule_account` follows the transfer graph), so a worker that saw only the records of its own keys
+ * would score some subjects differently. Each worker therefore holds the whole state, runs every
+ * detector, and emits only the detections whose subject falls in a partition it owns: every
+ * detection has exactly one owner, and any spread of partitions over workers gives exactly the
+ * detections of one worker. Partitions spread the output (and a worker's failure), not the reading.
  */
 
 const KEY_PREFIX: Record<SubjectKind, string> = { msisdn: 'm', imei: 'i', holder: 'h', account: 'a' };
@@ -27,35 +30,6 @@ export function partitionOf(kind: SubjectKind | 'cell', value: string, partition
 /** The partition that owns a detection: its subject's. */
 export function ownerOf(d: Detection, partitions: number): number {
   return partitionOf(d.subjectKind, d.subject, partitions);
-}
-
-type Holders = Pick<DetectionContext, 'cardsByMsisdn' | 'accountsByNumber'>;
-
-function add(set: number[], p: number): void {
-  if (!set.includes(p)) set.push(p);
-}
-
-export function callPartitions(r: CallRecord, ref: Holders, n: number): number[] {
-  const ps: number[] = [];
-  add(ps, partitionOf('msisdn', r.caller, n));
-  add(ps, partitionOf('msisdn', r.callee, n));
-  if (r.imei !== null) add(ps, partitionOf('imei', r.imei, n));
-  if (r.cellId !== null) add(ps, partitionOf('cell', r.cellId, n));
-  const a = ref.cardsByMsisdn.get(r.caller);
-  if (a) add(ps, partitionOf('holder', a.holderId, n));
-  const b = ref.cardsByMsisdn.get(r.callee);
-  if (b) add(ps, partitionOf('holder', b.holderId, n));
-  return ps;
-}
-
-/**
- * Transfers go to every partition: the money detectors follow the transfer graph (flags
- * propagating hop by hop, a holder's accounts joined to their calls), which no key routing keeps
- * whole, and transfers are few next to call records. So every worker holds the same money state
- * and `mule_account` agrees however the partitions are spread.
- */
-export function transactionPartitions(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
 }
 
 /** Stream time between drains: the batch runner's cadence (src/detection/run.ts). */
@@ -77,7 +51,6 @@ export class Sequencer {
 
   constructor(
     readonly stream: RecordStream,
-    private readonly ref: Holders,
     private readonly batchSize = 2000,
   ) {}
 
@@ -91,22 +64,14 @@ export class Sequencer {
   }
 
   async call(r: CallRecord): Promise<void> {
-    await this.push(
-      { kind: 'call', gseq: 0, record: r },
-      callPartitions(r, this.ref, this.stream.partitions),
-      r.ts,
-    );
+    await this.push({ kind: 'call', gseq: 0, record: r }, null, r.ts);
   }
 
   async transaction(t: TransactionRecord): Promise<void> {
-    await this.push(
-      { kind: 'transaction', gseq: 0, record: t },
-      transactionPartitions(this.stream.partitions),
-      t.ts,
-    );
+    await this.push({ kind: 'transaction', gseq: 0, record: t }, null, t.ts);
   }
 
-  private async push(entry: StreamEntry, partitions: number[], now: number): Promise<void> {
+  private async push(entry: StreamEntry, partitions: number[] | null, now: number): Promise<void> {
     if (!this.ready) await this.init();
     if (this.ended) throw new Error('the record stream has ended');
     entry.gseq = ++this.gseq;
