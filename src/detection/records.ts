@@ -103,4 +103,23 @@ export interface Truth {
   start: number;
   end: number;
   planted: Record<DetectorName, { subjectKind: SubjectKind; subject: string; note?: string }[]>;
+  /** Where each victim's payment into a mule network ended up, by construction (absent in older files). */
+  funds?: FundTruth[];
+}
+
+/**
+ * One victim's payment into a mule network and where its money is at the end of the files: what
+ * each mule kept (its cut, and transfers that would fall past the end) and what was cashed out.
+ * `held` plus `cashedOut` is `amount`. Amounts in minor units.
+ */
+export interface FundTruth {
+  /** The payment's `txn_id` in transactions.csv. */
+  victimTxnId: string;
+  /** The paying account. */
+  victim: string;
+  amount: number;
+  held: Record<string, number>;
+  cashedOut: number;
+  /** A scam the data does not show (no fraud call before it: not a `potential_victim`). */
+  offData?: true;
 }

@@ -25,8 +25,12 @@ export type MixRule = (typeof MIX_RULES)[number];
 /** Where money leaves the banking system in the ledger: cash at an ATM or a counter, or abroad. */
 export const CASH_OUT_CHANNELS = ['atm', 'counter', 'abroad'] as const;
 
-export const isCashOut = (t: TransactionRecord): boolean =>
-  t.payee === '' || (CASH_OUT_CHANNELS as readonly string[]).includes(t.channel);
+/**
+ * Cash taken out (no payee) or a transfer abroad. A transfer made at a counter or an ATM into an
+ * account is not a cash-out: the money lands in that account (a victim paying a mule at the bank
+ * counter), as docs/formats.md has it (the payee is empty for cash withdrawals).
+ */
+export const isCashOut = (t: TransactionRecord): boolean => t.payee === '' || t.channel === 'abroad';
 
 /** The transactions of some accounts (as payer or payee) from a time on, in time order. */
 export interface Ledger {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -6,11 +7,13 @@ import type { Api, Services } from '../api/types.ts';
 import { principalOf } from '../api/access.ts';
 import { Problem } from '../api/problem.ts';
 import { AppError } from '../core/errors.ts';
+import { audit } from '../core/audit.ts';
 import {
   checkEvidence,
   cleanFileName,
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
+  evidencePath,
   storeEvidence,
 } from '../reports/evidence.ts';
 import {
@@ -26,6 +29,7 @@ import {
   VERIFICATION_RESULTS,
 } from './appeal-tables.ts';
 import {
+  appealEvidence,
   appealStatistics,
   claimCompensation,
   decideAppeal,
@@ -499,6 +503,41 @@ export function appealRoutes(app: Api, s: Services): void {
       },
     },
     async (req) => getAppeal(s, principalOf(req), req.params.id, { requestId: rid(req) }),
+  );
+
+  r.get(
+    '/v1/appeals/:id/evidence/:evidenceId',
+    {
+      config: { access: readers },
+      schema: {
+        tags: ['appeals'],
+        summary: "Download one of an appeal's evidence files (every download is in the audit trail)",
+        params: z.object({ id: z.uuid(), evidenceId: z.uuid() }),
+      },
+    },
+    async (req, reply) => {
+      const p = principalOf(req);
+      const e = await appealEvidence(s, p, req.params.id, req.params.evidenceId);
+      const file = evidencePath(s.config.evidenceDir, e.sha256);
+      if (!fs.existsSync(file))
+        throw new AppError(410, 'evidence_missing', 'the evidence file is not in the evidence folder');
+      await audit(
+        s.db,
+        p,
+        {
+          action: 'appeal.evidence_read',
+          targetKind: 'appeal',
+          targetId: e.appeal_id,
+          details: { evidence: e.id },
+        },
+        rid(req),
+      );
+      return reply
+        .type(e.media_type)
+        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(e.file_name)}`)
+        .header('x-content-type-options', 'nosniff')
+        .send(fs.createReadStream(file));
+    },
   );
 
   r.post(

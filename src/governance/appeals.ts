@@ -32,6 +32,7 @@ import { IN_FORCE, liftInstruction, type GovernanceServices } from './store.ts';
 import { removePersonListing, visibleLists } from './person-lists.ts';
 import type { InstructionMeasure, InstructionStatus, TargetKind } from './tables.ts';
 import './events.ts';
+import { queueSms } from './sms.ts';
 
 /**
  * Objections and appeals (docs/governance.md, "Appeals"). A person names a measure (by number,
@@ -573,6 +574,8 @@ export async function submitAppeal(
               status: 'under_appeal',
               reason: `appeal ${formatReceiptCode(code)} by the holder on record`,
             });
+      if (contact)
+        await queueSms(tx, s.pii, contact, receivedSms(input.language ?? 'zh', code, respondBy), 'appeal');
       await appealTimeline(tx, id, 'received', 'received', actor, null, at);
       await audit(
         tx,
@@ -622,6 +625,24 @@ export async function submitAppeal(
     respondBy: r.respondBy.toISOString(),
     message: RECEIVED_MESSAGE,
   };
+}
+
+function receivedSms(lang: 'zh' | 'en', code: string, respondBy: Date): string {
+  const day = respondBy.toISOString().slice(0, 10);
+  return lang === 'zh'
+    ? `【反诈】您的申诉已受理，回执编号 ${formatReceiptCode(code)}。我们将在 ${day} 前作出决定，请凭回执编号在申诉页面查询。`
+    : `[Anti-fraud] Your appeal is received, receipt ${formatReceiptCode(code)}. A decision is due by ${day}; follow it with the receipt code on the appeal page.`;
+}
+
+function decidedSms(lang: 'zh' | 'en', code: string, outcome: 'upheld' | 'rejected'): string {
+  const c = formatReceiptCode(code);
+  if (lang === 'zh')
+    return outcome === 'upheld'
+      ? `【反诈】您的申诉（回执 ${c}）已获支持，相关措施已解除，服务正在恢复。理由请凭回执编号在申诉页面查询。`
+      : `【反诈】您的申诉（回执 ${c}）未获支持。理由及复议、诉讼途径请凭回执编号在申诉页面查询。`;
+  return outcome === 'upheld'
+    ? `[Anti-fraud] Your appeal ${c} is upheld: the measure is lifted and the service is being restored. The reasons are on the appeal page (receipt code).`
+    : `[Anti-fraud] Your appeal ${c} is not upheld. The reasons, and how to seek review or go to court, are on the appeal page (receipt code).`;
 }
 
 // --- The appellant's view, by receipt -------------------------------------------------------------
@@ -1023,6 +1044,25 @@ export async function getAppeal(
   return v;
 }
 
+/** One evidence file of an appeal the reader may see (the route streams it and audits the read). */
+export async function appealEvidence(
+  s: { db: Kysely<DB> },
+  reader: Principal,
+  id: string,
+  evidenceId: string,
+): Promise<Selectable<DB['appeal_evidence']>> {
+  if (!UUID_RE.test(id) || !UUID_RE.test(evidenceId)) throw notFound('evidence');
+  await requireReader(s.db, reader, id);
+  const e = await s.db
+    .selectFrom('appeal_evidence')
+    .selectAll()
+    .where('id', '=', evidenceId)
+    .where('appeal_id', '=', id)
+    .executeTakeFirst();
+  if (!e) throw notFound('evidence');
+  return e;
+}
+
 export interface VerificationInput {
   identity: VerificationResult;
   use: UseResult;
@@ -1246,6 +1286,15 @@ export async function decideAppeal(
       .where('id', '=', id)
       .execute();
     await appealTimeline(tx, id, input.outcome, input.outcome, p as Actor, reasons.slice(0, 2000), at);
+    // The person is told: the decision's gist by SMS, the reasons on the receipt page.
+    if (r.contact_enc) {
+      const phone = s.pii.decrypt(
+        r.appellant_key_id,
+        r.contact_enc,
+        piiContext('appeals', 'contact_enc', r.id),
+      );
+      await queueSms(tx, s.pii, phone, decidedSms(r.language, r.receipt_code, input.outcome), 'appeal');
+    }
     await audit(
       tx,
       p as Actor,

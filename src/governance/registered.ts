@@ -14,6 +14,7 @@ import { DEFAULT_CARD_LIMIT_PARAMS } from '../detection/detectors/card-limit.ts'
 import { createInstruction, type GovernanceServices } from './store.ts';
 import type { HoldingKind } from './registered-tables.ts';
 import './registered-tables.ts';
+import { queueSms } from './sms.ts';
 
 /**
  * "Registered in my name" (docs/governance.md). A citizen proves who they are by a one-time code
@@ -136,24 +137,13 @@ export async function startChallenge(
       })
       .execute();
     if (personId) {
-      const mid = crypto.randomUUID();
-      const enc = (col: string, plain: string) =>
-        s.pii.encrypt(plain, piiContext('outbound_messages', col, mid)).ciphertext;
-      await tx
-        .insertInto('outbound_messages')
-        .values({
-          id: mid,
-          channel: 'sms',
-          purpose: 'identity_code',
-          key_id: s.pii.activeKeyId,
-          recipient_enc: enc('recipient_enc', phone),
-          // Plain text, no link: the manner of the national anti-fraud messages.
-          body_enc: enc(
-            'body_enc',
-            `【反诈】您的验证码 ${code}，10 分钟内有效，用于查询本人名下电话卡和账户。请勿告诉任何人。`,
-          ),
-        })
-        .execute();
+      await queueSms(
+        tx,
+        s.pii,
+        phone,
+        `【反诈】您的验证码 ${code}，10 分钟内有效，用于查询本人名下电话卡和账户。请勿告诉任何人。`,
+        'identity_code',
+      );
       sent = true;
     }
   });

@@ -56,6 +56,37 @@ describe('fund tracing', () => {
     conserved(r);
   });
 
+  test('a transfer made at a counter or an ATM into an account is followed; cash and abroad leave', async () => {
+    // Victims pay mules at the bank counter: that money lands in the mule's account.
+    const v = txn('VICTIM', 'A', 1000, 0, 'counter');
+    const ledger = new MemoryLedger([
+      v,
+      txn('A', 'B', 500, 10, 'atm'),
+      txn('A', 'C', 300, 11, 'counter'),
+      txn('B', '', 200, 20, 'atm'),
+      txn('C', '', 100, 21, 'counter'),
+      txn('C', 'FOREIGN', 150, 22, 'abroad'),
+    ]);
+    for (const rule of MIX_RULES) {
+      const r = await traceFunds(ledger, [v.txnId], { rule });
+      assert.deepEqual(
+        r.accounts.map((a) => [a.account, a.depth, a.held]),
+        [
+          ['A', 1, 20_000],
+          ['B', 2, 30_000],
+          ['C', 2, 5_000],
+        ],
+        rule,
+      );
+      assert.equal(r.totals.cashedOut, 45_000, rule);
+      assert.deepEqual(
+        r.edges.filter((e) => e.cashOut).map((e) => e.to),
+        ['cash:atm', 'cash:counter', 'cash:abroad'],
+      );
+      conserved(r);
+    }
+  });
+
   test('mixed funds: the three rules say different things, each documented', async () => {
     const v = txn('VICTIM', 'A', 1000, 0);
     const ledger = new MemoryLedger([v, txn('SALARY', 'A', 500, 5), txn('A', 'B', 700, 10)]);

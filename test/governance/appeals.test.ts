@@ -7,6 +7,7 @@ import { addPhoneCard, ensurePerson } from '../../src/privacy/service.ts';
 import { listIndicator } from '../../src/registry/service.ts';
 import { demoIdNumber } from '../../src/demo/seed.ts';
 import { recordDetections } from '../../src/detection/store.ts';
+import { piiContext } from '../../src/privacy/crypto.ts';
 
 /**
  * Appeals end to end over HTTP: a holder appeals against measures on their card, the answer never
@@ -112,6 +113,14 @@ const appeal = (
     language: 'zh',
   });
 
+/** Plays the SMS gateway: the messages in the outbox, decrypted. */
+async function outbox(): Promise<{ to: string; body: string }[]> {
+  const rows = await services.db.selectFrom('outbound_messages').selectAll().orderBy('created_at').execute();
+  const dec = (r: (typeof rows)[number], col: 'recipient_enc' | 'body_enc') =>
+    services.pii.decrypt(r.key_id, r[col], piiContext('outbound_messages', col, r.id));
+  return rows.map((r) => ({ to: dec(r, 'recipient_enc'), body: dec(r, 'body_enc') }));
+}
+
 async function listingStatus(value: string): Promise<string> {
   const r = await services.db
     .selectFrom('listings')
@@ -207,6 +216,30 @@ describe('appeals', () => {
     assert.equal((await get('/v1/appeals/receipts/not-a-code', null)).statusCode, 400);
   });
 
+  test('evidence goes in by receipt; reviewers download it, other institutions cannot; the appellant is told by SMS', async () => {
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(64)]);
+    const up = await app.inject({
+      method: 'POST',
+      url: `/v1/appeals/receipts/${zhouCode}/evidence`,
+      headers: { 'content-type': 'image/png', 'x-file-name': 'bill.png' },
+      payload: png,
+      remoteAddress: '10.7.200.1',
+    });
+    assert.equal(up.statusCode, 201, up.body);
+    const detail = await get(`/v1/appeals/${zhouAppealId}`, reviewer);
+    const [file] = detail.json<{ evidence: { id: string; fileName: string }[] }>().evidence;
+    assert.equal(file!.fileName, 'bill.png');
+    const down = await get(`/v1/appeals/${zhouAppealId}/evidence/${file!.id}`, reviewer);
+    assert.equal(down.statusCode, 200);
+    assert.deepEqual(down.rawPayload, png);
+    assert.equal((await get(`/v1/appeals/${zhouAppealId}/evidence/${file!.id}`, bankOp)).statusCode, 404);
+    const sms = await outbox();
+    assert.ok(
+      sms.some((m) => m.to === '+8613912345678' && m.body.includes(zhouCode) && m.body.includes('已受理')),
+      'the receipt went to the contact phone by SMS',
+    );
+  });
+
   test('bad input is refused with a clear problem', async () => {
     const badId = await appeal(
       { name: '周婷', id: '320102199908150000' },
@@ -290,6 +323,10 @@ describe('appeals', () => {
     assert.equal(lifted.json<{ status: string }>().status, 'lifted');
     assert.deepEqual(lifted.json<{ restoredBy: string[] }>().restoredBy, [restore.id]);
 
+    assert.ok(
+      (await outbox()).some((m) => m.body.includes(zhouCode) && m.body.includes('已获支持')),
+      'the appellant is told by SMS',
+    );
     const receipt = await get(`/v1/appeals/receipts/${zhouCode}`, null);
     const d = receipt.json<{ decision: { outcome: string; restored: boolean; furtherRemedies: unknown } }>()
       .decision;

@@ -2,7 +2,8 @@
  * The world simulator (`interdict simulate`, docs/simulator.md): a seeded, believable population of
  * phone subscribers and bank customers with social calling circles and everyday payments, and
  * planted fraud for every detector of docs/detection.md, written as the four input files of
- * docs/formats.md plus `truth.json` (what was planted, per detector).
+ * docs/formats.md plus `truth.json` (what was planted, per detector, and where each victim's money
+ * ended up: `funds`).
  *
  * The world (people, cards, accounts, the fraud infrastructure) is built in memory first: it is
  * proportional to `people`. Records are then generated one day at a time, sorted and streamed out,
@@ -12,7 +13,14 @@
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { DETECTORS, type CallOrigin, type DetectorName, type SubjectKind, type Truth } from '../records.ts';
+import {
+  DETECTORS,
+  type CallOrigin,
+  type DetectorName,
+  type FundTruth,
+  type SubjectKind,
+  type Truth,
+} from '../records.ts';
 import { Rng } from './rng.ts';
 import {
   BANKS,
@@ -140,6 +148,16 @@ interface TxnRow {
   channel: string;
   /** The victim (person index) paying a mule. */
   victim?: number;
+  /** A payment into a mule network: its transaction id, set when the row is written. */
+  id?: string;
+}
+
+/** Where one payment into a mule network ended up, built as the money moves (truth's `funds`). */
+interface FundFlow {
+  row: TxnRow;
+  offData: boolean;
+  held: Map<string, number>;
+  cashedOut: number;
 }
 
 interface Gateway {
@@ -256,6 +274,7 @@ class Simulation {
   private readonly muleFlow = new Map<string, { in: number; out: number }>();
   private readonly victims: { person: number; source: string; net: number }[] = [];
   private readonly victimPaid = new Set<number>();
+  private readonly funds: FundFlow[] = [];
   private readonly pending = new Map<number, { calls: CallRow[]; txns: TxnRow[] }>();
   private day = 0;
   private dayStart = 0;
@@ -733,9 +752,12 @@ class Simulation {
     else if (row.ts < this.end) this.later(row.ts).calls.push(row);
   }
 
-  private emitTxn(row: TxnRow): void {
+  /** Queues a transaction for its day; false when it falls past the end (it is not written). */
+  private emitTxn(row: TxnRow): boolean {
     if (row.ts < this.dayStart + DAY) this.txns.push(row);
     else if (row.ts < this.end) this.later(row.ts).txns.push(row);
+    else return false;
+    return true;
   }
 
   private later(ts: number): { calls: CallRow[]; txns: TxnRow[] } {
@@ -1139,8 +1161,8 @@ class Simulation {
         );
         const x = rng.next();
         const channel = x < 0.55 ? 'mobile' : x < 0.85 ? 'online' : 'counter';
-        this.emitTxn({ ts: t, payer: victim.account, payee: mule.account, amount, channel, victim: v });
-        this.muleReceive(src.net, 0, mule, amount, t);
+        const row = { ts: t, payer: victim.account, payee: mule.account, amount, channel, victim: v };
+        this.muleReceive(src.net, 0, mule, amount, t, this.fundPayment(row, false));
         t += rng.range(15, 90) * MIN;
       }
     }
@@ -1158,8 +1180,8 @@ class Simulation {
       if (ts < this.dayStart) continue;
       const amount = yuan(Math.min(200_000, Math.max(500, Math.round(rng.logNormal(8000, 1.0) / 100) * 100)));
       const channel = rng.chance(0.7) ? 'mobile' : 'online';
-      this.emitTxn({ ts, payer: person.account, payee: mule.account, amount, channel });
-      this.muleReceive(net, 0, mule, amount, ts);
+      const row = { ts, payer: person.account, payee: mule.account, amount, channel };
+      this.muleReceive(net, 0, mule, amount, ts, this.fundPayment(row, true));
     }
   }
 
@@ -1176,22 +1198,49 @@ class Simulation {
   }
 
   /**
+   * A victim's payment into a mule network: written, and followed in the truth when it falls inside
+   * the window (else nothing of it shows in the files).
+   */
+  private fundPayment(row: TxnRow, offData: boolean): FundFlow | undefined {
+    row.id = '';
+    if (!this.emitTxn(row)) return undefined;
+    const fund: FundFlow = { row, offData, held: new Map(), cashedOut: 0 };
+    this.funds.push(fund);
+    return fund;
+  }
+
+  /**
    * A mule passes money on: after minutes (often at night) it sends on nearly all of it, split over
    * one to three accounts of the next layer (several mules feed the same next ones: merges), each
-   * part kept under the reporting threshold; the last layer cashes out.
+   * part kept under the reporting threshold; the last layer cashes out. `fund` follows the money in
+   * the truth: what the mule does not pass on within the window (its cut, transfers past the end)
+   * it holds. Flows past the end still draw from the generator, so the world stays the same.
    */
-  private muleReceive(net: number, layer: number, mule: Mule, amount: number, ts: number): void {
+  private muleReceive(
+    net: number,
+    layer: number,
+    mule: Mule,
+    amount: number,
+    ts: number,
+    fund: FundFlow | undefined,
+  ): void {
     const { rng } = this;
     const layers = this.nets[net]!;
     let t = this.nightShift(ts + rng.range(5, 90) * MIN);
     const keep = Math.round((amount * rng.range(0, 20)) / 1000 / 100) * 100;
     const out = amount - keep;
+    let passed = 0;
     if (layer === layers.length - 1) {
       const cap = mule.cashOut === 'atm' ? yuan(20_000) : yuan(THRESHOLD_YUAN);
       for (const chunk of structure(rng, out, cap)) {
         const payee = mule.cashOut === 'abroad' ? mule.foreign : '';
-        this.emitTxn({ ts: t, payer: mule.account, payee, amount: chunk, channel: mule.cashOut });
+        if (this.emitTxn({ ts: t, payer: mule.account, payee, amount: chunk, channel: mule.cashOut }))
+          passed += chunk;
         t += rng.range(1, 6) * MIN;
+      }
+      if (fund) {
+        fund.cashedOut += passed;
+        hold(fund, mule.account, amount - passed);
       }
       return;
     }
@@ -1205,17 +1254,19 @@ class Simulation {
       left -= part;
       if (part <= 0) return;
       for (const chunk of structure(rng, part, yuan(THRESHOLD_YUAN))) {
-        this.emitTxn({
+        const written = this.emitTxn({
           ts: t,
           payer: mule.account,
           payee: target.account,
           amount: chunk,
           channel: rng.chance(0.7) ? 'mobile' : 'online',
         });
-        this.muleReceive(net, layer + 1, target, chunk, t);
+        if (written) passed += chunk;
+        this.muleReceive(net, layer + 1, target, chunk, t, written ? fund : undefined);
         t += rng.range(1, 5) * MIN;
       }
     });
+    if (fund) hold(fund, mule.account, amount - passed);
   }
 
   /** Half the time, daytime forwarding waits for the small hours. */
@@ -1298,7 +1349,9 @@ class Simulation {
     await writeLines(txnsOut, txns, (t) => {
       this.trackFlow(t);
       seq++;
-      return `${iso(t.ts)},${prefix}${String(seq).padStart(8, '0')},${t.payer},${t.payee},${money(t.amount)},CNY,${t.channel}`;
+      const id = `${prefix}${String(seq).padStart(8, '0')}`;
+      if (t.id !== undefined) t.id = id;
+      return `${iso(t.ts)},${id},${t.payer},${t.payee},${money(t.amount)},CNY,${t.channel}`;
     });
     this.counts.transactions += txns.length;
     this.span(txns);
@@ -1417,6 +1470,14 @@ class Simulation {
       start: Number.isFinite(this.firstTs) ? this.firstTs : this.start,
       end: Number.isFinite(this.lastTs) ? this.lastTs : this.end,
       planted,
+      funds: this.funds.map((f): FundTruth => ({
+        victimTxnId: f.row.id!,
+        victim: f.row.payer,
+        amount: f.row.amount,
+        held: Object.fromEntries(f.held),
+        cashedOut: f.cashedOut,
+        ...(f.offData ? { offData: true } : {}),
+      })),
     };
   }
 }
@@ -1441,6 +1502,10 @@ function far(a: number, b: number): boolean {
   const ra = REGIONS[a]!;
   const rb = REGIONS[b]!;
   return ra.code.slice(0, 2) !== rb.code.slice(0, 2) && (regionDistanceKm(ra.code, rb.code) ?? 0) > 800;
+}
+
+function hold(fund: FundFlow, account: string, amount: number): void {
+  if (amount > 0) fund.held.set(account, (fund.held.get(account) ?? 0) + amount);
 }
 
 function yuan(n: number): number {

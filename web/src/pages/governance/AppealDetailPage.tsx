@@ -251,9 +251,14 @@ function Detail({ appeal: a, onChanged }: { appeal: Appeal; onChanged: () => voi
             {
               header: t('appeals.file'),
               cell: (e) => (
-                <Text size="sm" style={{ wordBreak: 'break-all' }}>
+                <Anchor
+                  href={`/v1/appeals/${encodeURIComponent(a.id)}/evidence/${encodeURIComponent(e.id)}`}
+                  download={e.fileName}
+                  size="sm"
+                  style={{ wordBreak: 'break-all' }}
+                >
                   {e.fileName}
-                </Text>
+                </Anchor>
               ),
             },
             { header: t('appeals.type'), cell: (e) => e.mediaType },
