@@ -62,6 +62,16 @@ export type Actor =
 
 export const SYSTEM: Actor = { kind: 'system', name: 'interdict' };
 
+/** The actor columns every timeline table shares (`actor_kind`, `actor_id`, `actor_name`, `organisation_id`). */
+export function actorColumns(a: Actor) {
+  return {
+    actor_kind: a.kind,
+    actor_id: 'id' in a ? a.id : null,
+    actor_name: a.name,
+    organisation_id: 'organisationId' in a ? a.organisationId : null,
+  };
+}
+
 export async function audit(
   q: Kysely<DB>,
   actor: Actor,
@@ -71,10 +81,7 @@ export async function audit(
   await q
     .insertInto('audit_log')
     .values({
-      actor_kind: actor.kind,
-      actor_id: 'id' in actor ? actor.id : null,
-      actor_name: actor.name,
-      organisation_id: 'organisationId' in actor ? actor.organisationId : null,
+      ...actorColumns(actor),
       action: entry.action,
       target_kind: entry.targetKind,
       target_id: entry.targetId ?? null,

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -13,7 +12,7 @@ import {
   cleanFileName,
   EVIDENCE_MAX_BYTES,
   EVIDENCE_TYPES,
-  evidencePath,
+  sendEvidence,
   storeEvidence,
 } from '../reports/evidence.ts';
 import {
@@ -518,9 +517,6 @@ export function appealRoutes(app: Api, s: Services): void {
     async (req, reply) => {
       const p = principalOf(req);
       const e = await appealEvidence(s, p, req.params.id, req.params.evidenceId);
-      const file = evidencePath(s.config.evidenceDir, e.sha256);
-      if (!fs.existsSync(file))
-        throw new AppError(410, 'evidence_missing', 'the evidence file is not in the evidence folder');
       await audit(
         s.db,
         p,
@@ -532,11 +528,7 @@ export function appealRoutes(app: Api, s: Services): void {
         },
         rid(req),
       );
-      return reply
-        .type(e.media_type)
-        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(e.file_name)}`)
-        .header('x-content-type-options', 'nosniff')
-        .send(fs.createReadStream(file));
+      return sendEvidence(reply, s.config.evidenceDir, e);
     },
   );
 

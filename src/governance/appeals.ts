@@ -3,11 +3,12 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../core/db/schema.ts';
 import { publishAll } from '../core/bus/outbox.ts';
 import type { EventType } from '../core/bus/events.ts';
-import { audit, SYSTEM, type Actor } from '../core/audit.ts';
+import { actorColumns, audit, SYSTEM, type Actor } from '../core/audit.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
 import { piiContext } from '../privacy/crypto.ts';
 import { parseIdentityDocument } from '../privacy/idnumber.ts';
+import { sameName } from '../privacy/normalise.ts';
 import { maskAccount, maskIdNumber, maskName, maskPhone } from '../privacy/mask.ts';
 import { registerEncryptedTable } from '../privacy/rotate.ts';
 import { canonicalIndicator, changeListing, delist } from '../registry/service.ts';
@@ -202,29 +203,29 @@ const isInstitution = (p: Principal) =>
   p.roles.some((r) => r === 'institution_operator' || r === 'administrator');
 
 /**
- * The appeals an institution may see: those taken at its counter, and those against measures it
- * was instructed to carry out (it verifies the holder and real use, and executes the restore).
+ * Narrows an appeal query to what an institution may see: the appeals taken at its counter, and
+ * those against measures it was instructed to carry out (it verifies the holder and real use, and
+ * executes the restore).
  */
+function institutionScope(q: ReturnType<typeof selectRows>, orgId: string) {
+  return q.where((eb) =>
+    eb.or([
+      eb('a.counter_organisation_id', '=', orgId),
+      eb.exists(
+        eb
+          .selectFrom('appeal_measures as m')
+          .innerJoin('instructions as i', 'i.id', 'm.ref_id')
+          .select('m.ref_id')
+          .whereRef('m.appeal_id', '=', 'a.id')
+          .where('m.kind', '=', 'instruction')
+          .where('i.receiving_organisation_id', '=', orgId),
+      ),
+    ]),
+  );
+}
+
 async function institutionSees(q: Kysely<DB>, orgId: string, appealId: string): Promise<boolean> {
-  const hit = await q
-    .selectFrom('appeals as a')
-    .select('a.id')
-    .where('a.id', '=', appealId)
-    .where((eb) =>
-      eb.or([
-        eb('a.counter_organisation_id', '=', orgId),
-        eb.exists(
-          eb
-            .selectFrom('appeal_measures as m')
-            .innerJoin('instructions as i', 'i.id', 'm.ref_id')
-            .select('m.ref_id')
-            .whereRef('m.appeal_id', '=', 'a.id')
-            .where('m.kind', '=', 'instruction')
-            .where('i.receiving_organisation_id', '=', orgId),
-        ),
-      ]),
-    )
-    .executeTakeFirst();
+  const hit = await institutionScope(selectRows(q), orgId).where('a.id', '=', appealId).executeTakeFirst();
   return hit !== undefined;
 }
 
@@ -251,15 +252,6 @@ export interface AppealReceipt {
   status: AppealStatus;
   respondBy: string;
   message: { zh: string; en: string };
-}
-
-/** Case and spacing do not make a different person: `zhang  wei` is `Zhang Wei`, `张 伟` is `张伟`. */
-function sameName(a: string, b: string): boolean {
-  const norm = (s: string) => {
-    const t = s.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
-    return /[\u3400-\u9fff]/.test(t) ? t.replace(/\s/g, '') : t;
-  };
-  return norm(a) !== '' && norm(a) === norm(b);
 }
 
 interface Subject {
@@ -405,15 +397,6 @@ export const respondByOf = (now: number) => new Date(now + APPEAL_RESPONSE_DAYS 
 
 type BusEvent = { type: EventType; data: unknown };
 
-function actorFields(a: Actor) {
-  return {
-    actor_kind: a.kind,
-    actor_id: 'id' in a ? a.id : null,
-    actor_name: a.name,
-    organisation_id: 'organisationId' in a ? a.organisationId : null,
-  };
-}
-
 async function appealTimeline(
   q: Kysely<DB>,
   id: string,
@@ -425,7 +408,7 @@ async function appealTimeline(
 ): Promise<void> {
   await q
     .insertInto('appeal_events')
-    .values({ appeal_id: id, at, action, status, note, ...actorFields(actor) })
+    .values({ appeal_id: id, at, action, status, note, ...actorColumns(actor) })
     .execute();
 }
 
@@ -833,21 +816,7 @@ export async function listAppeals(
   let q = selectRows(s.db);
   if (!isCentre(reader, ['analyst', 'supervisor', 'auditor'])) {
     if (!isInstitution(reader)) throw forbidden();
-    const org = reader.organisationId;
-    q = q.where((eb) =>
-      eb.or([
-        eb('a.counter_organisation_id', '=', org),
-        eb.exists(
-          eb
-            .selectFrom('appeal_measures as m')
-            .innerJoin('instructions as i', 'i.id', 'm.ref_id')
-            .select('m.ref_id')
-            .whereRef('m.appeal_id', '=', 'a.id')
-            .where('m.kind', '=', 'instruction')
-            .where('i.receiving_organisation_id', '=', org),
-        ),
-      ]),
-    );
+    q = institutionScope(q, reader.organisationId);
   }
   if (query.status) q = q.where('a.status', '=', query.status);
   if (query.overdue !== undefined)

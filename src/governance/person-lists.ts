@@ -4,7 +4,7 @@ import type { DB } from '../core/db/schema.ts';
 import type { EventBus } from '../core/bus/types.ts';
 import { publishAll } from '../core/bus/outbox.ts';
 import type { EventType } from '../core/bus/events.ts';
-import { audit, SYSTEM, type Actor } from '../core/audit.ts';
+import { actorColumns, audit, SYSTEM, type Actor } from '../core/audit.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
 import { piiContext, type PiiCipher } from '../privacy/crypto.ts';
@@ -458,15 +458,6 @@ const designatedEvent = (r: Row, joined: boolean): BusEvent => ({
   data: { ...listingFields(r), joined, reviewAt: isoOrNull(r.review_at) },
 });
 
-function actorOf(a: Actor) {
-  return {
-    actor_kind: a.kind,
-    actor_id: 'id' in a ? a.id : null,
-    actor_name: a.name,
-    organisation_id: 'organisationId' in a ? a.organisationId : null,
-  };
-}
-
 async function timeline(
   tx: Kysely<DB>,
   actor: Actor,
@@ -481,7 +472,7 @@ async function timeline(
   }[],
 ): Promise<void> {
   if (entries.length === 0) return;
-  const who = actorOf(actor);
+  const who = actorColumns(actor);
   await tx
     .insertInto('person_listing_events')
     .values(

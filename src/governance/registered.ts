@@ -7,7 +7,7 @@ import type { Principal } from '../identity/model.ts';
 import { piiContext } from '../privacy/crypto.ts';
 import { parseIdentityDocument } from '../privacy/idnumber.ts';
 import { maskAccount, maskIdNumber, maskName, maskPhone } from '../privacy/mask.ts';
-import { normaliseMsisdn } from '../privacy/normalise.ts';
+import { normaliseMsisdn, sameName } from '../privacy/normalise.ts';
 import { registerEncryptedTable } from '../privacy/rotate.ts';
 import { idNumberHash } from '../privacy/service.ts';
 import { DEFAULT_CARD_LIMIT_PARAMS } from '../detection/detectors/card-limit.ts';
@@ -45,14 +45,6 @@ const SAME_ANSWER = {
 } as const;
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function sameName(a: string, b: string): boolean {
-  const norm = (s: string) => {
-    const t = s.normalize('NFKC').trim().toLowerCase().replace(/\s+/g, ' ');
-    return /[\u3400-\u9fff]/.test(t) ? t.replace(/\s/g, '') : t;
-  };
-  return norm(a) !== '' && norm(a) === norm(b);
-}
 
 const codeHash = (s: GovernanceServices, challengeId: string, code: string) =>
   s.pii.lookupHash('citizen_code', `${challengeId}:${code}`);

@@ -4,7 +4,7 @@ import type { DB } from '../core/db/schema.ts';
 import type { EventBus } from '../core/bus/types.ts';
 import { publishAll } from '../core/bus/outbox.ts';
 import type { EventType } from '../core/bus/events.ts';
-import { audit, SYSTEM, type Actor } from '../core/audit.ts';
+import { actorColumns, audit, SYSTEM, type Actor } from '../core/audit.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
 import { piiContext, type PiiCipher } from '../privacy/crypto.ts';
@@ -400,15 +400,6 @@ function changeEvent(
   };
 }
 
-function actorOf(a: Actor) {
-  return {
-    actor_kind: a.kind,
-    actor_id: 'id' in a ? a.id : null,
-    actor_name: a.name,
-    organisation_id: 'organisationId' in a ? a.organisationId : null,
-  };
-}
-
 async function timeline(
   q: Kysely<DB>,
   entries: {
@@ -421,7 +412,7 @@ async function timeline(
   actor: Actor,
 ): Promise<void> {
   if (entries.length === 0) return;
-  const who = actorOf(actor);
+  const who = actorColumns(actor);
   await q
     .insertInto('instruction_events')
     .values(

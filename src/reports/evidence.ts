@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { FastifyReply } from 'fastify';
+import { AppError } from '../core/errors.ts';
 
 /**
  * Evidence files (screenshots, recordings, documents) are kept on disk, named by their SHA-256
@@ -108,4 +110,23 @@ export function cleanFileName(name: string | undefined, ext: string): string {
   for (const ch of base) if (ch.charCodeAt(0) >= 0x20 && ch !== '\u007f') clean += ch;
   clean = clean.trim().slice(0, 200);
   return clean || `evidence.${ext}`;
+}
+
+/**
+ * Sends a stored evidence file as a download (410 when the file left the evidence folder). The
+ * caller has checked the reader may see it and writes the audit record.
+ */
+export function sendEvidence(
+  reply: FastifyReply,
+  dir: string,
+  e: { sha256: string; media_type: string; file_name: string },
+): FastifyReply {
+  const file = evidencePath(dir, e.sha256);
+  if (!fs.existsSync(file))
+    throw new AppError(410, 'evidence_missing', 'the evidence file is not in the evidence folder');
+  return reply
+    .type(e.media_type)
+    .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(e.file_name)}`)
+    .header('x-content-type-options', 'nosniff')
+    .send(fs.createReadStream(file));
 }

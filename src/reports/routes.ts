@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -19,7 +18,7 @@ import {
   EVIDENCE_MAX_BYTES,
   EVIDENCE_PER_REPORT,
   EVIDENCE_TYPES,
-  evidencePath,
+  sendEvidence,
   storeEvidence,
 } from './evidence.ts';
 import {
@@ -571,9 +570,6 @@ function reportRoutesOn(app: Api, s: Services, node: DecisionNode): void {
         .where('report_id', '=', req.params.id)
         .executeTakeFirst();
       if (!e) throw notFound('evidence');
-      const file = evidencePath(evidenceDir, e.sha256);
-      if (!fs.existsSync(file))
-        throw new AppError(410, 'evidence_missing', 'the evidence file is not in the evidence folder');
       await audit(
         db,
         principalOf(req),
@@ -585,11 +581,7 @@ function reportRoutesOn(app: Api, s: Services, node: DecisionNode): void {
         },
         rid(req),
       );
-      return reply
-        .type(e.media_type)
-        .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(e.file_name)}`)
-        .header('x-content-type-options', 'nosniff')
-        .send(fs.createReadStream(file));
+      return sendEvidence(reply, evidenceDir, e);
     },
   );
 
