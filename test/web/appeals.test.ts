@@ -142,6 +142,11 @@ test(
         try {
           await signIn(page, 'centre.auditor');
           await page.goto('/governance/appeals');
+          // the figures: this test's world has a rejected and a withdrawn appeal beside the demo's
+          const stats = page.getByTestId('appeal-statistics');
+          await stats.getByText('Appeals received').waitFor();
+          await stats.getByText('Rejected', { exact: true }).waitFor();
+          assert.match((await stats.innerText()) ?? '', /Rejected\s+1\b/);
           await page.getByLabel('Status').selectOption('withdrawn');
           await page.getByRole('button', { name: 'Apply' }).click();
           const rows = table(page, 'Appeals').getByRole('row');

@@ -1273,6 +1273,9 @@ export const api = {
   /** Public: upheld appeals only; one claim waiting at a time. */
   claimCompensation: (code: string, input: { amount: string; description: string; currency?: string }) =>
     request<AppealReceiptStatus>('POST', `/v1/appeals/receipts/${seg(code)}/compensation`, input),
+  /** The centre's figures of the last 90 days (or `from`/`to`). */
+  appealStatistics: (range: { from?: string; to?: string } = {}) =>
+    request<AppealStatistics>('GET', `/v1/appeals/statistics${query({ ...range })}`),
   /** The review queue by service deadline; an institution sees the appeals on its measures and counters. */
   listAppeals: (opts: AppealQuery = {}) =>
     request<Items<Appeal> & { next: string | null }>('GET', `/v1/appeals${query({ ...opts })}`),
@@ -1345,3 +1348,22 @@ export const myRecordsApi = {
     ),
   signOut: () => request<void>('POST', '/v1/me/sign-out'),
 };
+
+/** GET /v1/appeals/statistics. */
+export interface AppealStatistics {
+  from: string;
+  to: string;
+  received: number;
+  open: number;
+  overdue: number;
+  upheld: number;
+  rejected: number;
+  withdrawn: number;
+  hoursToDecision: { median: number | null; p90: number | null };
+  minutesToRestoration: { median: number | null; p90: number | null; pending: number };
+  byInstitution: { organisationId: string; organisation: string; appeals: number; upheld: number }[];
+  byMeasure: { measure: string; appeals: number; upheld: number }[];
+  lifted: { instructions: number; lifted: number; share: number | null };
+  byDetector: { detector: string; instructions: number; lifted: number; share: number | null }[];
+  compensation: { claims: number; granted: number; amountGranted: string };
+}

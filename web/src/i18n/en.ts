@@ -425,6 +425,23 @@ export const en = {
     notMineHelp:
       'Saying "not mine" about a card or account you do use may get it re-verified: you would then need to confirm it at a counter.',
   },
+  appealStats: {
+    title: 'The last 90 days',
+    received: 'Appeals received',
+    open: 'Open',
+    overdue: 'overdue',
+    upheld: 'Upheld',
+    rejected: 'Rejected',
+    toDecision: 'Median time to decision',
+    toRestoration: 'Median time to restoration',
+    pending: 'pending',
+    lifted: 'Instructions later lifted',
+    compensation: 'Claims granted · amount',
+    byDetector: 'Instructions from detections, and how many were lifted',
+    detector: 'Detector',
+    instructions: 'Instructions',
+    liftedShare: 'Lifted',
+  },
   check: {
     title: 'Check a number, link or account',
     intro:

@@ -1,6 +1,7 @@
 import { Anchor, Badge, Button, Group, NativeSelect, Paper, Stack, Text, Tooltip } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, APPEAL_STATUSES, type Appeal, type AppealQuery, type AppealStatus } from '../../api.ts';
+import { hasRole } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -12,6 +13,7 @@ import { useApi } from '../../useApi.ts';
 import { AppealStatusBadge, useAppealLabels } from '../appeal/labels.tsx';
 import { ago } from '../reports/reportLabels.tsx';
 import { OverdueBadge } from './labels.tsx';
+import { AppealStatistics } from './AppealStatistics.tsx';
 
 interface Filters {
   status: AppealStatus | '';
@@ -58,6 +60,7 @@ export function AppealsPage() {
         title={t('appeals.title')}
         intro={t(centre ? 'appeals.intro' : 'appeals.institutionIntro')}
       />
+      {centre && hasRole(session, 'analyst', 'supervisor', 'auditor') ? <AppealStatistics /> : null}
       <Paper
         withBorder
         p="md"
