@@ -11,7 +11,7 @@ import {
   TextInput,
   UnstyledButton,
 } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import {
   api,
   DETECTION_STATUSES,
@@ -31,6 +31,7 @@ import { useI18n } from '../../i18n/index.tsx';
 import { linkProps, navigate } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
+import { useCursorPages } from '../../useCursorPages.ts';
 import { ago } from '../reports/reportLabels.tsx';
 import {
   DetectionStatusBadge,
@@ -224,33 +225,9 @@ function Queue({
 }) {
   const { t, lang, dateTime } = useI18n();
   const labels = useDetectionLabels();
-  const [items, setItems] = useState(first.items);
-  const [next, setNext] = useState(first.next);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  // new filters or a reload: start again from the first page
-  useEffect(() => {
-    setItems(first.items);
-    setNext(first.next);
-    setError(null);
-  }, [first]);
-
-  async function more() {
-    if (!next) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api.listDetections({ ...query, after: next });
-      // a detection decided meanwhile may come twice: keep the first
-      setItems((prev) => [...prev, ...page.items.filter((x) => !prev.some((p) => p.id === x.id))]);
-      setNext(page.next);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { items, next, busy, error, more } = useCursorPages(first, (after) =>
+    api.listDetections({ ...query, after }),
+  );
 
   return (
     <Stack gap="xs">

@@ -1,5 +1,5 @@
 import { Anchor, Badge, Button, Group, NativeSelect, Paper, Stack, Text, Tooltip } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api, APPEAL_STATUSES, type Appeal, type AppealQuery, type AppealStatus } from '../../api.ts';
 import { hasRole } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
@@ -10,6 +10,7 @@ import { useI18n } from '../../i18n/index.tsx';
 import { linkProps, navigate } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
+import { useCursorPages } from '../../useCursorPages.ts';
 import { AppealStatusBadge, useAppealLabels } from '../appeal/labels.tsx';
 import { ago } from '../reports/reportLabels.tsx';
 import { OverdueBadge } from './labels.tsx';
@@ -152,32 +153,9 @@ function List({
 }) {
   const { t, lang, date, dateTime } = useI18n();
   const labels = useAppealLabels();
-  const [items, setItems] = useState(first.items);
-  const [next, setNext] = useState(first.next);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  // new filters or a reload: start again from the first page
-  useEffect(() => {
-    setItems(first.items);
-    setNext(first.next);
-    setError(null);
-  }, [first]);
-
-  async function more() {
-    if (!next) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api.listAppeals({ ...query, after: next });
-      setItems((prev) => [...prev, ...page.items.filter((x) => !prev.some((p) => p.id === x.id))]);
-      setNext(page.next);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { items, next, busy, error, more } = useCursorPages(first, (after) =>
+    api.listAppeals({ ...query, after }),
+  );
 
   return (
     <Stack gap="xs">

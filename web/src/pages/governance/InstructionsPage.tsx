@@ -1,5 +1,5 @@
 import { Anchor, Button, Group, NativeSelect, Paper, Stack, Text } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import {
   api,
   INSTRUCTION_MEASURES,
@@ -17,6 +17,7 @@ import { useI18n } from '../../i18n/index.tsx';
 import { linkProps, navigate } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
+import { useCursorPages } from '../../useCursorPages.ts';
 import { ago } from '../reports/reportLabels.tsx';
 import { DeadlineText, InstructionState, TargetText, useInstructionLabels } from './labels.tsx';
 
@@ -140,32 +141,9 @@ function List({
 }) {
   const { t, lang, dateTime } = useI18n();
   const labels = useInstructionLabels();
-  const [items, setItems] = useState(first.items);
-  const [next, setNext] = useState(first.next);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  // new filters or a reload: start again from the first page
-  useEffect(() => {
-    setItems(first.items);
-    setNext(first.next);
-    setError(null);
-  }, [first]);
-
-  async function more() {
-    if (!next) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api.listInstructions({ ...query, after: next });
-      setItems((prev) => [...prev, ...page.items.filter((x) => !prev.some((p) => p.id === x.id))]);
-      setNext(page.next);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { items, next, busy, error, more } = useCursorPages(first, (after) =>
+    api.listInstructions({ ...query, after }),
+  );
 
   return (
     <Stack gap="xs">

@@ -14,7 +14,7 @@ import {
   Textarea,
   Tooltip,
 } from '@mantine/core';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import {
   api,
   CREDIT_RESTRICTIONS,
@@ -36,6 +36,7 @@ import { useI18n } from '../../i18n/index.tsx';
 import { linkProps, navigate } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
+import { useCursorPages } from '../../useCursorPages.ts';
 
 /** As the server: the centre's supervisors designate and change listings. */
 export function mayDesignate(session: Session): boolean {
@@ -212,31 +213,9 @@ function Rows({
   empty: string;
 }) {
   const { t } = useI18n();
-  const [items, setItems] = useState(first.items);
-  const [next, setNext] = useState(first.next);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  useEffect(() => {
-    setItems(first.items);
-    setNext(first.next);
-    setError(null);
-  }, [first]);
-
-  async function more() {
-    if (!next) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const page = await api.listPersonListings({ ...query, after: next });
-      setItems((prev) => [...prev, ...page.items.filter((x) => !prev.some((p) => p.id === x.id))]);
-      setNext(page.next);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { items, next, busy, error, more } = useCursorPages(first, (after) =>
+    api.listPersonListings({ ...query, after }),
+  );
 
   return (
     <Stack gap="xs">
