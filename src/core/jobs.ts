@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { Migrations } from './db/migrate.ts';
 import type { DB } from './db/schema.ts';
@@ -52,4 +53,38 @@ export async function finishJob(db: Kysely<DB>, name: string, result: unknown): 
     .set({ last_finished_at: new Date(), last_result: JSON.stringify(result ?? null) })
     .where('name', '=', name)
     .execute();
+}
+
+/**
+ * Runs job `name` every `everyMs` on whichever node claims it first (a claim lasts a little less
+ * than the period, so a tick that comes a little early does not skip one), one run at a time per node, until the server
+ * closes (which waits for a run in progress). A failed run is logged and tried next period.
+ */
+export function scheduleClaimedJob(
+  app: { addHook(name: 'onClose', hook: () => Promise<void>): unknown },
+  s: { db: Kysely<DB>; log: { warn(obj: object, msg: string): void } },
+  name: string,
+  everyMs: number,
+  run: (now: number) => Promise<unknown>,
+): void {
+  const nodeId = `${os.hostname()}-${process.pid}`;
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    running ??= (async () => {
+      try {
+        if (!(await claimJob(s.db, name, everyMs - Math.min(5_000, everyMs / 10), nodeId))) return;
+        await finishJob(s.db, name, await run(Date.now()));
+      } catch (err) {
+        s.log.warn({ err }, `scheduled job ${name} failed`);
+      } finally {
+        running = null;
+      }
+    })();
+  };
+  const timer = setInterval(tick, everyMs);
+  timer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    await running;
+  });
 }

@@ -1,10 +1,9 @@
-import os from 'node:os';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Api, Services } from '../api/types.ts';
 import { principalOf } from '../api/access.ts';
 import { Problem } from '../api/problem.ts';
-import { claimJob, finishJob } from '../core/jobs.ts';
+import { scheduleClaimedJob } from '../core/jobs.ts';
 import { ID_TYPES } from '../privacy/idnumber.ts';
 import {
   designatePerson,
@@ -126,28 +125,10 @@ const idParams = z.object({ id: z.uuid() });
 export function personListRoutes(app: Api, s: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  // One node per minute ends the listings past their end: the claim makes the others skip.
-  const nodeId = `${os.hostname()}-${process.pid}`;
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    running ??= (async () => {
-      try {
-        if (!(await claimJob(s.db, 'governance.person_lists_end', END_DUE_EVERY_MS - 5_000, nodeId))) return;
-        const result = await endDuePersonListings(s, Date.now());
-        await finishJob(s.db, 'governance.person_lists_end', result);
-      } catch (err) {
-        s.log.warn({ err }, 'person listings past their end not ended');
-      } finally {
-        running = null;
-      }
-    })();
-  };
-  const timer = setInterval(tick, END_DUE_EVERY_MS);
-  timer.unref();
-  app.addHook('onClose', async () => {
-    clearInterval(timer);
-    await running;
-  });
+  // One node per period runs it: the claim makes the others skip.
+  scheduleClaimedJob(app, s, 'governance.person_lists_end', END_DUE_EVERY_MS, (now) =>
+    endDuePersonListings(s, now),
+  );
 
   r.post(
     '/v1/person-lists',

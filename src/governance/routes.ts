@@ -1,10 +1,9 @@
-import os from 'node:os';
 import { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Api, Services } from '../api/types.ts';
 import { principalOf } from '../api/access.ts';
 import { Problem } from '../api/problem.ts';
-import { claimJob, finishJob } from '../core/jobs.ts';
+import { scheduleClaimedJob } from '../core/jobs.ts';
 import { LEGAL_BASES, LEGAL_BASIS_IDS } from './catalogue.ts';
 import {
   CARD_FUNCTIONS,
@@ -150,28 +149,10 @@ const idParams = z.object({ id: z.uuid() });
 export function governanceRoutes(app: Api, s: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  // One node per minute escalates: the claim makes the others skip.
-  const nodeId = `${os.hostname()}-${process.pid}`;
-  let running: Promise<void> | null = null;
-  const tick = () => {
-    running ??= (async () => {
-      try {
-        if (!(await claimJob(s.db, 'governance.escalate_overdue', ESCALATE_EVERY_MS - 5_000, nodeId))) return;
-        const result = await escalateOverdue(s, Date.now());
-        await finishJob(s.db, 'governance.escalate_overdue', result);
-      } catch (err) {
-        s.log.warn({ err }, 'overdue instructions not escalated');
-      } finally {
-        running = null;
-      }
-    })();
-  };
-  const timer = setInterval(tick, ESCALATE_EVERY_MS);
-  timer.unref();
-  app.addHook('onClose', async () => {
-    clearInterval(timer);
-    await running;
-  });
+  // One node per period runs it: the claim makes the others skip.
+  scheduleClaimedJob(app, s, 'governance.escalate_overdue', ESCALATE_EVERY_MS, (now) =>
+    escalateOverdue(s, now),
+  );
 
   r.get(
     '/v1/instructions/legal-bases',
