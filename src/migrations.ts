@@ -11,6 +11,8 @@ import { detectionMigrations } from './detection/migrations.ts';
 import { streamMigrations } from './detection/stream/migrations.ts';
 import { governanceMigrations } from './governance/migrations.ts';
 import { fundsMigrations } from './funds/migrations.ts';
+import { channelMigrations } from './channels/migrations.ts';
+import { warningsMigrations } from './warnings/migrations.ts';
 
 /** Every capability's migrations; names (NNNN_capability_what) give the order they apply in. */
 export const allMigrations: Migrations = {
@@ -26,4 +28,6 @@ export const allMigrations: Migrations = {
   ...streamMigrations,
   ...governanceMigrations,
   ...fundsMigrations,
+  ...channelMigrations,
+  ...warningsMigrations,
 };

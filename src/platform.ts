@@ -24,6 +24,10 @@ import { webhookRoutes } from './governance/webhook-routes.ts';
 import { appealRoutes } from './governance/appeal-routes.ts';
 import { registeredRoutes } from './governance/registered-routes.ts';
 import { personListRoutes } from './governance/person-lists-routes.ts';
+import { channelRoutes } from './channels/routes.ts';
+import { warningRoutes } from './warnings/routes.ts';
+import { fundRoutes } from './funds/routes.ts';
+import { smsGatewayFromConfig, type SmsGateway } from './channels/sms-gateway.ts';
 import { DecisionNode } from './registry/decisions.ts';
 import { loadPiiCipher } from './privacy/crypto.ts';
 import { seedDemo, isEmpty, type DemoSummary } from './demo/seed.ts';
@@ -44,6 +48,9 @@ export function routeModules(node: DecisionNode): RouteModule[] {
     appealRoutes,
     registeredRoutes,
     personListRoutes,
+    channelRoutes,
+    fundRoutes,
+    warningRoutes,
   ];
 }
 
@@ -131,6 +138,7 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
   let demo: DemoSummary | null = null;
   let server: Api | undefined;
   let decisionNode: DecisionNode | undefined;
+  let sms: SmsGateway | null = null;
   try {
     if ((opts.demo ?? config.seedDemo) && (await isEmpty(core.db))) demo = await seedDemo(core);
     const node = new DecisionNode(core);
@@ -145,6 +153,9 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
     // after this host and port, so a restart resumes it and two processes never share one.
     await node.start(`decisions-${os.hostname()}-${new URL(url).port}`);
     await core.bus.start();
+    // Sends the SMS outbox to the SMSC (none without INTERDICT_SMPP_URL: texts stay pending).
+    sms = smsGatewayFromConfig(core);
+    sms?.start();
     log.info({ url, database: core.database.kind, bus: core.bus.kind }, 'interdict is listening');
     let closing: Promise<void> | undefined;
     const srv = server;
@@ -157,6 +168,7 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
         // Stop taking requests, let those in flight commit, then stop the bus and the database.
         closing ??= (async () => {
           await srv.close();
+          await sms?.stop();
           await decisionNode?.stop();
           await core.close();
         })();
@@ -165,6 +177,7 @@ export async function startPlatform(opts: StartOptions = {}): Promise<Platform> 
     };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await sms?.stop().catch(() => undefined);
     await decisionNode?.stop().catch(() => undefined);
     await core.close();
     throw err;

@@ -19,6 +19,8 @@ import { modelCommands } from './model.ts';
 import { policyCommands } from './policies.ts';
 import { simulateCommand } from './simulate.ts';
 import { ledgerCommands, traceCommand } from './trace.ts';
+import { smsCommands } from './sms.ts';
+import { fundCommands } from './funds.ts';
 
 const program = new Command();
 program
@@ -115,6 +117,8 @@ policyCommands(program, core);
 simulateCommand(program, core);
 traceCommand(program, core);
 ledgerCommands(program, core);
+smsCommands(program, core);
+fundCommands(program, core);
 
 program
   .command('audit')

@@ -11,6 +11,14 @@ import { NatsRecordStream } from '../detection/stream/nats.ts';
 import { loadReference, mergeFiles, publishRecords } from '../detection/stream/publish.ts';
 import { DEFAULT_PARTITIONS, type RecordStream } from '../detection/stream/types.ts';
 import { DetectionWorker, parsePartitions } from '../detection/stream/worker.ts';
+import {
+  ContactObserver,
+  ContactWatch,
+  contactTriggerInput,
+  type ContactTrigger,
+} from '../warnings/contact-watch.ts';
+import { intakeTrigger } from '../warnings/service.ts';
+import { SYSTEM } from '../core/audit.ts';
 import { countLines, findOrganisation, withCore, type Core } from './core.ts';
 import { UsageError } from './output.ts';
 import { Progress } from './progress.ts';
@@ -114,6 +122,9 @@ export function streamCommands(program: Command, core: Core): void {
         try {
           const ref = await loadReference({ cards: o.cards, accounts: o.accounts, format: o.format });
           let failed: unknown = null;
+          // Stored detections come with the contact watch: long calls from flagged or listed numbers
+          // become warning triggers at once (docs/warnings.md, "Warning before the payment").
+          const triggers = out ? null : await contactTriggers(c, org);
           const w = new DetectionWorker({
             stream,
             partitions,
@@ -124,6 +135,7 @@ export function streamCommands(program: Command, core: Core): void {
             checkpoints: new DbCheckpointStore(c.db),
             ...(o.checkpointEvery ? { checkpointEvery: o.checkpointEvery } : {}),
             onError: (err) => (failed = err),
+            ...(triggers ? { observer: triggers.observer } : {}),
           });
           await w.start();
           process.stderr.write(
@@ -134,6 +146,7 @@ export function streamCommands(program: Command, core: Core): void {
           process.once('SIGTERM', stop);
           await w.done;
           await w.stop();
+          await triggers?.close();
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           if (failed) throw failed;
@@ -147,6 +160,50 @@ export function streamCommands(program: Command, core: Core): void {
         }
       });
     });
+}
+
+/**
+ * The worker's contact watch: its triggers (only for callees this worker owns, none while replaying)
+ * go to the warnings every second, off the record loop. The watch knows the registry's listed
+ * numbers as of the start and every number the call detectors flag.
+ */
+async function contactTriggers(c: Services, org: { id: string; name: string } | null) {
+  const listed = new Set(
+    (
+      await c.db
+        .selectFrom('listings')
+        .select('value')
+        .where('kind', '=', 'phone')
+        .where('status', '=', 'active')
+        .execute()
+    ).map((r) => r.value),
+  );
+  const pending: ContactTrigger[] = [];
+  const source = { source: org?.name ?? 'interdict', organisationId: org?.id ?? null };
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = () =>
+    (flushing = flushing.then(async () => {
+      for (let t = pending.shift(); t; t = pending.shift())
+        await intakeTrigger(c, SYSTEM, contactTriggerInput(t), source).catch((err: unknown) =>
+          c.log.warn({ err }, 'a contact trigger was not taken by the warnings'),
+        );
+    }));
+  const timer = setInterval(() => void flush(), 1_000);
+  timer.unref();
+  return {
+    observer: (owns: (msisdn: string) => boolean, replaying: () => boolean) =>
+      new ContactObserver(
+        new ContactWatch({}, (n) => listed.has(n)),
+        (t) => {
+          if (!replaying()) pending.push(t);
+        },
+        owns,
+      ),
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
 }
 
 interface PublishOptions {

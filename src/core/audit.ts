@@ -72,6 +72,27 @@ export function actorColumns(a: Actor) {
   };
 }
 
+/** A timeline row read back (the counterpart of `actorColumns`): the entry every detail view lists. */
+export function timelineEntry<A extends string, S extends string>(e: {
+  at: Date | string;
+  action: A;
+  status: S;
+  actor_kind: string;
+  actor_name: string;
+  organisation_id: string | null;
+  note: string | null;
+}) {
+  return {
+    at: new Date(e.at).toISOString(),
+    action: e.action,
+    status: e.status,
+    actor: e.actor_name,
+    actorKind: e.actor_kind,
+    organisationId: e.organisation_id,
+    note: e.note,
+  };
+}
+
 export async function audit(
   q: Kysely<DB>,
   actor: Actor,

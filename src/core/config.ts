@@ -21,6 +21,28 @@ const EnvSchema = z.object({
   INTERDICT_DEMO: z.enum(['auto', 'off']).default('auto'),
   INTERDICT_EVIDENCE_DIR: z.string().optional(),
   INTERDICT_RECENT_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(20_000),
+  /** The operator's SMSC: `smpp://system_id:password@host:2775` (`ssmpp://` for TLS); unset: SMS are not sent. */
+  INTERDICT_SMPP_URL: z
+    .string()
+    .regex(/^s?smpp:\/\/[^@/]+@[^/]+$/, 'must look like smpp://system_id:password@host:port')
+    .optional(),
+  /** Sender id of the SMS: a short code (digits) or up to 11 letters and digits. */
+  INTERDICT_SMS_SOURCE: z
+    .string()
+    .regex(
+      /^(\+?\d{1,20}|[A-Za-z0-9 ]{1,11})$/,
+      'must be digits (a short code) or up to 11 letters and digits',
+    )
+    .default('12381'),
+  /** How long an executed stop-payment holds before it expires unless renewed (docs/funds.md). */
+  INTERDICT_STOP_PAYMENT_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 31)
+    .default(48),
+  /** How many times a stop-payment may be renewed. */
+  INTERDICT_STOP_PAYMENT_RENEWALS: z.coerce.number().int().min(0).max(10).default(1),
 });
 
 export interface Config {
@@ -41,6 +63,12 @@ export interface Config {
   evidenceDir: string;
   /** Decisions a node keeps in memory for replaying policies (0: none). */
   recentEvents: number;
+  /** The SMSC the SMS gateway binds to (src/channels); undefined: the outbox is not sent. Holds the password. */
+  smppUrl: string | undefined;
+  smsSource: string;
+  /** Hours an executed stop-payment holds; a renewal adds as many. */
+  stopPaymentHours: number;
+  stopPaymentRenewals: number;
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +102,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           : path.join(e.INTERDICT_DATA_DIR, 'evidence')),
     ),
     recentEvents: e.INTERDICT_RECENT_EVENTS,
+    smppUrl: e.INTERDICT_SMPP_URL,
+    smsSource: e.INTERDICT_SMS_SOURCE,
+    stopPaymentHours: e.INTERDICT_STOP_PAYMENT_HOURS,
+    stopPaymentRenewals: e.INTERDICT_STOP_PAYMENT_RENEWALS,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Services } from '../api/types.ts';
-import type { OrganisationKind, Principal, Role } from '../identity/model.ts';
+import { demoPrincipal } from './principal.ts';
 import { submitAppeal, verifyAppeal } from '../governance/appeals.ts';
 import { acknowledgeInstruction, createInstruction } from '../governance/store.ts';
 
@@ -14,25 +14,8 @@ export async function seedAppeals(
   org: Record<string, string>,
   zhouIdNumber: string,
 ): Promise<number> {
-  const principal = async (username: string): Promise<Principal> => {
-    const u = await s.db
-      .selectFrom('users as u')
-      .innerJoin('organisations as o', 'o.id', 'u.organisation_id')
-      .select(['u.id', 'u.organisation_id', 'o.kind', 'u.roles'])
-      .where('u.username', '=', username)
-      .executeTakeFirstOrThrow();
-    return {
-      kind: 'user',
-      id: u.id,
-      name: username,
-      organisationId: u.organisation_id,
-      organisationKind: u.kind as OrganisationKind,
-      roles: u.roles as Role[],
-      scopes: [],
-    };
-  };
-  const analyst = await principal('centre.analyst');
-  const operator = await principal('telecom.operator');
+  const analyst = await demoPrincipal(s.db, 'centre.analyst');
+  const operator = await demoPrincipal(s.db, 'telecom.operator');
   const card = '+8613810000800'; // 周婷's first card (person 8), at Demo Mobile
   const { instruction } = await createInstruction(s, analyst, {
     target: { kind: 'msisdn', value: card },

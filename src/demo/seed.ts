@@ -14,6 +14,8 @@ import { recordDetections } from '../detection/store.ts';
 import type { Detection } from '../detection/records.ts';
 import { seedPersonLists } from './person-lists.ts';
 import { seedAppeals } from './appeals.ts';
+import { seedFunds } from './funds.ts';
+import { seedWarnings } from './warnings.ts';
 
 /** Every demo user signs in with this password; the demo is for looking around, not for production. */
 export const DEMO_PASSWORD = 'Interdict-demo-2026';
@@ -278,6 +280,8 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
   });
   const zhou = PERSONS[8]!;
   await seedAppeals(s, org, demoIdNumber(zhou.region, zhou.born, 8, zhou.sex));
+  accounts += (await seedFunds(s, org)).bankAccounts;
+  await seedWarnings(s, org);
   bar?.stop();
   return {
     password: DEMO_PASSWORD,

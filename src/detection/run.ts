@@ -30,6 +30,15 @@ export interface DetectResult {
   byDetector: Record<string, number>;
 }
 
+/**
+ * Sees what the detectors see, in the same order: every call record after the detectors had it, and
+ * every detection as it is drained (the warnings' contact watch: docs/warnings.md).
+ */
+export interface RecordObserver {
+  onCall(r: CallRecord): void;
+  onDetections(ds: readonly Detection[], now: number): void;
+}
+
 /** How often (stream time) detectors are asked for finished episodes. */
 const DRAIN_EVERY_MS = 60_000;
 
@@ -41,8 +50,10 @@ export async function runDetection(
     format?: string;
     listed?: DetectionContext['listed'];
     onProgress?: (records: number) => void;
+    observer?: RecordObserver;
   },
 ): Promise<DetectResult> {
+  const observer = opts.observer;
   const rejected: Record<string, number> = {};
   const rejectFiles: string[] = [];
   const writers = new Map<string, fs.WriteStream>();
@@ -68,7 +79,8 @@ export async function runDetection(
     detections: 0,
     byDetector: {},
   };
-  const emit = (ds: Detection[]) => {
+  const emit = (ds: Detection[], now: number) => {
+    if (observer && ds.length) observer.onDetections(ds, now);
     for (const d of ds) {
       out.detections++;
       out.byDetector[d.detector] = (out.byDetector[d.detector] ?? 0) + 1;
@@ -143,6 +155,7 @@ export async function runDetection(
         const r = c!;
         now = r.ts;
         for (let i = 0; i < nCallDs; i++) callDs[i]!.onCall!(r, ctx);
+        observer?.onCall(r);
         out.calls++;
         ci++;
       } else {
@@ -152,12 +165,12 @@ export async function runDetection(
         ti++;
       }
       if (now - lastDrain >= DRAIN_EVERY_MS) {
-        if (lastDrain !== -Infinity) for (const d of detectors) emit(d.drain(now, false, ctx));
+        if (lastDrain !== -Infinity) for (const d of detectors) emit(d.drain(now, false, ctx), now);
         lastDrain = now;
       }
       if (++n % 100_000 === 0) opts.onProgress?.(n);
     }
-    for (const d of detectors) emit(d.drain(now, true, ctx));
+    for (const d of detectors) emit(d.drain(now, true, ctx), now);
     opts.onProgress?.(n);
   } finally {
     await Promise.all(

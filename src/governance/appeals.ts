@@ -3,7 +3,7 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { DB } from '../core/db/schema.ts';
 import { publishAll } from '../core/bus/outbox.ts';
 import type { EventType } from '../core/bus/events.ts';
-import { actorColumns, audit, SYSTEM, type Actor } from '../core/audit.ts';
+import { actorColumns, audit, SYSTEM, timelineEntry, type Actor } from '../core/audit.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
 import { piiContext } from '../privacy/crypto.ts';
@@ -970,15 +970,7 @@ export async function getAppeal(
     .where('appeal_id', '=', id)
     .orderBy('id')
     .execute();
-  v.timeline = events.map((e) => ({
-    at: iso(e.at),
-    action: e.action,
-    status: e.status,
-    actor: e.actor_name,
-    actorKind: e.actor_kind,
-    organisationId: e.organisation_id,
-    note: e.note,
-  }));
+  v.timeline = events.map(timelineEntry);
   const files = await s.db
     .selectFrom('appeal_evidence')
     .selectAll()

@@ -20,6 +20,12 @@ export const LEGAL_BASES = [
     en: 'Abnormal bank and payment accounts: re-verification, restriction or suspension of services',
   },
   {
+    id: 'atof_art20',
+    article: 20,
+    zh: '涉诈资金即时查询、紧急止付、快速冻结、及时解冻和资金返还',
+    en: 'Fraud-related funds: immediate enquiry, emergency stop-payment, fast freezing, release and return',
+  },
+  {
     id: 'atof_art22',
     article: 22,
     zh: '涉诈异常互联网账号重新核验，限制功能、暂停服务',

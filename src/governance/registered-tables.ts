@@ -22,7 +22,8 @@ export interface CitizenChallengesTable {
   created_at: DefaultTimestamp;
 }
 
-export const OUTBOUND_STATUSES = ['pending', 'sent', 'failed'] as const;
+// delivered/undelivered: the SMSC's delivery receipts (src/channels, migration 0011_channels_1_sms_gateway).
+export const OUTBOUND_STATUSES = ['pending', 'sent', 'failed', 'delivered', 'undelivered'] as const;
 export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
 
 /** Messages to citizens waiting for the SMS gateway: recipient and text encrypted (a code is a secret). */

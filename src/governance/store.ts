@@ -4,7 +4,7 @@ import type { DB } from '../core/db/schema.ts';
 import type { EventBus } from '../core/bus/types.ts';
 import { publishAll } from '../core/bus/outbox.ts';
 import type { EventType } from '../core/bus/events.ts';
-import { actorColumns, audit, SYSTEM, type Actor } from '../core/audit.ts';
+import { actorColumns, audit, SYSTEM, timelineEntry, type Actor } from '../core/audit.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
 import { piiContext, type PiiCipher } from '../privacy/crypto.ts';
@@ -1248,15 +1248,7 @@ export async function getInstruction(
     .where('instruction_id', '=', id)
     .orderBy('id')
     .execute();
-  v.timeline = events.map((e) => ({
-    at: new Date(e.at).toISOString(),
-    action: e.action,
-    status: e.status,
-    actor: e.actor_name,
-    actorKind: e.actor_kind,
-    organisationId: e.organisation_id,
-    note: e.note,
-  }));
+  v.timeline = events.map(timelineEntry);
   const restores = await s.db
     .selectFrom('instructions')
     .select('id')

@@ -25,6 +25,8 @@ export const API_KEY_SCOPES = [
   'appeals:write',
   'stop_payments:read',
   'stop_payments:write',
+  'warnings:read',
+  'warnings:write',
   'persons:read',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

@@ -44,6 +44,12 @@ export const DecisionEventSchema = z
       .describe('message text (sms): links and numbers in it are matched too'),
     occurredAt: z.iso.datetime({ offset: true }).optional(),
     applicant: ApplicantSchema.optional(),
+    coolingOff: z
+      .boolean()
+      .optional()
+      .describe(
+        'transfer: ask for a cooling-off hold when the payer is under an active warning or the payee is flagged',
+      ),
   })
   .meta({ id: 'DecisionEvent' });
 
@@ -76,6 +82,15 @@ export const DecisionSchema = z
       .object({ label: z.string(), probability: z.number() })
       .optional()
       .describe("sms: the message classifier's reading of the text, when it reads a scam"),
+    hold: z
+      .object({
+        minutes: z.number().int(),
+        until: z.string(),
+        warningReference: z.string().nullable(),
+        reasons: z.array(z.object({ code: z.string(), zh: z.string(), en: z.string() })),
+      })
+      .optional()
+      .describe('transfer with coolingOff: hold the transfer until `until`, showing the payer the reasons'),
   })
   .meta({ id: 'Decision' });
 
@@ -243,8 +258,9 @@ export function decisionRoutes(node: DecisionNode) {
         // The applicant stays out of the engine's event (and of the node's replay memory).
         const event = toEngineEvent(req.body, principal.organisationId);
         node.remember([event]);
-        const d = node.engine.decide(event);
+        let d = node.engine.decide(event);
         if (d.content !== undefined) node.noteScamText(event, d.content);
+        d = node.afterDecision(event, d, req.body.coolingOff === true);
         if (!checks) return d as unknown as DecisionOut;
         const listed = await checkOpenings(s, principal, checks, { requestId: String(req.id) });
         return withOpeningOutcome(d, listed.get(0)) as unknown as DecisionOut;
@@ -274,6 +290,7 @@ export function decisionRoutes(node: DecisionNode) {
         for (let i = 0; i < ds.length; i++) {
           const c = ds[i]!.content;
           if (c !== undefined) node.noteScamText(events[i]!, c);
+          ds[i] = node.afterDecision(events[i]!, ds[i]!, req.body.events[i]!.coolingOff === true);
         }
         if (!checks) return { decisions: ds as unknown as DecisionOut[] };
         const listed = await checkOpenings(s, principal, checks, { requestId: String(req.id) });

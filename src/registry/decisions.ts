@@ -4,11 +4,16 @@ import type { Services } from '../api/types.ts';
 import type { Subscription } from '../core/bus/index.ts';
 import { DecisionEngine, RegistryIndex, defaultProtectedEntries, Allowlist } from './engine/index.ts';
 import { claimJob, finishJob } from '../core/jobs.ts';
-import type { DecisionEvent, Policy } from './engine/index.ts';
+import type { Decision, DecisionEvent, Policy } from './engine/index.ts';
+import { WarnedParties, coolingOffHold, warnedPayer, type CoolingOffHold } from '../warnings/cooling-off.ts';
 import { loadLivePolicies } from './policies.ts';
 import { addSightings, expireDue, refreshConfidence } from './service.ts';
 import { changesSince, currentVersion, snapshot } from './snapshot.ts';
 import type { ListingCreatedEvent } from './events.ts';
+import '../warnings/events.ts';
+import { intakeTrigger } from '../warnings/service.ts';
+import { triggerOfDecision, type DecisionTrigger } from '../warnings/decision-triggers.ts';
+import { SYSTEM } from '../core/audit.ts';
 
 type ListingEventData = ListingCreatedEvent;
 
@@ -32,6 +37,17 @@ export interface DecisionNodeOptions {
   recentEvents?: number;
   /** How often the registry's confidence decay runs, across all nodes (default daily; 0: never). */
   decayEveryMs?: number;
+  /** How often decisions the warnings should hear of become triggers (default 2 s; 0: never). */
+  triggersEveryMs?: number;
+}
+
+interface WarningEventData {
+  id: string;
+  reference: string;
+  riskLevel: 'high' | 'medium' | 'low';
+  scamType: string | null;
+  accountKeys: string[];
+  msisdnKeys: string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -53,6 +69,10 @@ export class DecisionNode {
   private scamTexts: { text: string; label: string; probability: number; institutionId: string | null }[] =
     [];
   private recentNext = 0;
+  /** Persons under an open warning, by keyed hashes of their accounts and numbers (cooling-off holds). */
+  readonly warned = new WarnedParties();
+  /** Warning triggers read off decisions, waiting to be handed to the warnings. */
+  private pendingTriggers: DecisionTrigger[] = [];
 
   constructor(
     private readonly s: Services,
@@ -67,6 +87,7 @@ export class DecisionNode {
       catchUpEveryMs: opts.catchUpEveryMs ?? 5_000,
       recentEvents: opts.recentEvents ?? s.config.recentEvents ?? 20_000,
       decayEveryMs: opts.decayEveryMs ?? DAY_MS,
+      triggersEveryMs: opts.triggersEveryMs ?? 2_000,
     };
     const builtIn = defaultProtectedEntries();
     this.builtIn = new Set(builtIn.map((e) => `${e.kind}\u0000${e.value}`));
@@ -87,6 +108,7 @@ export class DecisionNode {
     const { db } = this.s;
     await this.loadAllowlist();
     await this.loadPolicies();
+    await this.loadWarned();
     const v = await currentVersion(db);
     const count = await sql<{
       n: number;
@@ -102,9 +124,22 @@ export class DecisionNode {
     await this.load();
     this.subscription = await this.s.bus.subscribe({
       consumer: nodeId.replace(/[^A-Za-z0-9_-]/g, '_'),
-      types: ['listing.created', 'listing.changed', 'listing.delisted', 'policy.changed'],
+      types: [
+        'listing.created',
+        'listing.changed',
+        'listing.delisted',
+        'policy.changed',
+        'warning.opened',
+        'warning.merged',
+        'warning.escalated',
+        'warning.closed',
+      ],
       from: 'new',
       handler: async (ev) => {
+        if (ev.type.startsWith('warning.')) {
+          this.applyWarning(ev.type === 'warning.closed', ev.data as WarningEventData);
+          return;
+        }
         if (ev.type === 'policy.changed') {
           // Not awaited: the handler runs inside the consumer's transaction, and on the embedded
           // database (one connection) a query outside it would wait for it for ever.
@@ -143,6 +178,16 @@ export class DecisionNode {
         void this.decayIfDue().catch((err) => this.s.log.warn({ err }, 'confidence decay failed'));
       this.timers.push(setInterval(check, Math.min(this.opts.decayEveryMs, 3_600_000)));
     }
+    if (this.opts.triggersEveryMs > 0)
+      this.timers.push(
+        setInterval(
+          () =>
+            void this.flushTriggers().catch((err) =>
+              this.s.log.warn({ err }, 'decisions not passed to the warnings'),
+            ),
+          this.opts.triggersEveryMs,
+        ),
+      );
     for (const t of this.timers) t.unref();
     this.started = true;
   }
@@ -221,6 +266,96 @@ export class DecisionNode {
     return out;
   }
 
+  /**
+   * After a decision: what the warnings should hear of (an attempt to pay a flagged payee, a scam SMS
+   * from a listed sender, a visit to a listed link) is kept for them, and a bank asking for a
+   * cooling-off hold on a transfer gets one when the payer is under a warning or the payee is flagged.
+   */
+  afterDecision(
+    event: DecisionEvent,
+    d: Decision,
+    coolingOff: boolean,
+    now = Date.now(),
+  ): Decision & { hold?: CoolingOffHold } {
+    if (d.matches.length !== 0 && this.pendingTriggers.length < 10_000) {
+      const t = triggerOfDecision(event, d, now);
+      if (t) this.pendingTriggers.push(t);
+    }
+    if (!coolingOff || event.kind !== 'transfer') return d;
+    const hold = coolingOffHold(d, warnedPayer(event, this.warned, this.s.pii), now);
+    return hold ? { ...d, hold } : d;
+  }
+
+  /** The warning triggers collected since the last call. */
+  drainTriggers(): DecisionTrigger[] {
+    const out = this.pendingTriggers;
+    this.pendingTriggers = [];
+    return out;
+  }
+
+  private applyWarning(closed: boolean, w: WarningEventData): void {
+    if (closed) this.warned.delete(w.id);
+    else
+      this.warned.set(
+        { warningId: w.id, reference: w.reference, riskLevel: w.riskLevel, scamType: w.scamType },
+        w.accountKeys,
+        w.msisdnKeys,
+      );
+  }
+
+  /** The open warnings' keys (start-up; the events keep them in step after). */
+  async loadWarned(): Promise<void> {
+    const rows = await this.s.db
+      .selectFrom('warnings')
+      .select(['id', 'reference', 'risk_level', 'scam_type', 'account_keys', 'msisdn_keys'])
+      .where('status', '=', 'open')
+      .execute();
+    for (const r of rows)
+      this.applyWarning(false, {
+        id: r.id,
+        reference: r.reference,
+        riskLevel: r.risk_level,
+        scamType: r.scam_type,
+        accountKeys: r.account_keys,
+        msisdnKeys: r.msisdn_keys,
+      });
+  }
+
+  /** Hands the collected triggers to the warnings (a person's repeated attempts merge there). */
+  async flushTriggers(): Promise<number> {
+    let n = 0;
+    const orgNames = new Map<string, string>();
+    for (const t of this.drainTriggers()) {
+      const orgId = t.institutionId;
+      if (orgId && !orgNames.has(orgId)) {
+        const o = await this.s.db
+          .selectFrom('organisations')
+          .select('name')
+          .where('id', '=', orgId)
+          .executeTakeFirst();
+        orgNames.set(orgId, o?.name ?? 'institution');
+      }
+      try {
+        await intakeTrigger(
+          this.s,
+          SYSTEM,
+          {
+            kind: t.kind,
+            at: new Date(t.at).toISOString(),
+            person: t.person,
+            ...(t.scamType ? { scamType: t.scamType } : {}),
+            summary: t.summary,
+          },
+          { source: orgId ? orgNames.get(orgId)! : 'interdict', organisationId: orgId },
+        );
+        n++;
+      } catch (err) {
+        this.s.log.warn({ err }, 'a decision was not taken as a warning trigger');
+      }
+    }
+    return n;
+  }
+
   /** The remembered events, oldest first. */
   recentEvents(): DecisionEvent[] {
     if (this.recent.length < this.opts.recentEvents) return [...this.recent];
@@ -255,6 +390,7 @@ export class DecisionNode {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.flushTriggers().catch(() => undefined);
     await this.subscription?.stop();
     this.subscription = null;
     await this.flushSightings().catch(() => undefined);

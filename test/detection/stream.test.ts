@@ -37,6 +37,12 @@ import { ownerOf, partitionOf } from '../../src/detection/stream/route.ts';
 import type { RecordStream } from '../../src/detection/stream/types.ts';
 import { DetectionWorker, parsePartitions, partitionSetName } from '../../src/detection/stream/worker.ts';
 import { openTestDatabase, usingNats } from '../helpers/db.ts';
+import {
+  ContactObserver,
+  ContactWatch,
+  flagsOf,
+  type ContactTrigger,
+} from '../../src/warnings/contact-watch.ts';
 
 /**
  * Streaming detection (docs/detection.md, "Streaming") on a simulated world: the stream gives
@@ -189,6 +195,43 @@ function asClosures(ds: Detector[]): Detector[] {
     drain: d.drain.bind(d),
   }));
 }
+
+describe('the contact watch in a stream', () => {
+  test('two workers hand out exactly the batch run’s warning triggers, each once', async () => {
+    const key = (t: ContactTrigger) => JSON.stringify(t);
+    const inBatch: ContactTrigger[] = [];
+    await runDetection(files(), allDetectors(), {
+      emit: () => undefined,
+      observer: new ContactObserver(new ContactWatch(), (t) => inBatch.push(t)),
+    });
+    assert.ok(inBatch.length > 0, 'the world has long calls from flagged numbers');
+    const stream = new MemoryRecordStream(8);
+    await publishRecords(stream, records, { end: true });
+    const inStream: ContactTrigger[] = [];
+    const workers = [
+      [0, 1, 2],
+      [3, 4, 5, 6, 7],
+    ].map(
+      (partitions) =>
+        new DetectionWorker({
+          stream,
+          partitions,
+          detectors: allDetectors,
+          cards: ref.cards,
+          accounts: ref.accounts,
+          sink: async () => undefined,
+          waitMs: 50,
+          observer: (owns) => new ContactObserver(new ContactWatch(), (t) => inStream.push(t), owns),
+        }),
+    );
+    for (const w of workers) await w.start();
+    await Promise.all(workers.map((w) => w.done));
+    assert.deepEqual(inStream.map(key).sort(), inBatch.map(key).sort());
+    // Nothing is listed here: every trigger's caller is a number the call detectors flagged.
+    const flagged = new Set(batch.flatMap((d) => flagsOf(d)?.numbers ?? []));
+    for (const t of inBatch) assert.ok(flagged.has(t.caller), `${t.caller} was flagged`);
+  });
+});
 
 describe('streaming detection on the embedded record stream', () => {
   test('one worker on every partition gives exactly the batch run’s detections', async () => {

@@ -58,11 +58,13 @@ test('web console', { timeout: 240_000 }, async (t) => {
         await header.getByText(`${me.organisation.name} · 反诈中心`).waitFor();
         await header.getByText('研判员', { exact: true }).waitFor();
         const nav = page.locator('nav');
-        for (const label of ['首页', '涉诈名单与处置', '举报', '监测发现', '预警劝阻', '资金止付']) {
+        for (const label of ['首页', '涉诈名单与处置', '举报', '监测发现']) {
           await nav.getByRole('link', { name: label, exact: true }).waitFor();
         }
         // A capability with several pages is a group that opens to its links.
-        await nav.getByRole('button', { name: '指令与申诉' }).waitFor();
+        for (const label of ['预警劝阻', '资金止付', '指令与申诉']) {
+          await nav.getByRole('button', { name: label }).waitFor();
+        }
         assert.equal(await nav.getByText('系统管理').count(), 0, 'an analyst sees no administration');
 
         await switchLanguage(page, 'English');
@@ -224,9 +226,9 @@ test('web console', { timeout: 240_000 }, async (t) => {
         await nav.getByRole('link', { name: 'Registry & decisions' }).waitFor();
         assert.equal(await nav.getByText('Funds', { exact: true }).count(), 0, 'funds are for banks');
         await page.screenshot({ path: path.join(RESULTS, 'console-phone.png') });
-        await nav.getByRole('link', { name: 'Warnings' }).click();
-        await page.waitForURL((u) => u.pathname === '/warnings');
-        await page.getByRole('heading', { name: 'Warnings' }).waitFor();
+        await nav.getByRole('link', { name: 'Detection' }).click();
+        await page.waitForURL((u) => u.pathname === '/detection');
+        await page.getByRole('heading', { name: 'Detection' }).first().waitFor();
         await navOnScreen(page, false);
       } finally {
         await context.close();

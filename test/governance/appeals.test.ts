@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
+import { seedCardHolder } from '../helpers/people.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { SYSTEM } from '../../src/core/audit.ts';
 import { addPhoneCard, ensurePerson } from '../../src/privacy/service.ts';
@@ -56,21 +57,7 @@ before(async () => {
   supervisor = await signInCookie(app, 'sup');
   telcoOp = await signInCookie(app, 'telco.op');
   bankOp = await signInCookie(app, 'bank.op');
-  for (const p of [ZHOU, LI]) {
-    const { id } = await ensurePerson(services.db, services.pii, services.bus, SYSTEM, {
-      name: p.name,
-      idNumber: p.id,
-    });
-    await addPhoneCard(services.db, SYSTEM, {
-      msisdn: p.card,
-      imsi: null,
-      holderPersonId: id,
-      operatorOrgId: telcoId,
-      cardType: 'consumer',
-      holderRegion: null,
-      activatedAt: '2021-01-01T00:00:00+08:00',
-    });
-  }
+  for (const p of [ZHOU, LI]) await seedCardHolder(services, { telcoId }, p);
 });
 after(() => close());
 

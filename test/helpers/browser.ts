@@ -85,8 +85,15 @@ export function table(page: Page, label: string): Locator {
 export interface DemoConsole {
   /** The platform's base URL. */
   url: string;
+  /** The platform itself (its services, for what a test sets up or checks directly). */
+  platform: Platform;
   /** A fresh context and page on the platform (desktop size unless a viewport is given). */
   open(viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }>;
+  /**
+   * A subtest in a story where each step builds on the one before: after a failed step the rest
+   * skip instead of timing out one by one.
+   */
+  step(name: string, fn: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -107,9 +114,21 @@ export async function withDemoConsole(
   try {
     browser = await launchBrowser();
     const b = browser;
+    let broken = false;
     await body({
       url: platform.url,
+      platform,
       open: (viewport) => openPatientPage(b, platform.url, errors, viewport),
+      step: (name, fn) =>
+        t.test(name, async (st) => {
+          if (broken) return st.skip('an earlier step failed');
+          try {
+            await fn();
+          } catch (err) {
+            broken = true;
+            throw err;
+          }
+        }),
     });
     await t.test('no page had an uncaught error', () => {
       assert.deepEqual(errors, []);
@@ -159,4 +178,52 @@ export async function openPatientPage(
   const opened = await openPage(browser, baseURL, viewport, errors);
   opened.page.setDefaultTimeout(60_000);
   return opened;
+}
+
+/** An answer of the API: its status and parsed body (null when empty). */
+export interface ApiAnswer<T> {
+  status: number;
+  body: T;
+}
+
+/**
+ * A signed-in API client of the platform (the session cookie of a demo user) that gives back every
+ * answer, not-ok ones too, for tests that check refusals.
+ */
+export async function apiSession(
+  base: string,
+  username: string,
+): Promise<<T>(method: string, url: string, body?: object) => Promise<ApiAnswer<T>>> {
+  const res = await fetch(`${base}/v1/auth/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  });
+  assert.equal(res.status, 200, `${username} signs in`);
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  return async <T>(method: string, url: string, body?: object): Promise<ApiAnswer<T>> => {
+    const r = await fetch(`${base}${url}`, {
+      method,
+      headers: { cookie, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await r.text();
+    return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
+  };
+}
+
+/** A signed-in API client of the platform that fails the test on any not-ok answer and gives the body. */
+export async function apiAs(
+  base: string,
+  username: string,
+): Promise<<T>(method: string, url: string, body?: object) => Promise<T>> {
+  const call = await apiSession(base, username);
+  return async <T>(method: string, url: string, body?: object): Promise<T> => {
+    const r = await call<T>(method, url, body);
+    assert.ok(r.status >= 200 && r.status < 300, `${method} ${url}: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body;
+  };
 }

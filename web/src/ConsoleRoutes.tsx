@@ -9,6 +9,10 @@ import { OrganisationsPage } from './pages/admin/OrganisationsPage.tsx';
 import { UsersPage } from './pages/admin/UsersPage.tsx';
 import { DetectionDetailPage } from './pages/detection/DetectionDetailPage.tsx';
 import { DetectionsPage } from './pages/detection/DetectionsPage.tsx';
+import { FundCaseDetailPage } from './pages/funds/FundCaseDetailPage.tsx';
+import { FundCasesPage } from './pages/funds/FundCasesPage.tsx';
+import { FundsHome } from './pages/funds/FundsHome.tsx';
+import { InboxPage as FundsInboxPage } from './pages/funds/InboxPage.tsx';
 import { AppealDetailPage } from './pages/governance/AppealDetailPage.tsx';
 import { AppealsPage } from './pages/governance/AppealsPage.tsx';
 import { InstructionDetailPage } from './pages/governance/InstructionDetailPage.tsx';
@@ -28,6 +32,9 @@ import { ReviewDetailPage } from './pages/registry/ReviewDetailPage.tsx';
 import { ReviewsPage } from './pages/registry/ReviewsPage.tsx';
 import { ReportDetailPage } from './pages/reports/ReportDetailPage.tsx';
 import { ReportsPage } from './pages/reports/ReportsPage.tsx';
+import { ContentLibraryPage } from './pages/warnings/ContentLibraryPage.tsx';
+import { WarningDetailPage } from './pages/warnings/WarningDetailPage.tsx';
+import { WarningsPage } from './pages/warnings/WarningsPage.tsx';
 import { Redirect } from './Redirect.tsx';
 import { matchPath, useLocation } from './router.ts';
 import { useSession } from './session.tsx';
@@ -128,6 +135,34 @@ const ROUTES: Route[] = [
     pattern: '/governance/:id',
     access: childAccess('governance', '/governance'),
     render: ({ id }) => <InstructionDetailPage key={id} id={id!} />,
+  },
+  { pattern: '/warnings', access: childAccess('warnings', '/warnings'), render: () => <WarningsPage /> },
+  // Before `/warnings/:id`, which would take `content` for a warning's id.
+  {
+    pattern: '/warnings/content',
+    access: childAccess('warnings', '/warnings/content'),
+    render: () => <ContentLibraryPage />,
+  },
+  {
+    pattern: '/warnings/:id',
+    access: childAccess('warnings', '/warnings'),
+    render: ({ id }) => <WarningDetailPage key={id} id={id!} />,
+  },
+  { pattern: '/funds', access: capability('funds').access, render: () => <FundsHome /> },
+  {
+    pattern: '/funds/cases',
+    access: childAccess('funds', '/funds/cases'),
+    render: () => <FundCasesPage />,
+  },
+  {
+    pattern: '/funds/cases/:id',
+    access: childAccess('funds', '/funds/cases'),
+    render: ({ id }) => <FundCaseDetailPage key={id} id={id!} />,
+  },
+  {
+    pattern: '/funds/inbox',
+    access: childAccess('funds', '/funds/inbox'),
+    render: () => <FundsInboxPage />,
   },
   { pattern: '/privacy', access: childAccess('privacy', '/privacy'), render: () => <PersonsPage /> },
   {

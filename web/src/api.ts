@@ -929,7 +929,8 @@ export function onSessionExpired(listener: Listener): () => void {
 
 const SESSION_PATH = '/v1/auth/session';
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** One API call; exported for capabilities that keep their client beside their pages (pages/warnings). */
+export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {

@@ -105,6 +105,17 @@ export const INSTRUCTION_READERS: Access = {
   ],
 };
 
+/** As the server's warning routes: the centre's analysts and supervisors call and record outcomes. */
+const WARNING_OPERATORS: Access = { roles: ['analyst', 'supervisor'], orgKinds: ['anti_fraud_centre'] };
+
+/** As the server's fund case routes: the centre's analysts and supervisors act, its auditors read. */
+const FUND_CASE_READERS: Access = {
+  roles: ['analyst', 'supervisor', 'auditor'],
+  orgKinds: ['anti_fraud_centre'],
+};
+/** As the server's inbox routes: a bank's operators answer stop-payments and freezes, its administrators read. */
+const FUND_INBOX_READERS: Access = { roles: ['institution_operator', 'administrator'], orgKinds: ['bank'] };
+
 export const CAPABILITIES: readonly Capability[] = [
   {
     id: 'registry',
@@ -150,16 +161,26 @@ export const CAPABILITIES: readonly Capability[] = [
     label: 'nav.warnings',
     description: 'capability.warnings',
     path: '/warnings',
-    access: { roles: OPERATIONS, orgKinds: ['anti_fraud_centre', 'telecom_operator', 'internet_service'] },
-    built: false,
+    access: WARNING_OPERATORS,
+    built: true,
+    // The operators' queue and the texts warnings use (supervisors edit them on the page).
+    children: [
+      { label: 'warnings.navQueue', path: '/warnings', access: WARNING_OPERATORS },
+      { label: 'warnings.navContent', path: '/warnings/content', access: WARNING_OPERATORS },
+    ],
   },
   {
     id: 'funds',
     label: 'nav.funds',
     description: 'capability.funds',
     path: '/funds',
-    access: { roles: OPERATIONS, orgKinds: ['anti_fraud_centre', 'bank'] },
-    built: false,
+    access: { anyOf: [FUND_CASE_READERS, FUND_INBOX_READERS] },
+    built: true,
+    // The centre's cases, and a bank's inbox of stop-payments and freezes addressed to it.
+    children: [
+      { label: 'funds.navCases', path: '/funds/cases', access: FUND_CASE_READERS },
+      { label: 'funds.navInbox', path: '/funds/inbox', access: FUND_INBOX_READERS },
+    ],
   },
   {
     id: 'governance',

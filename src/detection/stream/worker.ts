@@ -3,7 +3,8 @@ import { newContext } from '../detector.ts';
 import type { AccountRecord, CardRecord, Detection } from '../records.ts';
 import { isSnapshotable, restoreDetectors, snapshotDetectors, type ClassRegistry } from '../checkpoint.ts';
 import type { CheckpointStore, Checkpoint } from './checkpoints.ts';
-import { ownerOf } from './route.ts';
+import { ownerOf, partitionOf } from './route.ts';
+import type { RecordObserver } from '../run.ts';
 import type { RecordStream } from './types.ts';
 
 /**
@@ -43,6 +44,12 @@ export interface WorkerOptions {
   readBatch?: number;
   waitMs?: number;
   onError?: (err: unknown) => void;
+  /**
+   * Sees every record and every drained detection (owned or not), like `runDetection`'s observer
+   * (the warnings' contact watch). Built per start, told whether output about a person's number
+   * is this worker's (`owns`) and whether it is replaying what was already delivered.
+   */
+  observer?: (owns: (msisdn: string) => boolean, replaying: () => boolean) => RecordObserver;
 }
 
 export interface WorkerStats {
@@ -111,6 +118,7 @@ export class DetectionWorker {
   private running = false;
   private loop: Promise<void> | undefined;
   private ended = false;
+  private observer: RecordObserver | null = null;
 
   constructor(private readonly o: WorkerOptions) {
     const n = o.stream.partitions;
@@ -127,6 +135,12 @@ export class DetectionWorker {
     if (this.running) return;
     this.detectors = this.o.detectors();
     this.ctx = newContext(this.o.cards ?? [], this.o.accounts ?? [], this.o.listed);
+    const n = this.o.stream.partitions;
+    this.observer =
+      this.o.observer?.(
+        (msisdn) => this.owned.has(partitionOf('msisdn', msisdn, n)),
+        () => this.gseq <= this.withholdThrough,
+      ) ?? null;
     const snapshots = this.detectors.every(isSnapshotable);
     this.stats.mode = snapshots ? 'snapshot' : 'replay';
     const cp = this.o.checkpoints ? await this.o.checkpoints.load(this.name) : null;
@@ -182,6 +196,7 @@ export class DetectionWorker {
           case 'call': {
             const r = entry.record;
             for (const d of this.detectors) d.onCall?.(r, this.ctx);
+            this.observer?.onCall(r);
             this.stats.records++;
             this.sinceCheckpoint++;
             break;
@@ -221,8 +236,11 @@ export class DetectionWorker {
   private async drain(now: number, final: boolean): Promise<void> {
     const out: Detection[] = [];
     const n = this.o.stream.partitions;
-    for (const d of this.detectors)
-      for (const x of d.drain(now, final, this.ctx)) if (this.owned.has(ownerOf(x, n))) out.push(x);
+    for (const d of this.detectors) {
+      const ds = d.drain(now, final, this.ctx);
+      if (ds.length && this.observer) this.observer.onDetections(ds, now);
+      for (const x of ds) if (this.owned.has(ownerOf(x, n))) out.push(x);
+    }
     if (out.length === 0) return;
     if (this.gseq <= this.withholdThrough) {
       this.stats.replayed += out.length;

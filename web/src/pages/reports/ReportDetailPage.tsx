@@ -34,6 +34,7 @@ import {
   useReportLabels,
 } from './reportLabels.tsx';
 import { Field } from '../../components/Field.tsx';
+import { OpenCaseForm } from '../funds/OpenCaseForm.tsx';
 
 /** `/reports/:id`: one report with its indicators, the classifier, evidence and related reports; the decision. */
 export function ReportDetailPage({ id }: { id: string }) {
@@ -291,6 +292,18 @@ function Detail({ report: r, onDecided }: { report: ReportDetail; onDecided: () 
               </Field>
               <Field label={t('reports.lostNow')}>{t(r.loss.ongoing ? 'common.yes' : 'common.no')}</Field>
             </SimpleGrid>
+            {mayDecide && r.subject?.account?.value && (
+              <Group mt="md">
+                <OpenCaseForm
+                  report={{
+                    reportId: r.id,
+                    payeeAccount: r.subject.account.value,
+                    amount: r.loss.amount,
+                    paidAt: r.loss.paidAt,
+                  }}
+                />
+              </Group>
+            )}
           </Paper>
         ) : (
           <Text size="sm" c="dimmed">
