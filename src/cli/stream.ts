@@ -198,6 +198,7 @@ async function contactTriggers(c: Services, org: { id: string; name: string } | 
           if (!replaying()) pending.push(t);
         },
         owns,
+        flush,
       ),
     async close() {
       clearInterval(timer);

@@ -200,15 +200,19 @@ interface DetectorsState {
   detectors: { name: string; fields: Record<string, unknown> }[];
   flaggedNumbers: DetectionContext['flaggedNumbers'];
   flaggedAccounts: DetectionContext['flaggedAccounts'];
+  /** The worker's record observer's state (the warnings' contact watch), when it keeps one. */
+  observer?: unknown;
 }
 
-/** The state of `detectors` and the flags they share, as bytes. */
+/** The state of `detectors`, the flags they share and the observer's state (plain data), as bytes. */
 export function snapshotDetectors(
   detectors: readonly Detector[],
   ctx: DetectionContext,
   reg: ClassRegistry = detectorClasses(),
+  observer?: unknown,
 ): Buffer {
   const state: DetectorsState = {
+    ...(observer !== undefined && { observer }),
     detectors: detectors.map((d) => {
       const fields: Record<string, unknown> = {};
       for (const k of stateFields(d)) fields[k] = (d as unknown as Record<string, unknown>)[k];
@@ -222,14 +226,15 @@ export function snapshotDetectors(
 
 /**
  * Puts a snapshot's state into freshly built detectors (same names, same order, same parameters)
- * and their context. Fields that held functions keep the fresh detector's values.
+ * and their context. Fields that held functions keep the fresh detector's values. Returns the
+ * observer's state when the snapshot has one.
  */
 export function restoreDetectors(
   bytes: Uint8Array,
   detectors: readonly Detector[],
   ctx: DetectionContext,
   reg: ClassRegistry = detectorClasses(),
-): void {
+): unknown {
   const s = restore(bytes, reg) as DetectorsState;
   if (s.detectors.length !== detectors.length || s.detectors.some((x, i) => x.name !== detectors[i]!.name))
     throw new SnapshotError(
@@ -243,4 +248,5 @@ export function restoreDetectors(
   for (const [k, v] of s.flaggedNumbers) ctx.flaggedNumbers.set(k, v);
   ctx.flaggedAccounts.clear();
   for (const [k, v] of s.flaggedAccounts) ctx.flaggedAccounts.set(k, v);
+  return s.observer;
 }

@@ -37,6 +37,15 @@ export interface DetectResult {
 export interface RecordObserver {
   onCall(r: CallRecord): void;
   onDetections(ds: readonly Detection[], now: number): void;
+  /**
+   * In a stream worker's checkpoints (src/detection/stream/worker.ts): the observer's state as
+   * plain data, put back into a fresh observer on restart, and `settle` called before a checkpoint
+   * is written, to deliver what was handed out so far (a checkpoint never covers an undelivered
+   * result: after a crash the records past it are read again and give it again).
+   */
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
+  settle?(): Promise<void>;
 }
 
 /** How often (stream time) detectors are asked for finished episodes. */

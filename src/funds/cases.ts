@@ -35,7 +35,7 @@ import {
   type HistoryEntry,
   type StopPaymentView,
 } from './stop-payments.ts';
-import { caseReturns, type ReturnView } from './returns.ts';
+import { caseReturns, planReturns, type PlannedReturn, type ReturnView } from './returns.ts';
 import './events.ts';
 
 /**
@@ -562,6 +562,8 @@ export interface FundCaseView extends FundCaseSummary {
   stopPayments: StopPaymentView[];
   freezes: FreezeView[];
   returns: ReturnView[];
+  /** While open: what closing now would return, as the close computes it (`planReturns`). */
+  returnsOnClose: PlannedReturn[];
   history: HistoryEntry[];
 }
 
@@ -748,6 +750,7 @@ export async function getFundCase(
     stopPayments: await caseStopPayments(s.db, r.id),
     freezes: await caseFreezes(s.db, r.id),
     returns: await caseReturns(s.db, r.id),
+    returnsOnClose: r.status === 'open' ? await planReturns(s.db, r.id, stored) : [],
     history,
   };
 }

@@ -124,12 +124,50 @@ export async function returnInbox(s: { db: Kysely<DB> }, reader: Principal): Pro
   return rows.map(viewOf);
 }
 
+type CaseTraceLike = { accounts?: { account: string; heldByVictim: Record<string, number> }[] };
+
+/** One return closing the case would instruct. */
+export interface PlannedReturn {
+  freezeId: string;
+  account: string;
+  victimId: string;
+  amount: number;
+}
+
+/**
+ * What closing the case now would instruct: each executed freeze's money back to the victims,
+ * pro rata (`weightsFor`). The close instructs exactly this; the case view shows it beforehand.
+ */
+export async function planReturns(
+  q: Kysely<DB>,
+  caseId: string,
+  trace: CaseTraceLike | null,
+): Promise<PlannedReturn[]> {
+  const freezes = await q
+    .selectFrom('freezes')
+    .select(['id', 'account', 'amount_frozen'])
+    .where('case_id', '=', caseId)
+    .where('status', '=', 'executed')
+    .orderBy('requested_at')
+    .orderBy('id')
+    .execute();
+  const out: PlannedReturn[] = [];
+  for (const f of freezes) {
+    const amount = Number(f.amount_frozen ?? 0);
+    if (amount <= 0) continue;
+    const shares = proRata(amount, await weightsFor(q, caseId, f.account, trace));
+    for (const [victimId, part] of Object.entries(shares))
+      out.push({ freezeId: f.id, account: f.account, victimId, amount: part });
+  }
+  return out;
+}
+
 /** Who each frozen account's money goes back to: the trace's attribution, else what each paid there, else losses. */
 async function weightsFor(
   q: Kysely<DB>,
   caseId: string,
   account: string,
-  trace: { accounts?: { account: string; heldByVictim: Record<string, number> }[] } | null,
+  trace: CaseTraceLike | null,
 ): Promise<Record<string, number>> {
   const traced = trace?.accounts?.find((a) => a.account === account)?.heldByVictim;
   if (traced && Object.values(traced).some((v) => v > 0)) return traced;
@@ -167,31 +205,25 @@ export async function closeFundCase(
 ): Promise<ReturnView[]> {
   if (!isCentre(actor, ['analyst', 'supervisor'])) throw forbidden();
   const now = opts.now ?? Date.now();
-  // Stop-payments are released first, each in its own transaction as the route would.
-  const c0 = await s.db
-    .selectFrom('fund_cases')
-    .select(['id', 'status', 'reference'])
-    .where('id', '=', caseId)
-    .executeTakeFirst();
-  if (!c0) throw notFound('fund case');
-  if (c0.status !== 'open') throw conflict('case_closed', `fund case ${c0.reference} is already closed`);
-  const holding = await s.db
-    .selectFrom('stop_payments')
-    .select('id')
-    .where('case_id', '=', caseId)
-    .where('status', 'in', [...ACTIVE_STOP_PAYMENT])
-    .execute();
-  for (const p of holding)
-    await changeStopPayment(s, actor, p.id, 'release', { ...opts, note: 'case closed' });
-
+  // One transaction: the releases, the return instructions and the closing land together or not
+  // at all (a failure half-way must not leave a case open with its stop-payments lifted).
   const ids = await s.db.transaction().execute(async (tx) => {
     const c = await tx
       .selectFrom('fund_cases')
       .select(['id', 'reference', 'status', 'trace'])
       .where('id', '=', caseId)
       .forUpdate()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!c) throw notFound('fund case');
     if (c.status !== 'open') throw conflict('case_closed', `fund case ${c.reference} is already closed`);
+    const holding = await tx
+      .selectFrom('stop_payments')
+      .select('id')
+      .where('case_id', '=', caseId)
+      .where('status', 'in', [...ACTIVE_STOP_PAYMENT])
+      .execute();
+    for (const p of holding)
+      await changeStopPayment(s, actor, p.id, 'release', { ...opts, note: 'case closed', q: tx });
     const freezes = await tx
       .selectFrom('freezes')
       .selectAll()
@@ -199,59 +231,56 @@ export async function closeFundCase(
       .where('status', 'in', [...ACTIVE_FREEZE])
       .orderBy('requested_at')
       .execute();
+    for (const f of freezes)
+      if (f.status !== 'executed' || Number(f.amount_frozen ?? 0) <= 0)
+        await releaseFreeze(s, actor, f.id, { ...opts, note: 'case closed', q: tx });
+    const byId = new Map(freezes.map((f) => [f.id, f]));
     const created: string[] = [];
     let returned = 0;
-    for (const f of freezes) {
-      if (f.status !== 'executed' || Number(f.amount_frozen ?? 0) <= 0) {
-        await releaseFreeze(s, actor, f.id, { ...opts, note: 'case closed', q: tx });
-        continue;
-      }
-      const amount = Number(f.amount_frozen);
-      const shares = proRata(amount, await weightsFor(tx, caseId, f.account, c.trace as never));
-      for (const [victimId, part] of Object.entries(shares)) {
-        const id = crypto.randomUUID();
-        await tx
-          .insertInto('fund_returns')
-          .values({
-            id,
-            case_id: caseId,
-            freeze_id: f.id,
-            victim_id: victimId,
-            amount: part,
-            status: 'instructed',
-            instructed_at: new Date(now),
-          })
-          .execute();
-        await addHistory(
-          tx,
-          actor,
-          { caseId, kind: 'return', id, action: 'instructed', status: 'instructed' },
-          now,
-        );
-        await audit(
-          tx,
-          actor,
-          {
-            action: 'return.instruct',
-            targetKind: 'fund_return',
-            targetId: id,
-            details: { freezeId: f.id, victimId, amount: part },
-          },
-          opts.requestId,
-        );
-        await publish(s, tx, 'return.instructed', {
+    for (const r of await planReturns(tx, caseId, c.trace as CaseTraceLike | null)) {
+      const f = byId.get(r.freezeId)!;
+      const id = crypto.randomUUID();
+      await tx
+        .insertInto('fund_returns')
+        .values({
           id,
-          caseId,
-          caseReference: c.reference,
-          freezeId: f.id,
-          institutionId: f.institution_id,
-          account: f.account,
-          victimId,
-          amount: part,
-        });
-        created.push(id);
-        returned += part;
-      }
+          case_id: caseId,
+          freeze_id: r.freezeId,
+          victim_id: r.victimId,
+          amount: r.amount,
+          status: 'instructed',
+          instructed_at: new Date(now),
+        })
+        .execute();
+      await addHistory(
+        tx,
+        actor,
+        { caseId, kind: 'return', id, action: 'instructed', status: 'instructed' },
+        now,
+      );
+      await audit(
+        tx,
+        actor,
+        {
+          action: 'return.instruct',
+          targetKind: 'fund_return',
+          targetId: id,
+          details: { freezeId: r.freezeId, victimId: r.victimId, amount: r.amount },
+        },
+        opts.requestId,
+      );
+      await publish(s, tx, 'return.instructed', {
+        id,
+        caseId,
+        caseReference: c.reference,
+        freezeId: r.freezeId,
+        institutionId: f.institution_id,
+        account: r.account,
+        victimId: r.victimId,
+        amount: r.amount,
+      });
+      created.push(id);
+      returned += r.amount;
     }
     await tx
       .updateTable('fund_cases')

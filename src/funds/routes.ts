@@ -245,6 +245,13 @@ const FundCase = z
     stopPayments: z.array(StopPayment),
     freezes: z.array(Freeze),
     returns: z.array(Return),
+    returnsOnClose: z
+      .array(
+        z.object({ freezeId: z.uuid(), account: z.string(), victimId: z.uuid(), amount }).meta({
+          id: 'PlannedReturn',
+        }),
+      )
+      .describe('while open: what closing now would return to each victim, as the close computes it'),
     history: History,
   })
   .meta({ id: 'FundCase' });

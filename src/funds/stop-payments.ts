@@ -864,12 +864,14 @@ export async function changeStopPayment(
   actor: Principal,
   id: string,
   change: 'renew' | 'convert' | 'release',
-  opts: CallOptions & { note?: string | undefined } = {},
+  opts: CallOptions & { note?: string | undefined; q?: Kysely<DB> } = {},
 ): Promise<StopPaymentView & { freezeId?: string }> {
   if (!isCentre(actor, ['analyst', 'supervisor'])) throw forbidden();
   const now = opts.now ?? Date.now();
   let freezeId: string | undefined;
-  await s.db.transaction().execute(async (tx) => {
+  // Inside the caller's transaction when given one (closing a case releases all or nothing).
+  const db = opts.q ?? s.db;
+  await inTx(db, async (tx) => {
     const p = await stopRows(tx).where('p.id', '=', id).forUpdate('p').executeTakeFirst();
     if (!p) throw notFound('stop-payment');
     const base = {
@@ -952,7 +954,7 @@ export async function changeStopPayment(
     await auditIt('stop_payment.convert', { freezeId });
     await publish(s, tx, 'stop_payment.converted', { ...base, status: 'converted', freezeId });
   });
-  const view = await getStopPayment(s, actor, id);
+  const view = await getStopPayment({ ...s, db }, actor, id);
   return freezeId ? { ...view, freezeId } : view;
 }
 

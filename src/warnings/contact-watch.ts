@@ -108,6 +108,15 @@ interface Flag {
   origin: CallOrigin | null;
 }
 
+/** A watch's state as plain data (a stream worker's checkpoint keeps it: `snapshot`, `restore`). */
+export interface ContactWatchState {
+  recent: Map<string, CallerRing>;
+  flagged: Map<string, Flag>;
+  warned: Map<string, number>;
+  nextSweep: number;
+  suppressed: number;
+}
+
 export class ContactWatch {
   readonly params: ContactWatchParams;
   private readonly listed: (msisdn: string) => boolean;
@@ -134,6 +143,30 @@ export class ContactWatch {
   /** Triggers not handed out because the callee was already warned in the episode. */
   get suppressed(): number {
     return this.suppressedCount;
+  }
+
+  /** The state now, as plain data (the maps are the watch's own: serialise before changing it). */
+  snapshot(): ContactWatchState {
+    return {
+      recent: this.recent,
+      flagged: this.flagged,
+      warned: this.warned,
+      nextSweep: this.nextSweep,
+      suppressed: this.suppressedCount,
+    };
+  }
+
+  /** Takes over a snapshot's state (the parameters stay this watch's own). */
+  restore(s: ContactWatchState): void {
+    this.recent.clear();
+    for (const [k, ring] of s.recent) this.recent.set(k, ring);
+    this.flagged.clear();
+    for (const [k, f] of s.flagged) this.flagged.set(k, f);
+    this.warned.clear();
+    for (const [k, at] of s.warned) this.warned.set(k, at);
+    this.free.length = 0;
+    this.nextSweep = s.nextSweep;
+    this.suppressedCount = s.suppressed;
   }
 
   /** One call or SMS record, in stream-time order. A trigger when it warns its callee. */
@@ -288,14 +321,29 @@ export function flagsOf(d: Detection): { numbers: readonly string[]; scope: Flag
 /**
  * The watch as an observer of a detection run (src/detection/run.ts, the stream workers): each call
  * record after the detectors had it, each drained detection flagging its numbers; the triggers go
- * to `emit` (in a stream worker, only those whose callee it owns: `owns`).
+ * to `emit` (in a stream worker, only those whose callee it owns: `owns`). In a stream worker the
+ * watch's state goes into the checkpoints, and `settle` (delivering the triggers emitted so far)
+ * runs before each, so a restarted worker neither forgets a long call nor loses a trigger.
  */
 export class ContactObserver implements RecordObserver {
   constructor(
     readonly watch: ContactWatch,
     private readonly emit: (t: ContactTrigger) => void,
     private readonly owns: (callee: string) => boolean = () => true,
+    private readonly settleEmitted: () => Promise<void> = async () => undefined,
   ) {}
+
+  snapshot(): ContactWatchState {
+    return this.watch.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.watch.restore(state as ContactWatchState);
+  }
+
+  settle(): Promise<void> {
+    return this.settleEmitted();
+  }
 
   onCall(r: CallRecord): void {
     const t = this.watch.onCall(r);

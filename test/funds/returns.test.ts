@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { proRata } from '../../src/funds/returns.ts';
 import { openFundCase, getFundCase } from '../../src/funds/cases.ts';
 import { answerFreeze, answerStopPayment, changeStopPayment } from '../../src/funds/stop-payments.ts';
@@ -118,6 +119,36 @@ describe('closing a case returns frozen money', () => {
     assert.equal(typeof stats.body.medianMinutesReportToFirstStop, 'number');
   });
 
+  test('the case shows before closing exactly the returns the close instructs, also with no trace to go by', async () => {
+    const { id } = await openFundCase(f.fs.db, f.fs, f.analyst, caseInput());
+    // No attribution for the frozen account: the returns follow what each victim paid into it.
+    await f.fs.db.updateTable('fund_cases').set({ trace: null }).where('id', '=', id).execute();
+    const opened = await getFundCase(f.fs, f.analyst, id);
+    const sp = opened.stopPayments.find((p) => p.account === 'MULE1')!;
+    await answerStopPayment(f.fs, f.bankAUser, sp.id, { kind: 'execute', amount: 800_000 });
+    const conv = await changeStopPayment(f.fs, f.analyst, sp.id, 'convert');
+    await answerFreeze(f.fs, f.bankAUser, conv.freezeId!, { kind: 'execute', amount: 800_000 });
+
+    const view = await call(f.app, 'GET', `/v1/fund-cases/${id}`, f.cookies.analyst);
+    assert.equal(view.status, 200);
+    type Row = { freezeId: string; victimId: string; amount: number };
+    const key = (rows: Row[]) =>
+      rows
+        .map((r) => `${r.freezeId}:${r.victimId}:${r.amount}`)
+        .sort()
+        .join(' ');
+    const planned = view.body.returnsOnClose as Row[];
+    // Paid 5,000,000 and 3,000,000 into MULE1: 800,000 splits 500,000 / 300,000.
+    assert.deepEqual(
+      planned.map((r) => r.amount).sort((a, b) => a - b),
+      [300_000, 500_000],
+    );
+    const closed = await call(f.app, 'POST', `/v1/fund-cases/${id}/close`, f.cookies.analyst, { note: 'x' });
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+    assert.equal(key(closed.body.instructed), key(planned));
+    assert.deepEqual(closed.body.returnsOnClose, [], 'a closed case plans nothing more');
+  });
+
   test('closing releases stop-payments still holding', async () => {
     const { id } = await openFundCase(f.fs.db, f.fs, f.analyst, caseInput());
     const res = await call(f.app, 'POST', `/v1/fund-cases/${id}/close`, f.cookies.analyst, {
@@ -126,5 +157,32 @@ describe('closing a case returns frozen money', () => {
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.instructed, []);
     assert.equal(res.body.stopPayments[0].status, 'released');
+  });
+
+  test('a close that fails half-way lifts nothing: the stop-payments still hold and the case stays open', async () => {
+    const { id } = await openFundCase(f.fs.db, f.fs, f.analyst, caseInput());
+    const before = await getFundCase(f.fs, f.analyst, id);
+    assert.ok(before.stopPayments.length > 0);
+    // The last write of the close (the case row) fails, after the releases were written.
+    await sql`create or replace function interdict_test_refuse_close() returns trigger language plpgsql as $$
+      begin raise exception 'refused by test'; end $$`.execute(f.fs.db);
+    await sql`create trigger interdict_test_refuse_close before update of status on fund_cases
+      for each row when (new.status = 'closed') execute function interdict_test_refuse_close()`.execute(
+      f.fs.db,
+    );
+    try {
+      const res = await call(f.app, 'POST', `/v1/fund-cases/${id}/close`, f.cookies.analyst, { note: 'x' });
+      assert.equal(res.status, 500);
+    } finally {
+      await sql`drop trigger interdict_test_refuse_close on fund_cases`.execute(f.fs.db);
+      await sql`drop function interdict_test_refuse_close()`.execute(f.fs.db);
+    }
+    const after = await getFundCase(f.fs, f.analyst, id);
+    assert.equal(after.status, 'open');
+    assert.deepEqual(
+      after.stopPayments.map((p) => p.status),
+      before.stopPayments.map((p) => p.status),
+    );
+    assert.ok(after.stopPayments.every((p) => p.status !== 'released'));
   });
 });

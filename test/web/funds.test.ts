@@ -16,7 +16,6 @@ import {
   type TraceLayout,
 } from '../../web/src/pages/funds/traceLayout.ts';
 import { caseInput } from '../../web/src/pages/funds/OpenCaseForm.tsx';
-import { proRata, returnsPreview } from '../../web/src/pages/funds/returns.ts';
 
 const acct = (
   account: string,
@@ -230,32 +229,6 @@ test('an empty trace is an empty drawing, not an error', () => {
   assert.deepEqual(l.nodes, []);
   assert.deepEqual(l.edges, []);
   assert.ok(l.width >= 0 && l.height > 0);
-});
-
-test('returns on closing: each executed freeze pro rata to what the trace attributed, in whole fen', () => {
-  const accounts: { account: string; heldByVictim: Record<string, number> }[] = [
-    { account: 'MULE', heldByVictim: { v1: 2, v2: 1 } },
-    { account: 'ONE', heldByVictim: { v3: 500 } },
-  ];
-  const rows = returnsPreview(
-    [
-      { id: 'f1', account: 'MULE', amountFrozen: 1_000, status: 'executed' },
-      { id: 'f2', account: 'ONE', amountFrozen: 400, status: 'executed' },
-      { id: 'f3', account: 'MULE', amountFrozen: 999, status: 'refused' },
-      { id: 'f4', account: 'ELSEWHERE', amountFrozen: 50, status: 'executed' },
-    ],
-    accounts,
-  );
-  assert.deepEqual(rows, [
-    // 1000 × 2/3 = 666.67 and 1000 × 1/3 = 333.33: the larger remainder takes the odd fen.
-    { freezeId: 'f1', account: 'MULE', victimId: 'v1', amount: 667 },
-    { freezeId: 'f1', account: 'MULE', victimId: 'v2', amount: 333 },
-    { freezeId: 'f2', account: 'ONE', victimId: 'v3', amount: 400 },
-  ]);
-  // Equal shares of an odd amount: the tie goes by victim id, and every fen is returned.
-  assert.deepEqual(proRata(101, { b: 5, a: 5 }), { a: 51, b: 50 });
-  assert.deepEqual(proRata(7, { a: 1, b: 1, c: 1 }), { a: 3, b: 2, c: 2 });
-  assert.deepEqual(proRata(100, {}), {});
 });
 
 test('the amounts of a fan-out sit towards its targets, one above the other, not stacked', () => {

@@ -148,7 +148,8 @@ export class DetectionWorker {
       if (cp.partitions.join(',') !== this.partitions.join(','))
         throw new Error(`checkpoint ${this.name} is for partitions ${cp.partitions.join(',')}`);
       if (snapshots && cp.state) {
-        restoreDetectors(cp.state, this.detectors, this.ctx, this.o.classes);
+        const observed = restoreDetectors(cp.state, this.detectors, this.ctx, this.o.classes);
+        if (observed !== undefined) this.observer?.restore?.(observed);
         this.cursor = cp.cursor;
         this.gseq = cp.gseq;
       } else {
@@ -255,13 +256,17 @@ export class DetectionWorker {
     const store = this.o.checkpoints;
     if (!store || this.gseq === 0 || this.gseq <= this.withholdThrough) return;
     const snap = this.stats.mode === 'snapshot';
+    // What the observer handed out is delivered before the checkpoint can cover it.
+    await this.observer?.settle?.();
     const cp: Checkpoint = {
       worker: this.name,
       partitions: this.partitions,
       cursor: snap ? this.cursor : 0,
       gseq: this.gseq,
       ended: this.ended,
-      state: snap ? snapshotDetectors(this.detectors, this.ctx, this.o.classes) : null,
+      state: snap
+        ? snapshotDetectors(this.detectors, this.ctx, this.o.classes, this.observer?.snapshot?.())
+        : null,
     };
     await store.save(cp);
     this.sinceCheckpoint = 0;

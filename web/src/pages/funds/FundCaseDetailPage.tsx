@@ -26,7 +26,6 @@ import { FormDialog, useSubmission } from './FormDialog.tsx';
 import { fundsApi } from './fundsApi.ts';
 import { fen, FundStatusBadge, mayActOnCases, Mono, parseYuan, since, yuanText } from './labels.tsx';
 import { FreezeTable, ReturnTable, StopPaymentTable } from './RequestTables.tsx';
-import { returnsPreview } from './returns.ts';
 import { TraceGraph } from './TraceGraph.tsx';
 import type { FundCase, FundTransfer, TraceProposal } from './types.ts';
 
@@ -352,17 +351,15 @@ function SendStopPayment({
   );
 }
 
-/** Closing: the returns the frozen money makes, pro rata to what the trace attributed, then the note. */
+/** Closing: the returns the frozen money makes (the server's plan, pro rata), then the note. */
 function CloseCase({ fundCase: c, onDone }: { fundCase: FundCase; onDone: () => void }) {
   const { t, lang } = useI18n();
   const [opened, setOpened] = useState(false);
   const [note, setNote] = useState('');
   const [invalid, setInvalid] = useState(false);
   const { busy, error, run } = useSubmission();
-  const preview = useMemo(
-    () => returnsPreview(c.freezes ?? [], c.trace?.accounts ?? []),
-    [c.freezes, c.trace],
-  );
+  // The server's plan: the close instructs exactly these.
+  const preview = c.returnsOnClose ?? [];
   const label = (vid: string) => c.victims.find((v) => v.id === vid)?.label ?? vid;
 
   async function submit(e: FormEvent) {

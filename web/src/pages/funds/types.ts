@@ -205,6 +205,15 @@ export interface FundCase extends FundCaseSummary {
   stopPayments?: StopPayment[];
   freezes?: Freeze[];
   returns?: FundReturn[];
+  /** While open: what closing now would return, computed by the server as the close will. */
+  returnsOnClose?: PlannedReturn[];
+}
+
+export interface PlannedReturn {
+  freezeId: string;
+  account: string;
+  victimId: string;
+  amount: number;
 }
 
 export interface FundStatistics {
