@@ -164,6 +164,8 @@ export interface DemoSummary {
   listings: number;
   reports: number;
   detections: number;
+  warnings: number;
+  fundCases: number;
 }
 
 /**
@@ -281,7 +283,7 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
   const zhou = PERSONS[8]!;
   await seedAppeals(s, org, demoIdNumber(zhou.region, zhou.born, 8, zhou.sex));
   accounts += (await seedFunds(s, org)).bankAccounts;
-  await seedWarnings(s, org);
+  const warnings = await seedWarnings(s, org);
   bar?.stop();
   return {
     password: DEMO_PASSWORD,
@@ -297,6 +299,8 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     listings,
     reports: REPORTS.length,
     detections,
+    warnings,
+    fundCases: 1,
   };
 }
 
@@ -399,7 +403,7 @@ async function seedDetections(
 export function printDemoSummary(d: DemoSummary, out: NodeJS.WritableStream): void {
   const w = Math.max(...d.users.map((u) => u.username.length));
   out.write(
-    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts, ${d.listings} listings, ${d.reports} reports, ${d.detections} detections.\n` +
+    `\nDemo seeded: ${d.organisations} organisations, ${d.persons} persons, ${d.phoneCards} phone cards, ${d.bankAccounts} bank accounts, ${d.listings} listings, ${d.reports} reports, ${d.detections} detections, ${d.warnings} warnings, ${d.fundCases} fund case.\n` +
       `Sign in with any of these users; the password of all is ${d.password}\n`,
   );
   for (const u of d.users)
