@@ -283,7 +283,7 @@ async function register(app: Api, s: Services, opts: WarningRouteOptions): Promi
             .enum(['true', 'false'])
             .optional()
             .transform((v) => (v === undefined ? undefined : v === 'true')),
-          cursor: z.string().max(20).optional().describe('the `nextCursor` of the previous page'),
+          cursor: z.string().max(64).optional().describe('the `nextCursor` of the previous page'),
           limit: z.coerce.number().int().min(1).max(200).optional(),
         }),
         response: {

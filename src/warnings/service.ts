@@ -1185,10 +1185,24 @@ export async function listWarnings(
   q: ListQuery,
 ): Promise<{ items: WarningSummary[]; nextCursor: string | null }> {
   const limit = Math.min(200, Math.max(1, q.limit ?? 50));
-  const offset = q.cursor ? Number.parseInt(q.cursor, 10) : 0;
-  if (!Number.isSafeInteger(offset) || offset < 0) throw badRequest('invalid_cursor', 'cursor is not valid');
+  if (q.cursor !== undefined && !UUID_RE.test(q.cursor))
+    throw badRequest('invalid_cursor', 'cursor is not valid');
   const status = q.status ?? 'open';
   let query = s.db.selectFrom('warnings').selectAll().where('status', '=', status);
+  // The cursor is the last row of the previous page: the next page starts after that row's place in
+  // the order, compared in SQL at the database's precision. New warnings opening above it do not
+  // shift the pages (an offset would show rows twice); they are at the top of the next refresh.
+  if (q.cursor !== undefined)
+    query = query.where(
+      status === 'open'
+        ? sql<boolean>`exists (select 1 from warnings c where c.id = ${q.cursor} and (
+            warnings.priority < c.priority or (warnings.priority = c.priority and (
+              (c.deadline_at is not null and (warnings.deadline_at > c.deadline_at or warnings.deadline_at is null))
+              or (warnings.deadline_at is not distinct from c.deadline_at
+                  and (warnings.opened_at, warnings.id) > (c.opened_at, c.id))))))`
+        : sql<boolean>`exists (select 1 from warnings c where c.id = ${q.cursor} and (
+            warnings.closed_at < c.closed_at or (warnings.closed_at = c.closed_at and warnings.id > c.id)))`,
+    );
   if (q.overdue !== undefined) query = query.where('overdue', '=', q.overdue);
   if (q.channel)
     query = query.where(
@@ -1202,10 +1216,7 @@ export async function listWarnings(
           .orderBy('opened_at')
           .orderBy('id')
       : query.orderBy('closed_at', 'desc').orderBy('id');
-  const rows = await query
-    .limit(limit + 1)
-    .offset(offset)
-    .execute();
+  const rows = await query.limit(limit + 1).execute();
   const page = rows.slice(0, limit);
   const counts = page.length
     ? await s.db
@@ -1223,7 +1234,7 @@ export async function listWarnings(
   const n = new Map(counts.map((c) => [c.warning_id, Number(c.n)]));
   return {
     items: page.map((r) => summaryOf(r, n.get(r.id) ?? 0)),
-    nextCursor: rows.length > limit ? String(offset + limit) : null,
+    nextCursor: rows.length > limit ? page[page.length - 1]!.id : null,
   };
 }
 
