@@ -185,9 +185,14 @@ export function restore(bytes: Uint8Array, reg: ClassRegistry = detectorClasses(
 }
 
 /** A detector's state: its own fields that are data (a detector built by a closure has none). */
+/**
+ * A detector's state: its own fields but its name and its parameters (`p`). Parameters are
+ * configuration: a worker restarted with new settings, or after an upgrade that added one, runs
+ * with the fresh detector's, never with those of the checkpoint.
+ */
 function stateFields(d: Detector): string[] {
   return Object.keys(d).filter(
-    (k) => k !== 'name' && typeof (d as unknown as Record<string, unknown>)[k] !== 'function',
+    (k) => k !== 'name' && k !== 'p' && typeof (d as unknown as Record<string, unknown>)[k] !== 'function',
   );
 }
 
@@ -242,7 +247,8 @@ export function restoreDetectors(
     );
   s.detectors.forEach((x, i) => {
     const d = detectors[i] as unknown as Record<string, unknown>;
-    for (const [k, v] of Object.entries(x.fields)) if (!hasFunctionMarker(v)) d[k] = v;
+    // `p` too is skipped: checkpoints written before parameters were left out still hold them.
+    for (const [k, v] of Object.entries(x.fields)) if (k !== 'p' && !hasFunctionMarker(v)) d[k] = v;
   });
   ctx.flaggedNumbers.clear();
   for (const [k, v] of s.flaggedNumbers) ctx.flaggedNumbers.set(k, v);

@@ -224,9 +224,39 @@ describe('mule_account: victims are not hops', () => {
       out.map((d) => d.subject),
       ['MULE'],
     );
-    // With the old, looser test (half the outflow fast) the first victim would have been a hop.
-    const loose = run([muleAccountDetector({ minHopPassThrough: 0.5 })], newContext([], accounts), ev);
+    // With the old, looser tests (half the outflow fast, no look at where the money came from) the
+    // first victim would have been a hop.
+    const loose = run(
+      [muleAccountDetector({ minHopPassThrough: 0.5, maxPayrollShareForHop: Infinity })],
+      newContext([], accounts),
+      ev,
+    );
     assert.ok(loose.some((d) => d.subject === 'VICTIM'));
+  });
+
+  test('a victim paying nearly all of a salary to a flagged mule is not a hop; the same money from a young shell is', () => {
+    const withShell = [...accounts, account('SHELL', 'HSHELL', T0 - 40 * DAY, 'corporate')];
+    const ev = (payer: string): Ev[] => {
+      const out: Ev[] = [];
+      for (let i = 0; i < 4; i++) out.push({ txn: txn(T0 + i * 0.2 * H, `V${i}`, 'MULE', 20_000) });
+      out.push({ txn: txn(T0 + 2 * H, 'MULE', '', 79_000, 'atm') });
+      // 14,597.00 comes in; seven hours later 14,200.00 of it goes to the flagged MULE.
+      out.push({ txn: txn(T0 + 3 * H, payer, 'VICTIM', 14_597) });
+      out.push({ txn: txn(T0 + 10 * H, 'VICTIM', 'MULE', 14_200) });
+      return out;
+    };
+    const fromPay = run([muleAccountDetector()], newContext([], withShell), ev('EMPLOYER'));
+    assert.deepEqual(
+      fromPay.map((d) => d.subject),
+      ['MULE'],
+      'pay from an employer of years, paid on to the scammer: the victim is no hop',
+    );
+    const fromShell = run([muleAccountDetector()], newContext([], withShell), ev('SHELL'));
+    assert.deepEqual(
+      fromShell.map((d) => d.subject).sort(),
+      ['MULE', 'VICTIM'],
+      'a 40-day-old shell feeds hops',
+    );
   });
 
   test('an account paying out far more than it received is spending its own money', () => {

@@ -3,12 +3,18 @@ import assert from 'node:assert/strict';
 import { newContext } from '../../src/detection/detector.ts';
 import type { DetectionContext, Detector } from '../../src/detection/detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../../src/detection/records.ts';
-import { simboxDetector } from '../../src/detection/detectors/simbox.ts';
+import { DEFAULT_SIMBOX_PARAMS, simboxDetector } from '../../src/detection/detectors/simbox.ts';
 import { fraudCallerDetector } from '../../src/detection/detectors/fraud-caller.ts';
 import { iotMisuseDetector, isCnMobile } from '../../src/detection/detectors/iot-misuse.ts';
 import { spoofedCallerDetector } from '../../src/detection/detectors/spoofed-caller.ts';
 import { cardLimitDetector } from '../../src/detection/detectors/card-limit.ts';
-import { isSnapshotable, restoreDetectors, snapshotDetectors } from '../../src/detection/checkpoint.ts';
+import {
+  isSnapshotable,
+  restore,
+  restoreDetectors,
+  snapshot,
+  snapshotDetectors,
+} from '../../src/detection/checkpoint.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:00+08:00');
 const MIN = 60_000;
@@ -563,5 +569,23 @@ describe('checkpoints', () => {
     restoreDetectors(snapshotDetectors([first], ctx), [second], ctx);
     assert.equal(second.p.cellRegion, otherRegions);
     assert.equal(second.size(), 1, 'the state came back');
+  });
+
+  it('parameters come from the fresh detector: new settings and parameters added by an upgrade apply', () => {
+    const ctx = newContext([], []);
+    const first = simboxDetector({ minOutbound: 20 });
+    first.onCall(call(T0, mob(1), mob(2), { cellId: 'CELL-A' }), ctx);
+    const bytes = snapshotDetectors([first], ctx);
+    const second = simboxDetector({ minOutbound: 40 });
+    restoreDetectors(bytes, [second], ctx);
+    assert.equal(second.p.minOutbound, 40);
+    assert.equal(second.size(), first.size(), 'the state came back');
+    // A checkpoint written before parameters were left out, holding an older parameter set.
+    const old = restore(bytes) as { detectors: { fields: Record<string, unknown> }[] };
+    old.detectors[0]!.fields.p = { minOutbound: 20 };
+    const third = simboxDetector({ minOutbound: 40 });
+    restoreDetectors(snapshot(old), [third], ctx);
+    assert.equal(third.p.minOutbound, 40);
+    assert.equal(third.p.maxImeiCells, DEFAULT_SIMBOX_PARAMS.maxImeiCells, 'no parameter lost');
   });
 });

@@ -77,6 +77,14 @@ export interface MuleParams {
    * that just came in, plus savings, or keeping part of it, is not a hop.
    */
   minHopPassThrough: number;
+  /**
+   * An upstream hop is not one when at least this share of what it received came from established
+   * employers (`employerMinAgeMs`): a person who pays a scammer out of the pay that just came in is
+   * the scammer's victim, not a layer of the mule chain (shells that feed a chain are weeks old).
+   */
+  maxPayrollShareForHop: number;
+  /** A corporate account (not flagged or listed) opened at least this long before pays wages (ms). */
+  employerMinAgeMs: number;
   /** How deep a new flag re-evaluates the accounts downstream (and upstream) of it. */
   maxHops: number;
   /** An account opened less than this before the transfer is new (ms). */
@@ -113,6 +121,8 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minUpstreamShare: 0.5,
   minDownstreamShare: 0.5,
   minHopPassThrough: 0.9,
+  maxPayrollShareForHop: 0.5,
+  employerMinAgeMs: 365 * 86_400_000,
   maxHops: 6,
   newAccountMs: 30 * 86_400_000,
   structuringThresholds: [5_000_000, 1_000_000],
@@ -350,6 +360,7 @@ export class MuleAccountDetector implements MuleDetector {
   private features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
     scratchSet.clear();
     let upstream = 0;
+    let payroll = 0;
     let night = 0;
     let structuring = 0;
     let from = now;
@@ -370,6 +381,15 @@ export class MuleAccountDetector implements MuleDetector {
       if (ts < from) from = ts;
       scratchSet.add(payer);
       if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) upstream += a;
+      else {
+        const pa = ctx.accountsByNumber.get(payer);
+        if (
+          pa !== undefined &&
+          pa.accountType === 'corporate' &&
+          now - pa.openedAt >= this.p.employerMinAgeMs
+        )
+          payroll += a;
+      }
       if (isNight(ts)) night++;
       if (isStructuring(a)) structuring++;
     }
@@ -398,7 +418,8 @@ export class MuleAccountDetector implements MuleDetector {
       downstreamShare:
         s.outSum > 0 &&
         s.fastSum >= this.p.minHopPassThrough * s.outSum &&
-        s.fastSum >= this.p.minHopPassThrough * s.inSum
+        s.fastSum >= this.p.minHopPassThrough * s.inSum &&
+        payroll < this.p.maxPayrollShareForHop * s.inSum
           ? Math.min(1, downstream / s.outSum)
           : 0,
       payees,
