@@ -256,6 +256,12 @@ test(
             await filters.getByLabel('Language').selectOption('en');
             const card = page.locator(`[data-testid="content-item"][data-id="${sms.id}"]`);
             await card.getByText(sms.title).waitFor();
+            // The list refetches once per filter: wait for the last one, not the first card shown.
+            await page.waitForFunction(
+              () => document.querySelectorAll('[data-testid="content-item"]').length === 1,
+              undefined,
+              { timeout: 10_000 },
+            );
             assert.equal(await page.getByTestId('content-item').count(), 1);
 
             await card.getByRole('button', { name: 'Edit' }).click();
