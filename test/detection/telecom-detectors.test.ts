@@ -498,6 +498,58 @@ describe('card_limit', () => {
 
 // ---------------------------------------------------------------- checkpoints
 
+describe('flags on numbers', () => {
+  it('expire flagTtlMs after they were set once the episode is over, and stay while it lasts', () => {
+    const ctx = newContext([], []);
+    const d = spoofedCallerDetector();
+    const gone = mob(2001);
+    const active = mob(2002);
+    // A flag another detector set: never this detector's to drop.
+    ctx.flaggedNumbers.set(mob(2003), { detector: 'simbox', at: T0 });
+    d.onCall(call(T0, gone, mob(1), { origin: 'intl' }), ctx);
+    d.onCall(call(T0, active, mob(2), { origin: 'intl' }), ctx);
+    assert.equal(d.drain(T0, false, ctx).length, 2);
+    // `active` keeps presenting itself from abroad twice a day for 40 days: one long episode.
+    const flags = () => {
+      const out: string[] = [];
+      for (const n of [gone, active, mob(2003)]) if (ctx.flaggedNumbers.has(n)) out.push(n);
+      return out;
+    };
+    const seen = new Map<number, string[]>();
+    for (let t = T0 + 12 * HOUR; t <= T0 + 40 * DAY; t += 12 * HOUR) {
+      d.onCall(call(t, active, mob(3), { origin: 'intl' }), ctx);
+      assert.deepEqual(d.drain(t, false, ctx), [], 'one episode, reported once');
+      if (t === T0 + 29 * DAY || t === T0 + 31 * DAY) seen.set(t, flags());
+    }
+    assert.deepEqual(seen.get(T0 + 29 * DAY), [gone, active, mob(2003)], 'every flag within 30 days');
+    assert.deepEqual(seen.get(T0 + 31 * DAY), [active, mob(2003)], 'the ended episode lost its flag');
+    // Once `active` falls silent too, its flag (set 40 days ago) goes with its state.
+    d.drain(T0 + 42 * DAY, true, ctx);
+    assert.equal(d.size(), 0);
+    assert.deepEqual(flags(), [mob(2003)]);
+  });
+
+  it('a shorter flagTtlMs is honoured by every call detector that flags numbers', () => {
+    const iot = '+861440000000009';
+    const ctx = newContext([card(iot, { cardType: 'iot', holderId: '' })], []);
+    const d = iotMisuseDetector({ flagTtlMs: 2 * DAY });
+    run(
+      d,
+      ctx,
+      [0, 1, 2, 3].map((i) => call(T0 + i * MIN, iot, mob(10 + i))),
+      false,
+    );
+    assert.equal(ctx.flaggedNumbers.get(iot)?.detector, 'iot_misuse');
+    d.drain(T0 + DAY + 2 * HOUR, false, ctx);
+    assert.ok(ctx.flaggedNumbers.has(iot), 'younger than the TTL');
+    d.drain(T0 + 3 * DAY, true, ctx);
+    assert.ok(!ctx.flaggedNumbers.has(iot));
+    // simbox and fraud_caller take the same parameter.
+    assert.equal(simboxDetector({ flagTtlMs: 5 }).p.flagTtlMs, 5);
+    assert.equal(fraudCallerDetector().p.flagTtlMs, 30 * DAY);
+  });
+});
+
 describe('checkpoints', () => {
   /** A bit of everything: a gateway, a salesperson, an IoT card texting people, a spoofed call. */
   function mixed(): { cards: CardRecord[]; records: CallRecord[] } {

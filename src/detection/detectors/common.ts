@@ -115,3 +115,25 @@ export class PartnerSet {
 export function round(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
+
+/** Default life of a flag a call detector put in `ctx.flaggedNumbers` after its episode ended. */
+export const FLAG_TTL_MS = 30 * 86_400_000;
+
+/**
+ * Drops the flags `detector` put in `flagged` that are older than `ttlMs` and whose episode is
+ * over (`live(msisdn)` false: the detector no longer holds the number's state). Without this the
+ * map would grow with every number ever flagged, i.e. with history; a number still misbehaving
+ * keeps its flag however old it is. Called from the detectors' sweeps.
+ */
+export function expireNumberFlags(
+  flagged: Map<string, { detector: string; at: number }>,
+  detector: string,
+  now: number,
+  ttlMs: number,
+  live: (msisdn: string) => boolean,
+): void {
+  const cut = now - ttlMs;
+  flagged.forEach((f, k) => {
+    if (f.detector === detector && f.at < cut && !live(k)) flagged.delete(k);
+  });
+}

@@ -36,7 +36,18 @@
  */
 import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../records.ts';
-import { clamp01, callerHash, calleeHash, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
+import {
+  clamp01,
+  callerHash,
+  calleeHash,
+  expireNumberFlags,
+  FLAG_TTL_MS,
+  hashNumber,
+  IN,
+  OUT,
+  PartnerSet,
+  round,
+} from './common.ts';
 
 export interface FraudCallerParams {
   /** Counting window per card (ms). */
@@ -67,6 +78,11 @@ export interface FraudCallerParams {
   cellMemoryMs: number;
   /** Report at this score or above. */
   minScore: number;
+  /**
+   * How long a flag this detector put in `ctx.flaggedNumbers` stays once its episode is over (ms;
+   * a number still in an episode keeps its flag).
+   */
+  flagTtlMs: number;
   /** How often `drain` sweeps expired state (stream ms). */
   sweepEveryMs: number;
 }
@@ -86,6 +102,7 @@ export const DEFAULT_FRAUD_CALLER_PARAMS: FraudCallerParams = Object.freeze({
   minCellVotes: 3,
   cellMemoryMs: 7 * 86_400_000,
   minScore: 0.55,
+  flagTtlMs: FLAG_TTL_MS,
   sweepEveryMs: 3600_000,
 });
 
@@ -266,9 +283,11 @@ export class FraudCallerDetector implements Detector {
     }
   }
 
-  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+  drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       this.sweep(now);
+      if (ctx)
+        expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
       this.nextSweep = now + this.p.sweepEveryMs;
     }
     const out = this.pending;

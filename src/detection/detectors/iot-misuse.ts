@@ -23,7 +23,7 @@
 import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
 import type { Interned } from '../intern.ts';
 import type { CallRecord, Detection } from '../records.ts';
-import { calleeHash, clamp01, round } from './common.ts';
+import { calleeHash, clamp01, expireNumberFlags, FLAG_TTL_MS, round } from './common.ts';
 
 export interface IotMisuseParams {
   /** Counting window (ms). */
@@ -34,6 +34,11 @@ export interface IotMisuseParams {
   minVoiceCallees: number;
   /** Distinct CN mobiles texted in the window that make misuse. */
   minSmsRecipients: number;
+  /**
+   * How long a flag this detector put in `ctx.flaggedNumbers` stays once its episode is over (ms;
+   * a number still in an episode keeps its flag).
+   */
+  flagTtlMs: number;
   /** How often `drain` sweeps expired state (stream ms). */
   sweepEveryMs: number;
 }
@@ -43,6 +48,7 @@ export const DEFAULT_IOT_MISUSE_PARAMS: IotMisuseParams = Object.freeze({
   quietMs: 24 * 3600_000,
   minVoiceCallees: 3,
   minSmsRecipients: 3,
+  flagTtlMs: FLAG_TTL_MS,
   sweepEveryMs: 3600_000,
 });
 
@@ -176,7 +182,7 @@ export class IotMisuseDetector implements Detector {
     });
   }
 
-  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+  drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       const p = this.p;
       const keep = Math.max(p.quietMs, p.windowMs);
@@ -186,6 +192,7 @@ export class IotMisuseDetector implements Detector {
           this.states.delete(k);
         }
       });
+      if (ctx) expireNumberFlags(ctx.flaggedNumbers, this.name, now, p.flagTtlMs, (k) => this.states.has(k));
       this.nextSweep = now + p.sweepEveryMs;
     }
     const out = this.pending;

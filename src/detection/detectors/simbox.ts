@@ -41,7 +41,18 @@
  */
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallRecord, Detection } from '../records.ts';
-import { clamp01, callerHash, calleeHash, hashNumber, IN, OUT, PartnerSet, round } from './common.ts';
+import {
+  clamp01,
+  callerHash,
+  calleeHash,
+  expireNumberFlags,
+  FLAG_TTL_MS,
+  hashNumber,
+  IN,
+  OUT,
+  PartnerSet,
+  round,
+} from './common.ts';
 
 /**
  * Per IMEI: the distinct IMSIs (and the msisdns that used them) seen through it in its window,
@@ -148,6 +159,11 @@ export interface SimboxParams {
   minGapsForTiming: number;
   /** Report at this score or above. */
   minScore: number;
+  /**
+   * How long a flag this detector put in `ctx.flaggedNumbers` stays once its episode is over (ms;
+   * a number still in an episode keeps its flag).
+   */
+  flagTtlMs: number;
   /** How often `drain` sweeps expired state (stream ms). */
   sweepEveryMs: number;
 }
@@ -168,6 +184,7 @@ export const DEFAULT_SIMBOX_PARAMS: SimboxParams = Object.freeze({
   cvIrregular: 0.4,
   minGapsForTiming: 8,
   minScore: 0.6,
+  flagTtlMs: FLAG_TTL_MS,
   sweepEveryMs: 3600_000,
 });
 
@@ -342,9 +359,11 @@ export class SimboxDetector implements Detector {
     }
   }
 
-  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+  drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       this.sweep(now);
+      if (ctx)
+        expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
       this.nextSweep = now + this.p.sweepEveryMs;
     }
     const out = this.pending;

@@ -31,7 +31,7 @@
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallOrigin, CallRecord, Detection } from '../records.ts';
 import { isCnMobile } from './iot-misuse.ts';
-import { round } from './common.ts';
+import { expireNumberFlags, FLAG_TTL_MS, round } from './common.ts';
 
 export interface SpoofedCallerParams {
   /** How long the last call of a number is kept after it ended (ms); at least `jumpWindowMs`. */
@@ -42,6 +42,11 @@ export interface SpoofedCallerParams {
   cellRegion: ((cellId: string) => string | null) | null;
   /** Two on-net calls from two devices or two regions closer than this are suspect (ms). */
   jumpWindowMs: number;
+  /**
+   * How long a flag this detector put in `ctx.flaggedNumbers` stays once its episode is over (ms;
+   * a number still in an episode keeps its flag).
+   */
+  flagTtlMs: number;
   /** How often `drain` sweeps expired state (stream ms). */
   sweepEveryMs: number;
 }
@@ -51,6 +56,7 @@ export const DEFAULT_SPOOFED_CALLER_PARAMS: SpoofedCallerParams = Object.freeze(
   quietMs: 24 * 3600_000,
   cellRegion: null,
   jumpWindowMs: 10 * 60_000,
+  flagTtlMs: FLAG_TTL_MS,
   sweepEveryMs: 15 * 60_000,
 });
 
@@ -199,7 +205,7 @@ export class SpoofedCallerDetector implements Detector {
     s.lastTs = ts;
   }
 
-  drain(now: number, final: boolean, _ctx?: DetectionContext): Detection[] {
+  drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       const stateMs = this.stateMs;
       const keep = Math.max(this.p.quietMs, stateMs);
@@ -211,6 +217,8 @@ export class SpoofedCallerDetector implements Detector {
           this.numbers.delete(k);
         }
       });
+      if (ctx)
+        expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.numbers.has(k));
       this.nextSweep = now + this.p.sweepEveryMs;
     }
     const out = this.pending;
