@@ -194,6 +194,55 @@ describe('mule_account', () => {
   });
 });
 
+describe('mule_account: passing money on is not enough alone', () => {
+  // The case of a 200,000-person world: two friends send money within half an hour, the account pays a
+  // larger bill in the evening. Pass-through near 1, two payers, nothing else.
+  const accounts = [
+    account('PERSON', 'HP'),
+    account('FRIEND1', 'HF1'),
+    account('FRIEND2', 'HF2'),
+    account('BILL', 'HB'),
+    account('BILL2', 'HB2'),
+  ];
+  const day = (dwellH: number, payees = 1, at = T0): Ev[] => [
+    { txn: txn(at, 'FRIEND1', 'PERSON', 5_300) },
+    { txn: txn(at + 0.5 * H, 'FRIEND2', 'PERSON', 1_700) },
+    { txn: txn(at + 0.5 * H + dwellH * H, 'PERSON', 'BILL', payees === 1 ? 7_000 : 3_500) },
+    ...(payees === 1 ? [] : [{ txn: txn(at + 0.6 * H + dwellH * H, 'PERSON', 'BILL2', 3_500) }]),
+  ];
+
+  test('an ordinary account paying a bill hours later is not a mule; the same money moved on in minutes is', () => {
+    for (const payees of [1, 2]) {
+      const slow = newContext([], accounts);
+      assert.deepEqual(run([muleAccountDetector()], slow, day(5, payees)), [], `payees ${payees}`);
+      const fast = newContext([], accounts);
+      const out = run([muleAccountDetector()], fast, day(0.25, payees));
+      assert.deepEqual(
+        out.map((d) => d.subject),
+        ['PERSON'],
+        `payees ${payees}`,
+      );
+    }
+    // The bound is a parameter.
+    const ctx = newContext([], accounts);
+    assert.equal(run([muleAccountDetector({ plainMaxDwellMs: 12 * H })], ctx, day(5)).length, 1);
+  });
+
+  test('any other sign lifts the rule: a new account, a night transfer, a flagged payer', () => {
+    const fresh = accounts.map((a) => (a.account === 'PERSON' ? account('PERSON', 'HP', T0 - 5 * DAY) : a));
+    assert.equal(run([muleAccountDetector()], newContext([], fresh), day(5)).length, 1, 'new account');
+    // The same day, starting at 21:00: the bill is paid at 02:30.
+    assert.equal(
+      run([muleAccountDetector()], newContext([], accounts), day(5, 1, T0 + 11 * H)).length,
+      1,
+      'night',
+    );
+    const ctx = newContext([], accounts);
+    ctx.flaggedAccounts.set('FRIEND1', { detector: 'mule_account', at: T0 - H });
+    assert.equal(run([muleAccountDetector()], ctx, day(5)).length, 1, 'flagged payer');
+  });
+});
+
 describe('mule_account: victims are not hops', () => {
   const accounts: AccountRecord[] = [
     account('MULE', 'HMULE', T0 - 10 * DAY),

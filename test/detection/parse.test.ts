@@ -14,6 +14,8 @@ import {
   TRANSACTIONS,
 } from '../../src/detection/parse.ts';
 import type { CallRecord } from '../../src/detection/records.ts';
+import { Interner } from '../../src/detection/intern.ts';
+import { hashNumber } from '../../src/detection/detectors/common.ts';
 
 let dir: string;
 before(() => {
@@ -215,5 +217,38 @@ describe('detection input parsing', () => {
       got.map((r) => r.durationS),
       cells.map((_, i) => i),
     );
+  });
+
+  test('with an interner, records carry the entries and hashes of their values, equal to hashing the strings', async () => {
+    const file = path.join(dir, 'hashes.csv');
+    fs.writeFileSync(
+      file,
+      [
+        'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin',
+        '2026-11-30T10:00:00+08:00,voice,+8613800138000,+8613900139000,65,460001234567890,356938035643809,310104-0002,onnet',
+        '2026-11-30T10:00:01+08:00,voice,+8613900139000,+8613800138000,65,460001234567891,356938035643810,C1,onnet',
+        '2026-11-30T10:00:02+08:00,voice,+8613800138000,+8613900139000,5,,,,offnet',
+        '2026-11-30T10:00:03+08:00,voice,+8613800138000,+8613900139000,5,,,"Zelle Ü",onnet',
+      ].join('\n') + '\n',
+    );
+    const interner = new Interner();
+    const got: CallRecord[] = [];
+    for await (const b of readRecordBatches(file, CALLS, { interner })) got.push(...b);
+    assert.equal(got.length, 4);
+    for (const r of got.slice(0, 2)) {
+      assert.equal(r.imsiHash, hashNumber(r.imsi!) | 1);
+      assert.equal(r.imeiHash, hashNumber(r.imei!) | 1);
+      assert.equal(r.cellHash, hashNumber(r.cellId!) | 1);
+      assert.equal(r.callerRef?.value, r.caller);
+      assert.equal(r.calleeRef?.hash, hashNumber(r.callee));
+    }
+    // Empty fields have no hash; a field read by the CSV parser (quoted, not interned) neither.
+    assert.equal(got[2]!.imsiHash, undefined);
+    assert.equal(got[2]!.cellHash, undefined);
+    assert.equal(got[3]!.cellId, 'Zelle Ü');
+    assert.equal(got[3]!.cellHash, undefined);
+    // Without an interner, no entries and no hashes: detectors hash the strings themselves.
+    for await (const b of readRecordBatches(file, CALLS))
+      for (const r of b) assert.ok(r.callerRef === undefined && r.imsiHash === undefined);
   });
 });

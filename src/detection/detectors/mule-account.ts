@@ -62,6 +62,13 @@ export interface MuleParams {
   minFastOutShare: number;
   /** Minimum distinct payers (fan-in) unless fed by flagged accounts. */
   minPayers: number;
+  /**
+   * An account whose only sign is passing money on (at most two payers, no flagged or listed
+   * neighbour, not new, nothing at night, no structuring, no cash-out) fires only when its money
+   * moved on within this, as a mean dwell (ms): people get two transfers and pay a bill later the
+   * same day, and in a large population that looks like pass-through hundreds of times a week.
+   */
+  plainMaxDwellMs: number;
   /** Fan-in at which the fan-in feature saturates. */
   fanInSaturation: number;
   /** Share of the inflow from flagged or listed accounts that makes an account a downstream hop. */
@@ -117,6 +124,7 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minPassThrough: 0.7,
   minFastOutShare: 0.5,
   minPayers: 2,
+  plainMaxDwellMs: 2 * 3_600_000,
   fanInSaturation: 8,
   minUpstreamShare: 0.5,
   minDownstreamShare: 0.5,
@@ -463,6 +471,7 @@ export class MuleAccountDetector implements MuleDetector {
       f.downstreamShare < this.p.minDownstreamShare
     )
       return;
+    if (plainOnly(f) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
     const sc = this.score(s, f);
     if (sc < this.p.minScore) return;
     s.flaggedAt = now;
@@ -529,6 +538,19 @@ export class MuleAccountDetector implements MuleDetector {
     if (this.pending.length === 0) return [];
     return this.pending.splice(0, this.pending.length);
   }
+}
+
+/** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */
+function plainOnly(f: Features): boolean {
+  return (
+    f.payers <= 2 &&
+    f.upstreamShare === 0 &&
+    f.downstreamShare === 0 &&
+    !f.newAccount &&
+    f.nightShare === 0 &&
+    f.structuring === 0 &&
+    f.cashOutShare === 0
+  );
 }
 
 export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleAccountDetector {
