@@ -78,6 +78,13 @@ export async function run(): Promise<BenchResult[]> {
       const u = process.cpuUsage(u0);
       return (u.user + u.system) / 1e6;
     };
+    // Loading the reference data alone, to tell how much of each run it is.
+    const loadSecs = async (files: { cards?: string; accounts?: string }) => {
+      const t = process.hrtime.bigint();
+      await runDetection(files, [], { emit: () => undefined });
+      return Number(process.hrtime.bigint() - t) / 1e9;
+    };
+    const cardSecs = await loadSecs({ cards: f.cards });
     let t0 = process.hrtime.bigint();
     let u0 = process.cpuUsage();
     const rc = await runDetection({ cards: f.cards, calls: f.calls }, calls, { emit: () => undefined });
@@ -88,9 +95,10 @@ export async function run(): Promise<BenchResult[]> {
       value: rc.calls / secs,
       unit: 'records/s',
       target: '≥ 500,000/s',
-      note: `${rc.calls.toLocaleString('en-US')} records of ${people.toLocaleString('en-US')} people over ${days} days (the time includes loading the cards first); ${Math.round(rc.calls / cpu).toLocaleString('en-US')} per CPU-second`,
+      note: `${rc.calls.toLocaleString('en-US')} records of ${people.toLocaleString('en-US')} people over ${days} days (the time includes loading the ${rc.cards.toLocaleString('en-US')} cards first, ${cardSecs.toFixed(2)} s alone: about ${Math.round(rc.calls / Math.max(0.001, secs - cardSecs)).toLocaleString('en-US')}/s once they are loaded); ${Math.round(rc.calls / cpu).toLocaleString('en-US')} per CPU-second`,
     });
     const money = allDetectors().filter((d) => d.onTransaction);
+    const accountSecs = await loadSecs({ accounts: f.accounts });
     t0 = process.hrtime.bigint();
     u0 = process.cpuUsage();
     const rt = await runDetection({ accounts: f.accounts, transactions: f.transactions }, money, {
@@ -103,7 +111,7 @@ export async function run(): Promise<BenchResult[]> {
       value: rt.transactions / secs,
       unit: 'transactions/s',
       target: '≥ 200,000/s',
-      note: `${rt.transactions.toLocaleString('en-US')} transactions (the time includes loading the accounts first); ${Math.round(rt.transactions / cpu).toLocaleString('en-US')} per CPU-second`,
+      note: `${rt.transactions.toLocaleString('en-US')} transactions (the time includes loading the ${rt.accounts.toLocaleString('en-US')} accounts first, ${accountSecs.toFixed(2)} s alone: about ${Math.round(rt.transactions / Math.max(0.001, secs - accountSecs)).toLocaleString('en-US')}/s once they are loaded); ${Math.round(rt.transactions / cpu).toLocaleString('en-US')} per CPU-second`,
     });
 
     // Memory against history: a world with new subscribers, accounts and fraud every day
