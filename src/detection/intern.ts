@@ -24,8 +24,6 @@ export class Interner {
   private entries: (Interned | undefined)[] = [];
   /** Id of the value of the last `intern` call. */
   lastId = -1;
-  /** `hashNumber` of the value of the last `intern` call (FNV-1a of its bytes, as of its characters). */
-  lastHash = 0;
 
   constructor(
     private readonly maxSize = 1 << 19,
@@ -81,7 +79,6 @@ export class Interner {
         const s = this.strings[id1 - 1]!;
         if (n <= INLINE || sameTail(s, buf, a, n)) {
           this.lastId = id1 - 1;
-          this.lastHash = h;
           return s;
         }
       }
@@ -94,7 +91,6 @@ export class Interner {
     this.entries.push(undefined);
     this.place(h, n, id, w0, w1, w2, w3, w4);
     this.lastId = id;
-    this.lastHash = h;
     return s;
   }
 

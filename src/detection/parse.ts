@@ -251,9 +251,9 @@ export interface RecordKind<T> {
   /**
    * Hands a built record the shared entries of its interned values (`entry(i)` for the value of
    * required column `i`, undefined when it was not interned); only when the reader was given an
-   * interner (`runDetection`). `hash(i)` is `hashNumber` of that value, or undefined likewise.
+   * interner (`runDetection`).
    */
-  link?(value: T, entry: (i: number) => Interned | undefined, hash: (i: number) => number | undefined): void;
+  link?(value: T, entry: (i: number) => Interned | undefined): void;
 }
 
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
@@ -290,22 +290,14 @@ export const CALLS: RecordKind<CallRecord> = {
         // Set by `link` when read with an interner; here so that every record has one shape.
         callerRef: undefined,
         calleeRef: undefined,
-        cellHash: undefined,
-        imeiHash: undefined,
-        imsiHash: undefined,
       },
     };
   },
-  link(c, entry, hash) {
+  link(c, entry) {
     c.callerRef = entry(2);
     c.calleeRef = entry(3);
-    if (c.imsi !== null) c.imsiHash = or1(hash(5));
-    if (c.imei !== null) c.imeiHash = or1(hash(6));
-    if (c.cellId !== null) c.cellHash = or1(hash(7));
   },
 };
-
-const or1 = (h: number | undefined): number | undefined => (h === undefined ? undefined : h | 1);
 
 export const TRANSACTIONS: RecordKind<TransactionRecord> = {
   name: 'transactions',
@@ -424,10 +416,7 @@ export async function* readRecordBatches<T>(
   /** Per required column: the interner's id of its value in this row, or -1. */
   const ids = new Int32Array(ncols).fill(-1);
   const link = opts.interner !== undefined ? kind.link : undefined;
-  /** Per required column: the interner's hash of its value in this row (when `ids` holds one). */
-  const hashes = new Int32Array(ncols);
   const entry = (i: number): Interned | undefined => (ids[i]! >= 0 ? interner.entry(ids[i]!) : undefined);
-  const hash = (i: number): number | undefined => (ids[i]! >= 0 ? hashes[i]! : undefined);
   /** Per file column: the value of the previous row, reused when the bytes are the same. */
   let previous: string[] = [];
   let index: number[] | null = null;
@@ -480,7 +469,6 @@ export async function* readRecordBatches<T>(
           } else if (high < 128 && intern[col] === 1) {
             values[k] = interner.intern(buf, a, b);
             ids[k] = interner.lastId;
-            hashes[k] = interner.lastHash;
           } else {
             ids[k] = -1;
             const prev = previous[col]!;
@@ -537,7 +525,7 @@ export async function* readRecordBatches<T>(
     }
     const r = kind.build(values, time);
     if (r.ok) {
-      if (link !== undefined) link(r.value, entry, hash);
+      if (link !== undefined) link(r.value, entry);
       out.push(r.value);
     } else reject(no, r.reason, text(buf, start, end).slice(0, 500));
   };

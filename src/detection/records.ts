@@ -48,15 +48,6 @@ export interface CallRecord {
    */
   callerRef?: Interned;
   calleeRef?: Interned;
-  /**
-   * `hashNumber(cellId) | 1`, `hashNumber(imei) | 1`, `hashNumber(imsi) | 1`, set by the same
-   * reader from the interner's hash of the bytes: the detectors compare these values by hash, and
-   * hashing them again would read each string's characters, cold in memory, on every record.
-   * Absent on records from the stream (and for an empty field); detectors then hash the string.
-   */
-  cellHash?: number;
-  imeiHash?: number;
-  imsiHash?: number;
 }
 
 /** One transfer: `ts,txn_id,payer_account,payee_account,amount,currency,channel`. */

@@ -221,7 +221,7 @@ export class FraudCallerDetector implements Detector {
         if (r.durationS < p.shortCallS) s.shortVoice++;
       }
       if (r.cellId !== null) {
-        const h = r.cellHash ?? hashNumber(r.cellId) | 1;
+        const h = hashNumber(r.cellId) | 1;
         if (h !== s.cellHash) {
           s.cellHash = h;
           s.lastCell = r.cellId;
@@ -229,7 +229,7 @@ export class FraudCallerDetector implements Detector {
       }
       if (s.partners.add(calleeHash(r), OUT)) this.social(s, ts);
       if (r.imei !== null && r.imsi !== null) {
-        const ih = r.imeiHash ?? hashNumber(r.imei) | 1;
+        const ih = hashNumber(r.imei) | 1;
         let m = s.imeiState;
         if (m === null || ih !== s.imeiHash) {
           m = this.imeis.get(r.imei) ?? null;
@@ -248,7 +248,7 @@ export class FraudCallerDetector implements Detector {
           m.epoch++;
         }
         m.lastTs = ts;
-        const sh = r.imsiHash ?? hashNumber(r.imsi) | 1;
+        const sh = hashNumber(r.imsi) | 1;
         if (sh !== s.imsiHash || s.imeiEpoch !== m.epoch) {
           // A new card in this device, or a new window: count the IMSI on the IMEI.
           s.imsiHash = sh;

@@ -300,7 +300,7 @@ export class SimboxDetector implements Detector {
       const cell = r.cellId;
       let cellChanged = false;
       if (cell !== null) {
-        const h = r.cellHash ?? hashNumber(cell) | 1;
+        const h = hashNumber(cell) | 1;
         if (h !== s.cellHash) {
           if (s.cellHash !== 0) s.cellChanges++;
           s.cellHash = h;
@@ -309,8 +309,8 @@ export class SimboxDetector implements Detector {
         }
       }
       if (r.imei !== null && r.imsi !== null) {
-        const ih = r.imeiHash ?? hashNumber(r.imei) | 1;
-        const sh = r.imsiHash ?? hashNumber(r.imsi) | 1;
+        const ih = hashNumber(r.imei) | 1;
+        const sh = hashNumber(r.imsi) | 1;
         let m = s.imei;
         if (m === null || ih !== s.imeiHash) {
           m = this.imeis.get(r.imei) ?? null;
