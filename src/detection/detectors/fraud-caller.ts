@@ -83,7 +83,10 @@ export interface FraudCallerParams {
    * a number still in an episode keeps its flag).
    */
   flagTtlMs: number;
-  /** How often `drain` sweeps expired state (stream ms). */
+  /**
+   * How often `drain` sweeps expired state (stream ms). A sweep visits every state (a cache miss
+   * each), so by default it runs a quarter of the 24 h window apart: expired state stays at most that much longer.
+   */
   sweepEveryMs: number;
 }
 
@@ -103,7 +106,7 @@ export const DEFAULT_FRAUD_CALLER_PARAMS: FraudCallerParams = Object.freeze({
   cellMemoryMs: 7 * 86_400_000,
   minScore: 0.55,
   flagTtlMs: FLAG_TTL_MS,
-  sweepEveryMs: 3600_000,
+  sweepEveryMs: 6 * 3600_000,
 });
 
 /** Per card (msisdn) in its window. */

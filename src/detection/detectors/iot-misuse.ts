@@ -39,7 +39,10 @@ export interface IotMisuseParams {
    * a number still in an episode keeps its flag).
    */
   flagTtlMs: number;
-  /** How often `drain` sweeps expired state (stream ms). */
+  /**
+   * How often `drain` sweeps expired state (stream ms). A sweep visits every state (a cache miss
+   * each), so by default it runs a quarter of the 24 h window apart: expired state stays at most that much longer.
+   */
   sweepEveryMs: number;
 }
 
@@ -49,7 +52,7 @@ export const DEFAULT_IOT_MISUSE_PARAMS: IotMisuseParams = Object.freeze({
   minVoiceCallees: 3,
   minSmsRecipients: 3,
   flagTtlMs: FLAG_TTL_MS,
-  sweepEveryMs: 3600_000,
+  sweepEveryMs: 6 * 3600_000,
 });
 
 const PLUS = 43;

@@ -164,7 +164,10 @@ export interface SimboxParams {
    * a number still in an episode keeps its flag).
    */
   flagTtlMs: number;
-  /** How often `drain` sweeps expired state (stream ms). */
+  /**
+   * How often `drain` sweeps expired state (stream ms). A sweep visits every state (a cache miss
+   * each), so by default it runs a quarter of the 24 h window apart: expired state stays at most that much longer.
+   */
   sweepEveryMs: number;
 }
 
@@ -185,7 +188,7 @@ export const DEFAULT_SIMBOX_PARAMS: SimboxParams = Object.freeze({
   minGapsForTiming: 8,
   minScore: 0.6,
   flagTtlMs: FLAG_TTL_MS,
-  sweepEveryMs: 3600_000,
+  sweepEveryMs: 6 * 3600_000,
 });
 
 /** Per card (msisdn) in its window. */

@@ -47,7 +47,10 @@ export interface SpoofedCallerParams {
    * a number still in an episode keeps its flag).
    */
   flagTtlMs: number;
-  /** How often `drain` sweeps expired state (stream ms). */
+  /**
+   * How often `drain` sweeps expired state (stream ms). A sweep visits every state (a cache miss
+   * each), so by default it runs `stateMs` apart: expired state stays at most that much longer.
+   */
   sweepEveryMs: number;
 }
 
@@ -57,7 +60,7 @@ export const DEFAULT_SPOOFED_CALLER_PARAMS: SpoofedCallerParams = Object.freeze(
   cellRegion: null,
   jumpWindowMs: 10 * 60_000,
   flagTtlMs: FLAG_TTL_MS,
-  sweepEveryMs: 15 * 60_000,
+  sweepEveryMs: 3600_000,
 });
 
 /** Per presented caller number: its last call. */
