@@ -141,6 +141,7 @@ export function streamCommands(program: Command, core: Core): void {
           process.stderr.write(
             `worker ${w.name} on the ${stream.kind} record stream (${w.stats.mode} checkpoints); stop with Ctrl-C\n`,
           );
+          if (w.stats.rebuilt) process.stderr.write(`checkpoint not restored: ${w.stats.rebuilt}\n`);
           const stop = () => void w.stop();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
 import type { DetectionContext, Detector } from './detector.ts';
 import * as cardLimit from './detectors/card-limit.ts';
@@ -21,11 +22,20 @@ import * as spoofedCaller from './detectors/spoofed-caller.ts';
 
 export class SnapshotError extends Error {}
 
+/**
+ * A snapshot whose detector state classes are not this build's (an upgrade changed a detector, or
+ * it was written before snapshots named their classes' build). Its state may have another shape:
+ * restoring it could crash or, worse, detect wrongly, so it is refused and the worker rebuilds
+ * the state by replay instead (src/detection/stream/worker.ts).
+ */
+export class StateMismatchError extends SnapshotError {}
+
 type Ctor = abstract new (...args: never[]) => unknown;
 
 export class ClassRegistry {
   private readonly byName = new Map<string, object>();
   private readonly byProto = new Map<object, string>();
+  private print: string | undefined;
 
   /** Registers classes under their names (a different class of the same name is an error). */
   add(...classes: Ctor[]): this {
@@ -36,8 +46,26 @@ export class ClassRegistry {
       if (known) throw new SnapshotError(`two classes named ${c.name} in the snapshot registry`);
       this.byName.set(c.name, proto);
       this.byProto.set(proto, c.name);
+      this.print = undefined;
     }
     return this;
+  }
+
+  /**
+   * What the registered classes are in this build: a hash of their names and source text (their
+   * fields, their initialisers and the methods that fill them). Two builds with the same detector
+   * code give the same value; any change to a state class gives another.
+   */
+  fingerprint(): string {
+    if (this.print === undefined) {
+      const h = createHash('sha256');
+      for (const name of [...this.byName.keys()].sort()) {
+        const ctor = (this.byName.get(name) as { constructor: unknown }).constructor;
+        h.update(`${name}\n${Function.prototype.toString.call(ctor)}\n`);
+      }
+      this.print = h.digest('hex').slice(0, 16);
+    }
+    return this.print;
   }
 
   nameOf(proto: object): string | undefined {
@@ -184,7 +212,6 @@ export function restore(bytes: Uint8Array, reg: ClassRegistry = detectorClasses(
   return decode(v8.deserialize(bytes), reg, new Map());
 }
 
-/** A detector's state: its own fields that are data (a detector built by a closure has none). */
 /**
  * A detector's state: its own fields but its name and its parameters (`p`). Parameters are
  * configuration: a worker restarted with new settings, or after an upgrade that added one, runs
@@ -202,6 +229,8 @@ export function isSnapshotable(d: Detector): boolean {
 }
 
 interface DetectorsState {
+  /** `ClassRegistry.fingerprint()` of the build that wrote it (absent before it was recorded). */
+  classes?: string;
   detectors: { name: string; fields: Record<string, unknown> }[];
   flaggedNumbers: DetectionContext['flaggedNumbers'];
   flaggedAccounts: DetectionContext['flaggedAccounts'];
@@ -217,6 +246,7 @@ export function snapshotDetectors(
   observer?: unknown,
 ): Buffer {
   const state: DetectorsState = {
+    classes: reg.fingerprint(),
     ...(observer !== undefined && { observer }),
     detectors: detectors.map((d) => {
       const fields: Record<string, unknown> = {};
@@ -232,7 +262,8 @@ export function snapshotDetectors(
 /**
  * Puts a snapshot's state into freshly built detectors (same names, same order, same parameters)
  * and their context. Fields that held functions keep the fresh detector's values. Returns the
- * observer's state when the snapshot has one.
+ * observer's state when the snapshot has one. A snapshot of another build's state classes is
+ * refused with `StateMismatchError` before anything is changed.
  */
 export function restoreDetectors(
   bytes: Uint8Array,
@@ -240,7 +271,15 @@ export function restoreDetectors(
   ctx: DetectionContext,
   reg: ClassRegistry = detectorClasses(),
 ): unknown {
-  const s = restore(bytes, reg) as DetectorsState;
+  const raw = v8.deserialize(bytes) as DetectorsState;
+  // Checked before anything is decoded or put back: a refused snapshot leaves the detectors fresh.
+  if (raw.classes !== reg.fingerprint())
+    throw new StateMismatchError(
+      raw.classes === undefined
+        ? 'the snapshot was written before snapshots named the build of their detector state'
+        : `the snapshot's detector state is of another build (classes ${raw.classes}, this build ${reg.fingerprint()})`,
+    );
+  const s = decode(raw, reg, new Map()) as DetectorsState;
   if (s.detectors.length !== detectors.length || s.detectors.some((x, i) => x.name !== detectors[i]!.name))
     throw new SnapshotError(
       `the snapshot holds detectors ${s.detectors.map((x) => x.name).join(',')}, not ${detectors.map((d) => d.name).join(',')}`,

@@ -6,16 +6,20 @@ import path from 'node:path';
 import { simulate } from '../../src/detection/simulate/index.ts';
 import { runDetection } from '../../src/detection/run.ts';
 import { allDetectors } from '../../src/detection/detectors/index.ts';
-import type { Detector } from '../../src/detection/detector.ts';
+import { heldState, newContext, type Detector } from '../../src/detection/detector.ts';
 import { DETECTORS as DETECTOR_NAMES, type CallRecord, type Detection } from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
 import { IN, OUT, PartnerSet } from '../../src/detection/detectors/common.ts';
+import v8 from 'node:v8';
 import {
   detectorClasses,
   isSnapshotable,
   restore,
+  restoreDetectors,
   snapshot,
+  snapshotDetectors,
   SnapshotError,
+  StateMismatchError,
 } from '../../src/detection/checkpoint.ts';
 import { muleAccountDetector } from '../../src/detection/detectors/mule-account.ts';
 import { potentialVictimDetector } from '../../src/detection/detectors/potential-victim.ts';
@@ -180,6 +184,48 @@ describe('checkpoint snapshots', () => {
       },
     );
     assert.doesNotThrow(() => snapshot(new Hidden(), detectorClasses(Hidden)));
+  });
+
+  test('a snapshot of another build’s detector state is refused before anything is put back', () => {
+    const ds = allDetectors();
+    const ctx = newContext(ref.cards, ref.accounts);
+    for (const x of records.slice(0, Math.floor(records.length / 2)))
+      for (const d of ds)
+        if (x.kind === 'call') d.onCall?.(x.record, ctx);
+        else d.onTransaction?.(x.record, ctx);
+    for (const d of ds) d.drain(records[Math.floor(records.length / 2)]!.record.ts, false, ctx);
+    assert.ok(ctx.flaggedNumbers.size > 0, 'the first half flagged numbers');
+    const bytes = snapshotDetectors(ds, ctx);
+    const held = ds.map(heldState);
+    // The same build restores it.
+    const same = allDetectors();
+    const sameCtx = newContext(ref.cards, ref.accounts);
+    restoreDetectors(bytes, same, sameCtx);
+    assert.deepEqual(same.map(heldState), held);
+    assert.equal(sameCtx.flaggedNumbers.size, ctx.flaggedNumbers.size);
+    // A build whose state classes differ (here: one more class) refuses it and changes nothing.
+    const other = detectorClasses(CallerCount);
+    assert.notEqual(other.fingerprint(), detectorClasses().fingerprint());
+    const fresh = allDetectors();
+    const freshCtx = newContext(ref.cards, ref.accounts);
+    assert.throws(
+      () => restoreDetectors(bytes, fresh, freshCtx, other),
+      (err: unknown) => {
+        assert.ok(err instanceof StateMismatchError);
+        assert.match(err.message, /another build/);
+        return true;
+      },
+    );
+    assert.deepEqual(fresh.map(heldState), allDetectors().map(heldState), 'the detectors are still fresh');
+    assert.notDeepEqual(held, allDetectors().map(heldState), 'the snapshot held more than fresh detectors');
+    assert.equal(freshCtx.flaggedNumbers.size, 0, 'no flag was put back');
+    // A snapshot from before builds were recorded in it is refused the same way.
+    const old = v8.serialize({
+      detectors: ds.map((d) => ({ name: d.name, fields: {} })),
+      flaggedNumbers: new Map(),
+      flaggedAccounts: new Map(),
+    });
+    assert.throws(() => restoreDetectors(old, allDetectors(), newContext([], [])), /written before/);
   });
 });
 
@@ -451,6 +497,52 @@ describe('streaming detection on the embedded record stream', () => {
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     // The batch run is the uninterrupted run (one worker on every partition gives exactly it, above).
     assert.deepEqual(lines(out), lines(batch));
+  });
+});
+
+describe('a checkpoint written by another build', () => {
+  test('is not restored: the worker rebuilds its state by replay and reports nothing twice', async () => {
+    const all = [0, 1, 2, 3, 4, 5, 6, 7];
+    const stream = new MemoryRecordStream(8);
+    const store = new MemoryCheckpointStore();
+    const out: Detection[] = [];
+    // `classes` stands for the build: one more class is what an upgraded detector looks like.
+    const worker = (classes = detectorClasses()) =>
+      new DetectionWorker({
+        stream,
+        partitions: all,
+        detectors: allDetectors,
+        cards: ref.cards,
+        accounts: ref.accounts,
+        sink: async (ds) => void out.push(...ds),
+        checkpoints: store,
+        classes,
+        waitMs: 10,
+      });
+    const half = Math.floor(records.length / 2);
+    await publishRecords(stream, records.slice(0, half));
+    const first = worker();
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    const saved = await store.load(first.name);
+    assert.ok(saved?.state, 'the first build saved a snapshot');
+    assert.ok(out.length > 0, 'the first half already reported some');
+    await publishRecords(stream, records.slice(half), { end: true });
+    const second = worker(detectorClasses(CallerCount));
+    await second.start();
+    assert.match(second.stats.rebuilt ?? '', /another build.*replay/);
+    await second.done;
+    assert.equal(second.stats.records, records.length, 'the whole stream was read again');
+    assert.ok(second.stats.replayed > 0, 'what the first build reported was withheld');
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
+    assert.deepEqual(lines(out), lines(batch));
+    // Its own checkpoint is a snapshot of the new build, which a third worker of it restores.
+    const third = worker(detectorClasses(CallerCount));
+    await third.start();
+    assert.equal(third.stats.rebuilt, undefined);
+    assert.equal((await store.load(third.name))?.gseq, (await stream.head()).gseq);
+    await third.stop();
   });
 });
 

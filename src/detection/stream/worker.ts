@@ -1,7 +1,13 @@
 import type { Detector, DetectionContext } from '../detector.ts';
 import { newContext } from '../detector.ts';
 import type { AccountRecord, CardRecord, Detection } from '../records.ts';
-import { isSnapshotable, restoreDetectors, snapshotDetectors, type ClassRegistry } from '../checkpoint.ts';
+import {
+  isSnapshotable,
+  restoreDetectors,
+  snapshotDetectors,
+  SnapshotError,
+  type ClassRegistry,
+} from '../checkpoint.ts';
 import type { CheckpointStore, Checkpoint } from './checkpoints.ts';
 import { ownerOf, partitionOf } from './route.ts';
 import type { RecordObserver } from '../run.ts';
@@ -16,9 +22,11 @@ import type { RecordStream } from './types.ts';
  *
  * Restart: with a state snapshot (every built-in detector allows one) it resumes right after the
  * saved position. A detector that keeps its state in closures cannot be snapshotted; then the
- * worker rebuilds the state by replaying
- * its partitions from the start of the stream and withholds every detection up to the saved
- * position (the sink had them before the checkpoint was written), so nothing is reported twice.
+ * worker rebuilds the state by replaying its partitions from the start of the stream and
+ * withholds every detection up to the saved position (the sink had them before the checkpoint
+ * was written), so nothing is reported twice. It does the same with a snapshot it cannot restore,
+ * such as one written by a build whose detector state differs (an upgrade): `stats.rebuilt` says
+ * why, and its next checkpoint, once past the saved position, is a snapshot of this build.
  */
 export interface WorkerOptions {
   stream: RecordStream;
@@ -60,6 +68,8 @@ export interface WorkerStats {
   checkpoints: number;
   mode: 'snapshot' | 'replay';
   gseq: number;
+  /** Why a checkpoint's snapshot was not restored and the state is being rebuilt by replay. */
+  rebuilt?: string;
 }
 
 export function partitionSetName(partitions: readonly number[], total: number): string {
@@ -147,12 +157,23 @@ export class DetectionWorker {
     if (cp) {
       if (cp.partitions.join(',') !== this.partitions.join(','))
         throw new Error(`checkpoint ${this.name} is for partitions ${cp.partitions.join(',')}`);
+      let restored = false;
       if (snapshots && cp.state) {
-        const observed = restoreDetectors(cp.state, this.detectors, this.ctx, this.o.classes);
-        if (observed !== undefined) this.observer?.restore?.(observed);
-        this.cursor = cp.cursor;
-        this.gseq = cp.gseq;
-      } else {
+        try {
+          const observed = restoreDetectors(cp.state, this.detectors, this.ctx, this.o.classes);
+          if (observed !== undefined) this.observer?.restore?.(observed);
+          this.cursor = cp.cursor;
+          this.gseq = cp.gseq;
+          restored = true;
+        } catch (err) {
+          if (!(err instanceof SnapshotError)) throw err;
+          // Fresh detectors and context: nothing of the refused snapshot stays.
+          this.detectors = this.o.detectors();
+          this.ctx = newContext(this.o.cards ?? [], this.o.accounts ?? [], this.o.listed);
+          this.stats.rebuilt = `${err.message}; rebuilding the state by replay from the start of the stream`;
+        }
+      }
+      if (!restored) {
         // No state to restore: rebuild it from the start, withholding what was delivered.
         this.withholdThrough = cp.gseq;
       }
