@@ -279,14 +279,16 @@ export const CALLS: RecordKind<CallRecord> = {
       ok: true,
       value: {
         ts,
-        kind,
+        // The literals, not the file's strings: the detectors compare them on every record, and
+        // two internalised strings compare by pointer.
+        kind: kind === 'voice' ? 'voice' : 'sms',
         caller: v[2]!,
         callee: v[3]!,
         durationS: d,
         imsi: v[5] || null,
         imei: v[6] || null,
         cellId: v[7] || null,
-        origin,
+        origin: origin === 'onnet' ? 'onnet' : origin === 'offnet' ? 'offnet' : 'intl',
         // Set by `link` when read with an interner; here so that every record has one shape.
         callerRef: undefined,
         calleeRef: undefined,
