@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Services } from '../api/types.ts';
 import { notFound } from '../core/errors.ts';
+import { formatOf } from '../detection/parse.ts';
 import type { OrganisationKind, Principal } from '../identity/model.ts';
 import { UsageError } from './output.ts';
 
@@ -22,11 +23,26 @@ export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 /** Counts lines for a progress bar's ETA (one fast pass; the import reads the file again). */
 export async function countLines(file: string): Promise<number> {
   let n = 0;
+  let last = 10;
   for await (const chunk of fs.createReadStream(file)) {
     const b = chunk as Buffer;
     for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+    if (b.length > 0) last = b[b.length - 1]!;
   }
-  return n;
+  // A last line without its newline is a line too.
+  return last === 10 ? n : n + 1;
+}
+
+/** Rows of a detection input for a progress bar: its lines, less the header of a CSV file. */
+export async function countRows(file: string, format?: string): Promise<number> {
+  let csv: boolean;
+  try {
+    csv = formatOf(file, format) === 'csv';
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const n = await countLines(file);
+  return csv ? Math.max(0, n - 1) : n;
 }
 
 /** An organisation by name or id (404 with the name when there is none). */

@@ -5,7 +5,7 @@ import { FormatError, fileLines } from '../detection/parse.ts';
 import { runDetection, type DetectFiles } from '../detection/run.ts';
 import { scoreDetections } from '../detection/score.ts';
 import { DETECTORS, type Detection, type DetectorName, type Truth } from '../detection/records.ts';
-import { countLines, type Core } from './core.ts';
+import { countRows, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
 
@@ -36,7 +36,7 @@ export function detectCommands(program: Command, _core: Core): void {
           throw new UsageError(`unknown detector ${unknown.join(', ')} (${DETECTORS.join(', ')})`);
         const detectors = allDetectors().filter((d) => names.includes(d.name));
         let total = 0;
-        for (const f of [o.calls, o.transactions]) if (f) total += await countLines(f);
+        for (const f of [o.calls, o.transactions]) if (f) total += await countRows(f, o.format);
         const bar = new Progress('detect', Math.max(1, total));
         const tmp = `${o.out}.part`;
         const out = fs.createWriteStream(tmp);
@@ -85,7 +85,9 @@ export function detectCommands(program: Command, _core: Core): void {
     .description('precision and recall per detector of an NDJSON detections file against truth.json')
     .requiredOption('--truth <file>', 'the truth.json of `interdict simulate`')
     .option('--json', 'print as JSON')
-    .action(async (file: string, o: { truth: string; json?: boolean }) => {
+    .action(async (file: string, _: unknown, cmd: Command) => {
+      // With the parent's: `detect` has a --json of its own, which commander gives the parent.
+      const o = cmd.optsWithGlobals<{ truth: string; json?: boolean }>();
       if (!fs.existsSync(o.truth)) throw new UsageError(`${o.truth}: no such file`);
       if (!fs.existsSync(file)) throw new UsageError(`${file}: no such file`);
       let truth: Truth;

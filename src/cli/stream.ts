@@ -19,7 +19,7 @@ import {
 } from '../warnings/contact-watch.ts';
 import { intakeTrigger } from '../warnings/service.ts';
 import { SYSTEM } from '../core/audit.ts';
-import { countLines, findOrganisation, withCore, type Core } from './core.ts';
+import { countRows, findOrganisation, withCore, type Core } from './core.ts';
 import { UsageError } from './output.ts';
 import { Progress } from './progress.ts';
 
@@ -50,7 +50,7 @@ export function streamCommands(program: Command, core: Core): void {
       await withCore(core, async (c) => {
         const stream = await openStream(c, o.partitionCount ?? DEFAULT_PARTITIONS);
         let total = 0;
-        for (const f of [o.calls, o.transactions]) if (f) total += await countLines(f);
+        for (const f of [o.calls, o.transactions]) if (f) total += await countRows(f, o.format);
         const bar = new Progress('publish', Math.max(1, total));
         let seen = 0;
         let rejected = 0;
@@ -60,9 +60,10 @@ export function streamCommands(program: Command, core: Core): void {
             mergeFiles({ calls: o.calls, transactions: o.transactions, format: o.format }, () => rejected++),
             {
               end: o.end ?? false,
+              // Rows gone through: published and skipped as bad.
               onProgress: (k) => {
-                bar.tick(k - seen);
-                seen = k;
+                bar.tick(k + rejected - seen);
+                seen = k + rejected;
               },
             },
           );

@@ -58,7 +58,8 @@ export async function runDetection(
     emit: (d: Detection) => void;
     format?: string;
     listed?: DetectionContext['listed'];
-    onProgress?: (records: number) => void;
+    /** Rows of the call and transaction files gone through so far: processed and rejected. */
+    onProgress?: (rows: number) => void;
     observer?: RecordObserver;
   },
 ): Promise<DetectResult> {
@@ -66,8 +67,10 @@ export async function runDetection(
   const rejected: Record<string, number> = {};
   const rejectFiles: string[] = [];
   const writers = new Map<string, fs.WriteStream>();
+  let rejectedRows = 0;
   const onReject = (file: string) => (line: number, reason: string, raw: string) => {
     rejected[file] = (rejected[file] ?? 0) + 1;
+    rejectedRows++;
     let w = writers.get(file);
     if (!w) {
       const path = `${file}.rejects.ndjson`;
@@ -177,10 +180,10 @@ export async function runDetection(
         if (lastDrain !== -Infinity) for (const d of detectors) emit(d.drain(now, false, ctx), now);
         lastDrain = now;
       }
-      if (++n % 100_000 === 0) opts.onProgress?.(n);
+      if (++n % 100_000 === 0) opts.onProgress?.(n + rejectedRows);
     }
     for (const d of detectors) emit(d.drain(now, true, ctx), now);
-    opts.onProgress?.(n);
+    opts.onProgress?.(n + rejectedRows);
   } finally {
     await Promise.all(
       [...writers.values()].map((w) => new Promise<void>((resolve) => w.end(() => resolve()))),

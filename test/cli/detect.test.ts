@@ -1,0 +1,139 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/**
+ * `interdict simulate`, `interdict detect` and `interdict detect score` as a user runs them: the
+ * files, the exit codes, the progress lines, the reject file, and a rerun that reports nothing twice.
+ */
+
+const CLI = path.resolve('src/cli/main.ts');
+
+function cli(dir: string, args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dir, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn' },
+    input: '',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+let world: string;
+const f = (name: string) => path.join(world, name);
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-cli-detect-'));
+  world = path.join(dir, 'world');
+  const r = cli(dir, [
+    'simulate',
+    '--people',
+    '1000',
+    '--days',
+    '2',
+    '--seed',
+    '7',
+    '--out',
+    world,
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('interdict simulate, detect and detect score', () => {
+  test('simulate writes the four inputs and the truth, the same for the same seed', () => {
+    for (const name of ['cards.csv', 'accounts.csv', 'calls.csv', 'transactions.csv', 'truth.json'])
+      assert.ok(fs.statSync(f(name)).size > 0, name);
+    const again = path.join(dir, 'again');
+    const r = cli(dir, ['simulate', '--people', '1000', '--days', '2', '--seed', '7', '--out', again]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const name of ['calls.csv', 'transactions.csv', 'truth.json'])
+      assert.ok(fs.readFileSync(f(name)).equals(fs.readFileSync(path.join(again, name))), name);
+  });
+
+  test('detect: bad rows go to the reject file, the rest is processed, the bar ends at the rows', () => {
+    // Two bad rows, and a last line without its newline.
+    const calls = path.join(dir, 'calls.csv');
+    const text = fs.readFileSync(f('calls.csv'), 'utf8').trimEnd().split('\n');
+    const rows = text.length - 1;
+    const bad = [
+      '2026-11-02T08:00:00+08:00,voice,13800000000,+8613800000001,30,,,,offnet',
+      'yesterday,voice,+8613800000000,+8613800000001,30,,,,offnet',
+    ];
+    text.splice(2, 0, bad[0]!);
+    text.splice(5, 0, bad[1]!);
+    fs.writeFileSync(calls, text.join('\n'));
+    const out = path.join(dir, 'detections.ndjson');
+    const args = [
+      'detect',
+      ...['--cards', f('cards.csv'), '--accounts', f('accounts.csv')],
+      ...['--calls', calls, '--transactions', f('transactions.csv'), '--out', out],
+    ];
+    const r = cli(dir, args);
+    assert.equal(r.code, 0, r.stderr);
+    const txns = fs.readFileSync(f('transactions.csv'), 'utf8').trimEnd().split('\n').length - 1;
+    const total = rows + bad.length + txns;
+    const progress = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('detect: '));
+    assert.ok(progress.length > 0, r.stderr);
+    assert.match(progress.at(-1)!, new RegExp(`^detect: ${total}/${total} `), 'every row, the bad ones too');
+    assert.match(r.stdout, new RegExp(`^${rows} call records, ${txns} transactions .*detections`));
+    assert.match(r.stdout, /rejected rows: .*calls\.csv\.rejects\.ndjson/);
+    const rejects = fs
+      .readFileSync(`${calls}.rejects.ndjson`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string; record: string });
+    assert.deepEqual(
+      rejects.map((x) => [x.line, x.record]),
+      [
+        [3, bad[0]],
+        [6, bad[1]],
+      ],
+    );
+    assert.match(rejects[0]!.reason, /caller: not an E\.164 number/);
+    assert.match(rejects[1]!.reason, /ts: not an ISO 8601 time/);
+    // A rerun replaces the file: the same detections, none twice.
+    const first = fs.readFileSync(out, 'utf8');
+    assert.ok(first.split('\n').length > 20, 'the world has detections');
+    assert.equal(cli(dir, args).code, 0);
+    assert.equal(fs.readFileSync(out, 'utf8'), first);
+    assert.ok(!fs.existsSync(`${out}.part`));
+
+    // Score against the truth: every detector, with its precision and recall.
+    const s = cli(dir, ['detect', 'score', out, '--truth', f('truth.json'), '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    const scores = JSON.parse(s.stdout) as { detector: string; precision: number; recall: number }[];
+    assert.deepEqual(scores.map((x) => x.detector).sort(), [
+      'card_limit',
+      'fraud_caller',
+      'iot_misuse',
+      'mule_account',
+      'potential_victim',
+      'simbox',
+      'spoofed_caller',
+    ]);
+    const simbox = scores.find((x) => x.detector === 'simbox')!;
+    assert.ok(simbox.precision > 0.9 && simbox.recall > 0.9, JSON.stringify(simbox));
+  });
+
+  test('a file that is not the declared format stops before anything is written', () => {
+    const out = path.join(dir, 'wrong.ndjson');
+    // Transactions given as call records: the header says so.
+    const r = cli(dir, ['detect', '--calls', f('transactions.csv'), '--out', out]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /call records|header|column/i);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(!fs.existsSync(out) && !fs.existsSync(`${out}.part`), 'nothing written');
+    const x = cli(dir, ['detect', '--calls', f('calls.csv'), '--format', 'xml', '--out', out]);
+    assert.equal(x.code, 2);
+    assert.match(x.stderr, /unknown format xml: csv or ndjson/);
+  });
+});
