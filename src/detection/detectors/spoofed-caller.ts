@@ -24,8 +24,11 @@
  *    Score 0.85 with both signs, 0.75 for two devices, 0.7 for a region jump on one device.
  *
  * State: per CN mobile seen calling, its last call (end time, cell, IMEI, origin), dropped
- * `stateMs` (default 1 h) after that call ended; a reported number is remembered for `quietMs`
- * (default 24 h) of silence, so it is reported once per episode. Flagged numbers go into
+ * `stateMs` (default 24 h) after that call ended; a reported number is remembered for `quietMs`
+ * (default 24 h) of silence, so it is reported once per episode. A last call older than the jump
+ * window decides nothing, so `stateMs` changes no detection: it is a day so that a number calling
+ * a few times a day keeps one state rather than being dropped and built again between its calls
+ * (that churn was most of this detector's cost). Flagged numbers go into
  * `ctx.flaggedNumbers`.
  */
 import type { DetectionContext, Detector } from '../detector.ts';
@@ -34,7 +37,10 @@ import { isCnMobile } from './iot-misuse.ts';
 import { expireNumberFlags, FLAG_TTL_MS, round } from './common.ts';
 
 export interface SpoofedCallerParams {
-  /** How long the last call of a number is kept after it ended (ms); at least `jumpWindowMs`. */
+  /**
+   * How long the last call of a number is kept after it ended (ms); at least `jumpWindowMs`. Any
+   * value from there on gives the same detections: it trades memory for state churn.
+   */
   stateMs: number;
   /** A reported number is reported again only after this much silence (ms). */
   quietMs: number;
@@ -49,23 +55,23 @@ export interface SpoofedCallerParams {
   flagTtlMs: number;
   /**
    * How often `drain` sweeps expired state (stream ms). A sweep visits every state (a cache miss
-   * each), so by default it runs `stateMs` apart: expired state stays at most that much longer.
+   * each), so by default it runs a quarter of `stateMs` apart: expired state stays at most that much
+   * longer.
    */
   sweepEveryMs: number;
 }
 
 export const DEFAULT_SPOOFED_CALLER_PARAMS: SpoofedCallerParams = Object.freeze({
-  stateMs: 3600_000,
+  stateMs: 24 * 3600_000,
   quietMs: 24 * 3600_000,
   cellRegion: null,
   jumpWindowMs: 10 * 60_000,
   flagTtlMs: FLAG_TTL_MS,
-  sweepEveryMs: 3600_000,
+  sweepEveryMs: 6 * 3600_000,
 });
 
 /** Per presented caller number: its last call. */
 export class NumberState {
-  firstTs: number;
   lastTs: number;
   lastEnd: number;
   lastCell: string | null;
@@ -76,7 +82,7 @@ export class NumberState {
   dropped = false;
 
   constructor(r: CallRecord) {
-    this.firstTs = this.lastTs = r.ts;
+    this.lastTs = r.ts;
     this.lastEnd = r.ts + r.durationS * 1000;
     this.lastCell = r.cellId;
     this.lastImei = r.imei;
@@ -144,10 +150,7 @@ export class SpoofedCallerDetector implements Detector {
       ref.spoofedOf = this.numbers;
     }
     const quiet = ts - Math.max(s.lastTs, s.lastEnd) > p.quietMs;
-    if (quiet) {
-      s.reportedAt = -1;
-      s.firstTs = ts;
-    }
+    if (quiet) s.reportedAt = -1;
     if (s.reportedAt < 0) {
       if (intl) {
         const card = ctx.cardsByMsisdn.get(caller);
