@@ -42,7 +42,6 @@ import {
   calleeHash,
   expireNumberFlags,
   FLAG_TTL_MS,
-  hashNumber,
   IN,
   OUT,
   PartnerSet,
@@ -123,10 +122,12 @@ export class FraudCallerCardState {
   readonly partners = new PartnerSet();
   lastCell: string | null = null;
   votedCell: string | null = null;
-  /** Hashes of the last cell, IMEI and IMSI: compared instead of the (cold) strings. */
-  cellHash = 0;
-  imeiHash = 0;
-  imsiHash = 0;
+  /**
+   * The last IMEI and IMSI. Compared as strings: read through the interner, a value is the same
+   * string object every time, and equal objects compare without reading their characters.
+   */
+  imeiKey: string | null = null;
+  imsiKey: string | null = null;
   /** The `epoch` of `imeiState` in which this card last registered its IMSI there. */
   imeiEpoch = -1;
   imeiState: ImeiImsis | null = null;
@@ -215,7 +216,7 @@ export class FraudCallerDetector implements Detector {
         s.out = s.inb = s.voice = s.shortVoice = 0;
         s.partners.clear();
         s.imeiState = null;
-        s.imeiHash = s.imsiHash = 0;
+        s.imeiKey = s.imsiKey = null;
       }
       s.out++;
       s.lastTs = ts;
@@ -223,25 +224,18 @@ export class FraudCallerDetector implements Detector {
         s.voice++;
         if (r.durationS < p.shortCallS) s.shortVoice++;
       }
-      if (r.cellId !== null) {
-        const h = hashNumber(r.cellId) | 1;
-        if (h !== s.cellHash) {
-          s.cellHash = h;
-          s.lastCell = r.cellId;
-        }
-      }
+      if (r.cellId !== null) s.lastCell = r.cellId;
       if (s.partners.add(calleeHash(r), OUT)) this.social(s, ts);
       if (r.imei !== null && r.imsi !== null) {
-        const ih = hashNumber(r.imei) | 1;
         let m = s.imeiState;
-        if (m === null || ih !== s.imeiHash) {
+        if (m === null || r.imei !== s.imeiKey) {
           m = this.imeis.get(r.imei) ?? null;
           if (m === null) {
             m = new ImeiImsis(ts);
             this.imeis.set(r.imei, m);
           }
           s.imeiState = m;
-          s.imeiHash = ih;
+          s.imeiKey = r.imei;
           s.imeiEpoch = -1;
         }
         if (ts - m.from > p.windowMs) {
@@ -251,10 +245,9 @@ export class FraudCallerDetector implements Detector {
           m.epoch++;
         }
         m.lastTs = ts;
-        const sh = hashNumber(r.imsi) | 1;
-        if (sh !== s.imsiHash || s.imeiEpoch !== m.epoch) {
+        if (r.imsi !== s.imsiKey || s.imeiEpoch !== m.epoch) {
           // A new card in this device, or a new window: count the IMSI on the IMEI.
-          s.imsiHash = sh;
+          s.imsiKey = r.imsi;
           s.imeiEpoch = m.epoch;
           const imsis = m.imsis;
           let found = false;

@@ -47,7 +47,6 @@ import {
   calleeHash,
   expireNumberFlags,
   FLAG_TTL_MS,
-  hashNumber,
   IN,
   OUT,
   PartnerSet,
@@ -202,10 +201,12 @@ export class SimboxCardState {
   inb = 0;
   readonly partners = new PartnerSet();
   lastCell: string | null = null;
-  /** Hashes of the last cell, IMEI and IMSI: compared instead of the (cold) strings. */
-  cellHash = 0;
-  imeiHash = 0;
-  imsiHash = 0;
+  /**
+   * The last IMEI and IMSI. Compared as strings: read through the interner, a value is the same
+   * string object every time, and equal objects compare without reading their characters.
+   */
+  imeiKey: string | null = null;
+  imsiKey: string | null = null;
   /** The `epoch` of `imei` in which this card last registered its IMSI there. */
   imeiEpoch = -1;
   cellChanges = 0;
@@ -231,7 +232,7 @@ export class SimboxCardState {
     this.out = this.inb = this.cellChanges = this.gapN = this.gapMean = this.gapM2 = 0;
     this.partners.clear();
     this.lastCell = null;
-    this.cellHash = this.imeiHash = this.imsiHash = 0;
+    this.imeiKey = this.imsiKey = null;
     this.imei = null;
     this.cell = null;
   }
@@ -303,19 +304,16 @@ export class SimboxDetector implements Detector {
       const cell = r.cellId;
       let cellChanged = false;
       if (cell !== null) {
-        const h = hashNumber(cell) | 1;
-        if (h !== s.cellHash) {
-          if (s.cellHash !== 0) s.cellChanges++;
-          s.cellHash = h;
+        if (cell !== s.lastCell) {
+          if (s.lastCell !== null) s.cellChanges++;
           s.lastCell = cell;
           cellChanged = true;
         }
       }
       if (r.imei !== null && r.imsi !== null) {
-        const ih = hashNumber(r.imei) | 1;
-        const sh = hashNumber(r.imsi) | 1;
+        const newImei = r.imei !== s.imeiKey;
         let m = s.imei;
-        if (m === null || ih !== s.imeiHash) {
+        if (m === null || newImei) {
           m = this.imeis.get(r.imei) ?? null;
           if (m === null) {
             m = new ImeiState(r.imei, ts, r.imsi, r.caller);
@@ -324,16 +322,16 @@ export class SimboxDetector implements Detector {
           s.imei = m;
         }
         if (
-          ih !== s.imeiHash ||
-          sh !== s.imsiHash ||
+          newImei ||
+          r.imsi !== s.imsiKey ||
           cellChanged ||
           s.imeiEpoch !== m.epoch ||
           ts - m.from > p.windowMs
         ) {
           // Something changed for this card: the full bookkeeping (new IMSI, new cell, new window).
           m.note(ts, r.imsi, r.caller, cell, p.windowMs, p.quietMs);
-          s.imeiHash = ih;
-          s.imsiHash = sh;
+          s.imeiKey = r.imei;
+          s.imsiKey = r.imsi;
           s.imeiEpoch = m.epoch;
         } else {
           m.out++;
