@@ -22,6 +22,8 @@ export class Interner {
   /** By id. */
   private strings: string[] = [];
   private entries: (Interned | undefined)[] = [];
+  /** By id: bits the reader set on a value once it checked it (`mark`), so as not to check it again. */
+  private marks = new Uint8Array(1 << 14);
   /** Id of the value of the last `intern` call. */
   lastId = -1;
 
@@ -104,6 +106,21 @@ export class Interner {
     return e;
   }
 
+  /** Whether the value of id `id` carries mark `bit`. */
+  marked(id: number, bit: number): boolean {
+    return id < this.marks.length && (this.marks[id]! & bit) !== 0;
+  }
+
+  /** Sets mark `bit` on the value of id `id` (a fact about the value alone, such as its form). */
+  mark(id: number, bit: number): void {
+    if (id >= this.marks.length) {
+      const m = new Uint8Array(Math.max(id + 1, this.marks.length * 2));
+      m.set(this.marks);
+      this.marks = m;
+    }
+    this.marks[id]! |= bit;
+  }
+
   /**
    * Clears the table once it holds `maxSize` values. Called between chunks, never inside a row:
    * ids (`lastId`) of the row being read must stay valid until it is built.
@@ -116,6 +133,7 @@ export class Interner {
     this.table.fill(0);
     this.strings = [];
     this.entries = [];
+    this.marks.fill(0);
   }
 
   private place(

@@ -245,9 +245,12 @@ export interface RecordKind<T> {
   time?: string;
   /**
    * From the values of the required columns, in `columns` order. `time` is the `time` column
-   * already parsed, or NaN when it is to be read from `v` (then `v` holds it).
+   * already parsed, or NaN when it is to be read from `v` (then `v` holds it). `facts`, from the
+   * file reader, spares reading the strings themselves.
    */
-  build(v: readonly string[], time: number): RowResult<T>;
+  build(v: readonly string[], time: number, facts?: RowFacts): RowResult<T>;
+  /** Required columns (indexes) that must hold E.164 numbers: checked once per distinct value. */
+  e164?: readonly number[];
   /**
    * Hands a built record the shared entries of its interned values (`entry(i)` for the value of
    * required column `i`, undefined when it was not interned); only when the reader was given an
@@ -256,21 +259,48 @@ export interface RecordKind<T> {
   link?(value: T, entry: (i: number) => Interned | undefined): void;
 }
 
+/** The interner's mark of a value accepted as an E.164 number. */
+const E164_MARK = 1;
+
 const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+
+/**
+ * What the file reader knows of a row's values without reading them: a value's string is an
+ * object elsewhere in memory, and on the hot path reading it (even its length) is a cache miss.
+ * Per required column, in `columns` order.
+ */
+export interface RowFacts {
+  /** The value's length in the file's bytes; -1 when not known (then read the string). */
+  len: Int32Array;
+  /** 1: the value is an interned one an earlier row of this column already had checked as E.164. */
+  e164: Uint8Array;
+}
+
+/** Whether value `i` of the row is empty, from the reader's facts when it has them. */
+function empty(v: readonly string[], i: number, facts: RowFacts | undefined): boolean {
+  const n = facts === undefined ? -1 : facts.len[i]!;
+  return n < 0 ? v[i] === '' : n === 0;
+}
+
+/** Whether value `i` is E.164: known from an earlier row, or checked. */
+function e164At(v: readonly string[], i: number, facts: RowFacts | undefined): boolean {
+  return (facts !== undefined && facts.e164[i] === 1) || isE164(v[i]!);
+}
 
 export const CALLS: RecordKind<CallRecord> = {
   name: 'call records',
   columns: ['ts', 'kind', 'caller', 'callee', 'duration_s', 'imsi', 'imei', 'cell_id', 'origin'],
   unique: ['ts'],
   time: 'ts',
-  build(v, time) {
+  e164: [2, 3],
+  build(v, time, facts) {
     const ts = Number.isNaN(time) ? parseIsoTime(v[0]!) : time;
     if (Number.isNaN(ts)) return fail(`ts: not an ISO 8601 time with offset: ${v[0]!.slice(0, 40)}`);
     const kind = v[1];
     if (kind !== 'voice' && kind !== 'sms') return fail('kind: voice or sms');
-    if (!isE164(v[2]!)) return fail(`caller: not an E.164 number: ${v[2]!.slice(0, 20)}`);
-    if (!isE164(v[3]!)) return fail(`callee: not an E.164 number: ${v[3]!.slice(0, 20)}`);
-    const d = v[4] === '' ? 0 : Number(v[4]);
+    if (!e164At(v, 2, facts)) return fail(`caller: not an E.164 number: ${v[2]!.slice(0, 20)}`);
+    if (!e164At(v, 3, facts)) return fail(`callee: not an E.164 number: ${v[3]!.slice(0, 20)}`);
+    const d = empty(v, 4, facts) ? 0 : Number(v[4]);
     if (!(d >= 0 && d < 86_400)) return fail('duration_s: seconds, 0 to 86399');
     const origin = v[8];
     if (origin !== 'onnet' && origin !== 'offnet' && origin !== 'intl')
@@ -285,9 +315,9 @@ export const CALLS: RecordKind<CallRecord> = {
         caller: v[2]!,
         callee: v[3]!,
         durationS: d,
-        imsi: v[5] || null,
-        imei: v[6] || null,
-        cellId: v[7] || null,
+        imsi: empty(v, 5, facts) ? null : v[5]!,
+        imei: empty(v, 6, facts) ? null : v[6]!,
+        cellId: empty(v, 7, facts) ? null : v[7]!,
         origin: origin === 'onnet' ? 'onnet' : origin === 'offnet' ? 'offnet' : 'intl',
         // Set by `link` when read with an interner; here so that every record has one shape.
         callerRef: undefined,
@@ -419,6 +449,8 @@ export async function* readRecordBatches<T>(
   const ids = new Int32Array(ncols).fill(-1);
   const link = opts.interner !== undefined ? kind.link : undefined;
   const entry = (i: number): Interned | undefined => (ids[i]! >= 0 ? interner.entry(ids[i]!) : undefined);
+  const facts: RowFacts = { len: new Int32Array(ncols).fill(-1), e164: new Uint8Array(ncols) };
+  const e164 = kind.e164 ?? [];
   /** Per file column: the value of the previous row, reused when the bytes are the same. */
   let previous: string[] = [];
   let index: number[] | null = null;
@@ -466,6 +498,7 @@ export async function* readRecordBatches<T>(
             b++;
           }
           const k = w[col]!;
+          if (k >= 0) facts.len[k] = b - a;
           if (k < 0 || (col === timeCol && !Number.isNaN((time = parseIsoTimeBytes(buf, a, b))))) {
             // Not needed, or a time read straight from the bytes.
           } else if (high < 128 && intern[col] === 1) {
@@ -495,6 +528,7 @@ export async function* readRecordBatches<T>(
         }
       } else {
         ids.fill(-1);
+        facts.len.fill(-1);
         const ln = text(buf, start, end);
         const f = splitCsv(ln);
         for (let i = 0; i < ncols; i++) {
@@ -508,6 +542,7 @@ export async function* readRecordBatches<T>(
       }
     } else {
       ids.fill(-1);
+      facts.len.fill(-1);
       const ln = text(buf, start, end);
       let o: Record<string, unknown>;
       try {
@@ -525,8 +560,10 @@ export async function* readRecordBatches<T>(
         values[i] = x === undefined || x === null ? '' : String(x);
       }
     }
-    const r = kind.build(values, time);
+    for (const k of e164) facts.e164[k] = ids[k]! >= 0 && interner.marked(ids[k]!, E164_MARK) ? 1 : 0;
+    const r = kind.build(values, time, facts);
     if (r.ok) {
+      for (const k of e164) if (ids[k]! >= 0) interner.mark(ids[k]!, E164_MARK);
       if (link !== undefined) link(r.value, entry);
       out.push(r.value);
     } else reject(no, r.reason, text(buf, start, end).slice(0, 500));
