@@ -247,4 +247,45 @@ describe('detection input parsing', () => {
     for await (const b of readRecordBatches(file, CALLS))
       for (const r of b) assert.equal(r.callerRef, undefined);
   });
+  test('a number checked once is not checked again; a bad one is rejected every time', async () => {
+    const file = path.join(dir, 'marks.csv');
+    const row = (caller: string, callee: string, extra = ',460001234567890,356938035643809,C1,onnet') =>
+      `2026-11-30T10:00:00+08:00,voice,${caller},${callee},5${extra}`;
+    fs.writeFileSync(
+      file,
+      [
+        'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin',
+        row('+8613800138000', '+8613900139000'),
+        row('8613800138001', '+8613900139000'), // bad caller
+        row('+8613900139000', '+8613800138000', ',,,,offnet'), // checked numbers, the other way round
+        row('8613800138001', '+8613800138000'), // the same bad caller again
+        row('+8613900139000', '8613800138001'), // and as a callee
+        row('+8613800138000', '+8613900139000', ',,,,bogus'), // good numbers, bad origin
+      ].join('\n') + '\n',
+    );
+    const interner = new Interner();
+    const rejects: [number, string][] = [];
+    const got: CallRecord[] = [];
+    for await (const b of readRecordBatches(file, CALLS, {
+      interner,
+      onReject: (line, reason) => rejects.push([line, reason.split(':')[0]!]),
+    }))
+      got.push(...b);
+    assert.deepEqual(rejects, [
+      [3, 'caller'],
+      [5, 'caller'],
+      [6, 'callee'],
+      [7, 'origin'],
+    ]);
+    assert.equal(got.length, 2);
+    // Empty fields, told from their length in the file, are null; present ones are kept.
+    assert.deepEqual(
+      [got[0]!.imsi, got[0]!.imei, got[0]!.cellId],
+      ['460001234567890', '356938035643809', 'C1'],
+    );
+    assert.deepEqual(
+      [got[1]!.imsi, got[1]!.imei, got[1]!.cellId, got[1]!.origin],
+      [null, null, null, 'offnet'],
+    );
+  });
 });
