@@ -98,14 +98,17 @@ export function cardOf(
 
 /**
  * How much a detector holds in memory: the entries of the maps and sets and the items of the arrays
- * in its own fields. For the tests and benchmark that check state follows the active subjects, not
- * history (docs/detection.md, "Memory"); reflective, so a map a detector adds later is counted too.
+ * in its own fields, and what a part it shares with others (`PartnerWindows`) says it holds. For
+ * the tests and benchmark that check state follows the active subjects, not history
+ * (docs/detection.md, "Memory"); reflective, so a map a detector adds later is counted too.
  */
 export function heldState(d: Detector): number {
   let n = 0;
   for (const v of Object.values(d)) {
     if (v instanceof Map || v instanceof Set) n += v.size;
     else if (Array.isArray(v)) n += v.length;
+    else if (typeof (v as { heldState?: unknown } | null)?.heldState === 'function')
+      n += (v as { heldState(): number }).heldState();
   }
   return n;
 }

@@ -212,6 +212,8 @@ export class Interned {
   cardsOf: object | null = null;
   cardsVersion = -1;
   /** One slot per call detector that keeps per-number state: the state and the map it is in. */
+  window: unknown = undefined;
+  windowOf: object | null = null;
   simbox: unknown = undefined;
   simboxOf: object | null = null;
   fraud: unknown = undefined;

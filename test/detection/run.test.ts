@@ -6,6 +6,9 @@ import path from 'node:path';
 import { simulate } from '../../src/detection/simulate/index.ts';
 import { runDetection } from '../../src/detection/run.ts';
 import { allDetectors } from '../../src/detection/detectors/index.ts';
+import { simboxDetector, type SimboxDetector } from '../../src/detection/detectors/simbox.ts';
+import { fraudCallerDetector, type FraudCallerDetector } from '../../src/detection/detectors/fraud-caller.ts';
+import { PartnerWindows } from '../../src/detection/detectors/common.ts';
 import { scoreDetections } from '../../src/detection/score.ts';
 import type { Detection, Truth } from '../../src/detection/records.ts';
 
@@ -51,5 +54,37 @@ describe('batch detection over a simulated world', () => {
     const b = (await detect()).map(key).sort();
     assert.deepEqual(a, b);
     assert.equal(new Set(a).size, a.length, 'no subject twice for one episode');
+  });
+  test('simbox and fraud_caller sharing their partner windows detect what each does alone', async () => {
+    const shared = allDetectors();
+    const [simbox, fraud] = shared as [SimboxDetector, FraudCallerDetector];
+    assert.equal(simbox.windows, fraud.windows, 'allDetectors shares one');
+    const alone = [simboxDetector(), fraudCallerDetector(), ...allDetectors().slice(2)];
+    assert.notEqual((alone[0] as SimboxDetector).windows, (alone[1] as FraudCallerDetector).windows);
+    const lines = async (ds: typeof shared) => {
+      const out: string[] = [];
+      await runDetection(files(), ds, { emit: (d) => out.push(JSON.stringify(d)) });
+      return out.sort();
+    };
+    const a = await lines(shared);
+    assert.ok(a.some((l) => l.includes('"fraud_caller"')) && a.some((l) => l.includes('"simbox"')));
+    assert.deepEqual(a, await lines(alone));
+    // Each record was counted once: the shared windows hold what simbox's own windows hold.
+    const counts = (w: PartnerWindows) =>
+      [...w.cards].map(([k, x]) => [
+        k,
+        x.from,
+        x.partners.outDistinct,
+        x.partners.outRepeat,
+        x.partners.social,
+      ]);
+    const own = (alone[0] as SimboxDetector).windows;
+    assert.ok(own.cards.size > 1000, `windows held (${own.cards.size})`);
+    assert.deepEqual(counts(simbox.windows), counts(own));
+    assert.equal(fraud.windowsSeen, simbox.windowsSeen);
+    // A detector with another window keeps its own.
+    const w = new PartnerWindows(24 * 3600_000);
+    assert.equal(simboxDetector({}, w).windows, w);
+    assert.notEqual(fraudCallerDetector({ windowMs: 12 * 3600_000 }, w).windows, w);
   });
 });

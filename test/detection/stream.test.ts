@@ -202,6 +202,8 @@ describe('checkpoint snapshots', () => {
     const sameCtx = newContext(ref.cards, ref.accounts);
     restoreDetectors(bytes, same, sameCtx);
     assert.deepEqual(same.map(heldState), held);
+    const windows = (d: Detector) => (d as unknown as { windows: unknown }).windows;
+    assert.equal(windows(same[0]!), windows(same[1]!), 'simbox and fraud_caller still share their windows');
     assert.equal(sameCtx.flaggedNumbers.size, ctx.flaggedNumbers.size);
     // A build whose state classes differ (here: one more class) refuses it and changes nothing.
     const other = detectorClasses(CallerCount);

@@ -111,6 +111,121 @@ export class PartnerSet {
   }
 }
 
+/** A card's partners in its current window (`PartnerWindows`). */
+export class PartnerWindow {
+  from: number;
+  /** The card's last outbound record. */
+  lastTs: number;
+  readonly partners = new PartnerSet();
+  /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
+  dropped = false;
+  constructor(ts: number) {
+    this.from = this.lastTs = ts;
+  }
+}
+
+/**
+ * Per card, the people it called and was called by in a window of `windowMs` that starts at its
+ * first outbound record and rolls over at the first outbound record past its end; inbound records
+ * count while the card's window is open. simbox and fraud_caller both count exactly this, so
+ * detectors with the same window share one (`allDetectors`): each record is counted once, not
+ * once per detector (a partner-set probe is a cache miss on the hot path). Every detector using it
+ * calls `see` first thing for every call record; whichever comes first counts the record, and
+ * all of them read the result (`caller`, `callee`, and whether the record made a partner two-way).
+ */
+export class PartnerWindows {
+  cards = new Map<string, PartnerWindow>();
+  /** Records counted so far. */
+  seen = 0;
+  /** The last record's caller's window (null for an international record) … */
+  caller: PartnerWindow | null = null;
+  /** … and its callee's, when the callee has one open. */
+  callee: PartnerWindow | null = null;
+  /** Whether the last record made the partner two-way for the caller, for the callee. */
+  callerSocial = false;
+  calleeSocial = false;
+  nextSweep = -Infinity;
+
+  constructor(readonly windowMs: number) {}
+
+  /**
+   * Counts record `r` unless another detector already did: `n` is how many records the calling
+   * detector had seen before this one. Returns its new count.
+   */
+  see(r: CallRecord, n: number): number {
+    if (n < this.seen) return n + 1;
+    this.seen = n + 1;
+    const ts = r.ts;
+    if (r.origin !== 'intl') {
+      const ref = r.callerRef;
+      let w: PartnerWindow | undefined;
+      if (ref !== undefined && ref.windowOf === this.cards && !(ref.window as PartnerWindow).dropped)
+        w = ref.window as PartnerWindow;
+      else {
+        w = this.cards.get(r.caller);
+        if (w === undefined) {
+          w = new PartnerWindow(ts);
+          this.cards.set(r.caller, w);
+        }
+        if (ref !== undefined) {
+          ref.window = w;
+          ref.windowOf = this.cards;
+        }
+      }
+      if (ts - w.from > this.windowMs) {
+        w.from = ts;
+        w.partners.clear();
+      }
+      w.lastTs = ts;
+      this.callerSocial = w.partners.add(calleeHash(r), OUT);
+      this.caller = w;
+    } else {
+      this.caller = null;
+      this.callerSocial = false;
+    }
+    const cr = r.calleeRef;
+    let c: PartnerWindow | undefined;
+    if (cr !== undefined && cr.windowOf === this.cards && !(cr.window as PartnerWindow).dropped)
+      c = cr.window as PartnerWindow;
+    else {
+      c = this.cards.get(r.callee);
+      // Only found windows are cached: a number with none is looked up again next time.
+      if (c !== undefined && cr !== undefined) {
+        cr.window = c;
+        cr.windowOf = this.cards;
+      }
+    }
+    if (c !== undefined && ts - c.from <= this.windowMs) {
+      this.calleeSocial = c.partners.add(callerHash(r), IN);
+      this.callee = c;
+    } else {
+      this.callee = null;
+      this.calleeSocial = false;
+    }
+    return n + 1;
+  }
+
+  /**
+   * Drops the windows of cards silent for a window (their next record would roll them over).
+   * Called from the detectors' sweeps; runs at most once per `everyMs`, whichever detector asks.
+   */
+  sweep(now: number, everyMs: number, final: boolean): void {
+    if (!final && now < this.nextSweep) return;
+    this.nextSweep = now + everyMs;
+    this.cards.forEach((w, k) => {
+      if (now - w.lastTs > this.windowMs) {
+        w.dropped = true;
+        this.cards.delete(k);
+      }
+    });
+  }
+
+  /** Windows held (for `heldState`). */
+  heldState(): number {
+    return this.cards.size;
+  }
+}
+
 /** Scores and ratios in evidence: three decimals. */
 export function round(x: number): number {
   return Math.round(x * 1000) / 1000;

@@ -38,13 +38,10 @@ import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../records.ts';
 import {
   clamp01,
-  callerHash,
-  calleeHash,
   expireNumberFlags,
   FLAG_TTL_MS,
-  IN,
-  OUT,
-  PartnerSet,
+  PartnerWindows,
+  type PartnerWindow,
   round,
 } from './common.ts';
 
@@ -119,7 +116,6 @@ export class FraudCallerCardState {
   inb = 0;
   voice = 0;
   shortVoice = 0;
-  readonly partners = new PartnerSet();
   lastCell: string | null = null;
   votedCell: string | null = null;
   /**
@@ -176,8 +172,17 @@ export class FraudCallerDetector implements Detector {
   pending: Detection[] = [];
   nextSweep = -Infinity;
 
-  constructor(params: Partial<FraudCallerParams> = {}) {
+  /** The cards' partners in their windows, shared with simbox when its window is the same. */
+  readonly windows: PartnerWindows;
+  /** Records this detector has shown to `windows`. */
+  windowsSeen = 0;
+
+  constructor(params: Partial<FraudCallerParams> = {}, windows?: PartnerWindows) {
     this.p = { ...DEFAULT_FRAUD_CALLER_PARAMS, ...params };
+    this.windows =
+      windows !== undefined && windows.windowMs === this.p.windowMs
+        ? windows
+        : new PartnerWindows(this.p.windowMs);
   }
 
   /** Subjects held in memory (cards + IMEIs + cells with learned regions). */
@@ -193,6 +198,8 @@ export class FraudCallerDetector implements Detector {
   onCall(r: CallRecord, ctx: DetectionContext): void {
     const p = this.p;
     const ts = r.ts;
+    const w = this.windows;
+    this.windowsSeen = w.see(r, this.windowsSeen);
     if (r.origin !== 'intl') {
       const ref = r.callerRef;
       let s: FraudCallerCardState | undefined;
@@ -214,7 +221,6 @@ export class FraudCallerDetector implements Detector {
         if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
         s.from = ts;
         s.out = s.inb = s.voice = s.shortVoice = 0;
-        s.partners.clear();
         s.imeiState = null;
         s.imeiKey = s.imsiKey = null;
       }
@@ -225,7 +231,7 @@ export class FraudCallerDetector implements Detector {
         if (r.durationS < p.shortCallS) s.shortVoice++;
       }
       if (r.cellId !== null) s.lastCell = r.cellId;
-      if (s.partners.add(calleeHash(r), OUT)) this.social(s, ts);
+      if (w.callerSocial) this.social(s, ts);
       if (r.imei !== null && r.imsi !== null) {
         let m = s.imeiState;
         if (m === null || r.imei !== s.imeiKey) {
@@ -259,7 +265,7 @@ export class FraudCallerDetector implements Detector {
           if (!found && imsis.length < 64) imsis.push(r.imsi);
         }
       }
-      if (s.reportedAt < 0 && s.out >= p.minOutbound) this.evaluate(s, ts, ctx);
+      if (s.reportedAt < 0 && s.out >= p.minOutbound) this.evaluate(s, w.caller!, ts, ctx);
     }
     const cr = r.calleeRef;
     let c: FraudCallerCardState | undefined;
@@ -275,13 +281,14 @@ export class FraudCallerDetector implements Detector {
     }
     if (c !== undefined && ts - c.from <= p.windowMs) {
       c.inb++;
-      if (c.partners.add(callerHash(r), IN)) this.social(c, ts);
+      if (w.calleeSocial) this.social(c, ts);
     }
   }
 
   drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       this.sweep(now);
+      this.windows.sweep(now, this.p.sweepEveryMs, final);
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
       this.nextSweep = now + this.p.sweepEveryMs;
@@ -315,9 +322,10 @@ export class FraudCallerDetector implements Detector {
     return v.leader;
   }
 
-  private evaluate(s: FraudCallerCardState, ts: number, ctx: DetectionContext): void {
+  /** `w`: the card's partner window (the same window as `s`). */
+  private evaluate(s: FraudCallerCardState, w: PartnerWindow, ts: number, ctx: DetectionContext): void {
     const p = this.p;
-    const ps = s.partners;
+    const ps = w.partners;
     const distinctRatio = ps.outDistinct / s.out;
     const inRatio = s.inb / s.out;
     const socialRatio = ps.outDistinct === 0 ? 0 : ps.social / ps.outDistinct;
@@ -408,6 +416,9 @@ export class FraudCallerDetector implements Detector {
   }
 }
 
-export function fraudCallerDetector(params: Partial<FraudCallerParams> = {}): FraudCallerDetector {
-  return new FraudCallerDetector(params);
+export function fraudCallerDetector(
+  params: Partial<FraudCallerParams> = {},
+  windows?: PartnerWindows,
+): FraudCallerDetector {
+  return new FraudCallerDetector(params, windows);
 }

@@ -43,13 +43,10 @@ import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallRecord, Detection } from '../records.ts';
 import {
   clamp01,
-  callerHash,
-  calleeHash,
   expireNumberFlags,
   FLAG_TTL_MS,
-  IN,
-  OUT,
-  PartnerSet,
+  PartnerWindows,
+  type PartnerWindow,
   round,
 } from './common.ts';
 
@@ -199,7 +196,6 @@ export class SimboxCardState {
   dropped = false;
   out = 0;
   inb = 0;
-  readonly partners = new PartnerSet();
   lastCell: string | null = null;
   /**
    * The last IMEI and IMSI. Compared as strings: read through the interner, a value is the same
@@ -230,7 +226,6 @@ export class SimboxCardState {
     if (ts - this.lastTs > quietMs) this.reportedAt = -1;
     this.from = ts;
     this.out = this.inb = this.cellChanges = this.gapN = this.gapMean = this.gapM2 = 0;
-    this.partners.clear();
     this.lastCell = null;
     this.imeiKey = this.imsiKey = null;
     this.imei = null;
@@ -259,9 +254,17 @@ export class SimboxDetector implements Detector {
   cells = new Map<string, SimboxCellState>();
   pending: Detection[] = [];
   nextSweep = -Infinity;
+  /** The cards' partners in their windows, shared with fraud_caller when its window is the same. */
+  readonly windows: PartnerWindows;
+  /** Records this detector has shown to `windows`. */
+  windowsSeen = 0;
 
-  constructor(params: Partial<SimboxParams> = {}) {
+  constructor(params: Partial<SimboxParams> = {}, windows?: PartnerWindows) {
     this.p = { ...DEFAULT_SIMBOX_PARAMS, ...params };
+    this.windows =
+      windows !== undefined && windows.windowMs === this.p.windowMs
+        ? windows
+        : new PartnerWindows(this.p.windowMs);
   }
 
   /** Subjects held in memory (cards + IMEIs + cells); 0 once every window has passed. */
@@ -272,6 +275,8 @@ export class SimboxDetector implements Detector {
   onCall(r: CallRecord, ctx: DetectionContext): void {
     const p = this.p;
     const ts = r.ts;
+    const w = this.windows;
+    this.windowsSeen = w.see(r, this.windowsSeen);
     if (r.origin !== 'intl') {
       const ref = r.callerRef;
       let s: SimboxCardState | undefined;
@@ -300,7 +305,6 @@ export class SimboxDetector implements Detector {
       }
       s.out++;
       s.lastOutTs = s.lastTs = ts;
-      s.partners.add(calleeHash(r), OUT);
       const cell = r.cellId;
       let cellChanged = false;
       if (cell !== null) {
@@ -339,7 +343,7 @@ export class SimboxDetector implements Detector {
         }
         if (m.reportedAt < 0 && m.imsis.length >= p.minImsisPerImei) this.evaluateImei(m, ts);
       }
-      if (s.reportedAt < 0 && s.out >= p.minOutboundOnGateway) this.evaluateCard(s, ts, ctx);
+      if (s.reportedAt < 0 && s.out >= p.minOutboundOnGateway) this.evaluateCard(s, w.caller!, ts, ctx);
     }
     const cr = r.calleeRef;
     let c: SimboxCardState | undefined;
@@ -355,7 +359,6 @@ export class SimboxDetector implements Detector {
     }
     if (c !== undefined && ts - c.from <= p.windowMs) {
       c.inb++;
-      c.partners.add(callerHash(r), IN);
       if (c.imei !== null) c.imei.inb++;
     }
   }
@@ -363,6 +366,7 @@ export class SimboxDetector implements Detector {
   drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       this.sweep(now);
+      this.windows.sweep(now, this.p.sweepEveryMs, final);
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
       this.nextSweep = now + this.p.sweepEveryMs;
@@ -400,12 +404,13 @@ export class SimboxDetector implements Detector {
     });
   }
 
-  private evaluateCard(s: SimboxCardState, ts: number, ctx: DetectionContext): void {
+  /** `w`: the card's partner window (the same window as `s`). */
+  private evaluateCard(s: SimboxCardState, w: PartnerWindow, ts: number, ctx: DetectionContext): void {
     const p = this.p;
     const imsisOnImei = s.imei === null ? 1 : Math.max(s.imei.imsis.length, s.imei.prevImsis);
     const onGateway = imsisOnImei >= p.minImsisPerImei;
     if (s.out < (onGateway ? p.minOutboundOnGateway : p.minOutbound)) return;
-    const ps = s.partners;
+    const ps = w.partners;
     const distinctRatio = ps.outDistinct / s.out;
     const inRatio = s.inb / s.out;
     const socialRatio = ps.outDistinct === 0 ? 0 : ps.social / ps.outDistinct;
@@ -488,6 +493,6 @@ export class SimboxDetector implements Detector {
   }
 }
 
-export function simboxDetector(params: Partial<SimboxParams> = {}): SimboxDetector {
-  return new SimboxDetector(params);
+export function simboxDetector(params: Partial<SimboxParams> = {}, windows?: PartnerWindows): SimboxDetector {
+  return new SimboxDetector(params, windows);
 }
