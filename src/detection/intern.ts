@@ -211,9 +211,10 @@ export class Interned {
   card: CardRecord | undefined = undefined;
   cardsOf: object | null = null;
   cardsVersion = -1;
-  /** One slot per call detector that keeps per-number state: the state and the map it is in. */
+  /** The number's partner window (`PartnerWindows`, shared by simbox and fraud_caller) and its map. */
   window: unknown = undefined;
   windowOf: object | null = null;
+  /** One slot per call detector that keeps per-number state: the state and the map it is in. */
   simbox: unknown = undefined;
   simboxOf: object | null = null;
   fraud: unknown = undefined;
