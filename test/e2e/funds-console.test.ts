@@ -374,6 +374,8 @@ test(
           await page.getByTestId('case-close').click();
           const dialog = page.getByRole('dialog', { name: 'Close the case' });
           const preview = dialog.getByTestId('return-preview');
+          // count() does not wait: the preview rows render after the dialog opens.
+          await preview.first().waitFor();
           assert.equal(await preview.count(), 1, 'one victim, one frozen account');
           assert.equal(await preview.getAttribute('data-amount'), String(PASSED_ON));
           await dialog.getByTestId('case-close-confirm').click();
