@@ -1,24 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { demoIdNumber } from '../../src/demo/seed.ts';
 import type { PersonListingView } from '../../src/governance/person-lists.ts';
+import { runCli } from '../helpers/cli.ts';
 
-const CLI = path.resolve('src/cli/main.ts');
-
-/** Runs the CLI from source on the embedded database in `dir` (never the outer DATABASE_URL). */
-function cli(dir: string, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dir, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn' },
-    input: '',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = runCli;
 
 const HEADER = 'id_number,name,list,restrictions,starts_at,ends_at,reason,legal_basis,ref\n';
 const ID = [0, 1, 2, 3, 4].map((i) => demoIdNumber('420111', '19880909', 40 + i, 'm'));

@@ -1,22 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../helpers/cli.ts';
 
-const CLI = path.resolve('src/cli/main.ts');
-
-/** Runs the CLI from source on the embedded database in `dir` (never the outer DATABASE_URL). */
-function cli(dir: string, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, '--data-dir', dir, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn' },
-    input: '',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = runCli;
 
 interface VersionOut {
   id: string;

@@ -1,22 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runCli } from '../helpers/cli.ts';
 
-const CLI = path.resolve('src/cli/main.ts');
-
-/** `interdict trace` needs no database: it reads the ledger file. */
-function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn' },
-    input: '',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+/** The CLI from source; this command needs no database. */
+const cli = (args: string[]) => runCli(null, args);
 
 let dir: string;
 let ledger: string;

@@ -1,6 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import {
   train,
   type LabelledText,
 } from '../../src/reports/classifier/index.ts';
+import { runCli } from '../helpers/cli.ts';
 
 const DATA = path.resolve('../shared/data/text');
 const ZH = path.join(DATA, 'telecom-fraud-zh.csv');
@@ -160,15 +160,7 @@ describe('default model', () => {
 });
 
 describe('CLI', () => {
-  const cli = (args: string[], input = '') => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', path.resolve('src/cli/main.ts'), ...args], {
-      encoding: 'utf8',
-      input,
-      env: { ...process.env, DATABASE_URL: '', NATS_URL: '' },
-      timeout: 120_000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
+  const cli = (args: string[], input = '') => runCli(null, args, { input });
 
   test('classify a text as JSON', () => {
     const r = cli(['classify', '我是公安局民警，你涉嫌洗钱，请把钱转到安全账户', '--json']);

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { testApp, seedUser } from '../helpers/app.ts';
 import type { Services } from '../../src/api/types.ts';
 import type { Principal } from '../../src/identity/model.ts';
 import { runImport } from '../../src/core/importer/run.ts';
 import { clueImport } from '../../src/reports/imports.ts';
+import { runCli } from '../helpers/cli.ts';
 
 let services: Services;
 let close: () => Promise<void>;
@@ -133,27 +133,18 @@ describe('clue import', () => {
   test('`interdict report import` prints the summary and exits non-zero on a bad file', () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-cli-clues-'));
     try {
-      const cli = (args: string[]) =>
-        spawnSync(
-          process.execPath,
-          ['--import', 'tsx', path.resolve('src/cli/main.ts'), '--data-dir', data, ...args],
-          {
-            encoding: 'utf8',
-            env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn', INTERDICT_DEMO: 'off' },
-            timeout: 120_000,
-          },
-        );
+      const cli = (args: string[]) => runCli(data, args, { env: { INTERDICT_DEMO: 'off' } });
       let r = cli(['org', 'create', '--name', 'Clue Bank', '--kind', 'bank']);
-      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
       const file = path.join(data, 'clues.csv');
       fs.writeFileSync(file, CSV + '\n');
       r = cli(['report', 'import', file, '--org', 'Clue Bank']);
-      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /3 accepted, 3 rejected/);
       const bad = path.join(data, 'bad.csv');
       fs.writeFileSync(bad, 'kind,phone\ncall,+8617100001111\n');
       r = cli(['report', 'import', bad, '--org', 'Clue Bank']);
-      assert.notEqual(r.status, 0);
+      assert.notEqual(r.code, 0);
       assert.match(r.stderr, /ref/);
     } finally {
       fs.rmSync(data, { recursive: true, force: true });
