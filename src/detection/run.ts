@@ -67,19 +67,22 @@ export async function runDetection(
   const rejected: Record<string, number> = {};
   const rejectFiles: string[] = [];
   const writers = new Map<string, fs.WriteStream>();
+  /** Rejected rows of the call and transaction files (progress counts those files' rows). */
   let rejectedRows = 0;
-  const onReject = (file: string) => (line: number, reason: string, raw: string) => {
-    rejected[file] = (rejected[file] ?? 0) + 1;
-    rejectedRows++;
-    let w = writers.get(file);
-    if (!w) {
-      const path = `${file}.rejects.ndjson`;
-      w = fs.createWriteStream(path);
-      writers.set(file, w);
-      rejectFiles.push(path);
-    }
-    w.write(JSON.stringify({ line, reason, record: raw }) + '\n');
-  };
+  const onReject =
+    (file: string, records = false) =>
+    (line: number, reason: string, raw: string) => {
+      rejected[file] = (rejected[file] ?? 0) + 1;
+      if (records) rejectedRows++;
+      let w = writers.get(file);
+      if (!w) {
+        const path = `${file}.rejects.ndjson`;
+        w = fs.createWriteStream(path);
+        writers.set(file, w);
+        rejectFiles.push(path);
+      }
+      w.write(JSON.stringify({ line, reason, record: raw }) + '\n');
+    };
   const ctx = newContext([], [], opts.listed);
   const out: DetectResult = {
     cards: 0,
@@ -134,10 +137,13 @@ export async function runDetection(
     // Records come a chunk at a time (one await per chunk, not per record); the merge below still
     // hands them to the detectors one by one in time order, draining at the same stream times.
     const calls = files.calls
-      ? readRecordBatches(files.calls, CALLS, { ...f, onReject: onReject(files.calls) })
+      ? readRecordBatches(files.calls, CALLS, { ...f, onReject: onReject(files.calls, true) })
       : null;
     const txns = files.transactions
-      ? readRecordBatches(files.transactions, TRANSACTIONS, { ...f, onReject: onReject(files.transactions) })
+      ? readRecordBatches(files.transactions, TRANSACTIONS, {
+          ...f,
+          onReject: onReject(files.transactions, true),
+        })
       : null;
     const callDs = detectors.filter((d) => d.onCall);
     const txnDs = detectors.filter((d) => d.onTransaction);

@@ -58,10 +58,13 @@ describe('interdict simulate, detect and detect score', () => {
     text.splice(2, 0, bad[0]!);
     text.splice(5, 0, bad[1]!);
     fs.writeFileSync(calls, text.join('\n'));
+    // A bad card too: rejected, but not a row of the progress (that counts calls and transactions).
+    const cards = path.join(dir, 'cards.csv');
+    fs.writeFileSync(cards, fs.readFileSync(f('cards.csv'), 'utf8') + 'not-a-number,460,X,Y,consumer,,op\n');
     const out = path.join(dir, 'detections.ndjson');
     const args = [
       'detect',
-      ...['--cards', f('cards.csv'), '--accounts', f('accounts.csv')],
+      ...['--cards', cards, '--accounts', f('accounts.csv')],
       ...['--calls', calls, '--transactions', f('transactions.csv'), '--out', out],
     ];
     const r = cli(dir, args);
@@ -76,6 +79,7 @@ describe('interdict simulate, detect and detect score', () => {
     assert.match(progress.at(-1)!, new RegExp(`^detect: ${total}/${total} `), 'every row, the bad ones too');
     assert.match(r.stdout, new RegExp(`^${rows} call records, ${txns} transactions .*detections`));
     assert.match(r.stdout, /rejected rows: .*calls\.csv\.rejects\.ndjson/);
+    assert.match(r.stdout, /cards\.csv\.rejects\.ndjson/);
     const rejects = fs
       .readFileSync(`${calls}.rejects.ndjson`, 'utf8')
       .trim()
