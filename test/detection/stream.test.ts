@@ -29,7 +29,11 @@ import type { Database } from '../../src/core/db/index.ts';
 import { streamMigrations } from '../../src/detection/stream/migrations.ts';
 import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
 import { NatsRecordStream } from '../../src/detection/stream/nats.ts';
-import { DbCheckpointStore, MemoryCheckpointStore } from '../../src/detection/stream/checkpoints.ts';
+import {
+  DbCheckpointStore,
+  MemoryCheckpointStore,
+  type CheckpointStore,
+} from '../../src/detection/stream/checkpoints.ts';
 import {
   loadReference,
   mergeFiles,
@@ -39,7 +43,12 @@ import {
 } from '../../src/detection/stream/publish.ts';
 import { ownerOf, partitionOf } from '../../src/detection/stream/route.ts';
 import type { RecordStream } from '../../src/detection/stream/types.ts';
-import { DetectionWorker, parsePartitions, partitionSetName } from '../../src/detection/stream/worker.ts';
+import {
+  DetectionWorker,
+  parsePartitions,
+  partitionSetName,
+  type WorkerOptions,
+} from '../../src/detection/stream/worker.ts';
 import { openTestDatabase, usingNats } from '../helpers/db.ts';
 import {
   ContactObserver,
@@ -340,6 +349,52 @@ describe('the contact watch in a stream', () => {
   });
 });
 
+const ALL = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/** A checkpointing worker on every partition with the world's cards and accounts; detections to `out`. */
+function checkpointed(
+  stream: RecordStream,
+  store: CheckpointStore,
+  out: Detection[],
+  o: Partial<WorkerOptions> = {},
+): DetectionWorker {
+  return new DetectionWorker({
+    stream,
+    partitions: ALL,
+    detectors: allDetectors,
+    cards: ref.cards,
+    accounts: ref.accounts,
+    sink: async (ds) => void out.push(...ds),
+    checkpoints: store,
+    waitMs: 10,
+    ...o,
+  });
+}
+
+/**
+ * What the restart tests share: a first worker reads half the world and stops (checkpointing);
+ * `between` looks at what it left; the rest arrives while no worker runs, and a second worker
+ * takes over to the end.
+ */
+async function stopHalfwayThenResume(
+  stream: RecordStream,
+  make: (nth: number) => DetectionWorker,
+  between: (first: DetectionWorker) => Promise<void> = async () => undefined,
+): Promise<{ first: DetectionWorker; second: DetectionWorker; half: number }> {
+  const half = Math.floor(records.length / 2);
+  await publishRecords(stream, records.slice(0, half));
+  const first = make(0);
+  await first.start();
+  await caughtUp(first, stream);
+  await first.stop();
+  await between(first);
+  await publishRecords(stream, records.slice(half), { end: true });
+  const second = make(1);
+  await second.start();
+  await second.done;
+  return { first, second, half };
+}
+
 describe('streaming detection on the embedded record stream', () => {
   test('one worker on every partition gives exactly the batch run’s detections', async () => {
     const stream = await freshEmbedded();
@@ -353,33 +408,17 @@ describe('streaming detection on the embedded record stream', () => {
   test('a worker restored from its checkpoint continues without reporting anything twice', async () => {
     const stream = await freshEmbedded();
     const store = new DbCheckpointStore(database.db);
-    const half = Math.floor(records.length / 2);
     const out: Detection[] = [];
-    const worker = () =>
-      new DetectionWorker({
-        stream,
-        partitions: [0, 1, 2, 3, 4, 5, 6, 7],
-        detectors: () => asClosures(allDetectors()),
-        cards: ref.cards,
-        accounts: ref.accounts,
-        sink: async (ds) => void out.push(...ds),
-        checkpoints: store,
-        waitMs: 20,
-      });
-    await publishRecords(stream, records.slice(0, half));
-    const first = worker();
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    const saved = await store.load(first.name);
-    assert.ok(saved && saved.gseq > 0, 'stopping saved a checkpoint');
-    const before = out.length;
-    assert.ok(before > 0, 'the first half already reported some');
-    // The rest of the world arrives while no worker runs; a new one takes over from the checkpoint.
-    await publishRecords(stream, records.slice(half), { end: true });
-    const second = worker();
-    await second.start();
-    await second.done;
+    const detectors = () => asClosures(allDetectors());
+    const { second } = await stopHalfwayThenResume(
+      stream,
+      () => checkpointed(stream, store, out, { detectors }),
+      async (first) => {
+        const saved = await store.load(first.name);
+        assert.ok(saved && saved.gseq > 0, 'stopping saved a checkpoint');
+        assert.ok(out.length > 0, 'the first half already reported some');
+      },
+    );
     assert.equal(second.stats.mode, 'replay', 'closure detectors: state rebuilt by replay');
     assert.ok(second.stats.replayed > 0, 'what the first worker reported was withheld');
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
@@ -390,27 +429,15 @@ describe('streaming detection on the embedded record stream', () => {
     const stream = await freshEmbedded();
     const store = new MemoryCheckpointStore();
     const out: Detection[] = [];
-    const worker = () =>
-      new DetectionWorker({
-        stream,
-        partitions: [0, 1, 2, 3, 4, 5, 6, 7],
-        detectors: () => [new BusyCaller()],
-        sink: async (ds) => void out.push(...ds),
-        checkpoints: store,
-        classes: detectorClasses(BusyCaller, CallerCount),
-        waitMs: 20,
-      });
-    const half = Math.floor(records.length / 2);
-    await publishRecords(stream, records.slice(0, half));
-    const first = worker();
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    assert.equal(first.stats.mode, 'snapshot');
-    await publishRecords(stream, records.slice(half), { end: true });
-    const second = worker();
-    await second.start();
-    await second.done;
+    const { second, half } = await stopHalfwayThenResume(
+      stream,
+      () =>
+        checkpointed(stream, store, out, {
+          detectors: () => [new BusyCaller()],
+          classes: detectorClasses(BusyCaller, CallerCount),
+        }),
+      async (first) => assert.equal(first.stats.mode, 'snapshot'),
+    );
     assert.ok(second.stats.records < records.length - half + 10, 'the second worker read only the rest');
     // The uninterrupted run, for comparison.
     const whole = await runWorkers(stream, [[0, 1, 2, 3, 4, 5, 6, 7]], {
@@ -423,37 +450,19 @@ describe('streaming detection on the embedded record stream', () => {
   test('detectors keeping state in their fields (mule_account, potential_victim) resume from a snapshot', async () => {
     const detectors = () => [muleAccountDetector(), potentialVictimDetector()];
     assert.ok(detectors().every(isSnapshotable), 'both keep their state in their own fields');
-    const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const whole = new MemoryRecordStream(8);
     await publishRecords(whole, records, { end: true });
-    const expected = (await runWorkers(whole, [all], { detectors })).detections;
+    const expected = (await runWorkers(whole, [ALL], { detectors })).detections;
     assert.ok(expected.length > 20, `mules found (${expected.length})`);
     await database.db.deleteFrom('detection_checkpoints').execute();
     const stream = new MemoryRecordStream(8);
     const store = new DbCheckpointStore(database.db);
     const out: Detection[] = [];
-    const worker = () =>
-      new DetectionWorker({
-        stream,
-        partitions: all,
-        detectors,
-        cards: ref.cards,
-        accounts: ref.accounts,
-        sink: async (ds) => void out.push(...ds),
-        checkpoints: store,
-        waitMs: 10,
-      });
-    const half = Math.floor(records.length / 2);
-    await publishRecords(stream, records.slice(0, half));
-    const first = worker();
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    assert.ok((await store.load(first.name))?.state, 'the state was saved');
-    await publishRecords(stream, records.slice(half), { end: true });
-    const second = worker();
-    await second.start();
-    await second.done;
+    const { second, half } = await stopHalfwayThenResume(
+      stream,
+      () => checkpointed(stream, store, out, { detectors }),
+      async (first) => assert.ok((await store.load(first.name))?.state, 'the state was saved'),
+    );
     assert.equal(second.stats.mode, 'snapshot');
     assert.equal(second.stats.records, records.length - half, 'the second worker read only the rest');
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
@@ -462,37 +471,21 @@ describe('streaming detection on the embedded record stream', () => {
 
   test('all built-in detectors resume from a snapshot, reading only the rest of the stream', async () => {
     assert.ok(allDetectors().every(isSnapshotable), 'every built-in detector keeps its state in its fields');
-    const all = [0, 1, 2, 3, 4, 5, 6, 7];
     await database.db.deleteFrom('detection_checkpoints').execute();
     const stream = new MemoryRecordStream(8);
     const store = new DbCheckpointStore(database.db);
     const out: Detection[] = [];
-    const worker = () =>
-      new DetectionWorker({
-        stream,
-        partitions: all,
-        detectors: allDetectors,
-        cards: ref.cards,
-        accounts: ref.accounts,
-        sink: async (ds) => void out.push(...ds),
-        checkpoints: store,
-        waitMs: 10,
-      });
-    const half = Math.floor(records.length / 2);
-    await publishRecords(stream, records.slice(0, half));
-    const first = worker();
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    assert.equal(first.stats.mode, 'snapshot');
-    assert.ok((await store.load(first.name))?.state, 'the state was saved');
-    const before = new Set<string>(out.map((d) => d.detector));
-    for (const name of ['simbox', 'fraud_caller', 'card_limit'])
-      assert.ok(before.has(name), `the first half already reported ${name}`);
-    await publishRecords(stream, records.slice(half), { end: true });
-    const second = worker();
-    await second.start();
-    await second.done;
+    const { second, half } = await stopHalfwayThenResume(
+      stream,
+      () => checkpointed(stream, store, out),
+      async (first) => {
+        assert.equal(first.stats.mode, 'snapshot');
+        assert.ok((await store.load(first.name))?.state, 'the state was saved');
+        const before = new Set<string>(out.map((d) => d.detector));
+        for (const name of ['simbox', 'fraud_caller', 'card_limit'])
+          assert.ok(before.has(name), `the first half already reported ${name}`);
+      },
+    );
     assert.equal(second.stats.mode, 'snapshot');
     assert.equal(second.stats.records, records.length - half, 'the second worker read only the rest');
     assert.equal(second.stats.replayed, 0, 'nothing was replayed');
@@ -504,43 +497,26 @@ describe('streaming detection on the embedded record stream', () => {
 
 describe('a checkpoint written by another build', () => {
   test('is not restored: the worker rebuilds its state by replay and reports nothing twice', async () => {
-    const all = [0, 1, 2, 3, 4, 5, 6, 7];
     const stream = new MemoryRecordStream(8);
     const store = new MemoryCheckpointStore();
     const out: Detection[] = [];
     // `classes` stands for the build: one more class is what an upgraded detector looks like.
-    const worker = (classes = detectorClasses()) =>
-      new DetectionWorker({
-        stream,
-        partitions: all,
-        detectors: allDetectors,
-        cards: ref.cards,
-        accounts: ref.accounts,
-        sink: async (ds) => void out.push(...ds),
-        checkpoints: store,
-        classes,
-        waitMs: 10,
-      });
-    const half = Math.floor(records.length / 2);
-    await publishRecords(stream, records.slice(0, half));
-    const first = worker();
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    const saved = await store.load(first.name);
-    assert.ok(saved?.state, 'the first build saved a snapshot');
-    assert.ok(out.length > 0, 'the first half already reported some');
-    await publishRecords(stream, records.slice(half), { end: true });
-    const second = worker(detectorClasses(CallerCount));
-    await second.start();
+    const upgraded = detectorClasses(CallerCount);
+    const { second } = await stopHalfwayThenResume(
+      stream,
+      (nth) => checkpointed(stream, store, out, { classes: nth === 0 ? detectorClasses() : upgraded }),
+      async (first) => {
+        assert.ok((await store.load(first.name))?.state, 'the first build saved a snapshot');
+        assert.ok(out.length > 0, 'the first half already reported some');
+      },
+    );
     assert.match(second.stats.rebuilt ?? '', /another build.*replay/);
-    await second.done;
     assert.equal(second.stats.records, records.length, 'the whole stream was read again');
     assert.ok(second.stats.replayed > 0, 'what the first build reported was withheld');
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     assert.deepEqual(lines(out), lines(batch));
     // Its own checkpoint is a snapshot of the new build, which a third worker of it restores.
-    const third = worker(detectorClasses(CallerCount));
+    const third = checkpointed(stream, store, out, { classes: upgraded });
     await third.start();
     assert.equal(third.stats.rebuilt, undefined);
     assert.equal((await store.load(third.name))?.gseq, (await stream.head()).gseq);
