@@ -288,4 +288,27 @@ describe('detection input parsing', () => {
       [null, null, null, 'offnet'],
     );
   });
+
+  test('durations: plain, empty, padded, fractional and exponent forms are read; the rest rejected', async () => {
+    const file = path.join(dir, 'durations.csv');
+    const row = (d: string) => `2026-11-30T10:00:00+08:00,voice,+8613800138000,+8613900139000,${d},,,,offnet`;
+    const durations = ['45', '', '0', '007', '12.5', ' 9', '1e3', '86399', '86400', '-1', 'abc', '"61"'];
+    fs.writeFileSync(
+      file,
+      ['ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin', ...durations.map(row)].join('\n') + '\n',
+    );
+    const rejects: number[] = [];
+    const got: number[] = [];
+    for await (const b of readRecordBatches(file, CALLS, {
+      interner: new Interner(),
+      onReject: (line, reason) => {
+        assert.match(reason, /^duration_s: /);
+        rejects.push(line);
+      },
+    }))
+      for (const r of b) got.push(r.durationS);
+    assert.deepEqual(got, [45, 0, 0, 7, 12.5, 9, 1000, 86399, 61]);
+    // 86400, -1 and abc (lines 10 to 12) are out of range or not numbers.
+    assert.deepEqual(rejects, [10, 11, 12]);
+  });
 });

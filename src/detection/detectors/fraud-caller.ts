@@ -325,7 +325,7 @@ export class FraudCallerDetector implements Detector {
   /** `w`: the card's partner window (the same window as `s`). */
   private evaluate(s: FraudCallerCardState, w: PartnerWindow, ts: number, ctx: DetectionContext): void {
     const p = this.p;
-    const ps = w.partners;
+    const ps = w;
     const distinctRatio = ps.outDistinct / s.out;
     const inRatio = s.inb / s.out;
     const socialRatio = ps.outDistinct === 0 ? 0 : ps.social / ps.outDistinct;

@@ -410,7 +410,7 @@ export class SimboxDetector implements Detector {
     const imsisOnImei = s.imei === null ? 1 : Math.max(s.imei.imsis.length, s.imei.prevImsis);
     const onGateway = imsisOnImei >= p.minImsisPerImei;
     if (s.out < (onGateway ? p.minOutboundOnGateway : p.minOutbound)) return;
-    const ps = w.partners;
+    const ps = w;
     const distinctRatio = ps.outDistinct / s.out;
     const inRatio = s.inb / s.out;
     const socialRatio = ps.outDistinct === 0 ? 0 : ps.social / ps.outDistinct;
