@@ -73,23 +73,18 @@ export async function run(): Promise<BenchResult[]> {
     await simulate({ people, days, seed: 1, outDir: dir });
     const f = files(dir);
     const calls = allDetectors().filter((d) => d.onCall);
-    // CPU time beside wall time: on a shared machine the wall clock also counts other processes.
-    const cpuSince = (u0: NodeJS.CpuUsage) => {
+    // One timed run, CPU time beside wall time: on a shared machine the wall clock also counts
+    // other processes.
+    const timed = async (input: Parameters<typeof runDetection>[0], ds: Detector[]) => {
+      const t0 = process.hrtime.bigint();
+      const u0 = process.cpuUsage();
+      const r = await runDetection(input, ds, { emit: () => undefined });
       const u = process.cpuUsage(u0);
-      return (u.user + u.system) / 1e6;
+      return { r, secs: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (u.user + u.system) / 1e6 };
     };
     // Loading the reference data alone, to tell how much of each run it is.
-    const loadSecs = async (files: { cards?: string; accounts?: string }) => {
-      const t = process.hrtime.bigint();
-      await runDetection(files, [], { emit: () => undefined });
-      return Number(process.hrtime.bigint() - t) / 1e9;
-    };
-    const cardSecs = await loadSecs({ cards: f.cards });
-    let t0 = process.hrtime.bigint();
-    let u0 = process.cpuUsage();
-    const rc = await runDetection({ cards: f.cards, calls: f.calls }, calls, { emit: () => undefined });
-    let secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    let cpu = cpuSince(u0);
+    const cardSecs = (await timed({ cards: f.cards }, [])).secs;
+    const { r: rc, secs, cpu } = await timed({ cards: f.cards, calls: f.calls }, calls);
     out.push({
       name: 'call records through every call detector, file parsing included, one core',
       value: rc.calls / secs,
@@ -99,12 +94,10 @@ export async function run(): Promise<BenchResult[]> {
     });
     // The floor under that figure: the same files read and parsed (numbers interned and linked),
     // with no detector at all.
-    t0 = process.hrtime.bigint();
-    const rp = await runDetection({ cards: f.cards, calls: f.calls }, [], { emit: () => undefined });
-    secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const { r: rp, secs: parseSecs } = await timed({ cards: f.cards, calls: f.calls }, []);
     out.push({
       name: 'call records read and parsed, no detector, one core',
-      value: rp.calls / secs,
+      value: rp.calls / parseSecs,
       unit: 'records/s',
       target: 'reported',
       note: `the same ${rp.calls.toLocaleString('en-US')} records and ${rp.cards.toLocaleString('en-US')} cards: what parsing alone allows the line above`,
@@ -113,38 +106,31 @@ export async function run(): Promise<BenchResult[]> {
     // gap to the line above is memory latency, not instructions (docs/detection.md, "Throughput").
     const small = path.join(root, 'small');
     await simulate({ people: 2000, days: 30, seed: 1, outDir: small });
-    t0 = process.hrtime.bigint();
-    const rs = await runDetection(
+    const { r: rs, secs: smallSecs } = await timed(
       { cards: path.join(small, 'cards.csv'), calls: path.join(small, 'calls.csv') },
       allDetectors().filter((d) => d.onCall),
-      {
-        emit: () => undefined,
-      },
     );
-    secs = Number(process.hrtime.bigint() - t0) / 1e9;
     out.push({
       name: 'call records through every call detector, 2,000 people (state in cache), one core',
-      value: rs.calls / secs,
+      value: rs.calls / smallSecs,
       unit: 'records/s',
       target: 'reported',
       note: `${rs.calls.toLocaleString('en-US')} records over 30 days, cards loaded first; the same code and files as the ${people.toLocaleString('en-US')}-person line, but a few thousand numbers' state`,
     });
     fs.rmSync(small, { recursive: true, force: true });
-    const money = allDetectors().filter((d) => d.onTransaction);
-    const accountSecs = await loadSecs({ accounts: f.accounts });
-    t0 = process.hrtime.bigint();
-    u0 = process.cpuUsage();
-    const rt = await runDetection({ accounts: f.accounts, transactions: f.transactions }, money, {
-      emit: () => undefined,
-    });
-    secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    cpu = cpuSince(u0);
+    const moneyDs = allDetectors().filter((d) => d.onTransaction);
+    const accountSecs = (await timed({ accounts: f.accounts }, [])).secs;
+    const {
+      r: rt,
+      secs: moneySecs,
+      cpu: moneyCpu,
+    } = await timed({ accounts: f.accounts, transactions: f.transactions }, moneyDs);
     out.push({
       name: 'transactions through the money detectors, file parsing included, one core',
-      value: rt.transactions / secs,
+      value: rt.transactions / moneySecs,
       unit: 'transactions/s',
       target: '≥ 200,000/s',
-      note: `${rt.transactions.toLocaleString('en-US')} transactions (the time includes loading the ${rt.accounts.toLocaleString('en-US')} accounts first, ${accountSecs.toFixed(2)} s alone: about ${Math.round(rt.transactions / Math.max(0.001, secs - accountSecs)).toLocaleString('en-US')}/s once they are loaded); ${Math.round(rt.transactions / cpu).toLocaleString('en-US')} per CPU-second`,
+      note: `${rt.transactions.toLocaleString('en-US')} transactions (the time includes loading the ${rt.accounts.toLocaleString('en-US')} accounts first, ${accountSecs.toFixed(2)} s alone: about ${Math.round(rt.transactions / Math.max(0.001, moneySecs - accountSecs)).toLocaleString('en-US')}/s once they are loaded); ${Math.round(rt.transactions / moneyCpu).toLocaleString('en-US')} per CPU-second`,
     });
 
     // Memory against history: a world with new subscribers, accounts and fraud every day
