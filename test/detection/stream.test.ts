@@ -28,7 +28,14 @@ import { migrateToLatest } from '../../src/core/db/migrate.ts';
 import type { Database } from '../../src/core/db/index.ts';
 import { streamMigrations } from '../../src/detection/stream/migrations.ts';
 import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
-import { NatsRecordStream } from '../../src/detection/stream/nats.ts';
+import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  ENTRIES_PER_MESSAGE,
+  NatsRecordStream,
+  positionOf,
+  resumeAt,
+} from '../../src/detection/stream/nats.ts';
 import {
   DbCheckpointStore,
   MemoryCheckpointStore,
@@ -585,6 +592,96 @@ describe('two workers give the same detections as one', () => {
       await stream.close();
     }
   });
+});
+
+describe('the NATS record stream packs entries into messages', () => {
+  test('a position inside a message resumes after exactly the entries read', () => {
+    // The last entry of a message is the message's sequence alone, as positions were when a
+    // message held one entry: checkpoints saved then still resume at the next message.
+    assert.equal(positionOf(41, 2, 3), 41);
+    assert.deepEqual(resumeAt(41), { seq: 42, skip: 0 });
+    for (const [seq, i, n] of [
+      [1, 0, 2],
+      [7, 3, 500],
+      [2 ** 39, ENTRIES_PER_MESSAGE - 2, ENTRIES_PER_MESSAGE],
+    ] as const) {
+      const c = positionOf(seq, i, n);
+      assert.ok(Number.isSafeInteger(c), `${c} is a safe integer`);
+      assert.deepEqual(resumeAt(c), { seq, skip: i + 1 });
+    }
+  });
+
+  test(
+    'many entries per message, read back in order with any limit, resumed mid-message, and old one-entry messages still read',
+    { skip: !usingNats() && 'NATS_URL is not set' },
+    async () => {
+      const name = `TEST_PACK_${process.pid}_${Date.now()}`;
+      const stream = await NatsRecordStream.open({ natsUrl: process.env.NATS_URL!, natsStream: name });
+      const nc = await connect({ servers: process.env.NATS_URL! });
+      try {
+        // Two entries as a stream written before packing held them: one JSON object per message.
+        const js = jetstream(nc);
+        const old = records.slice(0, 2);
+        for (let i = 0; i < old.length; i++)
+          await js.publish(
+            `${stream.prefix}.all`,
+            JSON.stringify({ g: i + 1, k: old[i]!.kind, r: old[i]!.record }),
+          );
+        const day = records.slice(2, 2 + 3 * ENTRIES_PER_MESSAGE);
+        const total = await publishRecords(stream, day, { end: true });
+        assert.equal(total, day.length);
+        const { gseq } = await stream.head();
+        const info = await (await jetstreamManager(nc)).streams.info(`${name}_RECORDS`);
+        assert.ok(
+          info.state.messages < gseq / 10,
+          `${gseq} entries in ${info.state.messages} messages: packed, not one per message`,
+        );
+
+        // Everything, in gseq order, each once, with a limit that cuts messages in the middle.
+        const readAll = async (s: NatsRecordStream, from: number) => {
+          const got: { gseq: number; cursor: number }[] = [];
+          let cursor = from;
+          for (;;) {
+            const batch = await s.read([0, 1, 2, 3, 4, 5, 6, 7], cursor, 7, 50);
+            if (batch.length === 0) break;
+            assert.ok(batch.length <= 7, 'a read returns at most its limit');
+            for (const e of batch) got.push({ gseq: e.entry.gseq, cursor: e.cursor });
+            cursor = batch.at(-1)!.cursor;
+          }
+          return got;
+        };
+        const all = await readAll(stream, 0);
+        assert.deepEqual(
+          all.map((e) => e.gseq),
+          Array.from({ length: gseq }, (_, i) => i + 1),
+        );
+        const first = all.slice(0, 2).map((e) => e.gseq);
+        assert.deepEqual(first, [1, 2], 'the old one-entry messages come first');
+
+        // A reader that never saw the stream, from a position in the middle of a message.
+        const mid = all.findIndex((e, i) => i > 10 && resumeAt(e.cursor).skip > 0);
+        assert.ok(mid > 0, 'some position is inside a message');
+        const again = await NatsRecordStream.open({ natsUrl: process.env.NATS_URL!, natsStream: name });
+        try {
+          const rest = await readAll(again, all[mid]!.cursor);
+          assert.deepEqual(
+            rest.map((e) => e.gseq),
+            all.slice(mid + 1).map((e) => e.gseq),
+            'exactly the entries after the position',
+          );
+        } finally {
+          await again.close();
+        }
+        const h = await stream.head();
+        assert.equal(h.ended, true);
+        assert.equal(h.gseq, gseq);
+      } finally {
+        await nc.close();
+        await stream.destroy();
+        await stream.close();
+      }
+    },
+  );
 });
 
 /** Per-caller counters of a test detector kept in an exported class (as detectors are asked to). */
