@@ -336,14 +336,17 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
   columns: ['ts', 'txn_id', 'payer_account', 'payee_account', 'amount', 'currency', 'channel'],
   unique: ['ts', 'txn_id', 'amount'],
   time: 'ts',
-  build(v, time) {
+  build(v, time, facts) {
     const ts = Number.isNaN(time) ? parseIsoTime(v[0]!) : time;
     if (Number.isNaN(ts)) return fail(`ts: not an ISO 8601 time with offset: ${v[0]!.slice(0, 40)}`);
-    if (!v[1]) return fail('txn_id: required');
-    if (!v[2]) return fail('payer_account: required');
+    // Emptiness from the reader's facts: the accounts' strings are read only by the detectors
+    // that need them (two thirds of transfers are too small for any lookup).
+    if (empty(v, 1, facts)) return fail('txn_id: required');
+    if (empty(v, 2, facts)) return fail('payer_account: required');
     // Cash taken out at an ATM or a counter has no payee account: the money left the system.
     const cashOut = v[6] === 'atm' || v[6] === 'counter';
-    if (!v[3] && !cashOut) return fail('payee_account: required (empty only for atm and counter cash-outs)');
+    if (empty(v, 3, facts) && !cashOut)
+      return fail('payee_account: required (empty only for atm and counter cash-outs)');
     const amount = parseAmount(v[4]!);
     if (Number.isNaN(amount) || amount <= 0) return fail(`amount: a positive decimal: ${v[4]!.slice(0, 20)}`);
     if (!isCurrency(v[5]!)) return fail('currency: a three-letter code');
@@ -406,6 +409,14 @@ export const ACCOUNTS: RecordKind<AccountRecord> = {
   },
 };
 
+/**
+ * Records handed out at a time, at most: a 1 MiB read holds about 9,000 call records, and handed
+ * out whole they all stayed alive (and were copied by the young-generation GC) until the last was
+ * seen. Measured on a 50,000-person world, four alternating runs each: 100,279 to 120,769 call
+ * records/s against 95,396 to 108,153 whole (6% on average, within this machine's noise).
+ */
+export const RECORDS_PER_BATCH = 1024;
+
 export class FormatError extends Error {}
 
 type RejectFn = (line: number, reason: string, raw: string) => void;
@@ -424,10 +435,10 @@ export async function* readRecords<T>(
 }
 
 /**
- * `readRecords` a chunk at a time: the good records of each 1 MiB read, in file order (never an
- * empty batch). This is the hot path of `interdict detect`: one awaited step per chunk instead of
- * per record, and the CSV fields are cut straight out of the bytes (no line string, no split
- * array). Each field is its own flat string, not a slice of the chunk (a sliced key costs about
+ * `readRecords` a chunk at a time: the good records of each 1 MiB read, in file order, at most
+ * `RECORDS_PER_BATCH` at a time (never an empty batch). This is the hot path of `interdict
+ * detect`: one awaited step per batch instead of per record, and the CSV fields are cut straight
+ * out of the bytes (no line string, no split array). Each field is its own flat string, not a slice of the chunk (a sliced key costs about
  * twice as much in a Map, and kept every chunk alive while one of its numbers stayed a key). Fields
  * that repeat (numbers, IMSIs, IMEIs, cells, accounts, kinds) are interned: one string per distinct
  * value, found from the bytes without decoding (src/detection/intern.ts); the others are decoded,
@@ -585,6 +596,10 @@ export async function* readRecordBatches<T>(
         if (quoted) quote = buf.indexOf(34, i);
       }
       start = i + 1;
+      if (out.length >= RECORDS_PER_BATCH) {
+        yield out;
+        out = [];
+      }
     }
     rest = start < buf.length ? buf.subarray(start) : null;
     if (out.length > 0) {

@@ -10,6 +10,7 @@ import {
   parseAmount,
   parseIsoTime,
   readRecordBatches,
+  RECORDS_PER_BATCH,
   readRecords,
   TRANSACTIONS,
 } from '../../src/detection/parse.ts';
@@ -150,6 +151,12 @@ describe('detection input parsing', () => {
       batches.every((b) => b.length > 0),
       'no empty batch',
     );
+    // A 1 MiB read holds about 8,000 of these rows: handed out in parts, none over the cap.
+    assert.ok(
+      batches.every((b) => b.length <= RECORDS_PER_BATCH),
+      `batches of ${Math.max(...batches.map((b) => b.length))} records at most`,
+    );
+    assert.ok(batches.length >= 30_000 / RECORDS_PER_BATCH, `${batches.length} batches`);
     const got = batches.flat();
     const bad = rows.map((_, i) => i).filter((i) => i % 7919 === 5);
     assert.deepEqual(
