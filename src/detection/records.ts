@@ -64,6 +64,41 @@ export interface TransactionRecord {
   channel: string;
 }
 
+/**
+ * A call record read back from the record stream (JSON) in the shape the file reader builds: the
+ * same fields in the same order, `kind` and `origin` as the literals, no shared entries. The
+ * detectors' call sites then see one shape of record, not two (a second shape makes every field
+ * read a polymorphic lookup).
+ */
+export function callRecordOf(o: CallRecord): CallRecord {
+  return {
+    ts: o.ts,
+    kind: o.kind === 'voice' ? 'voice' : 'sms',
+    caller: o.caller,
+    callee: o.callee,
+    durationS: o.durationS,
+    imsi: o.imsi ?? null,
+    imei: o.imei ?? null,
+    cellId: o.cellId ?? null,
+    origin: o.origin === 'onnet' ? 'onnet' : o.origin === 'offnet' ? 'offnet' : 'intl',
+    callerRef: undefined,
+    calleeRef: undefined,
+  };
+}
+
+/** A transaction read back from the record stream, in the file reader's shape. */
+export function transactionRecordOf(o: TransactionRecord): TransactionRecord {
+  return {
+    ts: o.ts,
+    txnId: o.txnId,
+    payer: o.payer,
+    payee: o.payee,
+    amount: o.amount,
+    currency: o.currency,
+    channel: o.channel,
+  };
+}
+
 export const DETECTORS = [
   'simbox',
   'fraud_caller',

@@ -83,6 +83,26 @@ const files = () => ({
   transactions: path.join(dir, 'transactions.csv'),
 });
 
+/**
+ * Stream entries read back against the records published: the same values, and each record with
+ * the keys of one the file reader builds, in its order (one shape for the detectors' call sites).
+ */
+function assertSameShape(entries: readonly { kind: string }[], sent: readonly StreamRecord[]): void {
+  const read = entries.filter((e) => e.kind === 'call' || e.kind === 'transaction') as StreamRecord[];
+  assert.equal(read.length, sent.length);
+  for (let i = 0; i < sent.length; i++) {
+    const a = read[i]!;
+    const b = sent[i]!;
+    assert.equal(a.kind, b.kind);
+    assert.deepEqual(Object.keys(a.record), Object.keys(b.record), `keys of entry ${i}`);
+    assert.deepEqual(a.record, b.record, `values of entry ${i}`);
+  }
+  assert.ok(
+    read.some((e) => e.kind === 'call') && read.some((e) => e.kind === 'transaction'),
+    'both kinds were compared',
+  );
+}
+
 /** A detection set as sorted lines (the whole detection: subject, score, window, evidence). */
 const lines = (ds: readonly Detection[]) => ds.map((d) => JSON.stringify(d)).sort();
 
@@ -412,6 +432,17 @@ describe('streaming detection on the embedded record stream', () => {
     assert.deepEqual(lines(detections), lines(batch));
   });
 
+  test('records come back in the file reader’s shape: the same fields, in the same order', async () => {
+    const stream = await freshEmbedded();
+    const some = records.slice(0, 400);
+    await publishRecords(stream, some);
+    const back = await stream.read([0, 1, 2, 3, 4, 5, 6, 7], 0, 1000, 10);
+    assertSameShape(
+      back.map((e) => e.entry),
+      some,
+    );
+  });
+
   test('a worker restored from its checkpoint continues without reporting anything twice', async () => {
     const stream = await freshEmbedded();
     const store = new DbCheckpointStore(database.db);
@@ -655,6 +686,20 @@ describe('the NATS record stream packs entries into messages', () => {
           all.map((e) => e.gseq),
           Array.from({ length: gseq }, (_, i) => i + 1),
         );
+        const fromStart = await NatsRecordStream.open({ natsUrl: process.env.NATS_URL!, natsStream: name });
+        try {
+          const entries = [];
+          let cursor = 0;
+          while (entries.length < gseq) {
+            const b = await fromStart.read([0], cursor, 1000, 50);
+            if (b.length === 0) break;
+            entries.push(...b.map((e) => e.entry));
+            cursor = b.at(-1)!.cursor;
+          }
+          assertSameShape(entries, [...old, ...day]);
+        } finally {
+          await fromStart.close();
+        }
         const first = all.slice(0, 2).map((e) => e.gseq);
         assert.deepEqual(first, [1, 2], 'the old one-entry messages come first');
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../core/db/schema.ts';
 import './tables.ts';
+import { callRecordOf, transactionRecordOf } from '../records.ts';
 import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
@@ -23,9 +24,9 @@ function entryOf(kind: string, gseq: number, payload: string): StreamEntry {
   const o = JSON.parse(payload) as Record<string, unknown>;
   switch (kind) {
     case 'call':
-      return { kind, gseq, record: o as never };
+      return { kind, gseq, record: callRecordOf(o as never) };
     case 'transaction':
-      return { kind, gseq, record: o as never };
+      return { kind, gseq, record: transactionRecordOf(o as never) };
     case 'tick':
       return { kind, gseq, now: o.now as number, drain: o.drain as boolean };
     default:

@@ -11,6 +11,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
+import { callRecordOf, transactionRecordOf } from '../records.ts';
 import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
@@ -72,7 +73,8 @@ function encodeEntry(e: StreamEntry): string {
 type WireEntry = { g: number; k: StreamEntry['kind']; r?: never; now?: number; drain?: boolean };
 
 function fromWire(o: WireEntry): StreamEntry {
-  if (o.k === 'call' || o.k === 'transaction') return { kind: o.k, gseq: o.g, record: o.r! };
+  if (o.k === 'call') return { kind: 'call', gseq: o.g, record: callRecordOf(o.r!) };
+  if (o.k === 'transaction') return { kind: 'transaction', gseq: o.g, record: transactionRecordOf(o.r!) };
   if (o.k === 'tick') return { kind: 'tick', gseq: o.g, now: o.now!, drain: o.drain! };
   return { kind: 'end', gseq: o.g, now: o.now! };
 }
