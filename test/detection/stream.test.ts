@@ -49,7 +49,7 @@ import {
   type StreamRecord,
 } from '../../src/detection/stream/publish.ts';
 import { ownerOf, partitionOf } from '../../src/detection/stream/route.ts';
-import type { RecordStream } from '../../src/detection/stream/types.ts';
+import type { RecordStream, StreamEntry } from '../../src/detection/stream/types.ts';
 import {
   DetectionWorker,
   parsePartitions,
@@ -101,6 +101,19 @@ function assertSameShape(entries: readonly { kind: string }[], sent: readonly St
     read.some((e) => e.kind === 'call') && read.some((e) => e.kind === 'transaction'),
     'both kinds were compared',
   );
+}
+
+/** Every entry of a stream now after position `from`, in reads of up to 1,000. */
+async function readEntries(stream: RecordStream, from = 0): Promise<StreamEntry[]> {
+  const all = Array.from({ length: stream.partitions }, (_, i) => i);
+  const out: StreamEntry[] = [];
+  let cursor = from;
+  for (;;) {
+    const b = await stream.read(all, cursor, 1000, 20);
+    if (b.length === 0) return out;
+    out.push(...b.map((e) => e.entry));
+    cursor = b.at(-1)!.cursor;
+  }
 }
 
 /** A detection set as sorted lines (the whole detection: subject, score, window, evidence). */
@@ -436,10 +449,60 @@ describe('streaming detection on the embedded record stream', () => {
     const stream = await freshEmbedded();
     const some = records.slice(0, 400);
     await publishRecords(stream, some);
-    const back = await stream.read([0, 1, 2, 3, 4, 5, 6, 7], 0, 1000, 10);
-    assertSameShape(
-      back.map((e) => e.entry),
-      some,
+    assertSameShape(await readEntries(stream), some);
+  });
+
+  test('records are packed into rows, read back in order with any limit, resumed inside a row; one-entry rows still read', async () => {
+    const stream = await freshEmbedded();
+    // Two rows as the table held them before packing: one record each.
+    const old = records.slice(0, 2);
+    await database.db
+      .insertInto('detection_records')
+      .values(
+        old.map((r, i) => ({
+          gseq: i + 1,
+          partitions: null,
+          kind: r.kind,
+          payload: JSON.stringify(r.record),
+        })),
+      )
+      .execute();
+    const day = records.slice(2, 1502);
+    await publishRecords(stream, day, { end: true });
+    const { gseq, ended } = await stream.head();
+    assert.equal(ended, true);
+    const rows = await database.db.selectFrom('detection_records').select(['kind']).execute();
+    assert.ok(
+      rows.some((r) => r.kind === 'pack'),
+      'some rows hold several records',
+    );
+    assert.ok(rows.length < gseq / 2, `${gseq} entries in ${rows.length} rows`);
+    const all: { gseq: number; cursor: number }[] = [];
+    let cursor = 0;
+    for (;;) {
+      const b = await stream.read([0, 1, 2, 3, 4, 5, 6, 7], cursor, 3, 10);
+      if (b.length === 0) break;
+      assert.ok(b.length <= 3, 'a read returns at most its limit');
+      all.push(...b.map((e) => ({ gseq: e.entry.gseq, cursor: e.cursor })));
+      cursor = b.at(-1)!.cursor;
+    }
+    assert.deepEqual(
+      all.map((e) => e.gseq),
+      Array.from({ length: gseq }, (_, i) => i + 1),
+    );
+    assertSameShape(await readEntries(stream), [...old, ...day]);
+    // From a position inside a packed row, by a reader that has not read before.
+    const packed = await database.db
+      .selectFrom('detection_records')
+      .select(['gseq', 'payload'])
+      .where('kind', '=', 'pack')
+      .orderBy('gseq')
+      .executeTakeFirstOrThrow();
+    const inside = Number(packed.gseq) - 1;
+    const rest = await readEntries(new EmbeddedRecordStream(database.db, 8, 10), inside);
+    assert.deepEqual(
+      rest.map((e) => e.gseq),
+      Array.from({ length: gseq - inside }, (_, i) => inside + 1 + i),
     );
   });
 
@@ -688,15 +751,7 @@ describe('the NATS record stream packs entries into messages', () => {
         );
         const fromStart = await NatsRecordStream.open({ natsUrl: process.env.NATS_URL!, natsStream: name });
         try {
-          const entries = [];
-          let cursor = 0;
-          while (entries.length < gseq) {
-            const b = await fromStart.read([0], cursor, 1000, 50);
-            if (b.length === 0) break;
-            entries.push(...b.map((e) => e.entry));
-            cursor = b.at(-1)!.cursor;
-          }
-          assertSameShape(entries, [...old, ...day]);
+          assertSameShape(await readEntries(fromStart), [...old, ...day]);
         } finally {
           await fromStart.close();
         }

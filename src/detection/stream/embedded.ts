@@ -2,11 +2,18 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../core/db/schema.ts';
 import './tables.ts';
 import { callRecordOf, transactionRecordOf } from '../records.ts';
+import type { DetectionRecordsTable } from './tables.ts';
 import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
+import { decodeEntries, encodeEntry } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
 /** Rows per insert statement (PGlite is single-connection: short statements, short transactions). */
 const ROWS_PER_INSERT = 1000;
+/**
+ * Records packed into one row at most: a row per record cost an index entry, a row header and a
+ * decode each; clock entries keep a row of their own (`head` finds the last one by kind).
+ */
+export const ENTRIES_PER_ROW = 500;
 
 function payloadOf(e: StreamEntry): string {
   switch (e.kind) {
@@ -35,10 +42,11 @@ function entryOf(kind: string, gseq: number, payload: string): StreamEntry {
 }
 
 /**
- * The embedded record stream: an append-only table (`detection_records`), one row per entry
- * naming its partitions (none: every worker reads it, as clock entries and records are), written a batch per
- * transaction, so what `append` accepted survives a restart and a
- * worker resumes after its saved gseq. Readers poll (every `pollMs`) while waiting for more.
+ * The embedded record stream: an append-only table (`detection_records`), a row per clock entry
+ * and per run of up to `ENTRIES_PER_ROW` consecutive records for the same partitions (a row with
+ * none is every worker's, as clock entries and records are), written a batch per transaction, so
+ * what `append` accepted survives a restart and a worker resumes after its saved gseq. Readers
+ * poll (every `pollMs`) while waiting for more.
  */
 export class EmbeddedRecordStream implements RecordStream {
   readonly kind = 'embedded' as const;
@@ -50,12 +58,54 @@ export class EmbeddedRecordStream implements RecordStream {
   ) {}
 
   async append(batch: readonly Routed[]): Promise<void> {
-    const rows = batch.map(({ entry, partitions }) => ({
-      gseq: entry.gseq,
-      partitions: partitions === null ? null : `{${partitions.join(',')}}`,
-      kind: entry.kind,
-      payload: payloadOf(entry),
-    }));
+    type Row = {
+      gseq: number;
+      partitions: string | null;
+      kind: DetectionRecordsTable['kind'];
+      payload: string;
+    };
+    const rows: Row[] = [];
+    /** The records being packed: consecutive, for the same partitions. */
+    let group: StreamEntry[] = [];
+    let groupParts: number[] | null = null;
+    const partitionsOf = (p: number[] | null) => (p === null ? null : `{${p.join(',')}}`);
+    const close = () => {
+      if (group.length === 1) {
+        const e = group[0]!;
+        rows.push({
+          gseq: e.gseq,
+          partitions: partitionsOf(groupParts),
+          kind: e.kind,
+          payload: payloadOf(e),
+        });
+      } else if (group.length > 1)
+        rows.push({
+          gseq: group[group.length - 1]!.gseq,
+          partitions: partitionsOf(groupParts),
+          kind: 'pack',
+          payload: `[${group.map(encodeEntry).join(',')}]`,
+        });
+      group = [];
+    };
+    for (const { entry, partitions } of batch) {
+      const record = entry.kind === 'call' || entry.kind === 'transaction';
+      if (
+        group.length > 0 &&
+        (!record || group.length >= ENTRIES_PER_ROW || partitionsOf(partitions) !== partitionsOf(groupParts))
+      )
+        close();
+      if (record) {
+        group.push(entry);
+        groupParts = partitions;
+      } else
+        rows.push({
+          gseq: entry.gseq,
+          partitions: partitionsOf(partitions),
+          kind: entry.kind,
+          payload: payloadOf(entry),
+        });
+    }
+    close();
     if (rows.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
       for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
@@ -87,7 +137,34 @@ export class EmbeddedRecordStream implements RecordStream {
     };
   }
 
+  /** Entries of the last rows read and not yet returned (a packed row holds more than a read may take). */
+  private reader: { key: string; returned: number; pending: ReadEntry[]; next: number } | null = null;
+
   async read(
+    partitions: readonly number[],
+    cursor: number,
+    limit: number,
+    waitMs: number,
+  ): Promise<ReadEntry[]> {
+    const key = partitions.join(',');
+    let r = this.reader;
+    if (r === null || r.key !== key || r.returned !== cursor || r.next === r.pending.length) {
+      const pending = await this.fetch(partitions, cursor, limit, waitMs);
+      r = this.reader = { key, returned: cursor, pending, next: 0 };
+    }
+    const end = Math.min(r.pending.length, r.next + limit);
+    const out = r.pending.slice(r.next, end);
+    r.next = end;
+    if (out.length > 0) r.returned = out[out.length - 1]!.cursor;
+    return out;
+  }
+
+  /**
+   * The entries after `cursor` in the next rows of `partitions`: enough rows for `limit` entries
+   * when they are packed, and a few more; the position of an entry is its gseq, so a read may
+   * start inside a packed row.
+   */
+  private async fetch(
     partitions: readonly number[],
     cursor: number,
     limit: number,
@@ -104,13 +181,18 @@ export class EmbeddedRecordStream implements RecordStream {
           eb.or([eb('partitions', 'is', null), sql<boolean>`partitions && ${owned}::smallint[]`]),
         )
         .orderBy('gseq')
-        .limit(limit)
+        .limit(Math.min(limit, Math.ceil(limit / ENTRIES_PER_ROW) + 64))
         .execute();
-      if (rows.length > 0)
-        return rows.map((r) => ({
-          entry: entryOf(r.kind, Number(r.gseq), r.payload),
-          cursor: Number(r.gseq),
-        }));
+      if (rows.length > 0) {
+        const out: ReadEntry[] = [];
+        for (const row of rows)
+          if (row.kind === 'pack') {
+            for (const entry of decodeEntries(row.payload))
+              if (entry.gseq > cursor) out.push({ entry, cursor: entry.gseq });
+          } else
+            out.push({ entry: entryOf(row.kind, Number(row.gseq), row.payload), cursor: Number(row.gseq) });
+        return out;
+      }
       if (Date.now() >= end) return [];
       await new Promise((r) => setTimeout(r, Math.min(this.pollMs, Math.max(1, end - Date.now()))));
     }

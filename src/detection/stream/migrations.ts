@@ -24,4 +24,17 @@ export const streamMigrations: Migrations = {
         )`.execute(db);
     },
   },
+  // Consecutive records packed into one row (a JSON array of entries; the row's gseq is its last
+  // entry's): docs/detection.md, "Streaming". Named after the last migration of the time so that
+  // data folders that have every earlier one apply it in order.
+  '0012_detection_3_stream_pack': {
+    async up(db) {
+      await sql`alter table detection_records drop constraint if exists detection_records_kind_check`.execute(
+        db,
+      );
+      await sql`
+        alter table detection_records add constraint detection_records_kind_check
+          check (kind in ('call', 'transaction', 'tick', 'end', 'pack'))`.execute(db);
+    },
+  },
 };

@@ -11,8 +11,8 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { callRecordOf, transactionRecordOf } from '../records.ts';
 import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
+import { decodeEntries, encodeEntry } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
 const STREAM_NOT_FOUND = 10059;
@@ -59,30 +59,9 @@ export interface NatsRecordStreamOptions {
   replicas?: number;
 }
 
-/** Wire form of an entry: `{g, k, …}` (gseq, kind, then the record or the clock fields). */
-function encodeEntry(e: StreamEntry): string {
-  const o =
-    e.kind === 'call' || e.kind === 'transaction'
-      ? { g: e.gseq, k: e.kind, r: e.record }
-      : e.kind === 'tick'
-        ? { g: e.gseq, k: e.kind, now: e.now, drain: e.drain }
-        : { g: e.gseq, k: e.kind, now: e.now };
-  return JSON.stringify(o);
-}
-
-type WireEntry = { g: number; k: StreamEntry['kind']; r?: never; now?: number; drain?: boolean };
-
-function fromWire(o: WireEntry): StreamEntry {
-  if (o.k === 'call') return { kind: 'call', gseq: o.g, record: callRecordOf(o.r!) };
-  if (o.k === 'transaction') return { kind: 'transaction', gseq: o.g, record: transactionRecordOf(o.r!) };
-  if (o.k === 'tick') return { kind: 'tick', gseq: o.g, now: o.now!, drain: o.drain! };
-  return { kind: 'end', gseq: o.g, now: o.now! };
-}
-
-/** A message's entries, in gseq order: a JSON array of wire entries, or one (streams written before). */
+/** A message's entries, in gseq order. */
 function decode(data: Uint8Array): StreamEntry[] {
-  const o = JSON.parse(new TextDecoder().decode(data)) as WireEntry | WireEntry[];
-  return Array.isArray(o) ? o.map(fromWire) : [fromWire(o)];
+  return decodeEntries(new TextDecoder().decode(data));
 }
 
 /**

@@ -13,8 +13,9 @@ export interface DetectionRecordsTable {
   gseq: number;
   /** The record's partitions (`{1,5}`), or null for clock entries, which every worker reads. */
   partitions: ColumnType<number[] | null, string | null, string | null>;
-  kind: 'call' | 'transaction' | 'tick' | 'end';
-  /** The record (or the clock entry) as JSON text. */
+  /** `pack`: consecutive records for the same partitions, `gseq` the last one's (stream/wire.ts). */
+  kind: 'call' | 'transaction' | 'tick' | 'end' | 'pack';
+  /** The record (or the clock entry) as JSON text; for `pack`, a JSON array of wire entries. */
   payload: string;
 }
 
