@@ -4,7 +4,7 @@ import './tables.ts';
 import { callRecordOf, transactionRecordOf } from '../records.ts';
 import type { DetectionRecordsTable } from './tables.ts';
 import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
-import { decodeEntries, encodeEntry } from './wire.ts';
+import { decodeEntries, encodeEntry, takeDecoded } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
 /** Rows per insert statement (PGlite is single-connection: short statements, short transactions). */
@@ -152,11 +152,7 @@ export class EmbeddedRecordStream implements RecordStream {
       const pending = await this.fetch(partitions, cursor, limit, waitMs);
       r = this.reader = { key, returned: cursor, pending, next: 0 };
     }
-    const end = Math.min(r.pending.length, r.next + limit);
-    const out = r.pending.slice(r.next, end);
-    r.next = end;
-    if (out.length > 0) r.returned = out[out.length - 1]!.cursor;
-    return out;
+    return takeDecoded(r, limit);
   }
 
   /**

@@ -12,7 +12,7 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
-import { decodeEntries, encodeEntry } from './wire.ts';
+import { decodeEntries, encodeEntry, takeDecoded } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
 const STREAM_NOT_FOUND = 10059;
@@ -270,11 +270,7 @@ export class NatsRecordStream implements RecordStream {
         }
       }
     }
-    const end = Math.min(r.pending.length, r.next + limit);
-    const out = r.pending.slice(r.next, end);
-    r.next = end;
-    if (out.length > 0) r.returned = out[out.length - 1]!.cursor;
-    return out;
+    return takeDecoded(r, limit);
   }
 
   /** Deletes the record stream (tests). */

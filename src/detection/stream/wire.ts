@@ -1,5 +1,5 @@
 import { callRecordOf, transactionRecordOf } from '../records.ts';
-import type { StreamEntry } from './types.ts';
+import type { ReadEntry, StreamEntry } from './types.ts';
 
 /**
  * The wire form of stream entries, shared by the NATS stream (a message) and the embedded one (a
@@ -29,4 +29,21 @@ function fromWire(o: WireEntry): StreamEntry {
 export function decodeEntries(text: string): StreamEntry[] {
   const o = JSON.parse(text) as WireEntry | WireEntry[];
   return Array.isArray(o) ? o.map(fromWire) : [fromWire(o)];
+}
+
+/** Entries a reader decoded (a packed message or row) and has not handed out yet. */
+export interface Decoded {
+  pending: ReadEntry[];
+  next: number;
+  /** The position of the last entry handed out. */
+  returned: number;
+}
+
+/** Hands out up to `limit` of the decoded entries, in order, and notes the last one's position. */
+export function takeDecoded(d: Decoded, limit: number): ReadEntry[] {
+  const end = Math.min(d.pending.length, d.next + limit);
+  const out = d.pending.slice(d.next, end);
+  d.next = end;
+  if (out.length > 0) d.returned = out[out.length - 1]!.cursor;
+  return out;
 }
