@@ -133,7 +133,7 @@ export function streamCommands(program: Command, core: Core): void {
             cards: ref.cards,
             accounts: ref.accounts,
             sink,
-            checkpoints: new DbCheckpointStore(c.db),
+            checkpoints: new DbCheckpointStore(c.db, c.pii),
             ...(o.checkpointEvery ? { checkpointEvery: o.checkpointEvery } : {}),
             onError: (err) => (failed = err),
             ...(triggers ? { observer: triggers.observer } : {}),

@@ -84,10 +84,19 @@ export class PiiCipher {
 
   /** Encrypts under the active key; `context` names where the ciphertext will live (see piiContext). */
   encrypt(plain: string, context: string): Encrypted {
+    return this.#encryptWith(this.activeKeyId, Buffer.from(plain, 'utf8'), context);
+  }
+
+  /** `encrypt` for binary data (a worker's detector state, which holds holders' id numbers). */
+  encryptBytes(plain: Uint8Array, context: string): Encrypted {
     return this.#encryptWith(this.activeKeyId, plain, context);
   }
 
   decrypt(keyId: string, ciphertext: Uint8Array, context: string): string {
+    return this.decryptBytes(keyId, ciphertext, context).toString('utf8');
+  }
+
+  decryptBytes(keyId: string, ciphertext: Uint8Array, context: string): Buffer {
     const key = this.#keys.get(keyId);
     if (!key)
       throw new PiiKeyError(`no key "${keyId}" is configured (INTERDICT_PII_KEYS): the data cannot be read`);
@@ -102,7 +111,7 @@ export class PiiCipher {
       const d = crypto.createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
       d.setAAD(aad(keyId, context));
       d.setAuthTag(tag);
-      return Buffer.concat([d.update(body), d.final()]).toString('utf8');
+      return Buffer.concat([d.update(body), d.final()]);
     } catch {
       throw new PiiDecryptError(`ciphertext for ${describeContext(context)} failed authentication`);
     }
@@ -114,7 +123,8 @@ export class PiiCipher {
    */
   reencrypt(keyId: string, ciphertext: Uint8Array, context: string): Encrypted | null {
     if (keyId === this.activeKeyId) return null;
-    return this.encrypt(this.decrypt(keyId, ciphertext, context), context);
+    // As bytes: a binary plaintext (encryptBytes) must not pass through a UTF-8 string.
+    return this.#encryptWith(this.activeKeyId, this.decryptBytes(keyId, ciphertext, context), context);
   }
 
   /**
@@ -131,12 +141,12 @@ export class PiiCipher {
       .digest('base64url');
   }
 
-  #encryptWith(keyId: string, plain: string, context: string): Encrypted {
+  #encryptWith(keyId: string, plain: Uint8Array, context: string): Encrypted {
     const key = this.#keys.get(keyId)!;
     const nonce = crypto.randomBytes(NONCE_BYTES);
     const c = crypto.createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     c.setAAD(aad(keyId, context));
-    const body = Buffer.concat([c.update(plain, 'utf8'), c.final()]);
+    const body = Buffer.concat([c.update(plain), c.final()]);
     return { keyId, ciphertext: Buffer.concat([Buffer.from([VERSION]), nonce, body, c.getAuthTag()]) };
   }
 

@@ -17,7 +17,10 @@ import { idNumberHash } from './service.ts';
  * rows not yet rehashed, so run it before taking traffic).
  */
 
-/** A table with encrypted columns, all under the key named in one key-id column. */
+/**
+ * A table with encrypted columns, all under the key named in one key-id column (null in a row
+ * that holds no ciphertext, such as a detection whose subject is not a person).
+ */
 export interface EncryptedTable {
   table: string;
   idColumn: string;
@@ -50,7 +53,9 @@ export async function piiKeyUsage(q: Kysely<DB>): Promise<Record<string, Record<
   for (const t of ENCRYPTED_TABLES) {
     const r = await sql<{ key_id: string; n: number }>`
       select ${sql.ref(t.keyIdColumn)} as key_id, count(*)::int as n
-      from ${sql.table(t.table)} group by 1 order by 1`.execute(q);
+      from ${sql.table(t.table)}
+      where ${sql.ref(t.keyIdColumn)} is not null
+      group by 1 order by 1`.execute(q);
     out[t.table] = Object.fromEntries(r.rows.map((x) => [x.key_id, Number(x.n)]));
   }
   return out;

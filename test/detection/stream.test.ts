@@ -57,6 +57,11 @@ import {
   type WorkerOptions,
 } from '../../src/detection/stream/worker.ts';
 import { openTestDatabase, usingNats } from '../helpers/db.ts';
+import crypto from 'node:crypto';
+import { PiiCipher } from '../../src/privacy/crypto.ts';
+import { piiKeyUsage, rotatePiiKeys } from '../../src/privacy/rotate.ts';
+import { allMigrations } from '../../src/migrations.ts';
+import { SYSTEM } from '../../src/core/audit.ts';
 import {
   ContactObserver,
   ContactWatch,
@@ -75,6 +80,10 @@ let ref: Reference;
 let records: StreamRecord[];
 let batch: Detection[];
 let database: Database;
+const lookupKey = crypto.randomBytes(32);
+const k1 = crypto.randomBytes(32);
+/** The personal-data keys checkpoints are encrypted under. */
+const pii = new PiiCipher([{ id: 'k1', key: k1 }], lookupKey);
 
 const files = () => ({
   cards: path.join(dir, 'cards.csv'),
@@ -508,7 +517,7 @@ describe('streaming detection on the embedded record stream', () => {
 
   test('a worker restored from its checkpoint continues without reporting anything twice', async () => {
     const stream = await freshEmbedded();
-    const store = new DbCheckpointStore(database.db);
+    const store = new DbCheckpointStore(database.db, pii);
     const out: Detection[] = [];
     const detectors = () => asClosures(allDetectors());
     const { second } = await stopHalfwayThenResume(
@@ -557,7 +566,7 @@ describe('streaming detection on the embedded record stream', () => {
     assert.ok(expected.length > 20, `mules found (${expected.length})`);
     await database.db.deleteFrom('detection_checkpoints').execute();
     const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db);
+    const store = new DbCheckpointStore(database.db, pii);
     const out: Detection[] = [];
     const { second, half } = await stopHalfwayThenResume(
       stream,
@@ -574,7 +583,7 @@ describe('streaming detection on the embedded record stream', () => {
     assert.ok(allDetectors().every(isSnapshotable), 'every built-in detector keeps its state in its fields');
     await database.db.deleteFrom('detection_checkpoints').execute();
     const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db);
+    const store = new DbCheckpointStore(database.db, pii);
     const out: Detection[] = [];
     const { second, half } = await stopHalfwayThenResume(
       stream,
@@ -593,6 +602,144 @@ describe('streaming detection on the embedded record stream', () => {
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     // The batch run is the uninterrupted run (one worker on every partition gives exactly it, above).
     assert.deepEqual(lines(out), lines(batch));
+  });
+});
+
+describe('checkpoint state is personal data: encrypted at rest', () => {
+  /** Every holder id of the world's cards: what the state must not show in the clear. */
+  const holders = () => [...new Set(ref.cards.map((c) => c.holderId))].filter((h) => h.length >= 8);
+  const clearIn = (bytes: Uint8Array) => {
+    const text = Buffer.from(bytes).toString('latin1');
+    return holders().filter((h) => text.includes(h));
+  };
+
+  test('the saved state names no holder in the clear; it restores, and a worker resumes from it', async () => {
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const stream = new MemoryRecordStream(8);
+    const store = new DbCheckpointStore(database.db, pii);
+    const out: Detection[] = [];
+    let plain: Uint8Array | null = null;
+    const { second } = await stopHalfwayThenResume(
+      stream,
+      () => checkpointed(stream, store, out),
+      async (first) => {
+        const row = await database.db
+          .selectFrom('detection_checkpoints')
+          .select(['state', 'state_key'])
+          .where('worker', '=', first.name)
+          .executeTakeFirstOrThrow();
+        assert.equal(row.state_key, 'k1');
+        plain = (await store.load(first.name))!.state;
+        assert.ok(plain && plain.length > 1000, 'a state was saved');
+        // The plain snapshot does hold holders (potential_victim keys its persons by them): the
+        // check below would catch them.
+        assert.ok(clearIn(plain).length > 10, 'the snapshot itself names holders');
+        assert.deepEqual(clearIn(row.state!), [], 'the stored row names none');
+        assert.notDeepEqual(Buffer.from(row.state!), Buffer.from(plain));
+      },
+    );
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.equal(second.stats.rebuilt, undefined, 'restored, not rebuilt');
+    assert.equal(second.stats.replayed, 0);
+    assert.deepEqual(lines(out), lines(batch));
+  });
+
+  test('a state saved before encryption is read as it was, and encrypted at the next save', async () => {
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const store = new DbCheckpointStore(database.db, pii);
+    const state = new Uint8Array([1, 2, 3, 250]);
+    await database.db
+      .insertInto('detection_checkpoints')
+      .values({
+        worker: 'old',
+        partitions: '0,1',
+        cursor: 7,
+        gseq: 9,
+        ended: false,
+        state: Buffer.from(state),
+      })
+      .execute();
+    const cp = await store.load('old');
+    assert.deepEqual(
+      { ...cp, state: [...cp!.state!] },
+      { worker: 'old', partitions: [0, 1], cursor: 7, gseq: 9, ended: false, state: [...state] },
+    );
+    await store.save({ ...cp!, gseq: 10 });
+    const row = await database.db
+      .selectFrom('detection_checkpoints')
+      .select(['state', 'state_key'])
+      .where('worker', '=', 'old')
+      .executeTakeFirstOrThrow();
+    assert.equal(row.state_key, 'k1');
+    assert.notDeepEqual([...row.state!], [...state]);
+    assert.deepEqual([...(await store.load('old'))!.state!], [...state]);
+  });
+
+  test('a state whose key is gone, or that was tampered with, is rebuilt by replay; nothing twice', async () => {
+    const stream = await freshEmbedded();
+    const store = new DbCheckpointStore(database.db, pii);
+    const out: Detection[] = [];
+    // The second worker runs with a key set that no longer holds k1.
+    const other = new PiiCipher([{ id: 'k9', key: crypto.randomBytes(32) }], lookupKey);
+    const { second } = await stopHalfwayThenResume(stream, (nth) =>
+      checkpointed(stream, nth === 0 ? store : new DbCheckpointStore(database.db, other), out),
+    );
+    assert.match(second.stats.rebuilt ?? '', /cannot be decrypted \(no key "k1"/);
+    assert.ok(second.stats.replayed > 0, 'what the first worker reported was withheld');
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
+    assert.deepEqual(lines(out), lines(batch));
+
+    // A flipped byte fails authentication: the same fallback, never a crash or a wrong state.
+    const row = await database.db
+      .selectFrom('detection_checkpoints')
+      .select(['worker', 'state'])
+      .executeTakeFirstOrThrow();
+    const bad = Buffer.from(row.state!);
+    bad[bad.length >> 1]! ^= 1;
+    await database.db
+      .updateTable('detection_checkpoints')
+      .set({ state: bad })
+      .where('worker', '=', row.worker)
+      .execute();
+    const cp = await new DbCheckpointStore(database.db, other).load(row.worker);
+    assert.equal(cp!.state, null);
+    assert.match(cp!.stateError!, /failed authentication/);
+  });
+
+  test('key rotation re-encrypts checkpoint states byte for byte; the old key can then go', async () => {
+    const db2 = await openTestDatabase();
+    try {
+      await migrateToLatest(db2.db, allMigrations);
+      const store = new DbCheckpointStore(db2.db, pii);
+      const state = crypto.randomBytes(5000);
+      await store.save({ worker: 'p8:0-7', partitions: [0], cursor: 1, gseq: 2, ended: false, state });
+      await store.save({
+        worker: 'replaying',
+        partitions: [1],
+        cursor: 0,
+        gseq: 5,
+        ended: false,
+        state: null,
+      });
+      assert.deepEqual((await piiKeyUsage(db2.db)).detection_checkpoints, { k1: 1 });
+      const k2 = crypto.randomBytes(32);
+      const rotated = new PiiCipher(
+        [
+          { id: 'k2', key: k2 },
+          { id: 'k1', key: k1 },
+        ],
+        lookupKey,
+      );
+      const r = await rotatePiiKeys(db2.db, rotated, SYSTEM);
+      assert.equal(r.remaining, 0);
+      assert.deepEqual((await piiKeyUsage(db2.db)).detection_checkpoints, { k2: 1 });
+      const onlyNew = new PiiCipher([{ id: 'k2', key: k2 }], lookupKey);
+      const back = await new DbCheckpointStore(db2.db, onlyNew).load('p8:0-7');
+      assert.equal(back!.stateError, undefined);
+      assert.ok(Buffer.from(back!.state!).equals(state), 'the binary state survived as bytes');
+    } finally {
+      await db2.close();
+    }
   });
 });
 

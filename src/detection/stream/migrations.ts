@@ -37,4 +37,10 @@ export const streamMigrations: Migrations = {
           check (kind in ('call', 'transaction', 'tick', 'end', 'pack'))`.execute(db);
     },
   },
+  // Worker snapshots hold personal data: encrypted from now on, under the key named here.
+  '0013_detection_4_checkpoint_key': {
+    async up(db) {
+      await sql`alter table detection_checkpoints add column state_key text`.execute(db);
+    },
+  },
 };

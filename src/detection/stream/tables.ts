@@ -28,8 +28,12 @@ export interface DetectionCheckpointsTable {
   cursor: number;
   gseq: number;
   ended: boolean;
-  /** Detector state (checkpoint.ts), or null when the worker rebuilds it by replay. */
+  /**
+   * Detector state (checkpoint.ts) encrypted under key `state_key`, or null when the worker
+   * rebuilds it by replay. A state saved before states were encrypted has `state_key` null.
+   */
   state: Buffer | null;
+  state_key: string | null;
   saved_at: DefaultTimestamp;
 }
 

@@ -158,6 +158,8 @@ export class DetectionWorker {
       if (cp.partitions.join(',') !== this.partitions.join(','))
         throw new Error(`checkpoint ${this.name} is for partitions ${cp.partitions.join(',')}`);
       let restored = false;
+      if (cp.stateError !== undefined)
+        this.stats.rebuilt = `${cp.stateError}; rebuilding the state by replay from the start of the stream`;
       if (snapshots && cp.state) {
         try {
           const observed = restoreDetectors(cp.state, this.detectors, this.ctx, this.o.classes);
