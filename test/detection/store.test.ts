@@ -6,6 +6,7 @@ import { SYSTEM } from '../../src/core/audit.ts';
 import { createApiKey } from '../../src/identity/service.ts';
 import { factsOf, holderKey, recordDetections, repeatsRejection } from '../../src/detection/store.ts';
 import type { Detection } from '../../src/detection/records.ts';
+import { piiKeyUsage, rotatePiiKeys } from '../../src/privacy/rotate.ts';
 
 let app: Api;
 let services: Services;
@@ -207,6 +208,15 @@ describe('stored detections', () => {
     assert.equal(c.statusCode, 200, c.body);
     assert.equal((c.json() as View).listingId, null);
     assert.equal((c.json() as View).status, 'confirmed');
+  });
+
+  test('key rotation covers stored holders; detections of accounts and numbers hold no ciphertext', async () => {
+    // Account detections were stored above: their key-id column is null, and rotation must
+    // neither count it as a key nor refuse to run.
+    const usage = (await piiKeyUsage(services.db)).detections!;
+    assert.deepEqual(Object.keys(usage), [services.pii.activeKeyId]);
+    const r = await rotatePiiKeys(services.db, services.pii, SYSTEM);
+    assert.equal(r.remaining, 0);
   });
 
   test('confirming a mule account lists it with a detector source; a second decision is 409', async () => {
