@@ -2,9 +2,18 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { Services } from '../api/types.ts';
 import { allDetectors } from '../detection/detectors/index.ts';
-import { FormatError } from '../detection/parse.ts';
+import {
+  ACCOUNTS,
+  CALLS,
+  CARDS,
+  checkHeader,
+  FormatError,
+  TRANSACTIONS,
+  type RecordKind,
+} from '../detection/parse.ts';
 import type { Detection } from '../detection/records.ts';
 import { recordDetections } from '../detection/store.ts';
+import { RejectFiles } from '../detection/rejects.ts';
 import { DbCheckpointStore } from '../detection/stream/checkpoints.ts';
 import { EmbeddedRecordStream } from '../detection/stream/embedded.ts';
 import { NatsRecordStream } from '../detection/stream/nats.ts';
@@ -35,7 +44,11 @@ export function streamCommands(program: Command, core: Core): void {
 
   detect
     .command('publish')
-    .description('publish call records and transactions (in time order) into the record stream')
+    .description(
+      'publish call records and transactions (in time order) into the record stream, and new cards and accounts',
+    )
+    .option('--cards <file>', 'phone cards to add to every worker’s reference data (published first)')
+    .option('--accounts <file>', 'bank and payment accounts to add the same way')
     .option('--calls <file>', 'call and SMS records, in time order')
     .option('--transactions <file>', 'transactions, in time order')
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
@@ -44,8 +57,9 @@ export function streamCommands(program: Command, core: Core): void {
     // `detect` itself has --calls, --cards, …: commander gives them to it, so read them merged.
     .action(async (_: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<PublishOptions>();
-      if (!o.calls && !o.transactions) throw new UsageError('give --calls and/or --transactions');
-      for (const f of [o.calls, o.transactions])
+      if (!o.calls && !o.transactions && !o.cards && !o.accounts)
+        throw new UsageError('give --calls, --transactions, --cards and/or --accounts');
+      for (const f of [o.cards, o.accounts, o.calls, o.transactions])
         if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
       await withCore(core, async (c) => {
         const stream = await openStream(c, o.partitionCount ?? DEFAULT_PARTITIONS);
@@ -54,12 +68,30 @@ export function streamCommands(program: Command, core: Core): void {
         const bar = new Progress('publish', Math.max(1, total));
         let seen = 0;
         let rejected = 0;
+        const rejects = new RejectFiles();
         try {
+          // Every file's first line is checked before anything is published.
+          for (const [f, kind] of [
+            [o.cards, CARDS],
+            [o.accounts, ACCOUNTS],
+            [o.calls, CALLS],
+            [o.transactions, TRANSACTIONS],
+          ] as const)
+            if (f) await checkHeader(f, kind as RecordKind<unknown>, o.format);
+          const ref = await loadReference(
+            { cards: o.cards, accounts: o.accounts, format: o.format },
+            rejects,
+          );
           const n = await publishRecords(
             stream,
-            mergeFiles({ calls: o.calls, transactions: o.transactions, format: o.format }, () => rejected++),
+            mergeFiles({ calls: o.calls, transactions: o.transactions, format: o.format }, (f, l, r, raw) => {
+              rejected++;
+              rejects.of(f)(l, r, raw);
+            }),
             {
               end: o.end ?? false,
+              reference: ref,
+              pii: c.pii,
               // Rows gone through: published and skipped as bad.
               onProgress: (k) => {
                 bar.tick(k + rejected - seen);
@@ -68,9 +100,16 @@ export function streamCommands(program: Command, core: Core): void {
             },
           );
           bar.stop();
+          const what = [
+            ...(o.cards ? [`${ref.cards.length} cards`] : []),
+            ...(o.accounts ? [`${ref.accounts.length} accounts`] : []),
+            `${n} records`,
+          ];
+          await rejects.close();
           process.stdout.write(
-            `${n} records published to the ${stream.kind} record stream (${stream.partitions} partitions)` +
-              (rejected ? `; ${rejected} bad rows skipped` : '') +
+            `${what.slice(0, -1).join(', ')}${what.length > 1 ? ' and ' : ''}${what.at(-1)} published to the ` +
+              `${stream.kind} record stream (${stream.partitions} partitions)` +
+              (rejects.total ? `; ${rejects.total} bad rows skipped → ${rejects.paths.join(', ')}` : '') +
               (o.end ? '; input closed' : '') +
               '\n',
           );
@@ -79,6 +118,7 @@ export function streamCommands(program: Command, core: Core): void {
           if (err instanceof FormatError) throw new UsageError(err.message);
           throw err;
         } finally {
+          await rejects.close();
           await stream.close();
         }
       });
@@ -121,7 +161,14 @@ export function streamCommands(program: Command, core: Core): void {
               )
           : async (ds: Detection[]) => void (await recordDetections(c, org?.id ?? null, ds));
         try {
-          const ref = await loadReference({ cards: o.cards, accounts: o.accounts, format: o.format });
+          const rejects = new RejectFiles();
+          const ref = await loadReference(
+            { cards: o.cards, accounts: o.accounts, format: o.format },
+            rejects,
+          );
+          await rejects.close();
+          if (rejects.total)
+            process.stderr.write(`${rejects.total} bad rows skipped → ${rejects.paths.join(', ')}\n`);
           let failed: unknown = null;
           // Stored detections come with the contact watch: long calls from flagged or listed numbers
           // become warning triggers at once (docs/warnings.md, "Warning before the payment").
@@ -134,6 +181,7 @@ export function streamCommands(program: Command, core: Core): void {
             accounts: ref.accounts,
             sink,
             checkpoints: new DbCheckpointStore(c.db, c.pii),
+            pii: c.pii,
             ...(o.checkpointEvery ? { checkpointEvery: o.checkpointEvery } : {}),
             onError: (err) => (failed = err),
             ...(triggers ? { observer: triggers.observer } : {}),
@@ -154,7 +202,9 @@ export function streamCommands(program: Command, core: Core): void {
           if (failed) throw failed;
           const s = w.stats;
           process.stdout.write(
-            `${s.records} records, ${s.detections} detections, ${s.checkpoints} checkpoints (at gseq ${s.gseq})\n`,
+            `${s.records} records, ` +
+              (s.reference ? `${s.reference} cards and accounts, ` : '') +
+              `${s.detections} detections, ${s.checkpoints} checkpoints (at gseq ${s.gseq})\n`,
           );
         } finally {
           if (out) await new Promise<void>((resolve) => out.end(resolve));
@@ -210,6 +260,8 @@ async function contactTriggers(c: Services, org: { id: string; name: string } | 
 }
 
 interface PublishOptions {
+  cards?: string;
+  accounts?: string;
   calls?: string;
   transactions?: string;
   format?: string;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
-import type { DetectionContext, Detector } from './detector.ts';
+import { addAccount, addCard, type DetectionContext, type Detector } from './detector.ts';
+import type { AccountRecord, CardRecord } from './records.ts';
 import * as cardLimit from './detectors/card-limit.ts';
 import * as common from './detectors/common.ts';
 import * as fraudCaller from './detectors/fraud-caller.ts';
@@ -236,6 +237,16 @@ interface DetectorsState {
   flaggedAccounts: DetectionContext['flaggedAccounts'];
   /** The worker's record observer's state (the warnings' contact watch), when it keeps one. */
   observer?: unknown;
+  /** Cards and accounts the worker got from the stream (the files give only the start). */
+  reference?: StreamedReference;
+  /** `ctx.cardsVersion`: put back after the reference, so that `card_limit` rescans as it would have. */
+  cardsVersion?: number;
+}
+
+/** Reference data that came through the record stream, in the order it came. */
+export interface StreamedReference {
+  cards: CardRecord[];
+  accounts: AccountRecord[];
 }
 
 /** The state of `detectors`, the flags they share and the observer's state (plain data), as bytes. */
@@ -244,10 +255,13 @@ export function snapshotDetectors(
   ctx: DetectionContext,
   reg: ClassRegistry = detectorClasses(),
   observer?: unknown,
+  reference?: StreamedReference,
 ): Buffer {
   const state: DetectorsState = {
     classes: reg.fingerprint(),
     ...(observer !== undefined && { observer }),
+    ...(reference !== undefined && { reference }),
+    cardsVersion: ctx.cardsVersion,
     detectors: detectors.map((d) => {
       const fields: Record<string, unknown> = {};
       for (const k of stateFields(d)) fields[k] = (d as unknown as Record<string, unknown>)[k];
@@ -262,7 +276,8 @@ export function snapshotDetectors(
 /**
  * Puts a snapshot's state into freshly built detectors (same names, same order, same parameters)
  * and their context. Fields that held functions keep the fresh detector's values. Returns the
- * observer's state when the snapshot has one. A snapshot of another build's state classes is
+ * observer's state (undefined when the snapshot has none) and the reference data the worker had
+ * from the stream (added back to `ctx` here, after what `ctx` already holds from files). A snapshot of another build's state classes is
  * refused with `StateMismatchError` before anything is changed.
  */
 export function restoreDetectors(
@@ -270,7 +285,7 @@ export function restoreDetectors(
   detectors: readonly Detector[],
   ctx: DetectionContext,
   reg: ClassRegistry = detectorClasses(),
-): unknown {
+): { observer: unknown; reference: StreamedReference } {
   const raw = v8.deserialize(bytes) as DetectorsState;
   // Checked before anything is decoded or put back: a refused snapshot leaves the detectors fresh.
   if (raw.classes !== reg.fingerprint())
@@ -293,5 +308,9 @@ export function restoreDetectors(
   for (const [k, v] of s.flaggedNumbers) ctx.flaggedNumbers.set(k, v);
   ctx.flaggedAccounts.clear();
   for (const [k, v] of s.flaggedAccounts) ctx.flaggedAccounts.set(k, v);
-  return s.observer;
+  const reference = s.reference ?? { cards: [], accounts: [] };
+  for (const c of reference.cards) addCard(ctx, c);
+  for (const a of reference.accounts) addAccount(ctx, a);
+  if (s.cardsVersion !== undefined) ctx.cardsVersion = s.cardsVersion;
+  return { observer: s.observer, reference };
 }

@@ -66,19 +66,36 @@ export function newContext(
   return ctx;
 }
 
+/**
+ * Adds a card, or replaces the card of the same number: a number given to a new holder (numbers
+ * are recycled) no longer counts among its former holder's cards.
+ */
 export function addCard(ctx: DetectionContext, c: CardRecord): void {
   ctx.cardsVersion++;
+  const old = ctx.cardsByMsisdn.get(c.msisdn);
+  if (old !== undefined) unlist(ctx.cardsByHolder, old.holderId, old);
   ctx.cardsByMsisdn.set(c.msisdn, c);
   const list = ctx.cardsByHolder.get(c.holderId);
   if (list) list.push(c);
   else ctx.cardsByHolder.set(c.holderId, [c]);
 }
 
+/** Adds an account, or replaces the account of the same number (as `addCard`). */
 export function addAccount(ctx: DetectionContext, a: AccountRecord): void {
+  const old = ctx.accountsByNumber.get(a.account);
+  if (old !== undefined) unlist(ctx.accountsByHolder, old.holderId, old);
   ctx.accountsByNumber.set(a.account, a);
   const list = ctx.accountsByHolder.get(a.holderId);
   if (list) list.push(a);
   else ctx.accountsByHolder.set(a.holderId, [a]);
+}
+
+function unlist<T>(byHolder: Map<string, T[]>, holder: string, item: T): void {
+  const list = byHolder.get(holder);
+  if (list === undefined) return;
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) byHolder.delete(holder);
 }
 
 /** `ctx.cardsByMsisdn.get(msisdn)`, through the number's entry when the record brought one. */

@@ -99,6 +99,30 @@ export function transactionRecordOf(o: TransactionRecord): TransactionRecord {
   };
 }
 
+/** A card read back from the record stream, in the file reader's shape. */
+export function cardRecordOf(o: CardRecord): CardRecord {
+  return {
+    msisdn: o.msisdn,
+    imsi: o.imsi,
+    holderId: o.holderId,
+    holderRegion: o.holderRegion,
+    cardType: o.cardType === 'iot' ? 'iot' : 'consumer',
+    activatedAt: o.activatedAt,
+    operator: o.operator,
+  };
+}
+
+/** An account read back from the record stream, in the file reader's shape. */
+export function accountRecordOf(o: AccountRecord): AccountRecord {
+  return {
+    account: o.account,
+    institution: o.institution,
+    holderId: o.holderId,
+    accountType: o.accountType === 'corporate' ? 'corporate' : 'personal',
+    openedAt: o.openedAt,
+  };
+}
+
 export const DETECTORS = [
   'simbox',
   'fraud_caller',

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import type { Detector, DetectionContext } from './detector.ts';
 import { addAccount, addCard, newContext } from './detector.ts';
+import { RejectFiles } from './rejects.ts';
 import { prefetchCallState } from './detectors/prefetch.ts';
 import { Interner } from './intern.ts';
 import { ACCOUNTS, CALLS, CARDS, checkHeader, readRecordBatches, TRANSACTIONS } from './parse.ts';
@@ -74,25 +74,18 @@ export async function runDetection(
   },
 ): Promise<DetectResult> {
   const observer = opts.observer;
-  const rejected: Record<string, number> = {};
-  const rejectFiles: string[] = [];
-  const writers = new Map<string, fs.WriteStream>();
+  const rejects = new RejectFiles();
+  const rejected = rejects.counts;
+  const rejectFiles = rejects.paths;
   /** Rejected rows of the call and transaction files (progress counts those files' rows). */
   let rejectedRows = 0;
-  const onReject =
-    (file: string, records = false) =>
-    (line: number, reason: string, raw: string) => {
-      rejected[file] = (rejected[file] ?? 0) + 1;
+  const onReject = (file: string, records = false) => {
+    const write = rejects.of(file);
+    return (line: number, reason: string, raw: string) => {
       if (records) rejectedRows++;
-      let w = writers.get(file);
-      if (!w) {
-        const path = `${file}.rejects.ndjson`;
-        w = fs.createWriteStream(path);
-        writers.set(file, w);
-        rejectFiles.push(path);
-      }
-      w.write(JSON.stringify({ line, reason, record: raw }) + '\n');
+      write(line, reason, raw);
     };
+  };
   const ctx = newContext([], [], opts.listed);
   const out: DetectResult = {
     cards: 0,
@@ -205,9 +198,7 @@ export async function runDetection(
     prefetched += read;
     opts.onProgress?.(n + rejectedRows);
   } finally {
-    await Promise.all(
-      [...writers.values()].map((w) => new Promise<void>((resolve) => w.end(() => resolve()))),
-    );
+    await rejects.close();
   }
   return out;
 }

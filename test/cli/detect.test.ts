@@ -131,3 +131,62 @@ describe('interdict simulate, detect and detect score', () => {
     assert.match(x.stderr, /unknown format xml: csv or ndjson/);
   });
 });
+
+describe('interdict detect publish and detect worker', () => {
+  test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {
+    const data = path.join(dir, 'stream-data');
+    const cards = path.join(dir, 'stream-cards.csv');
+    fs.writeFileSync(
+      cards,
+      fs.readFileSync(f('cards.csv'), 'utf8') + '+86x,460,X,Y,consumer,2026-11-01T00:00:00+08:00,op\n',
+    );
+    const nCards = fs.readFileSync(f('cards.csv'), 'utf8').trimEnd().split('\n').length - 1;
+    const nAccounts = fs.readFileSync(f('accounts.csv'), 'utf8').trimEnd().split('\n').length - 1;
+
+    // A file of the wrong kind stops the publish before anything is published.
+    const wrong = cli(data, [
+      'detect',
+      'publish',
+      '--cards',
+      f('transactions.csv'),
+      '--calls',
+      f('calls.csv'),
+    ]);
+    assert.notEqual(wrong.code, 0);
+    assert.match(wrong.stderr, /phone cards|header|column/i);
+    assert.doesNotMatch(wrong.stderr, /\n\s+at /, 'no stack trace');
+
+    const p = cli(data, [
+      'detect',
+      'publish',
+      ...['--cards', cards, '--accounts', f('accounts.csv')],
+      ...['--calls', f('calls.csv'), '--transactions', f('transactions.csv'), '--end'],
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(
+      p.stdout,
+      new RegExp(
+        `^${nCards} cards, ${nAccounts} accounts and \\d+ records published to the embedded record stream`,
+      ),
+    );
+    assert.match(p.stdout, /1 bad rows skipped → .*stream-cards\.csv\.rejects\.ndjson; input closed/);
+    const rejects = fs.readFileSync(`${cards}.rejects.ndjson`, 'utf8').trim().split('\n');
+    assert.equal(rejects.length, 1);
+    assert.deepEqual(JSON.parse(rejects[0]!).line, nCards + 2);
+
+    const out = path.join(dir, 'stream-detections.ndjson');
+    const w = cli(data, ['detect', 'worker', '--partitions', '0-7', '--out', out]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.match(w.stdout, new RegExp(`records, ${nCards + nAccounts} cards and accounts, \\d+ detections`));
+    const batch = path.join(dir, 'batch-detections.ndjson');
+    const b = cli(dir, [
+      'detect',
+      ...['--cards', f('cards.csv'), '--accounts', f('accounts.csv')],
+      ...['--calls', f('calls.csv'), '--transactions', f('transactions.csv'), '--out', batch],
+    ]);
+    assert.equal(b.code, 0, b.stderr);
+    const sorted = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').sort();
+    assert.ok(sorted(batch).length > 20, 'the world has detections');
+    assert.deepEqual(sorted(out), sorted(batch));
+  });
+});

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { simulate } from '../../src/detection/simulate/index.ts';
 import { runDetection } from '../../src/detection/run.ts';
 import { allDetectors } from '../../src/detection/detectors/index.ts';
-import { heldState, newContext, type Detector } from '../../src/detection/detector.ts';
+import { addAccount, addCard, heldState, newContext, type Detector } from '../../src/detection/detector.ts';
 import { DETECTORS as DETECTOR_NAMES, type CallRecord, type Detection } from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
 import { IN, OUT, PartnerSet } from '../../src/detection/detectors/common.ts';
@@ -149,17 +149,19 @@ after(async () => {
 async function runWorkers(
   stream: RecordStream,
   sets: number[][],
-  opts: { detectors?: () => Detector[] } = {},
+  opts: { detectors?: () => Detector[]; files?: boolean; pii?: PiiCipher } = {},
 ): Promise<{ detections: Detection[]; workers: DetectionWorker[] }> {
   const detections: Detection[] = [];
+  const files = opts.files ?? true;
   const workers = sets.map(
     (partitions) =>
       new DetectionWorker({
         stream,
         partitions,
         detectors: opts.detectors ?? allDetectors,
-        cards: ref.cards,
-        accounts: ref.accounts,
+        cards: files ? ref.cards : [],
+        accounts: files ? ref.accounts : [],
+        ...(opts.pii ? { pii: opts.pii } : {}),
         sink: async (ds) => void detections.push(...ds),
         waitMs: 50,
       }),
@@ -743,6 +745,125 @@ describe('checkpoint state is personal data: encrypted at rest', () => {
   });
 });
 
+describe('cards and accounts published into the stream', () => {
+  /** Holder ids long enough not to occur by chance in other text. */
+  const holderIds = () => [...new Set(ref.cards.map((c) => c.holderId))].filter((h) => h.length >= 8);
+
+  test('workers started without files get them from the stream: the batch run’s detections; holders sealed', async () => {
+    const stream = await freshEmbedded();
+    await publishRecords(stream, records, { end: true, reference: ref, pii });
+    const rows = await database.db.selectFrom('detection_records').select('payload').execute();
+    const text = rows.map((r) => r.payload).join('\n');
+    assert.ok(text.includes(ref.cards[0]!.msisdn), 'the cards are in the stream');
+    assert.deepEqual(
+      holderIds().filter((h) => text.includes(h)),
+      [],
+      'no holder id in the clear',
+    );
+    const { detections, workers } = await runWorkers(stream, [[0, 1, 2, 3, 4, 5, 6, 7]], {
+      files: false,
+      pii,
+    });
+    assert.equal(workers[0]!.stats.reference, ref.cards.length + ref.accounts.length);
+    assert.equal(workers[0]!.stats.records, records.length, 'reference entries are not records');
+    for (const name of ['card_limit', 'potential_victim', 'fraud_caller'])
+      assert.ok(
+        detections.some((d) => d.detector === name),
+        `${name} fired (it needs the cards and accounts)`,
+      );
+    assert.deepEqual(lines(detections), lines(batch));
+    // Two workers split the output, as with files.
+    const two = await runWorkers(
+      stream,
+      [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+      ],
+      { files: false, pii },
+    );
+    assert.deepEqual(lines(two.detections), lines(batch));
+  });
+
+  test('a sealed holder needs the keys: a worker without them stops with a clear error', async () => {
+    const stream = new MemoryRecordStream(8);
+    await publishRecords(stream, records.slice(0, 10), {
+      end: true,
+      reference: { cards: ref.cards.slice(0, 3) },
+      pii,
+    });
+    let failed: unknown = null;
+    const w = new DetectionWorker({
+      stream,
+      partitions: ALL,
+      detectors: allDetectors,
+      sink: async () => undefined,
+      waitMs: 10,
+      onError: (err) => (failed = err),
+    });
+    await w.start();
+    await w.done;
+    assert.match(String(failed), /holder is sealed; the worker needs the personal-data keys/);
+  });
+
+  test('a restarted worker keeps what the stream gave it: the snapshot holds it', async () => {
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const stream = new MemoryRecordStream(8);
+    const store = new DbCheckpointStore(database.db, pii);
+    const out: Detection[] = [];
+    await publishRecords(stream, [], { reference: ref, pii });
+    const { first, second } = await stopHalfwayThenResume(stream, () =>
+      checkpointed(stream, store, out, { cards: [], accounts: [], pii }),
+    );
+    assert.equal(first.stats.reference, ref.cards.length + ref.accounts.length);
+    assert.equal(second.stats.reference, 0, 'the second worker read no reference entry');
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.equal(second.stats.replayed, 0);
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
+    assert.deepEqual(lines(out), lines(batch));
+  });
+
+  test('a card published later replaces the one of the same number: a recycled number leaves its old holder', () => {
+    const ctx = newContext(ref.cards.slice(0, 0), []);
+    const card = (msisdn: string, holderId: string) => ({
+      msisdn,
+      imsi: '460001234567890',
+      holderId,
+      holderRegion: '110000',
+      cardType: 'consumer' as const,
+      activatedAt: 0,
+      operator: 'op',
+    });
+    addCard(ctx, card('+8613800000001', 'A'));
+    addCard(ctx, card('+8613800000002', 'A'));
+    addCard(ctx, card('+8613800000001', 'B'));
+    assert.deepEqual(
+      ctx.cardsByHolder.get('A')!.map((c) => c.msisdn),
+      ['+8613800000002'],
+    );
+    assert.deepEqual(
+      ctx.cardsByHolder.get('B')!.map((c) => c.msisdn),
+      ['+8613800000001'],
+    );
+    assert.equal(ctx.cardsByMsisdn.get('+8613800000001')!.holderId, 'B');
+    addCard(ctx, card('+8613800000002', 'B'));
+    assert.equal(ctx.cardsByHolder.has('A'), false, 'a holder left with no card is gone');
+    const account = (n: string, holderId: string) => ({
+      account: n,
+      institution: 'bank',
+      holderId,
+      accountType: 'personal' as const,
+      openedAt: 0,
+    });
+    addAccount(ctx, account('62220001', 'A'));
+    addAccount(ctx, account('62220001', 'B'));
+    assert.equal(ctx.accountsByHolder.has('A'), false);
+    assert.deepEqual(
+      ctx.accountsByHolder.get('B')!.map((a) => a.account),
+      ['62220001'],
+    );
+  });
+});
+
 describe('a checkpoint written by another build', () => {
   test('is not restored: the worker rebuilds its state by replay and reports nothing twice', async () => {
     const stream = new MemoryRecordStream(8);
@@ -828,6 +949,21 @@ describe('two workers give the same detections as one', () => {
       ]);
       assert.equal(one.workers[0]!.stats.records, day.length);
       compareSplit(one.detections, two.detections, 'two workers on NATS');
+      // Cards and accounts through NATS, holders sealed: a worker without files finds the same.
+      const withRef = await NatsRecordStream.open({
+        natsUrl: process.env.NATS_URL!,
+        natsStream: `TEST_${process.pid}_${Date.now()}_REF`,
+        partitions: 4,
+      });
+      try {
+        await publishRecords(withRef, day, { end: true, reference: ref, pii });
+        const fromStream = await runWorkers(withRef, [[0, 1, 2, 3]], { files: false, pii });
+        assert.equal(fromStream.workers[0]!.stats.reference, ref.cards.length + ref.accounts.length);
+        assert.deepEqual(lines(fromStream.detections), lines(one.detections));
+      } finally {
+        await withRef.destroy();
+        await withRef.close();
+      }
     } finally {
       await stream.destroy();
       await stream.close();

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { newContext } from '../../src/detection/detector.ts';
+import { addCard, newContext } from '../../src/detection/detector.ts';
 import type { DetectionContext, Detector } from '../../src/detection/detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../../src/detection/records.ts';
 import { DEFAULT_SIMBOX_PARAMS, simboxDetector } from '../../src/detection/detectors/simbox.ts';
@@ -493,6 +493,25 @@ describe('card_limit', () => {
       assert.equal(ctx.flaggedNumbers.get(x.subject)?.detector, 'card_limit');
     }
     assert.deepEqual(d.drain(T0 + 2 * HOUR, true, ctx), []);
+  });
+
+  it('rescans when a number moves to another holder, though the number of cards stays the same', () => {
+    // Five cards: at the limit, not over it. A sixth number belongs to someone else.
+    const cards = Array.from({ length: 5 }, (_, i) =>
+      card(mob(50_000 + i), { holderId: 'H-five', activatedAt: T0 - (10 + i) * DAY }),
+    );
+    const other = card(mob(50_100), { holderId: 'H-other', activatedAt: T0 - 400 * DAY });
+    const ctx = newContext([...cards, other], []);
+    const d = cardLimitDetector();
+    assert.deepEqual(d.drain(T0, false, ctx), []);
+    // The other number is recycled to H-five (published into the stream while workers run).
+    addCard(ctx, { ...other, holderId: 'H-five', activatedAt: T0 + HOUR });
+    assert.equal(ctx.cardsByMsisdn.size, 6, 'the count did not change');
+    const out = d.drain(T0 + 2 * HOUR, false, ctx);
+    assert.deepEqual(
+      out.map((x) => [x.subject, (x.evidence as { cards: number }).cards]),
+      [['H-five', 6]],
+    );
   });
 });
 

@@ -21,7 +21,7 @@
  *   Score 0.6 + 0.4 · min(1, (count / expected) / (4·burstFactor)).
  *
  * It works from `ctx.cardsByMsisdn` / `ctx.cardsByHolder`, not from calls: the scan runs on the
- * first `drain`, again at the final drain, and in between whenever cards were added and
+ * first `drain`, again at the final drain, and in between whenever cards were added or replaced and
  * `rescanEveryMs` of stream time has passed. Each holder and each burst card is reported once
  * (the reported subjects are remembered; they are the only state).
  */
@@ -71,8 +71,11 @@ export class CardLimitDetector implements Detector {
   readonly p: CardLimitParams;
   reportedHolders = new Set<string>();
   reportedCards = new Set<string>();
-  /** Cards in `ctx.cardsByMsisdn` at the last scan; -1 before the first. */
-  scannedCards = -1;
+  /**
+   * `ctx.cardsVersion` at the last scan; -1 before the first. A version, not a count: a number
+   * given to a new holder changes two holders' cards and not the count.
+   */
+  scannedVersion = -1;
   lastScan = -Infinity;
 
   constructor(params: Partial<CardLimitParams> = {}) {
@@ -85,11 +88,11 @@ export class CardLimitDetector implements Detector {
   }
 
   drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
-    const n = ctx.cardsByMsisdn.size;
-    const first = this.scannedCards < 0;
-    if (!first && (n === this.scannedCards || (!final && now - this.lastScan < this.p.rescanEveryMs)))
+    const v = ctx.cardsVersion;
+    const first = this.scannedVersion < 0;
+    if (!first && (v === this.scannedVersion || (!final && now - this.lastScan < this.p.rescanEveryMs)))
       return [];
-    this.scannedCards = n;
+    this.scannedVersion = v;
     this.lastScan = now;
     const out: Detection[] = [];
     this.scanHolders(ctx, out);

@@ -19,6 +19,8 @@ function payloadOf(e: StreamEntry): string {
   switch (e.kind) {
     case 'call':
     case 'transaction':
+    case 'card':
+    case 'account':
       return JSON.stringify(e.record);
     case 'tick':
       return JSON.stringify({ now: e.now, drain: e.drain });
@@ -70,7 +72,9 @@ export class EmbeddedRecordStream implements RecordStream {
     let groupParts: number[] | null = null;
     const partitionsOf = (p: number[] | null) => (p === null ? null : `{${p.join(',')}}`);
     const close = () => {
-      if (group.length === 1) {
+      // A lone call or transaction keeps the row shape of before packing (older builds read it);
+      // cards and accounts are always packed (the table's kinds predate them).
+      if (group.length === 1 && (group[0]!.kind === 'call' || group[0]!.kind === 'transaction')) {
         const e = group[0]!;
         rows.push({
           gseq: e.gseq,
@@ -78,7 +82,7 @@ export class EmbeddedRecordStream implements RecordStream {
           kind: e.kind,
           payload: payloadOf(e),
         });
-      } else if (group.length > 1)
+      } else if (group.length > 0)
         rows.push({
           gseq: group[group.length - 1]!.gseq,
           partitions: partitionsOf(groupParts),
@@ -88,7 +92,7 @@ export class EmbeddedRecordStream implements RecordStream {
       group = [];
     };
     for (const { entry, partitions } of batch) {
-      const record = entry.kind === 'call' || entry.kind === 'transaction';
+      const record = entry.kind !== 'tick' && entry.kind !== 'end';
       if (
         group.length > 0 &&
         (!record || group.length >= ENTRIES_PER_ROW || partitionsOf(partitions) !== partitionsOf(groupParts))

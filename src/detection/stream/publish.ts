@@ -1,5 +1,7 @@
 import { ACCOUNTS, CALLS, CARDS, readRecords, TRANSACTIONS } from '../parse.ts';
 import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
+import type { PiiCipher } from '../../privacy/crypto.ts';
+import type { RejectFiles } from '../rejects.ts';
 import { Sequencer } from './route.ts';
 import type { RecordStream } from './types.ts';
 
@@ -9,20 +11,31 @@ export interface Reference {
   accounts: AccountRecord[];
 }
 
-/** Cards and accounts from files (bad rows are counted and skipped, as `interdict detect` does). */
-export async function loadReference(files: {
-  cards?: string;
-  accounts?: string;
-  format?: string;
-}): Promise<Reference & { rejected: number }> {
+/**
+ * Cards and accounts from files. Bad rows are skipped and counted, and with `rejects` written to
+ * the file's reject file, as `interdict detect` does.
+ */
+export async function loadReference(
+  files: { cards?: string; accounts?: string; format?: string },
+  rejects?: RejectFiles,
+): Promise<Reference & { rejected: number }> {
   const f = files.format ? { format: files.format } : {};
   let rejected = 0;
-  const onReject = () => void rejected++;
+  const onReject = (file: string) => {
+    const write = rejects?.of(file);
+    return (line: number, reason: string, raw: string) => {
+      rejected++;
+      write?.(line, reason, raw);
+    };
+  };
   const cards: CardRecord[] = [];
   const accounts: AccountRecord[] = [];
-  if (files.cards) for await (const c of readRecords(files.cards, CARDS, { ...f, onReject })) cards.push(c);
+  if (files.cards)
+    for await (const c of readRecords(files.cards, CARDS, { ...f, onReject: onReject(files.cards) }))
+      cards.push(c);
   if (files.accounts)
-    for await (const a of readRecords(files.accounts, ACCOUNTS, { ...f, onReject })) accounts.push(a);
+    for await (const a of readRecords(files.accounts, ACCOUNTS, { ...f, onReject: onReject(files.accounts) }))
+      accounts.push(a);
   return { cards, accounts, rejected };
 }
 
@@ -30,16 +43,26 @@ export type StreamRecord =
   { kind: 'call'; record: CallRecord } | { kind: 'transaction'; record: TransactionRecord };
 
 /**
- * Publishes records (already in time order) into the stream; with `end`, closes the input so the
- * workers drain with `final` (one-off files, tests). Every record goes to every worker
- * (route.ts), so the publisher needs no reference data.
+ * Publishes records (already in time order) into the stream, after the cards and accounts of
+ * `reference` if any; with `end`, closes the input so the workers drain with `final` (one-off
+ * files, tests). Every record goes to every worker (route.ts). Returns the records published
+ * (reference data not counted).
  */
 export async function publishRecords(
   stream: RecordStream,
   records: Iterable<StreamRecord> | AsyncIterable<StreamRecord>,
-  opts: { end?: boolean; onProgress?: (n: number) => void } = {},
+  opts: {
+    end?: boolean;
+    onProgress?: (n: number) => void;
+    /** Cards and accounts published before the records: every worker adds them to its lookups. */
+    reference?: Partial<Reference>;
+    /** Seals the reference data's holder ids (stream/reference.ts). */
+    pii?: PiiCipher;
+  } = {},
 ): Promise<number> {
-  const seq = new Sequencer(stream);
+  const seq = new Sequencer(stream, undefined, opts.pii);
+  for (const c of opts.reference?.cards ?? []) await seq.card(c);
+  for (const a of opts.reference?.accounts ?? []) await seq.account(a);
   let n = 0;
   for await (const r of records) {
     if (r.kind === 'call') await seq.call(r.record);
@@ -58,16 +81,16 @@ export async function publishRecords(
  */
 export async function* mergeFiles(
   files: { calls?: string; transactions?: string; format?: string },
-  onReject: (file: string, line: number, reason: string) => void = () => undefined,
+  onReject: (file: string, line: number, reason: string, raw: string) => void = () => undefined,
 ): AsyncGenerator<StreamRecord> {
   const f = files.format ? { format: files.format } : {};
   const calls = files.calls
-    ? readRecords(files.calls, CALLS, { ...f, onReject: (l, r) => onReject(files.calls!, l, r) })
+    ? readRecords(files.calls, CALLS, { ...f, onReject: (l, r, raw) => onReject(files.calls!, l, r, raw) })
     : null;
   const txns = files.transactions
     ? readRecords(files.transactions, TRANSACTIONS, {
         ...f,
-        onReject: (l, r) => onReject(files.transactions!, l, r),
+        onReject: (l, r, raw) => onReject(files.transactions!, l, r, raw),
       })
     : null;
   let c: CallRecord | null = calls ? ((await calls.next()).value ?? null) : null;

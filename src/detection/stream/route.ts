@@ -1,6 +1,8 @@
 import type { Detection, SubjectKind } from '../records.ts';
 import type { RecordStream, Routed, StreamEntry } from './types.ts';
-import type { CallRecord, TransactionRecord } from '../records.ts';
+import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
+import type { PiiCipher } from '../../privacy/crypto.ts';
+import { sealHolder } from './reference.ts';
 
 /**
  * Routing and ownership (docs/detection.md, "Streaming"). Every call record and transaction goes
@@ -52,6 +54,8 @@ export class Sequencer {
   constructor(
     readonly stream: RecordStream,
     private readonly batchSize = 2000,
+    /** Seals the holder ids of published cards and accounts (reference.ts); without it they go as they are. */
+    private readonly pii?: PiiCipher,
   ) {}
 
   private async init(): Promise<void> {
@@ -69,6 +73,34 @@ export class Sequencer {
 
   async transaction(t: TransactionRecord): Promise<void> {
     await this.push({ kind: 'transaction', gseq: 0, record: t }, null, t.ts);
+  }
+
+  /**
+   * A card for every worker's reference data (a new activation, or a number given to a new
+   * holder). It does not move stream time: the clock follows the records.
+   */
+  async card(c: CardRecord): Promise<void> {
+    const gseq = await this.next();
+    const record = this.pii ? { ...c, holderId: sealHolder(this.pii, c.holderId, gseq) } : c;
+    await this.buffered({ kind: 'card', gseq, record });
+  }
+
+  /** An account for every worker's reference data, as `card`. */
+  async account(a: AccountRecord): Promise<void> {
+    const gseq = await this.next();
+    const record = this.pii ? { ...a, holderId: sealHolder(this.pii, a.holderId, gseq) } : a;
+    await this.buffered({ kind: 'account', gseq, record });
+  }
+
+  private async next(): Promise<number> {
+    if (!this.ready) await this.init();
+    if (this.ended) throw new Error('the record stream has ended');
+    return ++this.gseq;
+  }
+
+  private async buffered(entry: StreamEntry): Promise<void> {
+    this.buffer.push({ entry, partitions: null });
+    if (this.buffer.length >= this.batchSize) await this.flush();
   }
 
   private async push(entry: StreamEntry, partitions: number[] | null, now: number): Promise<void> {

@@ -1,8 +1,8 @@
-import type { CallRecord, TransactionRecord } from '../records.ts';
+import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
 
 /**
  * What flows through the record stream (docs/detection.md, "Streaming"): call records and
- * transactions, each stored in the partitions of the keys it touches, plus the sequencer's clock
+ * transactions, cards and accounts (reference data), plus the sequencer's clock
  * entries (`tick`, `end`), which every worker sees. `gseq` is the sequencer's global order: a
  * worker merges its partitions by it, so every worker sees its records in the order one batch run
  * would, and drains exactly where the batch run drains (at the ticks).
@@ -10,6 +10,13 @@ import type { CallRecord, TransactionRecord } from '../records.ts';
 export type StreamEntry =
   | { kind: 'call'; gseq: number; record: CallRecord }
   | { kind: 'transaction'; gseq: number; record: TransactionRecord }
+  /**
+   * Reference data published while the workers run (a card activated, an account opened, a
+   * number given to a new holder): every worker adds it to what its detectors look up. The
+   * holder id is sealed (encrypted, `pii:…`) when the publisher has the personal-data keys.
+   */
+  | { kind: 'card'; gseq: number; record: CardRecord }
+  | { kind: 'account'; gseq: number; record: AccountRecord }
   /** Stream time passed a drain point; `drain` is false on the first one (the batch run's start). */
   | { kind: 'tick'; gseq: number; now: number; drain: boolean }
   /** The end of the input: detectors drain with `final` (tests, one-off files). */

@@ -1,4 +1,4 @@
-import { callRecordOf, transactionRecordOf } from '../records.ts';
+import { accountRecordOf, callRecordOf, cardRecordOf, transactionRecordOf } from '../records.ts';
 import type { ReadEntry, StreamEntry } from './types.ts';
 
 /**
@@ -8,7 +8,7 @@ import type { ReadEntry, StreamEntry } from './types.ts';
  */
 export function encodeEntry(e: StreamEntry): string {
   const o =
-    e.kind === 'call' || e.kind === 'transaction'
+    e.kind === 'call' || e.kind === 'transaction' || e.kind === 'card' || e.kind === 'account'
       ? { g: e.gseq, k: e.kind, r: e.record }
       : e.kind === 'tick'
         ? { g: e.gseq, k: e.kind, now: e.now, drain: e.drain }
@@ -21,6 +21,8 @@ type WireEntry = { g: number; k: StreamEntry['kind']; r?: never; now?: number; d
 function fromWire(o: WireEntry): StreamEntry {
   if (o.k === 'call') return { kind: 'call', gseq: o.g, record: callRecordOf(o.r!) };
   if (o.k === 'transaction') return { kind: 'transaction', gseq: o.g, record: transactionRecordOf(o.r!) };
+  if (o.k === 'card') return { kind: 'card', gseq: o.g, record: cardRecordOf(o.r!) };
+  if (o.k === 'account') return { kind: 'account', gseq: o.g, record: accountRecordOf(o.r!) };
   if (o.k === 'tick') return { kind: 'tick', gseq: o.g, now: o.now!, drain: o.drain! };
   return { kind: 'end', gseq: o.g, now: o.now! };
 }

@@ -1,5 +1,7 @@
 import type { Detector, DetectionContext } from '../detector.ts';
-import { newContext } from '../detector.ts';
+import { addAccount, addCard, newContext } from '../detector.ts';
+import type { PiiCipher } from '../../privacy/crypto.ts';
+import { openHolder } from './reference.ts';
 import type { AccountRecord, CardRecord, Detection } from '../records.ts';
 import {
   isSnapshotable,
@@ -34,8 +36,11 @@ export interface WorkerOptions {
   partitions: readonly number[];
   /** Builds the detectors (fresh ones are needed to restore into). */
   detectors: () => Detector[];
+  /** Reference data at start; cards and accounts published into the stream are added as they come. */
   cards?: Iterable<CardRecord>;
   accounts?: Iterable<AccountRecord>;
+  /** Opens the holder ids the sequencer sealed in published cards and accounts (stream/reference.ts). */
+  pii?: PiiCipher;
   listed?: DetectionContext['listed'];
   /** Where owned detections go; a checkpoint is written only after the sink has resolved. */
   sink: (ds: Detection[]) => Promise<void>;
@@ -62,6 +67,8 @@ export interface WorkerOptions {
 
 export interface WorkerStats {
   records: number;
+  /** Cards and accounts read from the stream (reference data). */
+  reference: number;
   detections: number;
   /** Detections withheld while replaying up to the checkpoint (the sink had them already). */
   replayed: number;
@@ -102,10 +109,16 @@ export function parsePartitions(spec: string, total: number): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
+interface Streamed {
+  cards: Map<string, CardRecord>;
+  accounts: Map<string, AccountRecord>;
+}
+
 export class DetectionWorker {
   readonly name: string;
   readonly stats: WorkerStats = {
     records: 0,
+    reference: 0,
     detections: 0,
     replayed: 0,
     checkpoints: 0,
@@ -129,6 +142,11 @@ export class DetectionWorker {
   private loop: Promise<void> | undefined;
   private ended = false;
   private observer: RecordObserver | null = null;
+  /**
+   * The cards and accounts that came through the stream, by number, in the order they came (a
+   * replaced one moves to the end): saved with the state, since files give only the start.
+   */
+  private streamed: Streamed = { cards: new Map(), accounts: new Map() };
 
   constructor(private readonly o: WorkerOptions) {
     const n = o.stream.partitions;
@@ -145,6 +163,7 @@ export class DetectionWorker {
     if (this.running) return;
     this.detectors = this.o.detectors();
     this.ctx = newContext(this.o.cards ?? [], this.o.accounts ?? [], this.o.listed);
+    this.streamed = { cards: new Map(), accounts: new Map() };
     const n = this.o.stream.partitions;
     this.observer =
       this.o.observer?.(
@@ -162,8 +181,15 @@ export class DetectionWorker {
         this.stats.rebuilt = `${cp.stateError}; rebuilding the state by replay from the start of the stream`;
       if (snapshots && cp.state) {
         try {
-          const observed = restoreDetectors(cp.state, this.detectors, this.ctx, this.o.classes);
-          if (observed !== undefined) this.observer?.restore?.(observed);
+          const { observer, reference } = restoreDetectors(
+            cp.state,
+            this.detectors,
+            this.ctx,
+            this.o.classes,
+          );
+          if (observer !== undefined) this.observer?.restore?.(observer);
+          for (const c of reference.cards) this.streamed.cards.set(c.msisdn, c);
+          for (const a of reference.accounts) this.streamed.accounts.set(a.account, a);
           this.cursor = cp.cursor;
           this.gseq = cp.gseq;
           restored = true;
@@ -172,6 +198,7 @@ export class DetectionWorker {
           // Fresh detectors and context: nothing of the refused snapshot stays.
           this.detectors = this.o.detectors();
           this.ctx = newContext(this.o.cards ?? [], this.o.accounts ?? [], this.o.listed);
+          this.streamed = { cards: new Map(), accounts: new Map() };
           this.stats.rebuilt = `${err.message}; rebuilding the state by replay from the start of the stream`;
         }
       }
@@ -232,6 +259,18 @@ export class DetectionWorker {
             this.sinceCheckpoint++;
             break;
           }
+          case 'card': {
+            const c = entry.record;
+            this.addCard({ ...c, holderId: openHolder(this.o.pii, c.holderId, entry.gseq) });
+            this.stats.reference++;
+            break;
+          }
+          case 'account': {
+            const a = entry.record;
+            this.addAccount({ ...a, holderId: openHolder(this.o.pii, a.holderId, entry.gseq) });
+            this.stats.reference++;
+            break;
+          }
           case 'tick':
             if (entry.drain) await this.drain(entry.now, false);
             break;
@@ -255,6 +294,18 @@ export class DetectionWorker {
       this.running = false;
       this.resolveDone();
     }
+  }
+
+  private addCard(c: CardRecord): void {
+    addCard(this.ctx, c);
+    this.streamed.cards.delete(c.msisdn);
+    this.streamed.cards.set(c.msisdn, c);
+  }
+
+  private addAccount(a: AccountRecord): void {
+    addAccount(this.ctx, a);
+    this.streamed.accounts.delete(a.account);
+    this.streamed.accounts.set(a.account, a);
   }
 
   private async drain(now: number, final: boolean): Promise<void> {
@@ -288,7 +339,10 @@ export class DetectionWorker {
       gseq: this.gseq,
       ended: this.ended,
       state: snap
-        ? snapshotDetectors(this.detectors, this.ctx, this.o.classes, this.observer?.snapshot?.())
+        ? snapshotDetectors(this.detectors, this.ctx, this.o.classes, this.observer?.snapshot?.(), {
+            cards: [...this.streamed.cards.values()],
+            accounts: [...this.streamed.accounts.values()],
+          })
         : null,
     };
     await store.save(cp);
