@@ -15,8 +15,9 @@ import type { Detection } from '../detection/records.ts';
 import { recordDetections } from '../detection/store.ts';
 import { RejectFiles } from '../detection/rejects.ts';
 import { DbCheckpointStore } from '../detection/stream/checkpoints.ts';
+import { openRecordStream } from '../detection/stream/open.ts';
 import { EmbeddedRecordStream } from '../detection/stream/embedded.ts';
-import { NatsRecordStream } from '../detection/stream/nats.ts';
+import { recordStreamStatus } from '../detection/stream/status.ts';
 import { loadReference, mergeFiles, publishRecords } from '../detection/stream/publish.ts';
 import { DEFAULT_PARTITIONS, type RecordStream } from '../detection/stream/types.ts';
 import { DetectionWorker, parsePartitions } from '../detection/stream/worker.ts';
@@ -29,7 +30,7 @@ import {
 import { intakeTrigger } from '../warnings/service.ts';
 import { SYSTEM } from '../core/audit.ts';
 import { countRows, findOrganisation, withCore, type Core } from './core.ts';
-import { UsageError } from './output.ts';
+import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
 
 /**
@@ -212,6 +213,84 @@ export function streamCommands(program: Command, core: Core): void {
         }
       });
     });
+
+  detect
+    .command('status')
+    .description('the record stream (head, what it keeps) and every worker: how far behind, stalled, missed')
+    .option('--json', 'print as JSON')
+    .action(async (_: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ json?: boolean }>();
+      await withCore(core, async (c) => {
+        const stream = await openRecordStream(c.config, c.db);
+        try {
+          const st = await recordStreamStatus(c.db, stream, c.config.recordStreamKeepMs);
+          if (o.json) return printJson(st);
+          const kept =
+            st.stored.fromGseq === null
+              ? 'nothing kept'
+              : `keeps ${st.stored.fromGseq}–${st.head.gseq} (${st.stored.units} ${st.kind === 'nats' ? 'messages' : 'rows'}, ${mib(st.stored.bytes)})`;
+          process.stdout.write(
+            `${st.kind} record stream: head ${st.head.gseq}` +
+              (st.head.lastTickAt ? `, stream time ${st.head.lastTickAt}` : '') +
+              (st.head.ended ? ', input closed' : '') +
+              `; ${kept}; retention ${Math.round(st.keepMs / 86_400_000)} days\n`,
+          );
+          printRows(
+            st.workers.map((w) => ({
+              worker: w.worker,
+              gseq: w.gseq,
+              behind: w.behind,
+              mode: w.mode,
+              saved: w.savedAt,
+              state: w.ended
+                ? 'ended'
+                : w.missed
+                  ? 'MISSED entries no longer kept'
+                  : w.stalled
+                    ? 'STALLED (no checkpoint for 5 min)'
+                    : w.behind > 0
+                      ? 'catching up'
+                      : 'current',
+            })),
+            false,
+          );
+        } finally {
+          await stream.close();
+        }
+      });
+    });
+
+  detect
+    .command('prune')
+    .description(
+      'delete the embedded record stream’s entries past retention that every active worker has read (the server does it hourly)',
+    )
+    .option(
+      '--keep-days <n>',
+      'days of stream time to keep (default INTERDICT_RECORD_STREAM_KEEP_DAYS)',
+      count,
+    )
+    .option('--json', 'print as JSON')
+    .action(async (_: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ keepDays?: number; json?: boolean }>();
+      await withCore(core, async (c) => {
+        if (c.config.natsUrl)
+          throw new UsageError('the record stream is on NATS, which ages records out itself (max_age)');
+        const keepMs = o.keepDays ? o.keepDays * 86_400_000 : c.config.recordStreamKeepMs;
+        const r = await new EmbeddedRecordStream(c.db).prune({ keepMs });
+        if (o.json) return printJson(r);
+        process.stdout.write(
+          `${r.deleted} rows deleted` +
+            (r.through ? ` (every entry up to ${r.through})` : '') +
+            (r.heldBy ? `; worker ${r.heldBy} has not read further, so later entries are kept for it` : '') +
+            '\n',
+        );
+      });
+    });
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
 /**
@@ -286,10 +365,6 @@ function count(v: string): number {
   return n;
 }
 
-async function openStream(c: Services, partitions: number): Promise<RecordStream> {
-  if (c.config.natsUrl)
-    return NatsRecordStream.open({ natsUrl: c.config.natsUrl, natsStream: c.config.natsStream, partitions });
-  const s = new EmbeddedRecordStream(c.db, partitions);
-  await s.checkPartitions();
-  return s;
+function openStream(c: Services, partitions: number): Promise<RecordStream> {
+  return openRecordStream(c.config, c.db, partitions);
 }

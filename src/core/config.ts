@@ -43,6 +43,8 @@ const EnvSchema = z.object({
     .default(48),
   /** How many times a stop-payment may be renewed. */
   INTERDICT_STOP_PAYMENT_RENEWALS: z.coerce.number().int().min(0).max(10).default(1),
+  /** Days of call records and transactions the record stream keeps (docs/detection.md, "Retention"). */
+  INTERDICT_RECORD_STREAM_KEEP_DAYS: z.coerce.number().int().min(1).max(366).default(7),
 });
 
 export interface Config {
@@ -69,6 +71,8 @@ export interface Config {
   /** Hours an executed stop-payment holds; a renewal adds as many. */
   stopPaymentHours: number;
   stopPaymentRenewals: number;
+  /** How long the record stream keeps records (stream time for the embedded one, age on NATS). */
+  recordStreamKeepMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -106,6 +110,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smsSource: e.INTERDICT_SMS_SOURCE,
     stopPaymentHours: e.INTERDICT_STOP_PAYMENT_HOURS,
     stopPaymentRenewals: e.INTERDICT_STOP_PAYMENT_RENEWALS,
+    recordStreamKeepMs: e.INTERDICT_RECORD_STREAM_KEEP_DAYS * 86_400_000,
   };
 }
 

@@ -7,6 +7,12 @@ import { forbidden } from '../core/errors.ts';
 import { SCAM_CATEGORY_LIST, type ScamCategory } from '../registry/engine/taxonomy.ts';
 import { DETECTORS, SUBJECT_KINDS, type Detection } from './records.ts';
 import { DETECTION_STATUSES, MEASURES } from './tables.ts';
+import { scheduleClaimedJob } from '../core/jobs.ts';
+import { EmbeddedRecordStream } from './stream/embedded.ts';
+import { openRecordStream } from './stream/open.ts';
+import { recordStreamStatus, type RecordStreamStatus } from './stream/status.ts';
+import { Gauge } from 'prom-client';
+import type { RecordStream } from './stream/types.ts';
 import {
   decideDetection,
   detectionSummary,
@@ -27,6 +33,45 @@ const readers = {
   scope: 'detections:read',
 } as const;
 const deciders = { roles: ['analyst', 'supervisor'], orgKinds: ['anti_fraud_centre'] } as const;
+/** The platform's own streaming workers are the centre's to watch (not an institution's key). */
+const streamWatchers = {
+  roles: ['administrator', 'supervisor', 'analyst', 'auditor'],
+  orgKinds: ['anti_fraud_centre'],
+} as const;
+/** How often the embedded record stream is pruned to its retention. */
+const PRUNE_EVERY_MS = 3_600_000;
+
+const StreamStatusSchema = z
+  .object({
+    kind: z.enum(['embedded', 'nats', 'memory']),
+    head: z.object({
+      gseq: z.number().int().describe('the last entry published'),
+      lastTickAt: z.string().nullable().describe('stream time of the last clock entry'),
+      ended: z.boolean().describe('the input was closed (`detect publish --end`)'),
+    }),
+    stored: z.object({
+      fromGseq: z.number().int().nullable().describe('the oldest entry kept'),
+      bytes: z.number().int(),
+      units: z.number().int().describe('rows (embedded) or messages (NATS) kept'),
+    }),
+    keepMs: z.number().int().describe('retention: stream time on the embedded stream, age on NATS'),
+    workers: z.array(
+      z.object({
+        worker: z.string(),
+        partitions: z.array(z.number().int()),
+        partitionSpec: z.string().describe('the partitions as `--partitions` takes them: `0-3,6`'),
+        command: z.string().describe('the command that runs it again (it resumes from its checkpoint)'),
+        gseq: z.number().int().describe('the last entry it processed and saved'),
+        behind: z.number().int().describe('entries published after its last checkpoint'),
+        mode: z.enum(['snapshot', 'replay']),
+        ended: z.boolean(),
+        savedAt: z.string(),
+        stalled: z.boolean().describe('behind, and no checkpoint for 5 minutes: most likely stopped'),
+        missed: z.boolean().describe('entries it has not read are no longer kept'),
+      }),
+    ),
+  })
+  .meta({ id: 'RecordStreamStatus' });
 
 const Measure = z
   .strictObject({
@@ -89,6 +134,40 @@ const Incoming = z
 
 export function detectionRoutes(app: Api, s: Services): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+
+  // The record stream, opened on first use (a NATS connection is kept; the table costs nothing).
+  let stream: Promise<RecordStream> | null = null;
+  const recordStream = () => {
+    stream ??= openRecordStream(s.config, s.db).catch((err: unknown) => {
+      stream = null;
+      throw err;
+    });
+    return stream;
+  };
+  app.addHook('onClose', async () => {
+    if (stream) await (await stream.catch(() => null))?.close();
+  });
+  streamMetrics(app, async () => recordStreamStatus(s.db, await recordStream(), s.config.recordStreamKeepMs));
+  if (!s.config.natsUrl)
+    scheduleClaimedJob(app, s, 'detection.prune_record_stream', PRUNE_EVERY_MS, () =>
+      new EmbeddedRecordStream(s.db).prune({ keepMs: s.config.recordStreamKeepMs }),
+    );
+
+  r.get(
+    '/v1/detection-stream',
+    {
+      config: { access: streamWatchers },
+      schema: {
+        tags: ['detection'],
+        summary: 'Streaming detection: the record stream and every worker’s progress',
+        description:
+          'How far the publisher has got, what the stream keeps, and for each worker (by its checkpoint) how ' +
+          'far behind it is, whether it has stalled and whether it missed entries the stream no longer keeps.',
+        response: { 200: StreamStatusSchema, ...errors },
+      },
+    },
+    async () => recordStreamStatus(s.db, await recordStream(), s.config.recordStreamKeepMs),
+  );
 
   r.post(
     '/v1/detections',
@@ -210,5 +289,75 @@ export function detectionRoutes(app: Api, s: Services): void {
     },
     async (req) =>
       decideDetection(s, principalOf(req), req.params.id, req.body, { requestId: String(req.id) }),
+  );
+}
+
+/**
+ * The stream's health for Prometheus (`GET /metrics`): alert on `interdict_detection_worker_stalled`
+ * and `…_missed`, graph `…_behind`. One status per scrape, shared by the gauges; a stream that
+ * cannot be read sets `interdict_record_stream_up` to 0 and no worker series, and /metrics still answers.
+ */
+function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): void {
+  const registers = [app.metricsRegistry];
+  let scrape: { at: number; p: Promise<RecordStreamStatus | null> } | null = null;
+  const current = () => {
+    const now = Date.now();
+    if (scrape === null || now - scrape.at > 1000) scrape = { at: now, p: status().catch(() => null) };
+    return scrape.p;
+  };
+  const gauge = (
+    name: string,
+    help: string,
+    set: (g: Gauge<'worker'>, st: RecordStreamStatus | null, now: number) => void,
+    labelNames: 'worker'[] = [],
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      async collect() {
+        const st = await current();
+        this.reset();
+        set(this, st, Date.now());
+      },
+    });
+  gauge('interdict_record_stream_up', 'whether the record stream could be read (1) or not (0)', (g, st) =>
+    g.set(st === null ? 0 : 1),
+  );
+  gauge('interdict_record_stream_head_gseq', 'the last entry published into the record stream', (g, st) => {
+    if (st) g.set(st.head.gseq);
+  });
+  gauge('interdict_record_stream_stored_bytes', 'bytes the record stream keeps', (g, st) => {
+    if (st) g.set(st.stored.bytes);
+  });
+  const perWorker = (
+    name: string,
+    help: string,
+    value: (w: RecordStreamStatus['workers'][number], now: number) => number,
+  ) =>
+    gauge(
+      name,
+      help,
+      (g, st, now) => {
+        for (const w of st?.workers ?? []) g.set({ worker: w.worker }, value(w, now));
+      },
+      ['worker'],
+    );
+  perWorker(
+    'interdict_detection_worker_behind',
+    'entries published after the worker’s last checkpoint',
+    (w) => w.behind,
+  );
+  perWorker(
+    'interdict_detection_worker_checkpoint_age_seconds',
+    'seconds since the worker’s last checkpoint',
+    (w, now) => (now - Date.parse(w.savedAt)) / 1000,
+  );
+  perWorker('interdict_detection_worker_stalled', 'behind with no checkpoint for 5 minutes (1)', (w) =>
+    w.stalled ? 1 : 0,
+  );
+  perWorker('interdict_detection_worker_missed', 'entries it has not read are no longer kept (1)', (w) =>
+    w.missed ? 1 : 0,
   );
 }

@@ -188,5 +188,26 @@ describe('interdict detect publish and detect worker', () => {
     const sorted = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').sort();
     assert.ok(sorted(batch).length > 20, 'the world has detections');
     assert.deepEqual(sorted(out), sorted(batch));
+
+    // The operator's view: the stream and the worker, which has read everything.
+    const st = cli(data, ['detect', 'status']);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(
+      st.stdout,
+      /^embedded record stream: head (\d+), stream time \S+, input closed; keeps 1–\1 /,
+    );
+    assert.match(st.stdout, /\np8:0-7 +\d+ +0 +snapshot +\S+ +ended\n/);
+    // The world spans two days: keeping one drops the first, which the worker has read.
+    const pr = cli(data, ['detect', 'prune', '--keep-days', '1', '--json']);
+    assert.equal(pr.code, 0, pr.stderr);
+    const pruned = JSON.parse(pr.stdout) as { deleted: number; through: number; heldBy: string | null };
+    assert.ok(pruned.deleted > 0 && pruned.through > 0, pr.stdout);
+    assert.equal(pruned.heldBy, null);
+    const after = JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as {
+      stored: { fromGseq: number };
+      workers: { missed: boolean }[];
+    };
+    assert.equal(after.stored.fromGseq, pruned.through + 1);
+    assert.equal(after.workers[0]!.missed, false, 'it had read them');
   });
 });

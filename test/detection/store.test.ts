@@ -7,6 +7,9 @@ import { createApiKey } from '../../src/identity/service.ts';
 import { factsOf, holderKey, recordDetections, repeatsRejection } from '../../src/detection/store.ts';
 import type { Detection } from '../../src/detection/records.ts';
 import { piiKeyUsage, rotatePiiKeys } from '../../src/privacy/rotate.ts';
+import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
+import { publishRecords } from '../../src/detection/stream/publish.ts';
+import { sampleCall } from '../helpers/stream.ts';
 
 let app: Api;
 let services: Services;
@@ -341,6 +344,68 @@ describe('stored detections', () => {
     const sum = await get('/v1/detections/summary', analyst);
     const items = (sum.json() as { items: { detector: string; status: string; count: number }[] }).items;
     assert.ok(items.some((x) => x.detector === 'mule_account' && x.status === 'open' && x.count >= 5));
+  });
+});
+
+describe('the record stream’s status', () => {
+  test('the centre sees the head, what is kept and every worker; others are refused', async () => {
+    const stream = new EmbeddedRecordStream(services.db);
+    const t = Date.parse('2026-11-02T08:00:00+08:00');
+    await publishRecords(
+      stream,
+      Array.from({ length: 40 }, (_, i) => sampleCall(i, t)),
+    );
+    const { gseq } = await stream.head();
+    await services.db
+      .insertInto('detection_checkpoints')
+      .values([
+        { worker: 'p8:0-3', partitions: '0,1,2,3', cursor: gseq, gseq, ended: false, state: null },
+        {
+          worker: 'p8:4-7',
+          partitions: '4,5,6,7',
+          cursor: 10,
+          gseq: 10,
+          ended: false,
+          state: null,
+          saved_at: new Date(Date.now() - 3_600_000),
+        },
+      ])
+      .execute();
+
+    assert.equal((await app.inject({ method: 'GET', url: '/v1/detection-stream' })).statusCode, 401);
+    assert.equal((await get('/v1/detection-stream', operatorUser)).statusCode, 403, 'a bank’s user');
+    assert.equal((await get('/v1/detection-stream', bankKey)).statusCode, 403, 'a bank’s key');
+    const r = await get('/v1/detection-stream', auditor);
+    assert.equal(r.statusCode, 200, r.body);
+    const st = r.json() as {
+      kind: string;
+      head: { gseq: number; lastTickAt: string; ended: boolean };
+      stored: { fromGseq: number; units: number };
+      keepMs: number;
+      workers: { worker: string; behind: number; stalled: boolean; missed: boolean; mode: string }[];
+    };
+    assert.equal(st.kind, 'embedded');
+    assert.equal(st.head.gseq, gseq);
+    // A tick every 60 s of stream time, at the records that reach it: the last at record 38.
+    assert.equal(st.head.lastTickAt, new Date(t + 38 * 30_000).toISOString());
+    assert.equal(st.head.ended, false);
+    assert.equal(st.stored.fromGseq, 1);
+    assert.equal(st.keepMs, 7 * 86_400_000);
+    assert.deepEqual(
+      st.workers.map((w) => [w.worker, w.behind, w.stalled, w.missed, w.mode]),
+      [
+        ['p8:0-3', 0, false, false, 'replay'],
+        ['p8:4-7', gseq - 10, true, false, 'replay'],
+      ],
+    );
+    // The same for Prometheus, on the open /metrics.
+    const m = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(m, /\ninterdict_record_stream_up 1\n/);
+    assert.match(m, new RegExp(`\\ninterdict_record_stream_head_gseq ${gseq}\\n`));
+    assert.match(m, new RegExp(`\\ninterdict_detection_worker_behind\\{worker="p8:4-7"\\} ${gseq - 10}\\n`));
+    assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:4-7"\} 1\n/);
+    assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:0-3"\} 0\n/);
+    assert.match(m, /\ninterdict_detection_worker_checkpoint_age_seconds\{worker="p8:4-7"\} 36\d\d/);
   });
 });
 

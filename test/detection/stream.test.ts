@@ -50,6 +50,7 @@ import {
 } from '../../src/detection/stream/publish.ts';
 import { ownerOf, partitionOf } from '../../src/detection/stream/route.ts';
 import type { RecordStream, StreamEntry } from '../../src/detection/stream/types.ts';
+import { recordStreamStatus } from '../../src/detection/stream/status.ts';
 import {
   DetectionWorker,
   parsePartitions,
@@ -463,7 +464,7 @@ describe('streaming detection on the embedded record stream', () => {
     assertSameShape(await readEntries(stream), some);
   });
 
-  test('records are packed into rows, read back in order with any limit, resumed inside a row; one-entry rows still read', async () => {
+  test('records are packed into rows, read back in order with any limit, resumed inside a row; rows of earlier builds still read', async () => {
     const stream = await freshEmbedded();
     // Two rows as the table held them before packing: one record each.
     const old = records.slice(0, 2);
@@ -478,8 +479,26 @@ describe('streaming detection on the embedded record stream', () => {
         })),
       )
       .execute();
-    const day = records.slice(2, 1502);
+    // A row packed as builds before positional entries packed it: `{g, k, r}` objects.
+    const v1 = records.slice(2, 5);
+    await database.db
+      .insertInto('detection_records')
+      .values({
+        gseq: 5,
+        partitions: null,
+        kind: 'pack',
+        payload: JSON.stringify(v1.map((r, i) => ({ g: 3 + i, k: r.kind, r: r.record }))),
+      })
+      .execute();
+    const day = records.slice(5, 1505);
     await publishRecords(stream, day, { end: true });
+    const newest = await database.db
+      .selectFrom('detection_records')
+      .select('payload')
+      .where('kind', '=', 'pack')
+      .orderBy('gseq', 'desc')
+      .executeTakeFirstOrThrow();
+    assert.ok(Array.isArray((JSON.parse(newest.payload) as unknown[])[0]), 'entries are written positional');
     const { gseq, ended } = await stream.head();
     assert.equal(ended, true);
     const rows = await database.db.selectFrom('detection_records').select(['kind']).execute();
@@ -501,7 +520,7 @@ describe('streaming detection on the embedded record stream', () => {
       all.map((e) => e.gseq),
       Array.from({ length: gseq }, (_, i) => i + 1),
     );
-    assertSameShape(await readEntries(stream), [...old, ...day]);
+    assertSameShape(await readEntries(stream), [...old, ...v1, ...day]);
     // From a position inside a packed row, by a reader that has not read before.
     const packed = await database.db
       .selectFrom('detection_records')
@@ -864,6 +883,100 @@ describe('cards and accounts published into the stream', () => {
   });
 });
 
+describe('retention and status of the embedded record stream', () => {
+  const DAY = 86_400_000;
+  /** Every entry the stream still holds, in order. */
+  const kept = async (stream: RecordStream) => (await readEntries(stream)).map((e) => e.gseq);
+
+  test('prune keeps the last days of stream time and what an active worker has not read; a worker resumes as if nothing was pruned', async () => {
+    const stream = await freshEmbedded();
+    const store = new DbCheckpointStore(database.db, pii);
+    const out: Detection[] = [];
+    const half = Math.floor(records.length / 2);
+    await publishRecords(stream, records.slice(0, half));
+    const first = checkpointed(stream, store, out);
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    // The rest arrives while the worker is down.
+    await publishRecords(stream, records.slice(half), { end: true });
+    // Keep one hour: everything older than an hour before the last tick may go, but the stopped
+    // worker (checkpointed just now) has read only half: it holds the rest back.
+    const r = await stream.prune({ keepMs: 3_600_000 });
+    assert.equal(r.heldBy, first.name);
+    assert.equal(r.through, first.stats.gseq);
+    assert.ok(r.deleted > 0);
+    const held = r.through;
+    const status = await recordStreamStatus(database.db, stream, 3_600_000);
+    assert.ok(status.stored.fromGseq! > 1 && status.stored.fromGseq! <= held + 1);
+    assert.deepEqual(
+      status.workers.map((w) => [w.worker, w.behind > 0, w.stalled, w.missed]),
+      [[first.name, true, false, false]],
+    );
+    const second = checkpointed(stream, store, out);
+    await second.start();
+    await second.done;
+    assert.ok(held > 0);
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.deepEqual(lines(out), lines(batch), 'the resumed worker missed nothing');
+    const before = await kept(stream);
+    assert.ok(before[0]! > held, 'the pruned entries are gone');
+    // With the worker done, a prune keeps exactly the last hours of stream time.
+    const head = await stream.head();
+    const day = await stream.prune({ keepMs: 6 * 3_600_000 });
+    assert.equal(day.heldBy, null);
+    assert.ok(day.deleted > 0);
+    const after = await kept(stream);
+    assert.deepEqual(
+      after,
+      before.filter((g) => g > day.through),
+      'only entries up to `through` went',
+    );
+    const ticks = (await readEntries(stream)).filter((e) => e.kind === 'tick');
+    assert.ok(
+      ticks[0]!.kind === 'tick' && ticks[0]!.now > head.lastTickAt! - 6 * 3_600_000,
+      'nothing older than six hours',
+    );
+    assert.equal(after.at(-1), head.gseq, 'the head stays');
+    const h2 = await stream.head();
+    assert.deepEqual(h2, head, 'head and last tick unchanged');
+    // Nothing left to prune: a second run deletes nothing.
+    assert.equal((await stream.prune({ keepMs: 6 * 3_600_000 })).deleted, 0);
+  });
+
+  test('a worker silent past the retention holds nothing back; status shows it stalled and missing entries', async () => {
+    const stream = await freshEmbedded();
+    await publishRecords(stream, records, { end: true });
+    // A worker that read a tenth and then went silent two weeks ago (wall time).
+    const tenth = Math.floor(records.length / 10);
+    await database.db
+      .insertInto('detection_checkpoints')
+      .values({
+        worker: 'p8:0-3',
+        partitions: '0,1,2,3',
+        cursor: tenth,
+        gseq: tenth,
+        ended: false,
+        state: null,
+        saved_at: new Date(Date.now() - 14 * DAY),
+      })
+      .execute();
+    let st = await recordStreamStatus(database.db, stream, DAY);
+    assert.deepEqual(
+      st.workers.map((w) => [w.worker, w.mode, w.behind > 0, w.stalled, w.missed]),
+      [['p8:0-3', 'replay', true, true, false]],
+    );
+    const r = await stream.prune({ keepMs: DAY, activeMs: 7 * DAY });
+    assert.equal(r.heldBy, null, 'a worker silent for two weeks does not hold rows back');
+    assert.ok(r.through > tenth);
+    st = await recordStreamStatus(database.db, stream, DAY);
+    assert.equal(st.workers[0]!.missed, true, 'it will never read what it missed');
+    assert.equal(st.stored.fromGseq, (await readEntries(stream))[0]!.gseq);
+    assert.ok(st.stored.bytes > 0 && st.stored.units > 0);
+    assert.equal(st.head.ended, true);
+  });
+});
+
 describe('a checkpoint written by another build', () => {
   test('is not restored: the worker rebuilds its state by replay and reports nothing twice', async () => {
     const stream = new MemoryRecordStream(8);
@@ -949,6 +1062,13 @@ describe('two workers give the same detections as one', () => {
       ]);
       assert.equal(one.workers[0]!.stats.records, day.length);
       compareSplit(one.detections, two.detections, 'two workers on NATS');
+      // Opened to be watched (no partition count, as `detect status` and the API do): the stream's.
+      const watch = await NatsRecordStream.open({
+        natsUrl: process.env.NATS_URL!,
+        natsStream: stream.name.replace(/_RECORDS$/, ''),
+      });
+      assert.equal(watch.partitions, 4);
+      await watch.close();
       // Cards and accounts through NATS, holders sealed: a worker without files finds the same.
       const withRef = await NatsRecordStream.open({
         natsUrl: process.env.NATS_URL!,
@@ -1013,6 +1133,22 @@ describe('the NATS record stream packs entries into messages', () => {
           info.state.messages < gseq / 10,
           `${gseq} entries in ${info.state.messages} messages: packed, not one per message`,
         );
+        // What it keeps, as `detect status` shows it: from the first entry, in these messages.
+        const kept = await stream.stored();
+        assert.deepEqual(
+          { from: kept.fromGseq, units: kept.units, bytes: kept.bytes },
+          { from: 1, units: info.state.messages, bytes: info.state.bytes },
+        );
+        // The retention follows the configuration: opened again with another, the stream takes it.
+        const reopened = await NatsRecordStream.open({
+          natsUrl: process.env.NATS_URL!,
+          natsStream: name,
+          maxAgeMs: 3 * 86_400_000,
+        });
+        await reopened.close();
+        const updated = await (await jetstreamManager(nc)).streams.info(`${name}_RECORDS`);
+        assert.equal(updated.config.max_age, 3 * 86_400_000 * 1_000_000);
+        assert.deepEqual(updated.config.subjects, info.config.subjects);
 
         // Everything, in gseq order, each once, with a limit that cuts messages in the middle.
         const readAll = async (s: NatsRecordStream, from: number) => {

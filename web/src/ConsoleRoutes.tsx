@@ -9,6 +9,7 @@ import { OrganisationsPage } from './pages/admin/OrganisationsPage.tsx';
 import { UsersPage } from './pages/admin/UsersPage.tsx';
 import { DetectionDetailPage } from './pages/detection/DetectionDetailPage.tsx';
 import { DetectionsPage } from './pages/detection/DetectionsPage.tsx';
+import { StreamPage } from './pages/detection/StreamPage.tsx';
 import { FundCaseDetailPage } from './pages/funds/FundCaseDetailPage.tsx';
 import { FundCasesPage } from './pages/funds/FundCasesPage.tsx';
 import { FundsHome } from './pages/funds/FundsHome.tsx';
@@ -99,6 +100,12 @@ const ROUTES: Route[] = [
     pattern: '/detection',
     access: childAccess('detection', '/detection'),
     render: () => <DetectionsPage />,
+  },
+  // Before `/detection/:id`, which would take `stream` for a detection's id.
+  {
+    pattern: '/detection/stream',
+    access: childAccess('detection', '/detection/stream'),
+    render: () => <StreamPage />,
   },
   {
     pattern: '/detection/:id',

@@ -655,6 +655,51 @@ export interface DetectionDecisionInput {
   category?: ScamCategory;
 }
 
+/** Streaming detection: the record stream and its workers (server: src/detection/stream/status.ts). */
+export interface StreamWorker {
+  /** its checkpoint's name (the partition set unless named otherwise, e.g. `p8:0-3`) */
+  worker: string;
+  partitions: number[];
+  /** the partitions as `--partitions` takes them: `0-3,6` */
+  partitionSpec: string;
+  /** the command that runs it again (it resumes from its checkpoint) */
+  command: string;
+  /** the last entry it processed and saved */
+  gseq: number;
+  /** entries published after its last checkpoint */
+  behind: number;
+  /** snapshot: resumes from its saved state; replay: rebuilds from the start of the stream */
+  mode: 'snapshot' | 'replay';
+  ended: boolean;
+  savedAt: string;
+  /** behind, and no checkpoint for 5 minutes: most likely stopped */
+  stalled: boolean;
+  /** entries it has not read are no longer kept: it will miss them */
+  missed: boolean;
+}
+
+export interface RecordStreamStatus {
+  kind: 'embedded' | 'nats' | 'memory';
+  head: {
+    /** the last entry published */
+    gseq: number;
+    /** stream time of the last clock entry; null before the first */
+    lastTickAt: string | null;
+    /** the input was closed (`detect publish --end`) */
+    ended: boolean;
+  };
+  stored: {
+    /** the oldest entry kept; null when nothing is */
+    fromGseq: number | null;
+    bytes: number;
+    /** rows (embedded) or messages (NATS) kept */
+    units: number;
+  };
+  /** retention (ms): stream time on the embedded stream, age on NATS */
+  keepMs: number;
+  workers: StreamWorker[];
+}
+
 /** Governance: disposal instructions (server: src/governance/routes.ts, docs/governance.md). */
 export const INSTRUCTION_STATUSES = [
   'awaiting_approval',
@@ -1241,6 +1286,8 @@ export const api = {
   /** 409 `detection_decided` when it was decided already. */
   decideDetection: (id: string, input: DetectionDecisionInput) =>
     request<Detection>('POST', `/v1/detections/${seg(id)}/decision`, input),
+  /** The centre's staff: how far the record stream and each streaming worker have got. */
+  detectionStream: () => request<RecordStreamStatus>('GET', '/v1/detection-stream'),
 
   listLegalBases: () => request<Items<LegalBasis>>('GET', '/v1/instructions/legal-bases'),
   /** The centre: every instruction; an institution: its inbox (newest first). */

@@ -92,6 +92,15 @@ const DETECTION_READERS: Access = {
 };
 
 /**
+ * As the server's detection stream route: the platform's own streaming workers are the centre's to
+ * watch, its administrator's too (who has no detection queue: the route is reached by its address).
+ */
+export const STREAM_WATCHERS: Access = {
+  roles: ['administrator', 'supervisor', 'analyst', 'auditor'],
+  orgKinds: ['anti_fraud_centre'],
+};
+
+/**
  * As the server's instruction routes: the centre's analysts and supervisors issue and its auditors
  * read; operators', banks' and internet services' operators and administrators work their inbox.
  */
@@ -153,8 +162,12 @@ export const CAPABILITIES: readonly Capability[] = [
     path: '/detection',
     access: DETECTION_READERS,
     built: true,
-    // One page (the queue, whose rows open the detail): the navigation keeps one entry.
-    pages: [{ label: 'detection.queue', path: '/detection', access: DETECTION_READERS }],
+    // The queue (whose rows open the detail) and the streaming workers' health, linked from the
+    // queue: the navigation keeps one entry.
+    pages: [
+      { label: 'detection.queue', path: '/detection', access: DETECTION_READERS },
+      { label: 'detectionStream.nav', path: '/detection/stream', access: STREAM_WATCHERS },
+    ],
   },
   {
     id: 'warnings',

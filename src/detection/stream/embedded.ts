@@ -3,7 +3,7 @@ import type { DB } from '../../core/db/schema.ts';
 import './tables.ts';
 import { callRecordOf, transactionRecordOf } from '../records.ts';
 import type { DetectionRecordsTable } from './tables.ts';
-import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
+import type { ReadEntry, RecordStream, Routed, StoredRecords, StreamEntry } from './types.ts';
 import { decodeEntries, encodeEntry, takeDecoded } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
@@ -14,6 +14,19 @@ const ROWS_PER_INSERT = 1000;
  * decode each; clock entries keep a row of their own (`head` finds the last one by kind).
  */
 export const ENTRIES_PER_ROW = 500;
+/** How long the embedded stream keeps records (stream time), as JetStream keeps them (`maxAgeMs`). */
+export const RECORDS_KEEP_MS = 7 * 86_400_000;
+/** `stored()` counts rows exactly up to this table size. */
+const COUNT_ROWS_UP_TO_BYTES = 64 * 1048576;
+
+export interface PruneResult {
+  /** Rows deleted. */
+  deleted: number;
+  /** Every row up to this gseq is gone (0: none). */
+  through: number;
+  /** The worker whose checkpoint held rows back (it has not read them yet), if one did. */
+  heldBy: string | null;
+}
 
 function payloadOf(e: StreamEntry): string {
   switch (e.kind) {
@@ -127,18 +140,23 @@ export class EmbeddedRecordStream implements RecordStream {
       .orderBy('gseq', 'desc')
       .limit(1)
       .executeTakeFirst();
-    const tick = await this.db
+    const tick = await this.lastClock();
+    return {
+      gseq: last ? Number(last.gseq) : 0,
+      lastTickAt: tick ? ((JSON.parse(tick.payload) as { now: number }).now ?? null) : null,
+      ended: last?.kind === 'end',
+    };
+  }
+
+  /** The last clock entry's row (a tick or the end). */
+  private lastClock(): Promise<{ payload: string } | undefined> {
+    return this.db
       .selectFrom('detection_records')
       .select(['payload'])
       .where('kind', 'in', ['tick', 'end'])
       .orderBy('gseq', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return {
-      gseq: last ? Number(last.gseq) : 0,
-      lastTickAt: tick ? ((JSON.parse(tick.payload) as { now: number }).now ?? null) : null,
-      ended: last?.kind === 'end',
-    };
   }
 
   /** Entries of the last rows read and not yet returned (a packed row holds more than a read may take). */
@@ -196,6 +214,87 @@ export class EmbeddedRecordStream implements RecordStream {
       if (Date.now() >= end) return [];
       await new Promise((r) => setTimeout(r, Math.min(this.pollMs, Math.max(1, end - Date.now()))));
     }
+  }
+
+  async stored(): Promise<StoredRecords> {
+    const first = await this.db
+      .selectFrom('detection_records')
+      .select(['gseq', 'kind', 'payload'])
+      .orderBy('gseq')
+      .limit(1)
+      .executeTakeFirst();
+    // Rows counted while the table is small; beyond, the planner's estimate (kept by vacuum), as
+    // a count would read the whole table at every status request and metrics scrape.
+    const r = await sql<{ bytes: string; rows: string }>`
+      with t as (select pg_total_relation_size('detection_records')::bigint as bytes)
+      select t.bytes,
+             case when t.bytes <= ${COUNT_ROWS_UP_TO_BYTES}
+                  then (select count(*) from detection_records)
+                  else (select greatest(reltuples, 0)::bigint from pg_class where relname = 'detection_records')
+             end as rows
+      from t`.execute(this.db);
+    const from = !first
+      ? null
+      : first.kind === 'pack'
+        ? (decodeEntries(first.payload)[0]?.gseq ?? Number(first.gseq))
+        : Number(first.gseq);
+    return { fromGseq: from, bytes: Number(r.rows[0]!.bytes), units: Number(r.rows[0]!.rows) };
+  }
+
+  /**
+   * Deletes what no one needs any more (docs/detection.md, "Retention"): the rows whose every entry
+   * is older than `keepMs` of stream time before the last clock entry, and that every worker with
+   * a checkpoint saved in the last `activeMs` (wall time) has read. A worker silent for longer holds
+   * nothing back (as JetStream's age limit, whatever a worker has read). In batches of
+   * `batchRows`, a transaction each (PGlite has one connection). Returns what it did and, when a
+   * worker's checkpoint held rows back, which worker.
+   */
+  async prune(
+    opts: { keepMs: number; activeMs?: number; batchRows?: number } = { keepMs: RECORDS_KEEP_MS },
+  ): Promise<PruneResult> {
+    const lastTick = await this.lastClock();
+    if (!lastTick) return { deleted: 0, through: 0, heldBy: null };
+    const cutAt = (JSON.parse(lastTick.payload) as { now: number }).now - opts.keepMs;
+    // The last clock entry at or before the cut: every entry up to it is older than the cut.
+    const cut = await sql<{ gseq: string | null }>`
+      select max(gseq)::bigint as gseq from detection_records
+      where kind in ('tick', 'end') and (payload::json->>'now')::float8 <= ${cutAt}`.execute(this.db);
+    let through = Number(cut.rows[0]?.gseq ?? 0);
+    let heldBy: string | null = null;
+    const active = await this.db
+      .selectFrom('detection_checkpoints')
+      .select(['worker', 'gseq'])
+      .where('saved_at', '>=', new Date(Date.now() - (opts.activeMs ?? opts.keepMs)))
+      .orderBy('gseq')
+      .limit(1)
+      .executeTakeFirst();
+    if (active && Number(active.gseq) < through) {
+      through = Number(active.gseq);
+      heldBy = active.worker;
+    }
+    let deleted = 0;
+    if (through <= 0) return { deleted, through: 0, heldBy };
+    const batch = opts.batchRows ?? 10_000;
+    for (;;) {
+      const r = await this.db
+        .deleteFrom('detection_records')
+        .where('gseq', 'in', (eb) =>
+          eb
+            .selectFrom('detection_records')
+            .select('gseq')
+            .where('gseq', '<=', through)
+            .orderBy('gseq')
+            .limit(batch),
+        )
+        .executeTakeFirst();
+      const n = Number(r.numDeletedRows);
+      deleted += n;
+      if (n < batch) break;
+    }
+    // The space of deleted rows is reused once vacuumed: PostgreSQL's autovacuum does it, the
+    // embedded database has none.
+    if (deleted > 0) await sql`vacuum detection_records`.execute(this.db);
+    return { deleted, through, heldBy };
   }
 
   /** Fails when the table holds partitions beyond this stream's count (published with another count). */

@@ -1,4 +1,4 @@
-import type { ReadEntry, RecordStream, Routed } from './types.ts';
+import type { ReadEntry, RecordStream, Routed, StoredRecords } from './types.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
 /** A record stream in this process's memory (tests and one-off runs; nothing survives the process). */
@@ -63,6 +63,10 @@ export class MemoryRecordStream implements RecordStream {
         out.push({ entry: r.entry, cursor: r.entry.gseq });
     }
     return out;
+  }
+
+  async stored(): Promise<StoredRecords> {
+    return { fromGseq: this.log[0]?.entry.gseq ?? null, bytes: 0, units: this.log.length };
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import type { ReadEntry, RecordStream, Routed, StreamEntry } from './types.ts';
+import type { ReadEntry, RecordStream, Routed, StoredRecords, StreamEntry } from './types.ts';
 import { decodeEntries, encodeEntry, takeDecoded } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
 
@@ -53,6 +53,7 @@ export interface NatsRecordStreamOptions {
   natsUrl: string;
   /** The event bus's stream name (NATS_STREAM); records go to `<name>_RECORDS`. */
   natsStream?: string;
+  /** Default: the existing stream's count, or `DEFAULT_PARTITIONS` for a new one. */
   partitions?: number;
   /** How long JetStream keeps records (default 7 days). */
   maxAgeMs?: number;
@@ -75,7 +76,7 @@ function decode(data: Uint8Array): StreamEntry[] {
  */
 export class NatsRecordStream implements RecordStream {
   readonly kind = 'nats' as const;
-  readonly partitions: number;
+  partitions: number;
   readonly name: string;
   readonly prefix: string;
   private constructor(
@@ -111,7 +112,7 @@ export class NatsRecordStream implements RecordStream {
         `${base}_RECORDS`,
         o.partitions ?? DEFAULT_PARTITIONS,
       );
-      await s.ensure(o.maxAgeMs ?? 7 * 86_400_000, o.replicas ?? 1);
+      await s.ensure(o.maxAgeMs ?? 7 * 86_400_000, o.replicas ?? 1, o.partitions === undefined);
       return s;
     } catch (err) {
       await nc.close();
@@ -119,12 +120,17 @@ export class NatsRecordStream implements RecordStream {
     }
   }
 
-  private async ensure(maxAgeMs: number, replicas: number): Promise<void> {
+  /** `adopt`: no partition count was asked for; an existing stream's is taken. */
+  private async ensure(maxAgeMs: number, replicas: number, adopt: boolean): Promise<void> {
     try {
       const info = await this.jsm.streams.info(this.name);
       const had = /partitions=(\d+)/.exec(info.config.description ?? '')?.[1];
+      if (had !== undefined && adopt) this.partitions = Number(had);
       if (had !== undefined && Number(had) !== this.partitions)
         throw new Error(`record stream ${this.name} has ${had} partitions, not ${this.partitions}`);
+      // The retention follows the configuration (INTERDICT_RECORD_STREAM_KEEP_DAYS).
+      if (info.config.max_age !== nanos(maxAgeMs))
+        await this.jsm.streams.update(this.name, { max_age: nanos(maxAgeMs) });
       return;
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND)) throw err;
@@ -190,6 +196,18 @@ export class NatsRecordStream implements RecordStream {
     }
     await send();
     await Promise.all(inFlight);
+  }
+
+  async stored(): Promise<StoredRecords> {
+    const info = await this.jsm.streams.info(this.name);
+    const st = info.state;
+    if (st.messages === 0) return { fromGseq: null, bytes: st.bytes, units: 0 };
+    const first = await this.jsm.streams.getMessage(this.name, { seq: st.first_seq });
+    return {
+      fromGseq: first ? (decode(first.data)[0]?.gseq ?? null) : null,
+      bytes: st.bytes,
+      units: st.messages,
+    };
   }
 
   async head(): Promise<{ gseq: number; lastTickAt: number | null; ended: boolean }> {

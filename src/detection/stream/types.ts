@@ -53,7 +53,18 @@ export interface RecordStream {
    * each gseq once; waits up to `waitMs` when there is nothing yet.
    */
   read(partitions: readonly number[], cursor: number, limit: number, waitMs: number): Promise<ReadEntry[]>;
+  /** What the stream holds now: the oldest entry kept (older ones were pruned or aged out) and the bytes. */
+  stored(): Promise<StoredRecords>;
   close(): Promise<void>;
+}
+
+export interface StoredRecords {
+  /** The gseq of the oldest entry kept; null when the stream is empty. */
+  fromGseq: number | null;
+  /** Bytes on disk (the table with its indexes, or the JetStream stream). */
+  bytes: number;
+  /** Rows (embedded) or messages (NATS) kept. */
+  units: number;
 }
 
 /** Default number of partitions of a new record stream. */

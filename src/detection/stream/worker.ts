@@ -79,7 +79,8 @@ export interface WorkerStats {
   rebuilt?: string;
 }
 
-export function partitionSetName(partitions: readonly number[], total: number): string {
+/** `[0, 1, 2, 3, 6]` → `0-3,6`, as `--partitions` takes it. */
+export function partitionRanges(partitions: readonly number[]): string {
   const ps = [...partitions].sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < ps.length;) {
@@ -88,7 +89,11 @@ export function partitionSetName(partitions: readonly number[], total: number): 
     parts.push(i === j ? `${ps[i]}` : `${ps[i]}-${ps[j]}`);
     i = j + 1;
   }
-  return `p${total}:${parts.join(',')}`;
+  return parts.join(',');
+}
+
+export function partitionSetName(partitions: readonly number[], total: number): string {
+  return `p${total}:${partitionRanges(partitions)}`;
 }
 
 /** `0-3,6` → [0, 1, 2, 3, 6]. */

@@ -23,6 +23,7 @@ import {
   type DetectionSubjectKind,
   type DetectorName,
 } from '../../api.ts';
+import { allows, STREAM_WATCHERS } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -95,7 +96,13 @@ export function DetectionsPage() {
 
   return (
     <Stack gap="lg">
-      <PageTitle title={t('detection.title')} intro={t('detection.intro')} />
+      <PageTitle title={t('detection.title')} intro={t('detection.intro')}>
+        {allows(STREAM_WATCHERS, session) ? (
+          <Anchor {...linkProps('/detection/stream')} size="sm" data-testid="detection-stream-link">
+            {t('detectionStream.link')} →
+          </Anchor>
+        ) : null}
+      </PageTitle>
       {mayDecideDetections(session) ? null : (
         <Alert color="gray" variant="light">
           {t('detection.readOnly')}

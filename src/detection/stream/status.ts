@@ -1,0 +1,110 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../core/db/schema.ts';
+import { DEFAULT_PARTITIONS, type RecordStream, type StoredRecords } from './types.ts';
+import { partitionRanges } from './worker.ts';
+import './tables.ts';
+
+/**
+ * What an operator on call asks of streaming detection (docs/detection.md, "Operating the
+ * stream"): how far the publisher has got, what the stream keeps, and for every worker how far
+ * behind it is and whether it is still checkpointing. Read-only; the same for the API, the CLI
+ * (`interdict detect status`) and the console.
+ */
+export interface RecordStreamStatus {
+  kind: RecordStream['kind'];
+  head: {
+    /** The last entry published. */
+    gseq: number;
+    /** Stream time of the last clock entry (ISO 8601), null before the first. */
+    lastTickAt: string | null;
+    /** The input was closed (`detect publish --end`). */
+    ended: boolean;
+  };
+  stored: StoredRecords;
+  /** How long records are kept (ms): stream time on the embedded stream, age on NATS. */
+  keepMs: number;
+  workers: WorkerStatus[];
+}
+
+export interface WorkerStatus {
+  /** Its checkpoint's name (the partition set unless named otherwise, e.g. `p8:0-3`). */
+  worker: string;
+  partitions: number[];
+  /** The same as `--partitions` takes them: `0-3,6`. */
+  partitionSpec: string;
+  /** The command that runs it again (it resumes from its checkpoint). */
+  command: string;
+  /** The last entry it processed and saved. */
+  gseq: number;
+  /** Entries published after it: how far behind it was at its last checkpoint. */
+  behind: number;
+  /** `snapshot`: resumes from its saved state; `replay`: rebuilds from the start of the stream. */
+  mode: 'snapshot' | 'replay';
+  ended: boolean;
+  savedAt: string;
+  /**
+   * Behind and no checkpoint for `STALLED_AFTER_MS`: a running worker checkpoints every minute
+   * of wall time while records come, so it has most likely stopped.
+   */
+  stalled: boolean;
+  /** It has not read entries the stream no longer keeps: it will miss them. */
+  missed: boolean;
+}
+
+/** A worker behind the head with no checkpoint for this long is reported as stalled. */
+export const STALLED_AFTER_MS = 5 * 60_000;
+
+export async function recordStreamStatus(
+  db: Kysely<DB>,
+  stream: RecordStream,
+  keepMs: number,
+  now = Date.now(),
+): Promise<RecordStreamStatus> {
+  const [head, stored, rows] = await Promise.all([
+    stream.head(),
+    stream.stored(),
+    db
+      .selectFrom('detection_checkpoints')
+      .select(['worker', 'partitions', 'gseq', 'ended', 'saved_at'])
+      .select((eb) => eb('state', 'is not', null).as('has_state'))
+      .orderBy('worker')
+      .execute(),
+  ]);
+  return {
+    kind: stream.kind,
+    head: {
+      gseq: head.gseq,
+      lastTickAt: head.lastTickAt === null ? null : new Date(head.lastTickAt).toISOString(),
+      ended: head.ended,
+    },
+    stored,
+    keepMs,
+    workers: rows.map((r) => {
+      const gseq = Number(r.gseq);
+      const behind = Math.max(0, head.gseq - gseq);
+      const savedAt = new Date(r.saved_at);
+      const partitions = r.partitions === '' ? [] : r.partitions.split(',').map(Number);
+      return {
+        worker: r.worker,
+        partitions,
+        partitionSpec: partitionRanges(partitions),
+        command: commandOf(r.worker, partitions),
+        gseq,
+        behind,
+        mode: r.has_state ? 'snapshot' : 'replay',
+        ended: r.ended,
+        savedAt: savedAt.toISOString(),
+        stalled: behind > 0 && !r.ended && now - savedAt.getTime() > STALLED_AFTER_MS,
+        missed: behind > 0 && stored.fromGseq !== null && gseq + 1 < stored.fromGseq,
+      };
+    }),
+  };
+}
+
+/** `interdict detect worker` for a checkpoint: its partitions, and the partition count its name (`p<N>:…`) gives. */
+function commandOf(worker: string, partitions: readonly number[]): string {
+  const total = /^p(\d+):/.exec(worker)?.[1];
+  const count =
+    total !== undefined && Number(total) !== DEFAULT_PARTITIONS ? ` --partition-count ${total}` : '';
+  return `interdict detect worker --partitions ${partitionRanges(partitions)}${count}`;
+}

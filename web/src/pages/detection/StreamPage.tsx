@@ -1,0 +1,303 @@
+import { Alert, Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
+import { useEffect, useState, type ReactNode } from 'react';
+import { api, type RecordStreamStatus, type StreamWorker } from '../../api.ts';
+import { allows, CAPABILITIES } from '../../capabilities.ts';
+import { DataTable } from '../../components/DataTable.tsx';
+import { Loadable } from '../../components/Loadable.tsx';
+import { PageTitle } from '../../components/PageTitle.tsx';
+import { useI18n } from '../../i18n/index.tsx';
+import { linkProps } from '../../router.ts';
+import { useSession } from '../../session.tsx';
+import { useApi } from '../../useApi.ts';
+import { ago } from '../reports/reportLabels.tsx';
+
+/** The page reloads this often while visible: a worker may stop at any hour. */
+export const STREAM_REFRESH_MS = 15_000;
+const MIB = 1024 * 1024;
+const DAY_MS = 86_400_000;
+
+type WorkerState = 'stalled' | 'missed' | 'ended' | 'current' | 'catchingUp';
+
+/** Its badges: what is wrong if anything (both may be), else where it stands. */
+export function workerStates(w: StreamWorker): WorkerState[] {
+  const wrong: WorkerState[] = [
+    ...(w.stalled ? ['stalled' as const] : []),
+    ...(w.missed ? ['missed' as const] : []),
+  ];
+  if (wrong.length) return wrong;
+  if (w.ended) return ['ended'];
+  return [w.behind === 0 ? 'current' : 'catchingUp'];
+}
+
+const STATE_COLOURS: Record<WorkerState, string> = {
+  stalled: 'red',
+  missed: 'red',
+  ended: 'gray',
+  current: 'green',
+  catchingUp: 'yellow',
+};
+
+/**
+ * `/detection/stream`: whether streaming detection is healthy, for whoever is on call: the record
+ * stream's head and what it keeps, then every worker by its checkpoint, with what to do about the
+ * stalled ones and the ones that missed entries. Reloads every 15 s while visible.
+ */
+export function StreamPage() {
+  const { t, lang } = useI18n();
+  const { session } = useSession();
+  const [loadedAt, setLoadedAt] = useState<number | null>(null);
+  const [status, reload] = useApi(
+    () =>
+      api.detectionStream().then((s) => {
+        setLoadedAt(Date.now());
+        return s;
+      }),
+    [],
+  );
+
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      if (document.visibilityState === 'visible') reload();
+    }, STREAM_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [reload]);
+
+  // The centre's administrator watches the stream but has no queue.
+  const mayReadQueue = allows(CAPABILITIES.find((c) => c.id === 'detection')!.access, session);
+
+  return (
+    <Stack gap="lg">
+      <PageTitle title={t('detectionStream.title')} intro={t('detectionStream.intro')}>
+        <Group justify="space-between" gap="xs" wrap="wrap">
+          {mayReadQueue ? (
+            <Anchor {...linkProps('/detection')} size="sm">
+              ← {t('detection.back')}
+            </Anchor>
+          ) : (
+            <span />
+          )}
+          <Group gap="xs" ml="auto">
+            {loadedAt ? (
+              <Text size="xs" c="dimmed" data-testid="stream-refreshed">
+                {t('detectionStream.refreshed', {
+                  time: new Intl.DateTimeFormat(lang, { timeStyle: 'medium' }).format(loadedAt),
+                })}
+              </Text>
+            ) : null}
+            <Button size="xs" variant="default" onClick={reload}>
+              {t('detectionStream.refresh')}
+            </Button>
+          </Group>
+        </Group>
+      </PageTitle>
+      <Loadable state={status} onRetry={reload}>
+        {(s) => <StreamStatus status={s} />}
+      </Loadable>
+    </Stack>
+  );
+}
+
+function StreamStatus({ status: s }: { status: RecordStreamStatus }) {
+  const { t } = useI18n();
+  const stalled = s.workers.filter((w) => w.stalled);
+  const missed = s.workers.filter((w) => w.missed);
+  const names = (ws: StreamWorker[]) => ws.map((w) => w.worker).join(', ');
+  return (
+    <Stack gap="md">
+      {stalled.length ? (
+        <Alert
+          color="red"
+          variant="light"
+          title={t('detectionStream.stalledTitle', { workers: names(stalled) })}
+          data-testid="stream-stalled"
+        >
+          <Stack gap={6}>
+            <Text size="sm">{t('detectionStream.stalledBody')}</Text>
+            {stalled.map((w) => (
+              <Code key={w.worker} block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
+                {w.command}
+              </Code>
+            ))}
+          </Stack>
+        </Alert>
+      ) : null}
+      {missed.length ? (
+        <Alert
+          color="red"
+          variant="light"
+          title={t('detectionStream.missedTitle', { workers: names(missed) })}
+          data-testid="stream-missed"
+        >
+          <Text size="sm">{t('detectionStream.missedBody')}</Text>
+        </Alert>
+      ) : null}
+      {s.workers.length && !stalled.length && !missed.length ? (
+        <Alert color="green" variant="light" data-testid="stream-healthy">
+          {t('detectionStream.healthy')}
+        </Alert>
+      ) : null}
+      <Summary status={s} />
+      {s.workers.length ? (
+        <Workers workers={s.workers} />
+      ) : (
+        <Paper withBorder p="md" radius="md" data-testid="stream-no-workers">
+          <Stack gap={6}>
+            <Text fw={600}>{t('detectionStream.emptyTitle')}</Text>
+            <Text size="sm">{t('detectionStream.emptyBody')}</Text>
+            <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
+              {'interdict detect worker --partitions 0-7'}
+            </Code>
+          </Stack>
+        </Paper>
+      )}
+    </Stack>
+  );
+}
+
+/** One fact of the summary: a small label over its value. */
+function Fact({ label, testId, children }: { label: string; testId: string; children: ReactNode }) {
+  return (
+    <div data-testid={testId}>
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text size="sm" fw={500}>
+        {children}
+      </Text>
+    </div>
+  );
+}
+
+/** The stream's head, its clock, whether its input is closed, and what it keeps for how long. */
+function Summary({ status: s }: { status: RecordStreamStatus }) {
+  const { t, lang, dateTime } = useI18n();
+  const number = new Intl.NumberFormat(lang);
+  const mib = s.stored.bytes / MIB;
+  const size = new Intl.NumberFormat(lang, { maximumFractionDigits: mib < 1 ? 2 : 1 }).format(mib);
+  const days = s.keepMs / DAY_MS;
+  return (
+    <Paper
+      withBorder
+      p="md"
+      radius="md"
+      component="section"
+      aria-label={t('detectionStream.summary')}
+      data-testid="stream-summary"
+    >
+      <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} spacing="md" verticalSpacing="sm">
+        <Fact label={t('detectionStream.kind')} testId="stream-kind">
+          {t(`detectionStream.kinds.${s.kind}`)}
+        </Fact>
+        <Fact label={t('detectionStream.head')} testId="stream-head">
+          {t('detectionStream.headValue', { gseq: number.format(s.head.gseq) })}
+        </Fact>
+        <Fact label={t('detectionStream.lastTick')} testId="stream-last-tick">
+          {s.head.lastTickAt ? dateTime(s.head.lastTickAt) : t('detectionStream.noTick')}
+        </Fact>
+        <Fact label={t('detectionStream.input')} testId="stream-input">
+          {s.head.ended ? t('detectionStream.inputClosed') : t('detectionStream.inputOpen')}
+        </Fact>
+        <Fact label={t('detectionStream.kept')} testId="stream-kept">
+          {s.stored.fromGseq === null
+            ? t('detectionStream.keptNothing')
+            : t('detectionStream.keptFrom', { gseq: number.format(s.stored.fromGseq) })}
+          <Text span size="xs" c="dimmed" display="block">
+            {t(`detectionStream.units.${s.kind}`, { count: number.format(s.stored.units) })} ·{' '}
+            {t('detectionStream.size', { size })}
+          </Text>
+        </Fact>
+        <Fact label={t('detectionStream.retention')} testId="stream-retention">
+          {days === 1
+            ? t('detectionStream.retentionDay')
+            : t('detectionStream.retentionDays', {
+                days: new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(days),
+              })}
+        </Fact>
+      </SimpleGrid>
+    </Paper>
+  );
+}
+
+/** Every worker: what matters at 3 a.m. first (on a phone the rest scrolls sideways). */
+function Workers({ workers }: { workers: StreamWorker[] }) {
+  const { t, lang, dateTime } = useI18n();
+  const number = new Intl.NumberFormat(lang);
+  return (
+    <DataTable<StreamWorker & { id: string }>
+      label={t('detectionStream.workers')}
+      rows={workers.map((w) => ({ ...w, id: w.worker }))}
+      minWidth={760}
+      columns={[
+        {
+          header: t('detectionStream.worker'),
+          cell: (w) => (
+            <Text
+              size="sm"
+              ff="monospace"
+              fw={600}
+              style={{ whiteSpace: 'nowrap' }}
+              data-testid="stream-worker"
+            >
+              {w.worker}
+            </Text>
+          ),
+        },
+        {
+          header: t('detectionStream.status'),
+          cell: (w) => (
+            <Group gap={4} wrap="nowrap">
+              {workerStates(w).map((state) => (
+                <Badge
+                  key={state}
+                  color={STATE_COLOURS[state]}
+                  variant={state === 'stalled' || state === 'missed' ? 'filled' : 'light'}
+                  tt="none"
+                  style={{ minWidth: 'max-content' }}
+                  data-testid="stream-worker-status"
+                  data-status={state}
+                >
+                  {t(`detectionStream.statuses.${state}`)}
+                </Badge>
+              ))}
+            </Group>
+          ),
+        },
+
+        {
+          header: t('detectionStream.behind'),
+          cell: (w) => (
+            <Text
+              size="sm"
+              fw={w.behind ? 600 : undefined}
+              c={w.stalled || w.missed ? 'red' : undefined}
+              data-testid="stream-behind"
+            >
+              {number.format(w.behind)}
+            </Text>
+          ),
+        },
+        {
+          header: t('detectionStream.savedAt'),
+          cell: (w) => (
+            <Text size="sm" title={dateTime(w.savedAt)} style={{ whiteSpace: 'nowrap' }}>
+              {ago(w.savedAt, lang)}
+            </Text>
+          ),
+        },
+        {
+          header: t('detectionStream.partitions'),
+          cell: (w) => <Text size="sm">{w.partitionSpec}</Text>,
+        },
+        { header: t('detectionStream.gseq'), cell: (w) => <Text size="sm">{number.format(w.gseq)}</Text> },
+        {
+          header: t('detectionStream.mode'),
+          cell: (w) => (
+            <Text size="sm" title={t(`detectionStream.modeHints.${w.mode}`)}>
+              {t(`detectionStream.modes.${w.mode}`)}
+            </Text>
+          ),
+        },
+      ]}
+    />
+  );
+}
