@@ -277,8 +277,9 @@ export function snapshotDetectors(
  * Puts a snapshot's state into freshly built detectors (same names, same order, same parameters)
  * and their context. Fields that held functions keep the fresh detector's values. Returns the
  * observer's state (undefined when the snapshot has none) and the reference data the worker had
- * from the stream (added back to `ctx` here, after what `ctx` already holds from files). A snapshot of another build's state classes is
- * refused with `StateMismatchError` before anything is changed.
+ * from the stream (added back to `ctx` here, after what `ctx` already holds from files). A
+ * snapshot of another build's state classes is refused with `StateMismatchError` before anything
+ * is changed.
  */
 export function restoreDetectors(
   bytes: Uint8Array,

@@ -101,7 +101,10 @@ export async function recordStreamStatus(
   };
 }
 
-/** `interdict detect worker` for a checkpoint: its partitions, and the partition count its name (`p<N>:…`) gives. */
+/**
+ * `interdict detect worker` for a checkpoint: its partitions, and the partition count its name
+ * (`p<N>:…`) gives.
+ */
 function commandOf(worker: string, partitions: readonly number[]): string {
   const total = /^p(\d+):/.exec(worker)?.[1];
   const count =

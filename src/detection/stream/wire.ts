@@ -139,7 +139,10 @@ function fromWire(o: WireEntry | Positional): StreamEntry {
   return { kind: 'end', gseq: o.g, now: o.now! };
 }
 
-/** Entries from their wire text, in gseq order: a JSON array of entries, or one entry alone (before packing). */
+/**
+ * Entries from their wire text, in gseq order: a JSON array of entries, or one entry alone (as
+ * written before packing).
+ */
 export function decodeEntries(text: string): StreamEntry[] {
   const o = JSON.parse(text) as WireEntry | (WireEntry | Positional)[];
   return Array.isArray(o) ? o.map(fromWire) : [fromWire(o)];
