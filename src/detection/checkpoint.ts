@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
-import { addAccount, addCard, type DetectionContext, type Detector } from './detector.ts';
+import { addAccount, addCard, withdrawCards, type DetectionContext, type Detector } from './detector.ts';
 import type { AccountRecord, CardRecord } from './records.ts';
 import * as cardLimit from './detectors/card-limit.ts';
 import * as common from './detectors/common.ts';
@@ -241,6 +241,8 @@ interface DetectorsState {
   reference?: StreamedReference;
   /** `ctx.cardsVersion`: put back after the reference, so that `card_limit` rescans as it would have. */
   cardsVersion?: number;
+  /** `ctx.withdrawnThrough`: the cancelled cards withdrawn by then are withdrawn again on restore. */
+  withdrawnThrough?: number;
 }
 
 /** Reference data that came through the record stream, in the order it came. */
@@ -262,6 +264,7 @@ export function snapshotDetectors(
     ...(observer !== undefined && { observer }),
     ...(reference !== undefined && { reference }),
     cardsVersion: ctx.cardsVersion,
+    withdrawnThrough: ctx.withdrawnThrough,
     detectors: detectors.map((d) => {
       const fields: Record<string, unknown> = {};
       for (const k of stateFields(d)) fields[k] = (d as unknown as Record<string, unknown>)[k];
@@ -310,8 +313,10 @@ export function restoreDetectors(
   ctx.flaggedAccounts.clear();
   for (const [k, v] of s.flaggedAccounts) ctx.flaggedAccounts.set(k, v);
   const reference = s.reference ?? { cards: [], accounts: [] };
-  for (const c of reference.cards) addCard(ctx, c);
+  // Every card here was taken when it came (only those are kept), so each is taken again.
+  for (const c of reference.cards) addCard(ctx, c, true);
   for (const a of reference.accounts) addAccount(ctx, a);
+  if (s.withdrawnThrough !== undefined) withdrawCards(ctx, s.withdrawnThrough);
   if (s.cardsVersion !== undefined) ctx.cardsVersion = s.cardsVersion;
   return { observer: s.observer, reference };
 }

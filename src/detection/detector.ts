@@ -42,8 +42,17 @@ export interface DetectionContext {
   /** account → the detector and time that flagged it (mule_account). */
   flaggedAccounts: Map<string, { detector: DetectorName; at: number }>;
   listed(kind: 'phone' | 'bank_account', value: string): boolean;
-  /** Bumped by every `addCard`: a card cached on a number's entry (`cardOf`) is valid while it holds. */
+  /** Bumped by every change of the cards: a card cached on a number's entry (`cardOf`) is valid while it holds. */
   cardsVersion: number;
+  /**
+   * Cards with a cancellation time not yet reached, a min-heap by `cancelledAt`: each is withdrawn
+   * (`withdrawCards`) when stream time reaches it, in batch and in streaming alike.
+   */
+  withdrawals: CardRecord[];
+  /** The earliest `cancelledAt` in `withdrawals`, Infinity when none: the hot path compares a record's time with it. */
+  nextWithdrawalAt: number;
+  /** The stream time of the last `withdrawCards`: a card added with a cancellation before it is withdrawn at once. */
+  withdrawnThrough: number;
 }
 
 export function newContext(
@@ -60,6 +69,9 @@ export function newContext(
     flaggedAccounts: new Map(),
     listed,
     cardsVersion: 0,
+    withdrawals: [],
+    nextWithdrawalAt: Infinity,
+    withdrawnThrough: -Infinity,
   };
   for (const c of cards) addCard(ctx, c);
   for (const a of accounts) addAccount(ctx, a);
@@ -68,16 +80,90 @@ export function newContext(
 
 /**
  * Adds a card, or replaces the card of the same number: a number given to a new holder (numbers
- * are recycled) no longer counts among its former holder's cards.
+ * are recycled) no longer counts among its former holder's cards. A card with a cancellation
+ * time (`cancelled_at`) counts until stream time reaches it and is then withdrawn
+ * (`withdrawCards`): a holder who gave cards back is judged on the cards they hold. A cancelled
+ * card of a number that was given to someone after that cancellation is the number's history,
+ * not its present, and changes nothing (a file may list the two tenures in any order). Returns
+ * whether the card was taken; `force` takes it in any case (a checkpoint's cards, all taken once).
  */
-export function addCard(ctx: DetectionContext, c: CardRecord): void {
-  ctx.cardsVersion++;
+export function addCard(ctx: DetectionContext, c: CardRecord, force = false): boolean {
   const old = ctx.cardsByMsisdn.get(c.msisdn);
+  const cancelledAt = c.cancelledAt;
+  if (!force && old !== undefined && cancelledAt !== undefined && old !== c && old.activatedAt >= cancelledAt)
+    return false;
+  ctx.cardsVersion++;
   if (old !== undefined) unlist(ctx.cardsByHolder, old.holderId, old);
   ctx.cardsByMsisdn.set(c.msisdn, c);
   const list = ctx.cardsByHolder.get(c.holderId);
   if (list) list.push(c);
   else ctx.cardsByHolder.set(c.holderId, [c]);
+  if (cancelledAt !== undefined) {
+    heapPush(ctx.withdrawals, c);
+    if (cancelledAt < ctx.nextWithdrawalAt) ctx.nextWithdrawalAt = cancelledAt;
+    if (cancelledAt <= ctx.withdrawnThrough) withdrawCards(ctx, ctx.withdrawnThrough);
+  }
+  return true;
+}
+
+/**
+ * Withdraws the cards whose cancellation time is at or before `now` (stream time): gone from the
+ * lookups, from their holder's cards (what `card_limit` counts) and from the number's entry. A
+ * card replaced since it was scheduled is left alone. Called before a record of time `now` is
+ * shown to the detectors, whenever `now >= ctx.nextWithdrawalAt`, and before a drain.
+ */
+export function withdrawCards(ctx: DetectionContext, now: number): void {
+  const h = ctx.withdrawals;
+  while (h.length > 0 && h[0]!.cancelledAt! <= now) {
+    const c = heapPop(h);
+    if (ctx.cardsByMsisdn.get(c.msisdn) !== c) continue;
+    ctx.cardsByMsisdn.delete(c.msisdn);
+    unlist(ctx.cardsByHolder, c.holderId, c);
+    ctx.cardsVersion++;
+  }
+  ctx.nextWithdrawalAt = h.length > 0 ? h[0]!.cancelledAt! : Infinity;
+  if (now > ctx.withdrawnThrough) ctx.withdrawnThrough = now;
+}
+
+/**
+ * Before the last drain of an input: withdraws what stream time `now` has reached. An input of
+ * cards alone has no stream time (`now` 0): the card file is the present, and every cancellation
+ * in it has happened.
+ */
+export function withdrawAtEnd(ctx: DetectionContext, now: number): void {
+  withdrawCards(ctx, now > 0 ? now : Infinity);
+}
+
+function heapPush(h: CardRecord[], c: CardRecord): void {
+  let i = h.length;
+  h.push(c);
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (h[parent]!.cancelledAt! <= c.cancelledAt!) break;
+    h[i] = h[parent]!;
+    i = parent;
+  }
+  h[i] = c;
+}
+
+function heapPop(h: CardRecord[]): CardRecord {
+  const top = h[0]!;
+  const last = h.pop()!;
+  const n = h.length;
+  if (n > 0) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && h[r]!.cancelledAt! < h[l]!.cancelledAt! ? r : l;
+      if (h[m]!.cancelledAt! >= last.cancelledAt!) break;
+      h[i] = h[m]!;
+      i = m;
+    }
+    h[i] = last;
+  }
+  return top;
 }
 
 /** Adds an account, or replaces the account of the same number (as `addCard`). */

@@ -237,6 +237,11 @@ export interface RecordKind<T> {
   name: string;
   columns: readonly string[];
   /**
+   * Columns a file may leave out, after `columns` in the values `build` gets (empty when the file
+   * has no such column).
+   */
+  optional?: readonly string[];
+  /**
    * Columns whose values seldom repeat (times, ids, amounts): decoded each time, never interned.
    * The others (numbers, IMSIs, IMEIs, cells, accounts, kinds) are interned (src/detection/intern.ts).
    */
@@ -368,7 +373,8 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
 export const CARDS: RecordKind<CardRecord> = {
   name: 'phone cards',
   columns: ['msisdn', 'imsi', 'holder_id', 'holder_region', 'card_type', 'activated_at', 'operator'],
-  unique: ['activated_at'],
+  optional: ['cancelled_at'],
+  unique: ['activated_at', 'cancelled_at'],
   time: 'activated_at',
   build(v, time) {
     if (!isE164(v[0]!)) return fail(`msisdn: not an E.164 number: ${v[0]!.slice(0, 20)}`);
@@ -376,6 +382,13 @@ export const CARDS: RecordKind<CardRecord> = {
     if (type !== 'consumer' && type !== 'iot') return fail('card_type: consumer or iot');
     const at = Number.isNaN(time) ? parseIsoTime(v[5]!) : time;
     if (Number.isNaN(at)) return fail('activated_at: not an ISO 8601 time with offset');
+    const cancelled = v[7]!;
+    const cancelledAt = cancelled === '' ? undefined : parseIsoTime(cancelled);
+    if (cancelledAt !== undefined) {
+      if (Number.isNaN(cancelledAt))
+        return fail(`cancelled_at: not an ISO 8601 time with offset: ${cancelled.slice(0, 40)}`);
+      if (cancelledAt < at) return fail('cancelled_at: before activated_at');
+    }
     return {
       ok: true,
       value: {
@@ -386,6 +399,7 @@ export const CARDS: RecordKind<CardRecord> = {
         cardType: type,
         activatedAt: at,
         operator: v[6]!,
+        ...(cancelledAt !== undefined && { cancelledAt }),
       },
     };
   },
@@ -455,12 +469,15 @@ export async function* readRecordBatches<T>(
   const reject = opts.onReject ?? (() => undefined);
   const interner = opts.interner ?? new Interner();
   const ncols = kind.columns.length;
-  const values: string[] = new Array<string>(ncols).fill('');
-  /** Per required column: the interner's id of its value in this row, or -1. */
-  const ids = new Int32Array(ncols).fill(-1);
+  /** The required columns, then the optional ones. */
+  const names = columnsOf(kind);
+  const nvals = names.length;
+  const values: string[] = new Array<string>(nvals).fill('');
+  /** Per column of `names`: the interner's id of its value in this row, or -1. */
+  const ids = new Int32Array(nvals).fill(-1);
   const link = opts.interner !== undefined ? kind.link : undefined;
   const entry = (i: number): Interned | undefined => (ids[i]! >= 0 ? interner.entry(ids[i]!) : undefined);
-  const facts: RowFacts = { len: new Int32Array(ncols).fill(-1), e164: new Uint8Array(ncols) };
+  const facts: RowFacts = { len: new Int32Array(nvals).fill(-1), e164: new Uint8Array(nvals) };
   const e164 = kind.e164 ?? [];
   /** Per file column: the value of the previous row, reused when the bytes are the same. */
   let previous: string[] = [];
@@ -469,6 +486,8 @@ export async function* readRecordBatches<T>(
   let want: Int32Array | null = null;
   /** File column → 1 when its values are interned. */
   let interned: Uint8Array | null = null;
+  /** File columns a row must have: up to the last required one. */
+  let needed = 0;
   /** File column of `kind.time`, or -1. */
   let timeCol = -1;
   let no = 0;
@@ -481,10 +500,12 @@ export async function* readRecordBatches<T>(
     if (index === null) {
       index = header(file, format, kind, text(buf, start, end));
       want = new Int32Array(Math.max(...index) + 1).fill(-1);
+      needed = Math.max(...index.slice(0, ncols)) + 1;
       interned = new Uint8Array(want.length);
       for (let i = 0; i < index.length; i++) {
+        if (index[i]! < 0) continue; // an optional column the file does not have: always empty
         want[index[i]!] = i;
-        if (!kind.unique?.includes(kind.columns[i]!)) interned[index[i]!] = 1;
+        if (!kind.unique?.includes(names[i]!)) interned[index[i]!] = 1;
       }
       previous = new Array<string>(want.length).fill('');
       if (kind.time !== undefined) timeCol = index[kind.columns.indexOf(kind.time)]!;
@@ -534,16 +555,28 @@ export async function* readRecordBatches<T>(
           a = b + 1;
         }
         if (col < last) {
-          reject(no, `expected ${ncols} columns or more`, text(buf, start, end).slice(0, 500));
-          return;
+          if (col < needed) {
+            reject(no, `expected ${ncols} columns or more`, text(buf, start, end).slice(0, 500));
+            return;
+          }
+          // A row that stops before its optional columns: they are empty.
+          for (; col < last; col++) {
+            const k = w[col]!;
+            if (k >= 0) {
+              values[k] = '';
+              ids[k] = -1;
+              facts.len[k] = 0;
+            }
+          }
         }
       } else {
         ids.fill(-1);
         facts.len.fill(-1);
         const ln = text(buf, start, end);
         const f = splitCsv(ln);
-        for (let i = 0; i < ncols; i++) {
-          const x = f[index[i]!];
+        for (let i = 0; i < nvals; i++) {
+          let x = index[i]! < 0 ? '' : f[index[i]!];
+          if (x === undefined && i >= ncols) x = '';
           if (x === undefined) {
             reject(no, `expected ${ncols} columns or more`, ln.slice(0, 500));
             return;
@@ -566,8 +599,8 @@ export async function* readRecordBatches<T>(
         reject(no, 'not a JSON object', ln.slice(0, 500));
         return;
       }
-      for (let i = 0; i < ncols; i++) {
-        const x = o[kind.columns[i]!];
+      for (let i = 0; i < nvals; i++) {
+        const x = o[names[i]!];
         values[i] = x === undefined || x === null ? '' : String(x);
       }
     }
@@ -644,7 +677,7 @@ function header<T>(file: string, format: Format, kind: RecordKind<T>, first: str
       throw new FormatError(
         `${file} is not a file of ${kind.name}: its first record lacks ${missing.join(', ')}`,
       );
-    return kind.columns.map((_, i) => i);
+    return columnsOf(kind).map((_, i) => i);
   }
   if (first.startsWith('{'))
     throw new FormatError(`${file} looks like NDJSON, not CSV: use a .ndjson name or --format ndjson`);
@@ -654,5 +687,10 @@ function header<T>(file: string, format: Format, kind: RecordKind<T>, first: str
     throw new FormatError(
       `${file} is not a file of ${kind.name}: the header lacks ${missing.join(', ')} (expected ${kind.columns.join(',')})`,
     );
-  return kind.columns.map((c) => cols.indexOf(c));
+  return columnsOf(kind).map((c) => cols.indexOf(c));
+}
+
+/** A kind's required columns, then its optional ones: the order of the values `build` gets. */
+function columnsOf<T>(kind: RecordKind<T>): readonly string[] {
+  return kind.optional ? [...kind.columns, ...kind.optional] : kind.columns;
 }

@@ -15,6 +15,11 @@ export interface CardRecord {
   cardType: 'consumer' | 'iot';
   activatedAt: number;
   operator: string;
+  /**
+   * When the card was cancelled (the optional `cancelled_at` column), absent while it is in service:
+   * the detectors count it until stream time reaches this, then withdraw it (`withdrawCards`).
+   */
+  cancelledAt?: number;
 }
 
 /** A bank or payment account (`import accounts` format). `holderId` is personal data. */

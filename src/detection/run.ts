@@ -1,5 +1,5 @@
 import type { Detector, DetectionContext } from './detector.ts';
-import { addAccount, addCard, newContext } from './detector.ts';
+import { addAccount, addCard, newContext, withdrawAtEnd, withdrawCards } from './detector.ts';
 import { RejectFiles } from './rejects.ts';
 import { prefetchCallState } from './detectors/prefetch.ts';
 import { Interner } from './intern.ts';
@@ -178,12 +178,14 @@ export async function runDetection(
         if (nCallDs > 0 && ci + PREFETCH_AHEAD < cb.length)
           read += prefetchCallState(cb[ci + PREFETCH_AHEAD]!);
         now = r.ts;
+        if (now >= ctx.nextWithdrawalAt) withdrawCards(ctx, now);
         for (let i = 0; i < nCallDs; i++) callDs[i]!.onCall!(r, ctx);
         observer?.onCall(r);
         out.calls++;
         ci++;
       } else {
         now = t.ts;
+        if (now >= ctx.nextWithdrawalAt) withdrawCards(ctx, now);
         for (let i = 0; i < nTxnDs; i++) txnDs[i]!.onTransaction!(t, ctx);
         out.transactions++;
         ti++;
@@ -194,6 +196,7 @@ export async function runDetection(
       }
       if (++n % 100_000 === 0) opts.onProgress?.(n + rejectedRows);
     }
+    withdrawAtEnd(ctx, now);
     for (const d of detectors) emit(d.drain(now, true, ctx), now);
     prefetched += read;
     opts.onProgress?.(n + rejectedRows);

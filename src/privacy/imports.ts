@@ -7,7 +7,7 @@ import type { EventBus } from '../core/bus/index.ts';
 import type { PiiCipher } from './crypto.ts';
 import { parseIdentityDocument } from './idnumber.ts';
 import { normaliseAccount, normaliseMsisdn } from './normalise.ts';
-import { addBankAccount, addPhoneCard, ensurePerson } from './service.ts';
+import { addBankAccount, addPhoneCard, ensurePerson, recordCancelledPhoneCard } from './service.ts';
 import { ACCOUNT_TYPES, CARD_TYPES, type AccountType, type CardType } from './tables.ts';
 
 /**
@@ -60,6 +60,8 @@ interface CardRow {
   cardType: CardType;
   activatedAt: string | null;
   operator: string;
+  /** The optional `cancelled_at` column: the operator cancelled the card then. */
+  cancelledAt: string | null;
 }
 
 export function cardImport(
@@ -78,8 +80,13 @@ export function cardImport(
       const cardType = (r.card_type || 'consumer') as CardType;
       if (!CARD_TYPES.includes(cardType))
         return { ok: false, reason: `card_type must be ${CARD_TYPES.join(' or ')}` };
-      const bad = checkTime(r.activated_at ?? '', 'activated_at') ?? checkHolder(r.holder_id ?? '');
+      const bad =
+        checkTime(r.activated_at ?? '', 'activated_at') ??
+        checkTime(r.cancelled_at ?? '', 'cancelled_at') ??
+        checkHolder(r.holder_id ?? '');
       if (bad) return { ok: false, reason: bad };
+      if (r.cancelled_at && r.activated_at && Date.parse(r.cancelled_at) < Date.parse(r.activated_at))
+        return { ok: false, reason: 'cancelled_at is before activated_at' };
       const operator = r.operator || defaultOperator || '';
       if (!operator) return { ok: false, reason: 'operator is empty' };
       return {
@@ -92,6 +99,7 @@ export function cardImport(
           cardType,
           activatedAt: r.activated_at || null,
           operator,
+          cancelledAt: r.cancelled_at || null,
         },
       };
     },
@@ -100,7 +108,7 @@ export function cardImport(
       const holder = v.holderId
         ? (await ensurePerson(tx, cipher, bus, SYSTEM, { idNumber: v.holderId, organisationId: org })).id
         : null;
-      await addPhoneCard(tx, SYSTEM, {
+      const card = {
         msisdn: v.msisdn,
         imsi: v.imsi,
         holderPersonId: holder,
@@ -108,7 +116,9 @@ export function cardImport(
         cardType: v.cardType,
         holderRegion: v.holderRegion,
         activatedAt: v.activatedAt,
-      });
+      };
+      if (v.cancelledAt) await recordCancelledPhoneCard(tx, SYSTEM, card);
+      else await addPhoneCard(tx, SYSTEM, card);
     },
   };
 }

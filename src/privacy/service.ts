@@ -258,6 +258,48 @@ export async function addPhoneCard(
   });
 }
 
+/**
+ * What an operator's card file says of a card it cancelled (`cancelled_at`): the card of this
+ * number, holder and operator is marked `cancelled` (audited once; again is a no-op), or registered
+ * as cancelled when the registry does not have it. A number registered to another holder or
+ * operator is that number's later tenure, and the row is its history: nothing changes.
+ * Returns what it did.
+ */
+export async function recordCancelledPhoneCard(
+  q: Kysely<DB>,
+  actor: Actor,
+  input: PhoneCardInput,
+): Promise<'registered' | 'cancelled' | 'unchanged' | 'history'> {
+  const msisdn = normaliseMsisdn(input.msisdn);
+  if (!msisdn)
+    throw badRequest('invalid_msisdn', 'the phone number is not a valid E.164 or Chinese mobile number');
+  return inTx(q, async (tx) => {
+    const existing = await tx
+      .selectFrom('phone_cards')
+      .select(['id', 'holder_person_id', 'operator_org_id', 'status'])
+      .where('msisdn', '=', msisdn)
+      .executeTakeFirst();
+    if (!existing) {
+      await addPhoneCard(tx, actor, { ...input, status: 'cancelled' });
+      return 'registered';
+    }
+    if (
+      existing.holder_person_id !== input.holderPersonId ||
+      existing.operator_org_id !== input.operatorOrgId
+    )
+      return 'history';
+    if (existing.status === 'cancelled') return 'unchanged';
+    await tx.updateTable('phone_cards').set({ status: 'cancelled' }).where('id', '=', existing.id).execute();
+    await audit(tx, actor, {
+      action: 'phone_card.cancel',
+      targetKind: 'phone_card',
+      targetId: existing.id,
+      details: { operatorOrgId: input.operatorOrgId, personId: input.holderPersonId, was: existing.status },
+    });
+    return 'cancelled';
+  });
+}
+
 export interface BankAccountInput {
   account: string;
   institutionOrgId: string;

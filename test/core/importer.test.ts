@@ -72,6 +72,62 @@ describe('imports', () => {
     );
   });
 
+  test('cancelled_at: a card given back is registered or marked cancelled once; a later tenure is not touched', async () => {
+    const H = HEADER + ',cancelled_at';
+    const status = async (msisdn: string) =>
+      (
+        await services.db
+          .selectFrom('phone_cards')
+          .select('status')
+          .where('msisdn', '=', msisdn)
+          .executeTakeFirst()
+      )?.status;
+    const cancels = async () =>
+      (
+        await services.db
+          .selectFrom('audit_log')
+          .select('id')
+          .where('action', '=', 'phone_card.cancel')
+          .execute()
+      ).length;
+    const inService = write('cards-c1.csv', [
+      H,
+      `+8613900000301,460301,${holder(31)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},`,
+      `+8613900000302,460302,${holder(32)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},`,
+    ]);
+    await runImport(services.db, cardImport(services.pii, services.bus), { file: inService });
+    assert.equal(await status('+8613900000301'), 'active');
+    const before = await cancels();
+    const update = write('cards-c2.csv', [
+      H,
+      // The operator's next file: 301 given back.
+      `+8613900000301,460301,${holder(31)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},2025-03-01T09:00:00+08:00`,
+      // 302 now someone else's number: this older row, in another name, is its history.
+      `+8613900000302,460302,${holder(33)},4403,consumer,2020-01-02T10:00:00+08:00,${OP},2021-03-01T09:00:00+08:00`,
+      // Never registered, already cancelled.
+      `+8613900000303,460303,${holder(34)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},2025-01-01T00:00:00+08:00`,
+      `+8613900000304,460304,${holder(35)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},not a time`,
+      `+8613900000305,460305,${holder(36)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},2023-01-01T00:00:00+08:00`,
+    ]);
+    const r = await runImport(services.db, cardImport(services.pii, services.bus), { file: update });
+    assert.equal(r.accepted, 3);
+    assert.equal(r.rejected, 2);
+    const reasons = fs.readFileSync(r.rejectFile!, 'utf8');
+    assert.match(reasons, /cancelled_at is not an ISO 8601 time/);
+    assert.match(reasons, /cancelled_at is before activated_at/);
+    assert.equal(await status('+8613900000301'), 'cancelled');
+    assert.equal(await status('+8613900000302'), 'active', 'the present holder’s card is untouched');
+    assert.equal(await status('+8613900000303'), 'cancelled');
+    assert.equal(await cancels(), before + 1, 'one cancellation audited');
+    // The same cancellation again, in another file: nothing new.
+    const again = write('cards-c3.csv', [
+      H,
+      `+8613900000301,460301,${holder(31)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},2025-03-01T09:00:00+08:00`,
+    ]);
+    await runImport(services.db, cardImport(services.pii, services.bus), { file: again });
+    assert.equal(await cancels(), before + 1, 'not audited twice');
+  });
+
   test('importing the same file again changes nothing', async () => {
     const file = path.join(dir, 'cards.csv');
     const before = await cardCount('+86139');

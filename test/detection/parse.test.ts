@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   CALLS,
+  CARDS,
   checkHeader,
   FormatError,
   parseAmount,
@@ -317,5 +318,102 @@ describe('detection input parsing', () => {
     assert.deepEqual(got, [45, 0, 0, 7, 12.5, 9, 1000, 86399, 61]);
     // 86400, -1 and abc (lines 10 to 12) are out of range or not numbers.
     assert.deepEqual(rejects, [10, 11, 12]);
+  });
+
+  test('cards: cancelled_at is optional; read when present, empty or left off; bad or early ones rejected', async () => {
+    const base = '+8613800138000,460001234567890,H1,110101,consumer,2024-01-01T00:00:00+08:00,cmcc';
+    const at = (n: number) => base.replace('138000', String(138000 + n));
+    // Without the column: files written before it still read.
+    const old = path.join(dir, 'cards-old.csv');
+    fs.writeFileSync(
+      old,
+      ['msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator', at(0)].join('\n'),
+    );
+    const plain = [];
+    for await (const c of readRecords(old, CARDS)) plain.push(c);
+    assert.equal(plain.length, 1);
+    assert.equal(plain[0]!.cancelledAt, undefined);
+    // With it, in another place than last, and rows that stop before it.
+    const file = path.join(dir, 'cards.csv');
+    const row = (n: number, cancelled: string | null) => {
+      const [m, i, h, r, t, a, o] = at(n).split(',');
+      return cancelled === null ? [m, i, h, r, t, a].join(',') : [m, i, h, r, t, a, cancelled, o].join(',');
+    };
+    fs.writeFileSync(
+      file,
+      [
+        'msisdn,imsi,holder_id,holder_region,card_type,activated_at,cancelled_at,operator',
+        row(1, ''),
+        row(2, '2025-06-30T12:00:00+08:00'),
+        row(3, 'last tuesday'),
+        row(4, '2023-12-31T00:00:00+08:00'),
+        row(5, null),
+        row(6, '"2025-07-01T00:00:00Z"'),
+      ].join('\n') + '\n',
+    );
+    for (const interner of [undefined, new Interner()]) {
+      const rejects: [number, string][] = [];
+      const got = [];
+      for await (const b of readRecordBatches(file, CARDS, {
+        ...(interner && { interner }),
+        onReject: (line, reason) => rejects.push([line, reason]),
+      }))
+        got.push(...b);
+      assert.deepEqual(
+        got.map((c) => [c.msisdn.slice(-2), c.cancelledAt, c.operator]),
+        [
+          ['01', undefined, 'cmcc'],
+          ['02', Date.parse('2025-06-30T12:00:00+08:00'), 'cmcc'],
+          ['06', Date.parse('2025-07-01T00:00:00Z'), 'cmcc'],
+        ],
+      );
+      // Line 6 stops before cancelled_at, but also before the required operator.
+      assert.deepEqual(
+        rejects.map(([l, r]) => [l, r.split(':')[0]]),
+        [
+          [4, 'cancelled_at'],
+          [5, 'cancelled_at'],
+          [6, 'expected 7 columns or more'],
+        ],
+      );
+      assert.match(rejects[1]![1], /before activated_at/);
+    }
+    // Last in the header: a row may stop before it.
+    const tail = path.join(dir, 'cards-tail.csv');
+    fs.writeFileSync(
+      tail,
+      [
+        'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator,cancelled_at',
+        at(7) + ',2025-01-01T00:00:00Z',
+        at(8),
+        at(9) + ',',
+      ].join('\n') + '\n',
+    );
+    const t = [];
+    for await (const b of readRecordBatches(tail, CARDS, { interner: new Interner() })) t.push(...b);
+    assert.deepEqual(
+      t.map((c) => c.cancelledAt),
+      [Date.parse('2025-01-01T00:00:00Z'), undefined, undefined],
+    );
+    // NDJSON: the key may be absent, null or a time.
+    const nd = path.join(dir, 'cards.ndjson');
+    const o = {
+      msisdn: '+8613800138010',
+      imsi: '',
+      holder_id: 'H2',
+      holder_region: '',
+      card_type: 'consumer',
+      activated_at: '2024-01-01T00:00:00Z',
+      operator: 'cmcc',
+    };
+    fs.writeFileSync(
+      nd,
+      [o, { ...o, cancelled_at: null }, { ...o, cancelled_at: '2024-02-01T00:00:00Z' }]
+        .map((x) => JSON.stringify(x))
+        .join('\n'),
+    );
+    const n = [];
+    for await (const c of readRecords(nd, CARDS)) n.push(c.cancelledAt);
+    assert.deepEqual(n, [undefined, undefined, Date.parse('2024-02-01T00:00:00Z')]);
   });
 });

@@ -238,11 +238,23 @@ test('the planted subjects are in the files, and the data singles out exactly th
     if (c.origin === 'intl' && c.caller!.startsWith('+86'))
       assert.ok(subjects('spoofed_caller').has(c.caller!), c.caller);
 
-  // card_limit: holders over 5 cards are exactly the planted holders; burst cards are in the card file.
+  // card_limit: holders over 5 cards in service are exactly the planted holders; burst cards are in
+  // the card file. Holders who gave cards back are over 5 only counting their cancelled cards.
   const perHolder = new Map<string, number>();
-  for (const c of cards) if (c.holder_id) perHolder.set(c.holder_id, (perHolder.get(c.holder_id) ?? 0) + 1);
+  const everHeld = new Map<string, number>();
+  for (const c of cards) {
+    if (!c.holder_id) continue;
+    everHeld.set(c.holder_id, (everHeld.get(c.holder_id) ?? 0) + 1);
+    if (c.cancelled_at === '') perHolder.set(c.holder_id, (perHolder.get(c.holder_id) ?? 0) + 1);
+    else assert.ok(Date.parse(c.cancelled_at!) > Date.parse(c.activated_at!), 'cancelled after activation');
+  }
   const over = [...perHolder].filter(([, n]) => n > 5).map(([h]) => h);
   assert.deepEqual(over.sort(), [...subjects('card_limit', 'holder')].sort());
+  const returned = [...everHeld].filter(([h, n]) => n > 5 && (perHolder.get(h) ?? 0) <= 5);
+  assert.ok(
+    returned.length >= 2,
+    `holders over the limit only with their cancelled cards: ${returned.length}`,
+  );
   const cardNumbers = new Set(cards.map((c) => c.msisdn));
   for (const n of subjects('card_limit', 'msisdn')) assert.ok(cardNumbers.has(n));
 

@@ -6,7 +6,15 @@ import path from 'node:path';
 import { simulate } from '../../src/detection/simulate/index.ts';
 import { runDetection } from '../../src/detection/run.ts';
 import { allDetectors } from '../../src/detection/detectors/index.ts';
-import { addAccount, addCard, heldState, newContext, type Detector } from '../../src/detection/detector.ts';
+import {
+  addAccount,
+  addCard,
+  heldState,
+  newContext,
+  withdrawCards,
+  type Detector,
+} from '../../src/detection/detector.ts';
+import { cardLimitDetector } from '../../src/detection/detectors/card-limit.ts';
 import { DETECTORS as DETECTOR_NAMES, type CallRecord, type Detection } from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
 import { IN, OUT, PartnerSet } from '../../src/detection/detectors/common.ts';
@@ -58,6 +66,7 @@ import {
   type WorkerOptions,
 } from '../../src/detection/stream/worker.ts';
 import { openTestDatabase, usingNats } from '../helpers/db.ts';
+import { sampleCall } from '../helpers/stream.ts';
 import crypto from 'node:crypto';
 import { PiiCipher } from '../../src/privacy/crypto.ts';
 import { piiKeyUsage, rotatePiiKeys } from '../../src/privacy/rotate.ts';
@@ -839,6 +848,89 @@ describe('cards and accounts published into the stream', () => {
     assert.equal(second.stats.replayed, 0);
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     assert.deepEqual(lines(out), lines(batch));
+  });
+
+  test('cards given back are withdrawn when stream time reaches their cancellation, and stay so after a restart', async () => {
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const stream = new MemoryRecordStream(8);
+    const store = new DbCheckpointStore(database.db, pii);
+    const out: Detection[] = [];
+    const t0 = Date.parse('2026-11-02T09:00:00+08:00');
+    const card = (i: number, holderId: string, cancelledAt?: number) => ({
+      msisdn: `+861370000${String(i).padStart(4, '0')}`,
+      imsi: `46000100000${String(i).padStart(4, '0')}`,
+      holderId,
+      holderRegion: '110101',
+      cardType: 'consumer' as const,
+      activatedAt: t0 - 400 * 86_400_000,
+      operator: 'cmcc',
+      ...(cancelledAt !== undefined && { cancelledAt }),
+    });
+    // Seven cards ever in one name, two given back a day before the records start: five in service.
+    const returned = Array.from({ length: 7 }, (_, i) =>
+      card(i, 'H-returned-0001', i < 2 ? t0 - 86_400_000 : undefined),
+    );
+    const make = () =>
+      checkpointed(stream, store, out, {
+        cards: [],
+        accounts: [],
+        pii,
+        detectors: () => [cardLimitDetector()],
+      });
+    const first = make();
+    await publishRecords(
+      stream,
+      Array.from({ length: 20 }, (_, i) => sampleCall(i, t0)),
+      { reference: { cards: returned }, pii },
+    );
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    assert.equal(first.stats.reference, 7);
+    // A new card in another name later changes the cards, and card_limit rescans: a restored worker
+    // that had put the two cancelled cards back would now see seven.
+    const later = t0 + 3 * 3_600_000;
+    await publishRecords(
+      stream,
+      Array.from({ length: 10 }, (_, i) => sampleCall(i, later)),
+      { reference: { cards: [card(100, 'H-other-00001')] }, pii, end: true },
+    );
+    const second = make();
+    await second.start();
+    await second.done;
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.equal(second.stats.reference, 1);
+    assert.deepEqual(out, [], 'no holder over the limit');
+    // A snapshot puts back the cards as they were, the withdrawn ones withdrawn, at the same version.
+    const before = newContext([], []);
+    for (const c of returned) addCard(before, c);
+    withdrawCards(before, t0);
+    const snap = snapshotDetectors([cardLimitDetector()], before, undefined, undefined, {
+      cards: returned,
+      accounts: [],
+    });
+    const after = newContext([], []);
+    restoreDetectors(snap, [cardLimitDetector()], after);
+    assert.equal(after.cardsByHolder.get('H-returned-0001')!.length, 5);
+    assert.equal(after.cardsByMsisdn.has(returned[0]!.msisdn), false);
+    assert.equal(after.nextWithdrawalAt, Infinity);
+    assert.equal(after.cardsVersion, before.cardsVersion);
+    // The same entries in one batch of files give the same: nothing.
+    const ctx = newContext([...returned, card(100, 'H-other-00001')], []);
+    withdrawCards(ctx, t0);
+    assert.equal(ctx.cardsByHolder.get('H-returned-0001')!.length, 5);
+    assert.deepEqual(cardLimitDetector().drain(t0, true, ctx), []);
+    // Without the cancellations the same holder is over the limit: the test can tell.
+    const ignoring = newContext(
+      returned.map(({ cancelledAt: _, ...c }) => c),
+      [],
+    );
+    assert.deepEqual(
+      cardLimitDetector()
+        .drain(t0, true, ignoring)
+        .map((d) => d.subject),
+      ['H-returned-0001'],
+    );
   });
 
   test('a card published later replaces the one of the same number: a recycled number leaves its old holder', () => {

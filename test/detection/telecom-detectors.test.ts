@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addCard, newContext } from '../../src/detection/detector.ts';
+import { addCard, cardOf, newContext, withdrawAtEnd, withdrawCards } from '../../src/detection/detector.ts';
 import type { DetectionContext, Detector } from '../../src/detection/detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../../src/detection/records.ts';
 import { DEFAULT_SIMBOX_PARAMS, simboxDetector } from '../../src/detection/detectors/simbox.ts';
@@ -512,6 +512,86 @@ describe('card_limit', () => {
       out.map((x) => [x.subject, (x.evidence as { cards: number }).cards]),
       [['H-five', 6]],
     );
+  });
+});
+
+describe('cancelled cards', () => {
+  /** Seven cards ever held by one holder, two of them given back on `cancelledAt`. */
+  const holderOfSeven = (cancelledAt: number): CardRecord[] =>
+    Array.from({ length: 7 }, (_, i) =>
+      card(mob(60_000 + i), {
+        holderId: 'H-returned',
+        activatedAt: T0 - (400 + i) * DAY,
+        ...(i < 2 && { cancelledAt }),
+      }),
+    );
+
+  it('a holder is judged on the cards in service: cards given back before the records do not count', () => {
+    const ctx = newContext(holderOfSeven(T0 - 30 * DAY), []);
+    const d = cardLimitDetector();
+    // Before any record the cancellations are pending; the first record's time reaches them.
+    assert.equal(ctx.cardsByHolder.get('H-returned')?.length, 7);
+    assert.equal(ctx.nextWithdrawalAt, T0 - 30 * DAY);
+    withdrawCards(ctx, T0);
+    assert.equal(ctx.cardsByHolder.get('H-returned')?.length, 5);
+    assert.equal(ctx.cardsByMsisdn.has(mob(60_000)), false, 'a cancelled number is no longer looked up');
+    assert.equal(ctx.nextWithdrawalAt, Infinity);
+    assert.deepEqual(d.drain(T0, true, ctx), []);
+  });
+
+  it('a holder over the limit until cards are given back is reported while over it, once', () => {
+    const ctx = newContext(holderOfSeven(T0 + DAY), []);
+    const d = cardLimitDetector();
+    withdrawCards(ctx, T0);
+    const out = d.drain(T0, false, ctx);
+    assert.deepEqual(
+      out.map((x) => [x.subject, (x.evidence as { cards: number }).cards]),
+      [['H-returned', 7]],
+    );
+    withdrawCards(ctx, T0 + 2 * DAY);
+    assert.equal(ctx.cardsByHolder.get('H-returned')?.length, 5);
+    assert.deepEqual(d.drain(T0 + 2 * DAY, true, ctx), [], 'the episode is not reported again');
+  });
+
+  it('cards alone (no record, no stream time): every cancellation in the file has happened', () => {
+    const ctx = newContext(holderOfSeven(T0 + 400 * DAY), []);
+    withdrawAtEnd(ctx, 0);
+    assert.deepEqual(cardLimitDetector().drain(0, true, ctx), []);
+  });
+
+  it('a cancelled card of an earlier tenure leaves the number with its present holder, in any order', () => {
+    const former = card(mob(61_000), {
+      holderId: 'H-former',
+      activatedAt: T0 - 900 * DAY,
+      cancelledAt: T0 - 200 * DAY,
+    });
+    const present = card(mob(61_000), { holderId: 'H-present', activatedAt: T0 - 100 * DAY });
+    for (const order of [
+      [former, present],
+      [present, former],
+    ]) {
+      const ctx = newContext(order, []);
+      withdrawCards(ctx, T0);
+      assert.equal(ctx.cardsByMsisdn.get(mob(61_000))?.holderId, 'H-present');
+      assert.deepEqual([...ctx.cardsByHolder.keys()], ['H-present']);
+    }
+    // The same card, cancelled later (an operator's update), replaces the card in service.
+    const ctx = newContext([present], []);
+    assert.equal(addCard(ctx, { ...present, cancelledAt: T0 + HOUR }), true);
+    assert.equal(addCard(ctx, former), false, 'history: not taken');
+    withdrawCards(ctx, T0 + 2 * HOUR);
+    assert.equal(ctx.cardsByMsisdn.size, 0);
+    // A cancellation in the past, learnt after stream time passed it, takes effect at once.
+    assert.equal(addCard(ctx, { ...present, msisdn: mob(61_001), cancelledAt: T0 }), true);
+    assert.equal(ctx.cardsByMsisdn.size, 0);
+  });
+
+  it('a call to a number after its cancellation finds no holder', () => {
+    const victim = card(mob(62_000), { holderId: 'H-gone', cancelledAt: T0 - DAY });
+    const ctx = newContext([victim], []);
+    assert.equal(cardOf(ctx, victim.msisdn, undefined)?.holderId, 'H-gone');
+    withdrawCards(ctx, T0);
+    assert.equal(cardOf(ctx, victim.msisdn, undefined), undefined);
   });
 });
 

@@ -59,7 +59,7 @@ export const FILES = {
   truth: 'truth.json',
 } as const;
 export const HEADERS = {
-  cards: 'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator',
+  cards: 'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator,cancelled_at',
   accounts: 'account,institution,holder_id,account_type,opened_at',
   calls: 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin',
   transactions: 'ts,txn_id,payer_account,payee_account,amount,currency,channel',
@@ -88,6 +88,8 @@ interface Card {
   type: 'consumer' | 'iot';
   activatedAt: number;
   operator: string;
+  /** Set on a card its holder gave back (`plantReturnedCards`). */
+  cancelledAt?: number;
 }
 
 interface Account {
@@ -311,6 +313,7 @@ class Simulation {
     this.buildPeople();
     this.buildAccounts();
     this.plant();
+    this.plantReturnedCards();
 
     await this.writeReference(join(outDir, FILES.cards), HEADERS.cards, this.cardLines());
     await this.writeReference(join(outDir, FILES.accounts), HEADERS.accounts, this.accountLines());
@@ -515,6 +518,43 @@ class Simulation {
   }
 
   // --- planting --------------------------------------------------------------------------------
+
+  /**
+   * Holders who gave cards back: ordinary people with 2 to 4 cards, and cancelled cards in their
+   * name (cancelled 30 days to 2.5 years before the start) bringing the cards they ever held to 6
+   * or 7. Over the limit only when cancellations are ignored: `card_limit` must judge them on the
+   * cards they hold, and they are not in the truth. Drawn after everything else from a generator
+   * of their own, touching nothing the days read, so the rest of the world is as without them.
+   */
+  private plantReturnedCards(): void {
+    const rng = new Rng((this.opts.seed ^ 0x5a17c0de) >>> 0);
+    const n = this.opts.people;
+    const want = Math.max(2, Math.round(n / 1000));
+    const picked = new Set<number>();
+    for (let guard = 0; picked.size < want && guard < 100_000; guard++) {
+      const i = rng.int(n);
+      const p = this.people[i]!;
+      if (picked.has(i) || p.special || p.offnet || p.cards.length < 2 || p.cardCount > 4) continue;
+      picked.add(i);
+      const total = rng.range(6, 7);
+      for (let k = p.cardCount; k < total; k++) {
+        const op = OPERATORS[rng.int(OPERATORS.length)]!;
+        const { msisdn, imsi } = this.ids.consumerCard(rng, op);
+        const cancelledAt = this.start - rng.range(30, 900) * DAY - rng.int(DAY / SEC) * SEC;
+        this.cards.push({
+          msisdn,
+          imsi,
+          imei: '',
+          holderId: p.id,
+          holderRegion: REGIONS[p.region]!.code,
+          type: 'consumer',
+          activatedAt: cancelledAt - rng.range(30, 2000) * DAY,
+          operator: op.name,
+          cancelledAt,
+        });
+      }
+    }
+  }
 
   private plant(): void {
     const { rng } = this;
@@ -1381,7 +1421,8 @@ class Simulation {
   private *cardLines(): Generator<string> {
     const cards = [...this.cards].sort((a, b) => a.activatedAt - b.activatedAt);
     for (const c of cards) {
-      yield `${c.msisdn},${c.imsi},${c.holderId},${c.holderRegion},${c.type},${iso(c.activatedAt)},${c.operator}`;
+      const cancelled = c.cancelledAt === undefined ? '' : iso(c.cancelledAt);
+      yield `${c.msisdn},${c.imsi},${c.holderId},${c.holderRegion},${c.type},${iso(c.activatedAt)},${c.operator},${cancelled}`;
     }
     this.counts.cards = cards.length;
   }

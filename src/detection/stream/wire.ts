@@ -8,7 +8,7 @@ import type { ReadEntry, StreamEntry } from './types.ts';
  *
  *   call         [g, "c", ts, voice (1) or sms (0), caller, callee, durationS, imsi, imei, cellId, origin]
  *   transaction  [g, "t", ts, txnId, payer, payee, amount, currency, channel]
- *   card         [g, "C", msisdn, imsi, holderId, holderRegion, cardType, activatedAt, operator]
+ *   card         [g, "C", msisdn, imsi, holderId, holderRegion, cardType, activatedAt, operator, cancelledAt?]
  *   account      [g, "A", account, institution, holderId, accountType, openedAt]
  *   tick         [g, "T", now, drain (1 or 0)]
  *   end          [g, "E", now]
@@ -34,6 +34,8 @@ export function encodeEntry(e: StreamEntry): string {
     case 'card': {
       const c = e.record;
       a = [e.gseq, 'C', c.msisdn, c.imsi, c.holderId, c.holderRegion, c.cardType, c.activatedAt, c.operator];
+      // Only on a cancelled card, last: a card in service is written as before.
+      if (c.cancelledAt !== undefined) a.push(c.cancelledAt);
       break;
     }
     case 'account': {
@@ -108,6 +110,7 @@ function fromPositional(a: Positional): StreamEntry {
           cardType: a[6] === 'iot' ? 'iot' : 'consumer',
           activatedAt: num(a[7]),
           operator: str(a[8]),
+          ...(typeof a[9] === 'number' && { cancelledAt: a[9] }),
         },
       };
     case 'A':

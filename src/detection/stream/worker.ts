@@ -1,5 +1,5 @@
 import type { Detector, DetectionContext } from '../detector.ts';
-import { addAccount, addCard, newContext } from '../detector.ts';
+import { addAccount, addCard, newContext, withdrawAtEnd, withdrawCards } from '../detector.ts';
 import type { PiiCipher } from '../../privacy/crypto.ts';
 import { openHolder } from './reference.ts';
 import type { AccountRecord, CardRecord, Detection } from '../records.ts';
@@ -251,6 +251,7 @@ export class DetectionWorker {
         switch (entry.kind) {
           case 'call': {
             const r = entry.record;
+            if (r.ts >= this.ctx.nextWithdrawalAt) withdrawCards(this.ctx, r.ts);
             for (const d of this.detectors) d.onCall?.(r, this.ctx);
             this.observer?.onCall(r);
             this.stats.records++;
@@ -259,6 +260,7 @@ export class DetectionWorker {
           }
           case 'transaction': {
             const t = entry.record;
+            if (t.ts >= this.ctx.nextWithdrawalAt) withdrawCards(this.ctx, t.ts);
             for (const d of this.detectors) d.onTransaction?.(t, this.ctx);
             this.stats.records++;
             this.sinceCheckpoint++;
@@ -277,9 +279,11 @@ export class DetectionWorker {
             break;
           }
           case 'tick':
+            // A tick follows the record of its time, which withdrew what was due (as in batch).
             if (entry.drain) await this.drain(entry.now, false);
             break;
           case 'end':
+            withdrawAtEnd(this.ctx, entry.now);
             await this.drain(entry.now, true);
             this.ended = true;
             break;
@@ -302,7 +306,8 @@ export class DetectionWorker {
   }
 
   private addCard(c: CardRecord): void {
-    addCard(this.ctx, c);
+    // A cancelled card of an earlier tenure changes nothing, and is not kept either.
+    if (!addCard(this.ctx, c)) return;
     this.streamed.cards.delete(c.msisdn);
     this.streamed.cards.set(c.msisdn, c);
   }
