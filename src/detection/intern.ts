@@ -1,5 +1,5 @@
 import { hashNumber } from './detectors/common.ts';
-import type { CardRecord } from './records.ts';
+import type { CallRecord, CardRecord } from './records.ts';
 
 /**
  * One string per distinct field value, straight from the bytes of a file (the parser's hot path).
@@ -233,5 +233,39 @@ export class Interned {
 
   constructor(readonly value: string) {
     this.hash = hashNumber(value);
+  }
+}
+
+/**
+ * Shared entries for numbers that come as strings (the record stream decodes JSON): one `Interned`
+ * per distinct number, and the number's one string, so that a streamed call record gets what a
+ * file's record gets from the `Interner` (`callerRef`, `calleeRef`, and a caller and callee that
+ * Map lookups compare by pointer). Cleared once it holds `maxSize` numbers, as the interner is:
+ * memory stays bounded, and entries handed out stay valid (a cached state is only ever used after
+ * it is checked against the detector's map).
+ */
+export class NumberEntries {
+  private readonly map = new Map<string, Interned>();
+
+  constructor(private readonly maxSize = 1 << 19) {}
+
+  of(value: string): Interned {
+    let e = this.map.get(value);
+    if (e === undefined) {
+      if (this.map.size >= this.maxSize) this.map.clear();
+      e = new Interned(value);
+      this.map.set(value, e);
+    }
+    return e;
+  }
+
+  /** Gives a call record its numbers' entries, and their shared strings. */
+  link(r: CallRecord): void {
+    const a = this.of(r.caller);
+    const b = this.of(r.callee);
+    r.caller = a.value;
+    r.callee = b.value;
+    r.callerRef = a;
+    r.calleeRef = b;
   }
 }

@@ -47,9 +47,9 @@ export interface CallRecord {
   cellId: string | null;
   origin: CallOrigin;
   /**
-   * The caller's and callee's shared entries, set by the file reader of `interdict detect`
-   * (src/detection/intern.ts): a shortcut past the detectors' maps. Absent on records from the
-   * stream; detectors then look numbers up in their maps.
+   * The caller's and callee's shared entries, set by the file reader of `interdict detect` and by
+   * the stream worker (src/detection/intern.ts): a shortcut past the detectors' maps. Absent, the
+   * detectors look numbers up in their maps. Never written into the stream.
    */
   callerRef?: Interned;
   calleeRef?: Interned;

@@ -53,7 +53,7 @@ export interface RecordObserver {
  * How many records ahead of the one handed to the call detectors `prefetchCallState` reads (measured:
  * 1 to 4 do about as well; further, the reads are evicted again before they are used).
  */
-const PREFETCH_AHEAD = 2;
+export const PREFETCH_AHEAD = 2;
 
 /** What `prefetchCallState` read, summed: kept, so that its reads are not optimised away. */
 export let prefetched = 0;

@@ -67,6 +67,7 @@ import {
 } from '../../src/detection/stream/worker.ts';
 import { openTestDatabase, usingNats } from '../helpers/db.ts';
 import { sampleCall } from '../helpers/stream.ts';
+import { NumberEntries } from '../../src/detection/intern.ts';
 import crypto from 'node:crypto';
 import { PiiCipher } from '../../src/privacy/crypto.ts';
 import { piiKeyUsage, rotatePiiKeys } from '../../src/privacy/rotate.ts';
@@ -208,6 +209,46 @@ describe('routing', () => {
     assert.equal(partitionOf('msisdn', '+8613800000000', 8), p);
     const d = { subjectKind: 'msisdn', subject: '+8613800000000' } as Detection;
     assert.equal(ownerOf(d, 8), p);
+  });
+});
+
+describe('streamed call records get their numbers’ shared entries', () => {
+  test('one entry and one string per number; bounded, and entries handed out stay whole', () => {
+    const entries = new NumberEntries(3);
+    const call = (caller: string, callee: string): CallRecord => ({
+      ...(sampleCall(0, 0).record as CallRecord),
+      caller,
+      callee,
+    });
+    // Two string objects of one value, as two decoded records give.
+    const a = call(['+86138', '00000001'].join(''), '+8613900000002');
+    const b = call(['+861380', '0000001'].join(''), '+8613900000003');
+    entries.link(a);
+    entries.link(b);
+    assert.equal(a.callerRef, b.callerRef, 'the same number, the same entry');
+    assert.equal(a.callerRef!.value, '+8613800000001');
+    assert.equal(b.caller, '+8613800000001');
+    assert.notEqual(a.calleeRef, b.calleeRef);
+    // Past its size the table starts again: a new entry for the number, the old one still whole.
+    const old = a.callerRef!;
+    entries.link(call('+8613900000004', '+8613900000005'));
+    const c = call('+8613800000001', '+8613900000002');
+    entries.link(c);
+    assert.notEqual(c.callerRef, old);
+    assert.equal(old.value, '+8613800000001');
+    assert.equal(old.hash, c.callerRef!.hash);
+  });
+
+  test('a worker links its own copies: the published records and other readers are untouched', async () => {
+    const stream = new MemoryRecordStream(8);
+    const some = records.slice(0, 300);
+    await publishRecords(stream, some, { end: true });
+    await runWorkers(stream, [ALL]);
+    for (const r of some) if (r.kind === 'call') assert.equal(r.record.callerRef, undefined);
+    const [x, y] = [await readEntries(stream), await readEntries(stream)];
+    const i = x.findIndex((e) => e.kind === 'call');
+    assert.notEqual(x[i], y[i]);
+    assertSameShape(x, some);
   });
 });
 

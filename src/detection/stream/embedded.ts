@@ -31,6 +31,8 @@ export interface PruneResult {
 function payloadOf(e: StreamEntry): string {
   switch (e.kind) {
     case 'call':
+      // The record's fields only: a linked record's entries (src/detection/intern.ts) are not data.
+      return JSON.stringify(callRecordOf(e.record));
     case 'transaction':
     case 'card':
     case 'account':

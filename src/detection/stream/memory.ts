@@ -1,5 +1,15 @@
 import type { ReadEntry, RecordStream, Routed, StoredRecords } from './types.ts';
-import { DEFAULT_PARTITIONS } from './types.ts';
+import { DEFAULT_PARTITIONS, type StreamEntry } from './types.ts';
+import { callRecordOf } from '../records.ts';
+
+/**
+ * A call record is handed to each reader as its own copy, as the other streams decode one per
+ * read: a worker links it to its numbers' entries (src/detection/intern.ts), which must reach
+ * neither the publisher's object nor another reader.
+ */
+function readCopy(e: StreamEntry): StreamEntry {
+  return e.kind === 'call' ? { kind: 'call', gseq: e.gseq, record: callRecordOf(e.record) } : e;
+}
 
 /** A record stream in this process's memory (tests and one-off runs; nothing survives the process). */
 export class MemoryRecordStream implements RecordStream {
@@ -60,7 +70,7 @@ export class MemoryRecordStream implements RecordStream {
     for (let i = lo; i < this.log.length && out.length < limit; i++) {
       const r = this.log[i]!;
       if (r.partitions === null || r.partitions.some((p) => partitions.includes(p)))
-        out.push({ entry: r.entry, cursor: r.entry.gseq });
+        out.push({ entry: readCopy(r.entry), cursor: r.entry.gseq });
     }
     return out;
   }

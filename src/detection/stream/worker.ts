@@ -12,8 +12,10 @@ import {
 } from '../checkpoint.ts';
 import type { CheckpointStore, Checkpoint } from './checkpoints.ts';
 import { ownerOf, partitionOf } from './route.ts';
-import type { RecordObserver } from '../run.ts';
-import type { RecordStream } from './types.ts';
+import { PREFETCH_AHEAD, type RecordObserver } from '../run.ts';
+import { NumberEntries } from '../intern.ts';
+import { prefetchCallState } from '../detectors/prefetch.ts';
+import type { RecordStream, StreamEntry } from './types.ts';
 
 /**
  * A streaming detection worker (docs/detection.md, "Streaming"): reads the partitions it owns
@@ -152,6 +154,10 @@ export class DetectionWorker {
    * replaced one moves to the end): saved with the state, since files give only the start.
    */
   private streamed: Streamed = { cards: new Map(), accounts: new Map() };
+  /** The numbers' shared entries (not state: never in a checkpoint). */
+  private readonly entries = new NumberEntries();
+  /** What the reads ahead read, summed: kept, so that they are not optimised away. */
+  prefetched = 0;
 
   constructor(private readonly o: WorkerOptions) {
     const n = o.stream.partitions;
@@ -242,8 +248,15 @@ export class DetectionWorker {
     const wait = this.o.waitMs ?? 500;
     while (this.running && !this.ended) {
       const entries = await this.o.stream.read(this.partitions, this.cursor, batch, wait);
-      for (const { entry, cursor } of entries) {
+      const n = entries.length;
+      for (let k = 0; k < n; k++) {
+        const { entry, cursor } = entries[k]!;
         if (!this.running) break;
+        // As the file runner does: the call record a couple ahead gets its numbers' entries and
+        // its state is read ahead (src/detection/detectors/prefetch.ts), so that its cache misses
+        // overlap the work on this one.
+        if (k === 0) for (let j = 0; j < PREFETCH_AHEAD && j < n; j++) this.linkAhead(entries[j]!.entry);
+        if (k + PREFETCH_AHEAD < n) this.linkAhead(entries[k + PREFETCH_AHEAD]!.entry);
         this.cursor = cursor;
         // A record routed to two of our partitions comes twice: show it once.
         if (entry.gseq <= this.gseq) continue;
@@ -303,6 +316,13 @@ export class DetectionWorker {
       this.running = false;
       this.resolveDone();
     }
+  }
+
+  /** Links a call record to its numbers' entries and reads its state ahead; other entries are left. */
+  private linkAhead(e: StreamEntry): void {
+    if (e.kind !== 'call') return;
+    this.entries.link(e.record);
+    this.prefetched += prefetchCallState(e.record);
   }
 
   private addCard(c: CardRecord): void {
