@@ -295,7 +295,8 @@ export function detectionRoutes(app: Api, s: Services): void {
 /**
  * The stream's health for Prometheus (`GET /metrics`): alert on `interdict_detection_worker_stalled`
  * and `…_missed`, graph `…_behind`. One status per scrape, shared by the gauges; a stream that
- * cannot be read sets `interdict_record_stream_up` to 0 and no worker series, and /metrics still answers.
+ * cannot be read sets `interdict_record_stream_up` to 0, its head and bytes to NaN and no worker series,
+ * and /metrics still answers.
  */
 function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): void {
   const registers = [app.metricsRegistry];
@@ -325,12 +326,14 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
   gauge('interdict_record_stream_up', 'whether the record stream could be read (1) or not (0)', (g, st) =>
     g.set(st === null ? 0 : 1),
   );
-  gauge('interdict_record_stream_head_gseq', 'the last entry published into the record stream', (g, st) => {
-    if (st) g.set(st.head.gseq);
-  });
-  gauge('interdict_record_stream_stored_bytes', 'bytes the record stream keeps', (g, st) => {
-    if (st) g.set(st.stored.bytes);
-  });
+  // A gauge without labels always shows a value: NaN when the stream could not be read, not a
+  // head of 0 that looks like an empty stream.
+  gauge('interdict_record_stream_head_gseq', 'the last entry published into the record stream', (g, st) =>
+    g.set(st ? st.head.gseq : NaN),
+  );
+  gauge('interdict_record_stream_stored_bytes', 'bytes the record stream keeps', (g, st) =>
+    g.set(st ? st.stored.bytes : NaN),
+  );
   const perWorker = (
     name: string,
     help: string,

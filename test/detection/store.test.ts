@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { SYSTEM } from '../../src/core/audit.ts';
@@ -406,6 +407,20 @@ describe('the record stream’s status', () => {
     assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:4-7"\} 1\n/);
     assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:0-3"\} 0\n/);
     assert.match(m, /\ninterdict_detection_worker_checkpoint_age_seconds\{worker="p8:4-7"\} 36\d\d/);
+    // A stream that cannot be read: /metrics still answers, `_up` 0, head NaN, no worker series (one
+    // status per scrape is kept for a second, so the next scrape is after it).
+    await new Promise((r) => setTimeout(r, 1100));
+    await sql`alter table detection_records rename to detection_records_away`.execute(services.db);
+    try {
+      const down = await app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal(down.statusCode, 200);
+      assert.match(down.body, /\ninterdict_record_stream_up 0\n/);
+      assert.doesNotMatch(down.body, /interdict_detection_worker_behind\{/);
+      assert.match(down.body, /\ninterdict_record_stream_head_gseq nan\n/i, 'unknown, not an empty stream');
+      assert.match(down.body, /\ninterdict_record_stream_stored_bytes nan\n/i);
+    } finally {
+      await sql`alter table detection_records_away rename to detection_records`.execute(services.db);
+    }
   });
 });
 
