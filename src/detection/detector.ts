@@ -110,7 +110,8 @@ export function addCard(ctx: DetectionContext, c: CardRecord, force = false): bo
  * Withdraws the cards whose cancellation time is at or before `now` (stream time): gone from the
  * lookups, from their holder's cards (what `card_limit` counts) and from the number's entry. A
  * card replaced since it was scheduled is left alone. Called before a record of time `now` is
- * shown to the detectors, whenever `now >= ctx.nextWithdrawalAt`, and before a drain.
+ * shown to the detectors, whenever `now >= ctx.nextWithdrawalAt` (a drain follows the record of
+ * its time, so it sees what was withdrawn), and at the end of the input (`withdrawAtEnd`).
  */
 export function withdrawCards(ctx: DetectionContext, now: number): void {
   const h = ctx.withdrawals;
