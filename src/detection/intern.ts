@@ -129,6 +129,15 @@ export class Interner {
     if (this.strings.length >= this.maxSize) this.clear();
   }
 
+  /**
+   * Lets go of the shared entries (the values stay interned): an entry holds what the detectors
+   * cached on it even after a sweep dropped it, so the runner drops them once a day of stream time
+   * (`runDetection`), and a number heard again gets a fresh one. Entries handed out stay valid.
+   */
+  dropEntries(): void {
+    this.entries = [];
+  }
+
   clear(): void {
     this.table.fill(0);
     this.strings = [];
@@ -240,27 +249,52 @@ export class Interned {
  * Shared entries for numbers that come as strings (the record stream decodes JSON): one `Interned`
  * per distinct number, and the number's one string, so that a streamed call record gets what a
  * file's record gets from the `Interner` (`callerRef`, `calleeRef`, and a caller and callee that
- * Map lookups compare by pointer). Cleared once it holds `maxSize` numbers, as the interner is:
- * memory stays bounded, and entries handed out stay valid (a cached state is only ever used after
- * it is checked against the detector's map).
+ * Map lookups compare by pointer).
+ *
+ * An entry also holds the states the detectors last cached on it, even after a sweep dropped
+ * them, so the entries of numbers gone quiet must go. Two generations: a number is looked up in
+ * the young one, then in the old one (and moved young); every `everyMs` of stream time, or when the
+ * young one holds `maxSize` numbers, it becomes the old one and the old one is dropped. A number
+ * heard within the last generation keeps its entry; memory is at most two generations' entries.
+ * (A single table cleared only when full let a 30-day world's worker grow 10 MiB a day; a
+ * generation smaller than the numbers active at once recreates entries all the time, slower than
+ * none.) Entries handed out stay valid: a cached state is only ever used after it is checked
+ * against the detector's map.
  */
 export class NumberEntries {
-  private readonly map = new Map<string, Interned>();
+  private young = new Map<string, Interned>();
+  private old = new Map<string, Interned>();
+  private nextTurn = -Infinity;
 
-  constructor(private readonly maxSize = 1 << 19) {}
+  constructor(
+    private readonly maxSize = 1 << 17,
+    private readonly everyMs = 86_400_000,
+  ) {}
 
   of(value: string): Interned {
-    let e = this.map.get(value);
-    if (e === undefined) {
-      if (this.map.size >= this.maxSize) this.map.clear();
-      e = new Interned(value);
-      this.map.set(value, e);
-    }
+    let e = this.young.get(value);
+    if (e !== undefined) return e;
+    e = this.old.get(value) ?? new Interned(value);
+    if (this.young.size >= this.maxSize) this.turn();
+    this.young.set(value, e);
     return e;
+  }
+
+  /** Stream time `now` has come: a new generation when `everyMs` has passed since the last. */
+  tick(now: number): void {
+    if (now < this.nextTurn) return;
+    this.nextTurn = now + this.everyMs;
+    this.turn();
+  }
+
+  private turn(): void {
+    this.old = this.young;
+    this.young = new Map();
   }
 
   /** Gives a call record its numbers' entries, and their shared strings. */
   link(r: CallRecord): void {
+    this.tick(r.ts);
     const a = this.of(r.caller);
     const b = this.of(r.callee);
     r.caller = a.value;

@@ -61,6 +61,9 @@ export let prefetched = 0;
 /** How often (stream time) detectors are asked for finished episodes. */
 const DRAIN_EVERY_MS = 60_000;
 
+/** How often (stream time) the interner's shared entries are let go (`Interner.dropEntries`). */
+const ENTRIES_EVERY_MS = 86_400_000;
+
 export async function runDetection(
   files: DetectFiles,
   detectors: readonly Detector[],
@@ -159,6 +162,7 @@ export async function runDetection(
     let ci = 0;
     let ti = 0;
     let lastDrain = -Infinity;
+    let nextEntriesTurn = -Infinity;
     let now = 0;
     let n = 0;
     for (;;) {
@@ -193,6 +197,12 @@ export async function runDetection(
       if (now - lastDrain >= DRAIN_EVERY_MS) {
         if (lastDrain !== -Infinity) for (const d of detectors) emit(d.drain(now, false, ctx), now);
         lastDrain = now;
+        if (now >= nextEntriesTurn) {
+          // The numbers' entries keep states the sweeps dropped: memory would follow every number
+          // heard since the interner was last cleared, not the active ones (docs/detection.md).
+          if (nextEntriesTurn !== -Infinity) interner.dropEntries();
+          nextEntriesTurn = now + ENTRIES_EVERY_MS;
+        }
       }
       if (++n % 100_000 === 0) opts.onProgress?.(n + rejectedRows);
     }

@@ -213,10 +213,12 @@ describe('routing', () => {
 });
 
 describe('streamed call records get their numbers’ shared entries', () => {
-  test('one entry and one string per number; bounded, and entries handed out stay whole', () => {
-    const entries = new NumberEntries(3);
-    const call = (caller: string, callee: string): CallRecord => ({
+  test('one entry and one string per number; numbers gone quiet for two generations lose theirs', () => {
+    const DAY = 86_400_000;
+    const entries = new NumberEntries(3, DAY);
+    const call = (caller: string, callee: string, ts = 0): CallRecord => ({
       ...(sampleCall(0, 0).record as CallRecord),
+      ts,
       caller,
       callee,
     });
@@ -229,14 +231,22 @@ describe('streamed call records get their numbers’ shared entries', () => {
     assert.equal(a.callerRef!.value, '+8613800000001');
     assert.equal(b.caller, '+8613800000001');
     assert.notEqual(a.calleeRef, b.calleeRef);
-    // Past its size the table starts again: a new entry for the number, the old one still whole.
-    const old = a.callerRef!;
+    const first = a.callerRef!;
+    // The young generation is full (3 numbers): a fourth starts a new one. A number of the last
+    // generation keeps its entry when heard again ...
     entries.link(call('+8613900000004', '+8613900000005'));
-    const c = call('+8613800000001', '+8613900000002');
+    const c = call('+8613800000001', '+8613900000006');
     entries.link(c);
-    assert.notEqual(c.callerRef, old);
-    assert.equal(old.value, '+8613800000001');
-    assert.equal(old.hash, c.callerRef!.hash);
+    assert.equal(c.callerRef, first, 'heard within a generation: kept');
+    // ... one not heard for two generations (here a day of stream time each) gets a new entry;
+    // the old entry stays whole for whoever holds it.
+    entries.link(call('+8613900000007', '+8613900000008', DAY));
+    entries.link(call('+8613900000009', '+8613900000010', 2 * DAY));
+    const d = call('+8613800000001', '+8613900000011', 2 * DAY + 1);
+    entries.link(d);
+    assert.notEqual(d.callerRef, first, 'quiet for two generations: a new entry');
+    assert.equal(first.value, '+8613800000001');
+    assert.equal(first.hash, d.callerRef!.hash);
   });
 
   test('a worker links its own copies: the published records and other readers are untouched', async () => {
