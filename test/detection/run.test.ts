@@ -37,6 +37,15 @@ async function detect(): Promise<Detection[]> {
   return out;
 }
 
+/** Call detectors, and a context holding the world's cards read with `interner`. */
+async function callDetectorsWithCards(interner: Interner) {
+  const ds = allDetectors().filter((d) => d.onCall);
+  const ctx = newContext([], []);
+  for await (const b of readRecordBatches(files().cards, CARDS, { interner }))
+    for (const c of b) addCard(ctx, c);
+  return { ds, ctx };
+}
+
 describe('batch detection over a simulated world', () => {
   test('every record is read, and the telecom detectors find what was planted', async () => {
     const ds = await detect();
@@ -63,11 +72,8 @@ describe('batch detection over a simulated world', () => {
     // The file runner reads each record's state two records ahead; here the same records go
     // through two sets of detectors, with and without those reads, and their states must match.
     const run = async (ahead: boolean) => {
-      const ds = allDetectors().filter((d) => d.onCall);
-      const ctx = newContext([], []);
       const interner = new Interner();
-      for await (const b of readRecordBatches(files().cards, CARDS, { interner }))
-        for (const c of b) addCard(ctx, c);
+      const { ds, ctx } = await callDetectorsWithCards(interner);
       let read = 0;
       let records = 0;
       const out: Detection[] = [];
@@ -97,11 +103,8 @@ describe('batch detection over a simulated world', () => {
     // The runner drops the interner's entries once a day of stream time so that they do not hold
     // dropped states for ever; here they are dropped after every batch, the most often possible.
     const run = async (drop: boolean) => {
-      const ds = allDetectors().filter((d) => d.onCall);
-      const ctx = newContext([], []);
       const interner = new Interner();
-      for await (const b of readRecordBatches(files().cards, CARDS, { interner }))
-        for (const c of b) addCard(ctx, c);
+      const { ds, ctx } = await callDetectorsWithCards(interner);
       const out: Detection[] = [];
       for await (const b of readRecordBatches(files().calls, CALLS, { interner })) {
         for (const r of b) for (const d of ds) d.onCall!(r, ctx);

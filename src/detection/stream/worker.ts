@@ -155,7 +155,7 @@ export class DetectionWorker {
    */
   private streamed: Streamed = { cards: new Map(), accounts: new Map() };
   /** The numbers' shared entries (not state: never in a checkpoint). */
-  private readonly entries = new NumberEntries();
+  private readonly numbers = new NumberEntries();
   /** What the reads ahead read, summed: kept, so that they are not optimised away. */
   prefetched = 0;
 
@@ -321,7 +321,7 @@ export class DetectionWorker {
   /** Links a call record to its numbers' entries and reads its state ahead; other entries are left. */
   private linkAhead(e: StreamEntry): void {
     if (e.kind !== 'call') return;
-    this.entries.link(e.record);
+    this.numbers.link(e.record);
     this.prefetched += prefetchCallState(e.record);
   }
 
