@@ -24,6 +24,9 @@ export class Interner {
   private entries: (Interned | undefined)[] = [];
   /** By id: bits the reader set on a value once it checked it (`mark`), so as not to check it again. */
   private marks = new Uint8Array(1 << 14);
+  /** By id: the `turn` in which the value's entry was last handed out (`dropQuietEntries`). */
+  private entryTurn = new Uint32Array(1 << 14);
+  private turn = 1;
   /** Id of the value of the last `intern` call. */
   lastId = -1;
 
@@ -103,6 +106,12 @@ export class Interner {
       e = new Interned(this.strings[id]!);
       this.entries[id] = e;
     }
+    if (id >= this.entryTurn.length) {
+      const t = new Uint32Array(Math.max(id + 1, this.entryTurn.length * 2));
+      t.set(this.entryTurn);
+      this.entryTurn = t;
+    }
+    this.entryTurn[id] = this.turn;
     return e;
   }
 
@@ -130,18 +139,25 @@ export class Interner {
   }
 
   /**
-   * Lets go of the shared entries (the values stay interned): an entry holds what the detectors
-   * cached on it even after a sweep dropped it, so the runner drops them once a day of stream time
-   * (`runDetection`), and a number heard again gets a fresh one. Entries handed out stay valid.
+   * Lets go of the entries not handed out since the last call (the values stay interned): an entry
+   * holds what the detectors cached on it even after a sweep dropped it, so the runner calls this
+   * once a day of stream time (`runDetection`) and the entries of numbers gone quiet go; a number
+   * heard within the day keeps its entry. Entries handed out stay valid.
    */
-  dropEntries(): void {
-    this.entries = [];
+  dropQuietEntries(): void {
+    const es = this.entries;
+    const turns = this.entryTurn;
+    const now = this.turn;
+    for (let id = 0; id < es.length; id++)
+      if (es[id] !== undefined && (id >= turns.length || turns[id] !== now)) es[id] = undefined;
+    this.turn = now + 1;
   }
 
   clear(): void {
     this.table.fill(0);
     this.strings = [];
     this.entries = [];
+    this.entryTurn.fill(0);
     this.marks.fill(0);
   }
 

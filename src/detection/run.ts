@@ -61,7 +61,7 @@ export let prefetched = 0;
 /** How often (stream time) detectors are asked for finished episodes. */
 const DRAIN_EVERY_MS = 60_000;
 
-/** How often (stream time) the interner's shared entries are let go (`Interner.dropEntries`). */
+/** How often (stream time) the entries of quiet numbers are let go (`Interner.dropQuietEntries`). */
 const ENTRIES_EVERY_MS = 86_400_000;
 
 export async function runDetection(
@@ -200,7 +200,7 @@ export async function runDetection(
         if (now >= nextEntriesTurn) {
           // The numbers' entries keep states the sweeps dropped: memory would follow every number
           // heard since the interner was last cleared, not the active ones (docs/detection.md).
-          if (nextEntriesTurn !== -Infinity) interner.dropEntries();
+          if (nextEntriesTurn !== -Infinity) interner.dropQuietEntries();
           nextEntriesTurn = now + ENTRIES_EVERY_MS;
         }
       }

@@ -99,9 +99,9 @@ describe('batch detection over a simulated world', () => {
     assert.deepEqual(ahead.out, plain.out);
   });
 
-  test('letting go of the numbers’ shared entries (daily in the runner) changes no state and no detection', async () => {
-    // The runner drops the interner's entries once a day of stream time so that they do not hold
-    // dropped states for ever; here they are dropped after every batch, the most often possible.
+  test('letting go of quiet numbers’ shared entries (daily in the runner) changes no state and no detection', async () => {
+    // The runner lets go of the entries of numbers quiet for a day of stream time, so that they do
+    // not hold dropped states for ever; here after every batch, the most often possible.
     const run = async (drop: boolean) => {
       const interner = new Interner();
       const { ds, ctx } = await callDetectorsWithCards(interner);
@@ -109,7 +109,7 @@ describe('batch detection over a simulated world', () => {
       for await (const b of readRecordBatches(files().calls, CALLS, { interner })) {
         for (const r of b) for (const d of ds) d.onCall!(r, ctx);
         for (const d of ds) out.push(...d.drain(b[b.length - 1]!.ts, false, ctx));
-        if (drop) interner.dropEntries();
+        if (drop) interner.dropQuietEntries();
       }
       return { ds, ctx, out };
     };
@@ -118,15 +118,20 @@ describe('batch detection over a simulated world', () => {
     assert.ok(dropped.out.length > 0);
     assert.deepEqual(dropped.out, kept.out);
     assert.deepStrictEqual(dropped.ds, kept.ds, 'the same state');
-    // The entries were really let go: a number's value is the same string, its entry a new one.
+    // A number heard since the last turn keeps its entry; one quiet for a whole turn gets a new
+    // one (the value is the same string), and the old entry stays whole for whoever holds it.
     const interner = new Interner();
     const buf = Buffer.from('+8613800000001');
-    interner.intern(buf, 0, buf.length);
-    const e1 = interner.entry(interner.lastId);
-    interner.dropEntries();
     const s = interner.intern(buf, 0, buf.length);
+    const e1 = interner.entry(interner.lastId);
+    interner.dropQuietEntries();
+    interner.intern(buf, 0, buf.length);
+    assert.equal(interner.entry(interner.lastId), e1, 'heard within the turn: kept');
+    interner.dropQuietEntries();
+    interner.dropQuietEntries();
+    assert.equal(interner.intern(buf, 0, buf.length), s);
     const e2 = interner.entry(interner.lastId);
-    assert.notEqual(e2, e1);
+    assert.notEqual(e2, e1, 'quiet for a turn: a new entry');
     assert.equal(e2.value, s);
     assert.equal(e1.value, s, 'an entry handed out stays whole');
   });
