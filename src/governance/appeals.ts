@@ -311,10 +311,12 @@ async function holderOf(
   if (kind === 'msisdn') {
     const rows = await q
       .selectFrom('phone_cards')
-      .select('holder_person_id')
+      .select(['holder_person_id', 'status'])
       .where('msisdn', '=', key)
       .execute();
-    holders = rows.map((r) => r.holder_person_id);
+    // A recycled number: its present holder, not those who gave it back; all of them when none holds it now.
+    const present = rows.filter((r) => r.status !== 'cancelled');
+    holders = (present.length > 0 ? present : rows).map((r) => r.holder_person_id);
   } else if (kind === 'account') {
     const rows = await q
       .selectFrom('bank_accounts')

@@ -36,6 +36,7 @@ const Holdings = z
         cardType: z.string(),
         status: z.string(),
         activatedAt: z.string().nullable(),
+        cancelledAt: z.string().nullable().describe('when a card given back was cancelled'),
         disputed: z.boolean().describe('"not mine" is open for it'),
       }),
     ),

@@ -208,6 +208,7 @@ export interface HoldingsView {
     cardType: string;
     status: string;
     activatedAt: string | null;
+    cancelledAt: string | null;
     disputed: boolean;
   }[];
   bankAccounts: {
@@ -253,7 +254,15 @@ export async function holdingsOf(
   const cards = await s.db
     .selectFrom('phone_cards as c')
     .innerJoin('organisations as o', 'o.id', 'c.operator_org_id')
-    .select(['c.id', 'c.msisdn', 'o.name as operator', 'c.card_type', 'c.status', 'c.activated_at'])
+    .select([
+      'c.id',
+      'c.msisdn',
+      'o.name as operator',
+      'c.card_type',
+      'c.status',
+      'c.activated_at',
+      'c.cancelled_at',
+    ])
     .where('c.holder_person_id', '=', personId)
     .orderBy('c.activated_at')
     .execute();
@@ -283,7 +292,8 @@ export async function holdingsOf(
       request_id: requestId ?? null,
     })
     .execute();
-  const consumer = cards.filter((c) => c.card_type === 'consumer');
+  // Cards given back are listed (the holder sees every card once in their name) but not held.
+  const consumer = cards.filter((c) => c.card_type === 'consumer' && c.status !== 'cancelled');
   const byOperator = new Map<string, number>();
   for (const c of consumer) byOperator.set(c.operator, (byOperator.get(c.operator) ?? 0) + 1);
   const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -296,6 +306,7 @@ export async function holdingsOf(
       cardType: c.card_type,
       status: c.status,
       activatedAt: iso(c.activated_at),
+      cancelledAt: iso(c.cancelled_at),
       disputed: disputed.has(c.id),
     })),
     bankAccounts: accounts.map((a) => ({

@@ -117,7 +117,7 @@ export function cardImport(
         holderRegion: v.holderRegion,
         activatedAt: v.activatedAt,
       };
-      if (v.cancelledAt) await recordCancelledPhoneCard(tx, SYSTEM, card);
+      if (v.cancelledAt) await recordCancelledPhoneCard(tx, SYSTEM, { ...card, cancelledAt: v.cancelledAt });
       else await addPhoneCard(tx, SYSTEM, card);
     },
   };

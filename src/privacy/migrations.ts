@@ -96,4 +96,16 @@ export const privacyMigrations: Migrations = {
         for each statement execute function personal_data_access_append_only()`.execute(db);
     },
   },
+  '0015_privacy_4_card_tenures': {
+    async up(db) {
+      // Numbers are recycled: a number may have had holders before its present one. One row per
+      // tenure; at most one that is not cancelled (the present card).
+      await sql`alter table phone_cards add column cancelled_at timestamptz`.execute(db);
+      await sql`alter table phone_cards drop constraint phone_cards_msisdn_key`.execute(db);
+      await sql`create unique index phone_cards_msisdn_present on phone_cards (msisdn) where status <> 'cancelled'`.execute(
+        db,
+      );
+      await sql`create index phone_cards_msisdn on phone_cards (msisdn)`.execute(db);
+    },
+  },
 };

@@ -186,11 +186,17 @@ export interface PhoneCardInput {
   holderRegion?: string | null;
   activatedAt?: Date | string | null;
   status?: CardStatus;
+  /** With status `cancelled`: when the card was given back. */
+  cancelledAt?: Date | string | null;
 }
 
 /**
- * Registers a phone card. Registering the same number again for the same holder and operator
- * returns the existing id; for another holder or operator it is 409 `phone_card_exists`.
+ * Registers a phone card. Numbers are recycled, so the registry keeps one row per tenure and at
+ * most one that is not cancelled: the number's present card. Registering the same number again
+ * for the holder and operator of its present card returns that card's id; while another holder or
+ * operator has it, it is 409 `phone_card_exists` (the operator says first that the old card was
+ * given back). A tenure already ended (a cancelled card of this holder, operator and activation
+ * time) is not brought back by an older listing of it: its id is returned.
  */
 export async function addPhoneCard(
   q: Kysely<DB>,
@@ -198,6 +204,83 @@ export async function addPhoneCard(
   input: PhoneCardInput,
   requestId?: string,
 ): Promise<string> {
+  const card = checkPhoneCard(input);
+  return inTx(q, async (tx) => {
+    await organisationOfKind(tx, input.operatorOrgId, 'telecom_operator', 'operator');
+    await personExists(tx, input.holderPersonId);
+    const tenures = await tenuresOf(tx, card.msisdn);
+    const present = tenures.find((t) => t.status !== 'cancelled');
+    if (card.status !== 'cancelled') {
+      if (
+        present?.holder_person_id === input.holderPersonId &&
+        present.operator_org_id === input.operatorOrgId
+      )
+        return present.id;
+      const ended =
+        card.activatedAt !== null &&
+        tenures.find(
+          (t) =>
+            t.status === 'cancelled' && t.activated_at !== null && sameTenure(t, input, card.activatedAt),
+        );
+      if (ended) return ended.id;
+      if (present)
+        throw conflict('phone_card_exists', 'this phone number is registered to another holder or operator');
+    }
+    return insertPhoneCard(tx, actor, input, card, requestId);
+  });
+}
+
+/**
+ * What an operator's card file says of a card it cancelled (`cancelled_at`): the card of this
+ * number, holder, operator and activation time is marked `cancelled` (audited once; again is a
+ * no-op), or, when the registry does not have that tenure, registered as cancelled: the number's
+ * present card, or its history when the number has been given to someone else since (which is
+ * left as it is). A holder sees the cards once in their name, given back ones too.
+ * Returns what it did.
+ */
+export async function recordCancelledPhoneCard(
+  q: Kysely<DB>,
+  actor: Actor,
+  input: PhoneCardInput,
+): Promise<'registered' | 'cancelled' | 'unchanged' | 'history'> {
+  const card = checkPhoneCard({ ...input, status: 'cancelled' });
+  return inTx(q, async (tx) => {
+    const tenures = await tenuresOf(tx, card.msisdn);
+    const mine = tenures.filter((t) => sameTenure(t, input, card.activatedAt));
+    const present = mine.find((t) => t.status !== 'cancelled');
+    if (present) {
+      await tx
+        .updateTable('phone_cards')
+        .set({ status: 'cancelled', cancelled_at: card.cancelledAt })
+        .where('id', '=', present.id)
+        .execute();
+      await audit(tx, actor, {
+        action: 'phone_card.cancel',
+        targetKind: 'phone_card',
+        targetId: present.id,
+        details: { operatorOrgId: input.operatorOrgId, personId: input.holderPersonId, was: present.status },
+      });
+      return 'cancelled';
+    }
+    if (mine.length > 0) return 'unchanged';
+    await organisationOfKind(tx, input.operatorOrgId, 'telecom_operator', 'operator');
+    await personExists(tx, input.holderPersonId);
+    await insertPhoneCard(tx, actor, input, card);
+    return tenures.some((t) => t.status !== 'cancelled') ? 'history' : 'registered';
+  });
+}
+
+interface CheckedPhoneCard {
+  msisdn: string;
+  imsi: string | null;
+  cardType: CardType;
+  status: CardStatus;
+  holderRegion: string | null;
+  activatedAt: Date | null;
+  cancelledAt: Date | null;
+}
+
+function checkPhoneCard(input: PhoneCardInput): CheckedPhoneCard {
   const msisdn = normaliseMsisdn(input.msisdn);
   if (!msisdn)
     throw badRequest('invalid_msisdn', 'the phone number is not a valid E.164 or Chinese mobile number');
@@ -209,95 +292,74 @@ export async function addPhoneCard(
   if (holderRegion !== null && holderRegion.length > 64)
     throw badRequest('invalid_region', 'the holder region is too long');
   const activatedAt = toDate(input.activatedAt, 'activated_at');
+  const cancelledAt = status === 'cancelled' ? toDate(input.cancelledAt, 'cancelled_at') : null;
   checkUuid(input.holderPersonId, 'person');
   checkUuid(input.operatorOrgId, 'operator');
-  return inTx(q, async (tx) => {
-    await organisationOfKind(tx, input.operatorOrgId, 'telecom_operator', 'operator');
-    await personExists(tx, input.holderPersonId);
-    const existing = await tx
-      .selectFrom('phone_cards')
-      .select(['id', 'holder_person_id', 'operator_org_id'])
-      .where('msisdn', '=', msisdn)
-      .executeTakeFirst();
-    if (existing) {
-      if (
-        existing.holder_person_id === input.holderPersonId &&
-        existing.operator_org_id === input.operatorOrgId
-      ) {
-        return existing.id;
-      }
-      throw conflict('phone_card_exists', 'this phone number is registered to another holder or operator');
-    }
-    const id = crypto.randomUUID();
-    await tx
-      .insertInto('phone_cards')
-      .values({
-        id,
-        msisdn,
-        imsi,
-        holder_person_id: input.holderPersonId,
-        operator_org_id: input.operatorOrgId,
-        card_type: cardType,
-        holder_region: holderRegion,
-        activated_at: activatedAt,
-        status,
-      })
-      .execute();
-    await audit(
-      tx,
-      actor,
-      {
-        action: 'phone_card.add',
-        targetKind: 'phone_card',
-        targetId: id,
-        details: { operatorOrgId: input.operatorOrgId, personId: input.holderPersonId, cardType },
-      },
-      requestId,
-    );
-    return id;
-  });
+  return { msisdn, imsi, cardType, status, holderRegion, activatedAt, cancelledAt };
 }
 
-/**
- * What an operator's card file says of a card it cancelled (`cancelled_at`): the card of this
- * number, holder and operator is marked `cancelled` (audited once; again is a no-op), or registered
- * as cancelled when the registry does not have it. A number registered to another holder or
- * operator is that number's later tenure, and the row is its history: nothing changes.
- * Returns what it did.
- */
-export async function recordCancelledPhoneCard(
-  q: Kysely<DB>,
+/** Every tenure of a number, the present card (if any) among them. */
+function tenuresOf(tx: Kysely<DB>, msisdn: string) {
+  return tx
+    .selectFrom('phone_cards')
+    .select(['id', 'holder_person_id', 'operator_org_id', 'status', 'activated_at'])
+    .where('msisdn', '=', msisdn)
+    .execute();
+}
+
+/** The row is the tenure the input speaks of: same holder and operator, and activation time when both know it. */
+function sameTenure(
+  t: { holder_person_id: string | null; operator_org_id: string; activated_at: Date | null },
+  input: PhoneCardInput,
+  activatedAt: Date | null,
+): boolean {
+  return (
+    t.holder_person_id === input.holderPersonId &&
+    t.operator_org_id === input.operatorOrgId &&
+    (t.activated_at === null || activatedAt === null || t.activated_at.getTime() === activatedAt.getTime())
+  );
+}
+
+async function insertPhoneCard(
+  tx: Kysely<DB>,
   actor: Actor,
   input: PhoneCardInput,
-): Promise<'registered' | 'cancelled' | 'unchanged' | 'history'> {
-  const msisdn = normaliseMsisdn(input.msisdn);
-  if (!msisdn)
-    throw badRequest('invalid_msisdn', 'the phone number is not a valid E.164 or Chinese mobile number');
-  return inTx(q, async (tx) => {
-    const existing = await tx
-      .selectFrom('phone_cards')
-      .select(['id', 'holder_person_id', 'operator_org_id', 'status'])
-      .where('msisdn', '=', msisdn)
-      .executeTakeFirst();
-    if (!existing) {
-      await addPhoneCard(tx, actor, { ...input, status: 'cancelled' });
-      return 'registered';
-    }
-    if (
-      existing.holder_person_id !== input.holderPersonId ||
-      existing.operator_org_id !== input.operatorOrgId
-    )
-      return 'history';
-    if (existing.status === 'cancelled') return 'unchanged';
-    await tx.updateTable('phone_cards').set({ status: 'cancelled' }).where('id', '=', existing.id).execute();
-    await audit(tx, actor, {
-      action: 'phone_card.cancel',
+  card: CheckedPhoneCard,
+  requestId?: string,
+): Promise<string> {
+  const id = crypto.randomUUID();
+  await tx
+    .insertInto('phone_cards')
+    .values({
+      id,
+      msisdn: card.msisdn,
+      imsi: card.imsi,
+      holder_person_id: input.holderPersonId,
+      operator_org_id: input.operatorOrgId,
+      card_type: card.cardType,
+      holder_region: card.holderRegion,
+      activated_at: card.activatedAt,
+      status: card.status,
+      cancelled_at: card.cancelledAt,
+    })
+    .execute();
+  await audit(
+    tx,
+    actor,
+    {
+      action: 'phone_card.add',
       targetKind: 'phone_card',
-      targetId: existing.id,
-      details: { operatorOrgId: input.operatorOrgId, personId: input.holderPersonId, was: existing.status },
-    });
-    return 'cancelled';
-  });
+      targetId: id,
+      details: {
+        operatorOrgId: input.operatorOrgId,
+        personId: input.holderPersonId,
+        cardType: card.cardType,
+        ...(card.status === 'cancelled' ? { status: card.status } : {}),
+      },
+    },
+    requestId,
+  );
+  return id;
 }
 
 export interface BankAccountInput {

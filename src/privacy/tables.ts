@@ -44,6 +44,8 @@ export interface PhoneCardsTable {
   holder_region: string | null;
   activated_at: NullableTimestamp;
   status: ColumnType<CardStatus, CardStatus | undefined, CardStatus>;
+  /** When the card was given back (status `cancelled`), when the operator said. */
+  cancelled_at: NullableTimestamp;
   created_at: DefaultTimestamp;
 }
 

@@ -249,6 +249,8 @@ async function resolveSubject(
           .selectFrom('phone_cards')
           .select('holder_person_id')
           .where('msisdn', '=', msisdn)
+          // The number's present holder: its earlier holders gave it back (numbers are recycled).
+          .where('status', '!=', 'cancelled')
           .executeTakeFirst()
       )?.holder_person_id ?? null;
   if (!personId && account)

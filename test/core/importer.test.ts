@@ -74,14 +74,18 @@ describe('imports', () => {
 
   test('cancelled_at: a card given back is registered or marked cancelled once; a later tenure is not touched', async () => {
     const H = HEADER + ',cancelled_at';
+    // The number's tenures' statuses, oldest first.
     const status = async (msisdn: string) =>
       (
         await services.db
           .selectFrom('phone_cards')
           .select('status')
           .where('msisdn', '=', msisdn)
-          .executeTakeFirst()
-      )?.status;
+          .orderBy('activated_at')
+          .execute()
+      )
+        .map((r) => r.status)
+        .join(',');
     const cancels = async () =>
       (
         await services.db
@@ -116,7 +120,11 @@ describe('imports', () => {
     assert.match(reasons, /cancelled_at is not an ISO 8601 time/);
     assert.match(reasons, /cancelled_at is before activated_at/);
     assert.equal(await status('+8613900000301'), 'cancelled');
-    assert.equal(await status('+8613900000302'), 'active', 'the present holder’s card is untouched');
+    assert.equal(
+      await status('+8613900000302'),
+      'cancelled,active',
+      'the earlier tenure is kept as history; the present holder’s card is untouched',
+    );
     assert.equal(await status('+8613900000303'), 'cancelled');
     assert.equal(await cancels(), before + 1, 'one cancellation audited');
     // The same cancellation again, in another file: nothing new.
@@ -126,6 +134,58 @@ describe('imports', () => {
     ]);
     await runImport(services.db, cardImport(services.pii, services.bus), { file: again });
     assert.equal(await cancels(), before + 1, 'not audited twice');
+  });
+
+  test('a recycled number: each holder’s tenure is kept, in whichever order the file lists them', async () => {
+    const H = HEADER + ',cancelled_at';
+    const OLD = '2020-01-02T10:00:00+08:00';
+    const GIVEN_BACK = '2021-03-01T09:00:00+08:00';
+    const NEW = '2022-05-01T10:00:00+08:00';
+    const tenures = async (msisdn: string) =>
+      services.db
+        .selectFrom('phone_cards as c')
+        .innerJoin('persons as p', 'p.id', 'c.holder_person_id')
+        .select(['c.id', 'c.status', 'c.cancelled_at', 'c.holder_person_id', 'p.id_number_hash'])
+        .where('c.msisdn', '=', msisdn)
+        .orderBy('c.activated_at')
+        .execute();
+    const file = write('cards-recycled.csv', [
+      H,
+      // 310: the former holder's row first, then the present one's.
+      `+8613900000310,460310,${holder(51)},4403,consumer,${OLD},${OP},${GIVEN_BACK}`,
+      `+8613900000310,460410,${holder(52)},4403,consumer,${NEW},${OP},`,
+      // 311: the present holder's row first, then the former one's.
+      `+8613900000311,460411,${holder(54)},4403,consumer,${NEW},${OP},`,
+      `+8613900000311,460311,${holder(53)},4403,consumer,${OLD},${OP},${GIVEN_BACK}`,
+    ]);
+    const r = await runImport(services.db, cardImport(services.pii, services.bus), { file });
+    assert.equal(r.rejected, 0, r.rejectFile ? fs.readFileSync(r.rejectFile, 'utf8') : '');
+    assert.equal(r.accepted, 4);
+    for (const msisdn of ['+8613900000310', '+8613900000311']) {
+      const t = await tenures(msisdn);
+      assert.deepEqual(
+        t.map((x) => x.status),
+        ['cancelled', 'active'],
+        msisdn,
+      );
+      assert.equal(t[0]!.cancelled_at?.toISOString(), new Date(GIVEN_BACK).toISOString());
+      assert.notEqual(t[0]!.holder_person_id, t[1]!.holder_person_id);
+      assert.equal(t[1]!.cancelled_at, null);
+    }
+    const before = await tenures('+8613900000310');
+    // Once more, in another file with a third person: the number is the present holder's, so a
+    // third holder is refused; the old tenure listed as in service does not come back.
+    const again = write('cards-recycled-2.csv', [
+      H,
+      `+8613900000310,460510,${holder(55)},4403,consumer,2023-01-01T10:00:00+08:00,${OP},`,
+      `+8613900000310,460310,${holder(51)},4403,consumer,${OLD},${OP},`,
+      `+8613900000310,460410,${holder(52)},4403,consumer,${NEW},${OP},`,
+    ]);
+    const r2 = await runImport(services.db, cardImport(services.pii, services.bus), { file: again });
+    assert.equal(r2.accepted, 2);
+    assert.equal(r2.rejected, 1);
+    assert.match(fs.readFileSync(r2.rejectFile!, 'utf8'), /phone_card_exists|registered to another holder/);
+    assert.deepEqual(await tenures('+8613900000310'), before, 'nothing changed');
   });
 
   test('importing the same file again changes nothing', async () => {

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { SYSTEM } from '../../src/core/audit.ts';
-import { addBankAccount, addPhoneCard, ensurePerson } from '../../src/privacy/service.ts';
+import {
+  addBankAccount,
+  addPhoneCard,
+  ensurePerson,
+  recordCancelledPhoneCard,
+} from '../../src/privacy/service.ts';
 import { piiContext } from '../../src/privacy/crypto.ts';
 import { demoIdNumber, luhnComplete } from '../../src/demo/seed.ts';
 import { CHALLENGE_MAX_ATTEMPTS, citizenOf, CITIZEN_SESSION_MS } from '../../src/governance/registered.ts';
@@ -74,6 +79,16 @@ before(async () => {
   });
 });
 after(() => close());
+
+/** 张伟's person id. */
+async function citizenOfId(): Promise<string> {
+  const card = await services.db
+    .selectFrom('phone_cards')
+    .select('holder_person_id')
+    .where('msisdn', '=', cards[0]!)
+    .executeTakeFirstOrThrow();
+  return card.holder_person_id!;
+}
 
 let client = 0;
 const anon = () => ({ remoteAddress: `10.8.${++client >> 8}.${client & 255}` });
@@ -223,6 +238,45 @@ describe('registered in my name', () => {
       id: otherCardId,
     });
     assert.equal(others.statusCode, 404);
+  });
+
+  test('a number once held and given back is listed as given back, and not counted as held', async () => {
+    const zhang = await citizenOfId();
+    // Zhang held the number that is now 王芳's, years ago.
+    assert.equal(
+      await recordCancelledPhoneCard(services.db, SYSTEM, {
+        msisdn: OTHER.card,
+        holderPersonId: zhang,
+        operatorOrgId: telcoId,
+        activatedAt: '2015-03-01T00:00:00+08:00',
+        cancelledAt: '2018-06-30T12:00:00+08:00',
+      }),
+      'history',
+    );
+    // The tests before used up the hour's codes.
+    await services.db.deleteFrom('citizen_challenges').where('person_id', '=', zhang).execute();
+    const cookie = await signIn();
+    const h = (await me('GET', '/v1/me/holdings', cookie)).json<{
+      phoneCards: { id: string; status: string; cancelledAt: string | null }[];
+      limits: { phoneCards: { held: number } };
+    }>();
+    assert.deepEqual(
+      h.phoneCards.map((c) => [c.status, c.cancelledAt]),
+      [
+        ['cancelled', '2018-06-30T04:00:00.000Z'],
+        ['active', null],
+        ['active', null],
+      ],
+    );
+    assert.notEqual(h.phoneCards[0]!.id, otherCardId);
+    assert.equal(h.limits.phoneCards.held, 2, 'a card given back is not held');
+    // 王芳's card, the number's present one, is untouched.
+    const present = await services.db
+      .selectFrom('phone_cards')
+      .select(['status', 'holder_person_id'])
+      .where('id', '=', otherCardId)
+      .executeTakeFirstOrThrow();
+    assert.equal(present.status, 'active');
   });
 
   test('at most five codes an hour for one person', async () => {

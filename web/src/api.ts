@@ -1352,6 +1352,7 @@ export interface MyHoldings {
     cardType: string;
     status: string;
     activatedAt: string | null;
+    cancelledAt: string | null;
     disputed: boolean;
   }[];
   bankAccounts: {

@@ -415,6 +415,7 @@ export const en = {
     institution: 'Bank or payment institution',
     since: 'Since',
     status: 'Status',
+    givenBack: 'given back {date}',
     notMine: 'Not mine',
     confirmNotMine: 'Yes, not mine',
     cancel: 'Cancel',

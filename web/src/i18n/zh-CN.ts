@@ -402,6 +402,7 @@ export const zhCN: Messages = {
     institution: '银行或支付机构',
     since: '办理时间',
     status: '状态',
+    givenBack: '{date} 已注销',
     notMine: '非本人',
     confirmNotMine: '确认非本人办理',
     cancel: '取消',

@@ -303,7 +303,10 @@ function Records(props: {
                   </Table.Td>
                   <Table.Td>{c.operator}</Table.Td>
                   <Table.Td>{day(c.activatedAt)}</Table.Td>
-                  <Table.Td>{c.status}</Table.Td>
+                  <Table.Td>
+                    {c.status}
+                    {c.cancelledAt ? ` (${t('myRecords.givenBack', { date: day(c.cancelledAt) })})` : ''}
+                  </Table.Td>
                   <Table.Td>{action('phone_card', c.id, c.disputed)}</Table.Td>
                 </Table.Tr>
               ))}
