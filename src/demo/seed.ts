@@ -4,7 +4,7 @@ import type { Services } from '../api/types.ts';
 import { SYSTEM } from '../core/audit.ts';
 import { createOrganisation, createUser } from '../identity/service.ts';
 import type { OrganisationKind, Role } from '../identity/model.ts';
-import { ensurePerson, addPhoneCard, addBankAccount } from '../privacy/service.ts';
+import { ensurePerson, addPhoneCard, addBankAccount, recordCancelledPhoneCard } from '../privacy/service.ts';
 import { prcCheckCharacter } from '../privacy/idnumber.ts';
 import { Progress } from '../cli/progress.ts';
 import { seedProtected } from '../registry/allowlist.ts';
@@ -245,6 +245,23 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     }
     bar?.tick();
   }
+  // Numbers are recycled: 张伟 (person 0) held, until 2019, the number that is 王芳's (person 1) now.
+  const zhang = await s.db
+    .selectFrom('phone_cards')
+    .select('holder_person_id')
+    .where('msisdn', '=', '+8613810000000')
+    .executeTakeFirstOrThrow();
+  await recordCancelledPhoneCard(s.db, SYSTEM, {
+    msisdn: '+8613810000100',
+    imsi: '460001000000050',
+    holderPersonId: zhang.holder_person_id,
+    operatorOrgId: org.mobile!,
+    cardType: 'consumer',
+    holderRegion: '1101',
+    activatedAt: '2016-04-01T10:00:00+08:00',
+    cancelledAt: '2019-02-01T12:00:00+08:00',
+  });
+  cards++;
   // An IoT card with no natural-person holder (a smart meter), for the detectors to come.
   await addPhoneCard(s.db, SYSTEM, {
     msisdn: '+861440000000001',

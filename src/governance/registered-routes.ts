@@ -156,6 +156,7 @@ export function registeredRoutes(app: Api, s: Services): void {
           201: z.object({ disputeId: z.uuid(), instructionId: z.uuid(), created: z.boolean() }),
           200: z.object({ disputeId: z.uuid(), instructionId: z.uuid(), created: z.boolean() }),
           ...sessionErrors,
+          409: Problem,
         },
       },
     },

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../core/db/schema.ts';
 import { audit, type Actor } from '../core/audit.ts';
-import { AppError, badRequest, notFound } from '../core/errors.ts';
+import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
 import { piiContext } from '../privacy/crypto.ts';
 import { parseIdentityDocument } from '../privacy/idnumber.ts';
@@ -366,18 +366,25 @@ export async function disputeHolding(
     kind === 'phone_card'
       ? await s.db
           .selectFrom('phone_cards')
-          .select(['id', 'msisdn as value', 'operator_org_id as org'])
+          .select(['id', 'msisdn as value', 'operator_org_id as org', 'status'])
           .where('id', '=', holdingId)
           .where('holder_person_id', '=', personId)
           .executeTakeFirst()
       : await s.db
           .selectFrom('bank_accounts')
-          .select(['id', 'account as value', 'institution_org_id as org'])
+          .select(['id', 'account as value', 'institution_org_id as org', 'status'])
           .where('id', '=', holdingId)
           .where('holder_person_id', '=', personId)
           .executeTakeFirst();
   // Another person's card is "not found", like one that does not exist.
   if (!holding) throw notFound(kind === 'phone_card' ? 'phone card' : 'bank account');
+  // A card given back: its number may be someone else's now (numbers are recycled), and a
+  // re-verification of the number would fall on them.
+  if (kind === 'phone_card' && holding.status === 'cancelled')
+    throw conflict(
+      'card_given_back',
+      'this card was given back and its number may be another person’s now: it is not re-verified; if it was opened in your name without you, tell the operator',
+    );
   const open = await s.db
     .selectFrom('holding_disputes')
     .select(['id', 'instruction_id'])

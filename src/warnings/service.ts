@@ -288,7 +288,8 @@ async function resolveSubject(
       .orderBy('activated_at')
       .orderBy('msisdn')
       .execute();
-    for (const c of cards) numbers.add(c.msisdn);
+    // Not the numbers given back: they may be someone else's now (numbers are recycled).
+    for (const c of cards) if (c.status !== 'cancelled') numbers.add(c.msisdn);
     phone ??= cards.find((c) => c.card_type === 'consumer' && c.status === 'active')?.msisdn ?? null;
     const accs = await tx
       .selectFrom('bank_accounts')

@@ -1,8 +1,8 @@
 /**
  * "Registered in my name" in a real browser on the seeded demo: 张伟 verifies with the code (the demo
- * shows it for want of an SMS gateway), sees his card and two accounts with the card limits, marks
- * one account "not mine", and the bank's inbox holds the re-verification. On a phone, in Chinese,
- * nothing scrolls sideways. Leaves test-results/my-records-phone.png.
+ * shows it for want of an SMS gateway), sees his card, the number he gave back, and two accounts with
+ * the card limits, marks one account "not mine", and the bank's inbox holds the re-verification. On
+ * a phone, in Chinese, nothing scrolls sideways. Leaves test-results/my-records-phone.png.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,7 +30,9 @@ test('a citizen sees what is registered in their name and reports an account as 
     await records.waitFor();
     const text = (await records.textContent()) ?? '';
     assert.match(text, /\+86 138\*{4}0000/);
-    assert.match(text, /Phone cards \(1\)/);
+    // His card, and the number he held until 2019 (王芳's now), listed as given back and not held.
+    assert.match(text, /Phone cards \(2\)/);
+    assert.match(text, /cancelled \(given back 2019-02-01\)/);
     assert.match(text, /Bank and payment accounts \(2\)/);
     assert.match(text, /You hold 1 consumer phone cards/);
     assert.ok(!text.includes(ZHANG.id), 'the id number is masked');

@@ -270,6 +270,19 @@ describe('registered in my name', () => {
     );
     assert.notEqual(h.phoneCards[0]!.id, otherCardId);
     assert.equal(h.limits.phoneCards.held, 2, 'a card given back is not held');
+    // "Not mine" on it would re-verify the number's present holder: refused.
+    const r = await me('POST', '/v1/me/holdings/not-mine', cookie, {
+      kind: 'phone_card',
+      id: h.phoneCards[0]!.id,
+    });
+    assert.equal(r.statusCode, 409, r.body);
+    assert.equal(r.json<{ code: string }>().code, 'card_given_back');
+    const disputes = await services.db.selectFrom('holding_disputes').select('holding_id').execute();
+    assert.deepEqual(
+      disputes.map((d) => d.holding_id),
+      [h.phoneCards[2]!.id],
+      'only the earlier test’s dispute',
+    );
     // 王芳's card, the number's present one, is untouched.
     const present = await services.db
       .selectFrom('phone_cards')

@@ -307,7 +307,9 @@ function Records(props: {
                     {c.status}
                     {c.cancelledAt ? ` (${t('myRecords.givenBack', { date: day(c.cancelledAt) })})` : ''}
                   </Table.Td>
-                  <Table.Td>{action('phone_card', c.id, c.disputed)}</Table.Td>
+                  <Table.Td>
+                    {c.status === 'cancelled' ? null : action('phone_card', c.id, c.disputed)}
+                  </Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>
