@@ -115,6 +115,11 @@ export class Interner {
     return e;
   }
 
+  /** Whether the value of id `id` has an entry now (one was handed out and not let go since). */
+  hasEntry(id: number): boolean {
+    return this.entries[id] !== undefined;
+  }
+
   /** Whether the value of id `id` carries mark `bit`. */
   marked(id: number, bit: number): boolean {
     return id < this.marks.length && (this.marks[id]! & bit) !== 0;

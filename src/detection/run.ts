@@ -74,6 +74,8 @@ export async function runDetection(
     /** Rows of the call and transaction files gone through so far: processed and rejected. */
     onProgress?: (rows: number) => void;
     observer?: RecordObserver;
+    /** The interner the files are read through (a fresh one when not given; tests look into it). */
+    interner?: Interner;
   },
 ): Promise<DetectResult> {
   const observer = opts.observer;
@@ -110,7 +112,7 @@ export async function runDetection(
   };
   // One interner for every file: a card's number and the same number in a call record are then
   // the same string, and Map lookups on it compare pointers.
-  const interner = new Interner();
+  const interner = opts.interner ?? new Interner();
   const f = opts.format ? { format: opts.format, interner } : { interner };
   try {
     // Every file's header is checked before anything is processed.

@@ -136,6 +136,34 @@ describe('batch detection over a simulated world', () => {
     assert.equal(e1.value, s, 'an entry handed out stays whole');
   });
 
+  test('the runner lets go, once a day of stream time, of the entries of numbers quiet for that day', async () => {
+    const calls = path.join(dir, 'quiet-calls.csv');
+    const at = (day: number, s: number) =>
+      new Date(Date.UTC(2026, 10, day) - 8 * 3600_000 + s * 1000).toISOString().replace('.000Z', 'Z');
+    const row = (ts: string, a: string, b: string) => `${ts},voice,${a},${b},60,,,,offnet`;
+    const [A, B, C, D] = ['+8613800000001', '+8613800000002', '+8613800000003', '+8613800000004'];
+    const rows: [number, string][] = [];
+    // A and B talk on day 1 only; C and D every 30 s for four days (records are read a batch of
+    // 1,024 ahead of the detectors: entries go out with the batch).
+    for (let h = 1; h < 23; h++) rows.push([h * 3600, row(at(1, h * 3600), A, B)]);
+    for (let t = 0; t < 4 * 86_400; t += 30) rows.push([t + 1, row(at(1, t + 1), C, D)]);
+    rows.sort((x, y) => x[0] - y[0]);
+    const header = 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin';
+    fs.writeFileSync(calls, [header, ...rows.map((x) => x[1])].join('\n') + '\n');
+    const interner = new Interner();
+    const r = await runDetection({ calls }, allDetectors(), { emit: () => undefined, interner });
+    assert.equal(r.calls, rows.length);
+    const entry = (n: string) => {
+      interner.intern(Buffer.from(n), 0, n.length);
+      return interner.hasEntry(interner.lastId);
+    };
+    assert.deepEqual(
+      [A, B, C, D].map(entry),
+      [false, false, true, true],
+      'the day-1 numbers’ entries are gone; the others’ are kept',
+    );
+  });
+
   test('simbox and fraud_caller sharing their partner windows detect what each does alone', async () => {
     const shared = allDetectors();
     const [simbox, fraud] = shared as [SimboxDetector, FraudCallerDetector];

@@ -35,7 +35,8 @@ import { MemoryRecordStream } from '../../src/detection/stream/memory.ts';
 import { migrateToLatest } from '../../src/core/db/migrate.ts';
 import type { Database } from '../../src/core/db/index.ts';
 import { streamMigrations } from '../../src/detection/stream/migrations.ts';
-import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
+import { EmbeddedRecordStream, ENTRIES_PER_ROW } from '../../src/detection/stream/embedded.ts';
+import { sql } from 'kysely';
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import {
@@ -1117,6 +1118,34 @@ describe('retention and status of the embedded record stream', () => {
     assert.equal(st.stored.fromGseq, (await readEntries(stream))[0]!.gseq);
     assert.ok(st.stored.bytes > 0 && st.stored.units > 0);
     assert.equal(st.head.ended, true);
+  });
+});
+
+describe('what the embedded record stream keeps, as status shows it', () => {
+  test('rows counted while the table is small, the planner’s estimate beyond', async () => {
+    const stream = await freshEmbedded();
+    await publishRecords(stream, records.slice(0, 3 * ENTRIES_PER_ROW));
+    const rows = async () =>
+      Number(
+        (
+          await database.db
+            .selectFrom('detection_records')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const counted = await stream.stored();
+    assert.equal(counted.units, await rows());
+    assert.ok(counted.units >= 3 && counted.bytes > 0);
+    // A table past the size counted exactly: the estimate vacuum and analyze keep, not a count.
+    const big = new EmbeddedRecordStream(database.db, 8, 10, 0);
+    await sql`analyze detection_records`.execute(database.db);
+    const analysed = await rows();
+    assert.equal((await big.stored()).units, analysed, 'just analysed: the estimate is the count');
+    await publishRecords(stream, records.slice(3 * ENTRIES_PER_ROW, 6 * ENTRIES_PER_ROW), { end: true });
+    assert.ok((await rows()) > analysed);
+    assert.equal((await big.stored()).units, analysed, 'the estimate, until the next analyze');
+    assert.equal((await stream.stored()).units, await rows(), 'a small table is counted');
   });
 });
 

@@ -17,7 +17,7 @@ export const ENTRIES_PER_ROW = 500;
 /** How long the embedded stream keeps records (stream time), as JetStream keeps them (`maxAgeMs`). */
 export const RECORDS_KEEP_MS = 7 * 86_400_000;
 /** `stored()` counts rows exactly up to this table size. */
-const COUNT_ROWS_UP_TO_BYTES = 64 * 1048576;
+export const COUNT_ROWS_UP_TO_BYTES = 64 * 1048576;
 
 export interface PruneResult {
   /** Rows deleted. */
@@ -72,6 +72,7 @@ export class EmbeddedRecordStream implements RecordStream {
     private readonly db: Kysely<DB>,
     readonly partitions = DEFAULT_PARTITIONS,
     private readonly pollMs = 100,
+    private readonly countRowsUpToBytes = COUNT_ROWS_UP_TO_BYTES,
   ) {}
 
   async append(batch: readonly Routed[]): Promise<void> {
@@ -230,7 +231,7 @@ export class EmbeddedRecordStream implements RecordStream {
     const r = await sql<{ bytes: string; rows: string }>`
       with t as (select pg_total_relation_size('detection_records')::bigint as bytes)
       select t.bytes,
-             case when t.bytes <= ${COUNT_ROWS_UP_TO_BYTES}
+             case when t.bytes <= ${this.countRowsUpToBytes}
                   then (select count(*) from detection_records)
                   else (select greatest(reltuples, 0)::bigint from pg_class where relname = 'detection_records')
              end as rows
