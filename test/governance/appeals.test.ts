@@ -4,7 +4,7 @@ import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
 import { seedCardHolder } from '../helpers/people.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { SYSTEM } from '../../src/core/audit.ts';
-import { addPhoneCard, ensurePerson } from '../../src/privacy/service.ts';
+import { addPhoneCard, ensurePerson, recordCancelledPhoneCard } from '../../src/privacy/service.ts';
 import { listIndicator } from '../../src/registry/service.ts';
 import { demoIdNumber } from '../../src/demo/seed.ts';
 import { recordDetections } from '../../src/detection/store.ts';
@@ -180,6 +180,44 @@ describe('appeals', () => {
     const b = await appealByCode(others.json<{ receiptCode: string }>().receiptCode);
     assert.equal(b.holderOnRecord, 'other');
     assert.equal(b.measureCount, 0, "another person's card yields none of its measures");
+  });
+
+  test('a recycled number is its present holder’s: its former holder’s appeal reaches none of its measures', async () => {
+    const number = '+8613800000777';
+    const li = await ensurePerson(services.db, services.pii, services.bus, SYSTEM, {
+      name: LI.name,
+      idNumber: LI.id,
+    });
+    // 李强 held it until 2019 (his row first in the table); someone else holds it now.
+    await recordCancelledPhoneCard(services.db, SYSTEM, {
+      msisdn: number,
+      holderPersonId: li.id,
+      operatorOrgId: telcoId,
+      activatedAt: '2012-01-01T00:00:00+08:00',
+      cancelledAt: '2019-01-01T00:00:00+08:00',
+    });
+    const now = await ensurePerson(services.db, services.pii, services.bus, SYSTEM, {
+      name: '孙丽',
+      idNumber: demoIdNumber('110105', '19880303', 11, 'f'),
+    });
+    await addPhoneCard(services.db, SYSTEM, {
+      msisdn: number,
+      holderPersonId: now.id,
+      operatorOrgId: telcoId,
+      activatedAt: '2020-01-01T00:00:00+08:00',
+    });
+    await listIndicator(services.db, services.bus, SYSTEM, {
+      kind: 'phone',
+      value: number,
+      category: 'impersonate_police',
+      source: { kind: 'analyst', reporterRef: 'test' },
+    });
+    const r = await appeal(LI, { kind: 'msisdn', value: number }, 'This number was mine.');
+    assert.equal(r.statusCode, 201, r.body);
+    const a = await appealByCode(r.json<{ receiptCode: string }>().receiptCode);
+    assert.equal(a.holderOnRecord, 'other');
+    assert.equal(a.measureCount, 0);
+    assert.equal(await listingStatus(number), 'active', 'not softened by a former holder');
   });
 
   test('a second appeal on the same measure joins the open one', async () => {

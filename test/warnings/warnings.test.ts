@@ -6,7 +6,7 @@ import { seedCardHolder } from '../helpers/people.ts';
 import type { Api, Services } from '../../src/api/types.ts';
 import { SYSTEM } from '../../src/core/audit.ts';
 import { createApiKey } from '../../src/identity/service.ts';
-import { ensurePerson } from '../../src/privacy/service.ts';
+import { addPhoneCard, ensurePerson, recordCancelledPhoneCard } from '../../src/privacy/service.ts';
 import { piiContext } from '../../src/privacy/crypto.ts';
 import { demoIdNumber } from '../../src/demo/seed.ts';
 import { recordDetections } from '../../src/detection/store.ts';
@@ -28,6 +28,7 @@ let analyst: string;
 let supervisor: string;
 let bankKeyWithout: string;
 let bankKeyWith: string;
+let telco: string;
 const consumer = `warnings-test-${crypto.randomBytes(4).toString('hex')}`;
 
 const CHEN = {
@@ -92,6 +93,7 @@ before(async () => {
     })
   ).key;
   const people: { name: string; id: string; card: string; account?: string }[] = [CHEN, ZHAO, ZHANG, LIU, WU];
+  telco = telcoId;
   for (const p of people) await seedCardHolder(services, { telcoId, bankId }, p);
   await services.bus.start();
 });
@@ -487,6 +489,46 @@ describe('warnings', () => {
     assert.equal(reads.length, before.length + 1);
     assert.equal(reads.at(-1)!.clear, true);
     assert.deepEqual(reads.at(-1)!.fields, ['name', 'phone']);
+  });
+
+  test('a recycled number names its present holder, not the one who gave it back', async () => {
+    const number = '+8613810007777';
+    const person = async (p: { name: string; id: string }) =>
+      (await ensurePerson(services.db, services.pii, services.bus, SYSTEM, { name: p.name, idNumber: p.id }))
+        .id;
+    // 陈静 held it until 2019 (her row first in the table), 吴刚 since 2020.
+    await recordCancelledPhoneCard(services.db, SYSTEM, {
+      msisdn: number,
+      holderPersonId: await person(CHEN),
+      operatorOrgId: telco,
+      activatedAt: '2015-01-01T00:00:00+08:00',
+      cancelledAt: '2019-01-01T00:00:00+08:00',
+    });
+    await addPhoneCard(services.db, SYSTEM, {
+      msisdn: number,
+      holderPersonId: await person(WU),
+      operatorOrgId: telco,
+      activatedAt: '2020-01-01T00:00:00+08:00',
+    });
+    const { warningId } = await trigger({ kind: 'fraud_call', person: { msisdn: number } });
+    assert.equal((await detail(warningId)).person.name, WU.name);
+    // 陈静's warning keys leave out the number she gave back.
+    const chen = await trigger({ kind: 'fraud_call', person: { idNumber: CHEN.id } });
+    const row = await services.db
+      .selectFrom('warnings')
+      .select('msisdn_keys')
+      .where('id', '=', chen.warningId)
+      .executeTakeFirstOrThrow();
+    const wu = await services.db
+      .selectFrom('warnings')
+      .select('msisdn_keys')
+      .where('id', '=', warningId)
+      .executeTakeFirstOrThrow();
+    assert.equal(row.msisdn_keys.length, 1, 'her own card only');
+    assert.ok(
+      wu.msisdn_keys.every((k) => !row.msisdn_keys.includes(k)),
+      'no key of the recycled number among hers',
+    );
   });
 
   test('a relative report is always 202 and opens an urgent warning for a known number', async () => {
