@@ -235,6 +235,8 @@ interface DetectorsState {
   detectors: { name: string; fields: Record<string, unknown> }[];
   flaggedNumbers: DetectionContext['flaggedNumbers'];
   flaggedAccounts: DetectionContext['flaggedAccounts'];
+  /** Absent in snapshots written before victims' payments were shared. */
+  victimPayments?: DetectionContext['victimPayments'];
   /** The worker's record observer's state (the warnings' contact watch), when it keeps one. */
   observer?: unknown;
   /** Cards and accounts the worker got from the stream (the files give only the start). */
@@ -272,6 +274,7 @@ export function snapshotDetectors(
     }),
     flaggedNumbers: ctx.flaggedNumbers,
     flaggedAccounts: ctx.flaggedAccounts,
+    victimPayments: ctx.victimPayments,
   };
   return snapshot(state, reg);
 }
@@ -312,6 +315,8 @@ export function restoreDetectors(
   for (const [k, v] of s.flaggedNumbers) ctx.flaggedNumbers.set(k, v);
   ctx.flaggedAccounts.clear();
   for (const [k, v] of s.flaggedAccounts) ctx.flaggedAccounts.set(k, v);
+  ctx.victimPayments.clear();
+  for (const [k, v] of s.victimPayments ?? []) ctx.victimPayments.set(k, v);
   const reference = s.reference ?? { cards: [], accounts: [] };
   // Every card here was taken when it came (only those are kept), so each is taken again.
   for (const c of reference.cards) addCard(ctx, c, true);

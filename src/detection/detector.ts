@@ -41,6 +41,13 @@ export interface DetectionContext {
   flaggedNumbers: Map<string, { detector: DetectorName; at: number }>;
   /** account → the detector and time that flagged it (mule_account). */
   flaggedAccounts: Map<string, { detector: DetectorName; at: number }>;
+  /**
+   * payee account → the transfers into it that `potential_victim` took for a victim's payment (the
+   * payer's account and the transfer's time): `mule_account` counts them as flagged money coming
+   * in, so the first account of a chain is caught even when it had one payer and no flagged
+   * neighbour yet. Kept for `victimPaymentMs` by `potential_victim`.
+   */
+  victimPayments: Map<string, { payer: string; at: number }[]>;
   listed(kind: 'phone' | 'bank_account', value: string): boolean;
   /** Bumped by every change of the cards: a card cached on a number's entry (`cardOf`) is valid while it holds. */
   cardsVersion: number;
@@ -67,6 +74,7 @@ export function newContext(
     accountsByHolder: new Map(),
     flaggedNumbers: new Map(),
     flaggedAccounts: new Map(),
+    victimPayments: new Map(),
     listed,
     cardsVersion: 0,
     withdrawals: [],

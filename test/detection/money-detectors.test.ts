@@ -407,6 +407,40 @@ describe('potential_victim', () => {
     assert.equal((vic2?.evidence.calls as { caller: string }[])[0]?.caller, LATE);
   });
 
+  test('the payee of a victim’s payment that passes it on is a mule, and so is the next hop', () => {
+    // MULE got the victim's 48,000 alone and moved it on within the hour; NEXT cashed it out.
+    const passedOn: Ev[] = [
+      { txn: txn(T0 + 3.5 * H, 'MULE', 'NEXT', 47_500) },
+      { txn: txn(T0 + 4 * H, 'NEXT', '', 47_000, 'atm') },
+      // VIC2's 30,000 moved on before her caller was flagged (T0 + 6 h): found at a later drain.
+      { txn: txn(T0 + 4.5 * H, 'MULE3', 'NEXT3', 29_700) },
+    ];
+    const mules = (ds: Detector[]) =>
+      run(ds, newContext(cards, accounts), [...world(), ...passedOn]).filter(
+        (d) => d.detector === 'mule_account',
+      );
+    // mule_account alone: one payer, no flagged neighbour, an account five days old: not enough.
+    assert.deepEqual(mules([muleAccountDetector()]), []);
+    // With potential_victim (after it, as allDetectors runs them): the victim's payment is flagged money.
+    const fused = mules([muleAccountDetector(), potentialVictimDetector()]);
+    assert.deepEqual(fused.map((d) => d.subject).sort(), ['MULE', 'MULE3', 'NEXT']);
+    const late = fused.find((d) => d.subject === 'MULE3')!;
+    assert.ok(late.window.to >= T0 + 6 * H, 'when the victim was found, not before');
+    assert.equal(late.evidence.fromVictimShare, 1);
+    const m = fused.find((d) => d.subject === 'MULE')!;
+    assert.equal(m.evidence.fromVictimShare, 1);
+    assert.equal(m.evidence.payers, 1);
+    const next = fused.find((d) => d.subject === 'NEXT')!;
+    assert.equal(next.evidence.fromFlaggedShare, 1);
+    assert.equal(next.evidence.fromVictimShare, 0);
+    // The victim's account itself is no mule, and the shared payments expire with their window.
+    const ctx = newContext(cards, accounts);
+    const pv = potentialVictimDetector();
+    run([muleAccountDetector(), pv], ctx, [...world(), ...passedOn], T0 + 5 * DAY);
+    assert.ok(!ctx.flaggedAccounts.has('A-VIC'));
+    assert.equal(ctx.victimPayments.size, 0, 'dropped after victimPaymentMs');
+  });
+
   test('a number flagged after the transfer fires at the next drain, not only at the end', () => {
     const ctx = newContext(cards, accounts);
     const det = potentialVictimDetector();

@@ -327,6 +327,12 @@ describe('checkpoint snapshots', () => {
     const windows = (d: Detector) => (d as unknown as { windows: unknown }).windows;
     assert.equal(windows(same[0]!), windows(same[1]!), 'simbox and fraud_caller still share their windows');
     assert.equal(sameCtx.flaggedNumbers.size, ctx.flaggedNumbers.size);
+    assert.deepEqual(sameCtx.flaggedAccounts, ctx.flaggedAccounts);
+    // The victims' payments potential_victim shares with mule_account come back too.
+    if (ctx.victimPayments.size === 0) ctx.victimPayments.set('PAYEE', [{ payer: 'PAYER', at: 1 }]);
+    const withPayments = newContext(ref.cards, ref.accounts);
+    restoreDetectors(snapshotDetectors(ds, ctx), allDetectors(), withPayments);
+    assert.deepEqual(withPayments.victimPayments, ctx.victimPayments);
     // A build whose state classes differ (here: one more class) refuses it and changes nothing.
     const other = detectorClasses(CallerCount);
     assert.notEqual(other.fingerprint(), detectorClasses().fingerprint());

@@ -1,6 +1,6 @@
 /**
  * `mule_account`: accounts that receive money from many unrelated payers (or from accounts already
- * flagged as mules) and pass it on fast, the signature of the accounts victims' money runs through
+ * flagged as mules, or a payment `potential_victim` took for a victim's) and pass it on fast, the signature of the accounts victims' money runs through
  * before cash-out (docs/detection.md, "mule_account").
  *
  * Transfers under `minAmount` (100.00, shopping mostly) are skipped before any lookup.
@@ -179,6 +179,8 @@ export class AccountState {
   inPushed = 0;
   evalInPushed = -1;
   evalFast = 0;
+  /** How many victims' payments into it (`ctx.victimPayments`) the last evaluation saw. */
+  evalVictims = 0;
   get inCount(): number {
     return this.inPayer.length;
   }
@@ -189,7 +191,10 @@ export class AccountState {
 
 interface Features {
   payers: number;
+  /** Share of the inflow from flagged or listed accounts, or that was a victim's payment. */
   upstreamShare: number;
+  /** Share of the inflow that `potential_victim` took for a victim's payment (`ctx.victimPayments`). */
+  victimShare: number;
   downstreamShare: number;
   payees: number;
   cashOutShare: number;
@@ -368,6 +373,8 @@ export class MuleAccountDetector implements MuleDetector {
   private features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
     scratchSet.clear();
     let upstream = 0;
+    let fromVictims = 0;
+    const victims = ctx.victimPayments.get(account);
     let payroll = 0;
     let night = 0;
     let structuring = 0;
@@ -388,7 +395,10 @@ export class MuleAccountDetector implements MuleDetector {
       const a = s.ins[i * IN + 1] as number;
       if (ts < from) from = ts;
       scratchSet.add(payer);
-      if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) upstream += a;
+      if (victims !== undefined && paidByVictim(victims, payer, ts)) {
+        fromVictims += a;
+        upstream += a;
+      } else if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) upstream += a;
       else {
         const pa = ctx.accountsByNumber.get(payer);
         if (
@@ -423,6 +433,7 @@ export class MuleAccountDetector implements MuleDetector {
     return {
       payers,
       upstreamShare: s.inSum > 0 ? Math.min(1, upstream / s.inSum) : 0,
+      victimShare: s.inSum > 0 ? Math.min(1, fromVictims / s.inSum) : 0,
       downstreamShare:
         s.outSum > 0 &&
         s.fastSum >= this.p.minHopPassThrough * s.outSum &&
@@ -464,6 +475,7 @@ export class MuleAccountDetector implements MuleDetector {
     if (!this.gate(s)) return;
     s.evalInPushed = s.inPushed;
     s.evalFast = s.fastSum;
+    s.evalVictims = ctx.victimPayments.get(account)?.length ?? 0;
     const f = this.features(account, s, now, ctx);
     if (
       f.payers < this.p.minPayers &&
@@ -493,6 +505,7 @@ export class MuleAccountDetector implements MuleDetector {
         payers: f.payers,
         payees: f.payees,
         fromFlaggedShare: Math.round(f.upstreamShare * 1000) / 1000,
+        fromVictimShare: Math.round(f.victimShare * 1000) / 1000,
         toFlaggedShare: Math.round(f.downstreamShare * 1000) / 1000,
         cashOutShare: Math.round(f.cashOutShare * 1000) / 1000,
         nightShare: Math.round(f.nightShare * 1000) / 1000,
@@ -523,6 +536,16 @@ export class MuleAccountDetector implements MuleDetector {
   }
 
   drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
+    // A victim's payment `potential_victim` reported after its payee had moved the money on (its
+    // caller was flagged later): the payee is evaluated again with it.
+    if (ctx.victimPayments.size > 0)
+      for (const [payee, list] of ctx.victimPayments) {
+        const s = this.states.get(payee);
+        if (s === undefined || s.flaggedAt >= 0 || s.evalVictims === list.length) continue;
+        s.evalVictims = list.length;
+        this.expire(s, now);
+        if (s.fastSum > 0) this.evaluate(payee, s, now, ctx, 0);
+      }
     if (final || now - this.lastSweep >= this.p.sweepEveryMs) {
       this.lastSweep = now;
       const cutoff = now - this.p.windowMs;
@@ -538,6 +561,12 @@ export class MuleAccountDetector implements MuleDetector {
     if (this.pending.length === 0) return [];
     return this.pending.splice(0, this.pending.length);
   }
+}
+
+/** Whether the inflow from `payer` at `ts` is one of the victims' payments `list` names. */
+function paidByVictim(list: readonly { payer: string; at: number }[], payer: string, ts: number): boolean {
+  for (const x of list) if (x.at === ts && x.payer === payer) return true;
+  return false;
 }
 
 /** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */

@@ -106,6 +106,11 @@ export interface VictimParams {
   forwardHoldMs: number;
   /** Inflows kept per account for the forwarding test. */
   inflowsPerAccount: number;
+  /**
+   * How long a reported victim's payment stays in `ctx.victimPayments` for `mule_account` (ms):
+   * its window, in which the payee passing the money on counts.
+   */
+  victimPaymentMs: number;
   minScore: number;
   sweepEveryMs: number;
 }
@@ -134,6 +139,7 @@ export const DEFAULT_VICTIM_PARAMS: VictimParams = {
   forwardShare: 0.5,
   forwardHoldMs: 24 * 3_600_000,
   inflowsPerAccount: 8,
+  victimPaymentMs: 72 * 3_600_000,
   minScore: 0.4,
   sweepEveryMs: 24 * 3_600_000,
 };
@@ -390,7 +396,7 @@ export class PotentialVictimDetector implements VictimDetector {
     };
     const m = this.match(h, c, ctx, payeeFlagged);
     if (m) {
-      this.report(acct.holderId, h, c, m);
+      this.report(acct.holderId, h, c, m, ctx);
       return;
     }
     // Keep it: the caller or payee may be flagged later.
@@ -551,8 +557,15 @@ export class PotentialVictimDetector implements VictimDetector {
     return r.fromOthers(c.ts, this.p.forwardWindowMs, holderId) >= this.p.forwardShare * c.amount;
   }
 
-  private report(holderId: string, h: PersonState, c: Candidate, m: Match): void {
+  private report(holderId: string, h: PersonState, c: Candidate, m: Match, ctx: DetectionContext): void {
     h.reportedAt = c.ts;
+    // The payee, passing this money on, is the first account of a mule chain (mule_account).
+    if (c.payee !== '') {
+      const list = ctx.victimPayments.get(c.payee);
+      const paid = { payer: c.payer, at: c.ts };
+      if (list === undefined) ctx.victimPayments.set(c.payee, [paid]);
+      else list.push(paid);
+    }
     h.candidates = null;
     this.withCandidates.delete(holderId);
     const forwarding = this.forwarding(holderId, c);
@@ -630,7 +643,7 @@ export class PotentialVictimDetector implements VictimDetector {
       for (const c of cs) {
         const m = this.match(h, c, ctx);
         if (m) {
-          this.report(holderId, h, c, m);
+          this.report(holderId, h, c, m, ctx);
           break;
         }
       }
@@ -649,6 +662,12 @@ export class PotentialVictimDetector implements VictimDetector {
       if (keep.length === 0) this.withCandidates.delete(holderId);
     }
     for (const [k, w] of this.watch) if (w.until < now) this.watch.delete(k);
+    const paidCut = now - p.victimPaymentMs;
+    for (const [k, list] of ctx.victimPayments) {
+      const keep = list.filter((x) => x.at >= paidCut);
+      if (keep.length === 0) ctx.victimPayments.delete(k);
+      else if (keep.length < list.length) ctx.victimPayments.set(k, keep);
+    }
     for (const k of this.seenNumbers.keys()) if (!ctx.flaggedNumbers.has(k)) this.seenNumbers.delete(k);
     for (const k of this.seenAccounts.keys()) if (!ctx.flaggedAccounts.has(k)) this.seenAccounts.delete(k);
     // Inflows are asked about for transfers up to `lateFlagMs` after they were made (re-checks).
