@@ -1511,6 +1511,7 @@ export const en = {
     payers: 'Payers',
     payees: 'Payees',
     fromFlaggedShare: 'From flagged accounts',
+    fromVictimShare: 'From victims’ payments',
     toFlaggedShare: 'To flagged accounts',
     cashOutShare: 'Cashed out',
     nightShare: 'At night',

@@ -1477,6 +1477,7 @@ export const zhCN: Messages = {
     payers: '付款方',
     payees: '收款方',
     fromFlaggedShare: '来自可疑账户占比',
+    fromVictimShare: '来自受害人转账占比',
     toFlaggedShare: '转往可疑账户占比',
     cashOutShare: '取现占比',
     nightShare: '夜间交易占比',
