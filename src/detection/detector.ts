@@ -36,7 +36,6 @@ export interface DetectionContext {
   cardsByMsisdn: Map<string, CardRecord>;
   cardsByHolder: Map<string, CardRecord[]>;
   accountsByNumber: Map<string, AccountRecord>;
-  accountsByHolder: Map<string, AccountRecord[]>;
   /** msisdn → the detector and time that flagged it (simbox, fraud_caller, spoofed_caller, iot_misuse). */
   flaggedNumbers: Map<string, { detector: DetectorName; at: number }>;
   /** account → the detector and time that flagged it (mule_account). */
@@ -71,7 +70,6 @@ export function newContext(
     cardsByMsisdn: new Map(),
     cardsByHolder: new Map(),
     accountsByNumber: new Map(),
-    accountsByHolder: new Map(),
     flaggedNumbers: new Map(),
     flaggedAccounts: new Map(),
     victimPayments: new Map(),
@@ -175,14 +173,12 @@ function heapPop(h: CardRecord[]): CardRecord {
   return top;
 }
 
-/** Adds an account, or replaces the account of the same number (as `addCard`). */
+/**
+ * Adds an account, or replaces the account of the same number. Accounts are found by number only:
+ * the detectors join a transfer to its holder through it (no detector asks for a holder's accounts).
+ */
 export function addAccount(ctx: DetectionContext, a: AccountRecord): void {
-  const old = ctx.accountsByNumber.get(a.account);
-  if (old !== undefined) unlist(ctx.accountsByHolder, old.holderId, old);
   ctx.accountsByNumber.set(a.account, a);
-  const list = ctx.accountsByHolder.get(a.holderId);
-  if (list) list.push(a);
-  else ctx.accountsByHolder.set(a.holderId, [a]);
 }
 
 function unlist<T>(byHolder: Map<string, T[]>, holder: string, item: T): void {

@@ -45,26 +45,36 @@ export class Interner {
   /** The string of the ASCII bytes `buf[a, b)`: the same object for the same bytes. */
   intern(buf: Buffer, a: number, b: number): string {
     const n = b - a;
-    // FNV-1a, and the first 20 bytes packed little-endian into five words as they go by.
-    let h = 0x811c9dc5;
+    // The bytes four at a time, little-endian: each word goes into the hash (an FNV-style multiply
+    // and shift; `home` mixes the result), and the first five are the value's inline words. A byte
+    // at a time, this loop was most of the interner's time.
+    let h = 0x811c9dc5 ^ n;
     let w0 = 0;
     let w1 = 0;
     let w2 = 0;
     let w3 = 0;
     let w4 = 0;
-    for (let i = 0; i < n; i++) {
-      const c = buf[a + i]!;
-      h = Math.imul(h ^ c, 0x01000193);
+    for (let i = 0; i < n; i += 4) {
+      const k = a + i;
+      const left = n - i;
+      const w =
+        left >= 4
+          ? buf[k]! | (buf[k + 1]! << 8) | (buf[k + 2]! << 16) | (buf[k + 3]! << 24)
+          : left === 3
+            ? buf[k]! | (buf[k + 1]! << 8) | (buf[k + 2]! << 16)
+            : left === 2
+              ? buf[k]! | (buf[k + 1]! << 8)
+              : buf[k]!;
+      h = Math.imul(h ^ w, 0x01000193);
+      h ^= h >>> 15;
       if (i < INLINE) {
-        const sh = (i & 3) << 3;
-        if (i < 4) w0 |= c << sh;
-        else if (i < 8) w1 |= c << sh;
-        else if (i < 12) w2 |= c << sh;
-        else if (i < 16) w3 |= c << sh;
-        else w4 |= c << sh;
+        if (i === 0) w0 = w;
+        else if (i === 4) w1 = w;
+        else if (i === 8) w2 = w;
+        else if (i === 12) w3 = w;
+        else w4 = w;
       }
     }
-    h |= 0; // the empty value: no byte went through imul
     const t = this.table;
     const mask = this.mask;
     let i = home(h) & mask;

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Detector, DetectionContext } from './detector.ts';
 import { addAccount, addCard, newContext, withdrawAtEnd, withdrawCards } from './detector.ts';
 import { RejectFiles } from './rejects.ts';
@@ -112,7 +113,7 @@ export async function runDetection(
   };
   // One interner for every file: a card's number and the same number in a call record are then
   // the same string, and Map lookups on it compare pointers.
-  const interner = opts.interner ?? new Interner();
+  const interner = opts.interner ?? new Interner(undefined, internerCapacity(files));
   const f = opts.format ? { format: opts.format, interner } : { interner };
   try {
     // Every file's header is checked before anything is processed.
@@ -216,4 +217,23 @@ export async function runDetection(
     await rejects.close();
   }
   return out;
+}
+
+/**
+ * Table slots for what the reference files will intern (numbers, IMSIs, accounts, holders: about a
+ * value per 40 bytes), at most half full: sized once rather than doubled and rehashed row by row
+ * (a tenth of the time of loading 74,000 accounts went to that).
+ */
+function internerCapacity(files: DetectFiles): number {
+  let bytes = 0;
+  for (const f of [files.cards, files.accounts])
+    if (f)
+      try {
+        bytes += fs.statSync(f).size;
+      } catch {
+        // Unreadable: reported when it is read.
+      }
+  let capacity = 1 << 14;
+  while (capacity < (bytes / 40) * 2 && capacity < 1 << 20) capacity *= 2;
+  return capacity;
 }
