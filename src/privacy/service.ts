@@ -210,22 +210,17 @@ export async function addPhoneCard(
     await personExists(tx, input.holderPersonId);
     const tenures = await tenuresOf(tx, card.msisdn);
     const present = tenures.find((t) => t.status !== 'cancelled');
-    if (card.status !== 'cancelled') {
-      if (
-        present?.holder_person_id === input.holderPersonId &&
-        present.operator_org_id === input.operatorOrgId
-      )
-        return present.id;
-      const ended =
-        card.activatedAt !== null &&
-        tenures.find(
-          (t) =>
-            t.status === 'cancelled' && t.activated_at !== null && sameTenure(t, input, card.activatedAt),
-        );
-      if (ended) return ended.id;
-      if (present)
-        throw conflict('phone_card_exists', 'this phone number is registered to another holder or operator');
-    }
+    if (present?.holder_person_id === input.holderPersonId && present.operator_org_id === input.operatorOrgId)
+      return present.id;
+    const ended =
+      card.activatedAt !== null &&
+      tenures.find(
+        (t) => t.status === 'cancelled' && t.activated_at !== null && sameTenure(t, input, card.activatedAt),
+      );
+    if (ended) return ended.id;
+    // A card given back is history beside the present one; a card in service needs the number free.
+    if (present && card.status !== 'cancelled')
+      throw conflict('phone_card_exists', 'this phone number is registered to another holder or operator');
     return insertPhoneCard(tx, actor, input, card, requestId);
   });
 }

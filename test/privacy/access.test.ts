@@ -261,6 +261,23 @@ describe('persons at rest', () => {
         code: 'phone_card_exists',
       },
     );
+    // A company's card of that number, given back years ago: history beside Zhang's, registered once.
+    const given = {
+      msisdn: '13812345678',
+      holderPersonId: null,
+      operatorOrgId: org['Telecom T']!,
+      activatedAt: '2010-01-01T00:00:00+08:00',
+      status: 'cancelled' as const,
+      cancelledAt: '2012-01-01T00:00:00+08:00',
+    };
+    const history = await addPhoneCard(db, SYSTEM, given);
+    assert.notEqual(history, card);
+    assert.equal(await addPhoneCard(db, SYSTEM, given), history, 'again: the same card');
+    assert.equal(
+      await addPhoneCard(db, SYSTEM, { ...given, status: 'active', cancelledAt: null }),
+      history,
+      'an older listing of it in service does not bring it back',
+    );
     await assert.rejects(
       addPhoneCard(db, SYSTEM, { msisdn: '13800000000', holderPersonId: li, operatorOrgId: org['Bank A']! }),
       {
