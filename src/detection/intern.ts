@@ -42,6 +42,11 @@ export class Interner {
     return this.strings.length;
   }
 
+  /** Table slots (it grows to keep at most half of them full). */
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
   /** The string of the ASCII bytes `buf[a, b)`: the same object for the same bytes. */
   intern(buf: Buffer, a: number, b: number): string {
     const n = b - a;

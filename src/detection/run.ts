@@ -224,7 +224,7 @@ export async function runDetection(
  * value per 40 bytes), at most half full: sized once rather than doubled and rehashed row by row
  * (a tenth of the time of loading 74,000 accounts went to that).
  */
-function internerCapacity(files: DetectFiles): number {
+export function internerCapacity(files: DetectFiles): number {
   let bytes = 0;
   for (const f of [files.cards, files.accounts])
     if (f)

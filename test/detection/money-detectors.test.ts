@@ -569,6 +569,37 @@ describe('potential_victim', () => {
     assert.deepEqual(det.drain(T0 + 30 * H, true, ctx), []);
   });
 
+  test('a withheld report takes its payment back: the next account got no victim’s money', () => {
+    const ctx = newContext(
+      [card(msisdn(60), 'ID-MULEHOLDER'), card(msisdn(61), 'ID-VIC'), card(FRAUD, 'ID-DEALT')],
+      [
+        account('A-VIC', 'ID-VIC'),
+        account('MULEACCT', 'ID-MULEHOLDER', T0 - 20 * DAY),
+        ...Array.from({ length: 3 }, (_, i) => account(`P${i}`, `ID-P${i}`)),
+      ],
+    );
+    ctx.flaggedNumbers.set(FRAUD, { detector: 'simbox', at: T0 - DAY });
+    const det = potentialVictimDetector();
+    det.onCall(call(T0, FRAUD, msisdn(60), 600), ctx);
+    det.onCall(call(T0 + 60_000, FRAUD, msisdn(61), 600), ctx);
+    for (let i = 0; i < 3; i++)
+      det.onTransaction(txn(T0 + (0.5 + i * 0.2) * H, `P${i}`, 'MULEACCT', 20_000), ctx);
+    det.onTransaction(txn(T0 + 2 * H, 'A-VIC', 'SAFEACCOUNT', 48_000), ctx);
+    det.onTransaction(txn(T0 + 3 * H, 'MULEACCT', 'NEXTMULE', 58_800), ctx);
+    // Both payments are held as victims' payments while their reports wait out their holds.
+    assert.deepEqual([...ctx.victimPayments.keys()].sort(), ['NEXTMULE', 'SAFEACCOUNT']);
+    assert.deepEqual(
+      det.drain(T0 + 3.2 * H, false, ctx).map((d) => d.subject),
+      ['ID-VIC'],
+    );
+    // The paying account is found to be a mule: its holder is no victim, and what it paid
+    // NEXTMULE was no victim's payment; the real victim's payment stays.
+    ctx.flaggedAccounts.set('MULEACCT', { detector: 'mule_account', at: T0 + 11 * H });
+    assert.deepEqual(det.drain(T0 + 28 * H, false, ctx), []);
+    assert.deepEqual([...ctx.victimPayments.keys()], ['SAFEACCOUNT']);
+    assert.deepEqual(ctx.victimPayments.get('SAFEACCOUNT'), [{ payer: 'A-VIC', at: T0 + 2 * H }]);
+  });
+
   test('state is bounded and expires', () => {
     const ctx = newContext(cards, accounts);
     const det = potentialVictimDetector({ callsPerHolder: 4 });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { simulate } from '../../src/detection/simulate/index.ts';
-import { runDetection } from '../../src/detection/run.ts';
+import { internerCapacity, runDetection } from '../../src/detection/run.ts';
 import { allDetectors } from '../../src/detection/detectors/index.ts';
 import { simboxDetector, type SimboxDetector } from '../../src/detection/detectors/simbox.ts';
 import { fraudCallerDetector, type FraudCallerDetector } from '../../src/detection/detectors/fraud-caller.ts';
@@ -12,7 +12,7 @@ import { PartnerWindows } from '../../src/detection/detectors/common.ts';
 import { prefetchCallState } from '../../src/detection/detectors/prefetch.ts';
 import { addCard, newContext } from '../../src/detection/detector.ts';
 import { Interner } from '../../src/detection/intern.ts';
-import { CALLS, CARDS, readRecordBatches } from '../../src/detection/parse.ts';
+import { ACCOUNTS, CALLS, CARDS, readRecordBatches } from '../../src/detection/parse.ts';
 import { scoreDetections } from '../../src/detection/score.ts';
 import type { Detection, Truth } from '../../src/detection/records.ts';
 
@@ -162,6 +162,24 @@ describe('batch detection over a simulated world', () => {
       [false, false, true, true],
       'the day-1 numbers’ entries are gone; the others’ are kept',
     );
+  });
+
+  test('the interner is sized once from the reference files: loading them never grows it', async () => {
+    const f = files();
+    const capacity = internerCapacity(f);
+    const interner = new Interner(undefined, capacity);
+    for await (const _ of readRecordBatches(f.cards, CARDS, { interner }));
+    for await (const _ of readRecordBatches(f.accounts, ACCOUNTS, { interner }));
+    assert.equal(interner.capacity, capacity, 'not grown while loading');
+    assert.ok(interner.size * 2 <= capacity && interner.size * 8 > capacity, `${interner.size} of ${capacity}`);
+    // No reference file, or one that cannot be read: the default; a huge one: at most 2^20 slots.
+    assert.equal(internerCapacity({ calls: f.calls }), 1 << 14);
+    assert.equal(internerCapacity({ cards: path.join(dir, 'missing.csv') }), 1 << 14);
+    const huge = path.join(dir, 'huge-cards.csv');
+    fs.writeFileSync(huge, '');
+    fs.truncateSync(huge, 2 ** 30);
+    assert.equal(internerCapacity({ cards: huge }), 1 << 20);
+    fs.rmSync(huge);
   });
 
   test('simbox and fraud_caller sharing their partner windows detect what each does alone', async () => {

@@ -257,6 +257,9 @@ export class PersonState {
 export interface HeldDetection {
   due: number;
   payer: string;
+  /** The transfer's payee ('' for cash) and time: its entry in `ctx.victimPayments`. */
+  payee: string;
+  at: number;
   d: Detection;
 }
 
@@ -428,6 +431,9 @@ export class PotentialVictimDetector implements VictimDetector {
         if (!final && x.due > now) held[k++] = x;
         else if (!ctx.flaggedAccounts.has(x.payer) && !ctx.listed('bank_account', x.payer))
           this.pending.push(x.d);
+        // The payer passes on others' money: no victim, so its payee's inflow was no victim's
+        // payment either (mule_account would have counted it as such, and said so in evidence).
+        else unpay(ctx, x);
       }
       held.length = k;
     }
@@ -572,6 +578,8 @@ export class PotentialVictimDetector implements VictimDetector {
     this.held.push({
       due: c.ts + (forwarding ? this.p.forwardHoldMs : this.p.holdMs),
       payer: c.payer,
+      payee: c.payee,
+      at: c.ts,
       d: {
         detector: 'potential_victim',
         subjectKind: 'holder',
@@ -683,6 +691,16 @@ export class PotentialVictimDetector implements VictimDetector {
       this.people.delete(k);
     });
   }
+}
+
+/** Takes the payment of a withheld detection back out of `ctx.victimPayments`. */
+function unpay(ctx: DetectionContext, x: HeldDetection): void {
+  const list = ctx.victimPayments.get(x.payee);
+  if (list === undefined) return;
+  const i = list.findIndex((p) => p.payer === x.payer && p.at === x.at);
+  if (i < 0) return;
+  if (list.length === 1) ctx.victimPayments.delete(x.payee);
+  else list.splice(i, 1);
 }
 
 export function potentialVictimDetector(params: Partial<VictimParams> = {}): PotentialVictimDetector {
