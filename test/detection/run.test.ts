@@ -171,7 +171,10 @@ describe('batch detection over a simulated world', () => {
     for await (const _ of readRecordBatches(f.cards, CARDS, { interner }));
     for await (const _ of readRecordBatches(f.accounts, ACCOUNTS, { interner }));
     assert.equal(interner.capacity, capacity, 'not grown while loading');
-    assert.ok(interner.size * 2 <= capacity && interner.size * 8 > capacity, `${interner.size} of ${capacity}`);
+    assert.ok(
+      interner.size * 2 <= capacity && interner.size * 8 > capacity,
+      `${interner.size} of ${capacity}`,
+    );
     // No reference file, or one that cannot be read: the default; a huge one: at most 2^20 slots.
     assert.equal(internerCapacity({ calls: f.calls }), 1 << 14);
     assert.equal(internerCapacity({ cards: path.join(dir, 'missing.csv') }), 1 << 14);
