@@ -68,9 +68,15 @@ export interface PersonListItem {
   name: string;
   /** Always masked. */
   idNumber: string;
+  /** Phone cards in service (cards given back are history, not held). */
   phoneCardCount: number;
   bankAccountCount: number;
   createdAt: Date;
+  /**
+   * Searched by a phone number: whether this person holds it now (`present`) or held it before it
+   * was given back and perhaps reissued (`former`). A number's present holder is listed first.
+   */
+  numberHolder?: 'present' | 'former';
 }
 
 export interface ListOptions {
@@ -181,8 +187,12 @@ export async function listPersons(
           .selectFrom('phone_cards as c')
           .select(sql<number>`count(*)::int`.as('n'))
           .whereRef('c.holder_person_id', '=', 'p.id')
+          .where('c.status', '<>', 'cancelled')
           .$if(org !== null, (w) => w.where('c.operator_org_id', '=', org!))
           .as('card_count'),
+        // Searched by a number: its present holder, told from its former ones.
+        holderOf(eb, search?.msisdn, false).as('held_number'),
+        holderOf(eb, search?.msisdn, true).as('holds_number'),
         eb
           .selectFrom('bank_accounts as a')
           .select(sql<number>`count(*)::int`.as('n'))
@@ -190,6 +200,7 @@ export async function listPersons(
           .$if(org !== null, (w) => w.where('a.institution_org_id', '=', org!))
           .as('account_count'),
       ])
+      .$if(search?.msisdn !== undefined && search.msisdn !== null, (w) => w.orderBy('holds_number', 'desc'))
       .orderBy('p.created_at', 'desc')
       .orderBy('p.id', 'desc')
       .limit(limit);
@@ -233,6 +244,7 @@ export async function listPersons(
       phoneCardCount: Number(r.card_count ?? 0),
       bankAccountCount: Number(r.account_count ?? 0),
       createdAt: r.created_at,
+      ...(r.held_number && { numberHolder: r.holds_number ? ('present' as const) : ('former' as const) }),
     }));
     await recordAccess(
       tx,
@@ -360,6 +372,23 @@ function holdsAt(eb: Eb, org: string) {
         .where('ha.institution_org_id', '=', org),
     ),
   ]);
+}
+
+/** Whether person `p` held phone number `msisdn` (`now`: holds it now); false when there is none. */
+function holderOf(
+  eb: ExpressionBuilder<DB & { p: DB['persons'] }, 'p'>,
+  msisdn: string | undefined,
+  now: boolean,
+) {
+  if (msisdn === undefined) return sql<boolean>`false`;
+  return sql<boolean>`${eb.exists(
+    eb
+      .selectFrom('phone_cards as n')
+      .select('n.id')
+      .whereRef('n.holder_person_id', '=', 'p.id')
+      .where('n.msisdn', '=', msisdn)
+      .$if(now, (w) => w.where('n.status', '<>', 'cancelled')),
+  )}`;
 }
 
 function searchKeys(cipher: PiiCipher, q: string): { hash?: string; msisdn?: string; account?: string } {

@@ -20,9 +20,15 @@ const PersonListItem = z.object({
   id: z.string(),
   name: z.string().describe('masked'),
   idNumber: z.string().describe('masked'),
-  phoneCardCount: z.number().int(),
+  phoneCardCount: z.number().int().describe('phone cards in service (cards given back are not counted)'),
   bankAccountCount: z.number().int(),
   createdAt: z.string(),
+  numberHolder: z
+    .enum(['present', 'former'])
+    .optional()
+    .describe(
+      'searched by a phone number: whether this person holds it now or held it before it was given back (the present holder is listed first)',
+    ),
 });
 
 const PersonDetail = z
@@ -138,6 +144,7 @@ export function privacyRoutes(app: Api, s: Services): void {
         phoneCardCount: i.phoneCardCount,
         bankAccountCount: i.bankAccountCount,
         createdAt: i.createdAt.toISOString(),
+        ...(i.numberHolder && { numberHolder: i.numberHolder }),
       })),
     };
   }

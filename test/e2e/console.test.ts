@@ -191,6 +191,14 @@ test('web console', { timeout: 240_000 }, async (t) => {
           'analysts see no access log',
         );
         const persons = table(page, 'Persons');
+        // A recycled number: its present holder first, then the one who gave it back.
+        await page.getByLabel('Search').fill('+86 138 1000 0100');
+        await page.getByRole('button', { name: 'Search' }).click();
+        await persons.getByText('former holder').waitFor();
+        const rows = persons.locator('tbody tr');
+        assert.equal(await rows.count(), 2);
+        assert.match((await rows.nth(0).innerText()) ?? '', /^王\*+\s*holds this number/i);
+        assert.match((await rows.nth(1).innerText()) ?? '', /^张\*+\s*former holder/i);
         await persons.getByRole('link', { name: 'View' }).first().click();
         await page.waitForURL((u) => u.pathname.startsWith('/privacy/persons/'));
         await page.getByRole('button', { name: 'Show data' }).click();

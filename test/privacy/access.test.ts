@@ -519,6 +519,34 @@ describe('the access layer', () => {
     assert.deepEqual(await ids('139 0000 1111'), [li]);
     assert.deepEqual(await ids('+8613812345678'), [zhang]);
     assert.deepEqual(await ids('6217-0099-9988-8877-776'), [li]);
+    // Li held Zhang's number years ago: found by it, after its present holder, and said to be former;
+    // the card given back is not counted as held.
+    const [liBefore] = await listPersons(db, cipher, analyst, { q: '139 0000 1111', purpose: 'search' });
+    const former = await addPhoneCard(db, SYSTEM, {
+      msisdn: '13812345678',
+      holderPersonId: li,
+      operatorOrgId: org['Telecom T']!,
+      activatedAt: '2013-01-01T00:00:00+08:00',
+      status: 'cancelled',
+      cancelledAt: '2015-01-01T00:00:00+08:00',
+    });
+    try {
+      const byNumber = await listPersons(db, cipher, analyst, { q: '+8613812345678', purpose: 'search' });
+      assert.deepEqual(
+        byNumber.map((i) => [i.id, i.numberHolder]),
+        [
+          [zhang, 'present'],
+          [li, 'former'],
+        ],
+      );
+      assert.equal(byNumber[1]!.phoneCardCount, liBefore!.phoneCardCount);
+      const [liNow] = await listPersons(db, cipher, analyst, { q: '139 0000 1111', purpose: 'search' });
+      assert.equal(liNow!.numberHolder, 'present', 'her own number');
+      const byId = await listPersons(db, cipher, analyst, { q: ZHANG.idNumber, purpose: 'search' });
+      assert.equal(byId[0]!.numberHolder, undefined, 'not searched by a number');
+    } finally {
+      await db.deleteFrom('phone_cards').where('id', '=', former).execute();
+    }
     const before = await accessCount();
     assert.deepEqual(await ids(makeId('110105', '19600101', '011')), []);
     assert.deepEqual(await ids('###'), []);

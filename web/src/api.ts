@@ -66,6 +66,8 @@ export interface PersonSummary {
   phoneCardCount: number;
   bankAccountCount: number;
   createdAt: string;
+  /** Searched by a phone number: holds it now, or held it before it was given back. */
+  numberHolder?: 'present' | 'former';
 }
 
 export interface PhoneCard {

@@ -286,6 +286,8 @@ export const en = {
     title: 'Persons',
     intro: 'Personal data is shown masked. Opening a person asks for a purpose, and every view is logged.',
     searchPlaceholder: 'Exact ID number, phone number or account number',
+    holdsNumber: 'holds this number',
+    heldNumber: 'former holder',
     name: 'Name',
     idNumber: 'ID number',
     birthDate: 'Date of birth',

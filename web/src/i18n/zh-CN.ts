@@ -274,6 +274,8 @@ export const zhCN: Messages = {
     title: '人员',
     intro: '个人信息默认脱敏显示。查看人员详情须填写用途，每次查看都会记录。',
     searchPlaceholder: '完整的身份证号、电话号码或账号',
+    holdsNumber: '现持有该号码',
+    heldNumber: '曾持有该号码',
     name: '姓名',
     idNumber: '身份证号',
     birthDate: '出生日期',

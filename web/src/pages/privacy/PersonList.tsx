@@ -1,4 +1,4 @@
-import { Anchor, Button, Group, Stack, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Stack, TextInput } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { api, type PersonSummary } from '../../api.ts';
 import { DataTable } from '../../components/DataTable.tsx';
@@ -47,7 +47,24 @@ export function PersonList() {
             minWidth={720}
             rows={data.items}
             columns={[
-              { header: t('persons.name'), cell: (p) => p.name },
+              {
+                header: t('persons.name'),
+                cell: (p) => (
+                  <>
+                    {p.name}
+                    {p.numberHolder && (
+                      <Badge
+                        ml="xs"
+                        size="sm"
+                        variant="light"
+                        color={p.numberHolder === 'present' ? 'blue' : 'gray'}
+                      >
+                        {t(p.numberHolder === 'present' ? 'persons.holdsNumber' : 'persons.heldNumber')}
+                      </Badge>
+                    )}
+                  </>
+                ),
+              },
               {
                 header: t('persons.idNumber'),
                 cell: (p) => <span style={{ fontFamily: 'monospace' }}>{p.idNumber}</span>,
