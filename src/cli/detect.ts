@@ -1,13 +1,28 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { allDetectors } from '../detection/detectors/index.ts';
-import { FormatError, fileLines } from '../detection/parse.ts';
+import { DEFAULT_LATENESS_MS, FormatError, fileLines } from '../detection/parse.ts';
 import { runDetection, type DetectFiles } from '../detection/run.ts';
 import { scoreDetections } from '../detection/score.ts';
 import { DETECTORS, type Detection, type DetectorName, type Truth } from '../detection/records.ts';
 import { countRows, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
+
+/**
+ * `--max-lateness <seconds>`: how far out of time order a call or transaction file may be (in ms
+ * once parsed). Shared by `detect` and `detect publish`, which must order records alike.
+ */
+export const MAX_LATENESS = [
+  '--max-lateness <seconds>',
+  `records up to this much out of time order are put back in order, later ones rejected (default ${DEFAULT_LATENESS_MS / 1000})`,
+  (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400)
+      throw new UsageError(`--max-lateness: "${v}" is not a number of seconds from 0 to 86400`);
+    return Math.round(n * 1000);
+  },
+] as const;
 
 /** `interdict detect` over files, and `interdict detect score` against a simulated world's truth. */
 export function detectCommands(program: Command, _core: Core): void {
@@ -23,9 +38,18 @@ export function detectCommands(program: Command, _core: Core): void {
     .option('--out <file>', 'where detections go (NDJSON)')
     .option('--detectors <names>', `some of ${DETECTORS.join(', ')} (default all)`)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
+    .option(...MAX_LATENESS)
     .option('--json', 'print the summary as JSON')
     .action(
-      async (o: DetectFiles & { out?: string; detectors?: string; format?: string; json?: boolean }) => {
+      async (
+        o: DetectFiles & {
+          out?: string;
+          detectors?: string;
+          format?: string;
+          json?: boolean;
+          maxLateness?: number;
+        },
+      ) => {
         if (!o.out) throw new UsageError('--out <file> is required');
         if (!o.calls && !o.transactions) throw new UsageError('give --calls and/or --transactions');
         for (const f of [o.cards, o.accounts, o.calls, o.transactions])
@@ -47,6 +71,7 @@ export function detectCommands(program: Command, _core: Core): void {
             detectors,
             {
               ...(o.format ? { format: o.format } : {}),
+              ...(o.maxLateness !== undefined && { latenessMs: o.maxLateness }),
               emit: (d) => out.write(JSON.stringify(d) + '\n'),
               onProgress: (n) => {
                 bar.tick(n - seen);

@@ -7,6 +7,7 @@ import {
   CALLS,
   CARDS,
   checkHeader,
+  DEFAULT_LATENESS_MS,
   FormatError,
   TRANSACTIONS,
   type RecordKind,
@@ -32,6 +33,7 @@ import { SYSTEM } from '../core/audit.ts';
 import { countRows, findOrganisation, withCore, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
+import { MAX_LATENESS } from './detect.ts';
 
 /**
  * `interdict detect publish` and `interdict detect worker`: streaming detection
@@ -53,6 +55,7 @@ export function streamCommands(program: Command, core: Core): void {
     .option('--calls <file>', 'call and SMS records, in time order')
     .option('--transactions <file>', 'transactions, in time order')
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
+    .option(...MAX_LATENESS)
     .option('--end', 'close the input afterwards: workers drain everything and stop')
     .option('--partition-count <n>', `partitions of the record stream (default ${DEFAULT_PARTITIONS})`, count)
     // `detect` itself has --calls, --cards, …: commander gives them to it, so read them merged.
@@ -83,12 +86,22 @@ export function streamCommands(program: Command, core: Core): void {
             { cards: o.cards, accounts: o.accounts, format: o.format },
             rejects,
           );
+          // Put back in order as `interdict detect` does; before the stream's last tick, too late.
+          const head = await stream.head();
+          const order = {
+            latenessMs: o.maxLateness ?? DEFAULT_LATENESS_MS,
+            ...(head.lastTickAt !== null && { floor: head.lastTickAt }),
+          };
           const n = await publishRecords(
             stream,
-            mergeFiles({ calls: o.calls, transactions: o.transactions, format: o.format }, (f, l, r, raw) => {
-              rejected++;
-              rejects.of(f)(l, r, raw);
-            }),
+            mergeFiles(
+              { calls: o.calls, transactions: o.transactions, format: o.format },
+              (f, l, r, raw) => {
+                rejected++;
+                rejects.of(f)(l, r, raw);
+              },
+              order,
+            ),
             {
               end: o.end ?? false,
               reference: ref,
@@ -339,6 +352,7 @@ async function contactTriggers(c: Services, org: { id: string; name: string } | 
 }
 
 interface PublishOptions {
+  maxLateness?: number;
   cards?: string;
   accounts?: string;
   calls?: string;

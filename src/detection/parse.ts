@@ -262,6 +262,8 @@ export interface RecordKind<T> {
    * interner (`runDetection`).
    */
   link?(value: T, entry: (i: number) => Interned | undefined): void;
+  /** The record's time, for kinds read in time order (`ReadOptions.order`). */
+  timeOf?(value: T): number;
 }
 
 /** The interner's mark of a value accepted as an E.164 number. */
@@ -334,6 +336,7 @@ export const CALLS: RecordKind<CallRecord> = {
     c.callerRef = entry(2);
     c.calleeRef = entry(3);
   },
+  timeOf: (c) => c.ts,
 };
 
 export const TRANSACTIONS: RecordKind<TransactionRecord> = {
@@ -368,6 +371,7 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
       },
     };
   },
+  timeOf: (t) => t.ts,
 };
 
 export const CARDS: RecordKind<CardRecord> = {
@@ -436,6 +440,136 @@ export class FormatError extends Error {}
 type RejectFn = (line: number, reason: string, raw: string) => void;
 
 /**
+ * How much out of time order a call or transaction file may be (ms) for `interdict detect` and
+ * `interdict detect publish`: records from several switches or systems, or written when a call
+ * ended, come a little out of order; within this they are put back in order, beyond it rejected.
+ */
+export const DEFAULT_LATENESS_MS = 300_000;
+
+/** Reading records in time order (`readRecordBatches`). */
+export interface OrderOptions {
+  /** A record up to this much earlier than the latest one read is put back in its place (ms). */
+  latenessMs: number;
+  /**
+   * Stream time already acted on (the record stream's last tick): an earlier record is rejected,
+   * whatever the lateness.
+   */
+  floor?: number;
+}
+
+export interface ReadOptions {
+  format?: string;
+  onReject?: RejectFn;
+  interner?: Interner;
+  /** Hand out the records in time order (stable for equal times); kinds with `timeOf` only. */
+  order?: OrderOptions;
+}
+
+/**
+ * Puts records back in time order within a lateness (docs/formats.md, "Order"): a record is held
+ * until no record that may still come can precede it, i.e. until one `latenessMs` later has been
+ * read; a record more than `latenessMs` before the latest one read is late (its place was handed
+ * out already). Input already in order is appended and handed out as it comes; equal times keep
+ * the file's order.
+ *
+ * One wrong clock must not make the rest of a file late: a record more than `gapMs` (the lateness,
+ * and at least an hour) ahead of those before it, or the first one, moves the order on only once
+ * the next record agrees with it. If the next one is more than `gapMs` before it, back where the
+ * others were, the jump was a lone record out of line: it is taken out (`add` returns its tag, to
+ * reject) and the file reads on.
+ */
+export class TimeOrder<T, Tag = unknown> {
+  private items: T[] = [];
+  private times: number[] = [];
+  private head = 0;
+  /** The time of the latest record added (a pending jump not counted). */
+  latest = -Infinity;
+  /** A jump ahead waiting for the next record: the last record added, at the end of the buffer. */
+  private pending: { ts: number; tag: Tag } | null = null;
+  /** How far ahead a record must be to wait for the next one's word. */
+  readonly gapMs: number;
+
+  constructor(
+    readonly latenessMs: number,
+    readonly floor = -Infinity,
+  ) {
+    this.gapMs = Math.max(latenessMs, 3_600_000);
+  }
+
+  /** Why a record of time `ts` cannot be added, or null. */
+  late(ts: number): string | null {
+    if (ts < this.floor)
+      return `ts: before the record stream's last tick (${new Date(this.floor).toISOString()}): that time was acted on already`;
+    if (ts < this.latest - this.latenessMs)
+      return `ts: ${Math.ceil((this.latest - ts) / 1000)} s earlier than a record already read (at most ${this.latenessMs / 1000} s out of order: --max-lateness)`;
+    return null;
+  }
+
+  /** Whether a record of time `ts` jumps ahead (then `add` needs its tag, to reject it if it stays alone). */
+  jumps(ts: number): boolean {
+    return this.latest === -Infinity || ts > this.latest + this.gapMs;
+  }
+
+  /**
+   * Adds a record that is not `late`, with a tag when it `jumps`. Returns the tag of the pending
+   * jump it shows to be out of line (taken out again), or null.
+   */
+  add(x: T, ts: number, tag: Tag | null): Tag | null {
+    let outlier: Tag | null = null;
+    const p = this.pending;
+    if (p !== null) {
+      this.pending = null;
+      if (ts >= p.ts - this.gapMs) {
+        if (p.ts > this.latest) this.latest = p.ts;
+      } else {
+        this.items.pop();
+        this.times.pop();
+        outlier = p.tag;
+      }
+    }
+    const times = this.times;
+    let i = times.length;
+    while (i > this.head && times[i - 1]! > ts) i--;
+    if (i === times.length) {
+      this.items.push(x);
+      times.push(ts);
+    } else {
+      this.items.splice(i, 0, x);
+      times.splice(i, 0, ts);
+    }
+    if (tag !== null && this.jumps(ts)) this.pending = { ts, tag };
+    else if (ts > this.latest) this.latest = ts;
+    return outlier;
+  }
+
+  /** Moves into `out` the records no later record can precede (every record with `all`). */
+  release(out: T[], all: boolean): void {
+    const times = this.times;
+    const items = this.items;
+    const n = times.length;
+    const cut = this.latest - this.latenessMs;
+    let h = this.head;
+    while (h < n && (all || times[h]! <= cut)) out.push(items[h++]!);
+    if (all) this.pending = null;
+    if (h === n) {
+      items.length = 0;
+      times.length = 0;
+      h = 0;
+    } else if (h > 1024 && h * 2 > n) {
+      items.splice(0, h);
+      times.splice(0, h);
+      h = 0;
+    }
+    this.head = h;
+  }
+
+  /** Records held. */
+  get size(): number {
+    return this.times.length - this.head;
+  }
+}
+
+/**
  * Reads `file` as records of `kind`: each good row, and each bad one with its line and reason
  * (to `onReject`). A file whose header lacks a required column, or that is not the declared
  * format, stops with a FormatError before any record is handed out.
@@ -443,7 +577,7 @@ type RejectFn = (line: number, reason: string, raw: string) => void;
 export async function* readRecords<T>(
   file: string,
   kind: RecordKind<T>,
-  opts: { format?: string; onReject?: RejectFn; interner?: Interner } = {},
+  opts: ReadOptions = {},
 ): AsyncGenerator<T> {
   for await (const batch of readRecordBatches(file, kind, opts)) yield* batch;
 }
@@ -463,7 +597,7 @@ export async function* readRecords<T>(
 export async function* readRecordBatches<T>(
   file: string,
   kind: RecordKind<T>,
-  opts: { format?: string; onReject?: RejectFn; interner?: Interner } = {},
+  opts: ReadOptions = {},
 ): AsyncGenerator<T[]> {
   const format = formatOf(file, opts.format);
   const reject = opts.onReject ?? (() => undefined);
@@ -492,6 +626,13 @@ export async function* readRecordBatches<T>(
   let timeCol = -1;
   let no = 0;
   let out: T[] = [];
+  if (opts.order !== undefined && kind.timeOf === undefined)
+    throw new Error(`${kind.name} have no time order`);
+  const order =
+    opts.order === undefined
+      ? null
+      : new TimeOrder<T, { line: number; raw: string }>(opts.order.latenessMs, opts.order.floor);
+  const timeOf = kind.timeOf!;
 
   const text = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end);
 
@@ -608,8 +749,27 @@ export async function* readRecordBatches<T>(
     const r = kind.build(values, time, facts);
     if (r.ok) {
       for (const k of e164) if (ids[k]! >= 0) interner.mark(ids[k]!, E164_MARK);
+      if (order === null) {
+        if (link !== undefined) link(r.value, entry);
+        out.push(r.value);
+        return;
+      }
+      const ts = timeOf(r.value);
+      const late = order.late(ts);
+      if (late !== null) {
+        reject(no, late, text(buf, start, end).slice(0, 500));
+        return;
+      }
       if (link !== undefined) link(r.value, entry);
-      out.push(r.value);
+      const tag = order.jumps(ts) ? { line: no, raw: text(buf, start, end).slice(0, 500) } : null;
+      const outlier = order.add(r.value, ts, tag);
+      if (outlier !== null)
+        reject(
+          outlier.line,
+          `ts: more than ${order.gapMs / 1000} s ahead of the records before and after it: a wrong clock?`,
+          outlier.raw,
+        );
+      order.release(out, false);
     } else reject(no, r.reason, text(buf, start, end).slice(0, 500));
   };
 
@@ -643,8 +803,9 @@ export async function* readRecordBatches<T>(
   if (rest !== null) {
     no++;
     line(rest, 0, rest.length, rest.indexOf(34) !== -1);
-    if (out.length > 0) yield out;
   }
+  order?.release(out, true);
+  for (let i = 0; i < out.length; i += RECORDS_PER_BATCH) yield out.slice(i, i + RECORDS_PER_BATCH);
   if (index === null) throw new FormatError(`${file} is empty: expected ${kind.name}`);
 }
 

@@ -4,7 +4,15 @@ import { addAccount, addCard, newContext, withdrawAtEnd, withdrawCards } from '.
 import { RejectFiles } from './rejects.ts';
 import { prefetchCallState } from './detectors/prefetch.ts';
 import { Interner } from './intern.ts';
-import { ACCOUNTS, CALLS, CARDS, checkHeader, readRecordBatches, TRANSACTIONS } from './parse.ts';
+import {
+  ACCOUNTS,
+  CALLS,
+  CARDS,
+  checkHeader,
+  DEFAULT_LATENESS_MS,
+  readRecordBatches,
+  TRANSACTIONS,
+} from './parse.ts';
 import type { CallRecord, Detection, TransactionRecord } from './records.ts';
 
 /**
@@ -77,6 +85,11 @@ export async function runDetection(
     observer?: RecordObserver;
     /** The interner the files are read through (a fresh one when not given; tests look into it). */
     interner?: Interner;
+    /**
+     * How far out of time order a call or transaction file may be (ms, default
+     * `DEFAULT_LATENESS_MS`): put back in order within it, rejected beyond (docs/formats.md, "Order").
+     */
+    latenessMs?: number;
   },
 ): Promise<DetectResult> {
   const observer = opts.observer;
@@ -145,12 +158,14 @@ export async function runDetection(
         }
     // Records come a chunk at a time (one await per chunk, not per record); the merge below still
     // hands them to the detectors one by one in time order, draining at the same stream times.
+    const order = { latenessMs: opts.latenessMs ?? DEFAULT_LATENESS_MS };
     const calls = files.calls
-      ? readRecordBatches(files.calls, CALLS, { ...f, onReject: onReject(files.calls, true) })
+      ? readRecordBatches(files.calls, CALLS, { ...f, order, onReject: onReject(files.calls, true) })
       : null;
     const txns = files.transactions
       ? readRecordBatches(files.transactions, TRANSACTIONS, {
           ...f,
+          order,
           onReject: onReject(files.transactions, true),
         })
       : null;

@@ -130,6 +130,45 @@ describe('interdict simulate, detect and detect score', () => {
     assert.equal(x.code, 2);
     assert.match(x.stderr, /unknown format xml: csv or ndjson/);
   });
+
+  test('--max-lateness: rows more out of order than allowed go to the reject file; a bad value stops', () => {
+    const calls = path.join(dir, 'late-calls.csv');
+    const [header, ...rows] = fs.readFileSync(f('calls.csv'), 'utf8').trimEnd().split('\n');
+    // The tenth row moved on past the rows of the next minute or so: behind them, within 300 s.
+    const at = (r: string) => Date.parse(r.slice(0, r.indexOf(',')));
+    const row = rows.splice(9, 1)[0]!;
+    let k = 10;
+    while (at(rows[k]!) - at(row) <= 30_000) k++;
+    rows.splice(k + 1, 0, row);
+    const behind = (at(rows[k]!) - at(row)) / 1000;
+    assert.ok(behind > 30 && behind < 300, String(behind));
+    fs.writeFileSync(calls, [header, ...rows].join('\n') + '\n');
+    const out = path.join(dir, 'late.ndjson');
+    const base = ['detect', '--cards', f('cards.csv'), '--calls', calls, '--out', out];
+    const strict = cli(dir, [...base, '--max-lateness', String(Math.floor(behind / 2))]);
+    assert.equal(strict.code, 0, strict.stderr);
+    const rejects = fs
+      .readFileSync(`${calls}.rejects.ndjson`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; reason: string; record: string });
+    assert.deepEqual(
+      rejects.map((x) => [x.line, x.record]),
+      [[k + 3, row]],
+    );
+    assert.match(rejects[0]!.reason, /earlier than a record already read/);
+    fs.rmSync(`${calls}.rejects.ndjson`);
+    // The default (300 s) puts it back in its place.
+    const lenient = cli(dir, base);
+    assert.equal(lenient.code, 0, lenient.stderr);
+    assert.doesNotMatch(lenient.stdout, /rejected rows/);
+    for (const bad of ['-1', 'soon', '90000'])
+      for (const command of [['detect'], ['detect', 'publish']]) {
+        const r = cli(dir, [...command, '--calls', calls, '--out', out, '--max-lateness', bad]);
+        assert.equal(r.code, 2, `${command.join(' ')} ${bad}: ${r.stderr}`);
+        assert.match(r.stderr, /--max-lateness: .* is not a number of seconds from 0 to 86400/);
+      }
+  });
 });
 
 describe('interdict detect publish and detect worker', () => {

@@ -13,6 +13,7 @@ import {
   readRecordBatches,
   RECORDS_PER_BATCH,
   readRecords,
+  TimeOrder,
   TRANSACTIONS,
 } from '../../src/detection/parse.ts';
 import type { CallRecord } from '../../src/detection/records.ts';
@@ -415,5 +416,112 @@ describe('detection input parsing', () => {
     const n = [];
     for await (const c of readRecords(nd, CARDS)) n.push(c.cancelledAt);
     assert.deepEqual(n, [undefined, undefined, Date.parse('2024-02-01T00:00:00Z')]);
+  });
+});
+
+describe('records put back in time order (detect, detect publish)', () => {
+  const T0 = Date.parse('2026-11-30T10:00:00+08:00');
+  /** A call file with a row per time (seconds after T0) and the callee's last digits as its tag. */
+  function callFile(name: string, secs: number[]): string {
+    const file = path.join(dir, name);
+    const iso = (s: number) => new Date(T0 + s * 1000).toISOString().replace('Z', '+00:00');
+    fs.writeFileSync(
+      file,
+      [
+        'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin',
+        ...secs.map(
+          (s, i) => `${iso(s)},voice,+8613800138000,+86139001${String(i).padStart(5, '0')},60,,,,offnet`,
+        ),
+      ].join('\n') + '\n',
+    );
+    return file;
+  }
+  async function read(file: string, latenessS: number, floor?: number) {
+    const got: number[] = [];
+    const rejects: { line: number; reason: string }[] = [];
+    const order = { latenessMs: latenessS * 1000, ...(floor !== undefined && { floor }) };
+    for await (const batch of readRecordBatches(file, CALLS, {
+      order,
+      onReject: (line, reason) => rejects.push({ line, reason }),
+    }))
+      for (const r of batch) got.push(Number(r.callee.slice(-5)));
+    return { got, rejects };
+  }
+
+  test('a little out of order: put back in order, equal times in file order; nothing rejected', async () => {
+    const secs = [0, 30, 10, 10, 50, 40, 45, 200, 100, 250];
+    const { got, rejects } = await read(callFile('a.csv', secs), 300);
+    assert.deepEqual(rejects, []);
+    assert.deepEqual(got, [0, 2, 3, 1, 5, 6, 4, 8, 7, 9]);
+  });
+
+  test('more out of order than allowed: rejected with its line and by how much; the rest kept', async () => {
+    const { got, rejects } = await read(callFile('b.csv', [0, 100, 400, 700, 350, 690, 800]), 300);
+    assert.deepEqual(got, [0, 1, 2, 5, 3, 6]);
+    assert.deepEqual(
+      rejects.map((r) => r.line),
+      [6],
+    );
+    assert.match(rejects[0]!.reason, /^ts: 350 s earlier than a record already read \(at most 300 s/);
+    // Allowed none: every step back is rejected.
+    const strict = await read(callFile('c.csv', [0, 10, 5, 10, 20, 19]), 0);
+    assert.deepEqual(strict.got, [0, 1, 3, 4]);
+    assert.deepEqual(
+      strict.rejects.map((r) => r.line),
+      [4, 7],
+    );
+  });
+
+  test('one wrong clock is rejected alone, not the records after it; a real gap is no wrong clock', async () => {
+    // A record a day ahead in the middle, and the first record a day ahead.
+    const middle = await read(callFile('d.csv', [0, 10, 86_400, 20, 30, 25]), 300);
+    assert.deepEqual(middle.got, [0, 1, 3, 5, 4]);
+    assert.deepEqual(
+      middle.rejects.map((r) => r.line),
+      [4],
+    );
+    assert.match(middle.rejects[0]!.reason, /^ts: more than 3600 s ahead of the records before and after it/);
+    const first = await read(callFile('e.csv', [86_400, 0, 10, 20]), 300);
+    assert.deepEqual(first.got, [1, 2, 3]);
+    assert.deepEqual(
+      first.rejects.map((r) => r.line),
+      [2],
+    );
+    // A quiet night: the jump is confirmed by the next record, and whatever is late after it is late.
+    const night = await read(callFile('f.csv', [0, 10, 30_000, 30_010, 5, 30_005]), 300);
+    assert.deepEqual(night.got, [0, 1, 2, 5, 3]);
+    assert.deepEqual(
+      night.rejects.map((r) => r.line),
+      [6],
+    );
+    // A jump at the very end has no record after it: kept.
+    assert.deepEqual((await read(callFile('g.csv', [0, 10, 86_400]), 300)).got, [0, 1, 2]);
+  });
+
+  test('before the stream’s last tick: rejected, whatever the lateness', async () => {
+    const { got, rejects } = await read(callFile('h.csv', [0, 100, 50, 200]), 300, T0 + 60_000);
+    assert.deepEqual(got, [1, 3]);
+    assert.deepEqual(
+      rejects.map((r) => r.line),
+      [2, 4],
+    );
+    assert.match(rejects[0]!.reason, /before the record stream's last tick/);
+  });
+
+  test('records in order are handed out as they come: the buffer holds the lateness, not the file', () => {
+    const order = new TimeOrder<number>(300_000);
+    const out: number[] = [];
+    let most = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const ts = T0 + i * 1000;
+      assert.equal(order.late(ts), null);
+      order.add(i, ts, order.jumps(ts) ? i : null);
+      order.release(out, false);
+      most = Math.max(most, order.size);
+    }
+    assert.ok(most <= 302, String(most));
+    order.release(out, true);
+    assert.equal(out.length, 10_000);
+    assert.ok(out.every((x, i) => x === i));
   });
 });

@@ -164,6 +164,43 @@ describe('batch detection over a simulated world', () => {
     );
   });
 
+  test('calls and transactions a little out of order: the same detections as in order', async () => {
+    const f = files();
+    /** Moves every 40th row two rows on when its time is strictly before both (minutes at most). */
+    const disorder = (file: string): { file: string; moved: number } => {
+      const [header, ...rows] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      const at = (r: string) => Date.parse(r.slice(0, r.indexOf(',')));
+      let moved = 0;
+      for (let i = 5; i + 2 < rows.length; i += 40) {
+        const t = at(rows[i]!);
+        if (!(t < at(rows[i + 1]!) && t < at(rows[i + 2]!) && at(rows[i + 2]!) - t < 300_000)) continue;
+        rows.splice(i + 2, 0, rows.splice(i, 1)[0]!);
+        moved++;
+      }
+      const out = file.replace(/\.csv$/, '.disordered.csv');
+      fs.writeFileSync(out, [header, ...rows].join('\n') + '\n');
+      return { file: out, moved };
+    };
+    const calls = disorder(f.calls);
+    const txns = disorder(f.transactions);
+    assert.ok(calls.moved > 100 && txns.moved > 10, `${calls.moved} calls, ${txns.moved} transactions moved`);
+    const sorted = (ds: Detection[]) => ds.map((d) => JSON.stringify(d)).sort();
+    const got: Detection[] = [];
+    const r = await runDetection({ ...f, calls: calls.file, transactions: txns.file }, allDetectors(), {
+      emit: (d) => got.push(d),
+    });
+    assert.deepEqual(r.rejected, {});
+    assert.deepEqual(sorted(got), sorted(await detect()));
+    // Allowed no disorder: each row moved on is now behind the two it jumped, and rejected.
+    const strict = await runDetection({ ...f, calls: calls.file, transactions: txns.file }, [], {
+      emit: () => undefined,
+      latenessMs: 0,
+    });
+    assert.deepEqual(strict.rejected, { [calls.file]: calls.moved, [txns.file]: txns.moved });
+    for (const x of [calls, txns]) fs.rmSync(x.file);
+    for (const x of strict.rejectFiles) fs.rmSync(x);
+  });
+
   test('the interner is sized once from the reference files: loading them never grows it', async () => {
     const f = files();
     const capacity = internerCapacity(f);

@@ -213,6 +213,51 @@ describe('routing', () => {
   });
 });
 
+describe('the publisher orders records as the batch runner does', () => {
+  test('files a little out of order publish the same sequence; before the last tick is rejected', async () => {
+    const f = files();
+    const moved = (file: string) => {
+      const [header, ...rows] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      const at = (r: string) => Date.parse(r.slice(0, r.indexOf(',')));
+      for (let i = 3; i + 1 < rows.length; i += 25)
+        if (at(rows[i]!) < at(rows[i + 1]!) && at(rows[i + 1]!) - at(rows[i]!) < 300_000)
+          rows.splice(i, 2, rows[i + 1]!, rows[i]!);
+      const out = file.replace(/\.csv$/, '.moved.csv');
+      fs.writeFileSync(out, [header, ...rows].join('\n') + '\n');
+      return out;
+    };
+    const calls = moved(f.calls);
+    const transactions = moved(f.transactions);
+    assert.notEqual(fs.readFileSync(calls, 'utf8'), fs.readFileSync(f.calls, 'utf8'));
+    assert.notEqual(fs.readFileSync(transactions, 'utf8'), fs.readFileSync(f.transactions, 'utf8'));
+    const key = (r: StreamRecord) =>
+      r.kind === 'call' ? `c ${r.record.ts} ${r.record.caller} ${r.record.callee}` : `t ${r.record.txnId}`;
+    const got: string[] = [];
+    const rejected: string[] = [];
+    for await (const r of mergeFiles({ calls, transactions }, (file, line, reason) =>
+      rejected.push(`${file}:${line} ${reason}`),
+    ))
+      got.push(key(r));
+    assert.deepEqual(rejected, []);
+    assert.deepEqual(got, records.map(key));
+    // A second publish after the stream's last tick: what is older is rejected, the rest kept.
+    const floor = records[Math.floor(records.length / 2)]!.record.ts;
+    const after: string[] = [];
+    const late: string[] = [];
+    for await (const r of mergeFiles({ calls, transactions }, (_file, _line, reason) => late.push(reason), {
+      latenessMs: 300_000,
+      floor,
+    }))
+      after.push(key(r));
+    assert.deepEqual(after, records.filter((r) => r.record.ts >= floor).map(key));
+    assert.equal(late.length, records.length - after.length);
+    assert.ok(late.every((x) => /before the record stream's last tick/.test(x)));
+    fs.rmSync(calls);
+    fs.rmSync(transactions);
+    for (const x of [calls, transactions]) fs.rmSync(`${x}.rejects.ndjson`, { force: true });
+  });
+});
+
 describe('streamed call records get their numbers’ shared entries', () => {
   test('one entry and one string per number; numbers gone quiet for two generations lose theirs', () => {
     const DAY = 86_400_000;

@@ -1,4 +1,12 @@
-import { ACCOUNTS, CALLS, CARDS, readRecords, TRANSACTIONS } from '../parse.ts';
+import {
+  ACCOUNTS,
+  CALLS,
+  CARDS,
+  DEFAULT_LATENESS_MS,
+  readRecords,
+  TRANSACTIONS,
+  type OrderOptions,
+} from '../parse.ts';
 import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
 import type { PiiCipher } from '../../privacy/crypto.ts';
 import type { RejectFiles } from '../rejects.ts';
@@ -77,13 +85,17 @@ export async function publishRecords(
 
 /**
  * Calls and transactions files merged in time order exactly as the batch runner merges them
- * (a call before a transfer of the same millisecond), so stream and batch see the same order.
+ * (a call before a transfer of the same millisecond), so stream and batch see the same order. Each
+ * file is put back in time order within `order.latenessMs` as the batch runner does; with
+ * `order.floor` (the stream's last tick), a record before it is rejected: the workers have acted
+ * on that time already.
  */
 export async function* mergeFiles(
   files: { calls?: string; transactions?: string; format?: string },
   onReject: (file: string, line: number, reason: string, raw: string) => void = () => undefined,
+  order: OrderOptions = { latenessMs: DEFAULT_LATENESS_MS },
 ): AsyncGenerator<StreamRecord> {
-  const f = files.format ? { format: files.format } : {};
+  const f = files.format ? { format: files.format, order } : { order };
   const calls = files.calls
     ? readRecords(files.calls, CALLS, { ...f, onReject: (l, r, raw) => onReject(files.calls!, l, r, raw) })
     : null;
