@@ -15,6 +15,13 @@ const cli = runCli;
 let dir: string;
 let world: string;
 const f = (name: string) => path.join(world, name);
+/** A reject file's rows. */
+const readRejects = (file: string) =>
+  fs
+    .readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { line: number; reason: string; record: string });
 
 before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-cli-detect-'));
@@ -80,11 +87,7 @@ describe('interdict simulate, detect and detect score', () => {
     assert.match(r.stdout, new RegExp(`^${rows} call records, ${txns} transactions .*detections`));
     assert.match(r.stdout, /rejected rows: .*calls\.csv\.rejects\.ndjson/);
     assert.match(r.stdout, /cards\.csv\.rejects\.ndjson/);
-    const rejects = fs
-      .readFileSync(`${calls}.rejects.ndjson`, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { line: number; reason: string; record: string });
+    const rejects = readRejects(`${calls}.rejects.ndjson`);
     assert.deepEqual(
       rejects.map((x) => [x.line, x.record]),
       [
@@ -147,11 +150,7 @@ describe('interdict simulate, detect and detect score', () => {
     const base = ['detect', '--cards', f('cards.csv'), '--calls', calls, '--out', out];
     const strict = cli(dir, [...base, '--max-lateness', String(Math.floor(behind / 2))]);
     assert.equal(strict.code, 0, strict.stderr);
-    const rejects = fs
-      .readFileSync(`${calls}.rejects.ndjson`, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { line: number; reason: string; record: string });
+    const rejects = readRejects(`${calls}.rejects.ndjson`);
     assert.deepEqual(
       rejects.map((x) => [x.line, x.record]),
       [[k + 3, row]],
