@@ -171,6 +171,30 @@ describe('interdict simulate, detect and detect score', () => {
 });
 
 describe('interdict detect publish and detect worker', () => {
+  test('a second publish rejects what is older than the stream’s last tick, and publishes the rest', () => {
+    const data = path.join(dir, 'floor-data');
+    const [header, ...rows] = fs.readFileSync(f('calls.csv'), 'utf8').trimEnd().split('\n');
+    const first = path.join(dir, 'floor-first.csv');
+    const second = path.join(dir, 'floor-second.csv');
+    fs.writeFileSync(first, [header, ...rows.slice(0, 2000)].join('\n') + '\n');
+    // The second file starts 300 rows back into the first one's.
+    fs.writeFileSync(second, [header, ...rows.slice(1700, 4000)].join('\n') + '\n');
+    assert.equal(cli(data, ['detect', 'publish', '--calls', first]).code, 0);
+    const status = cli(data, ['detect', 'status', '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const tick = (JSON.parse(status.stdout) as { head: { lastTickAt: string | null } }).head.lastTickAt;
+    assert.ok(tick, status.stdout);
+    const at = (r: string) => Date.parse(r.slice(0, r.indexOf(',')));
+    const older = rows.slice(1700, 4000).filter((r) => at(r) < Date.parse(tick)).length;
+    assert.ok(older > 0 && older <= 300, String(older));
+    const p = cli(data, ['detect', 'publish', '--calls', second]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, new RegExp(`^${2300 - older} records published .*; ${older} bad rows skipped`));
+    const rejects = readRejects(`${second}.rejects.ndjson`);
+    assert.equal(rejects.length, older);
+    assert.ok(rejects.every((x) => /before the record stream's last tick/.test(x.reason)));
+  });
+
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {
     const data = path.join(dir, 'stream-data');
     const cards = path.join(dir, 'stream-cards.csv');
