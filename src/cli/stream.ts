@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { Services } from '../api/types.ts';
 import { allDetectors } from '../detection/detectors/index.ts';
 import {
+  BEFORE_LAST_TICK,
   ACCOUNTS,
   CALLS,
   CARDS,
@@ -72,6 +73,8 @@ export function streamCommands(program: Command, core: Core): void {
         const bar = new Progress('publish', Math.max(1, total));
         let seen = 0;
         let rejected = 0;
+        /** Of those, rows from before the stream's last tick (a publish over what went before). */
+        let beforeTick = 0;
         const rejects = new RejectFiles();
         try {
           // Every file's first line is checked before anything is published.
@@ -92,12 +95,13 @@ export function streamCommands(program: Command, core: Core): void {
             latenessMs: o.maxLateness ?? DEFAULT_LATENESS_MS,
             ...(head.lastTickAt !== null && { floor: head.lastTickAt }),
           };
-          const n = await publishRecords(
+          const { published, already } = await publishRecords(
             stream,
             mergeFiles(
               { calls: o.calls, transactions: o.transactions, format: o.format },
               (f, l, r, raw) => {
                 rejected++;
+                if (r.startsWith(BEFORE_LAST_TICK)) beforeTick++;
                 rejects.of(f)(l, r, raw);
               },
               order,
@@ -117,13 +121,21 @@ export function streamCommands(program: Command, core: Core): void {
           const what = [
             ...(o.cards ? [`${ref.cards.length} cards`] : []),
             ...(o.accounts ? [`${ref.accounts.length} accounts`] : []),
-            `${n} records`,
+            `${published} records`,
           ];
           await rejects.close();
+          const bad = rejects.total - beforeTick;
+          const skipped = [
+            ...(beforeTick
+              ? [`${beforeTick} rows from before the stream's last tick (published already, or too late)`]
+              : []),
+            ...(bad ? [`${bad} bad rows`] : []),
+          ];
           process.stdout.write(
             `${what.slice(0, -1).join(', ')}${what.length > 1 ? ' and ' : ''}${what.at(-1)} published to the ` +
               `${stream.kind} record stream (${stream.partitions} partitions)` +
-              (rejects.total ? `; ${rejects.total} bad rows skipped → ${rejects.paths.join(', ')}` : '') +
+              (already ? `; ${already} records already in the stream since its last tick skipped` : '') +
+              (skipped.length ? `; ${skipped.join(' and ')} skipped → ${rejects.paths.join(', ')}` : '') +
               (o.end ? '; input closed' : '') +
               '\n',
           );

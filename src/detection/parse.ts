@@ -478,6 +478,9 @@ export interface ReadOptions {
  * others were, the jump was a lone record out of line: it is taken out (`add` returns its tag, to
  * reject) and the file reads on.
  */
+/** How the reason of a record rejected by `TimeOrder.floor` begins (`detect publish` counts them apart). */
+export const BEFORE_LAST_TICK = "ts: before the record stream's last tick";
+
 export class TimeOrder<T, Tag = unknown> {
   private items: T[] = [];
   private times: number[] = [];
@@ -499,7 +502,7 @@ export class TimeOrder<T, Tag = unknown> {
   /** Why a record of time `ts` cannot be added, or null. */
   late(ts: number): string | null {
     if (ts < this.floor)
-      return `ts: before the record stream's last tick (${new Date(this.floor).toISOString()}): that time was acted on already`;
+      return `${BEFORE_LAST_TICK} (${new Date(this.floor).toISOString()}): published already, or too late (the workers have acted on that time)`;
     if (ts < this.latest - this.latenessMs)
       return `ts: ${Math.ceil((this.latest - ts) / 1000)} s earlier than a record already read (at most ${this.latenessMs / 1000} s out of order: --max-lateness)`;
     return null;

@@ -171,7 +171,7 @@ describe('interdict simulate, detect and detect score', () => {
 });
 
 describe('interdict detect publish and detect worker', () => {
-  test('a second publish rejects what is older than the stream’s last tick, and publishes the rest', () => {
+  test('a second publish rejects what is older than the stream’s last tick, skips what the stream has after it, and publishes the rest', () => {
     const data = path.join(dir, 'floor-data');
     const [header, ...rows] = fs.readFileSync(f('calls.csv'), 'utf8').trimEnd().split('\n');
     const first = path.join(dir, 'floor-first.csv');
@@ -187,12 +187,36 @@ describe('interdict detect publish and detect worker', () => {
     const at = (r: string) => Date.parse(r.slice(0, r.indexOf(',')));
     const older = rows.slice(1700, 4000).filter((r) => at(r) < Date.parse(tick)).length;
     assert.ok(older > 0 && older <= 300, String(older));
+    // The first file's rows at or after its last tick are in the stream and not acted on yet.
+    const already = rows.slice(1700, 2000).filter((r) => at(r) >= Date.parse(tick)).length;
+    assert.ok(already > 0, 'the overlap reaches past the last tick');
     const p = cli(data, ['detect', 'publish', '--calls', second]);
     assert.equal(p.code, 0, p.stderr);
-    assert.match(p.stdout, new RegExp(`^${2300 - older} records published .*; ${older} bad rows skipped`));
+    assert.match(
+      p.stdout,
+      new RegExp(
+        `^${2300 - older - already} records published .*; ${already} records already in the stream since its ` +
+          `last tick skipped; ${older} rows from before the stream's last tick \\(published already, or too late\\) skipped`,
+      ),
+    );
+    assert.doesNotMatch(p.stdout, /bad rows/);
     const rejects = readRejects(`${second}.rejects.ndjson`);
     assert.equal(rejects.length, older);
-    assert.ok(rejects.every((x) => /before the record stream's last tick/.test(x.reason)));
+    assert.ok(
+      rejects.every((x) =>
+        /before the record stream's last tick .*: published already, or too late/.test(x.reason),
+      ),
+    );
+    // The whole second file again (a publish started over after a crash): nothing is appended twice.
+    const before = JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as { head: { gseq: number } };
+    const again = cli(data, ['detect', 'publish', '--calls', second]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(
+      again.stdout,
+      /^0 records published .*; [1-9]\d* records already in the stream since its last tick skipped; [1-9]\d* rows from before/,
+    );
+    const after = JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as { head: { gseq: number } };
+    assert.equal(after.head.gseq, before.head.gseq, 'nothing appended');
   });
 
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {

@@ -57,7 +57,7 @@ import {
   type Reference,
   type StreamRecord,
 } from '../../src/detection/stream/publish.ts';
-import { ownerOf, partitionOf } from '../../src/detection/stream/route.ts';
+import { ownerOf, partitionOf, recordKey } from '../../src/detection/stream/route.ts';
 import type { RecordStream, StreamEntry } from '../../src/detection/stream/types.ts';
 import { recordStreamStatus } from '../../src/detection/stream/status.ts';
 import {
@@ -1240,6 +1240,90 @@ function compareSplit(one: Detection[], split: Detection[], label: string) {
   assert.deepEqual(lines(split), lines(one), label);
 }
 
+describe('a publish started again appends nothing twice', () => {
+  /**
+   * Half the world, then the world again from the first record at the stream's last tick (a
+   * publish started over after a crash: `mergeFiles` rejects what is older, `floor`): the records
+   * the stream had after its last tick are skipped, the rest appended; the stream holds each
+   * record once, in the order of one publish.
+   */
+  async function overlapping(stream: RecordStream): Promise<void> {
+    const half = Math.floor(records.length / 2);
+    assert.deepEqual(await publishRecords(stream, records.slice(0, half)), { published: half, already: 0 });
+    const { lastTickAt } = await stream.head();
+    assert.ok(lastTickAt !== null);
+    const from = records.findIndex((r) => r.record.ts >= lastTickAt);
+    assert.ok(from < half, 'the first publish has records at or after its last tick');
+    const unsettled = await stream.unsettled();
+    assert.deepEqual(
+      unsettled.map((e) => recordKey(e as StreamRecord)).sort(),
+      records.slice(from, half).map(recordKey).sort(),
+    );
+    assert.deepEqual(await publishRecords(stream, records.slice(from), { end: true }), {
+      published: records.length - half,
+      already: half - from,
+    });
+    const read = (await readEntries(stream)).filter((e) => e.kind === 'call' || e.kind === 'transaction');
+    assert.deepEqual(
+      read.map((e) => recordKey(e as StreamRecord)),
+      records.map(recordKey),
+    );
+  }
+
+  test('memory record stream', async () => {
+    await overlapping(new MemoryRecordStream());
+  });
+
+  test('embedded record stream: the workers give exactly the batch run’s detections', async () => {
+    const stream = await freshEmbedded();
+    await overlapping(stream);
+    const { detections } = await runWorkers(stream, [ALL]);
+    assert.deepEqual(lines(detections), lines(batch));
+  });
+
+  test('NATS JetStream record stream', { skip: !usingNats() && 'NATS_URL is not set' }, async () => {
+    const stream = await NatsRecordStream.open({
+      natsUrl: process.env.NATS_URL!,
+      natsStream: `TEST_${process.pid}_${Date.now()}_AGAIN`,
+      partitions: 4,
+    });
+    try {
+      await overlapping(stream);
+    } finally {
+      await stream.destroy();
+      await stream.close();
+    }
+  });
+
+  test('the same call twice is skipped as often as the stream has it; a new one is appended', async () => {
+    const stream = new MemoryRecordStream();
+    const t0 = Date.parse('2026-11-01T00:00:00Z');
+    // A clock entry after calls 0 and 2; calls 3 and 4 are the same call, after the last tick.
+    const calls = [0, 1, 2, 3].map((i) => sampleCall(i, t0));
+    const twice = [...calls, sampleCall(3, t0)];
+    assert.deepEqual(await publishRecords(stream, twice), { published: 5, already: 0 });
+    assert.equal((await stream.head()).lastTickAt, t0 + 60_000);
+    // Call 2 moved the clock (it is before the tick, at its time): unsettled with 3 and 3 again.
+    assert.deepEqual(
+      (await stream.unsettled()).map((e) => (e as StreamRecord).record.ts),
+      [t0 + 90_000, t0 + 90_000, t0 + 60_000],
+    );
+    const again = [
+      sampleCall(2, t0),
+      sampleCall(3, t0),
+      sampleCall(3, t0),
+      sampleCall(3, t0),
+      sampleCall(4, t0),
+    ];
+    assert.deepEqual(await publishRecords(stream, again), { published: 2, already: 3 });
+    const read = (await readEntries(stream)).filter((e) => e.kind === 'call');
+    assert.deepEqual(
+      read.map((e) => (e as StreamRecord).record.ts - t0),
+      [0, 30_000, 60_000, 90_000, 90_000, 90_000, 120_000],
+    );
+  });
+});
+
 describe('two workers give the same detections as one', () => {
   test('embedded record stream', async () => {
     const stream = await freshEmbedded();
@@ -1348,7 +1432,7 @@ describe('the NATS record stream packs entries into messages', () => {
             JSON.stringify({ g: i + 1, k: old[i]!.kind, r: old[i]!.record }),
           );
         const day = records.slice(2, 2 + 3 * ENTRIES_PER_MESSAGE);
-        const total = await publishRecords(stream, day, { end: true });
+        const { published: total } = await publishRecords(stream, day, { end: true });
         assert.equal(total, day.length);
         const { gseq } = await stream.head();
         const info = await (await jetstreamManager(nc)).streams.info(`${name}_RECORDS`);

@@ -6,6 +6,7 @@ import type { DetectionRecordsTable } from './tables.ts';
 import type { ReadEntry, RecordStream, Routed, StoredRecords, StreamEntry } from './types.ts';
 import { decodeEntries, encodeEntry, takeDecoded } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
+import { unsettledOf } from './route.ts';
 
 /** Rows per insert statement (PGlite is single-connection: short statements, short transactions). */
 const ROWS_PER_INSERT = 1000;
@@ -149,6 +150,30 @@ export class EmbeddedRecordStream implements RecordStream {
       lastTickAt: tick ? ((JSON.parse(tick.payload) as { now: number }).now ?? null) : null,
       ended: last?.kind === 'end',
     };
+  }
+
+  async unsettled(): Promise<StreamEntry[]> {
+    const db = this.db;
+    return unsettledOf(
+      (async function* () {
+        let below = Number.MAX_SAFE_INTEGER;
+        for (;;) {
+          const rows = await db
+            .selectFrom('detection_records')
+            .select(['gseq', 'kind', 'payload'])
+            .where('gseq', '<', below)
+            .orderBy('gseq', 'desc')
+            .limit(16)
+            .execute();
+          if (rows.length === 0) return;
+          for (const row of rows)
+            yield row.kind === 'pack'
+              ? decodeEntries(row.payload).reverse()
+              : [entryOf(row.kind, Number(row.gseq), row.payload)];
+          below = Number(rows.at(-1)!.gseq);
+        }
+      })(),
+    );
   }
 
   /** The last clock entry's row (a tick or the end). */

@@ -1,6 +1,7 @@
 import type { ReadEntry, RecordStream, Routed, StoredRecords } from './types.ts';
 import { DEFAULT_PARTITIONS, type StreamEntry } from './types.ts';
 import { callRecordOf } from '../records.ts';
+import { unsettledOf } from './route.ts';
 
 /**
  * A call record is handed to each reader as its own copy, as the other streams decode one per
@@ -37,6 +38,15 @@ export class MemoryRecordStream implements RecordStream {
     }
     const last = this.log[this.log.length - 1]?.entry;
     return { gseq: last?.gseq ?? 0, lastTickAt, ended: last?.kind === 'end' };
+  }
+
+  async unsettled(): Promise<StreamEntry[]> {
+    const log = this.log;
+    return unsettledOf(
+      (function* () {
+        for (let i = log.length - 1; i >= 0; i--) yield [log[i]!.entry];
+      })(),
+    );
   }
 
   async read(

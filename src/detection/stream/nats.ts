@@ -14,6 +14,7 @@ import {
 import type { ReadEntry, RecordStream, Routed, StoredRecords, StreamEntry } from './types.ts';
 import { decodeEntries, encodeEntry, takeDecoded } from './wire.ts';
 import { DEFAULT_PARTITIONS } from './types.ts';
+import { unsettledOf } from './route.ts';
 
 const STREAM_NOT_FOUND = 10059;
 /** Messages published and awaited together (acks), in order on one connection. */
@@ -222,6 +223,22 @@ export class NatsRecordStream implements RecordStream {
       lastTickAt: t && (t.kind === 'tick' || t.kind === 'end') ? t.now : null,
       ended: e?.kind === 'end',
     };
+  }
+
+  async unsettled(): Promise<StreamEntry[]> {
+    const { first_seq: first, last_seq: last, messages } = (await this.jsm.streams.info(this.name)).state;
+    const jsm = this.jsm;
+    const name = this.name;
+    return unsettledOf(
+      (async function* () {
+        if (messages === 0) return;
+        for (let seq = last; seq >= first; seq--) {
+          // A message deleted or aged out is not there: null.
+          const m = await jsm.streams.getMessage(name, { seq });
+          if (m) yield decode(m.data).reverse();
+        }
+      })(),
+    );
   }
 
   private reader: {

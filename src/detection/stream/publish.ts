@@ -50,11 +50,22 @@ export async function loadReference(
 export type StreamRecord =
   { kind: 'call'; record: CallRecord } | { kind: 'transaction'; record: TransactionRecord };
 
+/** What a publish did with its records (reference data not counted). */
+export interface Published {
+  /** Appended to the stream. */
+  published: number;
+  /**
+   * Skipped: the stream already had them and the workers had not acted on them yet (a publish
+   * started again over what an earlier one appended after its last tick: `Sequencer`).
+   */
+  already: number;
+}
+
 /**
  * Publishes records (already in time order) into the stream, after the cards and accounts of
  * `reference` if any; with `end`, closes the input so the workers drain with `final` (one-off
- * files, tests). Every record goes to every worker (route.ts). Returns the records published
- * (reference data not counted).
+ * files, tests). Every record goes to every worker (route.ts). A record the stream holds after its
+ * last tick is not appended again.
  */
 export async function publishRecords(
   stream: RecordStream,
@@ -67,20 +78,20 @@ export async function publishRecords(
     /** Seals the reference data's holder ids (stream/reference.ts). */
     pii?: PiiCipher;
   } = {},
-): Promise<number> {
+): Promise<Published> {
   const seq = new Sequencer(stream, undefined, opts.pii);
   for (const c of opts.reference?.cards ?? []) await seq.card(c);
   for (const a of opts.reference?.accounts ?? []) await seq.account(a);
   let n = 0;
+  let published = 0;
   for await (const r of records) {
-    if (r.kind === 'call') await seq.call(r.record);
-    else await seq.transaction(r.record);
+    if (r.kind === 'call' ? await seq.call(r.record) : await seq.transaction(r.record)) published++;
     if (++n % 50_000 === 0) opts.onProgress?.(n);
   }
   if (opts.end) await seq.end();
   else await seq.flush();
   opts.onProgress?.(n);
-  return n;
+  return { published, already: seq.already };
 }
 
 /**

@@ -34,6 +34,53 @@ export function ownerOf(d: Detection, partitions: number): number {
   return partitionOf(d.subjectKind, d.subject, partitions);
 }
 
+/**
+ * The unsettled records of a stream read backwards (`backwards`: entries in descending gseq, a
+ * chunk at a time): every call and transaction after the last clock entry, and those just before
+ * it at its time (the record that moved the clock, and any of the same millisecond). A record
+ * after a tick is at or after its time (the publisher rejects older ones: `TimeOrder.floor`), and
+ * one before it at or before (the tick follows the first record past the drain point), so these
+ * are exactly the records a new publish may carry again without being too late. Bounded by the
+ * stream time between ticks (`DRAIN_EVERY_MS`).
+ */
+export async function unsettledOf(
+  backwards: AsyncIterable<readonly StreamEntry[]> | Iterable<readonly StreamEntry[]>,
+): Promise<StreamEntry[]> {
+  const out: StreamEntry[] = [];
+  let tickAt: number | null = null;
+  let below = Infinity;
+  for await (const chunk of backwards)
+    for (const e of chunk) {
+      // The same entry in the messages of two partitions (NATS): once.
+      if (e.gseq >= below) continue;
+      below = e.gseq;
+      if (e.kind === 'tick' || e.kind === 'end') {
+        if (tickAt !== null) return out;
+        tickAt = e.now;
+      } else if (e.kind === 'call' || e.kind === 'transaction') {
+        if (tickAt !== null && e.record.ts < tickAt) return out;
+        out.push(e);
+      }
+    }
+  return out;
+}
+
+/**
+ * A call record or transaction as a key: the same facts give the same key. Calls carry no id, so
+ * every field counts; a transaction's id alone could be reused by a bank for another transfer.
+ */
+export function recordKey(e: StreamRecordEntry): string {
+  if (e.kind === 'call') {
+    const c = e.record;
+    return `c ${c.ts} ${c.kind} ${c.caller} ${c.callee} ${c.durationS} ${c.imsi} ${c.imei} ${c.cellId} ${c.origin}`;
+  }
+  const t = e.record;
+  return `t ${t.ts} ${t.txnId} ${t.payer} ${t.payee} ${t.amount} ${t.currency} ${t.channel}`;
+}
+
+type StreamRecordEntry =
+  { kind: 'call'; record: CallRecord } | { kind: 'transaction'; record: TransactionRecord };
+
 /** Stream time between drains: the batch runner's cadence (src/detection/run.ts). */
 export const DRAIN_EVERY_MS = 60_000;
 
@@ -41,7 +88,8 @@ export const DRAIN_EVERY_MS = 60_000;
  * The single writer of a record stream: numbers entries (gseq), routes them, and adds the clock
  * entries exactly where the batch runner drains (after the record whose time is `DRAIN_EVERY_MS`
  * past the last drain point), so workers drain at the same stream times as `interdict detect`.
- * It resumes from the stream's head, so successive publishes continue one stream.
+ * It resumes from the stream's head, so successive publishes continue one stream, and a record
+ * the workers have not acted on yet is not appended twice (`unsettled`).
  */
 export class Sequencer {
   private gseq = 0;
@@ -50,6 +98,14 @@ export class Sequencer {
   private ended = false;
   private buffer: Routed[] = [];
   private ready = false;
+  /**
+   * The stream's unsettled records (`unsettledOf`) by key, with how many times each is there: a
+   * publish started again (after a crash, or over a file that overlaps the last one) skips them
+   * rather than hand the workers the same call or transfer twice. Null once none is left.
+   */
+  private unsettled: Map<string, number> | null = null;
+  /** Records skipped as already in the stream. */
+  already = 0;
 
   constructor(
     readonly stream: RecordStream,
@@ -64,15 +120,47 @@ export class Sequencer {
     if (h.ended) throw new Error('the record stream has ended (its input was closed with `end`)');
     this.gseq = h.gseq;
     this.lastDrain = h.lastTickAt ?? -Infinity;
+    if (h.gseq > 0) {
+      const m = new Map<string, number>();
+      for (const e of await this.stream.unsettled())
+        if (e.kind === 'call' || e.kind === 'transaction') {
+          const k = recordKey(e);
+          m.set(k, (m.get(k) ?? 0) + 1);
+        }
+      this.unsettled = m.size > 0 ? m : null;
+    }
     this.ready = true;
   }
 
-  async call(r: CallRecord): Promise<void> {
-    await this.push({ kind: 'call', gseq: 0, record: r }, null, r.ts);
+  /** Whether the record is one of the stream's unsettled ones not yet matched (then it is not published). */
+  private isAlready(e: StreamRecordEntry): boolean {
+    const m = this.unsettled;
+    if (m === null) return false;
+    const k = recordKey(e);
+    const n = m.get(k);
+    if (n === undefined) return false;
+    if (n > 1) m.set(k, n - 1);
+    else if (m.delete(k) && m.size === 0) this.unsettled = null;
+    this.already++;
+    return true;
   }
 
-  async transaction(t: TransactionRecord): Promise<void> {
-    await this.push({ kind: 'transaction', gseq: 0, record: t }, null, t.ts);
+  /** Appends a call record; false when the stream already has it (`unsettled`), and it is skipped. */
+  async call(r: CallRecord): Promise<boolean> {
+    if (!this.ready) await this.init();
+    const e = { kind: 'call' as const, gseq: 0, record: r };
+    if (this.isAlready(e)) return false;
+    await this.push(e, null, r.ts);
+    return true;
+  }
+
+  /** Appends a transaction; false when the stream already has it, as `call`. */
+  async transaction(t: TransactionRecord): Promise<boolean> {
+    if (!this.ready) await this.init();
+    const e = { kind: 'transaction' as const, gseq: 0, record: t };
+    if (this.isAlready(e)) return false;
+    await this.push(e, null, t.ts);
+    return true;
   }
 
   /**

@@ -53,6 +53,11 @@ export interface RecordStream {
    * each gseq once; waits up to `waitMs` when there is nothing yet.
    */
   read(partitions: readonly number[], cursor: number, limit: number, waitMs: number): Promise<ReadEntry[]>;
+  /**
+   * The call records and transactions the workers have not acted on yet (`unsettledOf`): a
+   * publisher that starts again skips those it would publish twice (route.ts, `Sequencer`).
+   */
+  unsettled(): Promise<StreamEntry[]>;
   /** What the stream holds now: the oldest entry kept (older ones were pruned or aged out) and the bytes. */
   stored(): Promise<StoredRecords>;
   close(): Promise<void>;
