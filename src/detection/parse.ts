@@ -455,7 +455,17 @@ export interface OrderOptions {
    * whatever the lateness.
    */
   floor?: number;
+  /** At most this many records held (default `MAX_HELD`): beyond, the oldest go on early. */
+  maxHeld?: number;
 }
+
+/**
+ * Records `TimeOrder` holds at most: a lateness holds its span of records (300 s of a national
+ * feed at 10,000 records/s is 3 million, about 450 MB), and `--max-lateness` may be a day. Past
+ * this the oldest are handed on early; a record that then comes before one handed on is rejected,
+ * as a late one is (docs/formats.md, "Order").
+ */
+export const MAX_HELD = 1_000_000;
 
 export interface ReadOptions {
   format?: string;
@@ -491,10 +501,13 @@ export class TimeOrder<T, Tag = unknown> {
   private pending: { ts: number; tag: Tag } | null = null;
   /** How far ahead a record must be to wait for the next one's word. */
   readonly gapMs: number;
+  /** The time of the last record handed on: an earlier one has lost its place. */
+  private released = -Infinity;
 
   constructor(
     readonly latenessMs: number,
     readonly floor = -Infinity,
+    readonly maxHeld = MAX_HELD,
   ) {
     this.gapMs = Math.max(latenessMs, 3_600_000);
   }
@@ -505,6 +518,8 @@ export class TimeOrder<T, Tag = unknown> {
       return `${BEFORE_LAST_TICK} (${new Date(this.floor).toISOString()}): published already, or too late (the workers have acted on that time)`;
     if (ts < this.latest - this.latenessMs)
       return `ts: ${Math.ceil((this.latest - ts) / 1000)} s earlier than a record already read (at most ${this.latenessMs / 1000} s out of order: --max-lateness)`;
+    if (ts < this.released)
+      return `ts: ${Math.ceil((this.released - ts) / 1000)} s earlier than a record already handed on: ${this.maxHeld} records were held within --max-lateness, the most kept in memory`;
     return null;
   }
 
@@ -551,8 +566,10 @@ export class TimeOrder<T, Tag = unknown> {
     const items = this.items;
     const n = times.length;
     const cut = this.latest - this.latenessMs;
+    const keep = this.maxHeld;
     let h = this.head;
-    while (h < n && (all || times[h]! <= cut)) out.push(items[h++]!);
+    while (h < n && (all || times[h]! <= cut || n - h > keep)) out.push(items[h++]!);
+    if (h > this.head && times[h - 1]! > this.released) this.released = times[h - 1]!;
     if (all) this.pending = null;
     if (h === n) {
       items.length = 0;
@@ -634,7 +651,11 @@ export async function* readRecordBatches<T>(
   const order =
     opts.order === undefined
       ? null
-      : new TimeOrder<T, { line: number; raw: string }>(opts.order.latenessMs, opts.order.floor);
+      : new TimeOrder<T, { line: number; raw: string }>(
+          opts.order.latenessMs,
+          opts.order.floor,
+          opts.order.maxHeld,
+        );
   const timeOf = kind.timeOf!;
 
   const text = (buf: Buffer, start: number, end: number) => buf.toString('utf8', start, end);

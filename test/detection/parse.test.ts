@@ -436,10 +436,14 @@ describe('records put back in time order (detect, detect publish)', () => {
     );
     return file;
   }
-  async function read(file: string, latenessS: number, floor?: number) {
+  async function read(file: string, latenessS: number, floor?: number, maxHeld?: number) {
     const got: number[] = [];
     const rejects: { line: number; reason: string }[] = [];
-    const order = { latenessMs: latenessS * 1000, ...(floor !== undefined && { floor }) };
+    const order = {
+      latenessMs: latenessS * 1000,
+      ...(floor !== undefined && { floor }),
+      ...(maxHeld !== undefined && { maxHeld }),
+    };
     for await (const batch of readRecordBatches(file, CALLS, {
       order,
       onReject: (line, reason) => rejects.push({ line, reason }),
@@ -523,5 +527,42 @@ describe('records put back in time order (detect, detect publish)', () => {
     order.release(out, true);
     assert.equal(out.length, 10_000);
     assert.ok(out.every((x, i) => x === i));
+  });
+
+  test('at most maxHeld records are held: the oldest go on early, and one that comes before them is rejected', async () => {
+    const order = new TimeOrder<number>(300_000, -Infinity, 100);
+    const out: number[] = [];
+    let most = 0;
+    // A record a second: 300 s of lateness would hold 300 of them.
+    for (let i = 0; i < 1000; i++) {
+      const ts = T0 + i * 1000;
+      assert.equal(order.late(ts), null);
+      order.add(i, ts, order.jumps(ts) ? i : null);
+      order.release(out, false);
+      most = Math.max(most, order.size);
+    }
+    assert.equal(most, 100);
+    assert.equal(out.length, 900);
+    assert.ok(out.every((x, i) => x === i));
+    // 150 s back (within the lateness), 50 s before the last record handed on: its place was handed on when the buffer was full.
+    assert.match(
+      order.late(T0 + 849_000) ?? '',
+      /^ts: 50 s earlier than a record already handed on: 100 records were held within --max-lateness/,
+    );
+    // 50 s back: still held around it, so put back in its place.
+    assert.equal(order.late(T0 + 949_500), null);
+    order.add(-1, T0 + 949_500, null);
+    order.release(out, true);
+    assert.equal(out.length, 1001);
+    assert.deepEqual(out.slice(948, 952), [948, 949, -1, 950]);
+    // Through the file reader: three held at most, a row behind the third before it rejected.
+    const file = callFile('held.csv', [0, 10, 20, 30, 40, 50, 15, 35, 60]);
+    const { got, rejects } = await read(file, 300, undefined, 3);
+    assert.deepEqual(got, [0, 1, 2, 3, 7, 4, 5, 8]);
+    assert.deepEqual(
+      rejects.map((r) => r.line),
+      [8],
+    );
+    assert.match(rejects[0]!.reason, /^ts: 5 s earlier than a record already handed on: 3 records were held/);
   });
 });
