@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { allDetectors } from '../detection/detectors/index.ts';
 import { DEFAULT_LATENESS_MS, FormatError, fileLines } from '../detection/parse.ts';
-import { runDetection, type DetectFiles } from '../detection/run.ts';
+import { runDetection } from '../detection/run.ts';
 import { scoreDetections } from '../detection/score.ts';
 import { DETECTORS, type Detection, type DetectorName, type Truth } from '../detection/records.ts';
 import { countRows, type Core } from './core.ts';
@@ -24,6 +24,21 @@ export const MAX_LATENESS = [
   },
 ] as const;
 
+/**
+ * A file option that may be given more than once (`--calls a.csv --calls b.csv`: the files of
+ * several switches, merged in time order; cards of several operators): the files in the order given.
+ */
+export function moreFiles(v: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), v];
+}
+
+/** Every file of the options, and a usage error for the first one that is not there. */
+export function existingFiles(...lists: (readonly string[] | undefined)[]): string[] {
+  const all = lists.flatMap((l) => l ?? []);
+  for (const f of all) if (!fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
+  return all;
+}
+
 /** `interdict detect` over files, and `interdict detect score` against a simulated world's truth. */
 export function detectCommands(program: Command, _core: Core): void {
   const detect = program
@@ -31,43 +46,57 @@ export function detectCommands(program: Command, _core: Core): void {
     .description(
       'run every detector over cards, accounts, call records and transactions; NDJSON detections out',
     )
-    .option('--cards <file>', 'phone cards (CSV or NDJSON)')
-    .option('--accounts <file>', 'bank and payment accounts')
-    .option('--calls <file>', 'call and SMS records, in time order (within --max-lateness)')
-    .option('--transactions <file>', 'transactions, in time order (within --max-lateness)')
+    .option('--cards <file>', 'phone cards (CSV or NDJSON); repeat for several files', moreFiles)
+    .option('--accounts <file>', 'bank and payment accounts; repeat for several files', moreFiles)
+    .option(
+      '--calls <file>',
+      'call and SMS records, in time order (within --max-lateness); repeat for several files, merged in time order',
+      moreFiles,
+    )
+    .option(
+      '--transactions <file>',
+      'transactions, in time order (within --max-lateness); repeat for several files, merged in time order',
+      moreFiles,
+    )
     .option('--out <file>', 'where detections go (NDJSON)')
     .option('--detectors <names>', `some of ${DETECTORS.join(', ')} (default all)`)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option(...MAX_LATENESS)
     .option('--json', 'print the summary as JSON')
     .action(
-      async (
-        o: DetectFiles & {
-          out?: string;
-          detectors?: string;
-          format?: string;
-          json?: boolean;
-          maxLateness?: number;
-        },
-      ) => {
+      async (o: {
+        cards?: string[];
+        accounts?: string[];
+        calls?: string[];
+        transactions?: string[];
+        out?: string;
+        detectors?: string;
+        format?: string;
+        json?: boolean;
+        maxLateness?: number;
+      }) => {
         if (!o.out) throw new UsageError('--out <file> is required');
         if (!o.calls && !o.transactions) throw new UsageError('give --calls and/or --transactions');
-        for (const f of [o.cards, o.accounts, o.calls, o.transactions])
-          if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
+        existingFiles(o.cards, o.accounts, o.calls, o.transactions);
         const names = o.detectors ? o.detectors.split(',').map((s) => s.trim()) : [...DETECTORS];
         const unknown = names.filter((n) => !(DETECTORS as readonly string[]).includes(n));
         if (unknown.length)
           throw new UsageError(`unknown detector ${unknown.join(', ')} (${DETECTORS.join(', ')})`);
         const detectors = allDetectors().filter((d) => names.includes(d.name));
         let total = 0;
-        for (const f of [o.calls, o.transactions]) if (f) total += await countRows(f, o.format);
+        for (const f of existingFiles(o.calls, o.transactions)) total += await countRows(f, o.format);
         const bar = new Progress('detect', Math.max(1, total));
         const tmp = `${o.out}.part`;
         const out = fs.createWriteStream(tmp);
         let seen = 0;
         try {
           const r = await runDetection(
-            { cards: o.cards, accounts: o.accounts, calls: o.calls, transactions: o.transactions },
+            {
+              cards: o.cards,
+              accounts: o.accounts,
+              calls: o.calls,
+              transactions: o.transactions,
+            },
             detectors,
             {
               ...(o.format ? { format: o.format } : {}),

@@ -34,7 +34,7 @@ import { SYSTEM } from '../core/audit.ts';
 import { countRows, findOrganisation, withCore, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
-import { MAX_LATENESS } from './detect.ts';
+import { existingFiles, MAX_LATENESS, moreFiles } from './detect.ts';
 
 /**
  * `interdict detect publish` and `interdict detect worker`: streaming detection
@@ -51,10 +51,26 @@ export function streamCommands(program: Command, core: Core): void {
     .description(
       'publish call records and transactions (in time order) into the record stream, and new cards and accounts',
     )
-    .option('--cards <file>', 'phone cards to add to every worker’s reference data (published first)')
-    .option('--accounts <file>', 'bank and payment accounts to add the same way')
-    .option('--calls <file>', 'call and SMS records, in time order (within --max-lateness)')
-    .option('--transactions <file>', 'transactions, in time order (within --max-lateness)')
+    .option(
+      '--cards <file>',
+      'phone cards to add to every worker’s reference data (published first); repeat for several files',
+      moreFiles,
+    )
+    .option(
+      '--accounts <file>',
+      'bank and payment accounts to add the same way; repeat for several files',
+      moreFiles,
+    )
+    .option(
+      '--calls <file>',
+      'call and SMS records, in time order (within --max-lateness); repeat for several files, merged in time order',
+      moreFiles,
+    )
+    .option(
+      '--transactions <file>',
+      'transactions, in time order (within --max-lateness); repeat for several files, merged in time order',
+      moreFiles,
+    )
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option(...MAX_LATENESS)
     .option('--end', 'close the input afterwards: workers drain everything and stop')
@@ -64,12 +80,11 @@ export function streamCommands(program: Command, core: Core): void {
       const o = cmd.optsWithGlobals<PublishOptions>();
       if (!o.calls && !o.transactions && !o.cards && !o.accounts)
         throw new UsageError('give --calls, --transactions, --cards and/or --accounts');
-      for (const f of [o.cards, o.accounts, o.calls, o.transactions])
-        if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
+      existingFiles(o.cards, o.accounts, o.calls, o.transactions);
       await withCore(core, async (c) => {
         const stream = await openStream(c, o.partitionCount ?? DEFAULT_PARTITIONS);
         let total = 0;
-        for (const f of [o.calls, o.transactions]) if (f) total += await countRows(f, o.format);
+        for (const f of existingFiles(o.calls, o.transactions)) total += await countRows(f, o.format);
         const bar = new Progress('publish', Math.max(1, total));
         let seen = 0;
         let rejected = 0;
@@ -78,13 +93,13 @@ export function streamCommands(program: Command, core: Core): void {
         const rejects = new RejectFiles();
         try {
           // Every file's first line is checked before anything is published.
-          for (const [f, kind] of [
+          for (const [files, kind] of [
             [o.cards, CARDS],
             [o.accounts, ACCOUNTS],
             [o.calls, CALLS],
             [o.transactions, TRANSACTIONS],
           ] as const)
-            if (f) await checkHeader(f, kind as RecordKind<unknown>, o.format);
+            for (const f of files ?? []) await checkHeader(f, kind as RecordKind<unknown>, o.format);
           const ref = await loadReference(
             { cards: o.cards, accounts: o.accounts, format: o.format },
             rejects,
@@ -156,8 +171,12 @@ export function streamCommands(program: Command, core: Core): void {
       'run the detectors on partitions of the record stream until SIGINT/SIGTERM (checkpoints on stop)',
     )
     .requiredOption('--partitions <set>', 'the partitions this worker owns, e.g. 0-3 or 0,2,4-5')
-    .option('--cards <file>', 'phone cards (holders, card types, regions: what the detectors look up)')
-    .option('--accounts <file>', 'bank and payment accounts')
+    .option(
+      '--cards <file>',
+      'phone cards (holders, card types, regions: what the detectors look up); repeat for several files',
+      moreFiles,
+    )
+    .option('--accounts <file>', 'bank and payment accounts; repeat for several files', moreFiles)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option('--org <name or id>', 'store detections for this operator or bank (default: the platform)')
     .option('--out <file>', 'append detections to this NDJSON file instead of storing them')
@@ -172,8 +191,7 @@ export function streamCommands(program: Command, core: Core): void {
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      for (const f of [o.cards, o.accounts])
-        if (f && !fs.existsSync(f)) throw new UsageError(`${f}: no such file`);
+      existingFiles(o.cards, o.accounts);
       await withCore(core, async (c) => {
         const org = o.org ? await findOrganisation(c, o.org) : null;
         const stream = await openStream(c, total);
@@ -365,10 +383,10 @@ async function contactTriggers(c: Services, org: { id: string; name: string } | 
 
 interface PublishOptions {
   maxLateness?: number;
-  cards?: string;
-  accounts?: string;
-  calls?: string;
-  transactions?: string;
+  cards?: string[];
+  accounts?: string[];
+  calls?: string[];
+  transactions?: string[];
   format?: string;
   end?: boolean;
   partitionCount?: number;
@@ -376,8 +394,8 @@ interface PublishOptions {
 
 interface WorkerOptions {
   partitions: string;
-  cards?: string;
-  accounts?: string;
+  cards?: string[];
+  accounts?: string[];
   format?: string;
   org?: string;
   out?: string;

@@ -589,6 +589,69 @@ export class TimeOrder<T, Tag = unknown> {
   }
 }
 
+/** One file or several, as the commands take them (`--calls a.csv --calls b.csv`): as a list. */
+export function filesOf(f: string | readonly string[] | undefined): string[] {
+  return f === undefined ? [] : typeof f === 'string' ? [f] : [...f];
+}
+
+/**
+ * Several files' records (each in time order, as `readRecordBatches` with `order` hands them out)
+ * merged into one time order, in arrays of at most `RECORDS_PER_BATCH`: the files of several
+ * switches or systems for one period. Records of equal times go in the order of the sources (the
+ * first file's first), so batch and stream, which both merge through here, see one order.
+ */
+export async function* mergeByTime<T>(
+  sources: readonly AsyncIterator<T[]>[],
+  timeOf: (x: T) => number,
+): AsyncGenerator<T[]> {
+  if (sources.length === 1) {
+    for (let b = await sources[0]!.next(); !b.done; b = await sources[0]!.next()) yield b.value;
+    return;
+  }
+  const k = sources.length;
+  const batches: (T[] | null)[] = Array.from({ length: k }, () => null);
+  const at = new Int32Array(k);
+  /** The next batch of source `i` with a record in it, or null at its end. */
+  const refill = async (i: number): Promise<void> => {
+    for (;;) {
+      const b = await sources[i]!.next();
+      if (b.done) {
+        batches[i] = null;
+        return;
+      }
+      if (b.value.length > 0) {
+        batches[i] = b.value;
+        at[i] = 0;
+        return;
+      }
+    }
+  };
+  for (let i = 0; i < k; i++) await refill(i);
+  let out: T[] = [];
+  for (;;) {
+    let best = -1;
+    let bestTs = Infinity;
+    for (let i = 0; i < k; i++) {
+      const b = batches[i];
+      if (!b) continue;
+      const ts = timeOf(b[at[i]!]!);
+      if (best === -1 || ts < bestTs) {
+        best = i;
+        bestTs = ts;
+      }
+    }
+    if (best === -1) break;
+    const b = batches[best]!;
+    out.push(b[at[best]!]!);
+    if (++at[best]! === b.length) await refill(best);
+    if (out.length >= RECORDS_PER_BATCH) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
+}
+
 /**
  * Reads `file` as records of `kind`: each good row, and each bad one with its line and reason
  * (to `onReject`). A file whose header lacks a required column, or that is not the declared

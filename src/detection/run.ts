@@ -10,8 +10,11 @@ import {
   CARDS,
   checkHeader,
   DEFAULT_LATENESS_MS,
+  filesOf,
+  mergeByTime,
   readRecordBatches,
   TRANSACTIONS,
+  type RecordKind,
 } from './parse.ts';
 import type { CallRecord, Detection, TransactionRecord } from './records.ts';
 
@@ -23,10 +26,12 @@ import type { CallRecord, Detection, TransactionRecord } from './records.ts';
  * detectors run on the bus in streaming; the order of records is what makes both agree.
  */
 export interface DetectFiles {
-  cards?: string;
-  accounts?: string;
-  calls?: string;
-  transactions?: string;
+  /** One file or several (cards of several operators, accounts of several banks), read in turn. */
+  cards?: string | readonly string[];
+  accounts?: string | readonly string[];
+  /** One file or several (several switches), merged in time order (`mergeByTime`). */
+  calls?: string | readonly string[];
+  transactions?: string | readonly string[];
 }
 
 export interface DetectResult {
@@ -130,28 +135,20 @@ export async function runDetection(
   const f = opts.format ? { format: opts.format, interner } : { interner };
   try {
     // Every file's header is checked before anything is processed.
+    const kinds = { cards: CARDS, accounts: ACCOUNTS, calls: CALLS, transactions: TRANSACTIONS };
     await Promise.all(
-      (Object.entries(files) as [keyof DetectFiles, string | undefined][])
-        .filter(([, v]) => v)
-        .map(([k, file]) => {
-          const kind = { cards: CARDS, accounts: ACCOUNTS, calls: CALLS, transactions: TRANSACTIONS }[k];
-          return checkHeader(file!, kind as typeof CARDS, opts.format);
-        }),
+      (Object.keys(kinds) as (keyof DetectFiles)[]).flatMap((k) =>
+        filesOf(files[k]).map((file) => checkHeader(file, kinds[k] as typeof CARDS, opts.format)),
+      ),
     );
-    if (files.cards)
-      for await (const batch of readRecordBatches(files.cards, CARDS, {
-        ...f,
-        onReject: onReject(files.cards),
-      }))
+    for (const file of filesOf(files.cards))
+      for await (const batch of readRecordBatches(file, CARDS, { ...f, onReject: onReject(file) }))
         for (const c of batch) {
           addCard(ctx, c);
           out.cards++;
         }
-    if (files.accounts)
-      for await (const batch of readRecordBatches(files.accounts, ACCOUNTS, {
-        ...f,
-        onReject: onReject(files.accounts),
-      }))
+    for (const file of filesOf(files.accounts))
+      for await (const batch of readRecordBatches(file, ACCOUNTS, { ...f, onReject: onReject(file) }))
         for (const a of batch) {
           addAccount(ctx, a);
           out.accounts++;
@@ -159,16 +156,17 @@ export async function runDetection(
     // Records come a chunk at a time (one await per chunk, not per record); the merge below still
     // hands them to the detectors one by one in time order, draining at the same stream times.
     const order = { latenessMs: opts.latenessMs ?? DEFAULT_LATENESS_MS };
-    const calls = files.calls
-      ? readRecordBatches(files.calls, CALLS, { ...f, order, onReject: onReject(files.calls, true) })
-      : null;
-    const txns = files.transactions
-      ? readRecordBatches(files.transactions, TRANSACTIONS, {
-          ...f,
-          order,
-          onReject: onReject(files.transactions, true),
-        })
-      : null;
+    const merged = <T>(list: string[], kind: RecordKind<T>): AsyncGenerator<T[]> | null =>
+      list.length === 0
+        ? null
+        : mergeByTime(
+            list.map((file) =>
+              readRecordBatches(file, kind, { ...f, order, onReject: onReject(file, true) }),
+            ),
+            kind.timeOf!,
+          );
+    const calls = merged(filesOf(files.calls), CALLS);
+    const txns = merged(filesOf(files.transactions), TRANSACTIONS);
     const callDs = detectors.filter((d) => d.onCall);
     const txnDs = detectors.filter((d) => d.onTransaction);
     const nCallDs = callDs.length;
@@ -241,13 +239,12 @@ export async function runDetection(
  */
 export function internerCapacity(files: DetectFiles): number {
   let bytes = 0;
-  for (const f of [files.cards, files.accounts])
-    if (f)
-      try {
-        bytes += fs.statSync(f).size;
-      } catch {
-        // Unreadable: reported when it is read.
-      }
+  for (const f of [...filesOf(files.cards), ...filesOf(files.accounts)])
+    try {
+      bytes += fs.statSync(f).size;
+    } catch {
+      // Unreadable: reported when it is read.
+    }
   let capacity = 1 << 14;
   while (capacity < (bytes / 40) * 2 && capacity < 1 << 20) capacity *= 2;
   return capacity;

@@ -219,6 +219,66 @@ describe('interdict detect publish and detect worker', () => {
     assert.equal(after.head.gseq, before.head.gseq, 'nothing appended');
   });
 
+  test('several files of a kind (switches, operators, banks): the detections of one, in batch and through the stream', () => {
+    /** `name`'s rows in two files by the last digit of a column (a switch or operator per number). */
+    const split = (name: string, column: number): string[] => {
+      const [header, ...rows] = fs.readFileSync(f(name), 'utf8').trimEnd().split('\n');
+      return [0, 1].map((k) => {
+        const out = path.join(dir, name.replace(/\.csv$/, `.part${k}.csv`));
+        const mine = rows.filter((r) => Number(r.split(',')[column]!.at(-1)) % 2 === k);
+        fs.writeFileSync(out, [header, ...mine].join('\n') + '\n');
+        return out;
+      });
+    };
+    const [cards, accounts, calls, txns] = [
+      split('cards.csv', 0),
+      split('accounts.csv', 0),
+      split('calls.csv', 2),
+      split('transactions.csv', 2),
+    ];
+    const many = (option: string, files: string[]) => files.flatMap((x) => [option, x]);
+    const whole = path.join(dir, 'whole.ndjson');
+    const one = cli(dir, [
+      'detect',
+      ...['--cards', f('cards.csv'), '--accounts', f('accounts.csv')],
+      ...['--calls', f('calls.csv'), '--transactions', f('transactions.csv'), '--out', whole],
+    ]);
+    assert.equal(one.code, 0, one.stderr);
+    const parts = path.join(dir, 'parts.ndjson');
+    const inParts = [
+      ...many('--cards', cards!),
+      ...many('--accounts', accounts!),
+      ...many('--calls', calls!),
+      ...many('--transactions', txns!),
+    ];
+    const two = cli(dir, ['detect', ...inParts, '--out', parts]);
+    assert.equal(two.code, 0, two.stderr);
+    // The same counts and detections as the whole files.
+    assert.equal(two.stdout.replace(parts, whole), one.stdout);
+    const sorted = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').sort();
+    assert.ok(sorted(whole).length > 20, 'the world has detections');
+    assert.deepEqual(sorted(parts), sorted(whole));
+    // One of them missing: nothing runs.
+    const missing = cli(dir, [
+      'detect',
+      ...inParts,
+      '--calls',
+      path.join(dir, 'nowhere.csv'),
+      '--out',
+      parts,
+    ]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nowhere\.csv: no such file/);
+    // Through the stream: published in parts, the worker finds what detect finds.
+    const data = path.join(dir, 'parts-data');
+    const p = cli(data, ['detect', 'publish', ...inParts, '--end']);
+    assert.equal(p.code, 0, p.stderr);
+    const out = path.join(dir, 'parts-stream.ndjson');
+    const w = cli(data, ['detect', 'worker', '--partitions', '0-7', '--out', out]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.deepEqual(sorted(out), sorted(whole));
+  });
+
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {
     const data = path.join(dir, 'stream-data');
     const cards = path.join(dir, 'stream-cards.csv');

@@ -8,6 +8,7 @@ import {
   CARDS,
   checkHeader,
   FormatError,
+  mergeByTime,
   parseAmount,
   parseIsoTime,
   readRecordBatches,
@@ -416,6 +417,35 @@ describe('detection input parsing', () => {
     const n = [];
     for await (const c of readRecords(nd, CARDS)) n.push(c.cancelledAt);
     assert.deepEqual(n, [undefined, undefined, Date.parse('2024-02-01T00:00:00Z')]);
+  });
+});
+
+describe('several files merged in time order', () => {
+  async function* batches(...bs: number[][]): AsyncGenerator<number[]> {
+    for (const b of bs) yield b;
+  }
+  test('by time, equal times in the order of the sources; empty batches and sources pass', async () => {
+    const got: number[][] = [];
+    // Times are the values' integer parts; the fraction says which source a value came from.
+    for await (const b of mergeByTime(
+      [batches([1.1, 3.1], [], [3.1, 7.1]), batches(), batches([0.3, 3.3], [9.3])],
+      (x) => Math.floor(x),
+    ))
+      got.push(b);
+    assert.deepEqual(got.flat(), [0.3, 1.1, 3.1, 3.1, 3.3, 7.1, 9.3]);
+    // In arrays of at most RECORDS_PER_BATCH.
+    const long = Array.from({ length: 2500 }, (_, i) => i);
+    const out: number[][] = [];
+    for await (const b of mergeByTime(
+      [batches(long.filter((x) => x % 2 === 0)), batches(long.filter((x) => x % 2))],
+      (x) => x,
+    ))
+      out.push(b);
+    assert.deepEqual(
+      out.map((b) => b.length),
+      [RECORDS_PER_BATCH, RECORDS_PER_BATCH, 2500 - 2 * RECORDS_PER_BATCH],
+    );
+    assert.deepEqual(out.flat(), long);
   });
 });
 

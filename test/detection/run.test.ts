@@ -201,6 +201,55 @@ describe('batch detection over a simulated world', () => {
     for (const x of strict.rejectFiles) fs.rmSync(x);
   });
 
+  test('several calls and transactions files (switches, banks): merged in time order, the same detections as one', async () => {
+    const f = files();
+    /** The rows of `file` in two files by a column's value (a switch per caller, a bank per payer). */
+    const split = (file: string, column: number): [string, string] => {
+      const [header, ...rows] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      const parts: [string[], string[]] = [[], []];
+      for (const r of rows) parts[Number(r.split(',')[column]!.at(-1)) % 2]!.push(r);
+      return parts.map((p, i) => {
+        const out = file.replace(/\.csv$/, `.${i}.csv`);
+        fs.writeFileSync(out, [header, ...p].join('\n') + '\n');
+        return out;
+      }) as [string, string];
+    };
+    const calls = split(f.calls, 2);
+    const txns = split(f.transactions, 2);
+    const sorted = (ds: Detection[]) => ds.map((d) => JSON.stringify(d)).sort();
+    const rows = (file: string) => fs.readFileSync(file, 'utf8').trimEnd().split('\n').length - 1;
+    const whole = await detect();
+    /** The calls in the order the detectors get them. */
+    const order = (seen: string[]) => ({
+      onCall: (c: { ts: number; caller: string; callee: string }) =>
+        void seen.push(`${c.ts} ${c.caller} ${c.callee}`),
+      onDetections: () => undefined,
+    });
+    for (const [c, t] of [
+      [calls, txns],
+      [
+        [calls[1], calls[0]],
+        [txns[1], txns[0]],
+      ],
+    ]) {
+      const got: Detection[] = [];
+      const seen: string[] = [];
+      const r = await runDetection({ ...f, calls: c, transactions: t }, allDetectors(), {
+        emit: (d) => got.push(d),
+        observer: order(seen),
+      });
+      assert.deepEqual(r.rejected, {});
+      assert.deepEqual([r.calls, r.transactions], [rows(f.calls), rows(f.transactions)]);
+      assert.ok(whole.length > 0);
+      assert.deepEqual(sorted(got), sorted(whole));
+      // In time order across the files: never a step back.
+      const times = seen.map((x) => Number(x.split(' ')[0]));
+      assert.ok(times.every((x, i) => i === 0 || x >= times[i - 1]!));
+      assert.equal(seen.length, r.calls);
+    }
+    for (const x of [...calls, ...txns]) fs.rmSync(x);
+  });
+
   test('the interner is sized once from the reference files: loading them never grows it', async () => {
     const f = files();
     const capacity = internerCapacity(f);

@@ -258,6 +258,38 @@ describe('the publisher orders records as the batch runner does', () => {
   });
 });
 
+describe('several files of a kind', () => {
+  test('are published in the order the batch runner gives the detectors, each record once', async () => {
+    const f = files();
+    const split = (file: string): string[] => {
+      const [header, ...rows] = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      return [0, 1].map((k) => {
+        const out = file.replace(/\.csv$/, `.switch${k}.csv`);
+        fs.writeFileSync(out, [header, ...rows.filter((_, i) => i % 2 === k)].join('\n') + '\n');
+        return out;
+      });
+    };
+    const calls = split(f.calls);
+    const transactions = split(f.transactions);
+    const key = (r: StreamRecord) =>
+      r.kind === 'call' ? `c ${r.record.ts} ${r.record.caller} ${r.record.callee}` : `t ${r.record.txnId}`;
+    const got: StreamRecord[] = [];
+    for await (const r of mergeFiles({ calls, transactions })) got.push(r);
+    assert.deepEqual(got.map(key).sort(), records.map(key).sort());
+    assert.ok(got.every((r, i) => i === 0 || r.record.ts >= got[i - 1]!.record.ts));
+    const seen: string[] = [];
+    await runDetection({ ...f, calls, transactions }, [], {
+      emit: () => undefined,
+      observer: {
+        onCall: (c) => void seen.push(key({ kind: 'call', record: c })),
+        onDetections: () => undefined,
+      },
+    });
+    assert.deepEqual(got.filter((r) => r.kind === 'call').map(key), seen);
+    for (const x of [...calls, ...transactions]) fs.rmSync(x);
+  });
+});
+
 describe('streamed call records get their numbers’ shared entries', () => {
   test('one entry and one string per number; numbers gone quiet for two generations lose theirs', () => {
     const DAY = 86_400_000;

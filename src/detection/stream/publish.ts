@@ -3,9 +3,13 @@ import {
   CALLS,
   CARDS,
   DEFAULT_LATENESS_MS,
+  filesOf,
+  mergeByTime,
+  readRecordBatches,
   readRecords,
   TRANSACTIONS,
   type OrderOptions,
+  type RecordKind,
 } from '../parse.ts';
 import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
 import type { PiiCipher } from '../../privacy/crypto.ts';
@@ -24,7 +28,7 @@ export interface Reference {
  * the file's reject file, as `interdict detect` does.
  */
 export async function loadReference(
-  files: { cards?: string; accounts?: string; format?: string },
+  files: { cards?: string | readonly string[]; accounts?: string | readonly string[]; format?: string },
   rejects?: RejectFiles,
 ): Promise<Reference & { rejected: number }> {
   const f = files.format ? { format: files.format } : {};
@@ -38,12 +42,10 @@ export async function loadReference(
   };
   const cards: CardRecord[] = [];
   const accounts: AccountRecord[] = [];
-  if (files.cards)
-    for await (const c of readRecords(files.cards, CARDS, { ...f, onReject: onReject(files.cards) }))
-      cards.push(c);
-  if (files.accounts)
-    for await (const a of readRecords(files.accounts, ACCOUNTS, { ...f, onReject: onReject(files.accounts) }))
-      accounts.push(a);
+  for (const file of filesOf(files.cards))
+    for await (const c of readRecords(file, CARDS, { ...f, onReject: onReject(file) })) cards.push(c);
+  for (const file of filesOf(files.accounts))
+    for await (const a of readRecords(file, ACCOUNTS, { ...f, onReject: onReject(file) })) accounts.push(a);
   return { cards, accounts, rejected };
 }
 
@@ -96,35 +98,51 @@ export async function publishRecords(
 
 /**
  * Calls and transactions files merged in time order exactly as the batch runner merges them
- * (a call before a transfer of the same millisecond), so stream and batch see the same order. Each
- * file is put back in time order within `order.latenessMs` as the batch runner does; with
- * `order.floor` (the stream's last tick), a record before it is rejected: the workers have acted
- * on that time already.
+ * (several files of a kind by `mergeByTime`, then a call before a transfer of the same
+ * millisecond), so stream and batch see the same order. Each file is put back in time order within
+ * `order.latenessMs` as the batch runner does; with `order.floor` (the stream's last tick), a record
+ * before it is rejected: the workers have acted on that time already.
  */
 export async function* mergeFiles(
-  files: { calls?: string; transactions?: string; format?: string },
+  files: { calls?: string | readonly string[]; transactions?: string | readonly string[]; format?: string },
   onReject: (file: string, line: number, reason: string, raw: string) => void = () => undefined,
   order: OrderOptions = { latenessMs: DEFAULT_LATENESS_MS },
 ): AsyncGenerator<StreamRecord> {
   const f = files.format ? { format: files.format, order } : { order };
-  const calls = files.calls
-    ? readRecords(files.calls, CALLS, { ...f, onReject: (l, r, raw) => onReject(files.calls!, l, r, raw) })
-    : null;
-  const txns = files.transactions
-    ? readRecords(files.transactions, TRANSACTIONS, {
-        ...f,
-        onReject: (l, r, raw) => onReject(files.transactions!, l, r, raw),
-      })
-    : null;
-  let c: CallRecord | null = calls ? ((await calls.next()).value ?? null) : null;
-  let t: TransactionRecord | null = txns ? ((await txns.next()).value ?? null) : null;
-  while (c !== null || t !== null) {
+  const merged = <T>(list: string[], kind: RecordKind<T>): AsyncGenerator<T[]> | null =>
+    list.length === 0
+      ? null
+      : mergeByTime(
+          list.map((file) =>
+            readRecordBatches(file, kind, { ...f, onReject: (l, r, raw) => onReject(file, l, r, raw) }),
+          ),
+          kind.timeOf!,
+        );
+  const calls = merged(filesOf(files.calls), CALLS);
+  const txns = merged(filesOf(files.transactions), TRANSACTIONS);
+  const none: never[] = [];
+  let cb: CallRecord[] = calls ? ((await calls.next()).value ?? none) : none;
+  let tb: TransactionRecord[] = txns ? ((await txns.next()).value ?? none) : none;
+  let ci = 0;
+  let ti = 0;
+  for (;;) {
+    if (ci === cb.length && cb !== none) {
+      cb = (await calls!.next()).value ?? none;
+      ci = 0;
+    }
+    if (ti === tb.length && tb !== none) {
+      tb = (await txns!.next()).value ?? none;
+      ti = 0;
+    }
+    const c = ci < cb.length ? cb[ci]! : null;
+    const t = ti < tb.length ? tb[ti]! : null;
+    if (c === null && t === null) return;
     if (t === null || (c !== null && c.ts <= t.ts)) {
       yield { kind: 'call', record: c! };
-      c = (await calls!.next()).value ?? null;
+      ci++;
     } else {
       yield { kind: 'transaction', record: t };
-      t = (await txns!.next()).value ?? null;
+      ti++;
     }
   }
 }
