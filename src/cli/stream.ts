@@ -21,6 +21,12 @@ import { openRecordStream } from '../detection/stream/open.ts';
 import { EmbeddedRecordStream } from '../detection/stream/embedded.ts';
 import { recordStreamStatus } from '../detection/stream/status.ts';
 import { loadReference, mergeFiles, publishRecords } from '../detection/stream/publish.ts';
+import {
+  acquirePublisher,
+  publisherName,
+  streamKey,
+  type PublisherLease,
+} from '../detection/stream/publisher.ts';
 import { DEFAULT_PARTITIONS, type RecordStream } from '../detection/stream/types.ts';
 import { DetectionWorker, parsePartitions } from '../detection/stream/worker.ts';
 import {
@@ -83,8 +89,22 @@ export function streamCommands(program: Command, core: Core): void {
       existingFiles(o.cards, o.accounts, o.calls, o.transactions);
       await withCore(core, async (c) => {
         const stream = await openStream(c, o.partitionCount ?? DEFAULT_PARTITIONS);
+        // One publisher at a time: a second one is refused here, before it reads anything.
+        let lease: PublisherLease;
+        try {
+          lease = await acquirePublisher(c.db, streamKey(stream), publisherName());
+        } catch (err) {
+          await stream.close();
+          throw err;
+        }
         let total = 0;
-        for (const f of existingFiles(o.calls, o.transactions)) total += await countRows(f, o.format);
+        try {
+          for (const f of existingFiles(o.calls, o.transactions)) total += await countRows(f, o.format);
+        } catch (err) {
+          await lease.release();
+          await stream.close();
+          throw err;
+        }
         const bar = new Progress('publish', Math.max(1, total));
         let seen = 0;
         let rejected = 0;
@@ -125,6 +145,7 @@ export function streamCommands(program: Command, core: Core): void {
               end: o.end ?? false,
               reference: ref,
               pii: c.pii,
+              lease,
               // Rows gone through: published and skipped as bad.
               onProgress: (k) => {
                 bar.tick(k + rejected - seen);
@@ -160,6 +181,7 @@ export function streamCommands(program: Command, core: Core): void {
           throw err;
         } finally {
           await rejects.close();
+          await lease.release();
           await stream.close();
         }
       });

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { runCli } from '../helpers/cli.ts';
+import { openDatabase } from '../../src/core/db/index.ts';
 
 /**
  * `interdict simulate`, `interdict detect` and `interdict detect score` as a user runs them: the
@@ -277,6 +279,41 @@ describe('interdict detect publish and detect worker', () => {
     const w = cli(data, ['detect', 'worker', '--partitions', '0-7', '--out', out]);
     assert.equal(w.code, 0, w.stderr);
     assert.deepEqual(sorted(out), sorted(whole));
+  });
+
+  test('a publish while another holds the stream is refused, naming it; a lapsed one is taken over', async () => {
+    const data = path.join(dir, 'busy-data');
+    assert.equal(cli(data, ['detect', 'status']).code, 0);
+    /** Sets the publisher lease row in the data folder (no CLI runs meanwhile: one process owns it). */
+    const setLease = async (renewedAgo: string) => {
+      const d = await openDatabase({ dataDir: data });
+      try {
+        await sql`
+          insert into detection_publishers (stream, holder, token, renewed_at)
+          values ('embedded', 'detect publish on cron-host, process 4242', 'other',
+                  now() - ${renewedAgo}::interval)
+          on conflict (stream) do update set renewed_at = excluded.renewed_at`.execute(d.db);
+      } finally {
+        await d.close();
+      }
+    };
+    await setLease('5 seconds');
+    const busy = cli(data, ['detect', 'publish', '--calls', f('calls.csv')]);
+    assert.equal(busy.code, 1, busy.stderr);
+    assert.match(
+      busy.stderr,
+      /^interdict: another publish is writing to the embedded record stream \(detect publish on cron-host, process 4242, since .*\): one publisher at a time; wait for it to end \(or, if it died, 60 s after it was last heard\) \[publisher_busy\]\n$/,
+    );
+    const head = () =>
+      (JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as { head: { gseq: number } }).head.gseq;
+    assert.equal(head(), 0, 'nothing published');
+    // Its holder died two minutes ago: the lease has lapsed, and this publish takes it over and lets go after.
+    await setLease('2 minutes');
+    const p = cli(data, ['detect', 'publish', '--calls', f('calls.csv')]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.ok(head() > 0);
+    const again = cli(data, ['detect', 'publish', '--calls', f('calls.csv')]);
+    assert.equal(again.code, 0, again.stderr);
   });
 
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {

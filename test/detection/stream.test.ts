@@ -58,6 +58,8 @@ import {
   type StreamRecord,
 } from '../../src/detection/stream/publish.ts';
 import { ownerOf, partitionOf, recordKey } from '../../src/detection/stream/route.ts';
+import { acquirePublisher } from '../../src/detection/stream/publisher.ts';
+import type { AppError } from '../../src/core/errors.ts';
 import type { RecordStream, StreamEntry } from '../../src/detection/stream/types.ts';
 import { recordStreamStatus } from '../../src/detection/stream/status.ts';
 import {
@@ -1353,6 +1355,57 @@ describe('a publish started again appends nothing twice', () => {
       read.map((e) => (e as StreamRecord).record.ts - t0),
       [0, 30_000, 60_000, 90_000, 90_000, 90_000, 120_000],
     );
+  });
+});
+
+describe('one publisher at a time per record stream', () => {
+  test('a second is refused naming the first; a lapsed lease is taken over, and its old holder stops before writing', async () => {
+    await database.db.deleteFrom('detection_publishers').execute();
+    const a = await acquirePublisher(database.db, 'embedded', 'detect publish on host-a, process 1', {
+      renewMs: 0,
+    });
+    await assert.rejects(
+      acquirePublisher(database.db, 'embedded', 'detect publish on host-b, process 2'),
+      (e: AppError) =>
+        e.status === 409 &&
+        e.code === 'publisher_busy' &&
+        /another publish is writing to the embedded record stream \(detect publish on host-a, process 1, since \S+, last heard \S+\)/.test(
+          e.message,
+        ),
+    );
+    // Another stream is another lease.
+    const other = await acquirePublisher(database.db, 'nats:OTHER', 'detect publish on host-b, process 2');
+    await other.release();
+    await a.check();
+    await a.release();
+    const b = await acquirePublisher(database.db, 'embedded', 'detect publish on host-b, process 2');
+    await b.release();
+
+    // A stalls: its lease lapses (not renewed for a minute) and C takes the stream over.
+    const stalled = await acquirePublisher(database.db, 'embedded', 'detect publish on host-a, process 3', {
+      renewMs: 0,
+    });
+    await assert.rejects(
+      acquirePublisher(database.db, 'embedded', 'early'),
+      /publisher_busy|another publish/,
+    );
+    await sql`update detection_publishers set renewed_at = now() - interval '2 minutes'`.execute(database.db);
+    const c = await acquirePublisher(database.db, 'embedded', 'detect publish on host-c, process 4');
+    const stream = await freshEmbedded();
+    await assert.rejects(
+      publishRecords(stream, records.slice(0, 5000), { lease: stalled }),
+      (e: AppError) => e.code === 'publisher_lease_lost',
+    );
+    assert.equal((await stream.head()).gseq, 0, 'nothing written without the lease');
+    // Its release leaves the new holder's lease alone.
+    await stalled.release();
+    await assert.rejects(acquirePublisher(database.db, 'embedded', 'late'), /another publish/);
+    assert.deepEqual(await publishRecords(stream, records.slice(0, 5000), { lease: c }), {
+      published: 5000,
+      already: 0,
+    });
+    await c.release();
+    assert.deepEqual(await database.db.selectFrom('detection_publishers').selectAll().execute(), []);
   });
 });
 

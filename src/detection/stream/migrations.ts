@@ -51,4 +51,17 @@ export const streamMigrations: Migrations = {
           where kind in ('tick', 'end')`.execute(db);
     },
   },
+  // One publisher at a time per record stream: the sequencer owns gseq and the ticks.
+  '0016_detection_6_stream_publisher': {
+    async up(db) {
+      await sql`
+        create table detection_publishers (
+          stream text primary key,
+          holder text not null,
+          token text not null,
+          acquired_at timestamptz not null default now(),
+          renewed_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
 };

@@ -79,9 +79,12 @@ export async function publishRecords(
     reference?: Partial<Reference>;
     /** Seals the reference data's holder ids (stream/reference.ts). */
     pii?: PiiCipher;
+    /** The publisher lease (publisher.ts): checked before every append. */
+    lease?: { check(): Promise<void> };
   } = {},
 ): Promise<Published> {
-  const seq = new Sequencer(stream, undefined, opts.pii);
+  const lease = opts.lease;
+  const seq = new Sequencer(stream, undefined, opts.pii, lease && (() => lease.check()));
   for (const c of opts.reference?.cards ?? []) await seq.card(c);
   for (const a of opts.reference?.accounts ?? []) await seq.account(a);
   let n = 0;

@@ -112,6 +112,8 @@ export class Sequencer {
     private readonly batchSize = 2000,
     /** Seals the holder ids of published cards and accounts (reference.ts); without it they go as they are. */
     private readonly pii?: PiiCipher,
+    /** Awaited before every append: the publisher lease's renewal (publisher.ts), which throws once lost. */
+    private readonly beforeAppend?: () => Promise<void>,
   ) {}
 
   private async init(): Promise<void> {
@@ -120,7 +122,8 @@ export class Sequencer {
     if (h.ended) throw new Error('the record stream has ended (its input was closed with `end`)');
     this.gseq = h.gseq;
     this.lastDrain = h.lastTickAt ?? -Infinity;
-    if (h.gseq > 0) {
+    // No clock entry, no record: the first record is followed by one in the same append.
+    if (h.lastTickAt !== null) {
       const m = new Map<string, number>();
       for (const e of await this.stream.unsettled())
         if (e.kind === 'call' || e.kind === 'transaction') {
@@ -210,6 +213,7 @@ export class Sequencer {
   /** Writes what is buffered (durable when it resolves). */
   async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
+    await this.beforeAppend?.();
     const batch = this.buffer;
     this.buffer = [];
     await this.stream.append(batch);

@@ -37,9 +37,22 @@ export interface DetectionCheckpointsTable {
   saved_at: DefaultTimestamp;
 }
 
+/** Who publishes into a record stream now (publisher.ts): one at a time, with a lease renewed while it runs. */
+export interface DetectionPublishersTable {
+  /** The record stream (`embedded`, or `nats:<name>`). */
+  stream: string;
+  /** Who: the command, host and process, for the message a second publisher gets. */
+  holder: string;
+  /** This lease's own id: a renewal or release by an earlier holder of the row does nothing. */
+  token: string;
+  acquired_at: DefaultTimestamp;
+  renewed_at: DefaultTimestamp;
+}
+
 declare module '../../core/db/schema.ts' {
   interface DB {
     detection_records: DetectionRecordsTable;
     detection_checkpoints: DetectionCheckpointsTable;
+    detection_publishers: DetectionPublishersTable;
   }
 }
