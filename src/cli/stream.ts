@@ -298,7 +298,12 @@ export function streamCommands(program: Command, core: Core): void {
             `${st.kind} record stream: head ${st.head.gseq}` +
               (st.head.lastTickAt ? `, stream time ${st.head.lastTickAt}` : '') +
               (st.head.ended ? ', input closed' : '') +
-              `; ${kept}; retention ${Math.round(st.keepMs / 86_400_000)} days\n`,
+              `; ${kept}; retention ${Math.round(st.keepMs / 86_400_000)} days\n` +
+              (st.publisher
+                ? `publishing: ${st.publisher.holder}, since ${st.publisher.since}, last heard ${st.publisher.lastHeard}` +
+                  (st.publisher.lapsed ? ' (LAPSED: it died or hangs; the next publish takes over)' : '') +
+                  '\n'
+                : ''),
           );
           printRows(
             st.workers.map((w) => ({

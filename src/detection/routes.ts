@@ -55,6 +55,15 @@ const StreamStatusSchema = z
       units: z.number().int().describe('rows (embedded) or messages (NATS) kept'),
     }),
     keepMs: z.number().int().describe('retention: stream time on the embedded stream, age on NATS'),
+    publisher: z
+      .object({
+        holder: z.string().describe('`detect publish on <host>, process <pid>`'),
+        since: z.string(),
+        lastHeard: z.string().describe('its lease was last renewed (before an append)'),
+        lapsed: z.boolean().describe('not heard for 60 s: it died or hangs; the next publish takes over'),
+      })
+      .nullable()
+      .describe('the publish writing to the stream now (one at a time), or null'),
     workers: z.array(
       z.object({
         worker: z.string(),

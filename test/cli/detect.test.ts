@@ -307,13 +307,22 @@ describe('interdict detect publish and detect worker', () => {
     const head = () =>
       (JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as { head: { gseq: number } }).head.gseq;
     assert.equal(head(), 0, 'nothing published');
+    assert.match(
+      cli(data, ['detect', 'status']).stdout,
+      /\npublishing: detect publish on cron-host, process 4242, since \S+, last heard \S+\n/,
+    );
     // Its holder died two minutes ago: the lease has lapsed, and this publish takes it over and lets go after.
     await setLease('2 minutes');
+    assert.match(
+      cli(data, ['detect', 'status']).stdout,
+      /last heard \S+ \(LAPSED: it died or hangs; the next publish takes over\)\n/,
+    );
     const p = cli(data, ['detect', 'publish', '--calls', f('calls.csv')]);
     assert.equal(p.code, 0, p.stderr);
     assert.ok(head() > 0);
     const again = cli(data, ['detect', 'publish', '--calls', f('calls.csv')]);
     assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(cli(data, ['detect', 'status']).stdout, /publishing:/, 'let go at the end');
   });
 
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {

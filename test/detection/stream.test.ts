@@ -1373,6 +1373,11 @@ describe('one publisher at a time per record stream', () => {
           e.message,
         ),
     );
+    // Status (API, CLI, console) names it.
+    const stream0 = await freshEmbedded();
+    const shown = (await recordStreamStatus(database.db, stream0, 86_400_000)).publisher;
+    assert.equal(shown?.holder, 'detect publish on host-a, process 1');
+    assert.equal(shown?.lapsed, false);
     // Another stream is another lease.
     const other = await acquirePublisher(database.db, 'nats:OTHER', 'detect publish on host-b, process 2');
     await other.release();
@@ -1390,6 +1395,7 @@ describe('one publisher at a time per record stream', () => {
       /publisher_busy|another publish/,
     );
     await sql`update detection_publishers set renewed_at = now() - interval '2 minutes'`.execute(database.db);
+    assert.equal((await recordStreamStatus(database.db, stream0, 86_400_000)).publisher?.lapsed, true);
     const c = await acquirePublisher(database.db, 'embedded', 'detect publish on host-c, process 4');
     const stream = await freshEmbedded();
     await assert.rejects(
@@ -1406,6 +1412,7 @@ describe('one publisher at a time per record stream', () => {
     });
     await c.release();
     assert.deepEqual(await database.db.selectFrom('detection_publishers').selectAll().execute(), []);
+    assert.equal((await recordStreamStatus(database.db, stream, 86_400_000)).publisher, null);
   });
 });
 

@@ -78,7 +78,8 @@ test(
           // The summary: what the server says, in words.
           assert.match(await fact(page, 'stream-kind'), /Embedded \(database table\)/);
           assert.match(await fact(page, 'stream-head'), new RegExp(`gseq ${head}$`));
-          assert.match(await fact(page, 'stream-input'), /Open: records keep coming/);
+          assert.match(await fact(page, 'stream-input'), /Open: records keep coming No publish running$/);
+          assert.equal(await page.getByTestId('stream-publisher-lapsed').count(), 0);
           // the last clock entry at record 38, 19 minutes after T0 (shown in the browser's zone)
           const lastTick = await page.evaluate(
             (at) =>
@@ -124,6 +125,17 @@ test(
               },
             ])
             .execute();
+          // A publish that stopped answering five minutes ago still holds the stream.
+          await db
+            .insertInto('detection_publishers')
+            .values({
+              stream: 'embedded',
+              holder: 'detect publish on ops-host, process 4242',
+              token: 'lapsed',
+              acquired_at: new Date(Date.now() - 2 * HOUR),
+              renewed_at: new Date(Date.now() - 5 * 60_000),
+            })
+            .execute();
           await page.getByRole('button', { name: 'Refresh now' }).click();
           const workers = table(page, 'Workers');
           const row = (name: string) => workers.getByRole('row').filter({ hasText: name });
@@ -160,6 +172,18 @@ test(
           await missed.getByText('INTERDICT_RECORD_STREAM_KEEP_DAYS', { exact: false }).waitFor();
           assert.equal(await page.getByTestId('stream-no-workers').count(), 0);
           assert.equal(await page.getByTestId('stream-healthy').count(), 0);
+          // The publish that stopped answering: named, with what to do.
+          const lapsed = page.getByTestId('stream-publisher-lapsed');
+          await lapsed
+            .getByText('A publish stopped answering: detect publish on ops-host, process 4242', {
+              exact: true,
+            })
+            .waitFor();
+          await lapsed.getByText('takes the stream over', { exact: false }).waitFor();
+          assert.match(
+            await fact(page, 'stream-input'),
+            /Publishing now: detect publish on ops-host, process 4242, since /,
+          );
           await page.screenshot({ path: path.join(RESULTS, 'detection-stream.png'), fullPage: true });
 
           // New records: the page shows them on its own (every 15 s), the current worker falls behind.

@@ -699,6 +699,15 @@ export interface RecordStreamStatus {
   };
   /** retention (ms): stream time on the embedded stream, age on NATS */
   keepMs: number;
+  /** the publish writing to the stream now (one at a time), or null */
+  publisher: {
+    /** `detect publish on <host>, process <pid>` */
+    holder: string;
+    since: string;
+    lastHeard: string;
+    /** not heard for 60 s: it died or hangs; the next publish takes over */
+    lapsed: boolean;
+  } | null;
   workers: StreamWorker[];
 }
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB } from '../../core/db/schema.ts';
 import { DEFAULT_PARTITIONS, type RecordStream, type StoredRecords } from './types.ts';
 import { partitionRanges } from './worker.ts';
+import { LEASE_LAPSES_MS, streamKey } from './publisher.ts';
 import './tables.ts';
 
 /**
@@ -23,7 +24,18 @@ export interface RecordStreamStatus {
   stored: StoredRecords;
   /** How long records are kept (ms): stream time on the embedded stream, age on NATS. */
   keepMs: number;
+  /** The publish writing to the stream now (its lease, publisher.ts), or null. */
+  publisher: PublisherStatus | null;
   workers: WorkerStatus[];
+}
+
+export interface PublisherStatus {
+  /** `detect publish on <host>, process <pid>`. */
+  holder: string;
+  since: string;
+  lastHeard: string;
+  /** Not heard for `LEASE_LAPSES_MS`: it died or hangs, and the next publish takes the stream over. */
+  lapsed: boolean;
 }
 
 export interface WorkerStatus {
@@ -60,9 +72,14 @@ export async function recordStreamStatus(
   keepMs: number,
   now = Date.now(),
 ): Promise<RecordStreamStatus> {
-  const [head, stored, rows] = await Promise.all([
+  const [head, stored, lease, rows] = await Promise.all([
     stream.head(),
     stream.stored(),
+    db
+      .selectFrom('detection_publishers')
+      .select(['holder', 'acquired_at', 'renewed_at'])
+      .where('stream', '=', streamKey(stream))
+      .executeTakeFirst(),
     db
       .selectFrom('detection_checkpoints')
       .select(['worker', 'partitions', 'gseq', 'ended', 'saved_at'])
@@ -79,6 +96,14 @@ export async function recordStreamStatus(
     },
     stored,
     keepMs,
+    publisher: lease
+      ? {
+          holder: lease.holder,
+          since: new Date(lease.acquired_at).toISOString(),
+          lastHeard: new Date(lease.renewed_at).toISOString(),
+          lapsed: now - new Date(lease.renewed_at).getTime() > LEASE_LAPSES_MS,
+        }
+      : null,
     workers: rows.map((r) => {
       const gseq = Number(r.gseq);
       const behind = Math.max(0, head.gseq - gseq);

@@ -1353,6 +1353,11 @@ export const en = {
     input: 'Input',
     inputOpen: 'Open: records keep coming',
     inputClosed: 'Closed (detect publish --end)',
+    publishing: 'Publishing now: {holder}, since {since}',
+    notPublishing: 'No publish running',
+    publisherLapsedTitle: 'A publish stopped answering: {holder}',
+    publisherLapsedBody:
+      'Its hold on the stream lapsed (last heard {time}): it died or hangs. The next interdict detect publish takes the stream over. Run the interrupted one again: what it wrote is in the stream, and records it had published are skipped or rejected, never counted twice.',
     kept: 'Kept',
     keptFrom: 'From gseq {gseq}',
     keptNothing: 'Nothing kept',

@@ -1323,6 +1323,11 @@ export const zhCN: Messages = {
     input: '输入',
     inputOpen: '开放：记录持续发布中',
     inputClosed: '已关闭（detect publish --end）',
+    publishing: '正在发布：{holder}，始于 {since}',
+    notPublishing: '当前没有发布任务',
+    publisherLapsedTitle: '发布任务已无响应：{holder}',
+    publisherLapsedBody:
+      '它对记录流的占用已过期（最后一次响应于 {time}）：进程已退出或卡住。下一次 interdict detect publish 会接管记录流。请重新运行中断的发布：已写入的记录都在流中，已发布过的记录会被跳过或拒收，不会重复计算。',
     kept: '保留',
     keptFrom: '自 gseq {gseq} 起',
     keptNothing: '未保留任何记录',

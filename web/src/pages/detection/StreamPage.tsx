@@ -98,7 +98,7 @@ export function StreamPage() {
 }
 
 function StreamStatus({ status: s }: { status: RecordStreamStatus }) {
-  const { t } = useI18n();
+  const { t, dateTime } = useI18n();
   const stalled = s.workers.filter((w) => w.stalled);
   const missed = s.workers.filter((w) => w.missed);
   const names = (ws: StreamWorker[]) => ws.map((w) => w.worker).join(', ');
@@ -129,6 +129,18 @@ function StreamStatus({ status: s }: { status: RecordStreamStatus }) {
           data-testid="stream-missed"
         >
           <Text size="sm">{t('detectionStream.missedBody')}</Text>
+        </Alert>
+      ) : null}
+      {s.publisher?.lapsed ? (
+        <Alert
+          color="yellow"
+          variant="light"
+          title={t('detectionStream.publisherLapsedTitle', { holder: s.publisher.holder })}
+          data-testid="stream-publisher-lapsed"
+        >
+          <Text size="sm">
+            {t('detectionStream.publisherLapsedBody', { time: dateTime(s.publisher.lastHeard) })}
+          </Text>
         </Alert>
       ) : null}
       {s.workers.length && !stalled.length && !missed.length ? (
@@ -196,6 +208,14 @@ function Summary({ status: s }: { status: RecordStreamStatus }) {
         </Fact>
         <Fact label={t('detectionStream.input')} testId="stream-input">
           {s.head.ended ? t('detectionStream.inputClosed') : t('detectionStream.inputOpen')}
+          <Text span size="xs" c="dimmed" display="block" data-testid="stream-publisher">
+            {s.publisher
+              ? t('detectionStream.publishing', {
+                  holder: s.publisher.holder,
+                  since: dateTime(s.publisher.since),
+                })
+              : t('detectionStream.notPublishing')}
+          </Text>
         </Fact>
         <Fact label={t('detectionStream.kept')} testId="stream-kept">
           {s.stored.fromGseq === null
