@@ -302,8 +302,8 @@ export function detectionRoutes(app: Api, s: Services): void {
 }
 
 /**
- * The stream's health for Prometheus (`GET /metrics`): alert on `interdict_detection_worker_stalled`
- * and `…_missed`, graph `…_behind`. One status per scrape, shared by the gauges; a stream that
+ * The stream's health for Prometheus (`GET /metrics`): alert on `interdict_detection_worker_stalled`,
+ * `…_missed` and `interdict_record_stream_publisher_lapsed`, graph `…_behind`. One status per scrape, shared by the gauges; a stream that
  * cannot be read sets `interdict_record_stream_up` to 0, its head and bytes to NaN and no worker series,
  * and /metrics still answers.
  */
@@ -342,6 +342,11 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
   );
   gauge('interdict_record_stream_stored_bytes', 'bytes the record stream keeps', (g, st) =>
     g.set(st ? st.stored.bytes : NaN),
+  );
+  gauge(
+    'interdict_record_stream_publisher_lapsed',
+    'a publish holds the record stream but has not been heard for 60 s: it died or hangs (1)',
+    (g, st) => g.set(st ? (st.publisher?.lapsed ? 1 : 0) : NaN),
   );
   const perWorker = (
     name: string,

@@ -373,6 +373,16 @@ describe('the record stream’s status', () => {
       ])
       .execute();
 
+    // A publish that died two minutes ago still holds the stream.
+    await services.db
+      .insertInto('detection_publishers')
+      .values({
+        stream: 'embedded',
+        holder: 'detect publish on ops-host, process 4242',
+        token: 't',
+        renewed_at: new Date(Date.now() - 120_000),
+      })
+      .execute();
     assert.equal((await app.inject({ method: 'GET', url: '/v1/detection-stream' })).statusCode, 401);
     assert.equal((await get('/v1/detection-stream', operatorUser)).statusCode, 403, 'a bank’s user');
     assert.equal((await get('/v1/detection-stream', bankKey)).statusCode, 403, 'a bank’s key');
@@ -383,8 +393,11 @@ describe('the record stream’s status', () => {
       head: { gseq: number; lastTickAt: string; ended: boolean };
       stored: { fromGseq: number; units: number };
       keepMs: number;
+      publisher: { holder: string; lapsed: boolean } | null;
       workers: { worker: string; behind: number; stalled: boolean; missed: boolean; mode: string }[];
     };
+    assert.equal(st.publisher?.holder, 'detect publish on ops-host, process 4242');
+    assert.equal(st.publisher?.lapsed, true);
     assert.equal(st.kind, 'embedded');
     assert.equal(st.head.gseq, gseq);
     // A tick every 60 s of stream time, at the records that reach it: the last at record 38.
@@ -402,6 +415,7 @@ describe('the record stream’s status', () => {
     // The same for Prometheus, on the open /metrics.
     const m = (await app.inject({ method: 'GET', url: '/metrics' })).body;
     assert.match(m, /\ninterdict_record_stream_up 1\n/);
+    assert.match(m, /\ninterdict_record_stream_publisher_lapsed 1\n/);
     assert.match(m, new RegExp(`\\ninterdict_record_stream_head_gseq ${gseq}\\n`));
     assert.match(m, new RegExp(`\\ninterdict_detection_worker_behind\\{worker="p8:4-7"\\} ${gseq - 10}\\n`));
     assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:4-7"\} 1\n/);
@@ -418,6 +432,7 @@ describe('the record stream’s status', () => {
       assert.doesNotMatch(down.body, /interdict_detection_worker_behind\{/);
       assert.match(down.body, /\ninterdict_record_stream_head_gseq nan\n/i, 'unknown, not an empty stream');
       assert.match(down.body, /\ninterdict_record_stream_stored_bytes nan\n/i);
+      assert.match(down.body, /\ninterdict_record_stream_publisher_lapsed nan\n/i);
     } finally {
       await sql`alter table detection_records_away rename to detection_records`.execute(services.db);
     }
