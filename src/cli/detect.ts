@@ -32,6 +32,18 @@ export function moreFiles(v: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), v];
 }
 
+/** `--calls` and `--transactions`, as `detect` and `detect publish` take them. */
+export const CALLS_OPTION = [
+  '--calls <file>',
+  'call and SMS records, in time order (within --max-lateness); repeat for several files, merged in time order',
+  moreFiles,
+] as const;
+export const TRANSACTIONS_OPTION = [
+  '--transactions <file>',
+  'transactions, in time order (within --max-lateness); repeat for several files, merged in time order',
+  moreFiles,
+] as const;
+
 /** Every file of the options, and a usage error for the first one that is not there. */
 export function existingFiles(...lists: (readonly string[] | undefined)[]): string[] {
   const all = lists.flatMap((l) => l ?? []);
@@ -48,16 +60,8 @@ export function detectCommands(program: Command, _core: Core): void {
     )
     .option('--cards <file>', 'phone cards (CSV or NDJSON); repeat for several files', moreFiles)
     .option('--accounts <file>', 'bank and payment accounts; repeat for several files', moreFiles)
-    .option(
-      '--calls <file>',
-      'call and SMS records, in time order (within --max-lateness); repeat for several files, merged in time order',
-      moreFiles,
-    )
-    .option(
-      '--transactions <file>',
-      'transactions, in time order (within --max-lateness); repeat for several files, merged in time order',
-      moreFiles,
-    )
+    .option(...CALLS_OPTION)
+    .option(...TRANSACTIONS_OPTION)
     .option('--out <file>', 'where detections go (NDJSON)')
     .option('--detectors <names>', `some of ${DETECTORS.join(', ')} (default all)`)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')

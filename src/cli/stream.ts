@@ -40,7 +40,7 @@ import { SYSTEM } from '../core/audit.ts';
 import { countRows, findOrganisation, withCore, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
-import { existingFiles, MAX_LATENESS, moreFiles } from './detect.ts';
+import { CALLS_OPTION, existingFiles, MAX_LATENESS, moreFiles, TRANSACTIONS_OPTION } from './detect.ts';
 
 /**
  * `interdict detect publish` and `interdict detect worker`: streaming detection
@@ -67,16 +67,8 @@ export function streamCommands(program: Command, core: Core): void {
       'bank and payment accounts to add the same way; repeat for several files',
       moreFiles,
     )
-    .option(
-      '--calls <file>',
-      'call and SMS records, in time order (within --max-lateness); repeat for several files, merged in time order',
-      moreFiles,
-    )
-    .option(
-      '--transactions <file>',
-      'transactions, in time order (within --max-lateness); repeat for several files, merged in time order',
-      moreFiles,
-    )
+    .option(...CALLS_OPTION)
+    .option(...TRANSACTIONS_OPTION)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option(...MAX_LATENESS)
     .option('--end', 'close the input afterwards: workers drain everything and stop')

@@ -653,6 +653,21 @@ export async function* mergeByTime<T>(
 }
 
 /**
+ * Several files of `kind` (`filesOf`), each read as `readRecordBatches` reads it with `opts` and
+ * its own reject function, merged into one time order (`mergeByTime`); null when there are none.
+ */
+export function readMergedBatches<T>(
+  files: readonly string[],
+  kind: RecordKind<T>,
+  opts: Omit<ReadOptions, 'onReject'> & { order: OrderOptions },
+  onReject: (file: string) => RejectFn,
+): AsyncGenerator<T[]> | null {
+  if (files.length === 0) return null;
+  const readers = files.map((file) => readRecordBatches(file, kind, { ...opts, onReject: onReject(file) }));
+  return mergeByTime(readers, kind.timeOf!);
+}
+
+/**
  * Reads `file` as records of `kind`: each good row, and each bad one with its line and reason
  * (to `onReject`). A file whose header lacks a required column, or that is not the declared
  * format, stops with a FormatError before any record is handed out.

@@ -11,10 +11,9 @@ import {
   checkHeader,
   DEFAULT_LATENESS_MS,
   filesOf,
-  mergeByTime,
+  readMergedBatches,
   readRecordBatches,
   TRANSACTIONS,
-  type RecordKind,
 } from './parse.ts';
 import type { CallRecord, Detection, TransactionRecord } from './records.ts';
 
@@ -156,17 +155,12 @@ export async function runDetection(
     // Records come a chunk at a time (one await per chunk, not per record); the merge below still
     // hands them to the detectors one by one in time order, draining at the same stream times.
     const order = { latenessMs: opts.latenessMs ?? DEFAULT_LATENESS_MS };
-    const merged = <T>(list: string[], kind: RecordKind<T>): AsyncGenerator<T[]> | null =>
-      list.length === 0
-        ? null
-        : mergeByTime(
-            list.map((file) =>
-              readRecordBatches(file, kind, { ...f, order, onReject: onReject(file, true) }),
-            ),
-            kind.timeOf!,
-          );
-    const calls = merged(filesOf(files.calls), CALLS);
-    const txns = merged(filesOf(files.transactions), TRANSACTIONS);
+    const calls = readMergedBatches(filesOf(files.calls), CALLS, { ...f, order }, (file) =>
+      onReject(file, true),
+    );
+    const txns = readMergedBatches(filesOf(files.transactions), TRANSACTIONS, { ...f, order }, (file) =>
+      onReject(file, true),
+    );
     const callDs = detectors.filter((d) => d.onCall);
     const txnDs = detectors.filter((d) => d.onTransaction);
     const nCallDs = callDs.length;

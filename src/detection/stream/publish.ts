@@ -4,12 +4,10 @@ import {
   CARDS,
   DEFAULT_LATENESS_MS,
   filesOf,
-  mergeByTime,
-  readRecordBatches,
+  readMergedBatches,
   readRecords,
   TRANSACTIONS,
   type OrderOptions,
-  type RecordKind,
 } from '../parse.ts';
 import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
 import type { PiiCipher } from '../../privacy/crypto.ts';
@@ -112,40 +110,27 @@ export async function* mergeFiles(
   order: OrderOptions = { latenessMs: DEFAULT_LATENESS_MS },
 ): AsyncGenerator<StreamRecord> {
   const f = files.format ? { format: files.format, order } : { order };
-  const merged = <T>(list: string[], kind: RecordKind<T>): AsyncGenerator<T[]> | null =>
-    list.length === 0
-      ? null
-      : mergeByTime(
-          list.map((file) =>
-            readRecordBatches(file, kind, { ...f, onReject: (l, r, raw) => onReject(file, l, r, raw) }),
-          ),
-          kind.timeOf!,
-        );
-  const calls = merged(filesOf(files.calls), CALLS);
-  const txns = merged(filesOf(files.transactions), TRANSACTIONS);
-  const none: never[] = [];
-  let cb: CallRecord[] = calls ? ((await calls.next()).value ?? none) : none;
-  let tb: TransactionRecord[] = txns ? ((await txns.next()).value ?? none) : none;
-  let ci = 0;
-  let ti = 0;
-  for (;;) {
-    if (ci === cb.length && cb !== none) {
-      cb = (await calls!.next()).value ?? none;
-      ci = 0;
-    }
-    if (ti === tb.length && tb !== none) {
-      tb = (await txns!.next()).value ?? none;
-      ti = 0;
-    }
-    const c = ci < cb.length ? cb[ci]! : null;
-    const t = ti < tb.length ? tb[ti]! : null;
-    if (c === null && t === null) return;
+  const reject = (file: string) => (l: number, r: string, raw: string) => onReject(file, l, r, raw);
+  const calls = readMergedBatches(filesOf(files.calls), CALLS, f, reject);
+  const txns = readMergedBatches(filesOf(files.transactions), TRANSACTIONS, f, reject);
+  const next = async <T>(g: AsyncGenerator<T> | null): Promise<T | null> =>
+    g === null ? null : ((await g.next()).value ?? null);
+  const callRecords = calls && flat(calls);
+  const txnRecords = txns && flat(txns);
+  let c = await next(callRecords);
+  let t = await next(txnRecords);
+  while (c !== null || t !== null) {
     if (t === null || (c !== null && c.ts <= t.ts)) {
       yield { kind: 'call', record: c! };
-      ci++;
+      c = await next(callRecords);
     } else {
       yield { kind: 'transaction', record: t };
-      ti++;
+      t = await next(txnRecords);
     }
   }
+}
+
+/** The records of arrays of records, one at a time. */
+async function* flat<T>(batches: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const b of batches) yield* b;
 }

@@ -149,20 +149,19 @@ export class Sequencer {
   }
 
   /** Appends a call record; false when the stream already has it (`unsettled`), and it is skipped. */
-  async call(r: CallRecord): Promise<boolean> {
-    if (!this.ready) await this.init();
-    const e = { kind: 'call' as const, gseq: 0, record: r };
-    if (this.isAlready(e)) return false;
-    await this.push(e, null, r.ts);
-    return true;
+  call(r: CallRecord): Promise<boolean> {
+    return this.record({ kind: 'call', gseq: 0, record: r });
   }
 
   /** Appends a transaction; false when the stream already has it, as `call`. */
-  async transaction(t: TransactionRecord): Promise<boolean> {
+  transaction(t: TransactionRecord): Promise<boolean> {
+    return this.record({ kind: 'transaction', gseq: 0, record: t });
+  }
+
+  private async record(e: StreamEntry & StreamRecordEntry): Promise<boolean> {
     if (!this.ready) await this.init();
-    const e = { kind: 'transaction' as const, gseq: 0, record: t };
     if (this.isAlready(e)) return false;
-    await this.push(e, null, t.ts);
+    await this.push(e, null, e.record.ts);
     return true;
   }
 
