@@ -475,6 +475,9 @@ export interface ReadOptions {
   order?: OrderOptions;
 }
 
+/** How the reason of a record rejected by `TimeOrder.floor` begins (`detect publish` counts them apart). */
+export const BEFORE_LAST_TICK = "ts: before the record stream's last tick";
+
 /**
  * Puts records back in time order within a lateness (docs/formats.md, "Order"): a record is held
  * until no record that may still come can precede it, i.e. until one `latenessMs` later has been
@@ -488,9 +491,6 @@ export interface ReadOptions {
  * others were, the jump was a lone record out of line: it is taken out (`add` returns its tag, to
  * reject) and the file reads on.
  */
-/** How the reason of a record rejected by `TimeOrder.floor` begins (`detect publish` counts them apart). */
-export const BEFORE_LAST_TICK = "ts: before the record stream's last tick";
-
 export class TimeOrder<T, Tag = unknown> {
   private items: T[] = [];
   private times: number[] = [];
