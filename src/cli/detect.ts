@@ -9,6 +9,16 @@ import { countRows, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
 
+/** The parser of an option taking a number of seconds from 0 to a day: ms, or a usage error. */
+export function seconds(option: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400)
+      throw new UsageError(`${option}: "${v}" is not a number of seconds from 0 to 86400`);
+    return Math.round(n * 1000);
+  };
+}
+
 /**
  * `--max-lateness <seconds>`: how far out of time order a call or transaction file may be (in ms
  * once parsed). Shared by `detect` and `detect publish`, which must order records alike.
@@ -16,12 +26,7 @@ import { Progress } from './progress.ts';
 export const MAX_LATENESS = [
   '--max-lateness <seconds>',
   `records up to this much out of time order are put back in order, later ones rejected (default ${DEFAULT_LATENESS_MS / 1000})`,
-  (v: string): number => {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 86_400)
-      throw new UsageError(`--max-lateness: "${v}" is not a number of seconds from 0 to 86400`);
-    return Math.round(n * 1000);
-  },
+  seconds('--max-lateness'),
 ] as const;
 
 /**

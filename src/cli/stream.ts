@@ -40,7 +40,14 @@ import { SYSTEM } from '../core/audit.ts';
 import { countRows, findOrganisation, withCore, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
-import { CALLS_OPTION, existingFiles, MAX_LATENESS, moreFiles, TRANSACTIONS_OPTION } from './detect.ts';
+import {
+  CALLS_OPTION,
+  existingFiles,
+  MAX_LATENESS,
+  moreFiles,
+  seconds,
+  TRANSACTIONS_OPTION,
+} from './detect.ts';
 
 /**
  * `interdict detect publish` and `interdict detect worker`: streaming detection
@@ -71,6 +78,11 @@ export function streamCommands(program: Command, core: Core): void {
     .option(...TRANSACTIONS_OPTION)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option(...MAX_LATENESS)
+    .option(
+      '--wait <seconds>',
+      'when another publish holds the stream, wait up to this long for it to end (default 0: refuse at once)',
+      seconds('--wait'),
+    )
     .option('--end', 'close the input afterwards: workers drain everything and stop')
     .option('--partition-count <n>', `partitions of the record stream (default ${DEFAULT_PARTITIONS})`, count)
     // `detect` itself has --calls, --cards, …: commander gives them to it, so read them merged.
@@ -84,7 +96,13 @@ export function streamCommands(program: Command, core: Core): void {
         // One publisher at a time: a second one is refused here, before it reads anything.
         let lease: PublisherLease;
         try {
-          lease = await acquirePublisher(c.db, streamKey(stream), publisherName());
+          lease = await acquirePublisher(c.db, streamKey(stream), publisherName(), {
+            waitMs: o.wait ?? 0,
+            onWait: (busy) =>
+              process.stderr.write(
+                `interdict: ${busy.replace(/: one publisher at a time.*$/, '')}: waiting up to ${(o.wait ?? 0) / 1000} s\n`,
+              ),
+          });
         } catch (err) {
           await stream.close();
           throw err;
@@ -402,6 +420,7 @@ async function contactTriggers(c: Services, org: { id: string; name: string } | 
 
 interface PublishOptions {
   maxLateness?: number;
+  wait?: number;
   cards?: string[];
   accounts?: string[];
   calls?: string[];

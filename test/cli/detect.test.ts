@@ -307,6 +307,17 @@ describe('interdict detect publish and detect worker', () => {
     const head = () =>
       (JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as { head: { gseq: number } }).head.gseq;
     assert.equal(head(), 0, 'nothing published');
+    // Told to wait a second: says so, then gives up the same way.
+    const waited = cli(data, ['detect', 'publish', '--calls', f('calls.csv'), '--wait', '1']);
+    assert.equal(waited.code, 1, waited.stderr);
+    assert.match(
+      waited.stderr,
+      /^interdict: another publish .*\(detect publish on cron-host, process 4242, .*\): waiting up to 1 s\n/,
+    );
+    assert.match(waited.stderr, /\[publisher_busy\]\n$/);
+    const badWait = cli(data, ['detect', 'publish', '--calls', f('calls.csv'), '--wait', 'soon']);
+    assert.equal(badWait.code, 2);
+    assert.match(badWait.stderr, /--wait: "soon" is not a number of seconds from 0 to 86400/);
     assert.match(
       cli(data, ['detect', 'status']).stdout,
       /\npublishing: detect publish on cron-host, process 4242, since \S+, last heard \S+\n/,

@@ -1410,7 +1410,23 @@ describe('one publisher at a time per record stream', () => {
       published: 5000,
       already: 0,
     });
+    // A publish told to wait takes the stream once the holder lets go; one that waits too little is refused.
+    const told: string[] = [];
+    await assert.rejects(
+      acquirePublisher(database.db, 'embedded', 'impatient', { waitMs: 200, onWait: (m) => told.push(m) }),
+      /publisher_busy|another publish/,
+    );
+    assert.equal(told.length, 1);
+    assert.match(told[0]!, /detect publish on host-c, process 4/);
+    let handedOver = false;
+    const waiting = acquirePublisher(database.db, 'embedded', 'patient', { waitMs: 30_000 }).then((l) => {
+      assert.ok(handedOver, 'not before the holder let go');
+      return l;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    handedOver = true;
     await c.release();
+    await (await waiting).release();
     assert.deepEqual(await database.db.selectFrom('detection_publishers').selectAll().execute(), []);
     assert.equal((await recordStreamStatus(database.db, stream, 86_400_000)).publisher, null);
   });

@@ -72,16 +72,39 @@ export class PublisherLease {
   }
 }
 
+/** How often a publisher waiting for the lease (`waitMs`) tries again. */
+const RETRY_MS = 1000;
+
 /**
  * Takes the stream's publisher lease: at once when no one holds it or its holder's lease has
  * lapsed (`lapsesMs` without renewal, by the database's clock, so hosts' clocks do not matter);
- * otherwise a 409 `publisher_busy` naming the holder.
+ * otherwise, after trying again for up to `waitMs` (calling `onWait` once with the holder's
+ * message), a 409 `publisher_busy` naming the holder.
  */
 export async function acquirePublisher(
   db: Kysely<DB>,
   stream: string,
   holder: string,
-  opts: { lapsesMs?: number; renewMs?: number } = {},
+  opts: { lapsesMs?: number; renewMs?: number; waitMs?: number; onWait?: (busy: string) => void } = {},
+): Promise<PublisherLease> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  for (let waited = false; ; waited = true) {
+    try {
+      return await tryAcquire(db, stream, holder, opts);
+    } catch (err) {
+      const left = deadline - Date.now();
+      if ((err as { code?: string }).code !== 'publisher_busy' || left <= 0) throw err;
+      if (!waited) opts.onWait?.((err as Error).message);
+      await new Promise((r) => setTimeout(r, Math.min(RETRY_MS, left)));
+    }
+  }
+}
+
+async function tryAcquire(
+  db: Kysely<DB>,
+  stream: string,
+  holder: string,
+  opts: { lapsesMs?: number; renewMs?: number },
 ): Promise<PublisherLease> {
   const lapsesMs = opts.lapsesMs ?? LEASE_LAPSES_MS;
   const token = crypto.randomUUID();
