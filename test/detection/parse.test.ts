@@ -542,17 +542,23 @@ describe('records put back in time order (detect, detect publish)', () => {
     assert.match(rejects[0]!.reason, /before the record stream's last tick/);
   });
 
-  test('records in order are handed out as they come: the buffer holds the lateness, not the file', () => {
-    const order = new TimeOrder<number>(300_000);
+  /** Records 0…n-1 a second apart, in order, through `order`: what went out and the most held. */
+  function inOrder(order: TimeOrder<number>, n: number): { out: number[]; most: number } {
     const out: number[] = [];
     let most = 0;
-    for (let i = 0; i < 10_000; i++) {
+    for (let i = 0; i < n; i++) {
       const ts = T0 + i * 1000;
       assert.equal(order.late(ts), null);
       order.add(i, ts, order.jumps(ts) ? i : null);
       order.release(out, false);
       most = Math.max(most, order.size);
     }
+    return { out, most };
+  }
+
+  test('records in order are handed out as they come: the buffer holds the lateness, not the file', () => {
+    const order = new TimeOrder<number>(300_000);
+    const { out, most } = inOrder(order, 10_000);
     assert.ok(most <= 302, String(most));
     order.release(out, true);
     assert.equal(out.length, 10_000);
@@ -561,16 +567,8 @@ describe('records put back in time order (detect, detect publish)', () => {
 
   test('at most maxHeld records are held: the oldest go on early, and one that comes before them is rejected', async () => {
     const order = new TimeOrder<number>(300_000, -Infinity, 100);
-    const out: number[] = [];
-    let most = 0;
     // A record a second: 300 s of lateness would hold 300 of them.
-    for (let i = 0; i < 1000; i++) {
-      const ts = T0 + i * 1000;
-      assert.equal(order.late(ts), null);
-      order.add(i, ts, order.jumps(ts) ? i : null);
-      order.release(out, false);
-      most = Math.max(most, order.size);
-    }
+    const { out, most } = inOrder(order, 1000);
     assert.equal(most, 100);
     assert.equal(out.length, 900);
     assert.ok(out.every((x, i) => x === i));

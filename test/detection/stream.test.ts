@@ -57,7 +57,7 @@ import {
   type Reference,
   type StreamRecord,
 } from '../../src/detection/stream/publish.ts';
-import { ownerOf, partitionOf, recordKey } from '../../src/detection/stream/route.ts';
+import { ownerOf, partitionOf, recordKey, Sequencer } from '../../src/detection/stream/route.ts';
 import { acquirePublisher } from '../../src/detection/stream/publisher.ts';
 import type { AppError } from '../../src/core/errors.ts';
 import type { RecordStream, StreamEntry } from '../../src/detection/stream/types.ts';
@@ -1342,6 +1342,14 @@ describe('a publish started again appends nothing twice', () => {
       (await stream.unsettled()).map((e) => (e as StreamRecord).record.ts),
       [t0 + 90_000, t0 + 90_000, t0 + 60_000],
     );
+    // A publish that lacks some of them stops looking up at its first later record.
+    const other = new MemoryRecordStream();
+    await publishRecords(other, twice);
+    const partial = new Sequencer(other);
+    assert.equal(await partial.call(sampleCall(3, t0).record as CallRecord), false);
+    assert.equal(partial.checking, true, 'two of the three are still to come');
+    assert.equal(await partial.call(sampleCall(4, t0).record as CallRecord), true);
+    assert.equal(partial.checking, false, 'past the latest unsettled record: no more lookups');
     const again = [
       sampleCall(2, t0),
       sampleCall(3, t0),

@@ -101,11 +101,20 @@ export class Sequencer {
   /**
    * The stream's unsettled records (`unsettledOf`) by key, with how many times each is there: a
    * publish started again (after a crash, or over a file that overlaps the last one) skips them
-   * rather than hand the workers the same call or transfer twice. Null once none is left.
+   * rather than hand the workers the same call or transfer twice. Null once none is left, or once
+   * a record later than all of them comes (records come in time order): past that point no
+   * record is looked up, so the rest of a publish pays nothing for it.
    */
   private unsettled: Map<string, number> | null = null;
+  /** The time of the latest unsettled record. */
+  private unsettledUntil = -Infinity;
   /** Records skipped as already in the stream. */
   already = 0;
+
+  /** Whether records are still looked up among the stream's unsettled ones. */
+  get checking(): boolean {
+    return this.unsettled !== null;
+  }
 
   constructor(
     readonly stream: RecordStream,
@@ -129,6 +138,7 @@ export class Sequencer {
         if (e.kind === 'call' || e.kind === 'transaction') {
           const k = recordKey(e);
           m.set(k, (m.get(k) ?? 0) + 1);
+          if (e.record.ts > this.unsettledUntil) this.unsettledUntil = e.record.ts;
         }
       this.unsettled = m.size > 0 ? m : null;
     }
@@ -139,6 +149,10 @@ export class Sequencer {
   private isAlready(e: StreamRecordEntry): boolean {
     const m = this.unsettled;
     if (m === null) return false;
+    if (e.record.ts > this.unsettledUntil) {
+      this.unsettled = null;
+      return false;
+    }
     const k = recordKey(e);
     const n = m.get(k);
     if (n === undefined) return false;
