@@ -313,7 +313,18 @@ export function streamCommands(program: Command, core: Core): void {
                 ? `publishing: ${st.publisher.holder}, since ${st.publisher.since}, last heard ${st.publisher.lastHeard}` +
                   (st.publisher.lapsed ? ' (LAPSED: it died or hangs; the next publish takes over)' : '') +
                   '\n'
-                : ''),
+                : '') +
+              st.feeds
+                .map(
+                  (f) =>
+                    `feed ${f.organisation ?? f.organisationId} ${f.kind}/${f.name}: through ${f.through}, heard ${f.heardAt}` +
+                    (f.staged ? `, ${f.staged} staged` : '') +
+                    (f.late ? `, ${f.late} dropped as late` : '') +
+                    (f.idle ? ' (idle: holds nothing back)' : f.holding ? ' (HOLDING the others back)' : '') +
+                    '\n',
+                )
+                .join('') +
+              (st.feeds.length ? `watermark: ${st.watermark ?? 'none (no feed active)'}\n` : ''),
           );
           printRows(
             st.workers.map((w) => ({

@@ -13,6 +13,7 @@ import { openRecordStream } from './stream/open.ts';
 import { recordStreamStatus, type RecordStreamStatus } from './stream/status.ts';
 import { Gauge } from 'prom-client';
 import type { RecordStream } from './stream/types.ts';
+import { ingestRoute, mergeIdleFeeds } from './stream/ingest-route.ts';
 import {
   decideDetection,
   detectionSummary,
@@ -38,6 +39,8 @@ const streamWatchers = {
   roles: ['administrator', 'supervisor', 'analyst', 'auditor'],
   orgKinds: ['anti_fraud_centre'],
 } as const;
+/** How often staged feed records are merged when no upload comes (feeds.ts). */
+const MERGE_EVERY_MS = 30_000;
 /** How often the embedded record stream is pruned to its retention. */
 const PRUNE_EVERY_MS = 3_600_000;
 
@@ -64,6 +67,24 @@ const StreamStatusSchema = z
       })
       .nullable()
       .describe('the publish writing to the stream now (one at a time), or null'),
+    watermark: z
+      .string()
+      .nullable()
+      .describe('feeds over HTTP: every active feed has sent up to here (null: none active)'),
+    feeds: z.array(
+      z.object({
+        organisationId: z.uuid(),
+        organisation: z.string().nullable(),
+        kind: z.enum(['calls', 'transactions']),
+        name: z.string(),
+        through: z.string().describe('it has sent everything before this time'),
+        heardAt: z.string(),
+        idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
+        staged: z.number().int().describe('its records waiting for the watermark'),
+        late: z.number().int().describe('its records dropped: the stream’s clock had passed them'),
+        holding: z.boolean().describe('its `through` is the watermark: the other feeds wait for it'),
+      }),
+    ),
     workers: z.array(
       z.object({
         worker: z.string(),
@@ -156,6 +177,9 @@ export function detectionRoutes(app: Api, s: Services): void {
   app.addHook('onClose', async () => {
     if (stream) await (await stream.catch(() => null))?.close();
   });
+  ingestRoute(app, s, recordStream);
+  // Feeds' staged records whose watermark passed while no upload came (a feed went idle).
+  scheduleClaimedJob(app, s, 'detection.merge_feeds', MERGE_EVERY_MS, () => mergeIdleFeeds(s, recordStream));
   streamMetrics(app, async () => recordStreamStatus(s.db, await recordStream(), s.config.recordStreamKeepMs));
   if (!s.config.natsUrl)
     scheduleClaimedJob(app, s, 'detection.prune_record_stream', PRUNE_EVERY_MS, () =>
@@ -347,6 +371,29 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
     'interdict_record_stream_publisher_lapsed',
     'a publish holds the record stream but has not been heard for 60 s: it died or hangs (1)',
     (g, st) => g.set(st ? (st.publisher?.lapsed ? 1 : 0) : NaN),
+  );
+  gauge(
+    'interdict_record_stream_staged',
+    'records of the feeds over HTTP waiting for the watermark (every feed)',
+    (g, st) => g.set(st ? st.feeds.reduce((n, f) => n + f.staged, 0) : NaN),
+  );
+  gauge(
+    'interdict_record_stream_feeds_late',
+    'records of the feeds over HTTP dropped because the stream’s clock had passed them (since the feeds began)',
+    (g, st) => g.set(st ? st.feeds.reduce((n, f) => n + f.late, 0) : NaN),
+  );
+  gauge(
+    'interdict_record_stream_watermark_lag_seconds',
+    'how far the watermark of the feeds over HTTP is behind the latest `through` of an active feed (0: none held back)',
+    (g, st) => {
+      if (!st) return g.set(NaN);
+      const active = st.feeds.filter((f) => !f.idle).map((f) => Date.parse(f.through));
+      g.set(
+        st.watermark && active.length
+          ? Math.max(0, (Math.max(...active) - Date.parse(st.watermark)) / 1000)
+          : 0,
+      );
+    },
   );
   const perWorker = (
     name: string,

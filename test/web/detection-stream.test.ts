@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { RESULTS, signIn, switchLanguage, table, withDemoConsole } from '../helpers/browser.ts';
+import { demoOrgId, RESULTS, signIn, switchLanguage, table, withDemoConsole } from '../helpers/browser.ts';
 import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
 import { publishRecords, type StreamRecord } from '../../src/detection/stream/publish.ts';
 import { sampleCall } from '../helpers/stream.ts';
@@ -136,7 +136,64 @@ test(
               renewed_at: new Date(Date.now() - 5 * 60_000),
             })
             .execute();
+          // Two parties send over HTTP: the bank's transfers wait for the operator, quiet for 3 minutes;
+          // three of the bank's came too late.
+          const bank = await demoOrgId(platform, '示范银行 Demo Bank');
+          const mobile = await demoOrgId(platform, '示范移动 Demo Mobile');
+          const tickAt = (await stream.head()).lastTickAt!;
+          await db
+            .insertInto('detection_feeds')
+            .values([
+              {
+                organisation_id: mobile,
+                kind: 'calls',
+                name: 'main',
+                through: tickAt + 60_000,
+                heard_at: new Date(Date.now() - 3 * 60_000),
+              },
+              {
+                organisation_id: bank,
+                kind: 'transactions',
+                name: 'main',
+                through: tickAt + 600_000,
+                late: 3,
+              },
+            ])
+            .execute();
+          await db
+            .insertInto('detection_staged')
+            .values(
+              [1, 2].map((i) => ({
+                organisation_id: bank,
+                kind: 'transactions' as const,
+                name: 'main',
+                ts: tickAt + 120_000 * i,
+                record: '{}',
+              })),
+            )
+            .execute();
           await page.getByRole('button', { name: 'Refresh now' }).click();
+          const feeds = table(page, 'Feeds sending over HTTP');
+          const feedRow = (name: string) => feeds.getByRole('row').filter({ hasText: name });
+          await feedRow('Demo Bank').waitFor();
+          assert.deepEqual(await feeds.getByTestId('stream-feed').allInnerTexts(), [
+            '示范移动 Demo Mobile · calls/main',
+            '示范银行 Demo Bank · transactions/main',
+          ]);
+          assert.equal(
+            await feedRow('Demo Mobile').getByTestId('stream-feed-status').getAttribute('data-status'),
+            'holding',
+          );
+          await feedRow('Demo Mobile').getByText('Holding the others back', { exact: true }).waitFor();
+          assert.equal(await feedRow('Demo Bank').getByTestId('stream-feed-staged').innerText(), '2');
+          assert.match(
+            await page.getByTestId('stream-watermark').innerText(),
+            /^Watermark: every active feed has sent up to /,
+          );
+          await page
+            .getByTestId('stream-feeds-late')
+            .getByText('Records came too late: 示范银行 Demo Bank · transactions/main', { exact: true })
+            .waitFor();
           const workers = table(page, 'Workers');
           const row = (name: string) => workers.getByRole('row').filter({ hasText: name });
           await row('p8:4-7').waitFor();

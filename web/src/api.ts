@@ -708,7 +708,29 @@ export interface RecordStreamStatus {
     /** not heard for 60 s: it died or hangs; the next publish takes over */
     lapsed: boolean;
   } | null;
+  /** feeds over HTTP: every active feed has sent up to here; null when none is active */
+  watermark: string | null;
+  feeds: StreamFeed[];
   workers: StreamWorker[];
+}
+
+/** A party's feed of calls or transactions over HTTP (server: src/detection/stream/feeds.ts). */
+export interface StreamFeed {
+  organisationId: string;
+  organisation: string | null;
+  kind: 'calls' | 'transactions';
+  name: string;
+  /** it has sent everything before this time */
+  through: string;
+  heardAt: string;
+  /** not heard for 10 minutes: it no longer holds the watermark back */
+  idle: boolean;
+  /** its records waiting for the watermark */
+  staged: number;
+  /** its records dropped: the stream's clock had passed them */
+  late: number;
+  /** its `through` is the watermark: the other feeds wait for it */
+  holding: boolean;
 }
 
 /** Governance: disposal instructions (server: src/governance/routes.ts, docs/governance.md). */

@@ -64,4 +64,43 @@ export const streamMigrations: Migrations = {
         )`.execute(db);
     },
   },
+  // Feeds sent over HTTP (feeds.ts): each party's records wait here until every active feed has
+  // sent its records up to their time, then go into the stream in time order.
+  '0017_detection_7_stream_feeds': {
+    async up(db) {
+      await sql`
+        create table detection_feeds (
+          organisation_id uuid not null,
+          kind text not null check (kind in ('calls', 'transactions')),
+          name text not null,
+          through bigint not null,
+          heard_at timestamptz not null default now(),
+          late bigint not null default 0,
+          primary key (organisation_id, kind, name)
+        )`.execute(db);
+      await sql`
+        create table detection_staged (
+          id bigint generated always as identity primary key,
+          organisation_id uuid not null,
+          kind text not null check (kind in ('calls', 'transactions')),
+          name text not null,
+          ts bigint not null,
+          record text not null
+        )`.execute(db);
+      await sql`create index detection_staged_ts on detection_staged (ts, kind, id)`.execute(db);
+      await sql`create index detection_staged_feed on detection_staged (organisation_id, kind, name, ts)`.execute(
+        db,
+      );
+      await sql`
+        create table detection_uploads (
+          organisation_id uuid not null,
+          kind text not null,
+          name text not null,
+          sha256 text not null,
+          result text not null,
+          at timestamptz not null default now(),
+          primary key (organisation_id, kind, name, sha256)
+        )`.execute(db);
+    },
+  },
 };

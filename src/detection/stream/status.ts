@@ -3,6 +3,7 @@ import type { DB } from '../../core/db/schema.ts';
 import { DEFAULT_PARTITIONS, type RecordStream, type StoredRecords } from './types.ts';
 import { partitionRanges } from './worker.ts';
 import { LEASE_LAPSES_MS, streamKey } from './publisher.ts';
+import { feedStatus, watermark } from './feeds.ts';
 import './tables.ts';
 
 /**
@@ -26,7 +27,31 @@ export interface RecordStreamStatus {
   keepMs: number;
   /** The publish writing to the stream now (its lease, publisher.ts), or null. */
   publisher: PublisherStatus | null;
+  /**
+   * Feeds sending over HTTP (feeds.ts) and the watermark: every active feed has sent up to it,
+   * and staged records after it wait. Null when no feed is active.
+   */
+  watermark: string | null;
+  feeds: FeedStatus[];
   workers: WorkerStatus[];
+}
+
+export interface FeedStatus {
+  organisationId: string;
+  organisation: string | null;
+  kind: 'calls' | 'transactions';
+  name: string;
+  /** It has sent everything before this time (ISO 8601). */
+  through: string;
+  heardAt: string;
+  /** Not heard for `FEED_IDLE_MS`: it no longer holds the watermark back. */
+  idle: boolean;
+  /** Its records waiting for the watermark. */
+  staged: number;
+  /** Its records dropped because the stream's clock had passed them. */
+  late: number;
+  /** Its `through` is the watermark: the others wait for it. */
+  holding: boolean;
 }
 
 export interface PublisherStatus {
@@ -72,8 +97,8 @@ export async function recordStreamStatus(
   keepMs: number,
   now = Date.now(),
 ): Promise<RecordStreamStatus> {
-  const [head, stored, lease, rows] = await Promise.all([
-    stream.head(),
+  const head = await stream.head();
+  const [stored, lease, rows, feeds, mark] = await Promise.all([
     stream.stored(),
     db
       .selectFrom('detection_publishers')
@@ -86,6 +111,8 @@ export async function recordStreamStatus(
       .select((eb) => eb('state', 'is not', null).as('has_state'))
       .orderBy('worker')
       .execute(),
+    feedStatus(db, head.lastTickAt, now),
+    watermark(db, head.lastTickAt, now),
   ]);
   return {
     kind: stream.kind,
@@ -104,6 +131,12 @@ export async function recordStreamStatus(
           lapsed: now - new Date(lease.renewed_at).getTime() > LEASE_LAPSES_MS,
         }
       : null,
+    watermark: mark === Infinity ? null : new Date(mark).toISOString(),
+    feeds: feeds.map((f) => ({
+      ...f,
+      through: new Date(f.through).toISOString(),
+      heardAt: f.heardAt.toISOString(),
+    })),
     workers: rows.map((r) => {
       const gseq = Number(r.gseq);
       const behind = Math.max(0, head.gseq - gseq);

@@ -49,8 +49,47 @@ export interface DetectionPublishersTable {
   renewed_at: DefaultTimestamp;
 }
 
+/**
+ * A party's feed of records over HTTP (feeds.ts): its records are staged until every active feed
+ * has sent up to their time. `through`: the feed has sent everything before this stream time (ms).
+ */
+export interface DetectionFeedsTable {
+  organisation_id: string;
+  kind: 'calls' | 'transactions';
+  /** The feed's name within its organisation and kind (`main` unless several systems send). */
+  name: string;
+  through: ColumnType<number, number | bigint, number | bigint>;
+  heard_at: DefaultTimestamp;
+  /** Staged records the stream's clock had passed when they were to be merged (dropped). */
+  late: ColumnType<number, number | undefined, number>;
+}
+
+/** A record waiting for the other feeds (`detection_feeds`), as the stream's wire JSON. */
+export interface DetectionStagedTable {
+  id: ColumnType<number, never, never>;
+  organisation_id: string;
+  kind: 'calls' | 'transactions';
+  name: string;
+  ts: ColumnType<number, number, number>;
+  record: string;
+}
+
+/** An upload taken, by the SHA-256 of its body: the same body sent again gets the same answer. */
+export interface DetectionUploadsTable {
+  organisation_id: string;
+  kind: string;
+  name: string;
+  sha256: string;
+  /** The answer given (JSON). */
+  result: string;
+  at: DefaultTimestamp;
+}
+
 declare module '../../core/db/schema.ts' {
   interface DB {
+    detection_feeds: DetectionFeedsTable;
+    detection_staged: DetectionStagedTable;
+    detection_uploads: DetectionUploadsTable;
     detection_records: DetectionRecordsTable;
     detection_checkpoints: DetectionCheckpointsTable;
     detection_publishers: DetectionPublishersTable;

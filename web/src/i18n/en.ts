@@ -1402,6 +1402,25 @@ export const en = {
     healthy: 'Every worker is checkpointing: none stalled, none missed entries.',
     emptyTitle: 'No worker has checkpointed yet',
     emptyBody: 'Start one with:',
+    feeds: 'Feeds sending over HTTP',
+    feedsIntro:
+      'Each party’s calls or transactions wait until every active feed has sent up to their time (the watermark), then go into the stream in one time order. A feed quiet for 10 minutes no longer holds the others back.',
+    watermark: 'Watermark: every active feed has sent up to {time}',
+    noWatermark: 'No feed active: nothing is held back',
+    feed: 'Feed',
+    feedStatus: 'Status',
+    feedStatuses: {
+      holding: 'Holding the others back',
+      current: 'Current',
+      idle: 'Idle',
+    },
+    through: 'Sent up to',
+    heard: 'Last heard',
+    staged: 'Waiting',
+    late: 'Dropped as late',
+    lateTitle: 'Records came too late: {feeds}',
+    lateBody:
+      'The stream’s clock had passed them before they could go in (files were published straight into the stream meanwhile, or the feed fell behind the others for more than 10 minutes). They were not detected on; send them again only after checking with the centre.',
   },
   detectors: {
     simbox: 'SIM box',

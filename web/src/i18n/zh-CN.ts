@@ -1371,6 +1371,25 @@ export const zhCN: Messages = {
     healthy: '所有工作进程都在正常保存检查点：无停滞，无漏读。',
     emptyTitle: '尚无工作进程保存过检查点',
     emptyBody: '启动一个工作进程：',
+    feeds: '经 HTTP 发送的数据源',
+    feedsIntro:
+      '各方的通话或交易记录先暂存，待所有活跃数据源都已发送到该时间（水位线）后，按统一时间顺序进入记录流。某数据源静默 10 分钟后不再阻挡其他数据源。',
+    watermark: '水位线：所有活跃数据源已发送至 {time}',
+    noWatermark: '没有活跃的数据源：没有记录被阻挡',
+    feed: '数据源',
+    feedStatus: '状态',
+    feedStatuses: {
+      holding: '正在阻挡其他数据源',
+      current: '正常',
+      idle: '静默',
+    },
+    through: '已发送至',
+    heard: '最近一次发送',
+    staged: '等待中',
+    late: '因过迟丢弃',
+    lateTitle: '记录到达过迟：{feeds}',
+    lateBody:
+      '这些记录进入记录流之前，流的时钟已越过它们（期间有文件被直接发布到记录流，或该数据源落后其他数据源超过 10 分钟）。它们未被检测；请先与中心核实后再重新发送。',
   },
   detectors: {
     simbox: '猫池',

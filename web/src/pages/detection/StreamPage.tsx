@@ -1,6 +1,6 @@
 import { Alert, Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useEffect, useState, type ReactNode } from 'react';
-import { api, type RecordStreamStatus, type StreamWorker } from '../../api.ts';
+import { api, type RecordStreamStatus, type StreamFeed, type StreamWorker } from '../../api.ts';
 import { allows, CAPABILITIES } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -148,7 +148,23 @@ function StreamStatus({ status: s }: { status: RecordStreamStatus }) {
           {t('detectionStream.healthy')}
         </Alert>
       ) : null}
+      {s.feeds.some((f) => f.late > 0) ? (
+        <Alert
+          color="yellow"
+          variant="light"
+          title={t('detectionStream.lateTitle', {
+            feeds: s.feeds
+              .filter((f) => f.late > 0)
+              .map(feedName)
+              .join(', '),
+          })}
+          data-testid="stream-feeds-late"
+        >
+          <Text size="sm">{t('detectionStream.lateBody')}</Text>
+        </Alert>
+      ) : null}
       <Summary status={s} />
+      {s.feeds.length ? <Feeds feeds={s.feeds} watermark={s.watermark} /> : null}
       {s.workers.length ? (
         <Workers workers={s.workers} />
       ) : (
@@ -235,6 +251,103 @@ function Summary({ status: s }: { status: RecordStreamStatus }) {
         </Fact>
       </SimpleGrid>
     </Paper>
+  );
+}
+
+/** `Bank · transactions/main`. */
+function feedName(f: StreamFeed): string {
+  return `${f.organisation ?? f.organisationId} · ${f.kind}/${f.name}`;
+}
+
+type FeedState = 'holding' | 'current' | 'idle';
+
+function feedState(f: StreamFeed): FeedState {
+  return f.idle ? 'idle' : f.holding ? 'holding' : 'current';
+}
+
+const FEED_COLOURS: Record<FeedState, string> = { holding: 'yellow', current: 'green', idle: 'gray' };
+
+/**
+ * The parties sending over HTTP: which one the others wait for (the watermark is its `through`),
+ * how much waits, and what came too late.
+ */
+function Feeds({ feeds, watermark }: { feeds: StreamFeed[]; watermark: string | null }) {
+  const { t, lang, dateTime } = useI18n();
+  const number = new Intl.NumberFormat(lang);
+  return (
+    <Stack gap={6} data-testid="stream-feeds">
+      <Text fw={600}>{t('detectionStream.feeds')}</Text>
+      <Text size="sm" c="dimmed">
+        {t('detectionStream.feedsIntro')}
+      </Text>
+      <Text size="sm" fw={500} data-testid="stream-watermark">
+        {watermark
+          ? t('detectionStream.watermark', { time: dateTime(watermark) })
+          : t('detectionStream.noWatermark')}
+      </Text>
+      <DataTable<StreamFeed & { id: string }>
+        label={t('detectionStream.feeds')}
+        rows={feeds.map((f) => ({ ...f, id: `${f.organisationId}/${f.kind}/${f.name}` }))}
+        minWidth={720}
+        columns={[
+          {
+            header: t('detectionStream.feed'),
+            cell: (f) => (
+              <Text size="sm" fw={600} style={{ whiteSpace: 'nowrap' }} data-testid="stream-feed">
+                {feedName(f)}
+              </Text>
+            ),
+          },
+          {
+            header: t('detectionStream.feedStatus'),
+            cell: (f) => (
+              <Badge
+                color={FEED_COLOURS[feedState(f)]}
+                variant="light"
+                tt="none"
+                style={{ minWidth: 'max-content' }}
+                data-testid="stream-feed-status"
+                data-status={feedState(f)}
+              >
+                {t(`detectionStream.feedStatuses.${feedState(f)}`)}
+              </Badge>
+            ),
+          },
+          {
+            header: t('detectionStream.through'),
+            cell: (f) => (
+              <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+                {dateTime(f.through)}
+              </Text>
+            ),
+          },
+          {
+            header: t('detectionStream.heard'),
+            cell: (f) => (
+              <Text size="sm" title={dateTime(f.heardAt)} style={{ whiteSpace: 'nowrap' }}>
+                {ago(f.heardAt, lang)}
+              </Text>
+            ),
+          },
+          {
+            header: t('detectionStream.staged'),
+            cell: (f) => (
+              <Text size="sm" data-testid="stream-feed-staged">
+                {number.format(f.staged)}
+              </Text>
+            ),
+          },
+          {
+            header: t('detectionStream.late'),
+            cell: (f) => (
+              <Text size="sm" c={f.late ? 'red' : undefined} fw={f.late ? 600 : undefined}>
+                {number.format(f.late)}
+              </Text>
+            ),
+          },
+        ]}
+      />
+    </Stack>
   );
 }
 

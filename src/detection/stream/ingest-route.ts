@@ -1,0 +1,299 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { z } from 'zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Api, Services } from '../../api/types.ts';
+import { principalOf } from '../../api/access.ts';
+import { Problem } from '../../api/problem.ts';
+import { audit } from '../../core/audit.ts';
+import { AppError, badRequest, forbidden } from '../../core/errors.ts';
+import type { Format } from '../parse.ts';
+import { INGEST_KINDS, ingestRecords, REJECTS_LISTED, SENDERS } from './ingest.ts';
+import { mergeFeeds, pruneUploads, type MergeResult } from './feeds.ts';
+import { acquirePublisher, publisherName, streamKey } from './publisher.ts';
+import type { RecordStream } from './types.ts';
+
+/** The largest upload, after decompression (a day of a mid-size switch's records is about this). */
+export const INGEST_MAX_BYTES = 256 * 1024 * 1024;
+
+/** How long an upload waits for another to finish writing by default (s): parties send at the same times. */
+const DEFAULT_WAIT_S = 30;
+
+const MEDIA_TYPES: Record<string, Format> = {
+  'text/csv': 'csv',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+};
+
+const IngestResultSchema = z
+  .object({
+    kind: z.enum(INGEST_KINDS),
+    feed: z
+      .string()
+      .nullable()
+      .describe('the feed it came by (calls and transactions); null for cards and accounts'),
+    repeated: z
+      .boolean()
+      .describe('the same body was taken before by this feed: the answer given then; nothing was added'),
+    rows: z.number().int().describe('rows read (not the header): accepted, already there and rejected'),
+    accepted: z
+      .number()
+      .int()
+      .describe('taken: calls and transactions staged (durable), cards and accounts published'),
+    already: z
+      .number()
+      .int()
+      .describe(
+        'skipped: in the stream since its last tick, or staged already (the same records sent again)',
+      ),
+    rejected: z.object({
+      total: z.number().int(),
+      beforeLastTick: z
+        .number()
+        .int()
+        .describe('from before the stream’s last tick: published already, or too late'),
+      bad: z.number().int().describe('bad numbers, times, amounts or columns'),
+      first: z
+        .array(z.object({ line: z.number().int(), reason: z.string() }))
+        .describe(`the first ${REJECTS_LISTED}, by line of the upload (a CSV header is line 1)`),
+    }),
+    merge: z
+      .object({
+        published: z.number().int().describe('appended to the stream, from every feed'),
+        already: z.number().int().describe('skipped: the stream held them since its last tick'),
+        late: z.number().int().describe('dropped: the stream’s clock had passed them'),
+        through: z
+          .string()
+          .nullable()
+          .describe('the watermark: every active feed has sent up to here; null when none is active'),
+        waiting: z.number().int().describe('still staged, after the watermark (every feed)'),
+      })
+      .nullable()
+      .describe(
+        'the merge after a calls or transactions upload: it moves every feed’s records up to the watermark',
+      ),
+    stream: z.object({
+      kind: z.string(),
+      partitions: z.number().int(),
+      gseq: z.number().int().describe('the stream’s head after this upload'),
+    }),
+  })
+  .meta({ id: 'RecordUploadResult' });
+
+/**
+ * `POST /v1/detection-stream/records`: an operator's or bank's own system sends its records into
+ * the record stream the platform's detection workers read (stream/ingest.ts). The body is saved
+ * whole before anything is published, so a broken upload adds nothing; it is sent as is (CSV or
+ * NDJSON), never parsed into memory by the framework.
+ */
+export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<RecordStream>): void {
+  void app.register(async (plain) => {
+    const r = plain.withTypeProvider<ZodTypeProvider>();
+    // The body is the file itself: every media type reaches the handler as the raw request, which
+    // answers 415 for the ones it does not take (the default answer names JSON only).
+    r.removeAllContentTypeParsers();
+    r.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    r.post(
+      '/v1/detection-stream/records',
+      {
+        config: {
+          access: { roles: ['institution_operator', 'administrator'], scope: 'records:write' },
+        },
+        schema: {
+          tags: ['detection'],
+          summary: 'Send call records, transactions, cards or accounts into the record stream',
+          description:
+            'The body is a file of one kind of record (docs/formats.md), as `text/csv` with its header or ' +
+            '`application/x-ndjson`, optionally with `Content-Encoding: gzip`, up to 256 MiB uncompressed. ' +
+            'Operators send calls and cards, banks and payment institutions transactions and accounts (API key ' +
+            'scope `records:write`). Bad rows are listed with line and reason and every good row is taken. Cards ' +
+            'and accounts go into the stream at once. Calls and transactions come by a feed (`feed`, default ' +
+            '`main`): they are put in time order within `maxLateness`, staged, and merged into the stream once ' +
+            'every active feed has sent up to their time (the watermark; a feed not heard for 10 minutes stops ' +
+            'holding it back); `through` says the feed has sent everything before that time (a body of the header ' +
+            'alone is a heartbeat). Rows from before the stream’s last tick are refused as too late; records the ' +
+            'stream or the feed’s stage holds already are skipped, and the same body sent again gets the first ' +
+            'answer (`repeated`), so a retry after a timeout adds nothing twice. One publisher at a time: the ' +
+            'upload waits up to `wait` seconds for another upload or `detect publish`, then answers 409 ' +
+            '`publisher_busy`.',
+          querystring: z.object({
+            kind: z.enum(INGEST_KINDS),
+            feed: z
+              .string()
+              .regex(
+                /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/,
+                'letters, digits, dot, dash and underscore, up to 40',
+              )
+              .optional()
+              .describe(
+                'the sending system, when several of one organisation send the same kind (default main)',
+              ),
+            through: z.iso
+              .datetime({ offset: true })
+              .optional()
+              .describe('the feed has sent everything before this time (ISO 8601 with offset)'),
+            wait: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .max(120)
+              .optional()
+              .describe('seconds to wait while another upload or publish writes (default 30)'),
+            maxLateness: z.coerce
+              .number()
+              .int()
+              .min(0)
+              .max(86_400)
+              .optional()
+              .describe('seconds a record may come after later ones and still be put in order (default 300)'),
+          }),
+          response: {
+            200: IngestResultSchema,
+            400: Problem,
+            401: Problem,
+            403: Problem,
+            409: Problem,
+            413: Problem,
+            415: Problem,
+          },
+        },
+      },
+      async (req) => {
+        const p = principalOf(req);
+        const { kind } = req.query;
+        const senders = SENDERS[kind];
+        const centreAdmin =
+          p.kind === 'user' &&
+          p.organisationKind === 'anti_fraud_centre' &&
+          p.roles.includes('administrator');
+        if (!centreAdmin && !senders.includes(p.organisationKind))
+          throw forbidden(
+            `${kind} come from ${senders.map((k) => k.replace('_', ' ') + 's').join(' and ')} (or the centre’s administrators)`,
+          );
+        const type = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
+        const format = MEDIA_TYPES[type];
+        if (format === undefined)
+          throw new AppError(
+            415,
+            'unsupported_media_type',
+            `send the records as text/csv (with a header) or application/x-ndjson, not ${type || 'no Content-Type'}`,
+          );
+        const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase();
+        if (encoding !== 'identity' && encoding !== 'gzip')
+          throw new AppError(
+            415,
+            'unsupported_media_type',
+            `Content-Encoding ${encoding}: send gzip or none`,
+          );
+        const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'interdict-upload-'));
+        try {
+          const file = path.join(dir, `records.${format}`);
+          await saveBody(req.body as Readable, file, encoding === 'gzip');
+          const stream = await recordStream();
+          const result = await ingestRecords(stream, s.db, file, kind, {
+            format,
+            holder: publisherName(`upload by ${p.kind === 'api_key' ? 'API key' : 'user'} ${p.name}`),
+            organisationId: p.organisationId,
+            ...(req.query.feed !== undefined && { feed: req.query.feed }),
+            ...(req.query.through !== undefined && { through: Date.parse(req.query.through) }),
+            pii: s.pii,
+            waitMs: (req.query.wait ?? DEFAULT_WAIT_S) * 1000,
+            latenessMs: (req.query.maxLateness ?? 300) * 1000,
+          });
+          // Counts only: the rows are personal data and stay in the stream.
+          await audit(
+            s.db,
+            p,
+            {
+              action: 'record_stream.upload',
+              targetKind: 'record_stream',
+              targetId: streamKey(stream),
+              details: {
+                kind,
+                format,
+                feed: result.feed,
+                repeated: result.repeated,
+                rows: result.rows,
+                accepted: result.accepted,
+                already: result.already,
+                rejected: result.rejected.total,
+                gseq: result.stream.gseq,
+              },
+            },
+            req.id,
+          );
+          const m = result.merge;
+          return {
+            ...result,
+            merge: m && { ...m, through: m.through === null ? null : new Date(m.through).toISOString() },
+          };
+        } finally {
+          await fs.promises.rm(dir, { recursive: true, force: true });
+        }
+      },
+    );
+  });
+}
+
+/**
+ * The merge the feeds' uploads do, run on a timer: once a feed has gone idle, the records the
+ * others staged after its `through` are held back no longer. Skipped while another holds the stream.
+ */
+export async function mergeIdleFeeds(
+  s: Services,
+  recordStream: () => Promise<RecordStream>,
+): Promise<MergeResult | { skipped: string }> {
+  await pruneUploads(s.db);
+  const any = await s.db.selectFrom('detection_staged').select('id').limit(1).executeTakeFirst();
+  if (!any) return { skipped: 'nothing staged' };
+  const stream = await recordStream();
+  let lease;
+  try {
+    lease = await acquirePublisher(s.db, streamKey(stream), publisherName('feed merge'));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'publisher_busy') return { skipped: 'the stream is held' };
+    throw err;
+  }
+  try {
+    return await mergeFeeds(s.db, stream, { lease, pii: s.pii });
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Writes the request body to `file`, decompressed, refusing more than `INGEST_MAX_BYTES`. */
+async function saveBody(body: Readable, file: string, gzip: boolean): Promise<void> {
+  let bytes = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > INGEST_MAX_BYTES)
+        done(
+          new AppError(
+            413,
+            'body_too_large',
+            `an upload holds at most ${INGEST_MAX_BYTES / 1024 / 1024} MiB uncompressed: send it in parts`,
+          ),
+        );
+      else done(null, chunk);
+    },
+  });
+  const out = fs.createWriteStream(file);
+  try {
+    if (gzip) await pipeline(body, zlib.createGunzip(), limit, out);
+    else await pipeline(body, limit, out);
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    if ((err as { code?: string }).code?.startsWith('Z_'))
+      throw badRequest('bad_encoding', 'the body is not valid gzip (Content-Encoding: gzip)');
+    throw err;
+  }
+}

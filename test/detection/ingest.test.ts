@@ -1,0 +1,568 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
+import type { Api, Services } from '../../src/api/types.ts';
+import { SYSTEM } from '../../src/core/audit.ts';
+import { createApiKey, type ApiKeyScope } from '../../src/identity/service.ts';
+import { simulate } from '../../src/detection/simulate/index.ts';
+import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
+import { loadReference, mergeFiles, type StreamRecord } from '../../src/detection/stream/publish.ts';
+import type { StreamEntry } from '../../src/detection/stream/types.ts';
+import { REJECTS_LISTED } from '../../src/detection/stream/ingest.ts';
+import { INGEST_MAX_BYTES, mergeIdleFeeds } from '../../src/detection/stream/ingest-route.ts';
+import { FEED_IDLE_MS } from '../../src/detection/stream/feeds.ts';
+import { sampleCall } from '../helpers/stream.ts';
+import { publishRecords as publishInto } from '../../src/detection/stream/publish.ts';
+import { DetectionWorker } from '../../src/detection/stream/worker.ts';
+import { runDetection } from '../../src/detection/run.ts';
+import { allDetectors } from '../../src/detection/detectors/index.ts';
+import type { Detection } from '../../src/detection/records.ts';
+
+/**
+ * Records sent over HTTP into the record stream (`POST /v1/detection-stream/records`): what goes in
+ * is what `detect publish` would put in, a retried upload adds nothing twice, bad rows are listed,
+ * and only the parties who hold a kind of record may send it.
+ */
+
+let app: Api;
+let services: Services;
+let close: () => Promise<void>;
+let dir: string;
+let telcoKey: string;
+let bankKey: string;
+let telcoReadKey: string;
+let telcoUser: string;
+let centreAdmin: string;
+let analyst: string;
+
+before(async () => {
+  ({ app, services, close } = await testApp());
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-ingest-'));
+  await simulate({ people: 1000, days: 1, seed: 9, outDir: dir });
+  const { organisationId: telcoId } = await seedUser(services, {
+    org: 'Telco',
+    kind: 'telecom_operator',
+    username: 'telco.op',
+    roles: ['institution_operator'],
+  });
+  const { organisationId: bankId } = await seedUser(services, {
+    org: 'Bank',
+    kind: 'bank',
+    username: 'bank.op',
+    roles: ['institution_operator'],
+  });
+  await seedUser(services, {
+    org: 'Centre',
+    kind: 'anti_fraud_centre',
+    username: 'centre.admin',
+    roles: ['administrator'],
+  });
+  await seedUser(services, { org: 'Centre', kind: 'anti_fraud_centre', username: 'ana', roles: ['analyst'] });
+  const key = async (organisationId: string, scopes: ApiKeyScope[]) =>
+    (await createApiKey(services.db, services.bus, SYSTEM, { organisationId, name: 'mediation', scopes }))
+      .key;
+  telcoKey = await key(telcoId, ['records:write']);
+  bankKey = await key(bankId, ['records:write']);
+  telcoReadKey = await key(telcoId, ['detections:read']);
+  telcoUser = await signInCookie(app, 'telco.op');
+  centreAdmin = await signInCookie(app, 'centre.admin');
+  analyst = await signInCookie(app, 'ana');
+});
+
+after(async () => {
+  await close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+type Upload = {
+  kind: string;
+  feed: string | null;
+  repeated: boolean;
+  rows: number;
+  accepted: number;
+  already: number;
+  rejected: { total: number; beforeLastTick: number; bad: number; first: { line: number; reason: string }[] };
+  merge: { published: number; already: number; late: number; through: string | null; waiting: number } | null;
+  stream: { kind: string; partitions: number; gseq: number };
+};
+
+const upload = (
+  kind: string,
+  body: string | Buffer,
+  opts: { key?: string; cookie?: string; type?: string; gzip?: boolean; query?: string } = {},
+) =>
+  app.inject({
+    method: 'POST',
+    url: `/v1/detection-stream/records?kind=${kind}${opts.query ?? ''}`,
+    headers: {
+      ...(opts.cookie ? { cookie: opts.cookie } : { authorization: `Bearer ${opts.key ?? telcoKey}` }),
+      'content-type': opts.type ?? 'text/csv',
+      ...(opts.gzip && { 'content-encoding': 'gzip' }),
+    },
+    payload: opts.gzip ? zlib.gzipSync(body) : body,
+  });
+
+const stream = () => new EmbeddedRecordStream(services.db);
+
+async function entries(): Promise<StreamEntry[]> {
+  const s = stream();
+  const all = Array.from({ length: s.partitions }, (_, i) => i);
+  const out: StreamEntry[] = [];
+  for (let cursor = 0; ;) {
+    const b = await s.read(all, cursor, 1000, 20);
+    if (b.length === 0) return out;
+    out.push(...b.map((e) => e.entry));
+    cursor = b.at(-1)!.cursor;
+  }
+}
+
+const callLines = (from: number, to?: number) => {
+  const lines = fs.readFileSync(path.join(dir, 'calls.csv'), 'utf8').trimEnd().split('\n');
+  return [lines[0]!, ...lines.slice(1 + from, to === undefined ? undefined : 1 + to)].join('\n') + '\n';
+};
+
+describe('records sent over HTTP into the record stream', () => {
+  test('an operator’s cards and calls go in as `detect publish` puts the files in; sent again, nothing twice', async () => {
+    const cards = fs.readFileSync(path.join(dir, 'cards.csv'));
+    const c = await upload('cards', cards);
+    assert.equal(c.statusCode, 200, c.body);
+    const ref = await loadReference({ cards: path.join(dir, 'cards.csv') });
+    assert.equal((c.json() as Upload).accepted, ref.cards.length);
+    assert.equal((c.json() as Upload).merge, null, 'cards go in at once');
+
+    // The calls in two parts, the second overlapping the first by 200 rows (a retried upload).
+    const total = fs.readFileSync(path.join(dir, 'calls.csv'), 'utf8').trimEnd().split('\n').length - 1;
+    const half = Math.floor(total / 2);
+    const a = await upload('calls', callLines(0, half), { gzip: true });
+    assert.equal(a.statusCode, 200, a.body);
+    const first = a.json() as Upload;
+    assert.equal(first.rows, half);
+    assert.equal(first.accepted, half);
+    assert.equal(first.feed, 'main');
+    assert.equal(first.rejected.total, 0);
+    // The only feed: its records are merged into the stream at once.
+    assert.equal(first.merge?.published, half);
+    assert.equal(first.merge?.waiting, 0);
+    const b = await upload('calls', callLines(half - 200));
+    assert.equal(b.statusCode, 200, b.body);
+    const second = b.json() as Upload;
+    assert.equal(second.rows, total - half + 200);
+    assert.equal(second.rejected.bad, 0);
+    // The 200 again: those after the first upload's last tick skipped, those before it refused.
+    assert.equal(second.already + second.rejected.beforeLastTick, 200);
+    assert.equal(second.accepted, total - half);
+    assert.equal(second.merge?.published, total - half);
+    assert.ok(second.stream.gseq > first.stream.gseq);
+    // The same body again: the first answer, nothing added.
+    const again = await upload('calls', callLines(half - 200));
+    assert.equal(again.statusCode, 200, again.body);
+    assert.deepEqual(again.json(), { ...second, repeated: true });
+    assert.equal((await stream().head()).gseq, second.stream.gseq);
+
+    // The stream holds the cards (holder ids sealed) and every call once, in the order of one publish.
+    const es = await entries();
+    const streamCards = es.filter((e) => e.kind === 'card');
+    assert.deepEqual(
+      streamCards.map((e) => (e.kind === 'card' ? e.record.msisdn : '')),
+      ref.cards.map((x) => x.msisdn),
+    );
+    assert.ok(
+      streamCards.every(
+        (e) => e.kind === 'card' && (e.record.holderId === '' || e.record.holderId.startsWith('pii:')),
+      ) && streamCards.some((e) => e.kind === 'card' && e.record.holderId !== ''),
+      'holder ids are sealed in the stream (IoT cards of companies have none)',
+    );
+    const want: StreamRecord[] = [];
+    for await (const r of mergeFiles({ calls: path.join(dir, 'calls.csv') })) want.push(r);
+    const got = es.filter((e) => e.kind === 'call').map((e) => (e.kind === 'call' ? e.record : null));
+    assert.equal(got.length, want.length);
+    assert.deepEqual(
+      got,
+      want.map((r) => ({ ...r.record, callerRef: undefined, calleeRef: undefined })),
+    );
+
+    // The upload is in the audit trail with its counts, never its rows.
+    const row = await services.db
+      .selectFrom('audit_log')
+      .select(['actor_name', 'details', 'target_id'])
+      .where('action', '=', 'record_stream.upload')
+      .orderBy('id', 'desc')
+      .executeTakeFirstOrThrow();
+    const details = (typeof row.details === 'string' ? JSON.parse(row.details) : row.details) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(row.target_id, 'embedded');
+    assert.equal(details.kind, 'calls');
+    assert.equal(details.accepted, total - half);
+    assert.equal(details.repeated, true, 'the last upload was the repeated one');
+    assert.ok(!JSON.stringify(details).includes('+86'), 'no number in the audit entry');
+  });
+
+  test('bad rows are listed by line and every good row is published; a file of another kind is refused whole', async () => {
+    const { gseq, lastTickAt } = await stream().head();
+    const t = lastTickAt! + 600_000;
+    const at = (s: number) => new Date(t + s * 1000).toISOString();
+    const csv = [
+      'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin',
+      `${at(1)},voice,+8613800138000,+8613900139000,30,,,,offnet`,
+      `${at(2)},voice,13800138000,+8613900139000,30,,,,offnet`,
+      `${at(3)},voice,+8613800138000,+8613900139001,30,,,,offnet`,
+      `yesterday,voice,+8613800138000,+8613900139002,30,,,,offnet`,
+      `${new Date(lastTickAt! - 3_600_000).toISOString()},sms,+8613800138000,+8613900139003,0,,,,offnet`,
+      `${at(5)},sms,+8613800138000,+8613900139004,0,,,,offnet`,
+    ].join('\n');
+    const r = await upload('calls', csv);
+    assert.equal(r.statusCode, 200, r.body);
+    const u = r.json() as Upload;
+    assert.equal(u.rows, 6);
+    assert.equal(u.accepted, 3);
+    assert.equal(u.merge?.published, 3);
+    assert.deepEqual(
+      { total: u.rejected.total, bad: u.rejected.bad, beforeLastTick: u.rejected.beforeLastTick },
+      { total: 3, bad: 2, beforeLastTick: 1 },
+    );
+    assert.deepEqual(
+      u.rejected.first.map((x) => x.line),
+      [3, 5, 6],
+    );
+    assert.match(u.rejected.first[0]!.reason, /^caller: not an E\.164 number/);
+    assert.match(u.rejected.first[2]!.reason, /before the record stream's last tick/);
+    assert.ok(REJECTS_LISTED >= 3);
+
+    // Transactions sent as calls, and an empty body: refused before anything is written.
+    const txns = fs.readFileSync(path.join(dir, 'transactions.csv'), 'utf8');
+    const head = (await stream().head()).gseq;
+    assert.ok(head > gseq);
+    const wrong = await upload('calls', txns);
+    assert.equal(wrong.statusCode, 400, wrong.body);
+    assert.equal(wrong.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.match(
+      wrong.json().detail as string,
+      /the CSV body is not a file of call records: the header lacks/,
+    );
+    const empty = await upload('calls', '');
+    assert.equal(empty.statusCode, 400, empty.body);
+    const ndjsonAsCsv = await upload('calls', '{"ts":"2026-11-02T08:00:00+08:00"}\n');
+    assert.equal(ndjsonAsCsv.statusCode, 400);
+    assert.match(ndjsonAsCsv.json().detail as string, /send it as application\/x-ndjson/);
+    const badGzip = await app.inject({
+      method: 'POST',
+      url: '/v1/detection-stream/records?kind=calls',
+      headers: {
+        authorization: `Bearer ${telcoKey}`,
+        'content-type': 'text/csv',
+        'content-encoding': 'gzip',
+      },
+      payload: 'not gzip at all',
+    });
+    assert.equal(badGzip.statusCode, 400, badGzip.body);
+    assert.equal(badGzip.json().type, 'https://interdict.dev/problems/bad_encoding');
+    assert.equal((await stream().head()).gseq, head, 'nothing written by the refused uploads');
+  });
+
+  test('a bank sends transactions as gzipped NDJSON; the centre’s administrator may send any kind', async () => {
+    const { lastTickAt } = await stream().head();
+    const t = lastTickAt! + 3_600_000;
+    const ndjson = [0, 1, 2]
+      .map((i) =>
+        JSON.stringify({
+          ts: new Date(t + i * 1000).toISOString(),
+          txn_id: `T-${i}`,
+          payer_account: '6222000000000001',
+          payee_account: `62220000000001${i}0`,
+          amount: '1999.00',
+          currency: 'CNY',
+          channel: 'mobile',
+        }),
+      )
+      .join('\n');
+    const r = await upload('transactions', ndjson, {
+      key: bankKey,
+      type: 'application/x-ndjson',
+      gzip: true,
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const u = r.json() as Upload;
+    assert.equal(u.accepted, 3);
+    // The operator's feed has sent calls up to an hour before: the transfers wait for it.
+    assert.equal(u.merge?.published, 0);
+    assert.equal(u.merge?.waiting, 3);
+    assert.equal((await entries()).filter((e) => e.kind === 'transaction').length, 0);
+    const status = await app.inject({
+      method: 'GET',
+      url: '/v1/detection-stream',
+      headers: { cookie: analyst },
+    });
+    const feeds = (
+      status.json() as { feeds: { organisation: string; kind: string; staged: number; holding: boolean }[] }
+    ).feeds;
+    assert.deepEqual(
+      feeds.map((f) => [f.organisation, f.kind, f.staged, f.holding]),
+      [
+        ['Bank', 'transactions', 3, false],
+        ['Telco', 'calls', 0, true],
+      ],
+    );
+    // The operator says it has sent everything up to after them (a body of the header alone).
+    const beat = await upload('calls', 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin\n', {
+      query: `&through=${encodeURIComponent(new Date(t + 10_000).toISOString())}`,
+    });
+    assert.equal(beat.statusCode, 200, beat.body);
+    assert.equal((beat.json() as Upload).merge?.published, 3);
+    assert.equal((beat.json() as Upload).merge?.waiting, 0);
+    const txns = (await entries()).filter((e) => e.kind === 'transaction');
+    assert.deepEqual(
+      txns.map((e) => (e.kind === 'transaction' ? [e.record.txnId, e.record.amount] : [])),
+      [
+        ['T-0', 199_900],
+        ['T-1', 199_900],
+        ['T-2', 199_900],
+      ],
+    );
+    const accounts = fs.readFileSync(path.join(dir, 'accounts.csv'));
+    const a = await upload('accounts', accounts, { cookie: centreAdmin });
+    assert.equal(a.statusCode, 200, a.body);
+    assert.ok((a.json() as Upload).accepted > 900);
+  });
+
+  test('only the parties who hold a kind of record send it; other media types and a held stream are refused', async () => {
+    const body = callLines(0, 1);
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/v1/detection-stream/records?kind=calls' })).statusCode,
+      401,
+    );
+    const noScope = await upload('calls', body, { key: telcoReadKey });
+    assert.equal(noScope.statusCode, 403);
+    assert.match(noScope.json().detail as string, /records:write/);
+    const bankCalls = await upload('calls', body, { key: bankKey });
+    assert.equal(bankCalls.statusCode, 403);
+    assert.match(bankCalls.json().detail as string, /calls come from telecom operators/);
+    assert.equal((await upload('transactions', 'x', { cookie: telcoUser })).statusCode, 403);
+    assert.equal(
+      (await upload('calls', body, { cookie: analyst })).statusCode,
+      403,
+      'an analyst sends nothing',
+    );
+    const json = await upload('calls', '{}', { type: 'application/json' });
+    assert.equal(json.statusCode, 415);
+    assert.match(json.json().detail as string, /text\/csv .* or application\/x-ndjson/);
+    const unknownKind = await upload('cdrs', body);
+    assert.equal(unknownKind.statusCode, 400);
+    // The limit is on the bytes once decompressed: a small gzip of a huge body is refused, nothing added.
+    const head = (await stream().head()).gseq;
+    const bomb = zlib.gzipSync(Buffer.alloc(INGEST_MAX_BYTES + 1, 'a'));
+    assert.ok(bomb.length < 2 * 1024 * 1024);
+    const big = await app.inject({
+      method: 'POST',
+      url: '/v1/detection-stream/records?kind=calls',
+      headers: {
+        authorization: `Bearer ${telcoKey}`,
+        'content-type': 'text/csv',
+        'content-encoding': 'gzip',
+      },
+      payload: bomb,
+    });
+    assert.equal(big.statusCode, 413, big.body);
+    assert.match(big.json().detail as string, /at most 256 MiB uncompressed/);
+    assert.equal((await stream().head()).gseq, head);
+
+    // Another publish holds the stream: refused at once, or after `wait` seconds.
+    await services.db
+      .insertInto('detection_publishers')
+      .values({ stream: 'embedded', holder: 'detect publish on ops-host, process 4242', token: 'held' })
+      .execute();
+    try {
+      const busy = await upload('calls', body, { query: '&wait=0' });
+      assert.equal(busy.statusCode, 409);
+      assert.equal(busy.json().type, 'https://interdict.dev/problems/publisher_busy');
+      assert.match(busy.json().detail as string, /detect publish on ops-host, process 4242/);
+    } finally {
+      await services.db.deleteFrom('detection_publishers').where('token', '=', 'held').execute();
+    }
+    // Let go again after each upload: the next one is taken at once.
+    assert.equal((await services.db.selectFrom('detection_publishers').selectAll().execute()).length, 0);
+  });
+
+  test('an operator and a bank sending the same hours by turns give the stream of one publish, and the batch run’s detections', async () => {
+    // A fresh stream.
+    for (const t of [
+      'detection_records',
+      'detection_feeds',
+      'detection_staged',
+      'detection_uploads',
+    ] as const)
+      await services.db.deleteFrom(t).execute();
+    const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8').trimEnd().split('\n');
+    const calls = read('calls.csv');
+    const txns = read('transactions.csv');
+    // Six-hour slices of each file, sent by turns: the bank's slice always after the operator's.
+    const slice = (lines: string[], from: number, to: number) =>
+      [
+        lines[0]!,
+        ...lines.slice(1).filter((l) => {
+          const ts = Date.parse(l.slice(0, l.indexOf(',')));
+          return ts >= from && ts < to;
+        }),
+      ].join('\n') + '\n';
+    const times = [...calls.slice(1), ...txns.slice(1)].map((l) => Date.parse(l.slice(0, l.indexOf(','))));
+    const start = Math.min(...times);
+    const end = Math.max(...times) + 1;
+    assert.equal((await upload('cards', read('cards.csv').join('\n'))).statusCode, 200);
+    assert.equal(
+      (await upload('accounts', read('accounts.csv').join('\n'), { key: bankKey })).statusCode,
+      200,
+    );
+    // Each feed first says where it starts (a header alone): until then it holds nothing back.
+    const since = `&through=${encodeURIComponent(new Date(start).toISOString())}`;
+    assert.equal((await upload('calls', calls[0]! + '\n', { query: since })).statusCode, 200);
+    assert.equal(
+      (await upload('transactions', txns[0]! + '\n', { key: bankKey, query: since })).statusCode,
+      200,
+    );
+    let waited = 0;
+    for (let from = start; from < end; from += 6 * 3_600_000) {
+      const to = Math.min(end, from + 6 * 3_600_000);
+      const c = await upload('calls', slice(calls, from, to), { gzip: true });
+      assert.equal(c.statusCode, 200, c.body);
+      const b = await upload('transactions', slice(txns, from, to), { key: bankKey });
+      assert.equal(b.statusCode, 200, b.body);
+      const u = b.json() as Upload;
+      assert.equal(u.rejected.total, 0, JSON.stringify(u.rejected.first));
+      waited += u.merge!.waiting;
+    }
+    assert.ok(waited > 0, 'records waited for the other feed');
+    // Both say they are done with the day.
+    const through = `&through=${encodeURIComponent(new Date(end).toISOString())}`;
+    await upload('calls', calls[0]! + '\n', { query: through });
+    const last = await upload('transactions', txns[0]! + '\n', { key: bankKey, query: through });
+    assert.equal((last.json() as Upload).merge?.waiting, 0);
+
+    // The stream's records are those of `detect publish` over both files, in the same order.
+    const want: StreamRecord[] = [];
+    for await (const r of mergeFiles({
+      calls: path.join(dir, 'calls.csv'),
+      transactions: path.join(dir, 'transactions.csv'),
+    }))
+      want.push(r);
+    const strip = (r: StreamRecord) =>
+      r.kind === 'call' ? { ...r.record, callerRef: undefined, calleeRef: undefined } : r.record;
+    const es = (await entries()).filter((e) => e.kind === 'call' || e.kind === 'transaction');
+    assert.equal(es.length, want.length);
+    assert.deepEqual(
+      es.map((e) => (e.kind === 'call' || e.kind === 'transaction' ? e.record : null)),
+      want.map(strip),
+    );
+
+    // And a worker over it finds what the batch run over the files finds.
+    const s = stream();
+    await publishInto(s, [], { end: true });
+    const batch: Detection[] = [];
+    await runDetection(
+      {
+        cards: path.join(dir, 'cards.csv'),
+        accounts: path.join(dir, 'accounts.csv'),
+        calls: path.join(dir, 'calls.csv'),
+        transactions: path.join(dir, 'transactions.csv'),
+      },
+      allDetectors(),
+      { emit: (d) => batch.push(d) },
+    );
+    const got: Detection[] = [];
+    const w = new DetectionWorker({
+      stream: s,
+      partitions: Array.from({ length: s.partitions }, (_, i) => i),
+      detectors: allDetectors,
+      pii: services.pii,
+      sink: async (ds) => void got.push(...ds),
+      waitMs: 50,
+    });
+    await w.start();
+    await w.done;
+    const lines = (ds: readonly Detection[]) => ds.map((d) => JSON.stringify(d)).sort();
+    assert.ok(batch.length > 0);
+    assert.deepEqual(lines(got), lines(batch));
+  });
+
+  test('a feed gone quiet holds the others back no longer; records the stream’s clock passed are counted late', async () => {
+    for (const t of [
+      'detection_records',
+      'detection_feeds',
+      'detection_staged',
+      'detection_uploads',
+    ] as const)
+      await services.db.deleteFrom(t).execute();
+    const T = Date.parse('2026-11-03T08:00:00+08:00');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const txn = (i: number, at: number) =>
+      `${iso(at)},Q-${i},6222000000000001,6222000000000099,100.00,CNY,mobile`;
+    const header = 'ts,txn_id,payer_account,payee_account,amount,currency,channel';
+    const callsHeader = 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin\n';
+    assert.equal(
+      (await upload('calls', callsHeader, { query: `&through=${encodeURIComponent(iso(T))}` })).statusCode,
+      200,
+    );
+    const b = await upload('transactions', [header, txn(1, T + 60_000), txn(2, T + 120_000)].join('\n'), {
+      key: bankKey,
+    });
+    assert.deepEqual((b.json() as Upload).merge, {
+      published: 0,
+      already: 0,
+      late: 0,
+      through: iso(T),
+      waiting: 2,
+    });
+    const recordStream = () => Promise.resolve(stream());
+    // The timer's merge changes nothing while the operator's feed is heard…
+    assert.deepEqual(await mergeIdleFeeds(services, recordStream), {
+      published: 0,
+      already: 0,
+      late: 0,
+      through: T,
+      waiting: 2,
+    });
+    // …and lets the transfers go once it has been quiet for FEED_IDLE_MS.
+    await services.db
+      .updateTable('detection_feeds')
+      .set({ heard_at: new Date(Date.now() - FEED_IDLE_MS - 1000) })
+      .where('kind', '=', 'calls')
+      .execute();
+    const merged = await mergeIdleFeeds(services, recordStream);
+    assert.deepEqual(merged, { published: 2, already: 0, late: 0, through: T + 120_000, waiting: 0 });
+    assert.deepEqual(
+      (await entries()).flatMap((e) => (e.kind === 'transaction' ? [e.record.txnId] : [])),
+      ['Q-1', 'Q-2'],
+    );
+
+    // The operator comes back; while it holds the bank's next transfer, files are published straight
+    // into the stream past it: the transfer can no longer go in, and is counted against its feed.
+    await upload('calls', callsHeader, { query: `&through=${encodeURIComponent(iso(T + 150_000))}` });
+    const held = await upload('transactions', [header, txn(3, T + 180_000)].join('\n'), { key: bankKey });
+    assert.equal((held.json() as Upload).merge?.waiting, 1);
+    await publishInto(stream(), [sampleCall(0, T + 600_000), sampleCall(1, T + 600_000)]);
+    await upload('calls', callsHeader, { query: `&through=${encodeURIComponent(iso(T + 700_000))}` });
+    const status = await app.inject({
+      method: 'GET',
+      url: '/v1/detection-stream',
+      headers: { cookie: analyst },
+    });
+    const st = status.json() as {
+      watermark: string | null;
+      feeds: { kind: string; staged: number; late: number; idle: boolean; holding: boolean }[];
+    };
+    assert.deepEqual(
+      st.feeds.map((f) => [f.kind, f.staged, f.late, f.idle]),
+      [
+        ['transactions', 0, 1, false],
+        ['calls', 0, 0, false],
+      ],
+      'by organisation: the bank, then the operator',
+    );
+    assert.ok(st.feeds.some((f) => f.holding));
+    assert.equal((await entries()).filter((e) => e.kind === 'transaction').length, 2, 'Q-3 never went in');
+  });
+});
