@@ -120,6 +120,12 @@ async function entries(): Promise<StreamEntry[]> {
   }
 }
 
+/** An empty stream: no records, feeds, staged records or uploads remembered. */
+async function freshStream(): Promise<void> {
+  for (const t of ['detection_records', 'detection_feeds', 'detection_staged', 'detection_uploads'] as const)
+    await services.db.deleteFrom(t).execute();
+}
+
 const callLines = (from: number, to?: number) => {
   const lines = fs.readFileSync(path.join(dir, 'calls.csv'), 'utf8').trimEnd().split('\n');
   return [lines[0]!, ...lines.slice(1 + from, to === undefined ? undefined : 1 + to)].join('\n') + '\n';
@@ -389,14 +395,7 @@ describe('records sent over HTTP into the record stream', () => {
   });
 
   test('an operator and a bank sending the same hours by turns give the stream of one publish, and the batch run’s detections', async () => {
-    // A fresh stream.
-    for (const t of [
-      'detection_records',
-      'detection_feeds',
-      'detection_staged',
-      'detection_uploads',
-    ] as const)
-      await services.db.deleteFrom(t).execute();
+    await freshStream();
     const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8').trimEnd().split('\n');
     const calls = read('calls.csv');
     const txns = read('transactions.csv');
@@ -489,13 +488,7 @@ describe('records sent over HTTP into the record stream', () => {
   });
 
   test('a feed gone quiet holds the others back no longer; records the stream’s clock passed are counted late', async () => {
-    for (const t of [
-      'detection_records',
-      'detection_feeds',
-      'detection_staged',
-      'detection_uploads',
-    ] as const)
-      await services.db.deleteFrom(t).execute();
+    await freshStream();
     const T = Date.parse('2026-11-03T08:00:00+08:00');
     const iso = (ms: number) => new Date(ms).toISOString();
     const txn = (i: number, at: number) =>
