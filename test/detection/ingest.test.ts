@@ -238,6 +238,20 @@ describe('records sent over HTTP into the record stream', () => {
     );
     assert.match(u.rejected.first[0]!.reason, /^caller: not an E\.164 number/);
     assert.match(u.rejected.first[2]!.reason, /before the record stream's last tick/);
+    // Sent again: the same counts; the reasons kept without the values they quoted.
+    const again = await upload('calls', csv);
+    assert.deepEqual(again.json(), {
+      ...u,
+      repeated: true,
+      rejected: {
+        ...u.rejected,
+        first: [
+          { line: 3, reason: 'caller: not an E.164 number' },
+          { line: 5, reason: 'ts: not an ISO 8601 time with offset' },
+          u.rejected.first[2],
+        ],
+      },
+    });
     assert.ok(REJECTS_LISTED >= 3);
 
     // Transactions sent as calls, and an empty body: refused before anything is written.

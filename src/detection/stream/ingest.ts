@@ -209,13 +209,26 @@ export async function ingestRecords(
     };
     await db
       .insertInto('detection_uploads')
-      .values({ ...upload, result: JSON.stringify(result) })
+      .values({ ...upload, result: JSON.stringify(withoutValues(result)) })
       .onConflict((oc) => oc.doNothing())
       .execute();
     return result;
   } finally {
     await lease.release();
   }
+}
+
+/**
+ * An answer as kept for a repeated upload: a rejected row's reason without the value it quoted
+ * (`caller: not an E.164 number: 1380013…` → `caller: not an E.164 number`), which may be a
+ * number or an id number, kept in the clear for days otherwise.
+ */
+export function withoutValues(r: IngestResult): IngestResult {
+  const first = r.rejected.first.map((x) => ({
+    ...x,
+    reason: x.reason.replace(/^(\w+: [^:]+): .*$/s, '$1'),
+  }));
+  return { ...r, rejected: { ...r.rejected, first } };
 }
 
 /** The SHA-256 of `prefix` then a file, hex. */
