@@ -328,6 +328,38 @@ describe('records sent over HTTP into the record stream', () => {
         ['Telco', 'calls', 0, true],
       ],
     );
+    // Each party sees its own feeds: the bank that it waits for someone else, the operator that it is the one.
+    const own = async (key: string) =>
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/v1/detection-stream/feeds',
+          headers: { authorization: `Bearer ${key}` },
+        })
+      ).json() as {
+        watermark: string | null;
+        heldByOthers: boolean;
+        feeds: { kind: string; name: string; staged: number; holding: boolean; late: number }[];
+      };
+    const bankFeeds = await own(bankKey);
+    assert.equal(bankFeeds.heldByOthers, true);
+    assert.deepEqual(bankFeeds.feeds, [
+      { ...bankFeeds.feeds[0]!, kind: 'transactions', name: 'main', staged: 3, holding: false, late: 0 },
+    ]);
+    const telcoFeeds = await own(telcoKey);
+    assert.equal(telcoFeeds.heldByOthers, false);
+    assert.deepEqual(
+      telcoFeeds.feeds.map((f) => [f.kind, f.holding]),
+      [['calls', true]],
+    );
+    assert.equal(telcoFeeds.watermark, bankFeeds.watermark);
+    const noScope = await app.inject({
+      method: 'GET',
+      url: '/v1/detection-stream/feeds',
+      headers: { authorization: `Bearer ${telcoReadKey}` },
+    });
+    assert.equal(noScope.statusCode, 403);
+
     // The operator says it has sent everything up to after them (a body of the header alone).
     const beat = await upload('calls', 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin\n', {
       query: `&through=${encodeURIComponent(new Date(t + 10_000).toISOString())}`,

@@ -13,7 +13,7 @@ import { audit } from '../../core/audit.ts';
 import { AppError, badRequest, forbidden } from '../../core/errors.ts';
 import type { Format } from '../parse.ts';
 import { INGEST_KINDS, ingestRecords, REJECTS_LISTED, SENDERS } from './ingest.ts';
-import { mergeFeeds, pruneUploads, type MergeResult } from './feeds.ts';
+import { feedStatus, mergeFeeds, pruneUploads, watermark, type MergeResult } from './feeds.ts';
 import { acquirePublisher, publisherName, streamKey } from './publisher.ts';
 import type { RecordStream } from './types.ts';
 
@@ -85,6 +85,26 @@ const IngestResultSchema = z
   })
   .meta({ id: 'RecordUploadResult' });
 
+const FeedsSchema = z
+  .object({
+    lastTickAt: z.string().nullable().describe('stream time of the record stream’s last tick'),
+    watermark: z.string().nullable().describe('every active feed has sent up to here; null: none active'),
+    heldByOthers: z.boolean().describe('another party’s feed is the one the others wait for'),
+    feeds: z.array(
+      z.object({
+        kind: z.enum(['calls', 'transactions']),
+        name: z.string(),
+        through: z.string().describe('it has sent everything before this time'),
+        heardAt: z.string(),
+        idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
+        staged: z.number().int().describe('its records waiting for the watermark'),
+        late: z.number().int().describe('its records dropped: the stream’s clock had passed them'),
+        holding: z.boolean().describe('the other feeds wait for it'),
+      }),
+    ),
+  })
+  .meta({ id: 'OwnFeeds' });
+
 /**
  * `POST /v1/detection-stream/records`: an operator's or bank's own system sends its records into
  * the record stream the platform's detection workers read (stream/ingest.ts). The body is saved
@@ -92,6 +112,47 @@ const IngestResultSchema = z
  * NDJSON), never parsed into memory by the framework.
  */
 export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<RecordStream>): void {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/v1/detection-stream/feeds',
+    {
+      config: {
+        access: { roles: ['institution_operator', 'administrator'], scope: 'records:write' },
+      },
+      schema: {
+        tags: ['detection'],
+        summary: 'Your feeds into the record stream: what waits, what came too late, who holds it back',
+        description:
+          'For the sending system on call: each of your organisation’s feeds (its `through`, when it was last ' +
+          'heard, its records waiting for the watermark and those dropped as too late), the watermark and the ' +
+          'stream’s last tick. Whether another party’s feed holds yours back is said, not which one.',
+        response: { 200: FeedsSchema, 401: Problem, 403: Problem },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const stream = await recordStream();
+      const head = await stream.head();
+      const feeds = await feedStatus(s.db, head.lastTickAt);
+      const mark = await watermark(s.db, head.lastTickAt);
+      const own = feeds.filter((f) => f.organisationId === p.organisationId);
+      return {
+        lastTickAt: head.lastTickAt === null ? null : new Date(head.lastTickAt).toISOString(),
+        watermark: mark === Infinity ? null : new Date(mark).toISOString(),
+        heldByOthers: feeds.some((f) => f.holding && f.organisationId !== p.organisationId),
+        feeds: own.map((f) => ({
+          kind: f.kind,
+          name: f.name,
+          through: new Date(f.through).toISOString(),
+          heardAt: f.heardAt.toISOString(),
+          idle: f.idle,
+          staged: f.staged,
+          late: f.late,
+          holding: f.holding,
+        })),
+      };
+    },
+  );
+
   void app.register(async (plain) => {
     const r = plain.withTypeProvider<ZodTypeProvider>();
     // The body is the file itself: every media type reaches the handler as the raw request, which
