@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../core/db/schema.ts';
 import type { PiiCipher } from '../../privacy/crypto.ts';
-import { callRecordOf, transactionRecordOf, type CallRecord, type TransactionRecord } from '../records.ts';
 import { publishRecords, type StreamRecord } from './publish.ts';
 import type { RecordStream } from './types.ts';
+import { decodeEntries } from './wire.ts';
 import './tables.ts';
 
 /**
@@ -104,10 +104,8 @@ export async function mergeFeeds(
           lateBy.set(k, (lateBy.get(k) ?? 0) + 1);
           continue;
         }
-        const o = JSON.parse(r.record) as CallRecord & TransactionRecord;
-        yield r.kind === 'calls'
-          ? { kind: 'call', record: callRecordOf(o) }
-          : { kind: 'transaction', record: transactionRecordOf(o) };
+        const e = decodeEntries(r.record)[0]!;
+        if (e.kind === 'call' || e.kind === 'transaction') yield e;
       }
       if (rows.length < PAGE) return;
       const last = rows.at(-1)!;
@@ -119,11 +117,8 @@ export async function mergeFeeds(
     ...(opts.pii && { pii: opts.pii }),
   });
   // Appended (durable): off the stage.
-  for (let i = 0; i < ids.length; i += 10_000)
-    await db
-      .deleteFrom('detection_staged')
-      .where('id', 'in', ids.slice(i, i + 10_000))
-      .execute();
+  for (let i = 0; i < ids.length; i += 50_000)
+    await sql`delete from detection_staged where id = any(${ids.slice(i, i + 50_000)}::bigint[])`.execute(db);
   for (const [k, n] of lateBy) {
     const [organisationId, kind, name] = k.split('\t') as [string, FeedKind, string];
     await db

@@ -18,17 +18,12 @@ import {
   type Format,
   type RecordKind,
 } from '../parse.ts';
-import {
-  callRecordOf,
-  transactionRecordOf,
-  type AccountRecord,
-  type CallRecord,
-  type CardRecord,
-  type TransactionRecord,
-} from '../records.ts';
-import { mergeFeeds, type FeedKey, type FeedKind, type MergeResult } from './feeds.ts';
+import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '../records.ts';
+import { mergeFeeds, type FeedKey, type MergeResult } from './feeds.ts';
 import { publishRecords } from './publish.ts';
 import { recordKey } from './route.ts';
+import { decodeEntries, encodeEntry } from './wire.ts';
+import type { StreamEntry } from './types.ts';
 import { acquirePublisher, streamKey } from './publisher.ts';
 import type { RecordStream } from './types.ts';
 
@@ -239,7 +234,7 @@ async function digest(file: string, prefix: string): Promise<string> {
   return h.digest('hex');
 }
 
-const STAGE_BATCH = 1000;
+const STAGE_BATCH = 5000;
 
 /**
  * Stages the calls or transactions of `file` in feed `f`, in one transaction, in time order within
@@ -274,21 +269,24 @@ async function stage(
     .where('kind', '=', f.kind)
     .where('name', '=', f.name)
     .execute();
-  for (const r of staged) {
-    const o = JSON.parse(r.record) as CallRecord & TransactionRecord;
-    count(keyOf(f.kind === 'calls' ? callRecordOf(o) : transactionRecordOf(o)));
-  }
+  for (const r of staged) count(keyOf((decodeEntries(r.record)[0] as { record: unknown }).record));
   const order = { latenessMs: opts.latenessMs, ...(opts.floor !== null && { floor: opts.floor }) };
   const kind = (f.kind === 'calls' ? CALLS : TRANSACTIONS) as RecordKind<CallRecord | TransactionRecord>;
   let accepted = 0;
   let already = 0;
   let latest = opts.through ?? -Infinity;
   await db.transaction().execute(async (trx) => {
-    let batch: { organisation_id: string; kind: FeedKind; name: string; ts: number; record: string }[] = [];
+    // Two array parameters a batch (`unnest`), not five parameters a row: the statement stays small.
+    let times: number[] = [];
+    let records: string[] = [];
     const flush = async () => {
-      if (batch.length === 0) return;
-      await trx.insertInto('detection_staged').values(batch).execute();
-      batch = [];
+      if (times.length === 0) return;
+      await sql`
+        insert into detection_staged (organisation_id, kind, name, ts, record)
+        select ${f.organisationId}, ${f.kind}, ${f.name}, t, r
+        from unnest(${times}::bigint[], ${records}::text[]) as s(t, r)`.execute(trx);
+      times = [];
+      records = [];
     };
     for await (const r of readRecords(file, kind, {
       format: opts.format,
@@ -303,17 +301,12 @@ async function stage(
         already++;
         continue;
       }
-      const record = { ...r, callerRef: undefined, calleeRef: undefined };
-      batch.push({
-        organisation_id: f.organisationId,
-        kind: f.kind,
-        name: f.name,
-        ts: r.ts,
-        record: JSON.stringify(record),
-      });
+      times.push(r.ts);
+      // The stream's positional wire form (a packed row of one entry): half the bytes of the record's JSON.
+      records.push(`[${encodeEntry({ kind: entryKind, gseq: 0, record: r } as StreamEntry)}]`);
       accepted++;
       if (r.ts > latest) latest = r.ts;
-      if (batch.length >= STAGE_BATCH) await flush();
+      if (times.length >= STAGE_BATCH) await flush();
     }
     await flush();
     // A feed that sent nothing new keeps its `through`; it is heard all the same.
