@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,10 @@ import { simulate } from '../../src/detection/simulate/index.ts';
 import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
 import { loadReference, mergeFiles, type StreamRecord } from '../../src/detection/stream/publish.ts';
 import type { StreamEntry } from '../../src/detection/stream/types.ts';
-import { REJECTS_LISTED } from '../../src/detection/stream/ingest.ts';
+import { ingestRecords, REJECTS_LISTED } from '../../src/detection/stream/ingest.ts';
+import { NatsRecordStream } from '../../src/detection/stream/nats.ts';
+import type { RecordStream } from '../../src/detection/stream/types.ts';
+import { usingNats } from '../helpers/db.ts';
 import { INGEST_MAX_BYTES, mergeIdleFeeds } from '../../src/detection/stream/ingest-route.ts';
 import { FEED_IDLE_MS } from '../../src/detection/stream/feeds.ts';
 import { sampleCall } from '../helpers/stream.ts';
@@ -108,8 +112,7 @@ const upload = (
 
 const stream = () => new EmbeddedRecordStream(services.db);
 
-async function entries(): Promise<StreamEntry[]> {
-  const s = stream();
+async function entries(s: RecordStream = stream()): Promise<StreamEntry[]> {
   const all = Array.from({ length: s.partitions }, (_, i) => i);
   const out: StreamEntry[] = [];
   for (let cursor = 0; ;) {
@@ -118,6 +121,33 @@ async function entries(): Promise<StreamEntry[]> {
     out.push(...b.map((e) => e.entry));
     cursor = b.at(-1)!.cursor;
   }
+}
+
+/**
+ * The world's calls and transactions cut into slices of `hours` of stream time, each a CSV body
+ * with its header, in time order; `end` is just after the last record.
+ */
+function sliced(hours: number): {
+  start: number;
+  end: number;
+  headers: { calls: string; transactions: string };
+  slices: { calls: string; transactions: string }[];
+} {
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8').trimEnd().split('\n');
+  const calls = read('calls.csv');
+  const txns = read('transactions.csv');
+  const timeOf = (l: string) => Date.parse(l.slice(0, l.indexOf(',')));
+  const times = [...calls.slice(1), ...txns.slice(1)].map(timeOf);
+  const start = Math.min(...times);
+  const end = Math.max(...times) + 1;
+  const slice = (lines: string[], from: number, to: number) =>
+    [lines[0]!, ...lines.slice(1).filter((l) => timeOf(l) >= from && timeOf(l) < to)].join('\n') + '\n';
+  const slices = [];
+  for (let from = start; from < end; from += hours * 3_600_000) {
+    const to = Math.min(end, from + hours * 3_600_000);
+    slices.push({ calls: slice(calls, from, to), transactions: slice(txns, from, to) });
+  }
+  return { start, end, headers: { calls: calls[0]! + '\n', transactions: txns[0]! + '\n' }, slices };
 }
 
 /** An empty stream: no records, feeds, staged records or uploads remembered. */
@@ -443,20 +473,8 @@ describe('records sent over HTTP into the record stream', () => {
   test('an operator and a bank sending the same hours by turns give the stream of one publish, and the batch run’s detections', async () => {
     await freshStream();
     const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8').trimEnd().split('\n');
-    const calls = read('calls.csv');
-    const txns = read('transactions.csv');
     // Six-hour slices of each file, sent by turns: the bank's slice always after the operator's.
-    const slice = (lines: string[], from: number, to: number) =>
-      [
-        lines[0]!,
-        ...lines.slice(1).filter((l) => {
-          const ts = Date.parse(l.slice(0, l.indexOf(',')));
-          return ts >= from && ts < to;
-        }),
-      ].join('\n') + '\n';
-    const times = [...calls.slice(1), ...txns.slice(1)].map((l) => Date.parse(l.slice(0, l.indexOf(','))));
-    const start = Math.min(...times);
-    const end = Math.max(...times) + 1;
+    const { start, end, headers, slices } = sliced(6);
     assert.equal((await upload('cards', read('cards.csv').join('\n'))).statusCode, 200);
     assert.equal(
       (await upload('accounts', read('accounts.csv').join('\n'), { key: bankKey })).statusCode,
@@ -464,17 +482,16 @@ describe('records sent over HTTP into the record stream', () => {
     );
     // Each feed first says where it starts (a header alone): until then it holds nothing back.
     const since = `&through=${encodeURIComponent(new Date(start).toISOString())}`;
-    assert.equal((await upload('calls', calls[0]! + '\n', { query: since })).statusCode, 200);
+    assert.equal((await upload('calls', headers.calls, { query: since })).statusCode, 200);
     assert.equal(
-      (await upload('transactions', txns[0]! + '\n', { key: bankKey, query: since })).statusCode,
+      (await upload('transactions', headers.transactions, { key: bankKey, query: since })).statusCode,
       200,
     );
     let waited = 0;
-    for (let from = start; from < end; from += 6 * 3_600_000) {
-      const to = Math.min(end, from + 6 * 3_600_000);
-      const c = await upload('calls', slice(calls, from, to), { gzip: true });
+    for (const slice of slices) {
+      const c = await upload('calls', slice.calls, { gzip: true });
       assert.equal(c.statusCode, 200, c.body);
-      const b = await upload('transactions', slice(txns, from, to), { key: bankKey });
+      const b = await upload('transactions', slice.transactions, { key: bankKey });
       assert.equal(b.statusCode, 200, b.body);
       const u = b.json() as Upload;
       assert.equal(u.rejected.total, 0, JSON.stringify(u.rejected.first));
@@ -483,8 +500,8 @@ describe('records sent over HTTP into the record stream', () => {
     assert.ok(waited > 0, 'records waited for the other feed');
     // Both say they are done with the day.
     const through = `&through=${encodeURIComponent(new Date(end).toISOString())}`;
-    await upload('calls', calls[0]! + '\n', { query: through });
-    const last = await upload('transactions', txns[0]! + '\n', { key: bankKey, query: through });
+    await upload('calls', headers.calls, { query: through });
+    const last = await upload('transactions', headers.transactions, { key: bankKey, query: through });
     assert.equal((last.json() as Upload).merge?.waiting, 0);
 
     // The stream's records are those of `detect publish` over both files, in the same order.
@@ -604,4 +621,64 @@ describe('records sent over HTTP into the record stream', () => {
     assert.ok(st.feeds.some((f) => f.holding));
     assert.equal((await entries()).filter((e) => e.kind === 'transaction').length, 2, 'Q-3 never went in');
   });
+
+  test(
+    'feeds into a NATS JetStream record stream: two parties by turns, the records of one publish',
+    { skip: !usingNats() && 'NATS_URL is not set' },
+    async () => {
+      await freshStream();
+      const nats = await NatsRecordStream.open({
+        natsUrl: process.env.NATS_URL!,
+        natsStream: `TEST_FEEDS_${process.pid}_${Date.now()}`,
+      });
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-feeds-'));
+      try {
+        const { start, end, headers, slices } = sliced(4);
+        const operator = crypto.randomUUID();
+        const bank = crypto.randomUUID();
+        let n = 0;
+        const send = async (kind: 'calls' | 'transactions', body: string, through?: number) => {
+          const file = path.join(tmp, `${n++}.csv`);
+          fs.writeFileSync(file, body);
+          const r = await ingestRecords(nats, services.db, file, kind, {
+            format: 'csv',
+            holder: 'test',
+            organisationId: kind === 'calls' ? operator : bank,
+            ...(through !== undefined && { through }),
+          });
+          assert.equal(r.rejected.total, 0, JSON.stringify(r.rejected.first));
+          return r;
+        };
+        await send('calls', headers.calls, start);
+        await send('transactions', headers.transactions, start);
+        for (const slice of slices) {
+          await send('calls', slice.calls);
+          await send('transactions', slice.transactions);
+        }
+        await send('calls', headers.calls, end);
+        const last = await send('transactions', headers.transactions, end);
+        assert.equal(last.merge?.waiting, 0);
+        assert.equal(last.stream.kind, 'nats');
+        const want: StreamRecord[] = [];
+        for await (const r of mergeFiles({
+          calls: path.join(dir, 'calls.csv'),
+          transactions: path.join(dir, 'transactions.csv'),
+        }))
+          want.push(r);
+        const got = (await entries(nats)).flatMap((e) =>
+          e.kind === 'call' || e.kind === 'transaction' ? [e.record] : [],
+        );
+        assert.deepEqual(
+          got,
+          want.map((r) =>
+            r.kind === 'call' ? { ...r.record, callerRef: undefined, calleeRef: undefined } : r.record,
+          ),
+        );
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+        await nats.destroy();
+        await nats.close();
+      }
+    },
+  );
 });
