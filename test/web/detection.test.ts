@@ -372,8 +372,52 @@ test(
         async () => {
           const { context, page } = await open();
           try {
+            // The bank's system sends transfers; two wait for the operator's feed, one came too late.
+            const mobile = await demoOrgId(platform, '示范移动 Demo Mobile');
+            const T = Date.parse('2026-11-02T10:00:00+08:00');
+            await s.db
+              .insertInto('detection_feeds')
+              .values([
+                { organisation_id: mobile, kind: 'calls', name: 'main', through: T },
+                { organisation_id: bank, kind: 'transactions', name: 'core', through: T + 600_000, late: 1 },
+              ])
+              .execute();
+            await s.db
+              .insertInto('detection_staged')
+              .values(
+                [1, 2].map((i) => ({
+                  organisation_id: bank,
+                  kind: 'transactions' as const,
+                  name: 'core',
+                  ts: T + 60_000 * i,
+                  record: '[]',
+                })),
+              )
+              .execute();
             await signIn(page, 'bank.operator');
             await page.locator('nav').getByRole('link', { name: 'Detection', exact: true }).click();
+            const feeds = table(page, 'Records your systems send');
+            await feeds.getByText('transactions/core', { exact: true }).waitFor();
+            assert.deepEqual(await feeds.getByTestId('stream-feed').allInnerTexts(), ['transactions/core']);
+            assert.equal(await feeds.getByTestId('stream-feed-staged').innerText(), '2');
+            assert.equal(
+              await feeds.getByTestId('stream-feed-status').getAttribute('data-status'),
+              'current',
+            );
+            await page
+              .getByTestId('own-feeds-held')
+              .getByText('Another party has not sent', { exact: false })
+              .waitFor();
+            await page
+              .getByTestId('own-feeds-late')
+              .getByText('Some of your records came too late')
+              .waitFor();
+            assert.ok(
+              !(await page.getByTestId('own-feeds').innerText()).includes('Demo Mobile'),
+              'not who holds it',
+            );
+            await s.db.deleteFrom('detection_staged').execute();
+            await s.db.deleteFrom('detection_feeds').execute();
             const queue = table(page, 'Detection queue');
             // the bank's open episode of the mule (the other one is confirmed); not the platform's
             await queue

@@ -714,6 +714,17 @@ export interface RecordStreamStatus {
   workers: StreamWorker[];
 }
 
+/** An operator's or bank's own record feeds (server: src/detection/stream/ingest-route.ts). */
+export interface OwnFeeds {
+  /** stream time of the record stream's last tick */
+  lastTickAt: string | null;
+  /** every active feed has sent up to here; null when none is active */
+  watermark: string | null;
+  /** another party's feed is the one the others wait for */
+  heldByOthers: boolean;
+  feeds: Omit<StreamFeed, 'organisationId' | 'organisation'>[];
+}
+
 /** A party's feed of calls or transactions over HTTP (server: src/detection/stream/feeds.ts). */
 export interface StreamFeed {
   organisationId: string;
@@ -1321,6 +1332,7 @@ export const api = {
     request<Detection>('POST', `/v1/detections/${seg(id)}/decision`, input),
   /** The centre's staff: how far the record stream and each streaming worker have got. */
   detectionStream: () => request<RecordStreamStatus>('GET', '/v1/detection-stream'),
+  ownFeeds: () => request<OwnFeeds>('GET', '/v1/detection-stream/feeds'),
 
   listLegalBases: () => request<Items<LegalBasis>>('GET', '/v1/instructions/legal-bases'),
   /** The centre: every instruction; an institution: its inbox (newest first). */

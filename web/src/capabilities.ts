@@ -100,6 +100,12 @@ export const STREAM_WATCHERS: Access = {
   orgKinds: ['anti_fraud_centre'],
 };
 
+/** As the server's own-feeds route: the operators and banks whose systems send records. */
+export const FEED_SENDERS: Access = {
+  roles: ['institution_operator', 'administrator'],
+  orgKinds: ['telecom_operator', 'bank'],
+};
+
 /**
  * As the server's instruction routes: the centre's analysts and supervisors issue and its auditors
  * read; operators', banks' and internet services' operators and administrators work their inbox.

@@ -1290,6 +1290,17 @@ export const en = {
     emptyOpen: 'No open detections: the queue is clear.',
     emptyFiltered: 'No detections match the filters.',
     readOnly: 'You can read the detections; the centre’s analysts and supervisors decide.',
+    feeds: {
+      title: 'Records your systems send',
+      intro:
+        'Your calls or transactions sent over HTTP wait until every other party has sent up to their time, then go to the platform’s detectors in one time order.',
+      none: 'Your systems have not sent records over HTTP yet. They send calls (operators) or transactions (banks) with POST /v1/detection-stream/records, with an API key holding records:write.',
+      heldByOthers:
+        'Another party has not sent its records up to your time yet: yours wait. They go in once it has, or once it has been quiet for 10 minutes.',
+      lateTitle: 'Some of your records came too late',
+      lateBody:
+        'The platform had moved past their time before they could go in, and they were not checked. Send records promptly, and in order; ask the centre before sending them again.',
+    },
     back: 'Back to the detection queue',
     detailTitle: 'Detection',
     masked: 'masked',

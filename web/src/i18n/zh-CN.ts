@@ -1261,6 +1261,17 @@ export const zhCN: Messages = {
     emptyOpen: '暂无待研判的检测结果，队列已清空。',
     emptyFiltered: '没有符合筛选条件的检测结果。',
     readOnly: '您可以查看检测结果；由反诈中心的分析员和主管研判。',
+    feeds: {
+      title: '本机构系统发送的记录',
+      intro:
+        '经 HTTP 发送的通话或交易记录，会等到其他各方都已发送到该时间后，按统一时间顺序交给平台的检测器。',
+      none: '本机构的系统尚未经 HTTP 发送记录。运营商发送通话记录、银行发送交易记录：POST /v1/detection-stream/records，使用具有 records:write 权限的 API 密钥。',
+      heldByOthers:
+        '另一方尚未发送到本机构记录的时间：本机构的记录正在等待。对方发送后，或对方静默 10 分钟后，记录即进入检测。',
+      lateTitle: '部分记录到达过迟',
+      lateBody:
+        '这些记录进入之前，平台已越过其时间，未被检测。请及时、按时间顺序发送；重新发送前请先与中心联系。',
+    },
     back: '返回研判队列',
     detailTitle: '检测结果',
     masked: '已脱敏',

@@ -23,7 +23,8 @@ import {
   type DetectionSubjectKind,
   type DetectorName,
 } from '../../api.ts';
-import { allows, STREAM_WATCHERS } from '../../capabilities.ts';
+import { allows, FEED_SENDERS, STREAM_WATCHERS } from '../../capabilities.ts';
+import { FeedTable } from './StreamPage.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -108,6 +109,7 @@ export function DetectionsPage() {
           {t('detection.readOnly')}
         </Alert>
       )}
+      {allows(FEED_SENDERS, session) ? <OwnFeeds /> : null}
 
       <Stack gap="xs">
         <Text size="sm" fw={600}>
@@ -311,5 +313,56 @@ function Episode({ window }: { window: Detection['window'] }) {
         </>
       )}
     </Text>
+  );
+}
+
+/**
+ * An operator's or bank's own record feeds (`GET /v1/detection-stream/feeds`): whether what their
+ * systems send reaches the detectors, waits for another party, or came too late.
+ */
+function OwnFeeds() {
+  const { t } = useI18n();
+  const [feeds, reload] = useApi(() => api.ownFeeds(), []);
+  return (
+    <Stack gap={6} data-testid="own-feeds">
+      <Text size="sm" fw={600}>
+        {t('detection.feeds.title')}
+      </Text>
+      <Loadable state={feeds} onRetry={reload}>
+        {(data) =>
+          data.feeds.length === 0 ? (
+            <Text size="sm" c="dimmed" data-testid="own-feeds-none">
+              {t('detection.feeds.none')}
+            </Text>
+          ) : (
+            <Stack gap={6}>
+              <Text size="sm" c="dimmed">
+                {t('detection.feeds.intro')}
+              </Text>
+              {data.feeds.some((f) => f.late > 0) ? (
+                <Alert
+                  color="yellow"
+                  variant="light"
+                  title={t('detection.feeds.lateTitle')}
+                  data-testid="own-feeds-late"
+                >
+                  <Text size="sm">{t('detection.feeds.lateBody')}</Text>
+                </Alert>
+              ) : null}
+              {data.heldByOthers && data.feeds.some((f) => f.staged > 0) ? (
+                <Alert color="gray" variant="light" data-testid="own-feeds-held">
+                  {t('detection.feeds.heldByOthers')}
+                </Alert>
+              ) : null}
+              <FeedTable
+                label={t('detection.feeds.title')}
+                feeds={data.feeds}
+                nameOf={(f) => `${f.kind}/${f.name}`}
+              />
+            </Stack>
+          )
+        }
+      </Loadable>
+    </Stack>
   );
 }

@@ -261,7 +261,7 @@ function feedName(f: StreamFeed): string {
 
 type FeedState = 'holding' | 'current' | 'idle';
 
-function feedState(f: StreamFeed): FeedState {
+function feedState(f: Pick<StreamFeed, 'idle' | 'holding'>): FeedState {
   return f.idle ? 'idle' : f.holding ? 'holding' : 'current';
 }
 
@@ -272,8 +272,7 @@ const FEED_COLOURS: Record<FeedState, string> = { holding: 'yellow', current: 'g
  * how much waits, and what came too late.
  */
 function Feeds({ feeds, watermark }: { feeds: StreamFeed[]; watermark: string | null }) {
-  const { t, lang, dateTime } = useI18n();
-  const number = new Intl.NumberFormat(lang);
+  const { t, dateTime } = useI18n();
   return (
     <Stack gap={6} data-testid="stream-feeds">
       <Text fw={600}>{t('detectionStream.feeds')}</Text>
@@ -285,69 +284,86 @@ function Feeds({ feeds, watermark }: { feeds: StreamFeed[]; watermark: string | 
           ? t('detectionStream.watermark', { time: dateTime(watermark) })
           : t('detectionStream.noWatermark')}
       </Text>
-      <DataTable<StreamFeed & { id: string }>
-        label={t('detectionStream.feeds')}
-        rows={feeds.map((f) => ({ ...f, id: `${f.organisationId}/${f.kind}/${f.name}` }))}
-        minWidth={720}
-        columns={[
-          {
-            header: t('detectionStream.feed'),
-            cell: (f) => (
-              <Text size="sm" fw={600} style={{ whiteSpace: 'nowrap' }} data-testid="stream-feed">
-                {feedName(f)}
-              </Text>
-            ),
-          },
-          {
-            header: t('detectionStream.feedStatus'),
-            cell: (f) => (
-              <Badge
-                color={FEED_COLOURS[feedState(f)]}
-                variant="light"
-                tt="none"
-                style={{ minWidth: 'max-content' }}
-                data-testid="stream-feed-status"
-                data-status={feedState(f)}
-              >
-                {t(`detectionStream.feedStatuses.${feedState(f)}`)}
-              </Badge>
-            ),
-          },
-          {
-            header: t('detectionStream.through'),
-            cell: (f) => (
-              <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
-                {dateTime(f.through)}
-              </Text>
-            ),
-          },
-          {
-            header: t('detectionStream.heard'),
-            cell: (f) => (
-              <Text size="sm" title={dateTime(f.heardAt)} style={{ whiteSpace: 'nowrap' }}>
-                {ago(f.heardAt, lang)}
-              </Text>
-            ),
-          },
-          {
-            header: t('detectionStream.staged'),
-            cell: (f) => (
-              <Text size="sm" data-testid="stream-feed-staged">
-                {number.format(f.staged)}
-              </Text>
-            ),
-          },
-          {
-            header: t('detectionStream.late'),
-            cell: (f) => (
-              <Text size="sm" c={f.late ? 'red' : undefined} fw={f.late ? 600 : undefined}>
-                {number.format(f.late)}
-              </Text>
-            ),
-          },
-        ]}
-      />
+      <FeedTable label={t('detectionStream.feeds')} feeds={feeds} nameOf={feedName} />
     </Stack>
+  );
+}
+
+/** Feeds as a table, named by `nameOf`: the centre's status page and a sender's own page share it. */
+export function FeedTable<F extends Omit<StreamFeed, 'organisationId' | 'organisation'>>({
+  label,
+  feeds,
+  nameOf,
+}: {
+  label: string;
+  feeds: F[];
+  nameOf: (f: F) => string;
+}) {
+  const { t, lang, dateTime } = useI18n();
+  const number = new Intl.NumberFormat(lang);
+  return (
+    <DataTable<F & { id: string }>
+      label={label}
+      rows={feeds.map((f) => ({ ...f, id: nameOf(f) }))}
+      minWidth={720}
+      columns={[
+        {
+          header: t('detectionStream.feed'),
+          cell: (f) => (
+            <Text size="sm" fw={600} style={{ whiteSpace: 'nowrap' }} data-testid="stream-feed">
+              {nameOf(f)}
+            </Text>
+          ),
+        },
+        {
+          header: t('detectionStream.feedStatus'),
+          cell: (f) => (
+            <Badge
+              color={FEED_COLOURS[feedState(f)]}
+              variant="light"
+              tt="none"
+              style={{ minWidth: 'max-content' }}
+              data-testid="stream-feed-status"
+              data-status={feedState(f)}
+            >
+              {t(`detectionStream.feedStatuses.${feedState(f)}`)}
+            </Badge>
+          ),
+        },
+        {
+          header: t('detectionStream.through'),
+          cell: (f) => (
+            <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+              {dateTime(f.through)}
+            </Text>
+          ),
+        },
+        {
+          header: t('detectionStream.heard'),
+          cell: (f) => (
+            <Text size="sm" title={dateTime(f.heardAt)} style={{ whiteSpace: 'nowrap' }}>
+              {ago(f.heardAt, lang)}
+            </Text>
+          ),
+        },
+        {
+          header: t('detectionStream.staged'),
+          cell: (f) => (
+            <Text size="sm" data-testid="stream-feed-staged">
+              {number.format(f.staged)}
+            </Text>
+          ),
+        },
+        {
+          header: t('detectionStream.late'),
+          cell: (f) => (
+            <Text size="sm" c={f.late ? 'red' : undefined} fw={f.late ? 600 : undefined}>
+              {number.format(f.late)}
+            </Text>
+          ),
+        },
+      ]}
+    />
   );
 }
 
