@@ -72,6 +72,16 @@ before(async () => {
   telcoKey = await key(telcoId, ['records:write']);
   bankKey = await key(bankId, ['records:write']);
   telcoReadKey = await key(telcoId, ['detections:read']);
+  // The server's timer merges feeds every 30 s: held off, so that each test says when a merge runs.
+  await services.db
+    .insertInto('scheduled_jobs')
+    .values({
+      name: 'detection.merge_feeds',
+      last_started_at: new Date(Date.now() + 86_400_000),
+      started_by: 'test',
+    })
+    .onConflict((oc) => oc.column('name').doUpdateSet({ last_started_at: new Date(Date.now() + 86_400_000) }))
+    .execute();
   telcoUser = await signInCookie(app, 'telco.op');
   centreAdmin = await signInCookie(app, 'centre.admin');
   analyst = await signInCookie(app, 'ana');
