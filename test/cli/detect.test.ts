@@ -344,6 +344,61 @@ describe('interdict detect publish and detect worker', () => {
     assert.doesNotMatch(cli(data, ['detect', 'status']).stdout, /publishing:/, 'let go at the end');
   });
 
+  test('status names the record feeds, the one holding the others back, what waits and what came late', async () => {
+    const data = path.join(dir, 'feeds-data');
+    assert.equal(cli(data, ['detect', 'status']).code, 0);
+    const d = await openDatabase({ dataDir: data });
+    try {
+      const org = async (name: string, kind: string) =>
+        (
+          await sql<{ id: string }>`
+            insert into organisations (id, name, kind) values (gen_random_uuid(), ${name}, ${kind}) returning id`.execute(
+            d.db,
+          )
+        ).rows[0]!.id;
+      const telco = await org('Telco', 'telecom_operator');
+      const bank = await org('Bank', 'bank');
+      await sql`
+        insert into detection_feeds (organisation_id, kind, name, through, heard_at, late) values
+          (${telco}, 'calls', 'main', ${Date.parse('2026-11-02T02:00:00Z')}, now(), 0),
+          (${bank}, 'transactions', 'core', ${Date.parse('2026-11-02T02:10:00Z')}, now(), 3),
+          (${bank}, 'transactions', 'old', ${Date.parse('2026-11-01T00:00:00Z')}, now() - interval '1 hour', 0)`.execute(
+        d.db,
+      );
+      await sql`
+        insert into detection_staged (organisation_id, kind, name, ts, record) values
+          (${bank}, 'transactions', 'core', ${Date.parse('2026-11-02T02:05:00Z')}, '[]')`.execute(d.db);
+    } finally {
+      await d.close();
+    }
+    const out = cli(data, ['detect', 'status']).stdout;
+    assert.match(
+      out,
+      /\nfeed Bank transactions\/core: through 2026-11-02T02:10:00\.000Z, heard \S+, 1 staged, 3 dropped as late\n/,
+    );
+    assert.match(
+      out,
+      /\nfeed Bank transactions\/old: through 2026-11-01T00:00:00\.000Z, heard \S+ \(idle: holds nothing back\)\n/,
+    );
+    assert.match(
+      out,
+      /\nfeed Telco calls\/main: through 2026-11-02T02:00:00\.000Z, heard \S+ \(HOLDING the others back\)\n/,
+    );
+    assert.match(out, /\nwatermark: 2026-11-02T02:00:00\.000Z\n/);
+    const json = JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as {
+      watermark: string;
+      feeds: { name: string; staged: number; holding: boolean }[];
+    };
+    assert.deepEqual(
+      json.feeds.map((f) => [f.name, f.staged, f.holding]),
+      [
+        ['core', 1, false],
+        ['old', 0, false],
+        ['main', 0, true],
+      ],
+    );
+  });
+
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {
     const data = path.join(dir, 'stream-data');
     const cards = path.join(dir, 'stream-cards.csv');
