@@ -40,6 +40,7 @@ import { SYSTEM } from '../core/audit.ts';
 import { countRows, findOrganisation, withCore, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
+import { sendCommand } from './send.ts';
 import {
   CALLS_OPTION,
   existingFiles,
@@ -288,6 +289,8 @@ export function streamCommands(program: Command, core: Core): void {
         }
       });
     });
+
+  sendCommand(detect);
 
   detect
     .command('status')

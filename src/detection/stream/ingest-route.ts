@@ -12,13 +12,10 @@ import { Problem } from '../../api/problem.ts';
 import { audit } from '../../core/audit.ts';
 import { AppError, badRequest, forbidden } from '../../core/errors.ts';
 import type { Format } from '../parse.ts';
-import { INGEST_KINDS, ingestRecords, REJECTS_LISTED, SENDERS } from './ingest.ts';
+import { INGEST_KINDS, INGEST_MAX_BYTES, ingestRecords, REJECTS_LISTED, SENDERS } from './ingest.ts';
 import { feedStatus, mergeFeeds, pruneUploads, watermark, type MergeResult } from './feeds.ts';
 import { acquirePublisher, publisherName, streamKey } from './publisher.ts';
 import type { RecordStream } from './types.ts';
-
-/** The largest upload, after decompression (a day of a mid-size switch's records is about this). */
-export const INGEST_MAX_BYTES = 256 * 1024 * 1024;
 
 /** How long an upload waits for another to finish writing by default (s): parties send at the same times. */
 const DEFAULT_WAIT_S = 30;

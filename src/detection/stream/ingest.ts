@@ -57,6 +57,9 @@ export const SENDERS: Record<IngestKind, readonly OrganisationKind[]> = {
   accounts: ['bank'],
 };
 
+/** The largest upload, after decompression (a day of a mid-size switch's records is about this). */
+export const INGEST_MAX_BYTES = 256 * 1024 * 1024;
+
 /** Rejected rows listed in the answer, the first ones (the rest are counted). */
 export const REJECTS_LISTED = 100;
 

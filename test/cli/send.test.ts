@@ -1,0 +1,183 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from '../helpers/cli.ts';
+import { simulate } from '../../src/detection/simulate/index.ts';
+
+/**
+ * `interdict detect send` against a running platform (`interdict start` in another process, on its
+ * own embedded data folder): files go in gzipped over HTTP, the answers are summed up per file, a
+ * file sent again adds nothing, a refusal is one line and a non-zero exit, and a platform that
+ * cannot be reached is tried again, then given up.
+ */
+
+/** The environment of a process of our own: not a test of the runner's (which moves its stdout). */
+const ownEnv = (extra: Record<string, string>) => {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    DATABASE_URL: '',
+    NATS_URL: '',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+  delete env.NODE_TEST_CONTEXT;
+  return env;
+};
+
+let dir: string;
+let data: string;
+let server: ChildProcess | null = null;
+let url = '';
+let operatorKey = '';
+let bankKey = '';
+
+const keyFor = (org: string) => {
+  const r = runCli(data, [
+    'apikey',
+    'create',
+    '--org',
+    org,
+    '--name',
+    'mediation',
+    '--scopes',
+    'records:write',
+    '--json',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { key: string }).key;
+};
+
+before(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-send-'));
+  data = path.join(dir, 'data');
+  await simulate({ people: 1000, days: 1, seed: 4, outDir: dir });
+  assert.equal(runCli(data, ['demo']).code, 0);
+  operatorKey = keyFor('示范移动 Demo Mobile');
+  bankKey = keyFor('示范银行 Demo Bank');
+  // The platform in its own process (it says where it listens on stderr): the CLI under test is
+  // another one, as at an operator's site.
+  server = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.resolve('src/cli/main.ts'), '--data-dir', data, 'start'],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: '',
+        NATS_URL: '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the platform did not start: ${out}`)), 120_000);
+    server!.stderr!.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /Interdict is running: console (http:\/\/\S+?)\/ /.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    server!.on('exit', (code) => reject(new Error(`the platform exited (${code}): ${out}`)));
+  });
+});
+
+after(async () => {
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server!.once('exit', r));
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** `interdict detect send` as a separate process, the key in its environment. */
+const send = (key: string, args: string[]) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    // Not runCli: that waits synchronously, and the test process must keep running meanwhile.
+    const p = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.resolve('src/cli/main.ts'), 'detect', 'send', ...args],
+      { env: ownEnv({ INTERDICT_API_KEY: key }) },
+    );
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+
+describe('interdict detect send', () => {
+  test('cards and calls go in over HTTP; sent again, nothing is added; bad rows are listed by line', async () => {
+    const cards = path.join(dir, 'cards.csv');
+    const nCards = fs.readFileSync(cards, 'utf8').trimEnd().split('\n').length - 1;
+    const c = await send(operatorKey, ['--kind', 'cards', '--url', url, cards]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.stdout, `${cards}: ${nCards} rows: ${nCards} published\n`);
+
+    // The calls, with one bad row added at the end.
+    const calls = path.join(dir, 'calls-bad.csv');
+    const lines = fs.readFileSync(path.join(dir, 'calls.csv'), 'utf8').trimEnd().split('\n');
+    const last = lines.at(-1)!.split(',');
+    fs.writeFileSync(
+      calls,
+      [...lines, [last[0], 'voice', '12345', ...last.slice(3)].join(',')].join('\n') + '\n',
+    );
+    const n = lines.length - 1;
+    const first = await send(operatorKey, ['--kind', 'calls', '--url', url, calls]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(
+      first.stdout,
+      new RegExp(
+        `^${calls.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: ${n + 1} rows: ${n} accepted, 1 rejected \\(1 bad\\)\\n` +
+          `  line ${n + 2}: caller: not an E\\.164 number: 12345\\n` +
+          `  into the stream: ${n} published \\(watermark \\S+\\)\\n$`,
+      ),
+    );
+    const again = await send(operatorKey, ['--kind', 'calls', '--url', url, calls, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const answers = JSON.parse(again.stdout) as { file: string; repeated: boolean; accepted: number }[];
+    assert.deepEqual(
+      answers.map((a) => [a.file, a.repeated, a.accepted]),
+      [[calls, true, n]],
+    );
+  });
+
+  test('a refusal is one line and exit 1; no key or a bad option exit 2; an unreachable platform is tried again, then given up', async () => {
+    const calls = path.join(dir, 'calls.csv');
+    const bank = await send(bankKey, ['--kind', 'calls', '--url', url, calls]);
+    assert.equal(bank.code, 1);
+    assert.match(bank.stderr, /^interdict: calls come from telecom operators .*\[forbidden\]\n$/);
+    const noKey = await send('', ['--kind', 'calls', '--url', url, calls]);
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /set INTERDICT_API_KEY/);
+    const kind = await send(operatorKey, ['--kind', 'cdrs', '--url', url, calls]);
+    assert.equal(kind.code, 2);
+    assert.match(kind.stderr, /--kind: cdrs is not one of calls, transactions, cards, accounts/);
+    const missing = await send(operatorKey, ['--kind', 'calls', '--url', url, path.join(dir, 'nowhere.csv')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nowhere\.csv: no such file/);
+    // Nothing listens on port 9 here.
+    const down = await send(operatorKey, [
+      '--kind',
+      'calls',
+      '--url',
+      'http://127.0.0.1:9',
+      '--tries',
+      '2',
+      calls,
+    ]);
+    assert.equal(down.code, 1);
+    assert.match(
+      down.stderr,
+      /^interdict: calls\.csv: cannot reach http:\/\/127\.0\.0\.1:9: .*; sending again in 1 s \(try 2 of 2\)\n/,
+    );
+    assert.match(down.stderr, /gave up after 2 tries \[upload_failed\]\n$/);
+  });
+});
