@@ -13,7 +13,7 @@ import { openRecordStream } from './stream/open.ts';
 import { recordStreamStatus, type RecordStreamStatus } from './stream/status.ts';
 import { Gauge } from 'prom-client';
 import type { RecordStream } from './stream/types.ts';
-import { ingestRoute, mergeIdleFeeds } from './stream/ingest-route.ts';
+import { FeedSchema, ingestRoute, mergeIdleFeeds } from './stream/ingest-route.ts';
 import {
   decideDetection,
   detectionSummary,
@@ -71,20 +71,7 @@ const StreamStatusSchema = z
       .string()
       .nullable()
       .describe('feeds over HTTP: every active feed has sent up to here (null: none active)'),
-    feeds: z.array(
-      z.object({
-        organisationId: z.uuid(),
-        organisation: z.string().nullable(),
-        kind: z.enum(['calls', 'transactions']),
-        name: z.string(),
-        through: z.string().describe('it has sent everything before this time'),
-        heardAt: z.string(),
-        idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
-        staged: z.number().int().describe('its records waiting for the watermark'),
-        late: z.number().int().describe('its records dropped: the stream’s clock had passed them'),
-        holding: z.boolean().describe('its `through` is the watermark: the other feeds wait for it'),
-      }),
-    ),
+    feeds: z.array(FeedSchema.extend({ organisationId: z.uuid(), organisation: z.string().nullable() })),
     workers: z.array(
       z.object({
         worker: z.string(),

@@ -82,23 +82,24 @@ const IngestResultSchema = z
   })
   .meta({ id: 'RecordUploadResult' });
 
+/** A record feed as its sender sees it; the centre's status adds whose it is. */
+export const FeedSchema = z.object({
+  kind: z.enum(['calls', 'transactions']),
+  name: z.string(),
+  through: z.string().describe('it has sent everything before this time'),
+  heardAt: z.string(),
+  idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
+  staged: z.number().int().describe('its records waiting for the watermark'),
+  late: z.number().int().describe('its records dropped: the stream’s clock had passed them'),
+  holding: z.boolean().describe('its `through` is the watermark: the other feeds wait for it'),
+});
+
 const FeedsSchema = z
   .object({
     lastTickAt: z.string().nullable().describe('stream time of the record stream’s last tick'),
     watermark: z.string().nullable().describe('every active feed has sent up to here; null: none active'),
     heldByOthers: z.boolean().describe('another party’s feed is the one the others wait for'),
-    feeds: z.array(
-      z.object({
-        kind: z.enum(['calls', 'transactions']),
-        name: z.string(),
-        through: z.string().describe('it has sent everything before this time'),
-        heardAt: z.string(),
-        idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
-        staged: z.number().int().describe('its records waiting for the watermark'),
-        late: z.number().int().describe('its records dropped: the stream’s clock had passed them'),
-        holding: z.boolean().describe('the other feeds wait for it'),
-      }),
-    ),
+    feeds: z.array(FeedSchema),
   })
   .meta({ id: 'OwnFeeds' });
 
