@@ -384,6 +384,15 @@ describe('records sent over HTTP into the record stream', () => {
     assert.deepEqual(bankFeeds.feeds, [
       { ...bankFeeds.feeds[0]!, kind: 'transactions', name: 'main', staged: 3, holding: false, late: 0 },
     ]);
+    // Prometheus sees the same: what waits, and how far the watermark is behind the latest `through`.
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, /\ninterdict_record_stream_staged 3\n/);
+    assert.match(metrics, /\ninterdict_record_stream_feeds_late 0\n/);
+    const lag = Number(/\ninterdict_record_stream_watermark_lag_seconds (\S+)\n/.exec(metrics)?.[1]);
+    // The bank's feed has sent up to its last transfer (t + 2 s); the watermark is the operator's.
+    assert.equal(lag, (t + 2000 - Date.parse(bankFeeds.watermark!)) / 1000);
+    assert.ok(lag > 3500, `the watermark about an hour behind the bank's feed (${lag} s)`);
+
     const telcoFeeds = await own(telcoKey);
     assert.equal(telcoFeeds.heldByOthers, false);
     assert.deepEqual(
@@ -571,6 +580,18 @@ describe('records sent over HTTP into the record stream', () => {
       through: iso(T),
       waiting: 2,
     });
+    // The answers kept for repeated uploads go after 7 days, on the same timer.
+    await services.db
+      .insertInto('detection_uploads')
+      .values({
+        organisation_id: crypto.randomUUID(),
+        kind: 'calls',
+        name: 'main',
+        sha256: 'old',
+        result: '{}',
+        at: new Date(Date.now() - 8 * 86_400_000),
+      })
+      .execute();
     const recordStream = () => Promise.resolve(stream());
     // The timer's merge changes nothing while the operator's feed is heard…
     assert.deepEqual(await mergeIdleFeeds(services, recordStream), {
@@ -580,6 +601,15 @@ describe('records sent over HTTP into the record stream', () => {
       through: T,
       waiting: 2,
     });
+    assert.equal(
+      (await services.db.selectFrom('detection_uploads').where('sha256', '=', 'old').selectAll().execute())
+        .length,
+      0,
+    );
+    assert.ok(
+      (await services.db.selectFrom('detection_uploads').selectAll().execute()).length > 0,
+      'recent kept',
+    );
     // …and lets the transfers go once it has been quiet for FEED_IDLE_MS.
     await services.db
       .updateTable('detection_feeds')
