@@ -616,6 +616,18 @@ describe('records sent over HTTP into the record stream', () => {
       .set({ heard_at: new Date(Date.now() - FEED_IDLE_MS - 1000) })
       .where('kind', '=', 'calls')
       .execute();
+    // A staged row that holds no record (put in by hand) is dropped, not a stop for the merge.
+    const bankId = (
+      await services.db
+        .selectFrom('detection_feeds')
+        .select('organisation_id')
+        .where('kind', '=', 'transactions')
+        .executeTakeFirstOrThrow()
+    ).organisation_id;
+    await services.db
+      .insertInto('detection_staged')
+      .values({ organisation_id: bankId, kind: 'transactions', name: 'main', ts: T + 30_000, record: '[]' })
+      .execute();
     const merged = await mergeIdleFeeds(services, recordStream);
     assert.deepEqual(merged, { published: 2, already: 0, late: 0, through: T + 120_000, waiting: 0 });
     assert.deepEqual(

@@ -104,8 +104,9 @@ export async function mergeFeeds(
           lateBy.set(k, (lateBy.get(k) ?? 0) + 1);
           continue;
         }
-        const e = decodeEntries(r.record)[0]!;
-        if (e.kind === 'call' || e.kind === 'transaction') yield e;
+        // A row that holds no record (written by hand) is dropped from the stage like the others.
+        const e = decodeEntries(r.record)[0];
+        if (e?.kind === 'call' || e?.kind === 'transaction') yield e;
       }
       if (rows.length < PAGE) return;
       const last = rows.at(-1)!;

@@ -272,7 +272,10 @@ async function stage(
     .where('kind', '=', f.kind)
     .where('name', '=', f.name)
     .execute();
-  for (const r of staged) count(keyOf((decodeEntries(r.record)[0] as { record: unknown }).record));
+  for (const r of staged) {
+    const e = decodeEntries(r.record)[0];
+    if (e?.kind === entryKind) count(recordKey(e));
+  }
   const order = { latenessMs: opts.latenessMs, ...(opts.floor !== null && { floor: opts.floor }) };
   const kind = (f.kind === 'calls' ? CALLS : TRANSACTIONS) as RecordKind<CallRecord | TransactionRecord>;
   let accepted = 0;
