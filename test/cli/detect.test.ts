@@ -366,8 +366,10 @@ describe('interdict detect publish and detect worker', () => {
         d.db,
       );
       await sql`
-        insert into detection_staged (organisation_id, kind, name, ts, record) values
-          (${bank}, 'transactions', 'core', ${Date.parse('2026-11-02T02:05:00Z')}, '[]')`.execute(d.db);
+        insert into detection_staged (organisation_id, kind, name, ts, last_ts, entries) values
+          (${bank}, 'transactions', 'core', ${Date.parse('2026-11-02T02:05:00Z')}, ${Date.parse('2026-11-02T02:05:00Z')}, '[]')`.execute(
+        d.db,
+      );
     } finally {
       await d.close();
     }

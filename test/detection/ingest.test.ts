@@ -13,12 +13,17 @@ import { simulate } from '../../src/detection/simulate/index.ts';
 import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
 import { loadReference, mergeFiles, type StreamRecord } from '../../src/detection/stream/publish.ts';
 import type { StreamEntry } from '../../src/detection/stream/types.ts';
-import { INGEST_MAX_BYTES, ingestRecords, REJECTS_LISTED } from '../../src/detection/stream/ingest.ts';
+import {
+  INGEST_MAX_BYTES,
+  ingestRecords,
+  REJECTS_LISTED,
+  STAGE_RUN,
+} from '../../src/detection/stream/ingest.ts';
 import { NatsRecordStream } from '../../src/detection/stream/nats.ts';
-import type { RecordStream } from '../../src/detection/stream/types.ts';
+import type { RecordStream, Routed } from '../../src/detection/stream/types.ts';
 import { usingNats } from '../helpers/db.ts';
 import { mergeIdleFeeds } from '../../src/detection/stream/ingest-route.ts';
-import { FEED_IDLE_MS } from '../../src/detection/stream/feeds.ts';
+import { FEED_IDLE_MS, mergeFeeds } from '../../src/detection/stream/feeds.ts';
 import { sampleCall } from '../helpers/stream.ts';
 import { publishRecords as publishInto } from '../../src/detection/stream/publish.ts';
 import { DetectionWorker } from '../../src/detection/stream/worker.ts';
@@ -169,7 +174,13 @@ function sliced(hours: number): {
 
 /** An empty stream: no records, feeds, staged records or uploads remembered. */
 async function freshStream(): Promise<void> {
-  for (const t of ['detection_records', 'detection_feeds', 'detection_staged', 'detection_uploads'] as const)
+  for (const t of [
+    'detection_records',
+    'detection_feeds',
+    'detection_staged',
+    'detection_uploads',
+    'detection_merges',
+  ] as const)
     await services.db.deleteFrom(t).execute();
 }
 
@@ -626,7 +637,14 @@ describe('records sent over HTTP into the record stream', () => {
     ).organisation_id;
     await services.db
       .insertInto('detection_staged')
-      .values({ organisation_id: bankId, kind: 'transactions', name: 'main', ts: T + 30_000, record: '[]' })
+      .values({
+        organisation_id: bankId,
+        kind: 'transactions',
+        name: 'main',
+        ts: T + 30_000,
+        last_ts: T + 30_000,
+        entries: '[]',
+      })
       .execute();
     const merged = await mergeIdleFeeds(services, recordStream);
     assert.deepEqual(merged, { published: 2, already: 0, late: 0, through: T + 120_000, waiting: 0 });
@@ -661,6 +679,111 @@ describe('records sent over HTTP into the record stream', () => {
     );
     assert.ok(st.feeds.some((f) => f.holding));
     assert.equal((await entries()).filter((e) => e.kind === 'transaction').length, 2, 'Q-3 never went in');
+  });
+
+  test('records wait in runs the watermark cuts; a merge that dies after appending is not taken for late records', async () => {
+    await freshStream();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-runs-'));
+    try {
+      const operator = crypto.randomUUID();
+      const bank = crypto.randomUUID();
+      const n = 2 * STAGE_RUN + STAGE_RUN / 2;
+      const body = callLines(0, n);
+      const times = body
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .map((l) => Date.parse(l.slice(0, l.indexOf(','))));
+      let files = 0;
+      const send = async (kind: 'calls' | 'transactions', text: string, through?: number) => {
+        const file = path.join(tmp, `${files++}.csv`);
+        fs.writeFileSync(file, text);
+        return ingestRecords(stream(), services.db, file, kind, {
+          format: 'csv',
+          holder: 'test',
+          organisationId: kind === 'calls' ? operator : bank,
+          ...(through !== undefined && { through }),
+        });
+      };
+      const txnHeader = fs.readFileSync(path.join(dir, 'transactions.csv'), 'utf8').split('\n')[0]! + '\n';
+      // The bank has sent up to the time of the operator's 1,200th record: the operator's
+      // 2,500 records wait in three runs, and the merge takes what is at or before that time.
+      const mark = times[1200]!;
+      await send('transactions', txnHeader, mark);
+      const first = await send('calls', body);
+      assert.equal(first.accepted, n);
+      const upTo = times.filter((t) => t <= mark).length;
+      assert.equal(first.merge?.published, upTo);
+      const staged = () =>
+        services.db
+          .selectFrom('detection_staged')
+          .select(['ts', 'last_ts', 'records', 'entries'])
+          .orderBy('id')
+          .execute();
+      const rest = await staged();
+      // The run the watermark cut keeps the rest of its records, from the first one after it.
+      assert.deepEqual(
+        rest.map((r) => [Number(r.ts), Number(r.last_ts), r.records]),
+        [
+          [times[upTo]!, times[2 * STAGE_RUN - 1]!, 2 * STAGE_RUN - upTo],
+          [times[2 * STAGE_RUN]!, times[n - 1]!, n - 2 * STAGE_RUN],
+        ],
+      );
+      assert.equal(first.merge?.waiting, n - upTo);
+
+      // The bank moves on, and the merge dies once its records are appended, before unstaging them.
+      const s = stream();
+      const dying = new Proxy(s, {
+        get(target, key) {
+          if (key === 'append')
+            return async (batch: readonly Routed[]) => {
+              await target.append(batch);
+              throw new Error('the process died');
+            };
+          const v = Reflect.get(target, key) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+      await services.db
+        .updateTable('detection_feeds')
+        .set({ through: times[n - 1]! + 1 })
+        .where('organisation_id', '=', bank)
+        .execute();
+      await assert.rejects(mergeFeeds(services.db, dying), /the process died/);
+      assert.equal((await staged()).length, 2, 'nothing unstaged');
+      const intent = await services.db.selectFrom('detection_merges').selectAll().execute();
+      assert.equal(intent.length, 1);
+      const head = await s.head();
+      assert.ok(
+        head.lastTickAt !== null && head.lastTickAt > times[upTo]!,
+        'the clock passed staged records',
+      );
+
+      // The next merge appends nothing twice and counts nothing late: the dead merge appended them.
+      const again = await mergeFeeds(services.db, s);
+      assert.deepEqual(
+        { ...again, through: null },
+        { published: 0, already: n - upTo, late: 0, through: null, waiting: 0 },
+      );
+      assert.equal((await staged()).length, 0);
+      assert.equal((await services.db.selectFrom('detection_merges').selectAll().execute()).length, 0);
+      const feeds = await services.db.selectFrom('detection_feeds').select(['kind', 'late']).execute();
+      assert.deepEqual(
+        feeds.map((f) => Number(f.late)),
+        [0, 0],
+      );
+      const file = path.join(tmp, 'all.csv');
+      fs.writeFileSync(file, body);
+      const want: StreamRecord[] = [];
+      for await (const r of mergeFiles({ calls: file })) want.push(r);
+      const got = (await entries()).flatMap((e) => (e.kind === 'call' ? [e.record] : []));
+      assert.deepEqual(
+        got,
+        want.map((r) => ({ ...r.record, callerRef: undefined, calleeRef: undefined })),
+      );
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   test(

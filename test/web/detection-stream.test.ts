@@ -168,7 +168,8 @@ test(
                 kind: 'transactions' as const,
                 name: 'main',
                 ts: tickAt + 120_000 * i,
-                record: '{}',
+                last_ts: tickAt + 120_000 * i,
+                entries: '{}',
               })),
             )
             .execute();

@@ -390,7 +390,8 @@ test(
                   kind: 'transactions' as const,
                   name: 'core',
                   ts: T + 60_000 * i,
-                  record: '[]',
+                  last_ts: T + 60_000 * i,
+                  entries: '[]',
                 })),
               )
               .execute();

@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { DB } from '../../core/db/schema.ts';
 import type { PiiCipher } from '../../privacy/crypto.ts';
 import { publishRecords, type StreamRecord } from './publish.ts';
-import type { RecordStream } from './types.ts';
-import { decodeEntries } from './wire.ts';
+import type { RecordStream, StreamEntry } from './types.ts';
+import { decodeEntries, encodeEntry } from './wire.ts';
 import './tables.ts';
 
 /**
@@ -61,14 +61,36 @@ export async function watermark(
   return Math.max(Number(r.through), floor ?? -Infinity);
 }
 
-const PAGE = 5000;
+/** Staged runs read by one query of a merge. */
+const PAGE = 64;
+
+/** A staged run opened by a merge: its records, and the next one to hand out. */
+interface OpenRun {
+  id: number;
+  kind: FeedKind;
+  feed: string;
+  entries: StreamRecord[];
+  at: number;
+}
+
+/** Whether run `a`'s next record goes before run `b`'s: by time, a call before a transfer, then in the order staged. */
+function before(a: OpenRun, b: OpenRun): boolean {
+  const ta = a.entries[a.at]!.record.ts;
+  const tb = b.entries[b.at]!.record.ts;
+  if (ta !== tb) return ta < tb;
+  if (a.kind !== b.kind) return a.kind === 'calls';
+  return a.id < b.id;
+}
 
 /**
  * Moves the staged records up to the watermark into the stream, in time order (a call before a
- * transfer of the same millisecond, as the batch runner orders them; then in the order staged).
- * The caller holds the publisher lease. Records are deleted from the stage once appended: a merge
- * that dies between the two appends them again next time, and the sequencer skips those the
- * stream holds since its last tick; any the clock has passed are dropped and counted as late.
+ * transfer of the same millisecond, as the batch runner orders them; then in the order staged),
+ * merging the staged runs that overlap in time. The caller holds the publisher lease. Runs are
+ * unstaged once their records are appended (a run the watermark cuts keeps the rest). A merge that
+ * dies between the two leaves its intent (`detection_merges`): the next one appends again what is
+ * still staged, the sequencer skips what the stream holds since its last tick, and what the clock
+ * has passed since the dead merge began counts as appended, not late. A record the clock had
+ * passed before is dropped and counted late for its feed.
  */
 export async function mergeFeeds(
   db: Kysely<DB>,
@@ -78,15 +100,81 @@ export async function mergeFeeds(
   const head = await stream.head();
   const floor = head.lastTickAt ?? -Infinity;
   const through = await watermark(db, head.lastTickAt, opts.now ?? Date.now(), opts.idleMs ?? FEED_IDLE_MS);
-  const ids: number[] = [];
+  const dead = await db.selectFrom('detection_merges').selectAll().executeTakeFirst();
+  /** The span of times a merge that died may have appended (and the clock passed since). */
+  const deadFrom = dead ? (dead.floor === null ? -Infinity : Number(dead.floor)) : Infinity;
+  const deadTo = dead ? (dead.through === null ? Infinity : Number(dead.through)) : -Infinity;
+  // This merge's intent: its span, and a dead merge's with it (this one may die too).
+  const from = Math.min(deadFrom, floor);
+  const to = Math.max(deadTo, through);
+  const intent = { floor: from === -Infinity ? null : from, through: to === Infinity ? null : to };
+  await db
+    .insertInto('detection_merges')
+    .values({ id: 1, ...intent })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ ...intent, started_at: sql`now()` }))
+    .execute();
+  const spent: number[] = [];
+  const cut: { id: number; rest: StreamRecord[] }[] = [];
   const lateBy = new Map<string, number>();
   let late = 0;
-  async function* staged(): AsyncGenerator<StreamRecord> {
-    let after: { ts: number; kind: string; id: number } | null = null;
+  let recovered = 0;
+  /** Open runs, a binary heap by `before`. */
+  const heap: OpenRun[] = [];
+  const push = (r: OpenRun) => {
+    let i = heap.length;
+    heap.push(r);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(r, heap[p]!)) break;
+      heap[i] = heap[p]!;
+      i = p;
+    }
+    heap[i] = r;
+  };
+  const sift = () => {
+    const n = heap.length;
+    const top = heap[0]!;
+    let i = 0;
     for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const m = l + 1 < n && before(heap[l + 1]!, heap[l]!) ? l + 1 : l;
+      if (!before(heap[m]!, top)) break;
+      heap[i] = heap[m]!;
+      i = m;
+    }
+    heap[i] = top;
+  };
+  const pop = () => {
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      sift();
+    }
+  };
+  /** A run that has handed out its records up to the watermark: unstaged, or cut to the rest. */
+  const close = (r: OpenRun) => {
+    if (r.at >= r.entries.length) spent.push(r.id);
+    else cut.push({ id: r.id, rest: r.entries.slice(r.at) });
+  };
+  async function* merged(): AsyncGenerator<StreamRecord> {
+    /** Runs by first time, a page at a time; `next` is the first not opened. */
+    let page: {
+      id: number;
+      kind: FeedKind;
+      organisation_id: string;
+      name: string;
+      ts: number;
+      entries: string;
+    }[] = [];
+    let p = 0;
+    let after: { ts: number; kind: string; id: number } | null = null;
+    let exhausted = false;
+    const next = async () => {
+      if (p < page.length || exhausted) return p < page.length ? page[p]! : null;
       let q = db
         .selectFrom('detection_staged')
-        .select(['id', 'organisation_id', 'kind', 'name', 'ts', 'record'])
+        .select(['id', 'organisation_id', 'kind', 'name', 'ts', 'entries'])
         .orderBy('ts')
         .orderBy('kind')
         .orderBy('id')
@@ -94,49 +182,96 @@ export async function mergeFeeds(
       if (through !== Infinity) q = q.where('ts', '<=', through);
       if (after !== null)
         q = q.where(sql<boolean>`(ts, kind, id) > (${after.ts}, ${after.kind}, ${after.id})`);
-      const rows = await q.execute();
-      for (const r of rows) {
-        const ts = Number(r.ts);
-        ids.push(Number(r.id));
-        if (ts < floor) {
-          late++;
-          const k = `${r.organisation_id}\t${r.kind}\t${r.name}`;
-          lateBy.set(k, (lateBy.get(k) ?? 0) + 1);
-          continue;
+      page = (await q.execute()).map((r) => ({ ...r, id: Number(r.id), ts: Number(r.ts) }));
+      p = 0;
+      if (page.length < PAGE) exhausted = true;
+      if (page.length === 0) return null;
+      const last = page.at(-1)!;
+      after = { ts: last.ts, kind: last.kind, id: last.id };
+      return page[0]!;
+    };
+    for (;;) {
+      // Open every run that starts before the next record to hand out (or at its time, earlier in order).
+      for (let row = await next(); row !== null; row = await next()) {
+        const top = heap[0];
+        if (top !== undefined) {
+          const t = top.entries[top.at]!.record.ts;
+          if (
+            row.ts > t ||
+            (row.ts === t && (row.kind > top.kind || (row.kind === top.kind && row.id > top.id)))
+          )
+            break;
         }
-        // A row that holds no record (written by hand) is dropped from the stage like the others.
-        const e = decodeEntries(r.record)[0];
-        if (e?.kind === 'call' || e?.kind === 'transaction') yield e;
+        p++;
+        // A row that holds no record (written by hand) is unstaged like the others.
+        const entries = decodeEntries(row.entries).filter(
+          (e): e is StreamRecord & StreamEntry => e.kind === 'call' || e.kind === 'transaction',
+        );
+        const run: OpenRun = {
+          id: row.id,
+          kind: row.kind,
+          feed: `${row.organisation_id}\t${row.kind}\t${row.name}`,
+          entries,
+          at: 0,
+        };
+        if (entries.length === 0 || entries[0]!.record.ts > through) close(run);
+        else push(run);
       }
-      if (rows.length < PAGE) return;
-      const last = rows.at(-1)!;
-      after = { ts: Number(last.ts), kind: last.kind, id: Number(last.id) };
+      const r = heap[0];
+      if (r === undefined) return;
+      const e = r.entries[r.at++]!;
+      if (r.at >= r.entries.length || r.entries[r.at]!.record.ts > through) {
+        pop();
+        close(r);
+      } else sift();
+      const ts = e.record.ts;
+      if (ts >= floor) yield e;
+      else if (ts >= deadFrom && ts <= deadTo) recovered++;
+      else {
+        late++;
+        lateBy.set(r.feed, (lateBy.get(r.feed) ?? 0) + 1);
+      }
     }
   }
-  const done = await publishRecords(stream, staged(), {
+  const done = await publishRecords(stream, merged(), {
     ...(opts.lease && { lease: opts.lease }),
     ...(opts.pii && { pii: opts.pii }),
   });
-  // Appended (durable): off the stage.
-  for (let i = 0; i < ids.length; i += 50_000)
-    await sql`delete from detection_staged where id = any(${ids.slice(i, i + 50_000)}::bigint[])`.execute(db);
-  for (const [k, n] of lateBy) {
-    const [organisationId, kind, name] = k.split('\t') as [string, FeedKind, string];
-    await db
-      .updateTable('detection_feeds')
-      .set({ late: sql`late + ${n}` })
-      .where('organisation_id', '=', organisationId)
-      .where('kind', '=', kind)
-      .where('name', '=', name)
-      .execute();
-  }
+  // Appended (durable): off the stage, and the merge's intent with it, in one transaction.
+  await db.transaction().execute(async (trx) => {
+    for (let i = 0; i < spent.length; i += 50_000)
+      await sql`delete from detection_staged where id = any(${spent.slice(i, i + 50_000)}::bigint[])`.execute(
+        trx,
+      );
+    for (const c of cut)
+      await trx
+        .updateTable('detection_staged')
+        .set({
+          ts: c.rest[0]!.record.ts,
+          records: c.rest.length,
+          entries: `[${c.rest.map((e) => encodeEntry({ ...e, gseq: 0 } as StreamEntry)).join(',')}]`,
+        })
+        .where('id', '=', c.id)
+        .execute();
+    for (const [k, n] of lateBy) {
+      const [organisationId, kind, name] = k.split('\t') as [string, FeedKind, string];
+      await trx
+        .updateTable('detection_feeds')
+        .set({ late: sql`late + ${n}` })
+        .where('organisation_id', '=', organisationId)
+        .where('kind', '=', kind)
+        .where('name', '=', name)
+        .execute();
+    }
+    await trx.deleteFrom('detection_merges').execute();
+  });
   const left = await db
     .selectFrom('detection_staged')
-    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number>('records'), sql<number>`0`).as('n'))
     .executeTakeFirstOrThrow();
   return {
     published: done.published,
-    already: done.already,
+    already: done.already + recovered,
     late,
     through: through === Infinity ? null : through,
     waiting: Number(left.n),
@@ -175,7 +310,7 @@ export async function feedStatus(
       (eb) =>
         eb
           .selectFrom('detection_staged as s')
-          .select((e) => e.fn.countAll<string | number>().as('n'))
+          .select((e) => e.fn.sum<string | number>('s.records').as('n'))
           .whereRef('s.organisation_id', '=', 'f.organisation_id')
           .whereRef('s.kind', '=', 'f.kind')
           .whereRef('s.name', '=', 'f.name')

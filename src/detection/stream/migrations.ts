@@ -103,4 +103,25 @@ export const streamMigrations: Migrations = {
         )`.execute(db);
     },
   },
+  // Staged records in runs (feeds.ts): a row holds up to a thousand of one upload's records in time
+  // order, not one record (a row a record bounded a feed at the database's rows per second), and a
+  // merge's intent is kept while it runs, so one that dies between appending and unstaging is not
+  // taken for late records the next time. A row staged before holds a run of one record.
+  '0018_detection_8_staged_runs': {
+    async up(db) {
+      await sql`alter table detection_staged rename column record to entries`.execute(db);
+      await sql`alter table detection_staged add column last_ts bigint`.execute(db);
+      await sql`update detection_staged set last_ts = ts`.execute(db);
+      await sql`alter table detection_staged alter column last_ts set not null`.execute(db);
+      await sql`alter table detection_staged add column records integer not null default 1`.execute(db);
+      await sql`alter table detection_staged alter column entries set storage external`.execute(db);
+      await sql`
+        create table detection_merges (
+          id integer primary key default 1 check (id = 1),
+          floor bigint,
+          through bigint,
+          started_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
 };

@@ -64,14 +64,35 @@ export interface DetectionFeedsTable {
   late: ColumnType<number, number | undefined, number>;
 }
 
-/** A record waiting for the other feeds (`detection_feeds`), as the stream's wire JSON. */
+/**
+ * A run of a feed's records waiting for the other feeds (`detection_feeds`): up to `STAGE_RUN` of
+ * one upload's records in time order, as the stream's packed wire row.
+ */
 export interface DetectionStagedTable {
   id: ColumnType<number, never, never>;
   organisation_id: string;
   kind: 'calls' | 'transactions';
   name: string;
+  /** The time of the run's first record (ms). */
   ts: ColumnType<number, number, number>;
-  record: string;
+  /** The time of its last record (ms). */
+  last_ts: ColumnType<number, number, number>;
+  /** How many records it holds. */
+  records: ColumnType<number, number | undefined, number>;
+  /** The records: `[entry, …]` in the wire form (wire.ts). */
+  entries: string;
+}
+
+/**
+ * A merge of the feeds that has started and not finished (one row at most): the stream's last tick
+ * and the watermark it started with, so that the next merge tells the records it appended (and
+ * did not unstage) from late ones.
+ */
+export interface DetectionMergesTable {
+  id: ColumnType<number, number | undefined, never>;
+  floor: ColumnType<number | null, number | null, number | null>;
+  through: ColumnType<number | null, number | null, number | null>;
+  started_at: DefaultTimestamp;
 }
 
 /** An upload taken, by the SHA-256 of its body: the same body sent again gets the same answer. */
@@ -89,6 +110,7 @@ declare module '../../core/db/schema.ts' {
   interface DB {
     detection_feeds: DetectionFeedsTable;
     detection_staged: DetectionStagedTable;
+    detection_merges: DetectionMergesTable;
     detection_uploads: DetectionUploadsTable;
     detection_records: DetectionRecordsTable;
     detection_checkpoints: DetectionCheckpointsTable;
