@@ -323,7 +323,13 @@ export function streamCommands(program: Command, core: Core): void {
                     `feed ${f.organisation ?? f.organisationId} ${f.kind}/${f.name}: through ${f.through}, heard ${f.heardAt}` +
                     (f.staged ? `, ${f.staged} staged` : '') +
                     (f.late ? `, ${f.late} dropped as late` : '') +
-                    (f.idle ? ' (idle: holds nothing back)' : f.holding ? ' (HOLDING the others back)' : '') +
+                    (f.idle
+                      ? ' (idle: holds nothing back)'
+                      : f.released
+                        ? ' (released: holds nothing back until it has caught up)'
+                        : f.holding
+                          ? ' (HOLDING the others back)'
+                          : '') +
                     '\n',
                 )
                 .join('') +

@@ -681,6 +681,112 @@ describe('records sent over HTTP into the record stream', () => {
     assert.equal((await entries()).filter((e) => e.kind === 'transaction').length, 2, 'Q-3 never went in');
   });
 
+  test('a feed that holds the others back is let go with a reason, and holds again once it has caught up', async () => {
+    await freshStream();
+    const T = Date.parse('2026-11-04T02:00:00+08:00');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const txn = (i: number, at: number) =>
+      `${iso(at)},R-${i},6222000000000001,6222000000000099,100.00,CNY,mobile`;
+    const txnHeader = 'ts,txn_id,payer_account,payee_account,amount,currency,channel';
+    const callsHeader = 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin';
+    const call = (at: number) =>
+      `${iso(at)},voice,+8613800138000,+8613900139000,60,460001234567890,356938035643809,C1,onnet`;
+    // The operator's feed is stuck at T (its clock, or its system, still sends heartbeats).
+    await upload('calls', callsHeader + '\n', { query: `&through=${encodeURIComponent(iso(T))}` });
+    const b = await upload(
+      'transactions',
+      [txnHeader, ...[1, 2, 3].map((i) => txn(i, T + i * 600_000))].join('\n'),
+      { key: bankKey },
+    );
+    assert.equal((b.json() as Upload).merge?.waiting, 3);
+    const orgOf = async (name: string) =>
+      (
+        await services.db
+          .selectFrom('organisations')
+          .select('id')
+          .where('name', '=', name)
+          .executeTakeFirstOrThrow()
+      ).id;
+    const telco = await orgOf('Telco');
+    const release = (body: Record<string, unknown>, auth: { key?: string; cookie?: string }) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/detection-stream/feeds/release',
+        headers: auth.cookie ? { cookie: auth.cookie } : { authorization: `Bearer ${auth.key}` },
+        payload: body,
+      });
+    const body = {
+      organisationId: telco,
+      kind: 'calls',
+      name: 'main',
+      reason: 'mediation clock stuck at 02:00',
+    };
+    // Another party may not let it go; the centre's analysts watch but do not release.
+    assert.equal((await release(body, { key: bankKey })).statusCode, 403);
+    assert.equal((await release(body, { cookie: analyst })).statusCode, 403);
+    assert.equal((await release({ ...body, name: 'backup' }, { cookie: centreAdmin })).statusCode, 404);
+    assert.equal((await release({ ...body, reason: '' }, { cookie: centreAdmin })).statusCode, 400);
+
+    // The centre's administrator lets the bank's transfers go on without it.
+    const r = await release(body, { cookie: centreAdmin });
+    assert.equal(r.statusCode, 200, r.body);
+    assert.deepEqual(r.json(), {
+      watermark: iso(T + 1_800_000),
+      merge: { published: 3, already: 0, late: 0, through: iso(T + 1_800_000), waiting: 0 },
+    });
+    const status = async () =>
+      (
+        await app.inject({ method: 'GET', url: '/v1/detection-stream', headers: { cookie: centreAdmin } })
+      ).json() as {
+        feeds: { kind: string; released: boolean; holding: boolean }[];
+        watermark: string | null;
+      };
+    assert.deepEqual(
+      (await status()).feeds.map((f) => [f.kind, f.released, f.holding]),
+      // By organisation: the bank's, then the operator's.
+      [
+        ['transactions', false, true],
+        ['calls', true, false],
+      ],
+    );
+    const audited = await services.db
+      .selectFrom('audit_log')
+      .select(['details', 'target_id', 'actor_name'])
+      .where('action', '=', 'record_feed.release')
+      .executeTakeFirstOrThrow();
+    assert.equal(audited.target_id, `${telco}/calls/main`);
+    assert.equal(audited.actor_name, 'centre.admin');
+    assert.match(JSON.stringify(audited.details), /mediation clock stuck at 02:00/);
+
+    // Its records for times the stream has passed are refused as too late; the sender is told.
+    const behind = await upload('calls', [callsHeader, call(T + 60_000)].join('\n'));
+    assert.equal((behind.json() as Upload).rejected.beforeLastTick, 1);
+    // Caught up with the others, it holds the watermark back again.
+    const caught = await upload('calls', [callsHeader, call(T + 2_400_000)].join('\n'));
+    assert.equal((caught.json() as Upload).accepted, 1);
+    assert.deepEqual(
+      (await status()).feeds.map((f) => [f.kind, f.released]),
+      [
+        ['transactions', false],
+        ['calls', false],
+      ],
+    );
+    await upload('transactions', [txnHeader, txn(4, T + 3_000_000)].join('\n'), { key: bankKey });
+    const held = await status();
+    assert.equal(held.watermark, iso(T + 2_400_000));
+    assert.deepEqual(
+      held.feeds.filter((f) => f.holding).map((f) => f.kind),
+      ['calls'],
+    );
+    // A sending organisation may let the others go on without its own feed (its key, its organisation).
+    const own = await release(
+      { kind: 'calls', name: 'main', reason: 'our switch is down' },
+      { key: telcoKey },
+    );
+    assert.equal(own.statusCode, 200, own.body);
+    assert.equal((own.json() as { watermark: string }).watermark, iso(T + 3_000_000));
+  });
+
   test('records wait in runs the watermark cuts; a merge that dies after appending is not taken for late records', async () => {
     await freshStream();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-runs-'));

@@ -187,6 +187,8 @@ test(
           );
           await feedRow('Demo Mobile').getByText('Holding the others back', { exact: true }).waitFor();
           assert.equal(await feedRow('Demo Bank').getByTestId('stream-feed-staged').innerText(), '2');
+          // An analyst watches; only the centre's administrators let the others go on without a feed.
+          assert.equal(await feeds.getByRole('button', { name: 'Let the others go on' }).count(), 0);
           assert.match(
             await page.getByTestId('stream-watermark').innerText(),
             /^Watermark: every active feed has sent up to /,
@@ -296,6 +298,42 @@ test(
           await page.goto('/detection/stream');
           await page.getByTestId('stream-stalled').getByText('Stalled: p8:4-7').waitFor();
           assert.equal(await page.getByRole('link', { name: /Back to the detection queue/ }).count(), 0);
+
+          // The operator's feed holds the bank's back: the administrator lets the others go on.
+          const feeds = table(page, 'Feeds sending over HTTP');
+          const mobile = feeds.getByRole('row').filter({ hasText: 'Demo Mobile' });
+          assert.equal(
+            await feeds
+              .getByRole('row')
+              .filter({ hasText: 'Demo Bank' })
+              .getByRole('button', { name: 'Let the others go on' })
+              .count(),
+            0,
+            'only the feed that holds the others back',
+          );
+          await mobile.getByRole('button', { name: 'Let the others go on' }).click();
+          const dialog = page.getByRole('dialog', {
+            name: 'Let the others go on without 示范移动 Demo Mobile · calls/main',
+          });
+          await dialog.getByRole('button', { name: 'Release' }).click();
+          await dialog.getByText('Give a reason.', { exact: true }).waitFor();
+          await dialog.getByRole('textbox').fill('mediation clock stuck since 02:00, ticket 4471');
+          await dialog.getByRole('button', { name: 'Release' }).click();
+          await dialog.waitFor({ state: 'detached' });
+          await mobile.getByText('Released until it catches up', { exact: true }).waitFor();
+          assert.equal(
+            await mobile.getByTestId('stream-feed-status').getAttribute('data-status'),
+            'released',
+          );
+          // What the bank's feed had waiting went in (the rows held no record: dropped).
+          assert.equal(
+            await feeds
+              .getByRole('row')
+              .filter({ hasText: 'Demo Bank' })
+              .getByTestId('stream-feed-staged')
+              .innerText(),
+            '0',
+          );
         } finally {
           await context.close();
         }

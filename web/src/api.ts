@@ -740,6 +740,8 @@ export interface StreamFeed {
   staged: number;
   /** its records dropped: the stream's clock had passed them */
   late: number;
+  /** let go: it holds the watermark back no more until it has caught up with the others */
+  released: boolean;
   /** its `through` is the watermark: the other feeds wait for it */
   holding: boolean;
 }
@@ -1333,6 +1335,13 @@ export const api = {
   /** The centre's staff: how far the record stream and each streaming worker have got. */
   detectionStream: () => request<RecordStreamStatus>('GET', '/v1/detection-stream'),
   ownFeeds: () => request<OwnFeeds>('GET', '/v1/detection-stream/feeds'),
+  /** Lets the other feeds go on without one that holds them back; `organisationId` defaults to one's own. */
+  releaseFeed: (body: {
+    organisationId?: string;
+    kind: 'calls' | 'transactions';
+    name: string;
+    reason: string;
+  }) => request<{ watermark: string | null }>('POST', '/v1/detection-stream/feeds/release', body),
 
   listLegalBases: () => request<Items<LegalBasis>>('GET', '/v1/instructions/legal-bases'),
   /** The centre: every instruction; an institution: its inbox (newest first). */

@@ -42,7 +42,8 @@ export interface MergeResult {
 }
 
 /**
- * The watermark at `now`: the earliest `through` of the feeds heard within `idleMs`, no earlier
+ * The watermark at `now`: the earliest `through` of the feeds heard within `idleMs` and not
+ * released (`releaseFeed`), no earlier
  * than `floor` (the stream's last tick: a feed behind it holds nothing back, its records are too
  * late anyway). Infinity when no feed is active.
  */
@@ -56,6 +57,7 @@ export async function watermark(
     .selectFrom('detection_feeds')
     .select(sql<string | number | null>`min(through)`.as('through'))
     .where('heard_at', '>', new Date(now - idleMs))
+    .where('released', '=', false)
     .executeTakeFirst();
   if (r?.through === null || r?.through === undefined) return Infinity;
   return Math.max(Number(r.through), floor ?? -Infinity);
@@ -263,6 +265,14 @@ export async function mergeFeeds(
         .where('name', '=', name)
         .execute();
     }
+    // A released feed that has caught up with the others holds the watermark back again.
+    if (through !== Infinity)
+      await trx
+        .updateTable('detection_feeds')
+        .set({ released: false })
+        .where('released', '=', true)
+        .where('through', '>=', through)
+        .execute();
     await trx.deleteFrom('detection_merges').execute();
   });
   const left = await db
@@ -295,6 +305,7 @@ export async function feedStatus(
     idle: boolean;
     staged: number;
     late: number;
+    released: boolean;
     holding: boolean;
   }[]
 > {
@@ -307,6 +318,7 @@ export async function feedStatus(
       'f.through',
       'f.heard_at',
       'f.late',
+      'f.released',
       (eb) =>
         eb
           .selectFrom('detection_staged as s')
@@ -343,11 +355,30 @@ export async function feedStatus(
       idle,
       staged: Number(r.staged ?? 0),
       late: Number(r.late),
-      holding: !idle && mark !== Infinity && Math.max(through, floor ?? -Infinity) === mark,
+      released: r.released,
+      holding: !idle && !r.released && mark !== Infinity && Math.max(through, floor ?? -Infinity) === mark,
     };
   });
   const key = (f: (typeof feeds)[number]) => `${f.organisation ?? f.organisationId}\t${f.kind}\t${f.name}`;
   return feeds.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/**
+ * Lets the other feeds go on without feed `f` (a party whose clock is stuck, or whose system is
+ * down but still sends heartbeats, holds the whole stream back): it no longer holds the watermark
+ * back until its `through` reaches the watermark of the others again, at a merge. Its records for
+ * times the stream passes meanwhile are refused as too late when they come (their sender is told
+ * so); none staged is lost. False when there is no such feed.
+ */
+export async function releaseFeed(db: Kysely<DB>, f: FeedKey): Promise<boolean> {
+  const r = await db
+    .updateTable('detection_feeds')
+    .set({ released: true })
+    .where('organisation_id', '=', f.organisationId)
+    .where('kind', '=', f.kind)
+    .where('name', '=', f.name)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 /** Forgets the answers kept for repeated uploads after `keepMs`. */

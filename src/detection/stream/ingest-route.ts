@@ -13,7 +13,7 @@ import { audit } from '../../core/audit.ts';
 import { AppError, badRequest, forbidden } from '../../core/errors.ts';
 import type { Format } from '../parse.ts';
 import { INGEST_KINDS, INGEST_MAX_BYTES, ingestRecords, REJECTS_LISTED, SENDERS } from './ingest.ts';
-import { feedStatus, mergeFeeds, pruneUploads, watermark, type MergeResult } from './feeds.ts';
+import { feedStatus, mergeFeeds, pruneUploads, releaseFeed, watermark, type MergeResult } from './feeds.ts';
 import { acquirePublisher, publisherName, streamKey } from './publisher.ts';
 import type { RecordStream } from './types.ts';
 
@@ -26,6 +26,21 @@ const MEDIA_TYPES: Record<string, Format> = {
   'application/ndjson': 'ndjson',
   'application/jsonl': 'ndjson',
 };
+
+/** What a merge of the feeds did. */
+const MergeSchema = z.object({
+  published: z.number().int().describe('appended to the stream, from every feed'),
+  already: z
+    .number()
+    .int()
+    .describe('skipped: the stream held them since its last tick (or a merge that died had appended them)'),
+  late: z.number().int().describe('dropped: the stream’s clock had passed them'),
+  through: z
+    .string()
+    .nullable()
+    .describe('the watermark: every active feed has sent up to here; null when none is active'),
+  waiting: z.number().int().describe('still staged, after the watermark (every feed)'),
+});
 
 const IngestResultSchema = z
   .object({
@@ -59,21 +74,9 @@ const IngestResultSchema = z
         .array(z.object({ line: z.number().int(), reason: z.string() }))
         .describe(`the first ${REJECTS_LISTED}, by line of the upload (a CSV header is line 1)`),
     }),
-    merge: z
-      .object({
-        published: z.number().int().describe('appended to the stream, from every feed'),
-        already: z.number().int().describe('skipped: the stream held them since its last tick'),
-        late: z.number().int().describe('dropped: the stream’s clock had passed them'),
-        through: z
-          .string()
-          .nullable()
-          .describe('the watermark: every active feed has sent up to here; null when none is active'),
-        waiting: z.number().int().describe('still staged, after the watermark (every feed)'),
-      })
-      .nullable()
-      .describe(
-        'the merge after a calls or transactions upload: it moves every feed’s records up to the watermark',
-      ),
+    merge: MergeSchema.nullable().describe(
+      'the merge after a calls or transactions upload: it moves every feed’s records up to the watermark',
+    ),
     stream: z.object({
       kind: z.string(),
       partitions: z.number().int(),
@@ -91,6 +94,9 @@ export const FeedSchema = z.object({
   idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
   staged: z.number().int().describe('its records waiting for the watermark'),
   late: z.number().int().describe('its records dropped: the stream’s clock had passed them'),
+  released: z
+    .boolean()
+    .describe('let go: it holds the watermark back no more until it has caught up with the others'),
   holding: z.boolean().describe('its `through` is the watermark: the other feeds wait for it'),
 });
 
@@ -145,8 +151,79 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
           idle: f.idle,
           staged: f.staged,
           late: f.late,
+          released: f.released,
           holding: f.holding,
         })),
+      };
+    },
+  );
+
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/v1/detection-stream/feeds/release',
+    {
+      config: {
+        access: { roles: ['institution_operator', 'administrator'], scope: 'records:write' },
+      },
+      schema: {
+        tags: ['detection'],
+        summary: 'Let the other feeds go on without a feed that holds them back',
+        description:
+          'A feed whose clock is stuck, or whose system is down but still sends heartbeats, holds every party’s ' +
+          'records back (the watermark is its `through`). Released, it holds the watermark back no more until ' +
+          'its `through` has caught up with the others; its records for times the stream passes meanwhile are ' +
+          'refused as too late when they come, and nothing staged is lost. The records waiting go in at once ' +
+          '(unless another publisher holds the stream: then within 30 s). The centre’s administrators may ' +
+          'release any feed, a sending organisation its own. Audited with the reason.',
+        body: z.strictObject({
+          organisationId: z.uuid().optional().describe('whose feed (default: your own organisation)'),
+          kind: z.enum(['calls', 'transactions']),
+          name: z.string().min(1).max(40).describe('the feed’s name (`main` unless several systems send)'),
+          reason: z.string().trim().min(3).max(500).describe('why: kept in the audit trail'),
+        }),
+        response: {
+          200: z
+            .object({
+              watermark: z.string().nullable().describe('the watermark now; null when no feed holds it'),
+              merge: MergeSchema.nullable().describe('the merge run at once; null when the stream was held'),
+            })
+            .meta({ id: 'FeedRelease' }),
+          400: Problem,
+          401: Problem,
+          403: Problem,
+          404: Problem,
+        },
+      },
+    },
+    async (req) => {
+      const p = principalOf(req);
+      const centreAdmin =
+        p.kind === 'user' && p.organisationKind === 'anti_fraud_centre' && p.roles.includes('administrator');
+      const organisationId = req.body.organisationId ?? p.organisationId;
+      if (!centreAdmin && organisationId !== p.organisationId)
+        throw forbidden('a feed is released by its own organisation or by the centre’s administrators');
+      const key = { organisationId, kind: req.body.kind, name: req.body.name };
+      if (!(await releaseFeed(s.db, key)))
+        throw new AppError(404, 'not_found', `no ${key.kind} feed ${key.name} of that organisation`);
+      await audit(
+        s.db,
+        p,
+        {
+          action: 'record_feed.release',
+          targetKind: 'record_feed',
+          targetId: `${organisationId}/${key.kind}/${key.name}`,
+          details: { reason: req.body.reason },
+        },
+        req.id,
+      );
+      const merged = await mergeIdleFeeds(s, recordStream);
+      const head = await (await recordStream()).head();
+      const mark = await watermark(s.db, head.lastTickAt);
+      return {
+        watermark: mark === Infinity ? null : new Date(mark).toISOString(),
+        merge:
+          'skipped' in merged
+            ? null
+            : { ...merged, through: merged.through === null ? null : new Date(merged.through).toISOString() },
       };
     },
   );

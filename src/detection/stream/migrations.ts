@@ -106,7 +106,8 @@ export const streamMigrations: Migrations = {
   // Staged records in runs (feeds.ts): a row holds up to a thousand of one upload's records in time
   // order, not one record (a row a record bounded a feed at the database's rows per second), and a
   // merge's intent is kept while it runs, so one that dies between appending and unstaging is not
-  // taken for late records the next time. A row staged before holds a run of one record.
+  // taken for late records the next time. A row staged before holds a run of one record. Feeds
+  // may be released.
   '0018_detection_8_staged_runs': {
     async up(db) {
       await sql`alter table detection_staged rename column record to entries`.execute(db);
@@ -115,6 +116,9 @@ export const streamMigrations: Migrations = {
       await sql`alter table detection_staged alter column last_ts set not null`.execute(db);
       await sql`alter table detection_staged add column records integer not null default 1`.execute(db);
       await sql`alter table detection_staged alter column entries set storage external`.execute(db);
+      // A feed the centre let the others go on without (a stuck clock): it holds the watermark
+      // back again once it has caught up.
+      await sql`alter table detection_feeds add column released boolean not null default false`.execute(db);
       await sql`
         create table detection_merges (
           id integer primary key default 1 check (id = 1),

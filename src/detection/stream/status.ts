@@ -50,6 +50,8 @@ export interface FeedStatus {
   staged: number;
   /** Its records dropped because the stream's clock had passed them. */
   late: number;
+  /** Let go (feeds.ts `releaseFeed`): it holds the watermark back no more until it has caught up. */
+  released: boolean;
   /** Its `through` is the watermark: the others wait for it. */
   holding: boolean;
 }

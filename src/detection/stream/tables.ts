@@ -62,6 +62,11 @@ export interface DetectionFeedsTable {
   heard_at: DefaultTimestamp;
   /** Staged records the stream's clock had passed when they were to be merged (dropped). */
   late: ColumnType<number, number | undefined, number>;
+  /**
+   * Let go (feeds.ts `releaseFeed`): it holds the watermark back no more, until its `through`
+   * reaches the watermark of the others again.
+   */
+  released: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /**

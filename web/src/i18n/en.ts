@@ -1422,9 +1422,15 @@ export const en = {
     feedStatus: 'Status',
     feedStatuses: {
       holding: 'Holding the others back',
+      released: 'Released until it catches up',
       current: 'Current',
       idle: 'Idle',
     },
+    release: 'Let the others go on',
+    releaseTitle: 'Let the others go on without {feed}',
+    releaseBody:
+      'Every party’s records wait for this feed. Released, it holds them back no more until it has caught up with the others: what waits goes in now, and its records for times the stream passes meanwhile will be refused as too late when they come (its sender is told). Do this when its clock is stuck or its system is down; the reason is kept in the audit trail.',
+    releaseConfirm: 'Release',
     through: 'Sent up to',
     heard: 'Last heard',
     staged: 'Waiting',

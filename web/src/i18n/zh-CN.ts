@@ -1391,9 +1391,15 @@ export const zhCN: Messages = {
     feedStatus: '状态',
     feedStatuses: {
       holding: '正在阻挡其他数据源',
+      released: '已放行，追上后恢复',
       current: '正常',
       idle: '静默',
     },
+    release: '让其他数据源继续',
+    releaseTitle: '不再等待 {feed}',
+    releaseBody:
+      '各方的记录都在等待该数据源。放行后，在其追上其他数据源之前不再阻挡：正在等待的记录立即进入；在此期间数据流已越过的时间的记录，到达时将作为过迟被拒绝（发送方会得到告知）。请在其时钟停滞或系统故障时使用；原因将记入审计日志。',
+    releaseConfirm: '放行',
     through: '已发送至',
     heard: '最近一次发送',
     staged: '等待中',

@@ -24,7 +24,7 @@ import {
   type DetectorName,
 } from '../../api.ts';
 import { allows, FEED_SENDERS, STREAM_WATCHERS } from '../../capabilities.ts';
-import { FeedTable } from './StreamPage.tsx';
+import { FeedTable, ReleaseFeed } from './StreamPage.tsx';
 import { DataTable } from '../../components/DataTable.tsx';
 import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -358,6 +358,9 @@ function OwnFeeds() {
                 label={t('detection.feeds.title')}
                 feeds={data.feeds}
                 nameOf={(f) => `${f.kind}/${f.name}`}
+                action={(f) =>
+                  f.holding ? <ReleaseFeed feed={f} name={`${f.kind}/${f.name}`} onDone={reload} /> : null
+                }
               />
             </Stack>
           )

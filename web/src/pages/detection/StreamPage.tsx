@@ -10,6 +10,7 @@ import { linkProps } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
 import { ago } from '../reports/reportLabels.tsx';
+import { ReasonDialog } from '../registry/ReasonDialog.tsx';
 
 /** The page reloads this often while visible: a worker may stop at any hour. */
 export const STREAM_REFRESH_MS = 15_000;
@@ -91,13 +92,28 @@ export function StreamPage() {
         </Group>
       </PageTitle>
       <Loadable state={status} onRetry={reload}>
-        {(s) => <StreamStatus status={s} />}
+        {(s) => (
+          <StreamStatus
+            status={s}
+            mayRelease={session.user.roles.includes('administrator')}
+            onChange={reload}
+          />
+        )}
       </Loadable>
     </Stack>
   );
 }
 
-function StreamStatus({ status: s }: { status: RecordStreamStatus }) {
+function StreamStatus({
+  status: s,
+  mayRelease,
+  onChange,
+}: {
+  status: RecordStreamStatus;
+  /** The centre's administrators may let the others go on without a feed that holds them back. */
+  mayRelease: boolean;
+  onChange: () => void;
+}) {
   const { t, dateTime } = useI18n();
   const stalled = s.workers.filter((w) => w.stalled);
   const missed = s.workers.filter((w) => w.missed);
@@ -164,7 +180,9 @@ function StreamStatus({ status: s }: { status: RecordStreamStatus }) {
         </Alert>
       ) : null}
       <Summary status={s} />
-      {s.feeds.length ? <Feeds feeds={s.feeds} watermark={s.watermark} /> : null}
+      {s.feeds.length ? (
+        <Feeds feeds={s.feeds} watermark={s.watermark} mayRelease={mayRelease} onReleased={onChange} />
+      ) : null}
       {s.workers.length ? (
         <Workers workers={s.workers} />
       ) : (
@@ -259,19 +277,70 @@ function feedName(f: StreamFeed): string {
   return `${f.organisation ?? f.organisationId} · ${f.kind}/${f.name}`;
 }
 
-type FeedState = 'holding' | 'current' | 'idle';
+type FeedState = 'holding' | 'released' | 'current' | 'idle';
 
-function feedState(f: Pick<StreamFeed, 'idle' | 'holding'>): FeedState {
-  return f.idle ? 'idle' : f.holding ? 'holding' : 'current';
+function feedState(f: Pick<StreamFeed, 'idle' | 'holding' | 'released'>): FeedState {
+  return f.idle ? 'idle' : f.released ? 'released' : f.holding ? 'holding' : 'current';
 }
 
-const FEED_COLOURS: Record<FeedState, string> = { holding: 'yellow', current: 'green', idle: 'gray' };
+const FEED_COLOURS: Record<FeedState, string> = {
+  holding: 'yellow',
+  released: 'orange',
+  current: 'green',
+  idle: 'gray',
+};
+
+/**
+ * Lets the other feeds go on without `f`, which holds them back (a stuck clock, a system down that
+ * still sends heartbeats): with a reason, audited. Shown on feeds that hold the watermark.
+ */
+export function ReleaseFeed({
+  feed,
+  organisationId,
+  name,
+  onDone,
+}: {
+  feed: Pick<StreamFeed, 'kind' | 'name'>;
+  organisationId?: string;
+  name: string;
+  onDone: () => void;
+}) {
+  const { t } = useI18n();
+  return (
+    <ReasonDialog
+      button={t('detectionStream.release')}
+      title={t('detectionStream.releaseTitle', { feed: name })}
+      body={t('detectionStream.releaseBody')}
+      confirm={t('detectionStream.releaseConfirm')}
+      color="orange"
+      action={(reason) =>
+        api.releaseFeed({
+          ...(organisationId && { organisationId }),
+          kind: feed.kind,
+          name: feed.name,
+          reason,
+        })
+      }
+      onDone={onDone}
+    />
+  );
+}
 
 /**
  * The parties sending over HTTP: which one the others wait for (the watermark is its `through`),
  * how much waits, and what came too late.
  */
-function Feeds({ feeds, watermark }: { feeds: StreamFeed[]; watermark: string | null }) {
+function Feeds({
+  feeds,
+  watermark,
+  mayRelease,
+  onReleased,
+}: {
+  feeds: StreamFeed[];
+  watermark: string | null;
+  mayRelease: boolean;
+  onReleased: () => void;
+}) {
   const { t, dateTime } = useI18n();
   return (
     <Stack gap={6} data-testid="stream-feeds">
@@ -284,7 +353,24 @@ function Feeds({ feeds, watermark }: { feeds: StreamFeed[]; watermark: string | 
           ? t('detectionStream.watermark', { time: dateTime(watermark) })
           : t('detectionStream.noWatermark')}
       </Text>
-      <FeedTable label={t('detectionStream.feeds')} feeds={feeds} nameOf={feedName} />
+      <FeedTable
+        label={t('detectionStream.feeds')}
+        feeds={feeds}
+        nameOf={feedName}
+        action={
+          mayRelease
+            ? (f) =>
+                f.holding ? (
+                  <ReleaseFeed
+                    feed={f}
+                    organisationId={f.organisationId}
+                    name={feedName(f)}
+                    onDone={onReleased}
+                  />
+                ) : null
+            : undefined
+        }
+      />
     </Stack>
   );
 }
@@ -294,10 +380,13 @@ export function FeedTable<F extends Omit<StreamFeed, 'organisationId' | 'organis
   label,
   feeds,
   nameOf,
+  action,
 }: {
   label: string;
   feeds: F[];
   nameOf: (f: F) => string;
+  /** What may be done with a feed (releasing one that holds the others back), in a last column. */
+  action?: ((f: F) => ReactNode) | undefined;
 }) {
   const { t, lang, dateTime } = useI18n();
   const number = new Intl.NumberFormat(lang);
@@ -362,6 +451,7 @@ export function FeedTable<F extends Omit<StreamFeed, 'organisationId' | 'organis
             </Text>
           ),
         },
+        ...(action ? [{ header: '', cell: (f: F) => action(f) }] : []),
       ]}
     />
   );
