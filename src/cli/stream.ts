@@ -37,7 +37,8 @@ import {
 } from '../warnings/contact-watch.ts';
 import { intakeTrigger } from '../warnings/service.ts';
 import { SYSTEM } from '../core/audit.ts';
-import { countRows, findOrganisation, withCore, type Core } from './core.ts';
+import { cliPrincipal, countRows, findOrganisation, withCore, type Core } from './core.ts';
+import { releaseFeedNow } from '../detection/stream/ingest-route.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
 import { sendCommand } from './send.ts';
@@ -353,6 +354,55 @@ export function streamCommands(program: Command, core: Core): void {
                       : 'current',
             })),
             false,
+          );
+        } finally {
+          await stream.close();
+        }
+      });
+    });
+
+  detect
+    .command('release-feed')
+    .description(
+      'let the other feeds go on without a feed that holds them back (a stuck clock); it holds again once caught up',
+    )
+    .requiredOption('--organisation <name-or-id>', 'whose feed')
+    .requiredOption('--kind <kind>', 'calls or transactions')
+    .option('--feed <name>', 'the feed’s name', 'main')
+    .requiredOption('--reason <text>', 'why: kept in the audit trail')
+    .option('--json', 'print as JSON')
+    .action(async (_: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{
+        organisation: string;
+        kind: string;
+        feed: string;
+        reason: string;
+        json?: boolean;
+      }>();
+      if (o.kind !== 'calls' && o.kind !== 'transactions')
+        throw new UsageError(`--kind: ${o.kind} is not calls or transactions`);
+      if (o.reason.trim().length < 3) throw new UsageError('--reason: say why, in a few words');
+      await withCore(core, async (c) => {
+        const org = await findOrganisation(c, o.organisation);
+        const stream = await openRecordStream(c.config, c.db);
+        try {
+          const r = await releaseFeedNow(
+            c,
+            await cliPrincipal(c),
+            { organisationId: org.id, kind: o.kind as 'calls' | 'transactions', name: o.feed },
+            o.reason.trim(),
+            () => Promise.resolve(stream),
+          );
+          if (o.json) return printJson(r);
+          process.stdout.write(
+            `released ${org.name} ${o.kind}/${o.feed}: it holds nothing back until it has caught up\n` +
+              (r.merge
+                ? `merged: ${r.merge.published} published` +
+                  (r.merge.waiting ? `, ${r.merge.waiting} still waiting` : '') +
+                  (r.merge.late ? `, ${r.merge.late} dropped as late` : '') +
+                  '\n'
+                : 'the stream is held by another publisher: what waited goes in within 30 s\n') +
+              `watermark: ${r.watermark ?? 'none (no feed holds it)'}\n`,
           );
         } finally {
           await stream.close();

@@ -356,6 +356,7 @@ describe('interdict detect publish and detect worker', () => {
             d.db,
           )
         ).rows[0]!.id;
+      await org('Centre', 'anti_fraud_centre');
       const telco = await org('Telco', 'telecom_operator');
       const bank = await org('Bank', 'bank');
       await sql`
@@ -399,6 +400,42 @@ describe('interdict detect publish and detect worker', () => {
         ['main', 0, true],
       ],
     );
+
+    // The operator's feed is stuck: released from the command line, with a reason.
+    const release = (...args: string[]) =>
+      cli(data, ['detect', 'release-feed', '--organisation', 'Telco', ...args]);
+    const kind = release('--kind', 'cdrs', '--reason', 'clock stuck');
+    assert.equal(kind.code, 2);
+    assert.match(kind.stderr, /--kind: cdrs is not calls or transactions/);
+    const none = release('--kind', 'calls', '--feed', 'backup', '--reason', 'clock stuck');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /no calls feed backup of that organisation/);
+    const r = release('--kind', 'calls', '--reason', 'mediation clock stuck at 02:00');
+    assert.equal(r.code, 0, r.stderr);
+    // The bank's waiting row (it held no record) is merged at once; the watermark is the bank's now.
+    assert.equal(
+      r.stdout,
+      'released Telco calls/main: it holds nothing back until it has caught up\n' +
+        'merged: 0 published\n' +
+        'watermark: 2026-11-02T02:10:00.000Z\n',
+    );
+    assert.match(
+      cli(data, ['detect', 'status']).stdout,
+      /\nfeed Telco calls\/main: through 2026-11-02T02:00:00\.000Z, heard \S+ \(released: holds nothing back until it has caught up\)\n/,
+    );
+    const d2 = await openDatabase({ dataDir: data });
+    try {
+      const a = await d2.db
+        .selectFrom('audit_log')
+        .select(['actor_name', 'target_id', 'details'])
+        .where('action', '=', 'record_feed.release')
+        .executeTakeFirstOrThrow();
+      assert.equal(a.actor_name, 'cli');
+      assert.match(a.target_id ?? '', /\/calls\/main$/);
+      assert.match(JSON.stringify(a.details), /mediation clock stuck at 02:00/);
+    } finally {
+      await d2.close();
+    }
   });
 
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {

@@ -13,7 +13,16 @@ import { audit } from '../../core/audit.ts';
 import { AppError, badRequest, forbidden } from '../../core/errors.ts';
 import type { Format } from '../parse.ts';
 import { INGEST_KINDS, INGEST_MAX_BYTES, ingestRecords, REJECTS_LISTED, SENDERS } from './ingest.ts';
-import { feedStatus, mergeFeeds, pruneUploads, releaseFeed, watermark, type MergeResult } from './feeds.ts';
+import {
+  feedStatus,
+  mergeFeeds,
+  pruneUploads,
+  releaseFeed,
+  watermark,
+  type FeedKey,
+  type MergeResult,
+} from './feeds.ts';
+import type { Principal } from '../../identity/model.ts';
 import { acquirePublisher, publisherName, streamKey } from './publisher.ts';
 import type { RecordStream } from './types.ts';
 
@@ -201,30 +210,14 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
       const organisationId = req.body.organisationId ?? p.organisationId;
       if (!centreAdmin && organisationId !== p.organisationId)
         throw forbidden('a feed is released by its own organisation or by the centre’s administrators');
-      const key = { organisationId, kind: req.body.kind, name: req.body.name };
-      if (!(await releaseFeed(s.db, key)))
-        throw new AppError(404, 'not_found', `no ${key.kind} feed ${key.name} of that organisation`);
-      await audit(
-        s.db,
+      return releaseFeedNow(
+        s,
         p,
-        {
-          action: 'record_feed.release',
-          targetKind: 'record_feed',
-          targetId: `${organisationId}/${key.kind}/${key.name}`,
-          details: { reason: req.body.reason },
-        },
+        { organisationId, kind: req.body.kind, name: req.body.name },
+        req.body.reason,
+        recordStream,
         req.id,
       );
-      const merged = await mergeIdleFeeds(s, recordStream);
-      const head = await (await recordStream()).head();
-      const mark = await watermark(s.db, head.lastTickAt);
-      return {
-        watermark: mark === Infinity ? null : new Date(mark).toISOString(),
-        merge:
-          'skipped' in merged
-            ? null
-            : { ...merged, through: merged.through === null ? null : new Date(merged.through).toISOString() },
-      };
     },
   );
 
@@ -377,6 +370,47 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
       },
     );
   });
+}
+
+/**
+ * Releases feed `key` (feeds.ts `releaseFeed`) for `p` with `reason` (audited), then merges what
+ * waited, unless another publisher holds the stream (the timer merges it then). For the API and
+ * `interdict detect release-feed`; who may release is the caller's to check.
+ */
+export async function releaseFeedNow(
+  s: Services,
+  p: Principal,
+  key: FeedKey,
+  reason: string,
+  recordStream: () => Promise<RecordStream>,
+  requestId?: string,
+): Promise<{
+  watermark: string | null;
+  merge: (Omit<MergeResult, 'through'> & { through: string | null }) | null;
+}> {
+  if (!(await releaseFeed(s.db, key)))
+    throw new AppError(404, 'not_found', `no ${key.kind} feed ${key.name} of that organisation`);
+  await audit(
+    s.db,
+    p,
+    {
+      action: 'record_feed.release',
+      targetKind: 'record_feed',
+      targetId: `${key.organisationId}/${key.kind}/${key.name}`,
+      details: { reason },
+    },
+    requestId,
+  );
+  const merged = await mergeIdleFeeds(s, recordStream);
+  const head = await (await recordStream()).head();
+  const mark = await watermark(s.db, head.lastTickAt);
+  return {
+    watermark: mark === Infinity ? null : new Date(mark).toISOString(),
+    merge:
+      'skipped' in merged
+        ? null
+        : { ...merged, through: merged.through === null ? null : new Date(merged.through).toISOString() },
+  };
 }
 
 /**
