@@ -787,6 +787,23 @@ describe('records sent over HTTP into the record stream', () => {
     assert.equal((own.json() as { watermark: string }).watermark, iso(T + 3_000_000));
   });
 
+  test('cards and accounts of a large upload go in a batch at a time, every one of them, in file order', async () => {
+    await freshStream();
+    const file = path.join(dir, 'accounts.csv');
+    const want = (await loadReference({ accounts: file })).accounts;
+    assert.ok(want.length > 250, `${want.length} accounts`);
+    const r = await ingestRecords(stream(), services.db, file, 'accounts', {
+      format: 'csv',
+      holder: 'test',
+      organisationId: crypto.randomUUID(),
+      referenceBatch: 100,
+    });
+    assert.equal(r.accepted, want.length);
+    assert.equal(r.rows, want.length);
+    const got = (await entries()).flatMap((e) => (e.kind === 'account' ? [e.record] : []));
+    assert.deepEqual(got, want);
+  });
+
   test('records wait in runs the watermark cuts; a merge that dies after appending is not taken for late records', async () => {
     await freshStream();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-runs-'));

@@ -105,7 +105,12 @@ export interface IngestOptions {
   pii?: PiiCipher;
   waitMs?: number;
   latenessMs?: number;
+  /** Cards or accounts published at a time (default `REFERENCE_BATCH`; tests set it small). */
+  referenceBatch?: number;
 }
+
+/** Cards or accounts of an upload published at a time, so that a large file is never held whole. */
+export const REFERENCE_BATCH = 50_000;
 
 /**
  * Takes the records of `file` (an upload saved whole first: a broken upload adds nothing). Cards
@@ -176,12 +181,22 @@ export async function ingestRecords(
     let already = 0;
     let merge: MergeResult | null = null;
     if (kind === 'cards' || kind === 'accounts') {
-      const records: unknown[] = [];
-      for await (const r of readRecords(file, recordKind, { format: opts.format, onReject })) records.push(r);
-      const reference =
-        kind === 'cards' ? { cards: records as CardRecord[] } : { accounts: records as AccountRecord[] };
-      await publishRecords(stream, [], { reference, lease, ...pii });
-      accepted = records.length;
+      // A batch at a time: 256 MiB of cards is about 2.8 million, over half a gigabyte as objects.
+      let records: unknown[] = [];
+      const publish = async () => {
+        if (records.length === 0) return;
+        const reference =
+          kind === 'cards' ? { cards: records as CardRecord[] } : { accounts: records as AccountRecord[] };
+        await publishRecords(stream, [], { reference, lease, ...pii });
+        accepted += records.length;
+        records = [];
+      };
+      const batch = opts.referenceBatch ?? REFERENCE_BATCH;
+      for await (const r of readRecords(file, recordKind, { format: opts.format, onReject })) {
+        records.push(r);
+        if (records.length >= batch) await publish();
+      }
+      await publish();
     } else {
       const f: FeedKey = { organisationId: opts.organisationId, kind, name: feed! };
       ({ accepted, already } = await stage(db, stream, file, f, {
