@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Command } from 'commander';
 import { AppError } from '../core/errors.ts';
@@ -10,6 +11,7 @@ import {
   type IngestResult,
 } from '../detection/stream/ingest.ts';
 import { printJson, UsageError } from './output.ts';
+import { Progress } from './progress.ts';
 import { seconds } from './detect.ts';
 
 /**
@@ -100,9 +102,8 @@ export function sendCommand(detect: Command): void {
       if (o.wait !== undefined) url.searchParams.set('wait', String(o.wait / 1000));
       const answers: (Answer & { file: string })[] = [];
       for (const f of files) {
-        const body = zlib.gzipSync(fs.readFileSync(f));
         const type = /\.(ndjson|jsonl)$/i.test(f) ? 'application/x-ndjson' : 'text/csv';
-        const a = await upload(url, key, body, type, o.tries ?? ATTEMPTS, (msg) =>
+        const a = await upload(url, key, f, type, o.tries ?? ATTEMPTS, (msg) =>
           process.stderr.write(`interdict: ${path.basename(f)}: ${msg}\n`),
         );
         answers.push({ file: f, ...a });
@@ -120,7 +121,7 @@ export function sendCommand(detect: Command): void {
 async function upload(
   url: URL,
   key: string,
-  body: Buffer,
+  file: string,
   type: string,
   attempts: number,
   say: (msg: string) => void,
@@ -129,12 +130,23 @@ async function upload(
   for (let attempt = 1; ; attempt++) {
     let res: Response | null = null;
     let failure: string;
+    // On a terminal, a bar of the file's bytes sent (a 256 MiB upload takes a while on a slow
+    // line); elsewhere each file's summary line is the progress.
+    const bar = process.stderr.isTTY
+      ? new Progress(
+          `send ${path.basename(file)} (KiB)`,
+          Math.max(1, Math.ceil(fs.statSync(file).size / 1024)),
+        )
+      : null;
     try {
       res = await fetch(url, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': type, 'content-encoding': 'gzip' },
-        body: new Uint8Array(body),
-      });
+        body: gzipped(file, bar && kib(bar)),
+        // A streamed body (undici): the file is read and compressed as it goes, never held whole.
+        duplex: 'half',
+      } as RequestInit);
+      bar?.stop();
       if (res.ok) return (await res.json()) as Answer;
       const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
       const again = res.status >= 500 || res.status === 429 || problem.code === 'publisher_busy';
@@ -142,6 +154,7 @@ async function upload(
         throw new AppError(res.status, problem.code ?? 'http_error', problem.detail ?? `HTTP ${res.status}`);
       failure = `${problem.detail ?? `HTTP ${res.status}`}${problem.code ? ` [${problem.code}]` : ''}`;
     } catch (err) {
+      bar?.stop();
       if (err instanceof AppError) throw err;
       failure = `cannot reach ${url.origin}: ${(err as Error).message}`;
     }
@@ -151,6 +164,27 @@ async function upload(
     await new Promise((r) => setTimeout(r, pause));
     pause *= 2;
   }
+}
+
+/** Bytes read, ticked on `bar` in whole KiB. */
+function kib(bar: Progress): (n: number) => void {
+  let bytes = 0;
+  let ticked = 0;
+  return (n) => {
+    bytes += n;
+    const k = Math.ceil(bytes / 1024);
+    if (k > ticked) {
+      bar.tick(k - ticked);
+      ticked = k;
+    }
+  };
+}
+
+/** The file, gzipped as it is read, as a request body; `onBytes` hears the file's bytes read. */
+function gzipped(file: string, onBytes: ((n: number) => void) | null): ReadableStream<Uint8Array> {
+  const source = fs.createReadStream(file);
+  if (onBytes) source.on('data', (chunk) => onBytes(chunk.length));
+  return Readable.toWeb(source.pipe(zlib.createGzip())) as ReadableStream<Uint8Array>;
 }
 
 /** One file's answer in a few lines: what was taken, what was refused and where the merge stands. */
