@@ -853,6 +853,12 @@ describe('records sent over HTTP into the record stream', () => {
         ],
       );
       assert.equal(first.merge?.waiting, n - upTo);
+      // Sent again, the last 600 (waiting in the last run) are found in the stage: nothing is added.
+      const resent = await send('calls', callLines(n - 600, n));
+      assert.deepEqual([resent.accepted, resent.already, resent.merge?.waiting], [0, 600, n - upTo]);
+      // And 100 that straddle the first two runs, some in the stream, some staged: nothing either.
+      const straddle = await send('calls', callLines(upTo - 50, upTo + 50));
+      assert.deepEqual([straddle.accepted, straddle.already + straddle.rejected.beforeLastTick], [0, 100]);
 
       // The bank moves on, and the merge dies once its records are appended, before unstaging them.
       const s = stream();

@@ -285,17 +285,15 @@ async function stage(
   const keyOf = (record: unknown) =>
     recordKey({ kind: entryKind, gseq: 0, record } as Parameters<typeof recordKey>[0]);
   const known = new Map<string, number>();
-  const count = (k: string) => known.set(k, (known.get(k) ?? 0) + 1);
-  for (const e of await stream.unsettled()) if (e.kind === entryKind) count(recordKey(e));
-  const staged = await db
-    .selectFrom('detection_staged')
-    .select('entries')
-    .where('organisation_id', '=', f.organisationId)
-    .where('kind', '=', f.kind)
-    .where('name', '=', f.name)
-    .execute();
-  for (const r of staged)
-    for (const e of decodeEntries(r.entries)) if (e.kind === entryKind) count(recordKey(e));
+  /** The time of the latest record in `known`: a later record is looked up no more. */
+  let knownUntil = -Infinity;
+  const count = (e: StreamEntry) => {
+    if (e.kind !== entryKind) return;
+    const k = recordKey(e);
+    known.set(k, (known.get(k) ?? 0) + 1);
+    if (e.record.ts > knownUntil) knownUntil = e.record.ts;
+  };
+  for (const e of await stream.unsettled()) count(e);
   const order = { latenessMs: opts.latenessMs, ...(opts.floor !== null && { floor: opts.floor }) };
   const kind = (f.kind === 'calls' ? CALLS : TRANSACTIONS) as RecordKind<CallRecord | TransactionRecord>;
   let accepted = 0;
@@ -334,18 +332,35 @@ async function stage(
       run = [];
       if (runs.length >= RUNS_PER_INSERT) await insert();
     };
+    let opening = true;
     for await (const r of readRecords(file, kind, {
       format: opts.format,
       onReject: (line, reason) => opts.onReject(line, reason),
       order,
     })) {
-      const k = keyOf(r);
-      const n = known.get(k);
-      if (n !== undefined) {
-        if (n > 1) known.set(k, n - 1);
-        else known.delete(k);
-        already++;
-        continue;
+      if (opening) {
+        // Records come in time order: the first is the earliest, and only the feed's runs that
+        // reach its time can hold one of them (a party far behind the others may have hours staged).
+        opening = false;
+        const runs = await trx
+          .selectFrom('detection_staged')
+          .select('entries')
+          .where('organisation_id', '=', f.organisationId)
+          .where('kind', '=', f.kind)
+          .where('name', '=', f.name)
+          .where('last_ts', '>=', r.ts)
+          .execute();
+        for (const run of runs) for (const e of decodeEntries(run.entries)) count(e);
+      }
+      if (r.ts <= knownUntil) {
+        const k = keyOf(r);
+        const n = known.get(k);
+        if (n !== undefined) {
+          if (n > 1) known.set(k, n - 1);
+          else known.delete(k);
+          already++;
+          continue;
+        }
       }
       if (run.length === 0) first = r.ts;
       last = r.ts;
