@@ -359,11 +359,7 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
             },
             req.id,
           );
-          const m = result.merge;
-          return {
-            ...result,
-            merge: m && { ...m, through: m.through === null ? null : new Date(m.through).toISOString() },
-          };
+          return { ...result, merge: result.merge && mergeAnswer(result.merge) };
         } finally {
           await fs.promises.rm(dir, { recursive: true, force: true });
         }
@@ -406,11 +402,13 @@ export async function releaseFeedNow(
   const mark = await watermark(s.db, head.lastTickAt);
   return {
     watermark: mark === Infinity ? null : new Date(mark).toISOString(),
-    merge:
-      'skipped' in merged
-        ? null
-        : { ...merged, through: merged.through === null ? null : new Date(merged.through).toISOString() },
+    merge: 'skipped' in merged ? null : mergeAnswer(merged),
   };
+}
+
+/** A merge's result as the API answers it: the watermark as ISO 8601. */
+function mergeAnswer(m: MergeResult): Omit<MergeResult, 'through'> & { through: string | null } {
+  return { ...m, through: m.through === null ? null : new Date(m.through).toISOString() };
 }
 
 /**
