@@ -331,6 +331,7 @@ export function streamCommands(program: Command, core: Core): void {
                         : f.holding
                           ? ' (HOLDING the others back)'
                           : '') +
+                    (f.stuck ? ` (STUCK: through has not moved since ${f.movedAt})` : '') +
                     '\n',
                 )
                 .join('') +

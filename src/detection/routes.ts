@@ -314,10 +314,12 @@ export function detectionRoutes(app: Api, s: Services): void {
 
 /**
  * The stream's health for Prometheus (`GET /metrics`): alert on `interdict_detection_worker_stalled`,
- * `…_missed` and `interdict_record_stream_publisher_lapsed`, graph `…_behind`. One status per scrape, shared by the gauges; a stream that
+ * `…_missed`, `interdict_record_stream_publisher_lapsed` and `interdict_record_feed_stuck`, graph `…_behind`. One status per scrape, shared by the gauges; a stream that
  * cannot be read sets `interdict_record_stream_up` to 0, its head and bytes to NaN and no worker series,
  * and /metrics still answers.
  */
+type StreamLabel = 'worker' | 'organisation' | 'kind' | 'feed';
+
 function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): void {
   const registers = [app.metricsRegistry];
   let scrape: { at: number; p: Promise<RecordStreamStatus | null> } | null = null;
@@ -329,8 +331,8 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
   const gauge = (
     name: string,
     help: string,
-    set: (g: Gauge<'worker'>, st: RecordStreamStatus | null, now: number) => void,
-    labelNames: 'worker'[] = [],
+    set: (g: Gauge<StreamLabel>, st: RecordStreamStatus | null, now: number) => void,
+    labelNames: StreamLabel[] = [],
   ) =>
     new Gauge({
       name,
@@ -381,6 +383,40 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
           : 0,
       );
     },
+  );
+  // Per feed, so that an alert names the party: `interdict_record_feed_stuck == 1` for a few minutes
+  // pages whoever is on call before the stream has been held back for long.
+  const perFeed = (
+    name: string,
+    help: string,
+    value: (f: RecordStreamStatus['feeds'][number], now: number) => number,
+  ) =>
+    gauge(
+      name,
+      help,
+      (g, st, now) => {
+        for (const f of st?.feeds ?? [])
+          g.set(
+            { organisation: f.organisation ?? f.organisationId, kind: f.kind, feed: f.name },
+            value(f, now),
+          );
+      },
+      ['organisation', 'kind', 'feed'],
+    );
+  perFeed(
+    'interdict_record_feed_stuck',
+    'a feed over HTTP is heard but its `through` has not moved for 10 minutes (1)',
+    (f) => (f.stuck ? 1 : 0),
+  );
+  perFeed(
+    'interdict_record_feed_holding',
+    'the feed’s `through` is the watermark: the other feeds wait for it (1)',
+    (f) => (f.holding ? 1 : 0),
+  );
+  perFeed(
+    'interdict_record_feed_unmoved_seconds',
+    'seconds since the feed’s `through` last moved forward',
+    (f, now) => Math.max(0, (now - Date.parse(f.movedAt)) / 1000),
   );
   const perWorker = (
     name: string,

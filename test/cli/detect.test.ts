@@ -360,10 +360,10 @@ describe('interdict detect publish and detect worker', () => {
       const telco = await org('Telco', 'telecom_operator');
       const bank = await org('Bank', 'bank');
       await sql`
-        insert into detection_feeds (organisation_id, kind, name, through, heard_at, late) values
-          (${telco}, 'calls', 'main', ${Date.parse('2026-11-02T02:00:00Z')}, now(), 0),
-          (${bank}, 'transactions', 'core', ${Date.parse('2026-11-02T02:10:00Z')}, now(), 3),
-          (${bank}, 'transactions', 'old', ${Date.parse('2026-11-01T00:00:00Z')}, now() - interval '1 hour', 0)`.execute(
+        insert into detection_feeds (organisation_id, kind, name, through, heard_at, moved_at, late) values
+          (${telco}, 'calls', 'main', ${Date.parse('2026-11-02T02:00:00Z')}, now(), '2026-11-02T02:00:00Z', 0),
+          (${bank}, 'transactions', 'core', ${Date.parse('2026-11-02T02:10:00Z')}, now(), now(), 3),
+          (${bank}, 'transactions', 'old', ${Date.parse('2026-11-01T00:00:00Z')}, now() - interval '1 hour', now() - interval '2 hours', 0)`.execute(
         d.db,
       );
       await sql`
@@ -385,19 +385,19 @@ describe('interdict detect publish and detect worker', () => {
     );
     assert.match(
       out,
-      /\nfeed Telco calls\/main: through 2026-11-02T02:00:00\.000Z, heard \S+ \(HOLDING the others back\)\n/,
+      /\nfeed Telco calls\/main: through 2026-11-02T02:00:00\.000Z, heard \S+ \(HOLDING the others back\) \(STUCK: through has not moved since 2026-11-02T02:00:00\.000Z\)\n/,
     );
     assert.match(out, /\nwatermark: 2026-11-02T02:00:00\.000Z\n/);
     const json = JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as {
       watermark: string;
-      feeds: { name: string; staged: number; holding: boolean }[];
+      feeds: { name: string; staged: number; holding: boolean; stuck: boolean }[];
     };
     assert.deepEqual(
-      json.feeds.map((f) => [f.name, f.staged, f.holding]),
+      json.feeds.map((f) => [f.name, f.staged, f.holding, f.stuck]),
       [
-        ['core', 1, false],
-        ['old', 0, false],
-        ['main', 0, true],
+        ['core', 1, false, false],
+        ['old', 0, false, false],
+        ['main', 0, true, true],
       ],
     );
 
@@ -421,7 +421,7 @@ describe('interdict detect publish and detect worker', () => {
     );
     assert.match(
       cli(data, ['detect', 'status']).stdout,
-      /\nfeed Telco calls\/main: through 2026-11-02T02:00:00\.000Z, heard \S+ \(released: holds nothing back until it has caught up\)\n/,
+      /\nfeed Telco calls\/main: through 2026-11-02T02:00:00\.000Z, heard \S+ \(released: holds nothing back until it has caught up\) \(STUCK: through has not moved since 2026-11-02T02:00:00\.000Z\)\n/,
     );
     const d2 = await openDatabase({ dataDir: data });
     try {

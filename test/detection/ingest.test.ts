@@ -787,6 +787,73 @@ describe('records sent over HTTP into the record stream', () => {
     assert.equal((own.json() as { watermark: string }).watermark, iso(T + 3_000_000));
   });
 
+  test('a feed heard whose `through` does not move is reported stuck: to the centre, to its sender and to Prometheus', async () => {
+    await freshStream();
+    const T = Date.parse('2026-11-05T02:00:00+08:00');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const callsHeader = 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin';
+    const call = (at: number) =>
+      `${iso(at)},voice,+8613800138000,+8613900139000,60,460001234567890,356938035643809,C1,onnet`;
+    const feedOf = async () =>
+      services.db
+        .selectFrom('detection_feeds')
+        .select(['heard_at', 'moved_at'])
+        .where('kind', '=', 'calls')
+        .executeTakeFirstOrThrow();
+    const centre = async () =>
+      (
+        (
+          await app.inject({ method: 'GET', url: '/v1/detection-stream', headers: { cookie: analyst } })
+        ).json() as { feeds: { kind: string; stuck: boolean; idle: boolean; movedAt: string }[] }
+      ).feeds.find((f) => f.kind === 'calls')!;
+    const sender = async () =>
+      (
+        (
+          await app.inject({
+            method: 'GET',
+            url: '/v1/detection-stream/feeds',
+            headers: { authorization: `Bearer ${telcoKey}` },
+          })
+        ).json() as { feeds: { kind: string; stuck: boolean }[] }
+      ).feeds.find((f) => f.kind === 'calls')!;
+    // /metrics reads the status at most once a second (one status shared by a scrape's gauges).
+    const metric = async () => {
+      await new Promise((ok) => setTimeout(ok, 1100));
+      const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      return /^interdict_record_feed_stuck\{organisation="Telco",kind="calls",feed="main"\} (\d)$/m.exec(
+        body,
+      )?.[1];
+    };
+
+    await upload('calls', callsHeader + '\n', { query: `&through=${encodeURIComponent(iso(T))}` });
+    assert.equal((await centre()).stuck, false, 'it has just moved');
+    assert.equal(await metric(), '0');
+    // Ten minutes and more later it is still heard (a file of a record it had sent before its
+    // `through`), but its `through` stays where it was.
+    const past = new Date(Date.now() - 11 * 60_000);
+    await services.db.updateTable('detection_feeds').set({ moved_at: past }).execute();
+    const again = await upload('calls', [callsHeader, call(T - 60_000)].join('\n'));
+    assert.equal((again.json() as Upload).accepted, 1, again.body);
+    const f = await feedOf();
+    assert.ok(Date.now() - new Date(f.heard_at).getTime() < 60_000, 'heard now');
+    assert.equal(new Date(f.moved_at).getTime(), past.getTime(), 'not moved');
+    assert.deepEqual(
+      [(await centre()).stuck, (await centre()).movedAt, (await sender()).stuck, await metric()],
+      [true, past.toISOString(), true, '1'],
+    );
+    // It moves: no longer stuck.
+    await upload('calls', callsHeader + '\n', { query: `&through=${encodeURIComponent(iso(T + 60_000))}` });
+    assert.ok(Date.now() - new Date((await feedOf()).moved_at).getTime() < 60_000, 'moved now');
+    assert.deepEqual([(await centre()).stuck, await metric()], [false, '0']);
+    // A feed gone quiet is idle, not stuck: it holds nothing back.
+    await services.db
+      .updateTable('detection_feeds')
+      .set({ heard_at: new Date(Date.now() - FEED_IDLE_MS - 1000), moved_at: past })
+      .execute();
+    const quiet = await centre();
+    assert.deepEqual([quiet.idle, quiet.stuck], [true, false]);
+  });
+
   test('cards and accounts of a large upload go in a batch at a time, every one of them, in file order', async () => {
     await freshStream();
     const file = path.join(dir, 'accounts.csv');

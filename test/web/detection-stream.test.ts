@@ -136,8 +136,8 @@ test(
               renewed_at: new Date(Date.now() - 5 * 60_000),
             })
             .execute();
-          // Two parties send over HTTP: the bank's transfers wait for the operator, quiet for 3 minutes;
-          // three of the bank's came too late.
+          // Two parties send over HTTP: the bank's transfers wait for the operator, quiet for 3 minutes
+          // and stuck (its `through` has not moved for 25); three of the bank's came too late.
           const bank = await demoOrgId(platform, '示范银行 Demo Bank');
           const mobile = await demoOrgId(platform, '示范移动 Demo Mobile');
           const tickAt = (await stream.head()).lastTickAt!;
@@ -150,6 +150,7 @@ test(
                 name: 'main',
                 through: tickAt + 60_000,
                 heard_at: new Date(Date.now() - 3 * 60_000),
+                moved_at: new Date(Date.now() - 25 * 60_000),
               },
               {
                 organisation_id: bank,
@@ -186,6 +187,11 @@ test(
             'holding',
           );
           await feedRow('Demo Mobile').getByText('Holding the others back', { exact: true }).waitFor();
+          assert.equal(
+            await feedRow('Demo Mobile').getByTestId('stream-feed-stuck').innerText(),
+            'Stuck: through last moved 25 min. ago',
+          );
+          assert.equal(await feedRow('Demo Bank').getByTestId('stream-feed-stuck').count(), 0);
           assert.equal(await feedRow('Demo Bank').getByTestId('stream-feed-staged').innerText(), '2');
           // An analyst watches; only the centre's administrators let the others go on without a feed.
           assert.equal(await feeds.getByRole('button', { name: 'Let the others go on' }).count(), 0);

@@ -734,8 +734,12 @@ export interface StreamFeed {
   /** it has sent everything before this time */
   through: string;
   heardAt: string;
+  /** when its `through` last moved forward */
+  movedAt: string;
   /** not heard for 10 minutes: it no longer holds the watermark back */
   idle: boolean;
+  /** heard, but its `through` has not moved for 10 minutes (a stuck clock, a re-sent file) */
+  stuck: boolean;
   /** its records waiting for the watermark */
   staged: number;
   /** its records dropped: the stream's clock had passed them */

@@ -19,6 +19,14 @@ import './tables.ts';
 /** A feed not heard for this long (ms) stops holding the watermark back. */
 export const FEED_IDLE_MS = 10 * 60_000;
 
+/**
+ * A feed heard but whose `through` has not moved for this long (ms) is stuck: a sender sends at
+ * least every `FEED_IDLE_MS`, and every upload or heartbeat carries a later `through`, so one that
+ * keeps being heard without moving has a stuck clock or re-sends its last file. While it holds the
+ * others back, nothing goes into the stream until it moves or is released.
+ */
+export const FEED_STUCK_MS = 10 * 60_000;
+
 export type FeedKind = 'calls' | 'transactions';
 
 export interface FeedKey {
@@ -294,6 +302,7 @@ export async function feedStatus(
   floor: number | null,
   now = Date.now(),
   idleMs = FEED_IDLE_MS,
+  stuckMs = FEED_STUCK_MS,
 ): Promise<
   {
     organisationId: string;
@@ -302,7 +311,9 @@ export async function feedStatus(
     name: string;
     through: number;
     heardAt: Date;
+    movedAt: Date;
     idle: boolean;
+    stuck: boolean;
     staged: number;
     late: number;
     released: boolean;
@@ -317,6 +328,7 @@ export async function feedStatus(
       'f.name',
       'f.through',
       'f.heard_at',
+      'f.moved_at',
       'f.late',
       'f.released',
       (eb) =>
@@ -343,6 +355,7 @@ export async function feedStatus(
   const mark = await watermark(db, floor, now, idleMs);
   const feeds = rows.map((r) => {
     const heardAt = new Date(r.heard_at);
+    const movedAt = new Date(r.moved_at);
     const idle = now - heardAt.getTime() >= idleMs;
     const through = Number(r.through);
     return {
@@ -352,7 +365,9 @@ export async function feedStatus(
       name: r.name,
       through,
       heardAt,
+      movedAt,
       idle,
+      stuck: !idle && now - movedAt.getTime() >= stuckMs,
       staged: Number(r.staged ?? 0),
       late: Number(r.late),
       released: r.released,

@@ -100,7 +100,14 @@ export const FeedSchema = z.object({
   name: z.string(),
   through: z.string().describe('it has sent everything before this time'),
   heardAt: z.string(),
+  movedAt: z.string().describe('when its `through` last moved forward'),
   idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
+  stuck: z
+    .boolean()
+    .describe(
+      'heard, but its `through` has not moved for 10 minutes (a stuck clock, a re-sent file); while it holds ' +
+        'the watermark, nothing goes into the stream',
+    ),
   staged: z.number().int().describe('its records waiting for the watermark'),
   late: z.number().int().describe('its records dropped: the stream’s clock had passed them'),
   released: z
@@ -157,7 +164,9 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
           name: f.name,
           through: new Date(f.through).toISOString(),
           heardAt: f.heardAt.toISOString(),
+          movedAt: f.movedAt.toISOString(),
           idle: f.idle,
+          stuck: f.stuck,
           staged: f.staged,
           late: f.late,
           released: f.released,

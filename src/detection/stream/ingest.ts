@@ -266,7 +266,7 @@ const RUNS_PER_INSERT = 8;
  * `latenessMs`, in runs of at most `STAGE_RUN` records; rows before `floor` (the stream's last
  * tick) are refused as too late, and records the stream holds since that tick or the feed's stage
  * holds already are skipped (every field equal, as many times as they are there). Moves the feed's
- * `through` to its latest record (or `through`, when later) and marks it heard.
+ * `through` to its latest record (or `through`, when later) and marks it heard (and moved, when it moved).
  */
 async function stage(
   db: Kysely<DB>,
@@ -380,6 +380,7 @@ async function stage(
         oc.columns(['organisation_id', 'kind', 'name']).doUpdateSet({
           through: sql`greatest(detection_feeds.through, excluded.through)`,
           heard_at: sql`now()`,
+          moved_at: sql`case when excluded.through > detection_feeds.through then now() else detection_feeds.moved_at end`,
         }),
       )
       .execute();

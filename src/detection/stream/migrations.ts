@@ -128,4 +128,14 @@ export const streamMigrations: Migrations = {
         )`.execute(db);
     },
   },
+  // When a feed's `through` last moved (wall time): a feed heard but not moving (a stuck clock, a
+  // sender re-sending its last file) is reported as stuck before it holds the stream back for long.
+  '0019_detection_9_feed_moved': {
+    async up(db) {
+      await sql`alter table detection_feeds add column moved_at timestamptz`.execute(db);
+      await sql`update detection_feeds set moved_at = heard_at`.execute(db);
+      await sql`alter table detection_feeds alter column moved_at set not null`.execute(db);
+      await sql`alter table detection_feeds alter column moved_at set default now()`.execute(db);
+    },
+  },
 };

@@ -44,8 +44,12 @@ export interface FeedStatus {
   /** It has sent everything before this time (ISO 8601). */
   through: string;
   heardAt: string;
+  /** When its `through` last moved forward. */
+  movedAt: string;
   /** Not heard for `FEED_IDLE_MS`: it no longer holds the watermark back. */
   idle: boolean;
+  /** Heard, but its `through` has not moved for `FEED_STUCK_MS` (a stuck clock, a re-sent file). */
+  stuck: boolean;
   /** Its records waiting for the watermark. */
   staged: number;
   /** Its records dropped because the stream's clock had passed them. */
@@ -138,6 +142,7 @@ export async function recordStreamStatus(
       ...f,
       through: new Date(f.through).toISOString(),
       heardAt: f.heardAt.toISOString(),
+      movedAt: f.movedAt.toISOString(),
     })),
     workers: rows.map((r) => {
       const gseq = Number(r.gseq);

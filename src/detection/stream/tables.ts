@@ -60,6 +60,8 @@ export interface DetectionFeedsTable {
   name: string;
   through: ColumnType<number, number | bigint, number | bigint>;
   heard_at: DefaultTimestamp;
+  /** When `through` last moved forward (wall time; a feed heard but not moving is stuck). */
+  moved_at: DefaultTimestamp;
   /** Staged records the stream's clock had passed when they were to be merged (dropped). */
   late: ColumnType<number, number | undefined, number>;
   /**

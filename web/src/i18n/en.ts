@@ -1420,6 +1420,7 @@ export const en = {
     noWatermark: 'No feed active: nothing is held back',
     feed: 'Feed',
     feedStatus: 'Status',
+    stuck: 'Stuck: through last moved {ago}',
     feedStatuses: {
       holding: 'Holding the others back',
       released: 'Released until it catches up',

@@ -1389,6 +1389,7 @@ export const zhCN: Messages = {
     noWatermark: '没有活跃的数据源：没有记录被阻挡',
     feed: '数据源',
     feedStatus: '状态',
+    stuck: '卡住：截止时间最后推进于{ago}',
     feedStatuses: {
       holding: '正在阻挡其他数据源',
       released: '已放行，追上后恢复',

@@ -407,16 +407,30 @@ export function FeedTable<F extends Omit<StreamFeed, 'organisationId' | 'organis
         {
           header: t('detectionStream.feedStatus'),
           cell: (f) => (
-            <Badge
-              color={FEED_COLOURS[feedState(f)]}
-              variant="light"
-              tt="none"
-              style={{ minWidth: 'max-content' }}
-              data-testid="stream-feed-status"
-              data-status={feedState(f)}
-            >
-              {t(`detectionStream.feedStatuses.${feedState(f)}`)}
-            </Badge>
+            <Group gap={6} wrap="nowrap">
+              <Badge
+                color={FEED_COLOURS[feedState(f)]}
+                variant="light"
+                tt="none"
+                style={{ minWidth: 'max-content' }}
+                data-testid="stream-feed-status"
+                data-status={feedState(f)}
+              >
+                {t(`detectionStream.feedStatuses.${feedState(f)}`)}
+              </Badge>
+              {f.stuck ? (
+                <Badge
+                  color="red"
+                  variant="light"
+                  tt="none"
+                  style={{ minWidth: 'max-content' }}
+                  title={dateTime(f.movedAt)}
+                  data-testid="stream-feed-stuck"
+                >
+                  {t('detectionStream.stuck', { ago: ago(f.movedAt, lang) })}
+                </Badge>
+              ) : null}
+            </Group>
           ),
         },
         {
