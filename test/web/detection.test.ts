@@ -373,6 +373,7 @@ test(
           const { context, page } = await open();
           try {
             // The bank's system sends transfers; two wait for the operator's feed, one came too late.
+            // Its second system is heard but stuck (its `through` unmoved for 40 minutes).
             const mobile = await demoOrgId(platform, '示范移动 Demo Mobile');
             const T = Date.parse('2026-11-02T10:00:00+08:00');
             await s.db
@@ -380,6 +381,13 @@ test(
               .values([
                 { organisation_id: mobile, kind: 'calls', name: 'main', through: T },
                 { organisation_id: bank, kind: 'transactions', name: 'core', through: T + 600_000, late: 1 },
+                {
+                  organisation_id: bank,
+                  kind: 'transactions',
+                  name: 'cards',
+                  through: T + 900_000,
+                  moved_at: new Date(Date.now() - 40 * 60_000),
+                },
               ])
               .execute();
             await s.db
@@ -399,12 +407,24 @@ test(
             await page.locator('nav').getByRole('link', { name: 'Detection', exact: true }).click();
             const feeds = table(page, 'Records your systems send');
             await feeds.getByText('transactions/core', { exact: true }).waitFor();
-            assert.deepEqual(await feeds.getByTestId('stream-feed').allInnerTexts(), ['transactions/core']);
-            assert.equal(await feeds.getByTestId('stream-feed-staged').innerText(), '2');
+            assert.deepEqual(await feeds.getByTestId('stream-feed').allInnerTexts(), [
+              'transactions/cards',
+              'transactions/core',
+            ]);
+            const core = feeds.getByRole('row').filter({ hasText: 'transactions/core' });
+            assert.equal(await core.getByTestId('stream-feed-staged').innerText(), '2');
+            assert.equal(await core.getByTestId('stream-feed-status').getAttribute('data-status'), 'current');
+            assert.equal(await core.getByTestId('stream-feed-stuck').count(), 0);
+            // The stuck one: a badge on its row and a warning that names it.
+            const stuck = feeds.getByRole('row').filter({ hasText: 'transactions/cards' });
             assert.equal(
-              await feeds.getByTestId('stream-feed-status').getAttribute('data-status'),
-              'current',
+              await stuck.getByTestId('stream-feed-stuck').innerText(),
+              'Stuck: through last moved 40 min. ago',
             );
+            await page
+              .getByTestId('own-feeds-stuck')
+              .getByText('Your feed has stopped moving on: transactions/cards', { exact: true })
+              .waitFor();
             await page
               .getByTestId('own-feeds-held')
               .getByText('Another party has not sent', { exact: false })

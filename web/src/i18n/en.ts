@@ -1297,6 +1297,9 @@ export const en = {
       none: 'Your systems have not sent records over HTTP yet. They send calls (operators) or transactions (banks) with POST /v1/detection-stream/records, with an API key holding records:write.',
       heldByOthers:
         'Another party has not sent its records up to your time yet: yours wait. They go in once it has, or once it has been quiet for 10 minutes.',
+      stuckTitle: 'Your feed has stopped moving on: {feeds}',
+      stuckBody:
+        'It is still heard, but the time up to which it says it has sent everything (its through) has not moved for 10 minutes or more. Check your sending system’s clock and what it sends. While it holds the others back, no party’s records reach the detectors: if it cannot move on soon, let the others go on without it.',
       lateTitle: 'Some of your records came too late',
       lateBody:
         'The platform had moved past their time before they could go in, and they were not checked. Send records promptly, and in order; ask the centre before sending them again.',

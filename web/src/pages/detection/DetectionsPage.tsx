@@ -339,6 +339,21 @@ function OwnFeeds() {
               <Text size="sm" c="dimmed">
                 {t('detection.feeds.intro')}
               </Text>
+              {data.feeds.some((f) => f.stuck) ? (
+                <Alert
+                  color="red"
+                  variant="light"
+                  title={t('detection.feeds.stuckTitle', {
+                    feeds: data.feeds
+                      .filter((f) => f.stuck)
+                      .map((f) => `${f.kind}/${f.name}`)
+                      .join(', '),
+                  })}
+                  data-testid="own-feeds-stuck"
+                >
+                  <Text size="sm">{t('detection.feeds.stuckBody')}</Text>
+                </Alert>
+              ) : null}
               {data.feeds.some((f) => f.late > 0) ? (
                 <Alert
                   color="yellow"
