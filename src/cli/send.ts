@@ -74,14 +74,7 @@ export function sendCommand(detect: Command): void {
       }>();
       if (!(INGEST_KINDS as readonly string[]).includes(o.kind))
         throw new UsageError(`--kind: ${o.kind} is not one of ${INGEST_KINDS.join(', ')}`);
-      const key = process.env.INTERDICT_API_KEY;
-      if (!key) throw new UsageError('set INTERDICT_API_KEY to an API key with the scope records:write');
-      let base: URL;
-      try {
-        base = new URL(o.url);
-      } catch {
-        throw new UsageError(`--url: ${o.url} is not a URL`);
-      }
+      const { key, base } = remote(o.url);
       if (o.wait !== undefined && o.wait > 120_000) throw new UsageError('--wait: at most 120 seconds');
       if (o.through !== undefined && Number.isNaN(Date.parse(o.through)))
         throw new UsageError(`--through: ${o.through} is not an ISO 8601 time`);
@@ -111,6 +104,109 @@ export function sendCommand(detect: Command): void {
       }
       if (o.json) printJson(answers);
     });
+}
+
+/** The platform's address (`--url`) and the API key (from the environment, never the command line). */
+function remote(url: string): { key: string; base: URL } {
+  const key = process.env.INTERDICT_API_KEY;
+  if (!key) throw new UsageError('set INTERDICT_API_KEY to an API key with the scope records:write');
+  try {
+    return { key, base: new URL(url) };
+  } catch {
+    throw new UsageError(`--url: ${url} is not a URL`);
+  }
+}
+
+/** `GET /v1/detection-stream/feeds` as the sender sees it (ingest-route.ts `OwnFeeds`). */
+export interface OwnFeeds {
+  lastTickAt: string | null;
+  watermark: string | null;
+  heldByOthers: boolean;
+  feeds: {
+    kind: string;
+    name: string;
+    through: string;
+    heardAt: string;
+    movedAt: string;
+    idle: boolean;
+    stuck: boolean;
+    staged: number;
+    late: number;
+    released: boolean;
+    holding: boolean;
+  }[];
+}
+
+/**
+ * `interdict detect feeds`: the sending site's on-call view of its own feeds on a running platform,
+ * over HTTP with the same key as `detect send`: what waits, what came too late, whether a feed of
+ * its own is stuck or holds the others back, or another party holds it. `--check` turns a stuck
+ * feed into exit status 3, for a monitoring script.
+ */
+export function feedsCommand(detect: Command): void {
+  detect
+    .command('feeds')
+    .description('your organisation’s record feeds on a running platform: waiting, late, stuck, holding')
+    .requiredOption('--url <url>', 'the platform, e.g. https://interdict.example')
+    .option('--check', 'exit with status 3 when one of your feeds is stuck')
+    .option('--json', 'print the answer as JSON')
+    .addHelpText('after', '\nThe API key (scope records:write) is read from INTERDICT_API_KEY.')
+    .action(async (_: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ url: string; check?: boolean; json?: boolean }>();
+      const { key, base } = remote(o.url);
+      const url = new URL('/v1/detection-stream/feeds', base);
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: { authorization: `Bearer ${key}` } });
+      } catch (err) {
+        throw new AppError(503, 'unreachable', `cannot reach ${url.origin}: ${(err as Error).message}`);
+      }
+      if (!res.ok) {
+        const problem = (await res.json().catch(() => ({}))) as { code?: string; detail?: string };
+        throw new AppError(res.status, problem.code ?? 'http_error', problem.detail ?? `HTTP ${res.status}`);
+      }
+      const answer = (await res.json()) as OwnFeeds;
+      if (o.json) printJson(answer);
+      else process.stdout.write(ownFeedsText(answer));
+      const stuck = answer.feeds.filter((f) => f.stuck);
+      if (o.check && stuck.length > 0) {
+        process.stderr.write(
+          `interdict: stuck: ${stuck.map((f) => `${f.kind}/${f.name}`).join(', ')} (through unmoved for 10 minutes or more)\n`,
+        );
+        process.exitCode = 3;
+      }
+    });
+}
+
+/** What an operator must know of a feed, after its line: idle, released, holding the others, stuck. */
+export function feedMarks(
+  f: Pick<OwnFeeds['feeds'][number], 'idle' | 'released' | 'holding' | 'stuck' | 'movedAt'>,
+): string {
+  return (
+    (f.idle
+      ? ' (idle: holds nothing back)'
+      : f.released
+        ? ' (released: holds nothing back until it has caught up)'
+        : f.holding
+          ? ' (HOLDING the others back)'
+          : '') + (f.stuck ? ` (STUCK: through has not moved since ${f.movedAt})` : '')
+  );
+}
+
+/** The sender's feeds, a line each, then where the stream stands. */
+export function ownFeedsText(a: OwnFeeds): string {
+  if (a.feeds.length === 0) return 'no feeds: nothing has been sent over HTTP by your organisation\n';
+  const lines = a.feeds.map(
+    (f) =>
+      `${f.kind}/${f.name}: through ${f.through}, heard ${f.heardAt}` +
+      (f.staged ? `, ${f.staged} waiting` : '') +
+      (f.late ? `, ${f.late} dropped as late` : '') +
+      feedMarks(f),
+  );
+  lines.push(`watermark: ${a.watermark ?? 'none (no feed active)'}`);
+  if (a.heldByOthers && a.feeds.some((f) => f.staged > 0))
+    lines.push('another party has not sent up to your time yet: your records wait for it');
+  return lines.join('\n') + '\n';
 }
 
 /**

@@ -41,7 +41,7 @@ import { cliPrincipal, countRows, findOrganisation, withCore, type Core } from '
 import { releaseFeedNow } from '../detection/stream/ingest-route.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
-import { sendCommand } from './send.ts';
+import { feedMarks, feedsCommand, sendCommand } from './send.ts';
 import {
   CALLS_OPTION,
   existingFiles,
@@ -292,6 +292,7 @@ export function streamCommands(program: Command, core: Core): void {
     });
 
   sendCommand(detect);
+  feedsCommand(detect);
 
   detect
     .command('status')
@@ -324,14 +325,7 @@ export function streamCommands(program: Command, core: Core): void {
                     `feed ${f.organisation ?? f.organisationId} ${f.kind}/${f.name}: through ${f.through}, heard ${f.heardAt}` +
                     (f.staged ? `, ${f.staged} staged` : '') +
                     (f.late ? `, ${f.late} dropped as late` : '') +
-                    (f.idle
-                      ? ' (idle: holds nothing back)'
-                      : f.released
-                        ? ' (released: holds nothing back until it has caught up)'
-                        : f.holding
-                          ? ' (HOLDING the others back)'
-                          : '') +
-                    (f.stuck ? ` (STUCK: through has not moved since ${f.movedAt})` : '') +
+                    feedMarks(f) +
                     '\n',
                 )
                 .join('') +

@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.ts';
@@ -98,12 +99,15 @@ after(async () => {
 });
 
 /** `interdict detect send` as a separate process, the key in its environment. */
-const send = (key: string, args: string[]) =>
+const send = (key: string, args: string[]) => detect(key, ['send', ...args]);
+
+/** `interdict detect …` as a separate process, the key in its environment. */
+const detect = (key: string, args: string[]) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     // Not runCli: that waits synchronously, and the test process must keep running meanwhile.
     const p = spawn(
       process.execPath,
-      ['--import', 'tsx', path.resolve('src/cli/main.ts'), 'detect', 'send', ...args],
+      ['--import', 'tsx', path.resolve('src/cli/main.ts'), 'detect', ...args],
       { env: ownEnv({ INTERDICT_API_KEY: key }) },
     );
     let stdout = '';
@@ -179,5 +183,95 @@ describe('interdict detect send', () => {
       /^interdict: calls\.csv: cannot reach http:\/\/127\.0\.0\.1:9: .*; sending again in 1 s \(try 2 of 2\)\n/,
     );
     assert.match(down.stderr, /gave up after 2 tries \[upload_failed\]\n$/);
+  });
+  test('detect feeds: the sender’s own feeds on the platform; --check exits 3 when one is stuck', async () => {
+    // The operator's calls went in above: nothing waits; the only feed, it is the watermark.
+    const own = await detect(operatorKey, ['feeds', '--url', url]);
+    assert.equal(own.code, 0, own.stderr);
+    assert.match(
+      own.stdout,
+      /^calls\/main: through (\S+Z), heard \S+Z \(HOLDING the others back\)\nwatermark: \1\n$/,
+    );
+    const json = await detect(operatorKey, ['feeds', '--url', url, '--json', '--check']);
+    assert.equal(json.code, 0, json.stderr);
+    const a = JSON.parse(json.stdout) as { feeds: { kind: string; stuck: boolean; holding: boolean }[] };
+    assert.deepEqual(
+      a.feeds.map((f) => [f.kind, f.stuck, f.holding]),
+      [['calls', false, true]],
+    );
+    // The bank has sent nothing over HTTP; its key sees nothing of the operator's.
+    const bank = await detect(bankKey, ['feeds', '--url', url]);
+    assert.equal(bank.code, 0, bank.stderr);
+    assert.equal(bank.stdout, 'no feeds: nothing has been sent over HTTP by your organisation\n');
+    const noKey = await detect('', ['feeds', '--url', url]);
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /set INTERDICT_API_KEY/);
+    const wrongKey = await detect('idk_wrong', ['feeds', '--url', url]);
+    assert.equal(wrongKey.code, 1);
+    assert.equal(wrongKey.stderr, 'interdict: the API key is invalid or revoked [invalid_api_key]\n');
+    const down = await detect(operatorKey, ['feeds', '--url', 'http://127.0.0.1:9']);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^interdict: cannot reach http:\/\/127\.0\.0\.1:9: .*\[unreachable\]\n$/);
+
+    // A platform that answers that a feed of this sender is stuck and holds the others back (the
+    // platform's side of `stuck` is tested in test/detection/ingest.test.ts).
+    const answer = {
+      lastTickAt: '2026-11-02T01:59:00.000Z',
+      watermark: '2026-11-02T02:00:00.000Z',
+      heldByOthers: false,
+      feeds: [
+        {
+          kind: 'calls',
+          name: 'main',
+          through: '2026-11-02T02:00:00.000Z',
+          heardAt: '2026-11-02T02:41:00.000Z',
+          movedAt: '2026-11-02T02:00:05.000Z',
+          idle: false,
+          stuck: true,
+          staged: 0,
+          late: 0,
+          released: false,
+          holding: true,
+        },
+        {
+          kind: 'calls',
+          name: 'backup',
+          through: '2026-11-02T02:40:00.000Z',
+          heardAt: '2026-11-02T02:40:30.000Z',
+          movedAt: '2026-11-02T02:40:30.000Z',
+          idle: false,
+          stuck: false,
+          staged: 12,
+          late: 3,
+          released: false,
+          holding: false,
+        },
+      ],
+    };
+    let asked = '';
+    const fake = http.createServer((req, res) => {
+      asked = `${req.method} ${req.url} ${req.headers.authorization}`;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(answer));
+    });
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', r));
+    try {
+      const at = `http://127.0.0.1:${(fake.address() as { port: number }).port}`;
+      const checked = await detect('idk_site', ['feeds', '--url', at, '--check']);
+      assert.equal(asked, 'GET /v1/detection-stream/feeds Bearer idk_site');
+      assert.equal(checked.code, 3);
+      assert.equal(
+        checked.stdout,
+        'calls/main: through 2026-11-02T02:00:00.000Z, heard 2026-11-02T02:41:00.000Z (HOLDING the others back) ' +
+          '(STUCK: through has not moved since 2026-11-02T02:00:05.000Z)\n' +
+          'calls/backup: through 2026-11-02T02:40:00.000Z, heard 2026-11-02T02:40:30.000Z, 12 waiting, 3 dropped as late\n' +
+          'watermark: 2026-11-02T02:00:00.000Z\n',
+      );
+      assert.equal(checked.stderr, 'interdict: stuck: calls/main (through unmoved for 10 minutes or more)\n');
+      // Without --check the same answer is exit 0: a look, not a check.
+      assert.equal((await detect('idk_site', ['feeds', '--url', at])).code, 0);
+    } finally {
+      fake.close();
+    }
   });
 });
