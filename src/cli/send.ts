@@ -10,6 +10,7 @@ import {
   type IngestKind,
   type IngestResult,
 } from '../detection/stream/ingest.ts';
+import type { OwnFeeds } from '../detection/stream/ingest-route.ts';
 import { printJson, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
 import { seconds } from './detect.ts';
@@ -115,26 +116,6 @@ function remote(url: string): { key: string; base: URL } {
   } catch {
     throw new UsageError(`--url: ${url} is not a URL`);
   }
-}
-
-/** `GET /v1/detection-stream/feeds` as the sender sees it (ingest-route.ts `OwnFeeds`). */
-export interface OwnFeeds {
-  lastTickAt: string | null;
-  watermark: string | null;
-  heldByOthers: boolean;
-  feeds: {
-    kind: string;
-    name: string;
-    through: string;
-    heardAt: string;
-    movedAt: string;
-    idle: boolean;
-    stuck: boolean;
-    staged: number;
-    late: number;
-    released: boolean;
-    holding: boolean;
-  }[];
 }
 
 /**

@@ -319,6 +319,7 @@ export function detectionRoutes(app: Api, s: Services): void {
  * and /metrics still answers.
  */
 type StreamLabel = 'worker' | 'organisation' | 'kind' | 'feed';
+type Labels = Partial<Record<StreamLabel, string>>;
 
 function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): void {
   const registers = [app.metricsRegistry];
@@ -384,25 +385,25 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
       );
     },
   );
+  /** One series per row of the status (a feed, a worker), labelled by `labels` of the row. */
+  const perRow =
+    <T>(rows: (st: RecordStreamStatus) => T[], labelNames: StreamLabel[], labels: (t: T) => Labels) =>
+    (name: string, help: string, value: (t: T, now: number) => number) =>
+      gauge(
+        name,
+        help,
+        (g, st, now) => {
+          for (const t of st ? rows(st) : []) g.set(labels(t), value(t, now));
+        },
+        labelNames,
+      );
   // Per feed, so that an alert names the party: `interdict_record_feed_stuck == 1` for a few minutes
   // pages whoever is on call before the stream has been held back for long.
-  const perFeed = (
-    name: string,
-    help: string,
-    value: (f: RecordStreamStatus['feeds'][number], now: number) => number,
-  ) =>
-    gauge(
-      name,
-      help,
-      (g, st, now) => {
-        for (const f of st?.feeds ?? [])
-          g.set(
-            { organisation: f.organisation ?? f.organisationId, kind: f.kind, feed: f.name },
-            value(f, now),
-          );
-      },
-      ['organisation', 'kind', 'feed'],
-    );
+  const perFeed = perRow(
+    (st) => st.feeds,
+    ['organisation', 'kind', 'feed'],
+    (f) => ({ organisation: f.organisation ?? f.organisationId, kind: f.kind, feed: f.name }),
+  );
   perFeed(
     'interdict_record_feed_stuck',
     'a feed over HTTP is heard but its `through` has not moved for 10 minutes (1)',
@@ -418,19 +419,11 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
     'seconds since the feed’s `through` last moved forward',
     (f, now) => Math.max(0, (now - Date.parse(f.movedAt)) / 1000),
   );
-  const perWorker = (
-    name: string,
-    help: string,
-    value: (w: RecordStreamStatus['workers'][number], now: number) => number,
-  ) =>
-    gauge(
-      name,
-      help,
-      (g, st, now) => {
-        for (const w of st?.workers ?? []) g.set({ worker: w.worker }, value(w, now));
-      },
-      ['worker'],
-    );
+  const perWorker = perRow(
+    (st) => st.workers,
+    ['worker'],
+    (w) => ({ worker: w.worker }),
+  );
   perWorker(
     'interdict_detection_worker_behind',
     'entries published after the worker’s last checkpoint',

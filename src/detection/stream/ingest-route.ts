@@ -125,6 +125,9 @@ const FeedsSchema = z
   })
   .meta({ id: 'OwnFeeds' });
 
+/** `GET /v1/detection-stream/feeds`: a sender's own feeds (`interdict detect feeds` reads it). */
+export type OwnFeeds = z.infer<typeof FeedsSchema>;
+
 /**
  * `POST /v1/detection-stream/records`: an operator's or bank's own system sends its records into
  * the record stream the platform's detection workers read (stream/ingest.ts). The body is saved
