@@ -14,6 +14,8 @@ import { AppError, badRequest, forbidden } from '../../core/errors.ts';
 import type { Format } from '../parse.ts';
 import { INGEST_KINDS, INGEST_MAX_BYTES, ingestRecords, REJECTS_LISTED, SENDERS } from './ingest.ts';
 import {
+  FEED_IDLE_MS,
+  FEED_STUCK_MS,
   feedStatus,
   mergeFeeds,
   pruneUploads,
@@ -94,6 +96,11 @@ const IngestResultSchema = z
   })
   .meta({ id: 'RecordUploadResult' });
 
+/** `10 minutes`: a duration in the API's descriptions, from the constant that sets it. */
+export function minutes(ms: number): string {
+  return `${ms / 60_000} minutes`;
+}
+
 /** A record feed as its sender sees it; the centre's status adds whose it is. */
 export const FeedSchema = z.object({
   kind: z.enum(['calls', 'transactions']),
@@ -101,11 +108,11 @@ export const FeedSchema = z.object({
   through: z.string().describe('it has sent everything before this time'),
   heardAt: z.string(),
   movedAt: z.string().describe('when its `through` last moved forward'),
-  idle: z.boolean().describe('not heard for 10 minutes: it no longer holds the watermark back'),
+  idle: z.boolean().describe(`not heard for ${minutes(FEED_IDLE_MS)}: it no longer holds the watermark back`),
   stuck: z
     .boolean()
     .describe(
-      'heard, but its `through` has not moved for 10 minutes (a stuck clock, a re-sent file); while it holds ' +
+      `heard, but its \`through\` has not moved for ${minutes(FEED_STUCK_MS)} (a stuck clock, a re-sent file); while it holds ` +
         'the watermark, nothing goes into the stream',
     ),
   staged: z.number().int().describe('its records waiting for the watermark'),
