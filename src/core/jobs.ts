@@ -37,14 +37,23 @@ export const jobMigrations: Migrations = {
   },
 };
 
-/** Claims job `name` when it last started `everyMs` or longer ago (or never); true: run it now. */
-export async function claimJob(db: Kysely<DB>, name: string, everyMs: number, by: string): Promise<boolean> {
-  const r = await sql<{ name: string }>`
+/**
+ * Claims job `name` when it last started `everyMs` or longer ago (or never). Returns the claim's
+ * time on the database's clock (run the job now, as of that time), or null when another claim holds.
+ */
+export async function claimJob(
+  db: Kysely<DB>,
+  name: string,
+  everyMs: number,
+  by: string,
+): Promise<Date | null> {
+  const r = await sql<{ last_started_at: Date | string }>`
     insert into scheduled_jobs (name, last_started_at, started_by) values (${name}, now(), ${by})
     on conflict (name) do update set last_started_at = now(), started_by = excluded.started_by
       where scheduled_jobs.last_started_at <= now() - make_interval(secs => ${everyMs / 1000})
-    returning name`.execute(db);
-  return r.rows.length === 1;
+    returning last_started_at`.execute(db);
+  const at = r.rows[0]?.last_started_at;
+  return at === undefined ? null : new Date(at);
 }
 
 export async function finishJob(db: Kysely<DB>, name: string, result: unknown): Promise<void> {
@@ -72,8 +81,11 @@ export function scheduleClaimedJob(
   const tick = () => {
     running ??= (async () => {
       try {
-        if (!(await claimJob(s.db, name, everyMs - Math.min(5_000, everyMs / 10), nodeId))) return;
-        await finishJob(s.db, name, await run(Date.now()));
+        const claimed = await claimJob(s.db, name, everyMs - Math.min(5_000, everyMs / 10), nodeId);
+        if (!claimed) return;
+        // The run is as of its claim, whose spacing the database guarantees; the node's own clock
+        // after the round trip would let two runs look closer than one period under load.
+        await finishJob(s.db, name, await run(claimed.getTime()));
       } catch (err) {
         s.log.warn({ err }, `scheduled job ${name} failed`);
       } finally {
