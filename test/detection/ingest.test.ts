@@ -852,6 +852,16 @@ describe('records sent over HTTP into the record stream', () => {
       .execute();
     const quiet = await centre();
     assert.deepEqual([quiet.idle, quiet.stuck], [true, false]);
+    // A sender that re-sends its last file, byte for byte, adds nothing (the first answer) but is
+    // alive: heard again, its `through` unmoved, it is stuck, not quiet.
+    const resent = await upload('calls', [callsHeader, call(T - 60_000)].join('\n'));
+    assert.equal((resent.json() as Upload).repeated, true, resent.body);
+    assert.equal((resent.json() as Upload).accepted, 1, 'the first answer');
+    const f2 = await feedOf();
+    assert.ok(Date.now() - new Date(f2.heard_at).getTime() < 60_000, 'heard now');
+    assert.equal(new Date(f2.moved_at).getTime(), past.getTime(), 'not moved');
+    const resending = await centre();
+    assert.deepEqual([resending.idle, resending.stuck], [false, true]);
   });
 
   test('cards and accounts of a large upload go in a batch at a time, every one of them, in file order', async () => {

@@ -154,8 +154,21 @@ export async function ingestRecords(
       .where('name', '=', upload.name)
       .where('sha256', '=', sha256)
       .executeTakeFirst();
+  // A repeated upload adds nothing, but its sender is alive: its feed is heard (not moved), so a
+  // sender re-sending its last file over and over shows as stuck, not as gone quiet.
+  const again = async (kept: { result: string }) => {
+    if (kind === 'calls' || kind === 'transactions')
+      await db
+        .updateTable('detection_feeds')
+        .set({ heard_at: sql`now()` })
+        .where('organisation_id', '=', opts.organisationId)
+        .where('kind', '=', kind)
+        .where('name', '=', feed!)
+        .execute();
+    return { ...(JSON.parse(kept.result) as IngestResult), repeated: true };
+  };
   const before = await seen();
-  if (before) return { ...(JSON.parse(before.result) as IngestResult), repeated: true };
+  if (before) return again(before);
 
   const first: { line: number; reason: string }[] = [];
   let total = 0;
@@ -170,7 +183,7 @@ export async function ingestRecords(
   try {
     // Taken while this one waited for the lease.
     const raced = await seen();
-    if (raced) return { ...(JSON.parse(raced.result) as IngestResult), repeated: true };
+    if (raced) return again(raced);
     const head = await stream.head();
     if (head.ended)
       throw conflict(
