@@ -11,7 +11,6 @@ import {
   type IngestResult,
 } from '../detection/stream/ingest.ts';
 import { minutes, type OwnFeeds } from '../detection/stream/ingest-route.ts';
-import { FEED_STUCK_MS } from '../detection/stream/feeds.ts';
 import { printJson, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
 import { seconds } from './detect.ts';
@@ -153,7 +152,7 @@ export function feedsCommand(detect: Command): void {
       const stuck = answer.feeds.filter((f) => f.stuck);
       if (o.check && stuck.length > 0) {
         process.stderr.write(
-          `interdict: stuck: ${stuck.map((f) => `${f.kind}/${f.name}`).join(', ')} (through unmoved for ${minutes(FEED_STUCK_MS)} or more)\n`,
+          `interdict: stuck: ${stuck.map((f) => `${f.kind}/${f.name}`).join(', ')} (through unmoved for ${minutes(answer.feedStuckMs)} or more)\n`,
         );
         process.exitCode = 3;
       }

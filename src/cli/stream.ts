@@ -303,7 +303,7 @@ export function streamCommands(program: Command, core: Core): void {
       await withCore(core, async (c) => {
         const stream = await openRecordStream(c.config, c.db);
         try {
-          const st = await recordStreamStatus(c.db, stream, c.config.recordStreamKeepMs);
+          const st = await recordStreamStatus(c.db, stream, c.config);
           if (o.json) return printJson(st);
           const kept =
             st.stored.fromGseq === null

@@ -45,6 +45,23 @@ const EnvSchema = z.object({
   INTERDICT_STOP_PAYMENT_RENEWALS: z.coerce.number().int().min(0).max(10).default(1),
   /** Days of call records and transactions the record stream keeps (docs/detection.md, "Retention"). */
   INTERDICT_RECORD_STREAM_KEEP_DAYS: z.coerce.number().int().min(1).max(366).default(7),
+  /**
+   * Minutes a record feed may go unheard before it stops holding the others back (docs/detection.md,
+   * "Publishing over HTTP"): longer than the slowest sender's upload or heartbeat interval.
+   */
+  INTERDICT_FEED_IDLE_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
+  /** Minutes a heard feed's `through` may stay unmoved before it is reported stuck. */
+  INTERDICT_FEED_STUCK_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(10),
 });
 
 export interface Config {
@@ -73,6 +90,10 @@ export interface Config {
   stopPaymentRenewals: number;
   /** How long the record stream keeps records (stream time for the embedded one, age on NATS). */
   recordStreamKeepMs: number;
+  /** A record feed not heard for this long no longer holds the watermark back. */
+  feedIdleMs: number;
+  /** A heard feed whose `through` has not moved for this long is stuck. */
+  feedStuckMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -111,6 +132,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     stopPaymentHours: e.INTERDICT_STOP_PAYMENT_HOURS,
     stopPaymentRenewals: e.INTERDICT_STOP_PAYMENT_RENEWALS,
     recordStreamKeepMs: e.INTERDICT_RECORD_STREAM_KEEP_DAYS * 86_400_000,
+    feedIdleMs: e.INTERDICT_FEED_IDLE_MINUTES * 60_000,
+    feedStuckMs: e.INTERDICT_FEED_STUCK_MINUTES * 60_000,
   };
 }
 

@@ -13,7 +13,7 @@ import { openRecordStream } from './stream/open.ts';
 import { recordStreamStatus, type RecordStreamStatus } from './stream/status.ts';
 import { Gauge } from 'prom-client';
 import type { RecordStream } from './stream/types.ts';
-import { FeedSchema, ingestRoute, mergeIdleFeeds } from './stream/ingest-route.ts';
+import { FeedSchema, FeedTimesSchema, ingestRoute, mergeIdleFeeds } from './stream/ingest-route.ts';
 import {
   decideDetection,
   detectionSummary,
@@ -71,6 +71,7 @@ const StreamStatusSchema = z
       .string()
       .nullable()
       .describe('feeds over HTTP: every active feed has sent up to here (null: none active)'),
+    ...FeedTimesSchema,
     feeds: z.array(FeedSchema.extend({ organisationId: z.uuid(), organisation: z.string().nullable() })),
     workers: z.array(
       z.object({
@@ -167,7 +168,7 @@ export function detectionRoutes(app: Api, s: Services): void {
   ingestRoute(app, s, recordStream);
   // Feeds' staged records whose watermark passed while no upload came (a feed went idle).
   scheduleClaimedJob(app, s, 'detection.merge_feeds', MERGE_EVERY_MS, () => mergeIdleFeeds(s, recordStream));
-  streamMetrics(app, async () => recordStreamStatus(s.db, await recordStream(), s.config.recordStreamKeepMs));
+  streamMetrics(app, async () => recordStreamStatus(s.db, await recordStream(), s.config));
   if (!s.config.natsUrl)
     scheduleClaimedJob(app, s, 'detection.prune_record_stream', PRUNE_EVERY_MS, () =>
       new EmbeddedRecordStream(s.db).prune({ keepMs: s.config.recordStreamKeepMs }),
@@ -186,7 +187,7 @@ export function detectionRoutes(app: Api, s: Services): void {
         response: { 200: StreamStatusSchema, ...errors },
       },
     },
-    async () => recordStreamStatus(s.db, await recordStream(), s.config.recordStreamKeepMs),
+    async () => recordStreamStatus(s.db, await recordStream(), s.config),
   );
 
   r.post(

@@ -194,11 +194,16 @@ describe('interdict detect send', () => {
     );
     const json = await detect(operatorKey, ['feeds', '--url', url, '--json', '--check']);
     assert.equal(json.code, 0, json.stderr);
-    const a = JSON.parse(json.stdout) as { feeds: { kind: string; stuck: boolean; holding: boolean }[] };
+    const a = JSON.parse(json.stdout) as {
+      feedIdleMs: number;
+      feedStuckMs: number;
+      feeds: { kind: string; stuck: boolean; holding: boolean }[];
+    };
     assert.deepEqual(
       a.feeds.map((f) => [f.kind, f.stuck, f.holding]),
       [['calls', false, true]],
     );
+    assert.deepEqual([a.feedIdleMs, a.feedStuckMs], [600_000, 600_000], 'the defaults: 10 minutes each');
     // The bank has sent nothing over HTTP; its key sees nothing of the operator's.
     const bank = await detect(bankKey, ['feeds', '--url', url]);
     assert.equal(bank.code, 0, bank.stderr);
@@ -219,6 +224,9 @@ describe('interdict detect send', () => {
       lastTickAt: '2026-11-02T01:59:00.000Z',
       watermark: '2026-11-02T02:00:00.000Z',
       heldByOthers: false,
+      // This centre lets its feeds be quiet for 30 minutes and unmoved for 20.
+      feedIdleMs: 1_800_000,
+      feedStuckMs: 1_200_000,
       feeds: [
         {
           kind: 'calls',
@@ -267,7 +275,7 @@ describe('interdict detect send', () => {
           'calls/backup: through 2026-11-02T02:40:00.000Z, heard 2026-11-02T02:40:30.000Z, 12 waiting, 3 dropped as late\n' +
           'watermark: 2026-11-02T02:00:00.000Z\n',
       );
-      assert.equal(checked.stderr, 'interdict: stuck: calls/main (through unmoved for 10 minutes or more)\n');
+      assert.equal(checked.stderr, 'interdict: stuck: calls/main (through unmoved for 20 minutes or more)\n');
       // Without --check the same answer is exit 0: a look, not a check.
       assert.equal((await detect('idk_site', ['feeds', '--url', at])).code, 0);
     } finally {

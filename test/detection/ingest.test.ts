@@ -864,6 +864,75 @@ describe('records sent over HTTP into the record stream', () => {
     assert.deepEqual([resending.idle, resending.stuck], [false, true]);
   });
 
+  test('the centre sets how long a feed may be quiet and unmoved: 30 and 20 minutes, not 10', async () => {
+    await freshStream();
+    const T = Date.parse('2026-11-06T08:00:00+08:00');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const header = 'ts,txn_id,payer_account,payee_account,amount,currency,channel';
+    const callsHeader = 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin\n';
+    const txn = (i: number, at: number) =>
+      `${iso(at)},S-${i},6222000000000001,6222000000000099,100.00,CNY,mobile`;
+    const before = { idle: services.config.feedIdleMs, stuck: services.config.feedStuckMs };
+    // As INTERDICT_FEED_IDLE_MINUTES=30 and INTERDICT_FEED_STUCK_MINUTES=20 set them.
+    Object.assign(services.config, { feedIdleMs: 30 * 60_000, feedStuckMs: 20 * 60_000 });
+    try {
+      await upload('calls', callsHeader, { query: `&through=${encodeURIComponent(iso(T))}` });
+      await upload('transactions', [header, txn(1, T + 60_000)].join('\n'), { key: bankKey });
+      const ago = (min: number) => new Date(Date.now() - min * 60_000);
+      const recordStream = () => Promise.resolve(stream());
+      const status = async () => {
+        const r = await app.inject({
+          method: 'GET',
+          url: '/v1/detection-stream',
+          headers: { cookie: analyst },
+        });
+        const st = r.json() as {
+          feedIdleMs: number;
+          feedStuckMs: number;
+          watermark: string | null;
+          feeds: { kind: string; idle: boolean; stuck: boolean; holding: boolean }[];
+        };
+        const calls = st.feeds.find((f) => f.kind === 'calls')!;
+        return [st.feedIdleMs, st.feedStuckMs, st.watermark, calls.idle, calls.stuck, calls.holding];
+      };
+      // Quiet and unmoved for 11 minutes: under the default it would be idle; here it still holds
+      // the bank's transfer back, and it is not stuck either.
+      await services.db
+        .updateTable('detection_feeds')
+        .set({ heard_at: ago(11), moved_at: ago(11) })
+        .where('kind', '=', 'calls')
+        .execute();
+      assert.deepEqual(await status(), [1_800_000, 1_200_000, iso(T), false, false, true]);
+      assert.equal(((await mergeIdleFeeds(services, recordStream)) as { waiting: number }).waiting, 1);
+      const own = (
+        await app.inject({
+          method: 'GET',
+          url: '/v1/detection-stream/feeds',
+          headers: { authorization: `Bearer ${bankKey}` },
+        })
+      ).json() as { feedIdleMs: number; feedStuckMs: number; heldByOthers: boolean };
+      assert.deepEqual([own.feedIdleMs, own.feedStuckMs, own.heldByOthers], [1_800_000, 1_200_000, true]);
+      // Heard now, unmoved for 21 minutes: stuck.
+      await services.db
+        .updateTable('detection_feeds')
+        .set({ heard_at: ago(0), moved_at: ago(21) })
+        .where('kind', '=', 'calls')
+        .execute();
+      assert.deepEqual(await status(), [1_800_000, 1_200_000, iso(T), false, true, true]);
+      // Quiet for 31 minutes: idle, and the timer's merge lets the transfer go.
+      await services.db
+        .updateTable('detection_feeds')
+        .set({ heard_at: ago(31) })
+        .where('kind', '=', 'calls')
+        .execute();
+      const merged = (await mergeIdleFeeds(services, recordStream)) as { published: number; waiting: number };
+      assert.deepEqual([merged.published, merged.waiting], [1, 0]);
+      assert.deepEqual((await status()).slice(3), [true, false, false]);
+    } finally {
+      Object.assign(services.config, { feedIdleMs: before.idle, feedStuckMs: before.stuck });
+    }
+  });
+
   test('cards and accounts of a large upload go in a batch at a time, every one of them, in file order', async () => {
     await freshStream();
     const file = path.join(dir, 'accounts.csv');

@@ -62,6 +62,7 @@ import { acquirePublisher } from '../../src/detection/stream/publisher.ts';
 import type { AppError } from '../../src/core/errors.ts';
 import type { RecordStream, StreamEntry } from '../../src/detection/stream/types.ts';
 import { recordStreamStatus } from '../../src/detection/stream/status.ts';
+import { DEFAULT_FEED_TIMES } from '../../src/detection/stream/feeds.ts';
 import {
   DetectionWorker,
   parsePartitions,
@@ -1136,7 +1137,10 @@ describe('retention and status of the embedded record stream', () => {
     assert.equal(r.through, first.stats.gseq);
     assert.ok(r.deleted > 0);
     const held = r.through;
-    const status = await recordStreamStatus(database.db, stream, 3_600_000);
+    const status = await recordStreamStatus(database.db, stream, {
+      recordStreamKeepMs: 3_600_000,
+      ...DEFAULT_FEED_TIMES,
+    });
     assert.ok(status.stored.fromGseq! > 1 && status.stored.fromGseq! <= held + 1);
     assert.deepEqual(
       status.workers.map((w) => [w.worker, w.behind > 0, w.stalled, w.missed]),
@@ -1190,7 +1194,10 @@ describe('retention and status of the embedded record stream', () => {
         saved_at: new Date(Date.now() - 14 * DAY),
       })
       .execute();
-    let st = await recordStreamStatus(database.db, stream, DAY);
+    let st = await recordStreamStatus(database.db, stream, {
+      recordStreamKeepMs: DAY,
+      ...DEFAULT_FEED_TIMES,
+    });
     assert.deepEqual(
       st.workers.map((w) => [w.worker, w.mode, w.behind > 0, w.stalled, w.missed]),
       [['p8:0-3', 'replay', true, true, false]],
@@ -1198,7 +1205,7 @@ describe('retention and status of the embedded record stream', () => {
     const r = await stream.prune({ keepMs: DAY, activeMs: 7 * DAY });
     assert.equal(r.heldBy, null, 'a worker silent for two weeks does not hold rows back');
     assert.ok(r.through > tenth);
-    st = await recordStreamStatus(database.db, stream, DAY);
+    st = await recordStreamStatus(database.db, stream, { recordStreamKeepMs: DAY, ...DEFAULT_FEED_TIMES });
     assert.equal(st.workers[0]!.missed, true, 'it will never read what it missed');
     assert.equal(st.stored.fromGseq, (await readEntries(stream))[0]!.gseq);
     assert.ok(st.stored.bytes > 0 && st.stored.units > 0);
@@ -1383,7 +1390,12 @@ describe('one publisher at a time per record stream', () => {
     );
     // Status (API, CLI, console) names it.
     const stream0 = await freshEmbedded();
-    const shown = (await recordStreamStatus(database.db, stream0, 86_400_000)).publisher;
+    const shown = (
+      await recordStreamStatus(database.db, stream0, {
+        recordStreamKeepMs: 86_400_000,
+        ...DEFAULT_FEED_TIMES,
+      })
+    ).publisher;
     assert.equal(shown?.holder, 'detect publish on host-a, process 1');
     assert.equal(shown?.lapsed, false);
     // Another stream is another lease.
@@ -1403,7 +1415,15 @@ describe('one publisher at a time per record stream', () => {
       /publisher_busy|another publish/,
     );
     await sql`update detection_publishers set renewed_at = now() - interval '2 minutes'`.execute(database.db);
-    assert.equal((await recordStreamStatus(database.db, stream0, 86_400_000)).publisher?.lapsed, true);
+    assert.equal(
+      (
+        await recordStreamStatus(database.db, stream0, {
+          recordStreamKeepMs: 86_400_000,
+          ...DEFAULT_FEED_TIMES,
+        })
+      ).publisher?.lapsed,
+      true,
+    );
     const c = await acquirePublisher(database.db, 'embedded', 'detect publish on host-c, process 4');
     const stream = await freshEmbedded();
     await assert.rejects(
@@ -1436,7 +1456,15 @@ describe('one publisher at a time per record stream', () => {
     await c.release();
     await (await waiting).release();
     assert.deepEqual(await database.db.selectFrom('detection_publishers').selectAll().execute(), []);
-    assert.equal((await recordStreamStatus(database.db, stream, 86_400_000)).publisher, null);
+    assert.equal(
+      (
+        await recordStreamStatus(database.db, stream, {
+          recordStreamKeepMs: 86_400_000,
+          ...DEFAULT_FEED_TIMES,
+        })
+      ).publisher,
+      null,
+    );
   });
 });
 

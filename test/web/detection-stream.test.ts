@@ -175,6 +175,10 @@ test(
             )
             .execute();
           await page.getByRole('button', { name: 'Refresh now' }).click();
+          await page
+            .getByTestId('stream-feeds')
+            .getByText('A feed quiet for 10 minutes no longer holds the others back.', { exact: false })
+            .waitFor();
           const feeds = table(page, 'Feeds sending over HTTP');
           const feedRow = (name: string) => feeds.getByRole('row').filter({ hasText: name });
           await feedRow('Demo Bank').waitFor();

@@ -373,7 +373,9 @@ test(
           const { context, page } = await open();
           try {
             // The bank's system sends transfers; two wait for the operator's feed, one came too late.
-            // Its second system is heard but stuck (its `through` unmoved for 40 minutes).
+            // Its second system is heard but stuck (its `through` unmoved for 40 minutes, where
+            // this centre reports a feed unmoved for 20 as stuck).
+            s.config.feedStuckMs = 20 * 60_000;
             const mobile = await demoOrgId(platform, '示范移动 Demo Mobile');
             const T = Date.parse('2026-11-02T10:00:00+08:00');
             await s.db
@@ -426,8 +428,12 @@ test(
               .getByText('Your feed has stopped moving on: transactions/cards', { exact: true })
               .waitFor();
             await page
+              .getByTestId('own-feeds-stuck')
+              .getByText('has not moved for 20 minutes or more', { exact: false })
+              .waitFor();
+            await page
               .getByTestId('own-feeds-held')
-              .getByText('Another party has not sent', { exact: false })
+              .getByText('once it has been quiet for 10 minutes.', { exact: false })
               .waitFor();
             await page
               .getByTestId('own-feeds-late')

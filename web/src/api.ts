@@ -710,6 +710,10 @@ export interface RecordStreamStatus {
   } | null;
   /** feeds over HTTP: every active feed has sent up to here; null when none is active */
   watermark: string | null;
+  /** a feed not heard for this long (ms) is idle (INTERDICT_FEED_IDLE_MINUTES) */
+  feedIdleMs: number;
+  /** a heard feed whose `through` has not moved for this long (ms) is stuck (INTERDICT_FEED_STUCK_MINUTES) */
+  feedStuckMs: number;
   feeds: StreamFeed[];
   workers: StreamWorker[];
 }
@@ -722,6 +726,10 @@ export interface OwnFeeds {
   watermark: string | null;
   /** another party's feed is the one the others wait for */
   heldByOthers: boolean;
+  /** a feed not heard for this long (ms) is idle */
+  feedIdleMs: number;
+  /** a heard feed whose `through` has not moved for this long (ms) is stuck */
+  feedStuckMs: number;
   feeds: Omit<StreamFeed, 'organisationId' | 'organisation'>[];
 }
 
@@ -736,9 +744,9 @@ export interface StreamFeed {
   heardAt: string;
   /** when its `through` last moved forward */
   movedAt: string;
-  /** not heard for 10 minutes: it no longer holds the watermark back */
+  /** not heard for `feedIdleMs`: it no longer holds the watermark back */
   idle: boolean;
-  /** heard, but its `through` has not moved for 10 minutes (a stuck clock, a re-sent file) */
+  /** heard, but its `through` has not moved for `feedStuckMs` (a stuck clock, a re-sent file) */
   stuck: boolean;
   /** its records waiting for the watermark */
   staged: number;

@@ -16,7 +16,11 @@ import './tables.ts';
  * others back; one whose records the stream has passed gets them refused as too late.
  */
 
-/** A feed not heard for this long (ms) stops holding the watermark back. */
+/**
+ * A feed not heard for this long (ms) stops holding the watermark back: the default of
+ * `INTERDICT_FEED_IDLE_MINUTES` (`Config.feedIdleMs`), which the centre sets above its slowest
+ * sender's interval.
+ */
 export const FEED_IDLE_MS = 10 * 60_000;
 
 /**
@@ -26,6 +30,14 @@ export const FEED_IDLE_MS = 10 * 60_000;
  * others back, nothing goes into the stream until it moves or is released.
  */
 export const FEED_STUCK_MS = 10 * 60_000;
+
+/** How long a feed may go unheard, and unmoved (`Config.feedIdleMs`, `Config.feedStuckMs`). */
+export interface FeedTimes {
+  feedIdleMs: number;
+  feedStuckMs: number;
+}
+
+export const DEFAULT_FEED_TIMES: FeedTimes = { feedIdleMs: FEED_IDLE_MS, feedStuckMs: FEED_STUCK_MS };
 
 export type FeedKind = 'calls' | 'transactions';
 
@@ -301,8 +313,7 @@ export async function feedStatus(
   db: Kysely<DB>,
   floor: number | null,
   now = Date.now(),
-  idleMs = FEED_IDLE_MS,
-  stuckMs = FEED_STUCK_MS,
+  times: FeedTimes = DEFAULT_FEED_TIMES,
 ): Promise<
   {
     organisationId: string;
@@ -352,6 +363,8 @@ export async function feedStatus(
         .execute()
     ).map((o) => [o.id, o.name]),
   );
+  const idleMs = times.feedIdleMs;
+  const stuckMs = times.feedStuckMs;
   const mark = await watermark(db, floor, now, idleMs);
   const feeds = rows.map((r) => {
     const heardAt = new Date(r.heard_at);

@@ -96,10 +96,26 @@ const IngestResultSchema = z
   })
   .meta({ id: 'RecordUploadResult' });
 
-/** `10 minutes`: a duration in the API's descriptions, from the constant that sets it. */
+/** `10 minutes`: a duration in the API's descriptions and the CLI's words. */
 export function minutes(ms: number): string {
-  return `${ms / 60_000} minutes`;
+  return `${ms / 60_000} minute${ms === 60_000 ? '' : 's'}`;
 }
+
+/** The centre's settings that say when a feed is idle and when stuck, in both statuses. */
+export const FeedTimesSchema = {
+  feedIdleMs: z
+    .number()
+    .int()
+    .describe(
+      `a feed not heard for this long is idle and holds the watermark back no more (INTERDICT_FEED_IDLE_MINUTES, ${minutes(FEED_IDLE_MS)} unless set)`,
+    ),
+  feedStuckMs: z
+    .number()
+    .int()
+    .describe(
+      `a heard feed whose \`through\` has not moved for this long is stuck (INTERDICT_FEED_STUCK_MINUTES, ${minutes(FEED_STUCK_MS)} unless set)`,
+    ),
+};
 
 /** A record feed as its sender sees it; the centre's status adds whose it is. */
 export const FeedSchema = z.object({
@@ -108,11 +124,11 @@ export const FeedSchema = z.object({
   through: z.string().describe('it has sent everything before this time'),
   heardAt: z.string(),
   movedAt: z.string().describe('when its `through` last moved forward'),
-  idle: z.boolean().describe(`not heard for ${minutes(FEED_IDLE_MS)}: it no longer holds the watermark back`),
+  idle: z.boolean().describe('not heard for `feedIdleMs`: it no longer holds the watermark back'),
   stuck: z
     .boolean()
     .describe(
-      `heard, but its \`through\` has not moved for ${minutes(FEED_STUCK_MS)} (a stuck clock, a re-sent file); while it holds ` +
+      'heard, but its `through` has not moved for `feedStuckMs` (a stuck clock, a re-sent file); while it holds ' +
         'the watermark, nothing goes into the stream',
     ),
   staged: z.number().int().describe('its records waiting for the watermark'),
@@ -128,6 +144,7 @@ const FeedsSchema = z
     lastTickAt: z.string().nullable().describe('stream time of the record stream’s last tick'),
     watermark: z.string().nullable().describe('every active feed has sent up to here; null: none active'),
     heldByOthers: z.boolean().describe('another party’s feed is the one the others wait for'),
+    ...FeedTimesSchema,
     feeds: z.array(FeedSchema),
   })
   .meta({ id: 'OwnFeeds' });
@@ -162,13 +179,16 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
       const p = principalOf(req);
       const stream = await recordStream();
       const head = await stream.head();
-      const feeds = await feedStatus(s.db, head.lastTickAt);
-      const mark = await watermark(s.db, head.lastTickAt);
+      const now = Date.now();
+      const feeds = await feedStatus(s.db, head.lastTickAt, now, s.config);
+      const mark = await watermark(s.db, head.lastTickAt, now, s.config.feedIdleMs);
       const own = feeds.filter((f) => f.organisationId === p.organisationId);
       return {
         lastTickAt: head.lastTickAt === null ? null : new Date(head.lastTickAt).toISOString(),
         watermark: mark === Infinity ? null : new Date(mark).toISOString(),
         heldByOthers: feeds.some((f) => f.holding && f.organisationId !== p.organisationId),
+        feedIdleMs: s.config.feedIdleMs,
+        feedStuckMs: s.config.feedStuckMs,
         feeds: own.map((f) => ({
           kind: f.kind,
           name: f.name,
@@ -355,6 +375,7 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
             pii: s.pii,
             waitMs: (req.query.wait ?? DEFAULT_WAIT_S) * 1000,
             latenessMs: (req.query.maxLateness ?? 300) * 1000,
+            idleMs: s.config.feedIdleMs,
           });
           // Counts only: the rows are personal data and stay in the stream.
           await audit(
@@ -418,7 +439,7 @@ export async function releaseFeedNow(
   );
   const merged = await mergeIdleFeeds(s, recordStream);
   const head = await (await recordStream()).head();
-  const mark = await watermark(s.db, head.lastTickAt);
+  const mark = await watermark(s.db, head.lastTickAt, Date.now(), s.config.feedIdleMs);
   return {
     watermark: mark === Infinity ? null : new Date(mark).toISOString(),
     merge: 'skipped' in merged ? null : mergeAnswer(merged),
@@ -450,7 +471,7 @@ export async function mergeIdleFeeds(
     throw err;
   }
   try {
-    return await mergeFeeds(s.db, stream, { lease, pii: s.pii });
+    return await mergeFeeds(s.db, stream, { lease, pii: s.pii, idleMs: s.config.feedIdleMs });
   } finally {
     await lease.release();
   }

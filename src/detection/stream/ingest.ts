@@ -105,6 +105,8 @@ export interface IngestOptions {
   pii?: PiiCipher;
   waitMs?: number;
   latenessMs?: number;
+  /** A feed not heard for this long no longer holds the watermark back (default `FEED_IDLE_MS`). */
+  idleMs?: number;
   /** Cards or accounts published at a time (default `REFERENCE_BATCH`; tests set it small). */
   referenceBatch?: number;
 }
@@ -219,7 +221,11 @@ export async function ingestRecords(
         latenessMs: opts.latenessMs ?? DEFAULT_LATENESS_MS,
         through: opts.through,
       }));
-      merge = await mergeFeeds(db, stream, { lease, ...pii });
+      merge = await mergeFeeds(db, stream, {
+        lease,
+        ...pii,
+        ...(opts.idleMs !== undefined && { idleMs: opts.idleMs }),
+      });
     }
     const after = await stream.head();
     const result: IngestResult = {

@@ -3,7 +3,7 @@ import type { DB } from '../../core/db/schema.ts';
 import { DEFAULT_PARTITIONS, type RecordStream, type StoredRecords } from './types.ts';
 import { partitionRanges } from './worker.ts';
 import { LEASE_LAPSES_MS, streamKey } from './publisher.ts';
-import { feedStatus, watermark } from './feeds.ts';
+import { feedStatus, watermark, type FeedTimes } from './feeds.ts';
 import './tables.ts';
 
 /**
@@ -32,6 +32,10 @@ export interface RecordStreamStatus {
    * and staged records after it wait. Null when no feed is active.
    */
   watermark: string | null;
+  /** A feed not heard for this long (ms) is idle (`INTERDICT_FEED_IDLE_MINUTES`). */
+  feedIdleMs: number;
+  /** A heard feed whose `through` has not moved for this long (ms) is stuck (`INTERDICT_FEED_STUCK_MINUTES`). */
+  feedStuckMs: number;
   feeds: FeedStatus[];
   workers: WorkerStatus[];
 }
@@ -46,9 +50,9 @@ export interface FeedStatus {
   heardAt: string;
   /** When its `through` last moved forward. */
   movedAt: string;
-  /** Not heard for `FEED_IDLE_MS`: it no longer holds the watermark back. */
+  /** Not heard for `feedIdleMs`: it no longer holds the watermark back. */
   idle: boolean;
-  /** Heard, but its `through` has not moved for `FEED_STUCK_MS` (a stuck clock, a re-sent file). */
+  /** Heard, but its `through` has not moved for `feedStuckMs` (a stuck clock, a re-sent file). */
   stuck: boolean;
   /** Its records waiting for the watermark. */
   staged: number;
@@ -100,9 +104,10 @@ export const STALLED_AFTER_MS = 5 * 60_000;
 export async function recordStreamStatus(
   db: Kysely<DB>,
   stream: RecordStream,
-  keepMs: number,
+  settings: { recordStreamKeepMs: number } & FeedTimes,
   now = Date.now(),
 ): Promise<RecordStreamStatus> {
+  const keepMs = settings.recordStreamKeepMs;
   const head = await stream.head();
   const [stored, lease, rows, feeds, mark] = await Promise.all([
     stream.stored(),
@@ -117,8 +122,8 @@ export async function recordStreamStatus(
       .select((eb) => eb('state', 'is not', null).as('has_state'))
       .orderBy('worker')
       .execute(),
-    feedStatus(db, head.lastTickAt, now),
-    watermark(db, head.lastTickAt, now),
+    feedStatus(db, head.lastTickAt, now, settings),
+    watermark(db, head.lastTickAt, now, settings.feedIdleMs),
   ]);
   return {
     kind: stream.kind,
@@ -138,6 +143,8 @@ export async function recordStreamStatus(
         }
       : null,
     watermark: mark === Infinity ? null : new Date(mark).toISOString(),
+    feedIdleMs: settings.feedIdleMs,
+    feedStuckMs: settings.feedStuckMs,
     feeds: feeds.map((f) => ({
       ...f,
       through: new Date(f.through).toISOString(),

@@ -1296,10 +1296,10 @@ export const en = {
         'Your calls or transactions sent over HTTP wait until every other party has sent up to their time, then go to the platform’s detectors in one time order.',
       none: 'Your systems have not sent records over HTTP yet. They send calls (operators) or transactions (banks) with POST /v1/detection-stream/records, with an API key holding records:write.',
       heldByOthers:
-        'Another party has not sent its records up to your time yet: yours wait. They go in once it has, or once it has been quiet for 10 minutes.',
+        'Another party has not sent its records up to your time yet: yours wait. They go in once it has, or once it has been quiet for {minutes} minutes.',
       stuckTitle: 'Your feed has stopped moving on: {feeds}',
       stuckBody:
-        'It is still heard, but the time up to which it says it has sent everything (its through) has not moved for 10 minutes or more. Check your sending system’s clock and what it sends. While it holds the others back, no party’s records reach the detectors: if it cannot move on soon, let the others go on without it.',
+        'It is still heard, but the time up to which it says it has sent everything (its through) has not moved for {minutes} minutes or more. Check your sending system’s clock and what it sends. While it holds the others back, no party’s records reach the detectors: if it cannot move on soon, let the others go on without it.',
       lateTitle: 'Some of your records came too late',
       lateBody:
         'The platform had moved past their time before they could go in, and they were not checked. Send records promptly, and in order; ask the centre before sending them again.',
@@ -1418,7 +1418,7 @@ export const en = {
     emptyBody: 'Start one with:',
     feeds: 'Feeds sending over HTTP',
     feedsIntro:
-      'Each party’s calls or transactions wait until every active feed has sent up to their time (the watermark), then go into the stream in one time order. A feed quiet for 10 minutes no longer holds the others back.',
+      'Each party’s calls or transactions wait until every active feed has sent up to their time (the watermark), then go into the stream in one time order. A feed quiet for {minutes} minutes no longer holds the others back.',
     watermark: 'Watermark: every active feed has sent up to {time}',
     noWatermark: 'No feed active: nothing is held back',
     feed: 'Feed',
@@ -1441,7 +1441,7 @@ export const en = {
     late: 'Dropped as late',
     lateTitle: 'Records came too late: {feeds}',
     lateBody:
-      'The stream’s clock had passed them before they could go in (files were published straight into the stream meanwhile, or the feed fell behind the others for more than 10 minutes). They were not detected on; send them again only after checking with the centre.',
+      'The stream’s clock had passed them before they could go in (files were published straight into the stream meanwhile, or the feed fell behind the others for more than {minutes} minutes). They were not detected on; send them again only after checking with the centre.',
   },
   detectors: {
     simbox: 'SIM box',

@@ -351,7 +351,9 @@ function OwnFeeds() {
                   })}
                   data-testid="own-feeds-stuck"
                 >
-                  <Text size="sm">{t('detection.feeds.stuckBody')}</Text>
+                  <Text size="sm">
+                    {t('detection.feeds.stuckBody', { minutes: data.feedStuckMs / 60_000 })}
+                  </Text>
                 </Alert>
               ) : null}
               {data.feeds.some((f) => f.late > 0) ? (
@@ -366,7 +368,7 @@ function OwnFeeds() {
               ) : null}
               {data.heldByOthers && data.feeds.some((f) => f.staged > 0) ? (
                 <Alert color="gray" variant="light" data-testid="own-feeds-held">
-                  {t('detection.feeds.heldByOthers')}
+                  {t('detection.feeds.heldByOthers', { minutes: data.feedIdleMs / 60_000 })}
                 </Alert>
               ) : null}
               <FeedTable

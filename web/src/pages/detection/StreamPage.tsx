@@ -176,12 +176,18 @@ function StreamStatus({
           })}
           data-testid="stream-feeds-late"
         >
-          <Text size="sm">{t('detectionStream.lateBody')}</Text>
+          <Text size="sm">{t('detectionStream.lateBody', { minutes: s.feedIdleMs / 60_000 })}</Text>
         </Alert>
       ) : null}
       <Summary status={s} />
       {s.feeds.length ? (
-        <Feeds feeds={s.feeds} watermark={s.watermark} mayRelease={mayRelease} onReleased={onChange} />
+        <Feeds
+          feeds={s.feeds}
+          watermark={s.watermark}
+          idleMinutes={s.feedIdleMs / 60_000}
+          mayRelease={mayRelease}
+          onReleased={onChange}
+        />
       ) : null}
       {s.workers.length ? (
         <Workers workers={s.workers} />
@@ -333,11 +339,14 @@ export function ReleaseFeed({
 function Feeds({
   feeds,
   watermark,
+  idleMinutes,
   mayRelease,
   onReleased,
 }: {
   feeds: StreamFeed[];
   watermark: string | null;
+  /** The centre's setting: a feed quiet this long holds the others back no more. */
+  idleMinutes: number;
   mayRelease: boolean;
   onReleased: () => void;
 }) {
@@ -346,7 +355,7 @@ function Feeds({
     <Stack gap={6} data-testid="stream-feeds">
       <Text fw={600}>{t('detectionStream.feeds')}</Text>
       <Text size="sm" c="dimmed">
-        {t('detectionStream.feedsIntro')}
+        {t('detectionStream.feedsIntro', { minutes: idleMinutes })}
       </Text>
       <Text size="sm" fw={500} data-testid="stream-watermark">
         {watermark
