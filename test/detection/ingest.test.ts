@@ -878,7 +878,10 @@ describe('records sent over HTTP into the record stream', () => {
     try {
       await upload('calls', callsHeader, { query: `&through=${encodeURIComponent(iso(T))}` });
       await upload('transactions', [header, txn(1, T + 60_000)].join('\n'), { key: bankKey });
+      // The operator's feed last heard, and last moved, some minutes ago.
       const ago = (min: number) => new Date(Date.now() - min * 60_000);
+      const operatorFeed = (set: { heard_at: Date; moved_at?: Date }) =>
+        services.db.updateTable('detection_feeds').set(set).where('kind', '=', 'calls').execute();
       const recordStream = () => Promise.resolve(stream());
       const status = async () => {
         const r = await app.inject({
@@ -897,11 +900,7 @@ describe('records sent over HTTP into the record stream', () => {
       };
       // Quiet and unmoved for 11 minutes: under the default it would be idle; here it still holds
       // the bank's transfer back, and it is not stuck either.
-      await services.db
-        .updateTable('detection_feeds')
-        .set({ heard_at: ago(11), moved_at: ago(11) })
-        .where('kind', '=', 'calls')
-        .execute();
+      await operatorFeed({ heard_at: ago(11), moved_at: ago(11) });
       assert.deepEqual(await status(), [1_800_000, 1_200_000, iso(T), false, false, true]);
       assert.equal(((await mergeIdleFeeds(services, recordStream)) as { waiting: number }).waiting, 1);
       const own = (
@@ -913,18 +912,10 @@ describe('records sent over HTTP into the record stream', () => {
       ).json() as { feedIdleMs: number; feedStuckMs: number; heldByOthers: boolean };
       assert.deepEqual([own.feedIdleMs, own.feedStuckMs, own.heldByOthers], [1_800_000, 1_200_000, true]);
       // Heard now, unmoved for 21 minutes: stuck.
-      await services.db
-        .updateTable('detection_feeds')
-        .set({ heard_at: ago(0), moved_at: ago(21) })
-        .where('kind', '=', 'calls')
-        .execute();
+      await operatorFeed({ heard_at: ago(0), moved_at: ago(21) });
       assert.deepEqual(await status(), [1_800_000, 1_200_000, iso(T), false, true, true]);
       // Quiet for 31 minutes: idle, and the timer's merge lets the transfer go.
-      await services.db
-        .updateTable('detection_feeds')
-        .set({ heard_at: ago(31) })
-        .where('kind', '=', 'calls')
-        .execute();
+      await operatorFeed({ heard_at: ago(31) });
       const merged = (await mergeIdleFeeds(services, recordStream)) as { published: number; waiting: number };
       assert.deepEqual([merged.published, merged.waiting], [1, 0]);
       assert.deepEqual((await status()).slice(3), [true, false, false]);
