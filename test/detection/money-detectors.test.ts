@@ -161,6 +161,42 @@ describe('mule_account', () => {
       assert.ok(!ctx.flaggedAccounts.has(decoy), decoy);
   });
 
+  test('a small sum that left a mule before it was flagged is followed hop by hop; the same sums between ordinary people are not', () => {
+    const small = [...accounts, ...['S1', 'S2', 'S3', 'P1', 'P2', 'P3'].map((a) => account(a, `H${a}`))];
+    // 1,500.00 of M1's leaves for S1 before M1 is flagged (at its transfer to M2A), and is passed
+    // on within the hour, by day, through old accounts, to a cash machine: a chain all the same.
+    // P1 to P3 pass 1,500.00 along as fast, from a payer no one flagged.
+    const chain = (from: string, via: string[], at: number): Ev[] =>
+      via.map((to, i) => ({
+        txn: txn(
+          at + i * 0.02 * H,
+          i === 0 ? from : via[i - 1]!,
+          to,
+          1_500 - 20 * i,
+          to === '' ? 'atm' : 'mobile',
+        ),
+      }));
+    const events = [
+      ...world(),
+      ...chain('M1', ['S1', 'S2', 'S3', ''], 3.9 * H + T0),
+      ...chain('FRIEND', ['P1', 'P2', 'P3', ''], T0),
+    ];
+    const ctx = newContext([], small);
+    const out = run([muleAccountDetector()], ctx, events);
+    assert.deepEqual(out.map((d) => d.subject).sort(), [...mules, 'S1', 'S2', 'S3'].sort());
+    const depth = (a: string) => out.find((d) => d.subject === a)?.evidence.propagationDepth;
+    assert.deepEqual(['S1', 'S2', 'S3'].map(depth), [1, 2, 3]);
+    for (const a of ['S1', 'S2', 'S3'])
+      assert.equal(
+        out.find((d) => d.subject === a)?.evidence.inflow,
+        (1_500 - 20 * (Number(a[1]) - 1)) * 100,
+      );
+    for (const a of ['P1', 'P2', 'P3']) assert.ok(!ctx.flaggedAccounts.has(a), a);
+    // The least sum a hop is looked at from is a parameter: at the larger sums' 2,000.00 the chain goes unseen.
+    const strict = run([muleAccountDetector({ minHopInflow: 200_000 })], newContext([], small), events);
+    assert.deepEqual(strict.map((d) => d.subject).sort(), [...mules].sort());
+  });
+
   test('once per episode, and state expires with the window', () => {
     const ctx = newContext([], accounts);
     const det = muleAccountDetector();

@@ -13,7 +13,8 @@
  * later outflows (that is the merchant who pays suppliers monthly: its outflows move old money),
  * and outflows beyond everything seen (a balance from before the stream) are never fast.
  *
- * On each outflow a cheap gate is checked: window inflow ≥ `minInflow`, fast pass-through
+ * On each outflow a cheap gate is checked: window inflow ≥ `minInflow` (≥ `minHopInflow` for a
+ * hop: money from or to a flagged or listed account, or a victim's payment), fast pass-through
  * (fast-out / in) ≥ `minPassThrough` and fast share of the outflow (fast-out / out) ≥
  * `minFastOutShare` (an account paying out far more than it got spends its own balance). Only then
  * are the costly features computed (distinct payers, payers already flagged or listed, payees,
@@ -52,6 +53,13 @@ export interface MuleParams {
   minAmount: number;
   /** Minimum inflow in the window before the account is considered (minor units). */
   minInflow: number;
+  /**
+   * The same for a hop: an account that received money from a flagged or listed account or a
+   * victim's payment, or paid to one, is considered from this inflow on (minor units). A victim's
+   * 1,500 yuan laundered through six mules is as much a chain as a larger sum: under `minInflow`
+   * none of its hops was looked at.
+   */
+  minHopInflow: number;
   /** Minimum fast pass-through ratio (fast outflow / inflow in the window). */
   minPassThrough: number;
   /**
@@ -121,6 +129,7 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   maxDwellMs: 24 * 3_600_000,
   minAmount: 10_000,
   minInflow: 200_000,
+  minHopInflow: 10_000,
   minPassThrough: 0.7,
   minFastOutShare: 0.5,
   minPayers: 2,
@@ -361,13 +370,12 @@ export class MuleAccountDetector implements MuleDetector {
       this.evaluate(t.payer, s, now, ctx, 0);
   }
 
-  private gate(s: AccountState): boolean {
+  private gate(account: string, s: AccountState, ctx: DetectionContext): boolean {
     const p = this.p;
-    return (
-      s.inSum >= p.minInflow &&
-      s.fastSum >= p.minPassThrough * s.inSum &&
-      s.fastSum >= p.minFastOutShare * s.outSum
-    );
+    if (!(s.fastSum >= p.minPassThrough * s.inSum && s.fastSum >= p.minFastOutShare * s.outSum)) return false;
+    if (s.inSum >= p.minInflow) return true;
+    // A small sum is looked at only as a hop: ordinary people pass small sums on all the time.
+    return s.inSum >= p.minHopInflow && touchesFlagged(account, s, ctx);
   }
 
   private features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
@@ -472,7 +480,7 @@ export class MuleAccountDetector implements MuleDetector {
 
   /** Evaluates `account`; if flagged, re-evaluates the accounts it paid, up to `maxHops` deep. */
   private evaluate(account: string, s: AccountState, now: number, ctx: DetectionContext, hop: number): void {
-    if (!this.gate(s)) return;
+    if (!this.gate(account, s, ctx)) return;
     s.evalInPushed = s.inPushed;
     s.evalFast = s.fastSum;
     s.evalVictims = ctx.victimPayments.get(account)?.length ?? 0;
@@ -564,6 +572,25 @@ export class MuleAccountDetector implements MuleDetector {
 }
 
 /** Whether the inflow from `payer` at `ts` is one of the victims' payments `list` names. */
+/**
+ * Whether money in `s`'s window came from a flagged or listed account or a victim's payment, or
+ * went to a flagged or listed account: what makes a small sum a hop of a chain.
+ */
+function touchesFlagged(account: string, s: AccountState, ctx: DetectionContext): boolean {
+  const victims = ctx.victimPayments.get(account);
+  for (let i = s.inHead; i < s.inCount; i++) {
+    const payer = s.inPayer[i] as string;
+    if (victims !== undefined && paidByVictim(victims, payer, s.ins[i * IN] as number)) return true;
+    if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) return true;
+  }
+  for (let i = s.outHead; i < s.outCount; i++) {
+    if (s.outs[i * OUT + 5] === 1) continue;
+    const payee = s.outPayee[i] as string;
+    if (ctx.flaggedAccounts.has(payee) || ctx.listed('bank_account', payee)) return true;
+  }
+  return false;
+}
+
 function paidByVictim(list: readonly { payer: string; at: number }[], payer: string, ts: number): boolean {
   for (const x of list) if (x.at === ts && x.payer === payer) return true;
   return false;
