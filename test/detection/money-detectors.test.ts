@@ -344,6 +344,27 @@ describe('mule_account: victims are not hops', () => {
     );
   });
 
+  test('three days on, the salary gone from the window, a small sum coming in does not make the victim a hop', () => {
+    const ev: Ev[] = [];
+    for (let i = 0; i < 4; i++) ev.push({ txn: txn(T0 + i * 0.2 * H, `V${i}`, 'MULE', 20_000) });
+    ev.push({ txn: txn(T0 + 2 * H, 'MULE', '', 79_000, 'atm') });
+    ev.push({ txn: txn(T0 + 3 * H, 'EMPLOYER', 'VICTIM', 14_597) });
+    ev.push({ txn: txn(T0 + 10 * H, 'VICTIM', 'MULE', 14_200) });
+    // 72 hours after the salary it leaves the window; the payment to MULE it paid for stays 7 more.
+    // A friend sends 850.00 and the victim spends 800.00 of it within the hour.
+    ev.push({ txn: txn(T0 + 76 * H, 'FRIEND1', 'VICTIM', 850) });
+    ev.push({ txn: txn(T0 + 77 * H, 'VICTIM', 'SPENDER', 800) });
+    const ctx = newContext([], accounts);
+    const out = run([muleAccountDetector()], ctx, ev);
+    // In the window: 850.00 in, 15,000.00 out (14,200.00 of it to the flagged MULE), all "fast":
+    // more passed on than received, so whose money it was is no longer known.
+    assert.deepEqual(
+      out.map((d) => d.subject),
+      ['MULE'],
+    );
+    assert.ok(!ctx.flaggedAccounts.has('VICTIM'));
+  });
+
   test('an account paying out far more than it received is spending its own money', () => {
     const ctx = newContext([], accounts);
     const det = muleAccountDetector();

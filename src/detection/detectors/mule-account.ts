@@ -372,6 +372,10 @@ export class MuleAccountDetector implements MuleDetector {
 
   private gate(account: string, s: AccountState, ctx: DetectionContext): boolean {
     const p = this.p;
+    // More passed on fast than the window received: the inflows that paid for it have left the
+    // window (their time is up before the outflows'), and whose money it was (a salary, say) is no
+    // longer known. Judged again once those outflows have left too, or new money came in.
+    if (s.fastSum > s.inSum) return false;
     if (!(s.fastSum >= p.minPassThrough * s.inSum && s.fastSum >= p.minFastOutShare * s.outSum)) return false;
     if (s.inSum >= p.minInflow) return true;
     // A small sum is looked at only as a hop: ordinary people pass small sums on all the time.
