@@ -377,7 +377,7 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
 export const CARDS: RecordKind<CardRecord> = {
   name: 'phone cards',
   columns: ['msisdn', 'imsi', 'holder_id', 'holder_region', 'card_type', 'activated_at', 'operator'],
-  optional: ['cancelled_at'],
+  optional: ['cancelled_at', 'outlet'],
   unique: ['activated_at', 'cancelled_at'],
   time: 'activated_at',
   build(v, time) {
@@ -393,6 +393,7 @@ export const CARDS: RecordKind<CardRecord> = {
         return fail(`cancelled_at: not an ISO 8601 time with offset: ${cancelled.slice(0, 40)}`);
       if (cancelledAt < at) return fail('cancelled_at: before activated_at');
     }
+    const outlet = v[8]!;
     return {
       ok: true,
       value: {
@@ -404,6 +405,7 @@ export const CARDS: RecordKind<CardRecord> = {
         activatedAt: at,
         operator: v[6]!,
         ...(cancelledAt !== undefined && { cancelledAt }),
+        ...(outlet !== '' && { outlet }),
       },
     };
   },

@@ -20,6 +20,11 @@ export interface CardRecord {
    * the detectors count it until stream time reaches this, then withdraw it (`withdrawCards`).
    */
   cancelledAt?: number;
+  /**
+   * The sales outlet (the operator's channel or shop code) that activated it: the optional
+   * `outlet` column. `card_limit` looks for bursts of activations per outlet when cards name one.
+   */
+  outlet?: string;
 }
 
 /** A bank or payment account (`import accounts` format). `holderId` is personal data. */

@@ -17,7 +17,8 @@ import {
   TimeOrder,
   TRANSACTIONS,
 } from '../../src/detection/parse.ts';
-import type { CallRecord } from '../../src/detection/records.ts';
+import type { CallRecord, CardRecord } from '../../src/detection/records.ts';
+import { decodeEntries, encodeEntry } from '../../src/detection/stream/wire.ts';
 import { Interner } from '../../src/detection/intern.ts';
 import { hashNumber } from '../../src/detection/detectors/common.ts';
 
@@ -417,6 +418,37 @@ describe('detection input parsing', () => {
     const n = [];
     for await (const c of readRecords(nd, CARDS)) n.push(c.cancelledAt);
     assert.deepEqual(n, [undefined, undefined, Date.parse('2024-02-01T00:00:00Z')]);
+  });
+
+  test('cards: the outlet is optional, read by its name in CSV and NDJSON, and goes through the record stream', async () => {
+    const file = path.join(dir, 'cards-outlet.csv');
+    fs.writeFileSync(
+      file,
+      [
+        'outlet,msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator,cancelled_at',
+        '110101-017,+8613800138001,460001234567891,H1,110101,consumer,2024-01-01T00:00:00+08:00,cmcc,',
+        ',+8613800138002,460001234567892,H2,110101,consumer,2024-01-01T00:00:00+08:00,cmcc,2024-03-01T00:00:00+08:00',
+      ].join('\n'),
+    );
+    const got: CardRecord[] = [];
+    for await (const c of readRecords(file, CARDS)) got.push(c);
+    assert.deepEqual(
+      got.map((c) => [c.msisdn.slice(-1), c.outlet, c.cancelledAt]),
+      [
+        ['1', '110101-017', undefined],
+        ['2', undefined, Date.parse('2024-03-01T00:00:00+08:00')],
+      ],
+    );
+    const nd = path.join(dir, 'cards-outlet.ndjson');
+    const o = { ...Object.fromEntries(CARDS.columns.map((k) => [k, ''])), msisdn: '+8613800138003' };
+    Object.assign(o, { card_type: 'consumer', activated_at: '2024-01-01T00:00:00Z', outlet: 'SZ-9' });
+    fs.writeFileSync(nd, JSON.stringify(o));
+    for await (const c of readRecords(nd, CARDS)) assert.equal(c.outlet, 'SZ-9');
+    // On the wire: written only when there is one, beside a cancellation or alone.
+    for (const c of [...got, { ...got[1]!, outlet: 'X-1' }]) {
+      const back = decodeEntries(`[${encodeEntry({ kind: 'card', gseq: 7, record: c })}]`)[0]!;
+      assert.deepEqual(back, { kind: 'card', gseq: 7, record: c });
+    }
   });
 });
 

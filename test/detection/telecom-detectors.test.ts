@@ -495,6 +495,41 @@ describe('card_limit', () => {
     assert.deepEqual(d.drain(T0 + 2 * HOUR, true, ctx), []);
   });
 
+  it('groups a burst by its outlet when the cards name one: a card activated elsewhere meanwhile is not in it', () => {
+    const cards: CardRecord[] = [];
+    // Background over a year at the operator's outlets.
+    for (let i = 0; i < 200; i++)
+      cards.push(
+        card(mob(60_000 + i), {
+          activatedAt: T0 - 365 * DAY + i * 43 * HOUR,
+          outlet: `HN-${String(i % 20).padStart(3, '0')}`,
+        }),
+      );
+    // A dealer's 12 cards in 6 minutes at one agent outlet, which had activated nothing before …
+    const burst = Array.from({ length: 12 }, (_, i) =>
+      card(mob(61_000 + i), { holderId: `H-d${i}`, activatedAt: T0 + i * 30_000, outlet: 'HN-041' }),
+    );
+    // … and, in those minutes, an ordinary card at an outlet across the country.
+    const innocent = card(mob(62_000), {
+      holderId: 'H-innocent',
+      activatedAt: T0 + 100_000,
+      outlet: 'SZ-003',
+    });
+    const withOutlets = newContext([...cards, ...burst, innocent], []);
+    const out = cardLimitDetector().drain(T0 + HOUR, true, withOutlets);
+    assert.deepEqual(out.map((x) => x.subject).sort(), burst.map((c) => c.msisdn).sort());
+    for (const x of out)
+      assert.deepEqual(
+        [(x.evidence as { outlet: string }).outlet, (x.evidence as { burstCards: number }).burstCards],
+        ['HN-041', 12],
+      );
+    // Without outlets (a card file that names none), grouped by operator: the ordinary card is taken in.
+    const bare = [...cards, ...burst, innocent].map(({ outlet: _, ...c }) => c);
+    const grouped = cardLimitDetector().drain(T0 + HOUR, true, newContext(bare, []));
+    assert.ok(grouped.some((x) => x.subject === innocent.msisdn));
+    assert.equal(grouped.length, 13);
+  });
+
   it('rescans when a number moves to another holder, though the number of cards stays the same', () => {
     // Five cards: at the limit, not over it. A sixth number belongs to someone else.
     const cards = Array.from({ length: 5 }, (_, i) =>

@@ -9,11 +9,15 @@
  *   default 5: the MIIT "one ID, five numbers" rule per operator; set it lower, 3 say, for a
  *   stricter policy). Over means strictly more than the limit: a family of four on one ID is not.
  *   Score 0.6 + 0.1 per card over the most exceeded limit, at most 1.
- * - bursts: cards activated in a burst at one outlet. The card file names no outlet, so cards are
- *   grouped by operator (`burstKey: 'operator'`, the default) or by operator and holder region
- *   (`'operator_region'`). holder_region is the holder's, not the outlet's, and a dealer opens
- *   cards in the names of people from anywhere, so grouping by it splits a real burst; use it
- *   when an operator's activation rate is too high for an operator-wide test. A burst is at least
+ * - bursts: cards activated in a burst at one outlet. A card that names its outlet (the optional
+ *   `outlet` column) is grouped with the operator's other cards of that outlet. A card file that
+ *   names none leaves cards grouped by operator (`burstKey: 'operator'`, the default) or by
+ *   operator and holder region (`'operator_region'`). holder_region is the holder's, not the
+ *   outlet's, and a dealer opens cards in the names of people from anywhere, so grouping by it
+ *   splits a real burst; use it when an operator's activation rate is too high for an
+ *   operator-wide test. Grouped by operator, an ordinary card activated anywhere in the country
+ *   within a dealer's ten minutes is taken into the burst (two on the 200,000-person world);
+ *   grouped by outlet it is not. A burst is at least
  *   `burstMinCards` activations within `burstWindowMs` (default 10 in 10 min) and at least
  *   `burstFactor` (5) times the group's expected count in such a window at its average rate over
  *   the file. Each card of the burst is reported (`subjectKind: 'msisdn'`) and goes into
@@ -157,9 +161,18 @@ export class CardLimitDetector implements Detector {
   private scanBursts(ctx: DetectionContext, now: number, out: Detection[]): void {
     const p = this.p;
     const groups = new Map<string, CardRecord[]>();
+    let first = Infinity;
+    let last = -Infinity;
     for (const c of ctx.cardsByMsisdn.values()) {
       if (c.cardType === 'iot' && !p.countIot) continue;
-      const k = p.burstKey === 'operator' ? c.operator : c.operator + '\u0000' + c.holderRegion;
+      if (c.activatedAt < first) first = c.activatedAt;
+      if (c.activatedAt > last) last = c.activatedAt;
+      const k =
+        c.outlet !== undefined
+          ? c.operator + '\u0001' + c.outlet
+          : p.burstKey === 'operator'
+            ? c.operator
+            : c.operator + '\u0000' + c.holderRegion;
       const g = groups.get(k);
       if (g) g.push(c);
       else groups.set(k, [c]);
@@ -167,9 +180,9 @@ export class CardLimitDetector implements Detector {
     for (const g of groups.values()) {
       if (g.length < p.burstMinCards) continue;
       g.sort((a, b) => a.activatedAt - b.activatedAt || (a.msisdn < b.msisdn ? -1 : 1));
-      const span = g[g.length - 1]!.activatedAt - g[0]!.activatedAt;
-      // Average activations per burst window over the file (at least one window's worth of span).
-      const expected = (g.length * p.burstWindowMs) / Math.max(span, p.burstWindowMs);
+      // Average activations per burst window over the whole file (at least one window's worth of
+      // span): an outlet that only ever activated one dealer's burst has no rate of its own.
+      const expected = (g.length * p.burstWindowMs) / Math.max(last - first, p.burstWindowMs);
       let j = 0;
       let i = 0;
       while (i < g.length) {
@@ -197,7 +210,8 @@ export class CardLimitDetector implements Detector {
               evidence: {
                 rule: 'burst',
                 operator: first.operator,
-                region: p.burstKey === 'operator' ? null : first.holderRegion,
+                region: first.outlet !== undefined || p.burstKey === 'operator' ? null : first.holderRegion,
+                outlet: first.outlet ?? null,
                 burstCards: burst.length,
                 burstMinutes: round((to - from) / 60_000),
                 expectedInWindow: round(expected),

@@ -59,11 +59,24 @@ export const FILES = {
   truth: 'truth.json',
 } as const;
 export const HEADERS = {
-  cards: 'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator,cancelled_at',
+  cards: 'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator,cancelled_at,outlet',
   accounts: 'account,institution,holder_id,account_type,opened_at',
   calls: 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin',
   transactions: 'ts,txn_id,payer_account,payee_account,amount,currency,channel',
 } as const;
+
+/** Ordinary sales outlets per region (`outletOf`); dealers' agent outlets are numbered after them. */
+const OUTLETS_PER_REGION = 40;
+
+/**
+ * An ordinary card's outlet: one of its holder's region's, from its number (no draw of the world's
+ * random sequence, so a seed gives the same world as before outlets were written).
+ */
+function outletOf(c: { msisdn: string; holderRegion: string }): string {
+  let h = 0;
+  for (let i = 0; i < c.msisdn.length; i++) h = (Math.imul(h, 31) + c.msisdn.charCodeAt(i)) | 0;
+  return `${c.holderRegion}-${String(1 + ((h >>> 0) % OUTLETS_PER_REGION)).padStart(3, '0')}`;
+}
 
 const SEC = 1000;
 const MIN = 60 * SEC;
@@ -90,6 +103,8 @@ interface Card {
   operator: string;
   /** Set on a card its holder gave back (`plantReturnedCards`). */
   cancelledAt?: number;
+  /** The dealer's outlet of a card opened in a burst; others get one of their region's (`outletOf`). */
+  outlet?: string;
 }
 
 interface Account {
@@ -704,7 +719,10 @@ class Simulation {
       for (let i = 0; i < count; i++) {
         const holder = this.people[this.ordinary((p) => p.cardCount <= 3)]!;
         holder.special = true;
-        cards.push(this.newCard(op, holder, at + rng.int(600) * SEC));
+        const card = this.newCard(op, holder, at + rng.int(600) * SEC);
+        // An agent outlet of the region, none of the ordinary ones (`outletOf`).
+        card.outlet = `${REGIONS[r]!.code}-${String(OUTLETS_PER_REGION + 1 + (b % 10)).padStart(3, '0')}`;
+        cards.push(card);
       }
       this.bursts.push({ cards, region: REGIONS[r]!.code, operator: op.name, at });
     }
@@ -1422,7 +1440,7 @@ class Simulation {
     const cards = [...this.cards].sort((a, b) => a.activatedAt - b.activatedAt);
     for (const c of cards) {
       const cancelled = c.cancelledAt === undefined ? '' : iso(c.cancelledAt);
-      yield `${c.msisdn},${c.imsi},${c.holderId},${c.holderRegion},${c.type},${iso(c.activatedAt)},${c.operator},${cancelled}`;
+      yield `${c.msisdn},${c.imsi},${c.holderId},${c.holderRegion},${c.type},${iso(c.activatedAt)},${c.operator},${cancelled},${c.outlet ?? outletOf(c)}`;
     }
     this.counts.cards = cards.length;
   }

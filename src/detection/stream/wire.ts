@@ -8,7 +8,8 @@ import type { ReadEntry, StreamEntry } from './types.ts';
  *
  *   call         [g, "c", ts, voice (1) or sms (0), caller, callee, durationS, imsi, imei, cellId, origin]
  *   transaction  [g, "t", ts, txnId, payer, payee, amount, currency, channel]
- *   card         [g, "C", msisdn, imsi, holderId, holderRegion, cardType, activatedAt, operator, cancelledAt?]
+ *   card         [g, "C", msisdn, imsi, holderId, holderRegion, cardType, activatedAt, operator, cancelledAt?, outlet?]
+ *                (cancelledAt null when only the outlet follows)
  *   account      [g, "A", account, institution, holderId, accountType, openedAt]
  *   tick         [g, "T", now, drain (1 or 0)]
  *   end          [g, "E", now]
@@ -34,8 +35,9 @@ export function encodeEntry(e: StreamEntry): string {
     case 'card': {
       const c = e.record;
       a = [e.gseq, 'C', c.msisdn, c.imsi, c.holderId, c.holderRegion, c.cardType, c.activatedAt, c.operator];
-      // Only on a cancelled card, last: a card in service is written as before.
-      if (c.cancelledAt !== undefined) a.push(c.cancelledAt);
+      // Only when there are, last: a card in service with no outlet is written as before.
+      if (c.cancelledAt !== undefined || c.outlet !== undefined) a.push(c.cancelledAt ?? null);
+      if (c.outlet !== undefined) a.push(c.outlet);
       break;
     }
     case 'account': {
@@ -111,6 +113,7 @@ function fromPositional(a: Positional): StreamEntry {
           activatedAt: num(a[7]),
           operator: str(a[8]),
           ...(typeof a[9] === 'number' && { cancelledAt: a[9] }),
+          ...(typeof a[10] === 'string' && { outlet: a[10] }),
         },
       };
     case 'A':
