@@ -1548,6 +1548,7 @@ export const en = {
     nationalLimit: 'National limit',
     overBy: 'Over by',
     region: 'Region',
+    outlet: 'Sales outlet',
     burstCards: 'Cards in the burst',
     burstMinutes: 'Burst length (min)',
     expectedInWindow: 'Expected in such a window',

@@ -1514,6 +1514,7 @@ export const zhCN: Messages = {
     nationalLimit: '全国上限',
     overBy: '超出数量',
     region: '地区',
+    outlet: '营业网点',
     burstCards: '集中开卡数',
     burstMinutes: '集中开卡时长（分钟）',
     expectedInWindow: '同等时段预期开卡数',
