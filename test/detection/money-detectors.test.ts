@@ -290,13 +290,16 @@ describe('mule_account: victims are not hops', () => {
     ...Array.from({ length: 4 }, (_, i) => account(`V${i}`, `HV${i}`)),
   ];
 
+  /** Four victims pay MULE, which passes it all to the ATM: MULE is flagged. */
+  const flaggedMule = (): Ev[] => [
+    ...Array.from({ length: 4 }, (_, i): Ev => ({ txn: txn(T0 + i * 0.2 * H, `V${i}`, 'MULE', 20_000) })),
+    { txn: txn(T0 + 2 * H, 'MULE', '', 79_000, 'atm') },
+  ];
+
   test('a victim paying a flagged mule out of a salary that just came in is not an upstream hop', () => {
     const ctx = newContext([], accounts);
     const det = muleAccountDetector();
-    const ev: Ev[] = [];
-    // Four victims pay MULE, which passes it all to the ATM: MULE is flagged.
-    for (let i = 0; i < 4; i++) ev.push({ txn: txn(T0 + i * 0.2 * H, `V${i}`, 'MULE', 20_000) });
-    ev.push({ txn: txn(T0 + 2 * H, 'MULE', '', 79_000, 'atm') });
+    const ev = flaggedMule();
     // The salary arrives in the morning; in the afternoon the victim pays MULE 15,500.00:
     // the salary, 8,133.00, and savings. All of it went to a flagged account, half of it fast.
     ev.push({ txn: txn(T0 + 3 * H, 'EMPLOYER', 'VICTIM', 8_133) });
@@ -322,9 +325,7 @@ describe('mule_account: victims are not hops', () => {
   test('a victim paying nearly all of a salary to a flagged mule is not a hop; the same money from a young shell is', () => {
     const withShell = [...accounts, account('SHELL', 'HSHELL', T0 - 40 * DAY, 'corporate')];
     const ev = (payer: string): Ev[] => {
-      const out: Ev[] = [];
-      for (let i = 0; i < 4; i++) out.push({ txn: txn(T0 + i * 0.2 * H, `V${i}`, 'MULE', 20_000) });
-      out.push({ txn: txn(T0 + 2 * H, 'MULE', '', 79_000, 'atm') });
+      const out = flaggedMule();
       // 14,597.00 comes in; seven hours later 14,200.00 of it goes to the flagged MULE.
       out.push({ txn: txn(T0 + 3 * H, payer, 'VICTIM', 14_597) });
       out.push({ txn: txn(T0 + 10 * H, 'VICTIM', 'MULE', 14_200) });
@@ -345,9 +346,7 @@ describe('mule_account: victims are not hops', () => {
   });
 
   test('three days on, the salary gone from the window, a small sum coming in does not make the victim a hop', () => {
-    const ev: Ev[] = [];
-    for (let i = 0; i < 4; i++) ev.push({ txn: txn(T0 + i * 0.2 * H, `V${i}`, 'MULE', 20_000) });
-    ev.push({ txn: txn(T0 + 2 * H, 'MULE', '', 79_000, 'atm') });
+    const ev = flaggedMule();
     ev.push({ txn: txn(T0 + 3 * H, 'EMPLOYER', 'VICTIM', 14_597) });
     ev.push({ txn: txn(T0 + 10 * H, 'VICTIM', 'MULE', 14_200) });
     // 72 hours after the salary it leaves the window; the payment to MULE it paid for stays 7 more.
