@@ -230,6 +230,8 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
         cardType: 'consumer',
         holderRegion: p.region.slice(0, 4) || null,
         activatedAt: new Date(Date.UTC(2020 + (i % 6), (i * 3 + c) % 12, 1 + c)).toISOString(),
+        // A sales outlet of the holder's region, as operators' card files name it.
+        outlet: p.region ? `${p.region}-${String(1 + ((i + c) % 40)).padStart(3, '0')}` : null,
       });
       cards++;
     }

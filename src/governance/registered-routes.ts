@@ -37,6 +37,7 @@ const Holdings = z
         status: z.string(),
         activatedAt: z.string().nullable(),
         cancelledAt: z.string().nullable().describe('when a card given back was cancelled'),
+        outlet: z.string().nullable().describe('the sales outlet that opened it, when its operator said'),
         disputed: z.boolean().describe('"not mine" is open for it'),
       }),
     ),

@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from '../core/db/schema.ts';
 import { audit, type Actor } from '../core/audit.ts';
 import { AppError, badRequest, conflict, notFound } from '../core/errors.ts';
@@ -209,6 +209,8 @@ export interface HoldingsView {
     status: string;
     activatedAt: string | null;
     cancelledAt: string | null;
+    /** The sales outlet that opened it, when its operator said. */
+    outlet: string | null;
     disputed: boolean;
   }[];
   bankAccounts: {
@@ -262,6 +264,7 @@ export async function holdingsOf(
       'c.status',
       'c.activated_at',
       'c.cancelled_at',
+      'c.outlet',
     ])
     .where('c.holder_person_id', '=', personId)
     .orderBy('c.activated_at')
@@ -307,6 +310,7 @@ export async function holdingsOf(
       status: c.status,
       activatedAt: iso(c.activated_at),
       cancelledAt: iso(c.cancelled_at),
+      outlet: c.outlet,
       disputed: disputed.has(c.id),
     })),
     bankAccounts: accounts.map((a) => ({
@@ -366,13 +370,19 @@ export async function disputeHolding(
     kind === 'phone_card'
       ? await s.db
           .selectFrom('phone_cards')
-          .select(['id', 'msisdn as value', 'operator_org_id as org', 'status'])
+          .select(['id', 'msisdn as value', 'operator_org_id as org', 'status', 'outlet'])
           .where('id', '=', holdingId)
           .where('holder_person_id', '=', personId)
           .executeTakeFirst()
       : await s.db
           .selectFrom('bank_accounts')
-          .select(['id', 'account as value', 'institution_org_id as org', 'status'])
+          .select([
+            'id',
+            'account as value',
+            'institution_org_id as org',
+            'status',
+            sql<null>`null`.as('outlet'),
+          ])
           .where('id', '=', holdingId)
           .where('holder_person_id', '=', personId)
           .executeTakeFirst();
@@ -401,7 +411,9 @@ export async function disputeHolding(
     {
       target: { kind: kind === 'phone_card' ? 'msisdn' : 'account', value: holding.value },
       measure: 're_verify',
-      reason: `The registered holder says this ${kind === 'phone_card' ? 'card' : 'account'} is not theirs (dispute ${disputeId}): check who opened it and with which documents.`,
+      reason:
+        `The registered holder says this ${kind === 'phone_card' ? 'card' : 'account'} is not theirs (dispute ${disputeId}): check who opened it and with which documents` +
+        (holding.outlet ? ` (opened at outlet ${holding.outlet}).` : '.'),
       legalBasis: kind === 'phone_card' ? 'atof_art11' : 'atof_art18',
       receivingOrganisationId: holding.org,
       ref: `dispute:${disputeId}`,

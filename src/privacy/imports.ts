@@ -62,6 +62,8 @@ interface CardRow {
   operator: string;
   /** The optional `cancelled_at` column: the operator cancelled the card then. */
   cancelledAt: string | null;
+  /** The optional `outlet` column: the sales outlet that opened it. */
+  outlet: string | null;
 }
 
 export function cardImport(
@@ -87,6 +89,7 @@ export function cardImport(
       if (bad) return { ok: false, reason: bad };
       if (r.cancelled_at && r.activated_at && Date.parse(r.cancelled_at) < Date.parse(r.activated_at))
         return { ok: false, reason: 'cancelled_at is before activated_at' };
+      if ((r.outlet ?? '').trim().length > 64) return { ok: false, reason: 'outlet: at most 64 characters' };
       const operator = r.operator || defaultOperator || '';
       if (!operator) return { ok: false, reason: 'operator is empty' };
       return {
@@ -100,6 +103,7 @@ export function cardImport(
           activatedAt: r.activated_at || null,
           operator,
           cancelledAt: r.cancelled_at || null,
+          outlet: r.outlet || null,
         },
       };
     },
@@ -116,6 +120,7 @@ export function cardImport(
         cardType: v.cardType,
         holderRegion: v.holderRegion,
         activatedAt: v.activatedAt,
+        outlet: v.outlet,
       };
       if (v.cancelledAt) await recordCancelledPhoneCard(tx, SYSTEM, { ...card, cancelledAt: v.cancelledAt });
       else await addPhoneCard(tx, SYSTEM, card);

@@ -108,4 +108,11 @@ export const privacyMigrations: Migrations = {
       await sql`create index phone_cards_msisdn on phone_cards (msisdn)`.execute(db);
     },
   },
+  // The sales outlet that opened a card (the card file's optional `outlet` column): the holder of a
+  // card opened without them sees where, and the operator's re-verification is told.
+  '0020_privacy_5_card_outlet': {
+    async up(db) {
+      await sql`alter table phone_cards add column outlet text`.execute(db);
+    },
+  },
 };

@@ -188,6 +188,8 @@ export interface PhoneCardInput {
   status?: CardStatus;
   /** With status `cancelled`: when the card was given back. */
   cancelledAt?: Date | string | null;
+  /** The sales outlet that opened it (channel or shop code), when known. */
+  outlet?: string | null;
 }
 
 /**
@@ -273,6 +275,7 @@ interface CheckedPhoneCard {
   holderRegion: string | null;
   activatedAt: Date | null;
   cancelledAt: Date | null;
+  outlet: string | null;
 }
 
 function checkPhoneCard(input: PhoneCardInput): CheckedPhoneCard {
@@ -288,9 +291,12 @@ function checkPhoneCard(input: PhoneCardInput): CheckedPhoneCard {
     throw badRequest('invalid_region', 'the holder region is too long');
   const activatedAt = toDate(input.activatedAt, 'activated_at');
   const cancelledAt = status === 'cancelled' ? toDate(input.cancelledAt, 'cancelled_at') : null;
+  const outlet = input.outlet?.trim() || null;
+  if (outlet !== null && outlet.length > 64)
+    throw badRequest('invalid_outlet', 'the outlet code is too long');
   checkUuid(input.holderPersonId, 'person');
   checkUuid(input.operatorOrgId, 'operator');
-  return { msisdn, imsi, cardType, status, holderRegion, activatedAt, cancelledAt };
+  return { msisdn, imsi, cardType, status, holderRegion, activatedAt, cancelledAt, outlet };
 }
 
 /** Every tenure of a number, the present card (if any) among them. */
@@ -336,6 +342,7 @@ async function insertPhoneCard(
       activated_at: card.activatedAt,
       status: card.status,
       cancelled_at: card.cancelledAt,
+      outlet: card.outlet,
     })
     .execute();
   await audit(

@@ -46,6 +46,8 @@ export interface PhoneCardsTable {
   status: ColumnType<CardStatus, CardStatus | undefined, CardStatus>;
   /** When the card was given back (status `cancelled`), when the operator said. */
   cancelled_at: NullableTimestamp;
+  /** The sales outlet (channel or shop code) that opened it, when the operator said. */
+  outlet: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: DefaultTimestamp;
 }
 

@@ -72,6 +72,31 @@ describe('imports', () => {
     );
   });
 
+  test('outlet: an optional column, kept on the card; too long a code is refused with the row', async () => {
+    const file = write('cards-outlet.csv', [
+      HEADER + ',outlet',
+      `+8613900000401,460401,${holder(41)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},440305-017`,
+      `+8613900000402,460402,${holder(42)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},`,
+      `+8613900000403,460403,${holder(43)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},${'X'.repeat(65)}`,
+    ]);
+    const r = await runImport(services.db, cardImport(services.pii, services.bus), { file });
+    assert.deepEqual([r.accepted, r.rejected], [2, 1]);
+    assert.match(fs.readFileSync(r.rejectFile!, 'utf8'), /outlet: at most 64 characters/);
+    const rows = await services.db
+      .selectFrom('phone_cards')
+      .select(['msisdn', 'outlet'])
+      .where('msisdn', 'in', ['+8613900000401', '+8613900000402', '+8613900000403'])
+      .orderBy('msisdn')
+      .execute();
+    assert.deepEqual(
+      rows.map((x) => [x.msisdn, x.outlet]),
+      [
+        ['+8613900000401', '440305-017'],
+        ['+8613900000402', null],
+      ],
+    );
+  });
+
   test('cancelled_at: a card given back is registered or marked cancelled once; a later tenure is not touched', async () => {
     const H = HEADER + ',cancelled_at';
     // The number's tenures' statuses, oldest first.

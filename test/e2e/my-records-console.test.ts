@@ -33,6 +33,8 @@ test('a citizen sees what is registered in their name and reports an account as 
     // His card, and the number he held until 2019 (王芳's now), listed as given back and not held.
     assert.match(text, /Phone cards \(2\)/);
     assert.match(text, /cancelled \(given back 2019-02-01\)/);
+    // Where his card was opened, as the operator's card file names it.
+    assert.equal(await records.getByTestId('card-outlet').first().textContent(), ' at outlet 110101-001');
     assert.match(text, /Bank and payment accounts \(2\)/);
     assert.match(text, /You hold 1 consumer phone cards/);
     assert.ok(!text.includes(ZHANG.id), 'the id number is masked');

@@ -47,6 +47,7 @@ before(async () => {
     name: ZHANG.name,
     idNumber: ZHANG.id,
   });
+  // The second was opened at a sales outlet the operator names.
   for (const msisdn of cards)
     await addPhoneCard(services.db, SYSTEM, {
       msisdn,
@@ -56,6 +57,7 @@ before(async () => {
       cardType: 'consumer',
       holderRegion: null,
       activatedAt: '2022-05-01T00:00:00+08:00',
+      ...(msisdn === cards[1] && { outlet: '110101-017' }),
     });
   await addBankAccount(services.db, SYSTEM, {
     account: luhnComplete('621700001234567'),
@@ -208,7 +210,14 @@ describe('registered in my name', () => {
 
   test('"not mine" opens a dispute and a re-verification in the institution’s inbox, once', async () => {
     const cookie = await signIn();
-    const h = (await me('GET', '/v1/me/holdings', cookie)).json<{ phoneCards: { id: string }[] }>();
+    const h = (await me('GET', '/v1/me/holdings', cookie)).json<{
+      phoneCards: { id: string; outlet: string | null }[];
+    }>();
+    // The holder sees where the card was opened, when its operator said.
+    assert.deepEqual(
+      h.phoneCards.map((c) => c.outlet),
+      [null, '110101-017'],
+    );
     const cardId = h.phoneCards[1]!.id;
     const r = await me('POST', '/v1/me/holdings/not-mine', cookie, { kind: 'phone_card', id: cardId });
     assert.equal(r.statusCode, 201, r.body);
@@ -222,6 +231,7 @@ describe('registered in my name', () => {
     const i = inbox.json<{ measure: string; status: string; target: { value: string }; reason: string }>();
     assert.deepEqual([i.measure, i.status, i.target.value], ['re_verify', 'issued', cards[1]]);
     assert.match(i.reason, /not theirs/);
+    assert.match(i.reason, /\(opened at outlet 110101-017\)\.$/, 'the operator is told where to look');
     const again = await me('POST', '/v1/me/holdings/not-mine', cookie, { kind: 'phone_card', id: cardId });
     assert.equal(again.statusCode, 200);
     assert.equal(again.json<{ instructionId: string }>().instructionId, instructionId);

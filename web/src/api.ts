@@ -1419,6 +1419,8 @@ export interface MyHoldings {
     status: string;
     activatedAt: string | null;
     cancelledAt: string | null;
+    /** the sales outlet that opened it, when its operator said */
+    outlet: string | null;
     disputed: boolean;
   }[];
   bankAccounts: {

@@ -302,7 +302,15 @@ function Records(props: {
                     {c.cardType === 'iot' ? ' (IoT)' : ''}
                   </Table.Td>
                   <Table.Td>{c.operator}</Table.Td>
-                  <Table.Td>{day(c.activatedAt)}</Table.Td>
+                  <Table.Td>
+                    {day(c.activatedAt)}
+                    {c.outlet ? (
+                      <Text span size="xs" c="dimmed" data-testid="card-outlet">
+                        {' '}
+                        {t('myRecords.atOutlet', { outlet: c.outlet })}
+                      </Text>
+                    ) : null}
+                  </Table.Td>
                   <Table.Td>
                     {c.status}
                     {c.cancelledAt ? ` (${t('myRecords.givenBack', { date: day(c.cancelledAt) })})` : ''}
