@@ -212,8 +212,19 @@ export async function addPhoneCard(
     await personExists(tx, input.holderPersonId);
     const tenures = await tenuresOf(tx, card.msisdn);
     const present = tenures.find((t) => t.status !== 'cancelled');
-    if (present?.holder_person_id === input.holderPersonId && present.operator_org_id === input.operatorOrgId)
+    if (
+      present?.holder_person_id === input.holderPersonId &&
+      present.operator_org_id === input.operatorOrgId
+    ) {
+      // A later file may name the outlet an earlier one did not; a known outlet is not overwritten.
+      if (card.outlet !== null && present.outlet === null)
+        await tx
+          .updateTable('phone_cards')
+          .set({ outlet: card.outlet })
+          .where('id', '=', present.id)
+          .execute();
       return present.id;
+    }
     const ended =
       card.activatedAt !== null &&
       tenures.find(
@@ -303,7 +314,7 @@ function checkPhoneCard(input: PhoneCardInput): CheckedPhoneCard {
 function tenuresOf(tx: Kysely<DB>, msisdn: string) {
   return tx
     .selectFrom('phone_cards')
-    .select(['id', 'holder_person_id', 'operator_org_id', 'status', 'activated_at'])
+    .select(['id', 'holder_person_id', 'operator_org_id', 'status', 'activated_at', 'outlet'])
     .where('msisdn', '=', msisdn)
     .execute();
 }

@@ -95,6 +95,26 @@ describe('imports', () => {
         ['+8613900000402', null],
       ],
     );
+    // The operator's next file names both outlets: the unknown one is filled in, the known one kept.
+    const next = write('cards-outlet-2.csv', [
+      HEADER + ',outlet',
+      `+8613900000401,460401,${holder(41)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},440305-999`,
+      `+8613900000402,460402,${holder(42)},4403,consumer,2024-01-02T10:00:00+08:00,${OP},440305-020`,
+    ]);
+    assert.equal(
+      (await runImport(services.db, cardImport(services.pii, services.bus), { file: next })).accepted,
+      2,
+    );
+    const after = await services.db
+      .selectFrom('phone_cards')
+      .select(['msisdn', 'outlet'])
+      .where('msisdn', 'in', ['+8613900000401', '+8613900000402'])
+      .orderBy('msisdn')
+      .execute();
+    assert.deepEqual(
+      after.map((x) => x.outlet),
+      ['440305-017', '440305-020'],
+    );
   });
 
   test('cancelled_at: a card given back is registered or marked cancelled once; a later tenure is not touched', async () => {
