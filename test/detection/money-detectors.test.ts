@@ -315,7 +315,13 @@ describe('mule_account: victims are not hops', () => {
     // With the old, looser tests (half the outflow fast, no look at where the money came from) the
     // first victim would have been a hop.
     const loose = run(
-      [muleAccountDetector({ minHopPassThrough: 0.5, maxPayrollShareForHop: Infinity })],
+      [
+        muleAccountDetector({
+          minHopPassThrough: 0.5,
+          maxPayrollShareForHop: Infinity,
+          minFastOutShare: 0.5,
+        }),
+      ],
       newContext([], accounts),
       ev,
     );
@@ -380,6 +386,27 @@ describe('mule_account: victims are not hops', () => {
     const loose = run([muleAccountDetector({ minFastOutShare: 0 })], newContext([], accounts), ev);
     assert.deepEqual(
       loose.map((d) => d.subject),
+      ['SPENDER'],
+    );
+  });
+
+  test('three payers and a day later two payments, one of them mostly from savings: not a mule', () => {
+    // 3,980.00 comes in from three people; the next day the account pays 3,117.00 and then 4,000.00,
+    // the second beyond all it received: 3,980.00 of its 7,117.00 out was money just received.
+    const ev: Ev[] = [
+      { txn: txn(T0, 'V0', 'SPENDER', 1_500) },
+      { txn: txn(T0 + H, 'V1', 'SPENDER', 1_200) },
+      { txn: txn(T0 + 2 * H, 'V2', 'SPENDER', 1_280) },
+      { txn: txn(T0 + 20 * H, 'SPENDER', 'FRIEND1', 3_117) },
+      { txn: txn(T0 + 21 * H, 'SPENDER', 'FRIEND2', 4_000) },
+    ];
+    assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), ev), []);
+    // At half the outflow (the default before 2026-12-03) it fired: a 200,000-person world had
+    // one such account among its false positives, and a 5,000-person one had another, whose payer
+    // (called by SIM-box numbers) then became a false potential victim.
+    const half = run([muleAccountDetector({ minFastOutShare: 0.5 })], newContext([], accounts), ev);
+    assert.deepEqual(
+      half.map((d) => d.subject),
       ['SPENDER'],
     );
   });

@@ -131,7 +131,7 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minInflow: 200_000,
   minHopInflow: 10_000,
   minPassThrough: 0.7,
-  minFastOutShare: 0.5,
+  minFastOutShare: 0.7,
   minPayers: 2,
   plainMaxDwellMs: 2 * 3_600_000,
   fanInSaturation: 8,
