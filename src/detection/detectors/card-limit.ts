@@ -20,8 +20,8 @@
  *   grouped by outlet it is not. A burst is at least
  *   `burstMinCards` activations within `burstWindowMs` (default 10 in 10 min) and at least
  *   `burstFactor` (5) times the group's expected count in such a window at its average rate over
- *   the file. Each card of the burst is reported (`subjectKind: 'msisdn'`) and goes into
- *   `ctx.flaggedNumbers`.
+ *   the whole file (its first to its last activation, whatever the group). Each card of the
+ *   burst is reported (`subjectKind: 'msisdn'`) and goes into `ctx.flaggedNumbers`.
  *   Score 0.6 + 0.4 · min(1, (count / expected) / (4·burstFactor)).
  *
  * It works from `ctx.cardsByMsisdn` / `ctx.cardsByHolder`, not from calls: the scan runs on the

@@ -575,7 +575,6 @@ export class MuleAccountDetector implements MuleDetector {
   }
 }
 
-/** Whether the inflow from `payer` at `ts` is one of the victims' payments `list` names. */
 /**
  * Whether money in `s`'s window came from a flagged or listed account or a victim's payment, or
  * went to a flagged or listed account: what makes a small sum a hop of a chain.
@@ -595,6 +594,7 @@ function touchesFlagged(account: string, s: AccountState, ctx: DetectionContext)
   return false;
 }
 
+/** Whether the inflow from `payer` at `ts` is one of the victims' payments `list` names. */
 function paidByVictim(list: readonly { payer: string; at: number }[], payer: string, ts: number): boolean {
   for (const x of list) if (x.at === ts && x.payer === payer) return true;
   return false;
