@@ -394,6 +394,7 @@ export const CARDS: RecordKind<CardRecord> = {
       if (cancelledAt < at) return fail('cancelled_at: before activated_at');
     }
     const outlet = v[8]!;
+    if (outlet.length > 64) return fail('outlet: at most 64 characters');
     return {
       ok: true,
       value: {

@@ -407,7 +407,7 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
   );
   perFeed(
     'interdict_record_feed_stuck',
-    'a feed over HTTP is heard but its `through` has not moved for 10 minutes (1)',
+    'a feed over HTTP is heard but its `through` has not moved for INTERDICT_FEED_STUCK_MINUTES (default 10) (1)',
     (f) => (f.stuck ? 1 : 0),
   );
   perFeed(

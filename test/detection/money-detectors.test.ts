@@ -370,9 +370,11 @@ describe('mule_account: victims are not hops', () => {
     assert.ok(!ctx.flaggedAccounts.has('VICTIM'));
   });
 
+  /** The accounts mule_account reports over `ev`, with `params` over its defaults. */
+  const reported = (ev: Ev[], params: Parameters<typeof muleAccountDetector>[0] = {}) =>
+    run([muleAccountDetector(params)], newContext([], accounts), ev).map((d) => d.subject);
+
   test('an account paying out far more than it received is spending its own money', () => {
-    const ctx = newContext([], accounts);
-    const det = muleAccountDetector();
     const ev: Ev[] = [
       // Two friends pay back 4,800.00; within hours the account pays 54,000.00 (a car, a deposit).
       { txn: txn(T0, 'FRIEND1', 'SPENDER', 2_400) },
@@ -381,13 +383,9 @@ describe('mule_account: victims are not hops', () => {
       { txn: txn(T0 + 2.5 * H, 'SPENDER', 'V0', 12_000) },
       { txn: txn(T0 + 3 * H, 'SPENDER', 'V1', 12_000) },
     ];
-    assert.deepEqual(run([det], ctx, ev), []);
+    assert.deepEqual(reported(ev), []);
     // Without the test it fired: two payers, all of their money passed on within hours.
-    const loose = run([muleAccountDetector({ minFastOutShare: 0 })], newContext([], accounts), ev);
-    assert.deepEqual(
-      loose.map((d) => d.subject),
-      ['SPENDER'],
-    );
+    assert.deepEqual(reported(ev, { minFastOutShare: 0 }), ['SPENDER']);
   });
 
   test('three payers and a day later two payments, one of them mostly from savings: not a mule', () => {
@@ -400,15 +398,11 @@ describe('mule_account: victims are not hops', () => {
       { txn: txn(T0 + 20 * H, 'SPENDER', 'FRIEND1', 3_117) },
       { txn: txn(T0 + 21 * H, 'SPENDER', 'FRIEND2', 4_000) },
     ];
-    assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), ev), []);
+    assert.deepEqual(reported(ev), []);
     // At half the outflow (the default before 2026-12-03) it fired: a 200,000-person world had
     // one such account among its false positives, and a 5,000-person one had another, whose payer
     // (called by SIM-box numbers) then became a false potential victim.
-    const half = run([muleAccountDetector({ minFastOutShare: 0.5 })], newContext([], accounts), ev);
-    assert.deepEqual(
-      half.map((d) => d.subject),
-      ['SPENDER'],
-    );
+    assert.deepEqual(reported(ev, { minFastOutShare: 0.5 }), ['SPENDER']);
   });
 });
 

@@ -428,10 +428,17 @@ describe('detection input parsing', () => {
         'outlet,msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator,cancelled_at',
         '110101-017,+8613800138001,460001234567891,H1,110101,consumer,2024-01-01T00:00:00+08:00,cmcc,',
         ',+8613800138002,460001234567892,H2,110101,consumer,2024-01-01T00:00:00+08:00,cmcc,2024-03-01T00:00:00+08:00',
+        `${'X'.repeat(65)},+8613800138004,460001234567894,H4,110101,consumer,2024-01-01T00:00:00+08:00,cmcc,`,
       ].join('\n'),
     );
     const got: CardRecord[] = [];
-    for await (const c of readRecords(file, CARDS)) got.push(c);
+    const refused: string[] = [];
+    for await (const c of readRecords(file, CARDS, {
+      onReject: (line, reason) => refused.push(`${line} ${reason}`),
+    }))
+      got.push(c);
+    // As `import cards` refuses it: the row goes to the rejects, the others are read.
+    assert.deepEqual(refused, ['4 outlet: at most 64 characters']);
     assert.deepEqual(
       got.map((c) => [c.msisdn.slice(-1), c.outlet, c.cancelledAt]),
       [

@@ -282,8 +282,8 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
             'scope `records:write`). Bad rows are listed with line and reason and every good row is taken. Cards ' +
             'and accounts go into the stream at once. Calls and transactions come by a feed (`feed`, default ' +
             '`main`): they are put in time order within `maxLateness`, staged, and merged into the stream once ' +
-            'every active feed has sent up to their time (the watermark; a feed not heard for 10 minutes stops ' +
-            'holding it back); `through` says the feed has sent everything before that time (a body of the header ' +
+            'every active feed has sent up to their time (the watermark; a feed not heard for ' +
+            'INTERDICT_FEED_IDLE_MINUTES, 10 unless set, stops holding it back); `through` says the feed has sent everything before that time (a body of the header ' +
             'alone is a heartbeat). Rows from before the stream’s last tick are refused as too late; records the ' +
             'stream or the feed’s stage holds already are skipped, and the same body sent again gets the first ' +
             'answer (`repeated`), so a retry after a timeout adds nothing twice. One publisher at a time: the ' +
