@@ -28,6 +28,10 @@
  * the accounts that paid it in the window are re-evaluated (up to `maxHops` deep): a downstream hop that passed the money on
  * before its upstream was flagged is still caught.
  *
+ * An account with one payer and no flagged neighbour fires too when it is the last of a chain of
+ * relays (`minRelayChain`, or `minRelayChainToCash` when it drew the money in cash with another
+ * sign): accounts in a row, each passing on nearly all of what the one before sent it, fast.
+ *
  * Score (noisy-or of weighted features, each in [0,1]):
  *   score = 1 − Π (1 − wᵢ·xᵢ)  over
  *   passThrough (fast-out/in, 0.5), dwell (1 − mean dwell / maxDwell, 0.3),
@@ -71,12 +75,21 @@ export interface MuleParams {
   /** Minimum distinct payers (fan-in) unless fed by flagged accounts. */
   minPayers: number;
   /**
-   * An account whose only sign is passing money on (at most two payers, no flagged or listed
-   * neighbour, not new, nothing at night, no structuring, no cash-out) fires only when its money
-   * moved on within this, as a mean dwell (ms): people get two transfers and pay a bill later the
-   * same day, and in a large population that looks like pass-through hundreds of times a week.
+   * An account whose only sign is passing money on (at most `plainMaxPayers` payers, no flagged or listed
+   * neighbour, not new, no money leaving at night, no structuring) fires only when its money moved on
+   * within this, as a mean dwell (ms): people get two transfers and pay a bill later the same day,
+   * or forward what a friend paid back to a relative who draws it at the bank, and in a large
+   * population that looks like pass-through hundreds of times a week. Drawing the money in cash is
+   * no sign by itself (it was until 2026-12-03, with 2 hours here: the simulator's forwarded sums,
+   * `plantForwards`, fired as mules on every world).
    */
   plainMaxDwellMs: number;
+  /**
+   * Payers up to which passing money on counts as the only sign (`plainMaxDwellMs`): 3 since
+   * 2026-12-03 (2 before; on the 200,000-person world with forwarded sums, relatives who got the
+   * forward and two other transfers in three days and drew cash were reported).
+   */
+  plainMaxPayers: number;
   /** Fan-in at which the fan-in feature saturates. */
   fanInSaturation: number;
   /** Share of the inflow from flagged or listed accounts that makes an account a downstream hop. */
@@ -102,6 +115,19 @@ export interface MuleParams {
   employerMinAgeMs: number;
   /** How deep a new flag re-evaluates the accounts downstream (and upstream) of it. */
   maxHops: number;
+  /**
+   * Accounts in a row, each passing on nearly all it received (`minHopPassThrough` both ways,
+   * not wages), each fed mainly by the one before, that make the last of them a layer of a chain
+   * even with a single payer and no flagged neighbour yet: victims' money is laundered through
+   * chains of one-payer accounts, and a chain of ordinary people each passing on what the one
+   * before just sent is rare.
+   */
+  minRelayChain: number;
+  /**
+   * The same, when the last of them took (`minHopPassThrough` of) its outflow out as cash, at night,
+   * from a new account or in structured sums: relays that end at a cash machine are the chain's end.
+   */
+  minRelayChainToCash: number;
   /** An account opened less than this before the transfer is new (ms). */
   newAccountMs: number;
   /** Reporting thresholds (minor units); amounts in [t·(1 − structuringBand), t) are structuring. */
@@ -133,7 +159,8 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minPassThrough: 0.7,
   minFastOutShare: 0.7,
   minPayers: 2,
-  plainMaxDwellMs: 2 * 3_600_000,
+  plainMaxDwellMs: 30 * 60_000,
+  plainMaxPayers: 3,
   fanInSaturation: 8,
   minUpstreamShare: 0.5,
   minDownstreamShare: 0.5,
@@ -141,6 +168,8 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   maxPayrollShareForHop: 0.5,
   employerMinAgeMs: 365 * 86_400_000,
   maxHops: 6,
+  minRelayChain: 3,
+  minRelayChainToCash: 2,
   newAccountMs: 30 * 86_400_000,
   structuringThresholds: [5_000_000, 1_000_000],
   structuringBand: 0.02,
@@ -208,11 +237,15 @@ interface Features {
   payees: number;
   cashOutShare: number;
   nightShare: number;
+  /** Whether money left at night (the passing on, not a friend's transfer that came in at night). */
+  nightOut: boolean;
   structuring: number;
   meanDwellMs: number;
   newAccount: boolean;
   corporate: boolean;
   from: number;
+  /** Relays in a row ending at the account (`minRelayChain`); 0 when not looked at. */
+  relayChain: number;
 }
 
 export interface MuleDetector extends Detector {
@@ -389,6 +422,7 @@ export class MuleAccountDetector implements MuleDetector {
     const victims = ctx.victimPayments.get(account);
     let payroll = 0;
     let night = 0;
+    let nightOut = false;
     let structuring = 0;
     let from = now;
     const tz = this.p.tzOffsetMin * 60_000;
@@ -435,7 +469,10 @@ export class MuleAccountDetector implements MuleDetector {
         scratchSet.add(payee);
         if (ctx.flaggedAccounts.has(payee) || ctx.listed('bank_account', payee)) downstream += a;
       }
-      if (isNight(s.outs[i * OUT] as number)) night++;
+      if (isNight(s.outs[i * OUT] as number)) {
+        night++;
+        nightOut = true;
+      }
       if (isStructuring(a)) structuring++;
     }
     const payees = scratchSet.size;
@@ -456,11 +493,13 @@ export class MuleAccountDetector implements MuleDetector {
       payees,
       cashOutShare: s.outSum > 0 ? cashAmt / s.outSum : 0,
       nightShare: n > 0 ? night / n : 0,
+      nightOut,
       structuring,
       meanDwellMs: s.matchedSum > 0 ? s.dwellSum / s.matchedSum : this.p.windowMs,
       newAccount: acct !== undefined && now - acct.openedAt <= this.p.newAccountMs,
       corporate: acct?.accountType === 'corporate',
       from,
+      relayChain: 0,
     };
   }
 
@@ -493,9 +532,15 @@ export class MuleAccountDetector implements MuleDetector {
       f.payers < this.p.minPayers &&
       f.upstreamShare < this.p.minUpstreamShare &&
       f.downstreamShare < this.p.minDownstreamShare
-    )
-      return;
-    if (plainOnly(f) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
+    ) {
+      f.relayChain = this.relayChain(s, now, ctx);
+      // The shorter chain to a cash machine needs a sign beyond the flow: people forward money to
+      // a relative who draws it in cash, by day and through accounts they have had for years.
+      const toCash =
+        f.cashOutShare >= this.p.minHopPassThrough && (f.nightOut || f.newAccount || f.structuring > 0);
+      if (f.relayChain < (toCash ? this.p.minRelayChainToCash : this.p.minRelayChain)) return;
+    }
+    if (plainOnly(f, this.p.plainMaxPayers) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
     const sc = this.score(s, f);
     if (sc < this.p.minScore) return;
     s.flaggedAt = now;
@@ -525,6 +570,7 @@ export class MuleAccountDetector implements MuleDetector {
         newAccount: f.newAccount,
         corporate: f.corporate,
         propagationDepth: hop,
+        ...(f.relayChain > 0 ? { relayChain: f.relayChain } : {}),
       },
     });
     if (hop >= this.p.maxHops) return;
@@ -545,6 +591,43 @@ export class MuleAccountDetector implements MuleDetector {
       this.expire(u, now);
       if (u.fastSum > 0) this.evaluate(payer, u, now, ctx, hop + 1);
     }
+  }
+
+  /**
+   * How many accounts in a row, ending at `s`, are relays (`isRelay`), each fed mainly (more than
+   * half its inflow) by the one before: the chain is followed through each relay's main payer (`mainPayer`),
+   * at most `maxHops` deep.
+   */
+  private relayChain(s: AccountState, now: number, ctx: DetectionContext): number {
+    let n = 0;
+    let cur = s;
+    while (n <= this.p.maxHops && this.isRelay(cur, now, ctx)) {
+      n++;
+      const payer = mainPayer(cur);
+      const u = payer === null ? undefined : this.states.get(payer);
+      if (u === undefined || u === s || u === cur) break;
+      this.expire(u, now);
+      cur = u;
+    }
+    return n;
+  }
+
+  /**
+   * Whether `s` passed on, fast, nearly all it received and nearly only money it had just
+   * received (`minHopPassThrough` both ways), from `minHopInflow` up, and not wages
+   * (`maxPayrollShareForHop`).
+   */
+  private isRelay(s: AccountState, now: number, ctx: DetectionContext): boolean {
+    const p = this.p;
+    if (s.inSum < p.minHopInflow || s.fastSum > s.inSum) return false;
+    if (s.fastSum < p.minHopPassThrough * s.inSum || s.fastSum < p.minHopPassThrough * s.outSum) return false;
+    let payroll = 0;
+    for (let i = s.inHead; i < s.inCount; i++) {
+      const pa = ctx.accountsByNumber.get(s.inPayer[i] as string);
+      if (pa !== undefined && pa.accountType === 'corporate' && now - pa.openedAt >= p.employerMinAgeMs)
+        payroll += s.ins[i * IN + 1] as number;
+    }
+    return payroll < p.maxPayrollShareForHop * s.inSum;
   }
 
   drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
@@ -600,16 +683,39 @@ function paidByVictim(list: readonly { payer: string; at: number }[], payer: str
   return false;
 }
 
+/**
+ * The payer of more than half of `s`'s inflow in its window, or null when there is none (a majority
+ * vote weighted by amount, then a check: two passes, nothing allocated).
+ */
+function mainPayer(s: AccountState): string | null {
+  let candidate: string | null = null;
+  let weight = 0;
+  for (let i = s.inHead; i < s.inCount; i++) {
+    const payer = s.inPayer[i] as string;
+    const a = s.ins[i * IN + 1] as number;
+    if (payer === candidate) weight += a;
+    else if (weight >= a) weight -= a;
+    else {
+      candidate = payer;
+      weight = a - weight;
+    }
+  }
+  if (candidate === null) return null;
+  let sum = 0;
+  for (let i = s.inHead; i < s.inCount; i++)
+    if (s.inPayer[i] === candidate) sum += s.ins[i * IN + 1] as number;
+  return sum * 2 > s.inSum ? candidate : null;
+}
+
 /** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */
-function plainOnly(f: Features): boolean {
+function plainOnly(f: Features, maxPayers: number): boolean {
   return (
-    f.payers <= 2 &&
+    f.payers <= maxPayers &&
     f.upstreamShare === 0 &&
     f.downstreamShare === 0 &&
     !f.newAccount &&
-    f.nightShare === 0 &&
-    f.structuring === 0 &&
-    f.cashOutShare === 0
+    !f.nightOut &&
+    f.structuring === 0
   );
 }
 

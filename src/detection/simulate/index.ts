@@ -285,6 +285,8 @@ class Simulation {
   private readonly offDataVictims: { person: number; day: number }[] = [];
   private readonly decoys: { person: number; day: number; merchant: string }[] = [];
   private readonly shielded: Uint8Array;
+  /** Draws for `plantForwards` alone, so that the rest of the world is as without them. */
+  private readonly forwardRng: Rng;
   // running state
   private contacted: Uint8Array;
   private readonly fraudUsed = new Set<string>();
@@ -320,6 +322,7 @@ class Simulation {
     this.ids = new Identifiers(this.rng.int(1_000_000));
     this.contacted = new Uint8Array(people);
     this.shielded = new Uint8Array(people);
+    this.forwardRng = new Rng((seed ^ 0x0f0e1a7d) >>> 0);
   }
 
   async run(): Promise<Truth> {
@@ -798,6 +801,7 @@ class Simulation {
     for (let p = 0; p < n; p++) this.legitPayments(p, dom);
     this.plantOffDataVictims();
     this.plantDecoys();
+    this.plantForwards();
   }
 
   private second(weights: readonly number[]): number {
@@ -1252,6 +1256,63 @@ class Simulation {
       const amount = yuan(Math.min(40_000, Math.max(1000, Math.round(rng.logNormal(6000, 0.6) / 10) * 10)));
       const channel = rng.chance(0.5) ? 'online' : 'pos';
       this.emitTxn({ ts: this.second(PAY_WEIGHTS), payer: person.account, payee: merchant, amount, channel });
+    }
+  }
+
+  /**
+   * Innocent relays, by day: a person gets one transfer from a friend and, within hours, forwards
+   * nearly all of it to a relative (the friend repaying a loan that was the relative's, a share of
+   * a gift), who draws it in cash at a counter or an ATM soon after or keeps it. In the flows alone
+   * that is two relays ending at a cash machine, what the last hops of a mule chain look like
+   * (`mule_account`, `minRelayChainToCash`): about one a day per 2,000 people. Drawn from a
+   * generator of their own, after the day's other flows, so the rest of the world is as without
+   * them; not in the truth.
+   */
+  private plantForwards(): void {
+    const rng = this.forwardRng;
+    const n = this.opts.people;
+    const want = Math.max(1, Math.round(n / 2000));
+    const usable = (i: number): boolean => {
+      const q = this.people[i]!;
+      return !q.special && q.account !== '';
+    };
+    for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
+      const a = rng.int(n);
+      const person = this.people[a]!;
+      if (!usable(a) || person.friends.length < 2) continue;
+      const from = person.friends[rng.int(person.friends.length)]!;
+      const to = person.friends[rng.int(person.friends.length)]!;
+      if (from === to || !usable(from) || !usable(to)) continue;
+      k++;
+      const amount = yuan(rng.range(20, 90) * 100);
+      // Between 08:00 and 16:00: forwarded 10 minutes to 3 hours later, drawn 20 minutes to 2 hours after that.
+      let t = this.dayStart + (8 * 3600 + rng.int(8 * 3600)) * SEC;
+      this.emitTxn({
+        ts: t,
+        payer: this.people[from]!.account,
+        payee: person.account,
+        amount,
+        channel: 'mobile',
+      });
+      t += rng.range(10, 180) * MIN;
+      const passed = amount - yuan(rng.range(0, 5) * 10);
+      this.emitTxn({
+        ts: t,
+        payer: person.account,
+        payee: this.people[to]!.account,
+        amount: passed,
+        channel: 'mobile',
+      });
+      if (rng.chance(0.4)) continue;
+      t += rng.range(20, 120) * MIN;
+      const cash = passed - yuan(rng.range(0, 5) * 10);
+      this.emitTxn({
+        ts: t,
+        payer: this.people[to]!.account,
+        payee: '',
+        amount: cash,
+        channel: rng.chance(0.5) ? 'atm' : 'counter',
+      });
     }
   }
 

@@ -1568,6 +1568,7 @@ export const en = {
     newAccount: 'New account',
     corporate: 'Corporate account',
     propagationDepth: 'Hops from a flagged account',
+    relayChain: 'Relays in a row (this one the last)',
     calls: 'Calls',
     caller: 'Caller',
     at: 'At',

@@ -1534,6 +1534,7 @@ export const zhCN: Messages = {
     newAccount: '新开账户',
     corporate: '对公账户',
     propagationDepth: '距可疑账户层级',
+    relayChain: '连续过渡账户数（含本账户）',
     calls: '来电',
     caller: '主叫号码',
     at: '时间',
