@@ -388,7 +388,14 @@ describe('records sent over HTTP into the record stream', () => {
       ).json() as {
         watermark: string | null;
         heldByOthers: boolean;
-        feeds: { kind: string; name: string; staged: number; holding: boolean; late: number }[];
+        feeds: {
+          kind: string;
+          name: string;
+          staged: number;
+          holding: boolean;
+          late: number;
+          through: string;
+        }[];
       };
     const bankFeeds = await own(bankKey);
     assert.equal(bankFeeds.heldByOthers, true);
@@ -411,6 +418,16 @@ describe('records sent over HTTP into the record stream', () => {
       [['calls', true]],
     );
     assert.equal(telcoFeeds.watermark, bankFeeds.watermark);
+    // The feed holding the stream back is where the watermark stands: one reading gives both.
+    assert.equal(telcoFeeds.feeds[0]!.through, telcoFeeds.watermark);
+    const whole = status.json() as {
+      watermark: string | null;
+      feeds: { holding: boolean; through: string }[];
+    };
+    assert.deepEqual(
+      whole.feeds.filter((f) => f.holding).map((f) => f.through),
+      [whole.watermark],
+    );
     const noScope = await app.inject({
       method: 'GET',
       url: '/v1/detection-stream/feeds',

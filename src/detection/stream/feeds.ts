@@ -308,12 +308,31 @@ export async function mergeFeeds(
   };
 }
 
-/** Every feed with what it has staged, for the stream's status. */
+/**
+ * Every feed with what it has staged, and the watermark the feeds' `holding` flags were judged
+ * against (`watermark`, Infinity when no feed is active), for the stream's status: one reading,
+ * so the flags and the watermark shown beside them cannot disagree.
+ */
 export async function feedStatus(
   db: Kysely<DB>,
   floor: number | null,
   now = Date.now(),
   times: FeedTimes = DEFAULT_FEED_TIMES,
+): Promise<{ watermark: number; feeds: FeedState[] }> {
+  const idleMs = times.feedIdleMs;
+  const mark = await watermark(db, floor, now, idleMs);
+  return { watermark: mark, feeds: await feedStates(db, floor, now, times, mark) };
+}
+
+/** A feed as the stream's status shows it (`feedStatus`). */
+export type FeedState = Awaited<ReturnType<typeof feedStates>>[number];
+
+async function feedStates(
+  db: Kysely<DB>,
+  floor: number | null,
+  now: number,
+  times: FeedTimes,
+  mark: number,
 ): Promise<
   {
     organisationId: string;
@@ -365,7 +384,6 @@ export async function feedStatus(
   );
   const idleMs = times.feedIdleMs;
   const stuckMs = times.feedStuckMs;
-  const mark = await watermark(db, floor, now, idleMs);
   const feeds = rows.map((r) => {
     const heardAt = new Date(r.heard_at);
     const movedAt = new Date(r.moved_at);

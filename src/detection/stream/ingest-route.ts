@@ -180,8 +180,7 @@ export function ingestRoute(app: Api, s: Services, recordStream: () => Promise<R
       const stream = await recordStream();
       const head = await stream.head();
       const now = Date.now();
-      const feeds = await feedStatus(s.db, head.lastTickAt, now, s.config);
-      const mark = await watermark(s.db, head.lastTickAt, now, s.config.feedIdleMs);
+      const { feeds, watermark: mark } = await feedStatus(s.db, head.lastTickAt, now, s.config);
       const own = feeds.filter((f) => f.organisationId === p.organisationId);
       return {
         lastTickAt: head.lastTickAt === null ? null : new Date(head.lastTickAt).toISOString(),

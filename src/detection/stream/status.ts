@@ -3,7 +3,7 @@ import type { DB } from '../../core/db/schema.ts';
 import { DEFAULT_PARTITIONS, type RecordStream, type StoredRecords } from './types.ts';
 import { partitionRanges } from './worker.ts';
 import { LEASE_LAPSES_MS, streamKey } from './publisher.ts';
-import { feedStatus, watermark, type FeedTimes } from './feeds.ts';
+import { feedStatus, type FeedTimes } from './feeds.ts';
 import './tables.ts';
 
 /**
@@ -109,7 +109,7 @@ export async function recordStreamStatus(
 ): Promise<RecordStreamStatus> {
   const keepMs = settings.recordStreamKeepMs;
   const head = await stream.head();
-  const [stored, lease, rows, feeds, mark] = await Promise.all([
+  const [stored, lease, rows, { feeds, watermark: mark }] = await Promise.all([
     stream.stored(),
     db
       .selectFrom('detection_publishers')
@@ -123,7 +123,6 @@ export async function recordStreamStatus(
       .orderBy('worker')
       .execute(),
     feedStatus(db, head.lastTickAt, now, settings),
-    watermark(db, head.lastTickAt, now, settings.feedIdleMs),
   ]);
   return {
     kind: stream.kind,
