@@ -81,7 +81,7 @@ export interface MuleParams {
    * or forward what a friend paid back to a relative who draws it at the bank, and in a large
    * population that looks like pass-through hundreds of times a week. Drawing the money in cash is
    * no sign by itself (it was until 2026-12-03, with 2 hours here: the simulator's forwarded sums,
-   * `plantForwards`, fired as mules on every world).
+   * `plantForwards`, were then reported as mules on nine of ten worlds, docs/detection.md).
    */
   plainMaxDwellMs: number;
   /**

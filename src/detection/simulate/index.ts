@@ -1285,7 +1285,8 @@ class Simulation {
       if (from === to || !usable(from) || !usable(to)) continue;
       k++;
       const amount = yuan(rng.range(20, 90) * 100);
-      // Between 08:00 and 16:00: forwarded 10 minutes to 3 hours later, drawn 20 minutes to 2 hours after that.
+      // Between 08:00 and 16:00; forwarded 10 minutes to 3 hours later, and drawn 20 minutes to 2
+      // hours after that.
       let t = this.dayStart + (8 * 3600 + rng.int(8 * 3600)) * SEC;
       this.emitTxn({
         ts: t,
