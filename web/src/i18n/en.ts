@@ -1462,7 +1462,8 @@ export const en = {
     spoofed_caller:
       'A domestic number presented through an international gateway, or in two places at once (a cloned card).',
     card_limit: 'Holders with more cards than the national limit, and cards opened in a burst.',
-    mule_account: 'Accounts that receive from many payers and pass the money on within hours.',
+    mule_account:
+      'Accounts that receive from many payers, or stand in a row of accounts each passing on what the one before sent, and pass the money on within hours.',
     potential_victim: 'People called by a flagged or listed number who then paid a new or flagged payee.',
   },
   detectionSubjects: {

@@ -1428,7 +1428,7 @@ export const zhCN: Messages = {
     iot_misuse: '物联网卡拨打语音电话或发送点对点短信。',
     spoofed_caller: '经国际关口局呈现境内号码的来电，或同一号码同时出现在两处（疑似复制卡）。',
     card_limit: '持卡数超过全国上限的机主，以及短时间内集中开办的号卡。',
-    mule_account: '接收多方汇款并在数小时内转出的账户。',
+    mule_account: '接收多方汇款，或处于逐个转手的账户链中，并在数小时内转出的账户。',
     potential_victim: '接到可疑或名单内号码来电后，向新收款方或可疑账户转账的人员。',
   },
   detectionSubjects: {
