@@ -445,15 +445,7 @@ export class MuleAccountDetector implements MuleDetector {
         fromVictims += a;
         upstream += a;
       } else if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) upstream += a;
-      else {
-        const pa = ctx.accountsByNumber.get(payer);
-        if (
-          pa !== undefined &&
-          pa.accountType === 'corporate' &&
-          now - pa.openedAt >= this.p.employerMinAgeMs
-        )
-          payroll += a;
-      }
+      else if (this.paysWages(payer, now, ctx)) payroll += a;
       if (isNight(ts)) night++;
       if (isStructuring(a)) structuring++;
     }
@@ -622,12 +614,24 @@ export class MuleAccountDetector implements MuleDetector {
     if (s.inSum < p.minHopInflow || s.fastSum > s.inSum) return false;
     if (s.fastSum < p.minHopPassThrough * s.inSum || s.fastSum < p.minHopPassThrough * s.outSum) return false;
     let payroll = 0;
-    for (let i = s.inHead; i < s.inCount; i++) {
-      const pa = ctx.accountsByNumber.get(s.inPayer[i] as string);
-      if (pa !== undefined && pa.accountType === 'corporate' && now - pa.openedAt >= p.employerMinAgeMs)
-        payroll += s.ins[i * IN + 1] as number;
-    }
+    for (let i = s.inHead; i < s.inCount; i++)
+      if (this.paysWages(s.inPayer[i] as string, now, ctx)) payroll += s.ins[i * IN + 1] as number;
     return payroll < p.maxPayrollShareForHop * s.inSum;
+  }
+
+  /**
+   * Whether `payer` is an established employer: a corporate account opened `employerMinAgeMs` or
+   * more before `now`, not flagged or listed.
+   */
+  private paysWages(payer: string, now: number, ctx: DetectionContext): boolean {
+    const pa = ctx.accountsByNumber.get(payer);
+    return (
+      pa !== undefined &&
+      pa.accountType === 'corporate' &&
+      now - pa.openedAt >= this.p.employerMinAgeMs &&
+      !ctx.flaggedAccounts.has(payer) &&
+      !ctx.listed('bank_account', payer)
+    );
   }
 
   drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
