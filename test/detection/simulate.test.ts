@@ -295,3 +295,38 @@ test('the planted subjects are in the files, and the data singles out exactly th
     assert.ok(longCall, `victim ${holder} got a long call from a fraud number hours before paying`);
   }
 });
+
+test('innocent forwards: people outside the truth pass a friend’s transfer on nearly whole within hours, by day', () => {
+  // plantForwards: one a day per 2,000 people, so at least three in this 3-day world.
+  const planted = new Set(Object.values(truth.planted).flatMap((ps) => ps.map((p) => p.subject)));
+  const hour = (iso: string) => Number(iso.slice(11, 13));
+  const inflows = new Map<string, Record<string, string>[]>();
+  for (const t of txns) {
+    const list = inflows.get(t.payee_account!) ?? [];
+    list.push(t);
+    inflows.set(t.payee_account!, list);
+  }
+  // Mules pass money on whole within hours too: only people outside the truth are looked at.
+  const forwards = txns.filter((out) => {
+    if (planted.has(out.payer_account!) || planted.has(out.payee_account!)) return false;
+    const got = inflows.get(out.payer_account!) ?? [];
+    return got.some((inn) => {
+      const a = Number(inn.amount);
+      const b = Number(out.amount);
+      const gap = Date.parse(out.ts!) - Date.parse(inn.ts!);
+      return (
+        a >= 2000 &&
+        a % 100 === 0 &&
+        b <= a &&
+        b >= a - 50 &&
+        gap >= 10 * 60_000 &&
+        gap <= 3 * 3_600_000 &&
+        hour(inn.ts!) >= 8 &&
+        hour(inn.ts!) < 16 &&
+        out.payee_account !== ''
+      );
+    });
+  });
+  assert.ok(forwards.length >= 3, `forwards found: ${forwards.length}`);
+  assert.ok(forwards.length <= 6, `about one a day: ${forwards.length}`);
+});
