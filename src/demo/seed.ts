@@ -4,7 +4,13 @@ import type { Services } from '../api/types.ts';
 import { SYSTEM } from '../core/audit.ts';
 import { createOrganisation, createUser } from '../identity/service.ts';
 import type { OrganisationKind, Role } from '../identity/model.ts';
-import { ensurePerson, addPhoneCard, addBankAccount, recordCancelledPhoneCard } from '../privacy/service.ts';
+import {
+  ensurePerson,
+  addPhoneCard,
+  addBankAccount,
+  recordCancelledPhoneCard,
+  recordClosedBankAccount,
+} from '../privacy/service.ts';
 import { prcCheckCharacter } from '../privacy/idnumber.ts';
 import { Progress } from '../cli/progress.ts';
 import { seedProtected } from '../registry/allowlist.ts';
@@ -264,6 +270,16 @@ export async function seedDemo(s: Services, opts: { progress?: boolean } = {}): 
     cancelledAt: '2019-02-01T12:00:00+08:00',
   });
   cards++;
+  // And an account of his that the bank closed in 2021: listed as closed, like the card given back.
+  await recordClosedBankAccount(s.db, SYSTEM, {
+    account: luhnComplete('621700002000001'),
+    institutionOrgId: org.bank!,
+    holderPersonId: zhang.holder_person_id,
+    accountType: 'personal',
+    openedAt: '2017-06-10T10:00:00+08:00',
+    closedAt: '2021-08-31T12:00:00+08:00',
+  });
+  accounts++;
   // An IoT card with no natural-person holder (a smart meter), for the detectors to come.
   await addPhoneCard(s.db, SYSTEM, {
     msisdn: '+861440000000001',

@@ -49,6 +49,7 @@ const Holdings = z
         accountType: z.string(),
         status: z.string(),
         openedAt: z.string().nullable(),
+        closedAt: z.string().nullable().describe('when a closed account was closed, when its bank said'),
         disputed: z.boolean(),
       }),
     ),

@@ -220,6 +220,8 @@ export interface HoldingsView {
     accountType: string;
     status: string;
     openedAt: string | null;
+    /** When the bank closed it (status `closed`), when the bank said. */
+    closedAt: string | null;
     disputed: boolean;
   }[];
   limits: {
@@ -272,7 +274,15 @@ export async function holdingsOf(
   const accounts = await s.db
     .selectFrom('bank_accounts as a')
     .innerJoin('organisations as o', 'o.id', 'a.institution_org_id')
-    .select(['a.id', 'a.account', 'o.name as institution', 'a.account_type', 'a.status', 'a.opened_at'])
+    .select([
+      'a.id',
+      'a.account',
+      'o.name as institution',
+      'a.account_type',
+      'a.status',
+      'a.opened_at',
+      'a.closed_at',
+    ])
     .where('a.holder_person_id', '=', personId)
     .orderBy('a.opened_at')
     .execute();
@@ -320,6 +330,7 @@ export async function holdingsOf(
       accountType: a.account_type,
       status: a.status,
       openedAt: iso(a.opened_at),
+      closedAt: iso(a.closed_at),
       disputed: disputed.has(a.id),
     })),
     limits: {
@@ -395,6 +406,8 @@ export async function disputeHolding(
       'card_given_back',
       'this card was given back and its number may be another person’s now: it is not re-verified; if it was opened in your name without you, tell the operator',
     );
+  // A closed account stays open to "not mine": its number is not reissued, so the re-verification
+  // falls on no one else, and the bank must still find out who opened it in this person's name.
   const open = await s.db
     .selectFrom('holding_disputes')
     .select(['id', 'instruction_id'])

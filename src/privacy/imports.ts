@@ -7,7 +7,13 @@ import type { EventBus } from '../core/bus/index.ts';
 import type { PiiCipher } from './crypto.ts';
 import { parseIdentityDocument } from './idnumber.ts';
 import { normaliseAccount, normaliseMsisdn } from './normalise.ts';
-import { addBankAccount, addPhoneCard, ensurePerson, recordCancelledPhoneCard } from './service.ts';
+import {
+  addBankAccount,
+  addPhoneCard,
+  ensurePerson,
+  recordCancelledPhoneCard,
+  recordClosedBankAccount,
+} from './service.ts';
 import { ACCOUNT_TYPES, CARD_TYPES, type AccountType, type CardType } from './tables.ts';
 
 /**
@@ -134,6 +140,8 @@ interface AccountRow {
   holderId: string;
   accountType: AccountType;
   openedAt: string | null;
+  /** The optional `closed_at` column: the bank closed the account then. */
+  closedAt: string | null;
 }
 
 export function accountImport(
@@ -151,8 +159,13 @@ export function accountImport(
       const accountType = (r.account_type || 'personal') as AccountType;
       if (!ACCOUNT_TYPES.includes(accountType))
         return { ok: false, reason: `account_type must be ${ACCOUNT_TYPES.join(' or ')}` };
-      const bad = checkTime(r.opened_at ?? '', 'opened_at') ?? checkHolder(r.holder_id ?? '');
+      const bad =
+        checkTime(r.opened_at ?? '', 'opened_at') ??
+        checkTime(r.closed_at ?? '', 'closed_at') ??
+        checkHolder(r.holder_id ?? '');
       if (bad) return { ok: false, reason: bad };
+      if (r.closed_at && r.opened_at && Date.parse(r.closed_at) < Date.parse(r.opened_at))
+        return { ok: false, reason: 'closed_at is before opened_at' };
       const institution = r.institution || defaultInstitution || '';
       if (!institution) return { ok: false, reason: 'institution is empty' };
       return {
@@ -163,6 +176,7 @@ export function accountImport(
           holderId: r.holder_id ?? '',
           accountType,
           openedAt: r.opened_at || null,
+          closedAt: r.closed_at || null,
         },
       };
     },
@@ -171,13 +185,16 @@ export function accountImport(
       const holder = v.holderId
         ? (await ensurePerson(tx, cipher, bus, SYSTEM, { idNumber: v.holderId, organisationId: org })).id
         : null;
-      await addBankAccount(tx, SYSTEM, {
+      const account = {
         account: v.account,
         institutionOrgId: org,
         holderPersonId: holder,
         accountType: v.accountType,
         openedAt: v.openedAt,
-      });
+      };
+      // A row without closed_at leaves a closed account closed: a closure is final.
+      if (v.closedAt) await recordClosedBankAccount(tx, SYSTEM, { ...account, closedAt: v.closedAt });
+      else await addBankAccount(tx, SYSTEM, account);
     },
   };
 }

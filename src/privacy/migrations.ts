@@ -115,4 +115,11 @@ export const privacyMigrations: Migrations = {
       await sql`alter table phone_cards add column outlet text`.execute(db);
     },
   },
+  // When the bank closed an account (the account file's optional `closed_at` column), so that its
+  // holder sees it as closed. Account numbers are not reissued: no tenures, unlike phone cards.
+  '0021_privacy_6_account_closed': {
+    async up(db) {
+      await sql`alter table bank_accounts add column closed_at timestamptz`.execute(db);
+    },
+  },
 };

@@ -382,11 +382,15 @@ export interface BankAccountInput {
   accountType?: AccountType;
   openedAt?: Date | string | null;
   status?: AccountStatus;
+  /** With status `closed`: when the bank closed it. */
+  closedAt?: Date | string | null;
 }
 
 /**
  * Registers a bank or payment account. The same account at the same institution for the same
- * holder returns the existing id; for another holder it is 409 `bank_account_exists`.
+ * holder returns the existing id and changes nothing (a closed account named again stays closed:
+ * a bank opens a new account rather than reopening one); for another holder it is 409
+ * `bank_account_exists`.
  */
 export async function addBankAccount(
   q: Kysely<DB>,
@@ -394,6 +398,69 @@ export async function addBankAccount(
   input: BankAccountInput,
   requestId?: string,
 ): Promise<string> {
+  const checked = checkBankAccount(input);
+  return inTx(q, async (tx) => {
+    await organisationOfKind(tx, input.institutionOrgId, 'bank', 'institution');
+    await personExists(tx, input.holderPersonId);
+    const existing = await registeredAccount(tx, input, checked.account);
+    if (existing) return existing.id;
+    return insertBankAccount(tx, actor, input, checked, requestId);
+  });
+}
+
+/**
+ * What a bank's account file says of an account it closed (`closed_at`): the registered account of
+ * this institution, number and holder is marked `closed` (audited once; again is a no-op), or,
+ * when the registry does not have it, registered as closed, so that its holder sees it as closed.
+ * Account numbers are not reissued, so there is no history to keep beside it: the same number in
+ * another holder's name is 409 `bank_account_exists`, as for addBankAccount. Returns what it did.
+ */
+export async function recordClosedBankAccount(
+  q: Kysely<DB>,
+  actor: Actor,
+  input: BankAccountInput,
+): Promise<'registered' | 'closed' | 'unchanged'> {
+  const checked = checkBankAccount({ ...input, status: 'closed' });
+  return inTx(q, async (tx) => {
+    await organisationOfKind(tx, input.institutionOrgId, 'bank', 'institution');
+    await personExists(tx, input.holderPersonId);
+    const existing = await registeredAccount(tx, input, checked.account);
+    if (!existing) {
+      await insertBankAccount(tx, actor, input, checked);
+      return 'registered';
+    }
+    if (existing.status === 'closed') return 'unchanged';
+    // Only a change is audited: the same file imported twice at once closes it once.
+    const changed = await tx
+      .updateTable('bank_accounts')
+      .set({ status: 'closed', closed_at: checked.closedAt })
+      .where('id', '=', existing.id)
+      .where('status', '<>', 'closed')
+      .executeTakeFirst();
+    if (Number(changed.numUpdatedRows) === 0) return 'unchanged';
+    await audit(tx, actor, {
+      action: 'bank_account.close',
+      targetKind: 'bank_account',
+      targetId: existing.id,
+      details: {
+        institutionOrgId: input.institutionOrgId,
+        personId: input.holderPersonId,
+        was: existing.status,
+      },
+    });
+    return 'closed';
+  });
+}
+
+interface CheckedBankAccount {
+  account: string;
+  accountType: AccountType;
+  status: AccountStatus;
+  openedAt: Date | null;
+  closedAt: Date | null;
+}
+
+function checkBankAccount(input: BankAccountInput): CheckedBankAccount {
   const account = normaliseAccount(input.account);
   if (!account) throw badRequest('invalid_account', 'an account number has 4–40 letters and digits');
   const accountType = checkEnum(
@@ -409,50 +476,72 @@ export async function addBankAccount(
     'the account status',
   );
   const openedAt = toDate(input.openedAt, 'opened_at');
+  const closedAt = status === 'closed' ? toDate(input.closedAt, 'closed_at') : null;
+  if (openedAt !== null && closedAt !== null && closedAt < openedAt)
+    throw badRequest('invalid_date', 'closed_at is before opened_at');
   checkUuid(input.holderPersonId, 'person');
   checkUuid(input.institutionOrgId, 'institution');
-  return inTx(q, async (tx) => {
-    await organisationOfKind(tx, input.institutionOrgId, 'bank', 'institution');
-    await personExists(tx, input.holderPersonId);
-    const existing = await tx
-      .selectFrom('bank_accounts')
-      .select(['id', 'holder_person_id'])
-      .where('institution_org_id', '=', input.institutionOrgId)
-      .where('account', '=', account)
-      .executeTakeFirst();
-    if (existing) {
-      if (existing.holder_person_id === input.holderPersonId) return existing.id;
-      throw conflict(
-        'bank_account_exists',
-        'this account is registered to another holder at this institution',
-      );
-    }
-    const id = crypto.randomUUID();
-    await tx
-      .insertInto('bank_accounts')
-      .values({
-        id,
-        account,
-        institution_org_id: input.institutionOrgId,
-        holder_person_id: input.holderPersonId,
-        account_type: accountType,
-        opened_at: openedAt,
-        status,
-      })
-      .execute();
-    await audit(
-      tx,
-      actor,
-      {
-        action: 'bank_account.add',
-        targetKind: 'bank_account',
-        targetId: id,
-        details: { institutionOrgId: input.institutionOrgId, personId: input.holderPersonId, accountType },
+  return { account, accountType, status, openedAt, closedAt };
+}
+
+/**
+ * The registered account of this institution and number, when it is the input's holder's; one
+ * registered to another holder is 409 `bank_account_exists` (numbers are unique per institution).
+ */
+async function registeredAccount(
+  tx: Kysely<DB>,
+  input: BankAccountInput,
+  account: string,
+): Promise<{ id: string; status: AccountStatus } | undefined> {
+  const existing = await tx
+    .selectFrom('bank_accounts')
+    .select(['id', 'holder_person_id', 'status'])
+    .where('institution_org_id', '=', input.institutionOrgId)
+    .where('account', '=', account)
+    .executeTakeFirst();
+  if (existing && existing.holder_person_id !== input.holderPersonId)
+    throw conflict('bank_account_exists', 'this account is registered to another holder at this institution');
+  return existing;
+}
+
+async function insertBankAccount(
+  tx: Kysely<DB>,
+  actor: Actor,
+  input: BankAccountInput,
+  checked: CheckedBankAccount,
+  requestId?: string,
+): Promise<string> {
+  const id = crypto.randomUUID();
+  await tx
+    .insertInto('bank_accounts')
+    .values({
+      id,
+      account: checked.account,
+      institution_org_id: input.institutionOrgId,
+      holder_person_id: input.holderPersonId,
+      account_type: checked.accountType,
+      opened_at: checked.openedAt,
+      status: checked.status,
+      closed_at: checked.closedAt,
+    })
+    .execute();
+  await audit(
+    tx,
+    actor,
+    {
+      action: 'bank_account.add',
+      targetKind: 'bank_account',
+      targetId: id,
+      details: {
+        institutionOrgId: input.institutionOrgId,
+        personId: input.holderPersonId,
+        accountType: checked.accountType,
+        ...(checked.status === 'closed' ? { status: checked.status } : {}),
       },
-      requestId,
-    );
-    return id;
-  });
+    },
+    requestId,
+  );
+  return id;
 }
 
 /** How many phone cards and bank accounts a person holds (counts only: no personal data). */

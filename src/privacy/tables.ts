@@ -61,6 +61,8 @@ export interface BankAccountsTable {
   account_type: AccountType;
   opened_at: NullableTimestamp;
   status: ColumnType<AccountStatus, AccountStatus | undefined, AccountStatus>;
+  /** When the bank closed it (status `closed`), when the bank said. */
+  closed_at: NullableTimestamp;
   created_at: DefaultTimestamp;
 }
 

@@ -303,6 +303,95 @@ describe('imports', () => {
     );
   });
 
+  test('closed_at: an account the bank closed is registered or marked closed once, and stays closed', async () => {
+    const BANK = '示范银行 Demo Bank';
+    const H = 'account,institution,holder_id,account_type,opened_at,closed_at';
+    const OPENED = '2020-05-01T00:00:00+08:00';
+    const CLOSED = '2024-09-30T12:00:00+08:00';
+    const account = async (number: string) =>
+      services.db
+        .selectFrom('bank_accounts')
+        .select(['status', 'closed_at'])
+        .where('account', '=', number)
+        .executeTakeFirst();
+    const closes = async () =>
+      (
+        await services.db
+          .selectFrom('audit_log')
+          .select('details')
+          .where('action', '=', 'bank_account.close')
+          .execute()
+      ).map((r) => r.details as { was: string; institutionOrgId: string; personId: string });
+    // The bank's first file, without the column: two accounts in service.
+    const inService = write('accounts-c1.csv', [
+      'account,institution,holder_id,account_type,opened_at',
+      `6217000099980001,${BANK},${holder(61)},personal,${OPENED}`,
+      `6217000099980002,${BANK},${holder(62)},personal,${OPENED}`,
+    ]);
+    assert.equal(
+      (await runImport(services.db, accountImport(services.pii, services.bus), { file: inService })).accepted,
+      2,
+    );
+    assert.deepEqual(await account('6217000099980001'), { status: 'active', closed_at: null });
+    const before = (await closes()).length;
+    const update = write('accounts-c2.csv', [
+      H,
+      // 9801 closed by the bank.
+      `6217000099980001,${BANK},${holder(61)},personal,${OPENED},${CLOSED}`,
+      // Still in service: the column left empty.
+      `6217000099980006,${BANK},${holder(67)},personal,${OPENED},`,
+      // Never registered, already closed.
+      `6217000099980003,${BANK},${holder(63)},personal,${OPENED},${CLOSED}`,
+      `6217000099980004,${BANK},${holder(64)},personal,${OPENED},not a time`,
+      `6217000099980005,${BANK},${holder(65)},personal,${OPENED},2019-01-01T00:00:00+08:00`,
+      // 9802 is 62's: a closure in another holder's name is refused, and 9802 stays as it is.
+      `6217000099980002,${BANK},${holder(66)},personal,${OPENED},${CLOSED}`,
+    ]);
+    const r = await runImport(services.db, accountImport(services.pii, services.bus), { file: update });
+    assert.deepEqual([r.accepted, r.rejected], [3, 3]);
+    const reasons = fs.readFileSync(r.rejectFile!, 'utf8');
+    assert.match(reasons, /closed_at is not an ISO 8601 time with offset/);
+    assert.match(reasons, /closed_at is before opened_at/);
+    assert.match(reasons, /bank_account_exists|registered to another holder/);
+    const closedAt = new Date(CLOSED).toISOString();
+    const seen = async (number: string) => {
+      const a = await account(number);
+      return a && [a.status, a.closed_at?.toISOString() ?? null];
+    };
+    assert.deepEqual(await seen('6217000099980001'), ['closed', closedAt]);
+    assert.deepEqual(await seen('6217000099980002'), ['active', null]);
+    assert.deepEqual(await seen('6217000099980003'), ['closed', closedAt]);
+    assert.deepEqual(await seen('6217000099980006'), ['active', null]);
+    assert.equal(await account('6217000099980004'), undefined);
+    assert.equal(await account('6217000099980005'), undefined);
+    const audited = (await closes()).slice(before);
+    assert.equal(audited.length, 1, 'one closure audited (the account registered closed is an add)');
+    assert.equal(audited[0]!.was, 'active');
+    assert.ok(audited[0]!.institutionOrgId && audited[0]!.personId, 'the institution and person are named');
+    // The same closure again, then a later file naming both closed accounts without closed_at:
+    // nothing changes (a closure is final), and nothing more is audited.
+    const again = write('accounts-c3.csv', [
+      H,
+      `6217000099980001,${BANK},${holder(61)},personal,${OPENED},${CLOSED}`,
+    ]);
+    assert.equal(
+      (await runImport(services.db, accountImport(services.pii, services.bus), { file: again })).accepted,
+      1,
+    );
+    const later = write('accounts-c4.csv', [
+      'account,institution,holder_id,account_type,opened_at',
+      `6217000099980001,${BANK},${holder(61)},personal,${OPENED}`,
+      `6217000099980003,${BANK},${holder(63)},personal,${OPENED}`,
+    ]);
+    assert.equal(
+      (await runImport(services.db, accountImport(services.pii, services.bus), { file: later })).accepted,
+      2,
+    );
+    for (const number of ['6217000099980001', '6217000099980003'])
+      assert.deepEqual(await seen(number), ['closed', closedAt], number);
+    assert.equal((await closes()).length, before + 1, 'not audited twice');
+  });
+
   test('a file that is not the declared format stops before anything is written', async () => {
     const wrong = write('wrong.csv', [
       'ts,caller,callee',

@@ -1,8 +1,9 @@
 /**
  * "Registered in my name" in a real browser on the seeded demo: 张伟 verifies with the code (the demo
- * shows it for want of an SMS gateway), sees his card, the number he gave back, and two accounts with
- * the card limits, marks one account "not mine", and the bank's inbox holds the re-verification. On
- * a phone, in Chinese, nothing scrolls sideways. Leaves test-results/my-records-phone.png.
+ * shows it for want of an SMS gateway), sees his card, the number he gave back, two accounts and one
+ * the bank closed, with the card limits, marks one account "not mine", and the bank's inbox holds the
+ * re-verification. On a phone, in Chinese, nothing scrolls sideways. Leaves
+ * test-results/my-records-phone.png.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +36,9 @@ test('a citizen sees what is registered in their name and reports an account as 
     assert.match(text, /cancelled \(given back 2019-02-01\)/);
     // Where his card was opened, as the operator's card file names it.
     assert.equal(await records.getByTestId('card-outlet').first().textContent(), ' at outlet 110101-001');
-    assert.match(text, /Bank and payment accounts \(2\)/);
+    // His two accounts, and the one the bank closed in 2021, listed as closed.
+    assert.match(text, /Bank and payment accounts \(3\)/);
+    assert.match(text, /closed \(closed on 2021-08-31\)/);
     assert.match(text, /You hold 1 consumer phone cards/);
     assert.ok(!text.includes(ZHANG.id), 'the id number is masked');
 

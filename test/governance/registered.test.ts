@@ -8,6 +8,7 @@ import {
   addPhoneCard,
   ensurePerson,
   recordCancelledPhoneCard,
+  recordClosedBankAccount,
 } from '../../src/privacy/service.ts';
 import { piiContext } from '../../src/privacy/crypto.ts';
 import { demoIdNumber, luhnComplete } from '../../src/demo/seed.ts';
@@ -300,6 +301,81 @@ describe('registered in my name', () => {
       .where('id', '=', otherCardId)
       .executeTakeFirstOrThrow();
     assert.equal(present.status, 'active');
+  });
+
+  test('an account the bank closed is listed as closed, with when; "not mine" still reaches the bank', async () => {
+    const zhang = await citizenOfId();
+    const held = {
+      account: luhnComplete('621700001234567'),
+      institutionOrgId: bankId,
+      holderPersonId: zhang,
+      accountType: 'personal' as const,
+      openedAt: '2019-01-10T00:00:00+08:00',
+    };
+    // The account registered in service is closed by the bank's file; saying so again changes nothing.
+    assert.equal(
+      await recordClosedBankAccount(services.db, SYSTEM, { ...held, closedAt: '2024-02-29T12:00:00+08:00' }),
+      'closed',
+    );
+    assert.equal(
+      await recordClosedBankAccount(services.db, SYSTEM, { ...held, closedAt: '2024-02-29T12:00:00+08:00' }),
+      'unchanged',
+    );
+    // Named again without a closure, it stays closed: a bank opens a new account, it does not reopen one.
+    const heldId = await addBankAccount(services.db, SYSTEM, held);
+    // One the registry never had, closed years ago: registered as closed.
+    const old = {
+      ...held,
+      account: luhnComplete('621700007654321'),
+      openedAt: '2010-03-01T00:00:00+08:00',
+      closedAt: '2016-07-15T12:00:00+08:00',
+    };
+    assert.equal(await recordClosedBankAccount(services.db, SYSTEM, old), 'registered');
+    // The number is unique at its bank and not reissued: in another holder's name it is a conflict.
+    const other = await services.db
+      .selectFrom('phone_cards')
+      .select('holder_person_id')
+      .where('id', '=', otherCardId)
+      .executeTakeFirstOrThrow();
+    await assert.rejects(
+      recordClosedBankAccount(services.db, SYSTEM, { ...old, holderPersonId: other.holder_person_id }),
+      { code: 'bank_account_exists' },
+    );
+    const closures = await services.db
+      .selectFrom('audit_log')
+      .select(['target_id', 'details'])
+      .where('action', '=', 'bank_account.close')
+      .execute();
+    assert.deepEqual(
+      closures.map((c) => [c.target_id, c.details]),
+      [[heldId, { institutionOrgId: bankId, personId: zhang, was: 'active' }]],
+      'audited once, naming the bank, the person and the status before',
+    );
+    await services.db.deleteFrom('citizen_challenges').where('person_id', '=', zhang).execute();
+    const cookie = await signIn();
+    const h = (await me('GET', '/v1/me/holdings', cookie)).json<{
+      bankAccounts: { id: string; status: string; openedAt: string | null; closedAt: string | null }[];
+    }>();
+    assert.deepEqual(
+      h.bankAccounts.map((a) => [a.status, a.openedAt, a.closedAt]),
+      [
+        ['closed', '2010-02-28T16:00:00.000Z', '2016-07-15T04:00:00.000Z'],
+        ['closed', '2019-01-09T16:00:00.000Z', '2024-02-29T04:00:00.000Z'],
+      ],
+    );
+    // "Not mine" on a closed account is allowed: its number is nobody else's, and the bank must
+    // still find out who opened it in this person's name.
+    const r = await me('POST', '/v1/me/holdings/not-mine', cookie, {
+      kind: 'bank_account',
+      id: h.bankAccounts[1]!.id,
+    });
+    assert.equal(r.statusCode, 201, r.body);
+    const instruction = await services.db
+      .selectFrom('instructions')
+      .select(['receiving_organisation_id', 'measure'])
+      .where('id', '=', r.json<{ instructionId: string }>().instructionId)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual([instruction.receiving_organisation_id, instruction.measure], [bankId, 're_verify']);
   });
 
   test('at most five codes an hour for one person', async () => {

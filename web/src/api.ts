@@ -1430,6 +1430,7 @@ export interface MyHoldings {
     accountType: string;
     status: string;
     openedAt: string | null;
+    closedAt: string | null;
     disputed: boolean;
   }[];
   limits: {

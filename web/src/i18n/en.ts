@@ -418,6 +418,7 @@ export const en = {
     since: 'Since',
     status: 'Status',
     givenBack: 'given back {date}',
+    closedOn: 'closed on {date}',
     atOutlet: 'at outlet {outlet}',
     notMine: 'Not mine',
     confirmNotMine: 'Yes, not mine',

@@ -405,6 +405,7 @@ export const zhCN: Messages = {
     since: '办理时间',
     status: '状态',
     givenBack: '{date} 已注销',
+    closedOn: '{date} 已销户',
     atOutlet: '营业网点 {outlet}',
     notMine: '非本人',
     confirmNotMine: '确认非本人办理',

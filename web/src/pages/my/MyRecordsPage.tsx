@@ -345,7 +345,12 @@ function Records(props: {
                   <Table.Td>{a.account}</Table.Td>
                   <Table.Td>{a.institution}</Table.Td>
                   <Table.Td>{day(a.openedAt)}</Table.Td>
-                  <Table.Td>{a.status}</Table.Td>
+                  <Table.Td>
+                    {a.status}
+                    {a.closedAt ? ` (${t('myRecords.closedOn', { date: day(a.closedAt) })})` : ''}
+                  </Table.Td>
+                  {/* A closed account keeps "not mine": its number is not reissued, so the bank's
+                      re-verification falls on no one else. */}
                   <Table.Td>{action('bank_account', a.id, a.disputed)}</Table.Td>
                 </Table.Tr>
               ))}
