@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
-import { addAccount, addCard, withdrawCards, type DetectionContext, type Detector } from './detector.ts';
+import { addAccount, addCard, withdrawEnded, type DetectionContext, type Detector } from './detector.ts';
 import type { AccountRecord, CardRecord } from './records.ts';
 import * as cardLimit from './detectors/card-limit.ts';
 import * as common from './detectors/common.ts';
@@ -243,7 +243,7 @@ interface DetectorsState {
   reference?: StreamedReference;
   /** `ctx.cardsVersion`: put back after the reference, so that `card_limit` rescans as it would have. */
   cardsVersion?: number;
-  /** `ctx.withdrawnThrough`: the cancelled cards withdrawn by then are withdrawn again on restore. */
+  /** `ctx.withdrawnThrough`: the cancelled cards and closed accounts withdrawn by then are withdrawn again on restore. */
   withdrawnThrough?: number;
 }
 
@@ -320,8 +320,8 @@ export function restoreDetectors(
   const reference = s.reference ?? { cards: [], accounts: [] };
   // Every card here was taken when it came (only those are kept), so each is taken again.
   for (const c of reference.cards) addCard(ctx, c, true);
-  for (const a of reference.accounts) addAccount(ctx, a);
-  if (s.withdrawnThrough !== undefined) withdrawCards(ctx, s.withdrawnThrough);
+  for (const a of reference.accounts) addAccount(ctx, a, true);
+  if (s.withdrawnThrough !== undefined) withdrawEnded(ctx, s.withdrawnThrough);
   if (s.cardsVersion !== undefined) ctx.cardsVersion = s.cardsVersion;
   return { observer: s.observer, reference };
 }

@@ -52,12 +52,20 @@ export interface DetectionContext {
   cardsVersion: number;
   /**
    * Cards with a cancellation time not yet reached, a min-heap by `cancelledAt`: each is withdrawn
-   * (`withdrawCards`) when stream time reaches it, in batch and in streaming alike.
+   * (`withdrawEnded`) when stream time reaches it, in batch and in streaming alike.
    */
   withdrawals: CardRecord[];
-  /** The earliest `cancelledAt` in `withdrawals`, Infinity when none: the hot path compares a record's time with it. */
+  /** Accounts with a closing time not yet reached, a min-heap by `closedAt`, withdrawn the same way. */
+  closings: AccountRecord[];
+  /**
+   * The earliest `cancelledAt` in `withdrawals` or `closedAt` in `closings`, Infinity when none:
+   * the hot path compares a record's time with it.
+   */
   nextWithdrawalAt: number;
-  /** The stream time of the last `withdrawCards`: a card added with a cancellation before it is withdrawn at once. */
+  /**
+   * The stream time of the last `withdrawEnded`: a card or account added with an end before it is
+   * withdrawn at once.
+   */
   withdrawnThrough: number;
 }
 
@@ -76,6 +84,7 @@ export function newContext(
     listed,
     cardsVersion: 0,
     withdrawals: [],
+    closings: [],
     nextWithdrawalAt: Infinity,
     withdrawnThrough: -Infinity,
   };
@@ -88,7 +97,7 @@ export function newContext(
  * Adds a card, or replaces the card of the same number: a number given to a new holder (numbers
  * are recycled) no longer counts among its former holder's cards. A card with a cancellation
  * time (`cancelled_at`) counts until stream time reaches it and is then withdrawn
- * (`withdrawCards`): a holder who gave cards back is judged on the cards they hold. A cancelled
+ * (`withdrawEnded`): a holder who gave cards back is judged on the cards they hold. A cancelled
  * card of a number that was given to someone after that cancellation is the number's history,
  * not its present, and changes nothing (a file may list the two tenures in any order). Returns
  * whether the card was taken; `force` takes it in any case (a checkpoint's cards, all taken once).
@@ -105,66 +114,81 @@ export function addCard(ctx: DetectionContext, c: CardRecord, force = false): bo
   if (list) list.push(c);
   else ctx.cardsByHolder.set(c.holderId, [c]);
   if (cancelledAt !== undefined) {
-    heapPush(ctx.withdrawals, c);
+    heapPush(ctx.withdrawals, c, cancelledAtOf);
     if (cancelledAt < ctx.nextWithdrawalAt) ctx.nextWithdrawalAt = cancelledAt;
-    if (cancelledAt <= ctx.withdrawnThrough) withdrawCards(ctx, ctx.withdrawnThrough);
+    if (cancelledAt <= ctx.withdrawnThrough) withdrawEnded(ctx, ctx.withdrawnThrough);
   }
   return true;
 }
 
 /**
- * Withdraws the cards whose cancellation time is at or before `now` (stream time): gone from the
- * lookups, from their holder's cards (what `card_limit` counts) and from the number's entry. A
- * card replaced since it was scheduled is left alone. Called before a record of time `now` is
- * shown to the detectors, whenever `now >= ctx.nextWithdrawalAt` (a drain follows the record of
- * its time, so it sees what was withdrawn), and at the end of the input (`withdrawAtEnd`).
+ * Withdraws the cards whose cancellation time, and the accounts whose closing time, is at or before
+ * `now` (stream time). A card goes from the lookups, from its holder's cards (what `card_limit`
+ * counts) and from the number's entry; an account from the lookup, so a transfer naming it later
+ * meets an unknown account, as one naming a number the institution never had. A card or account
+ * replaced since it was scheduled is left alone. Called before a record of time `now` is shown to
+ * the detectors, whenever `now >= ctx.nextWithdrawalAt` (a drain follows the record of its time,
+ * so it sees what was withdrawn), and at the end of the input (`withdrawAtEnd`).
  */
-export function withdrawCards(ctx: DetectionContext, now: number): void {
+export function withdrawEnded(ctx: DetectionContext, now: number): void {
   const h = ctx.withdrawals;
   while (h.length > 0 && h[0]!.cancelledAt! <= now) {
-    const c = heapPop(h);
+    const c = heapPop(h, cancelledAtOf);
     if (ctx.cardsByMsisdn.get(c.msisdn) !== c) continue;
     ctx.cardsByMsisdn.delete(c.msisdn);
     unlist(ctx.cardsByHolder, c.holderId, c);
     ctx.cardsVersion++;
   }
-  ctx.nextWithdrawalAt = h.length > 0 ? h[0]!.cancelledAt! : Infinity;
+  const a = ctx.closings;
+  while (a.length > 0 && a[0]!.closedAt! <= now) {
+    const x = heapPop(a, closedAtOf);
+    if (ctx.accountsByNumber.get(x.account) === x) ctx.accountsByNumber.delete(x.account);
+  }
+  ctx.nextWithdrawalAt = Math.min(
+    h.length > 0 ? h[0]!.cancelledAt! : Infinity,
+    a.length > 0 ? a[0]!.closedAt! : Infinity,
+  );
   if (now > ctx.withdrawnThrough) ctx.withdrawnThrough = now;
 }
 
 /**
  * Before the last drain of an input: withdraws what stream time `now` has reached. An input of
- * cards alone has no stream time (`now` 0): the card file is the present, and every cancellation
- * in it has happened.
+ * cards and accounts alone has no stream time (`now` 0): the files are the present, and every
+ * cancellation and closing in them has happened.
  */
 export function withdrawAtEnd(ctx: DetectionContext, now: number): void {
-  withdrawCards(ctx, now > 0 ? now : Infinity);
+  withdrawEnded(ctx, now > 0 ? now : Infinity);
 }
 
-function heapPush(h: CardRecord[], c: CardRecord): void {
+const cancelledAtOf = (c: CardRecord): number => c.cancelledAt!;
+const closedAtOf = (a: AccountRecord): number => a.closedAt!;
+
+function heapPush<T>(h: T[], x: T, at: (x: T) => number): void {
   let i = h.length;
-  h.push(c);
+  h.push(x);
+  const t = at(x);
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (h[parent]!.cancelledAt! <= c.cancelledAt!) break;
+    if (at(h[parent]!) <= t) break;
     h[i] = h[parent]!;
     i = parent;
   }
-  h[i] = c;
+  h[i] = x;
 }
 
-function heapPop(h: CardRecord[]): CardRecord {
+function heapPop<T>(h: T[], at: (x: T) => number): T {
   const top = h[0]!;
   const last = h.pop()!;
   const n = h.length;
   if (n > 0) {
+    const t = at(last);
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const m = r < n && h[r]!.cancelledAt! < h[l]!.cancelledAt! ? r : l;
-      if (h[m]!.cancelledAt! >= last.cancelledAt!) break;
+      const m = r < n && at(h[r]!) < at(h[l]!) ? r : l;
+      if (at(h[m]!) >= t) break;
       h[i] = h[m]!;
       i = m;
     }
@@ -176,9 +200,24 @@ function heapPop(h: CardRecord[]): CardRecord {
 /**
  * Adds an account, or replaces the account of the same number. Accounts are found by number only:
  * the detectors join a transfer to its holder through it (no detector asks for a holder's accounts).
+ * An account with a closing time (`closed_at`) is known until stream time reaches it and is then
+ * withdrawn (`withdrawEnded`). A closed account of a number that was opened again for someone after
+ * that closing is the number's history and changes nothing (a file may list the two in any order).
+ * Returns whether the account was taken; `force` takes it in any case (a checkpoint's accounts).
  */
-export function addAccount(ctx: DetectionContext, a: AccountRecord): void {
+export function addAccount(ctx: DetectionContext, a: AccountRecord, force = false): boolean {
+  const closedAt = a.closedAt;
+  if (!force && closedAt !== undefined) {
+    const old = ctx.accountsByNumber.get(a.account);
+    if (old !== undefined && old !== a && old.openedAt >= closedAt) return false;
+  }
   ctx.accountsByNumber.set(a.account, a);
+  if (closedAt !== undefined) {
+    heapPush(ctx.closings, a, closedAtOf);
+    if (closedAt < ctx.nextWithdrawalAt) ctx.nextWithdrawalAt = closedAt;
+    if (closedAt <= ctx.withdrawnThrough) withdrawEnded(ctx, ctx.withdrawnThrough);
+  }
+  return true;
 }
 
 function unlist<T>(byHolder: Map<string, T[]>, holder: string, item: T): void {

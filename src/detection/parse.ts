@@ -415,7 +415,8 @@ export const CARDS: RecordKind<CardRecord> = {
 export const ACCOUNTS: RecordKind<AccountRecord> = {
   name: 'accounts',
   columns: ['account', 'institution', 'holder_id', 'account_type', 'opened_at'],
-  unique: ['opened_at'],
+  optional: ['closed_at'],
+  unique: ['opened_at', 'closed_at'],
   time: 'opened_at',
   build(v, time) {
     if (!v[0]) return fail('account: required');
@@ -423,9 +424,23 @@ export const ACCOUNTS: RecordKind<AccountRecord> = {
     if (type !== 'personal' && type !== 'corporate') return fail('account_type: personal or corporate');
     const at = Number.isNaN(time) ? parseIsoTime(v[4]!) : time;
     if (Number.isNaN(at)) return fail('opened_at: not an ISO 8601 time with offset');
+    const closed = v[5]!;
+    const closedAt = closed === '' ? undefined : parseIsoTime(closed);
+    if (closedAt !== undefined) {
+      if (Number.isNaN(closedAt))
+        return fail(`closed_at: not an ISO 8601 time with offset: ${closed.slice(0, 40)}`);
+      if (closedAt < at) return fail('closed_at: before opened_at');
+    }
     return {
       ok: true,
-      value: { account: v[0]!, institution: v[1]!, holderId: v[2]!, accountType: type, openedAt: at },
+      value: {
+        account: v[0]!,
+        institution: v[1]!,
+        holderId: v[2]!,
+        accountType: type,
+        openedAt: at,
+        ...(closedAt !== undefined && { closedAt }),
+      },
     };
   },
 };

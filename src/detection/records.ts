@@ -17,7 +17,7 @@ export interface CardRecord {
   operator: string;
   /**
    * When the card was cancelled (the optional `cancelled_at` column), absent while it is in service:
-   * the detectors count it until stream time reaches this, then withdraw it (`withdrawCards`).
+   * the detectors count it until stream time reaches this, then withdraw it (`withdrawEnded`).
    */
   cancelledAt?: number;
   /**
@@ -34,6 +34,11 @@ export interface AccountRecord {
   holderId: string;
   accountType: 'personal' | 'corporate';
   openedAt: number;
+  /**
+   * When the institution closed the account (the optional `closed_at` column), absent while it is
+   * open: the detectors know it until stream time reaches this, then withdraw it (`withdrawEnded`).
+   */
+  closedAt?: number;
 }
 
 export type CallOrigin = 'onnet' | 'offnet' | 'intl';
@@ -106,30 +111,6 @@ export function transactionRecordOf(o: TransactionRecord): TransactionRecord {
     amount: o.amount,
     currency: o.currency,
     channel: o.channel,
-  };
-}
-
-/** A card read back from the record stream, in the file reader's shape. */
-export function cardRecordOf(o: CardRecord): CardRecord {
-  return {
-    msisdn: o.msisdn,
-    imsi: o.imsi,
-    holderId: o.holderId,
-    holderRegion: o.holderRegion,
-    cardType: o.cardType === 'iot' ? 'iot' : 'consumer',
-    activatedAt: o.activatedAt,
-    operator: o.operator,
-  };
-}
-
-/** An account read back from the record stream, in the file reader's shape. */
-export function accountRecordOf(o: AccountRecord): AccountRecord {
-  return {
-    account: o.account,
-    institution: o.institution,
-    holderId: o.holderId,
-    accountType: o.accountType === 'corporate' ? 'corporate' : 'personal',
-    openedAt: o.openedAt,
   };
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Detector, DetectionContext } from './detector.ts';
-import { addAccount, addCard, newContext, withdrawAtEnd, withdrawCards } from './detector.ts';
+import { addAccount, addCard, newContext, withdrawAtEnd, withdrawEnded } from './detector.ts';
 import { RejectFiles } from './rejects.ts';
 import { prefetchCallState } from './detectors/prefetch.ts';
 import { Interner } from './intern.ts';
@@ -192,14 +192,14 @@ export async function runDetection(
         if (nCallDs > 0 && ci + PREFETCH_AHEAD < cb.length)
           read += prefetchCallState(cb[ci + PREFETCH_AHEAD]!);
         now = r.ts;
-        if (now >= ctx.nextWithdrawalAt) withdrawCards(ctx, now);
+        if (now >= ctx.nextWithdrawalAt) withdrawEnded(ctx, now);
         for (let i = 0; i < nCallDs; i++) callDs[i]!.onCall!(r, ctx);
         observer?.onCall(r);
         out.calls++;
         ci++;
       } else {
         now = t.ts;
-        if (now >= ctx.nextWithdrawalAt) withdrawCards(ctx, now);
+        if (now >= ctx.nextWithdrawalAt) withdrawEnded(ctx, now);
         for (let i = 0; i < nTxnDs; i++) txnDs[i]!.onTransaction!(t, ctx);
         out.transactions++;
         ti++;

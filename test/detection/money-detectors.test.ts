@@ -1,6 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { newContext, type DetectionContext, type Detector } from '../../src/detection/detector.ts';
+import {
+  addAccount,
+  newContext,
+  withdrawAtEnd,
+  withdrawEnded,
+  type DetectionContext,
+  type Detector,
+} from '../../src/detection/detector.ts';
 import type {
   AccountRecord,
   CallRecord,
@@ -397,6 +404,74 @@ describe('mule_account: chains of one-payer relays', () => {
   });
 });
 
+describe('mule_account: a holder’s own money', () => {
+  // Two in five people hold accounts at two or three banks and move money between them: gathered
+  // for a purchase, or moved to the card they spend from. The simulator's own-account moves
+  // (`plantOwnMoves`) were reported as mules on nine of ten worlds before this rule.
+  const own = ['MAIN', 'SAVE1', 'SAVE2', 'CARD2', 'WALLET'].map((a) => account(a, 'HOWN'));
+  const accounts = [
+    ...own,
+    ...['F1', 'F2', 'P1', 'P2', 'P3', 'VICTIM', 'X2', 'Y2'].map((a) => account(a, `H${a}`)),
+    account('X', 'HX2'),
+    account('Y', 'HY2'),
+    account('SHOP', 'HSHOP', T0 - 900 * DAY, 'corporate'),
+  ];
+  const hop = (ts: number, from: string, to: string, yuan: number): Ev => ({
+    txn: txn(ts, from, to, yuan, to === '' ? 'atm' : 'mobile'),
+  });
+
+  test('money gathered from one’s own accounts for a purchase is no fan-in; the same from two friends is', () => {
+    const gathered = (a: string, b: string): Ev[] => [
+      hop(T0, a, 'MAIN', 12_000),
+      hop(T0 + 0.1 * H, b, 'MAIN', 8_000),
+      hop(T0 + 0.3 * H, 'MAIN', 'SHOP', 20_000),
+    ];
+    assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), gathered('SAVE1', 'SAVE2')), []);
+    const friends = run([muleAccountDetector()], newContext([], accounts), gathered('F1', 'F2'));
+    assert.deepEqual(
+      friends.map((d) => d.subject),
+      ['MAIN'],
+    );
+    // An own account that is flagged is no longer the holder's own money: a flagged payer.
+    const ctx = newContext([], accounts);
+    ctx.flaggedAccounts.set('SAVE1', { detector: 'mule_account', at: T0 - H });
+    const flagged = run([muleAccountDetector()], ctx, gathered('SAVE1', 'SAVE2'));
+    assert.deepEqual(
+      flagged.map((d) => [d.subject, d.evidence.fromFlaggedShare]),
+      [['MAIN', 0.6]],
+    );
+  });
+
+  test('money moved card to card and drawn at night is one person, no chain; three people are', () => {
+    // From 01:30: MAIN → CARD2 → WALLET → cash machine, minutes apart.
+    const moved = (via: string[]): Ev[] =>
+      via.map((to, i) => hop(T0 + (15.5 + 0.3 * i) * H, i === 0 ? 'MAIN' : via[i - 1]!, to, 9_500));
+    assert.deepEqual(
+      run([muleAccountDetector()], newContext([], accounts), moved(['CARD2', 'WALLET', ''])),
+      [],
+    );
+    const people: Ev[] = ['P1', 'P2', 'P3', ''].map((to, i) =>
+      hop(T0 + (15.5 + 0.3 * i) * H, i === 0 ? 'VICTIM' : ['P1', 'P2', 'P3'][i - 1]!, to, 9_500),
+    );
+    const out = run([muleAccountDetector()], newContext([], accounts), people);
+    assert.deepEqual(out.map((d) => d.subject).sort(), ['P1', 'P2', 'P3']);
+  });
+
+  test('mules moving a victim’s money between their own accounts still make a chain of two people', () => {
+    // VICTIM → X → X2 (X's holder's) → Y → Y2 (Y's holder's) → cash machine, from 01:30.
+    const via = ['X', 'X2', 'Y', 'Y2', ''];
+    const accts = accounts.map((a) =>
+      a.account === 'X2' ? account('X2', 'HX2') : a.account === 'Y2' ? account('Y2', 'HY2') : a,
+    );
+    const ev = via.map((to, i) =>
+      hop(T0 + (15.5 + 0.3 * i) * H, i === 0 ? 'VICTIM' : via[i - 1]!, to, 9_500),
+    );
+    const out = run([muleAccountDetector()], newContext([], accts), ev);
+    assert.deepEqual(out.map((d) => d.subject).sort(), ['X', 'X2', 'Y', 'Y2']);
+    assert.equal(out.find((d) => d.subject === 'Y2')?.evidence.relayChain, 2);
+  });
+});
+
 describe('mule_account: victims are not hops', () => {
   const accounts: AccountRecord[] = [
     account('MULE', 'HMULE', T0 - 10 * DAY),
@@ -602,6 +677,85 @@ describe('potential_victim', () => {
     assert.ok(!json.includes(callee('VIC')) && !json.includes('A-VIC'), json);
     const vic2 = out.find((d) => d.subject === 'ID-VIC2');
     assert.equal((vic2?.evidence.calls as { caller: string }[])[0]?.caller, LATE);
+  });
+
+  test('an account number reissued to a new holder: the payment is the present holder’s, in any order', () => {
+    // W-1 was a former holder's until it was closed; it is the victim's now.
+    const former = { ...account('W-1', 'ID-FORMER', T0 - 900 * DAY), closedAt: T0 - 200 * DAY };
+    const present = account('W-1', 'ID-VIC', T0 - 100 * DAY);
+    const events: Ev[] = [
+      { flagNumber: FRAUD, ts: T0 - DAY },
+      { call: call(T0, FRAUD, callee('VIC'), 1500) },
+      { txn: txn(T0 + 3 * H, 'W-1', 'MULE', 48_000) },
+    ];
+    for (const order of [
+      [former, present],
+      [present, former],
+    ]) {
+      const ctx = newContext(cards, [...accounts.filter((a) => a.holderId !== 'ID-VIC'), ...order]);
+      withdrawEnded(ctx, T0);
+      assert.equal(ctx.accountsByNumber.get('W-1')?.holderId, 'ID-VIC');
+      const out = run([potentialVictimDetector()], ctx, events);
+      assert.deepEqual(
+        out.map((d) => d.subject),
+        ['ID-VIC'],
+      );
+    }
+    // Taken as it comes, the former holder's closed account would have hidden the victim.
+    const ctx = newContext(cards, [present]);
+    ctx.accountsByNumber.set('W-1', former);
+    assert.deepEqual(run([potentialVictimDetector()], ctx, events), []);
+  });
+
+  test('a closed account is known until stream time reaches its closing, then withdrawn', () => {
+    const closing = { ...account('A-CLOSING', 'ID-C'), closedAt: T0 + H };
+    const ctx = newContext([], [closing, account('A-OPEN', 'ID-O')]);
+    assert.equal(ctx.nextWithdrawalAt, T0 + H);
+    withdrawEnded(ctx, T0);
+    assert.equal(ctx.accountsByNumber.get('A-CLOSING'), closing);
+    withdrawEnded(ctx, T0 + H);
+    assert.equal(ctx.accountsByNumber.has('A-CLOSING'), false);
+    assert.equal(ctx.accountsByNumber.has('A-OPEN'), true);
+    assert.equal(ctx.nextWithdrawalAt, Infinity);
+    // A closing in the past, learnt after stream time passed it, takes effect at once.
+    assert.equal(addAccount(ctx, { ...account('A-LATE', 'ID-L'), closedAt: T0 }), true);
+    assert.equal(ctx.accountsByNumber.has('A-LATE'), false);
+    // An account file alone has no stream time: every closing in it has happened.
+    const files = newContext([], [{ ...account('A-GONE', 'ID-G'), closedAt: T0 + 900 * DAY }]);
+    withdrawAtEnd(files, 0);
+    assert.equal(files.accountsByNumber.size, 0);
+    // The same account closed later (an institution's update) replaces the open one; its history does not.
+    const upd = newContext([], [account('A-X', 'ID-X', T0 - 10 * DAY)]);
+    assert.equal(
+      addAccount(upd, { ...account('A-X', 'ID-OLD', T0 - 90 * DAY), closedAt: T0 - 20 * DAY }),
+      false,
+    );
+    assert.equal(addAccount(upd, { ...account('A-X', 'ID-X', T0 - 10 * DAY), closedAt: T0 + DAY }), true);
+    withdrawEnded(upd, T0 + DAY);
+    assert.equal(upd.accountsByNumber.size, 0);
+  });
+
+  test('money moved to one’s own other account after a fraud call is no payment; to a flagged own account it is', () => {
+    const events: Ev[] = [
+      { flagNumber: FRAUD, ts: T0 - DAY },
+      { call: call(T0, FRAUD, callee('VIC'), 1500) },
+      { txn: txn(T0 + 3 * H, 'A-VIC', 'A-VIC-2', 48_000) },
+    ];
+    const mine = [...accounts, account('A-VIC-2', 'ID-VIC')];
+    assert.deepEqual(run([potentialVictimDetector()], newContext(cards, mine), events), []);
+    // Another person's account, the same transfer: the victim.
+    const theirs = [...accounts, account('A-VIC-2', 'ID-SOMEONE')];
+    assert.deepEqual(
+      run([potentialVictimDetector()], newContext(cards, theirs), events).map((d) => d.subject),
+      ['ID-VIC'],
+    );
+    // An own account that is flagged (a card the scammer made them open) is paying the scam.
+    const ctx = newContext(cards, mine);
+    ctx.flaggedAccounts.set('A-VIC-2', { detector: 'mule_account', at: T0 - H });
+    assert.deepEqual(
+      run([potentialVictimDetector()], ctx, events).map((d) => d.subject),
+      ['ID-VIC'],
+    );
   });
 
   test('the payee of a victim’s payment that passes it on is a mule, and so is the next hop', () => {

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  ACCOUNTS,
   CALLS,
   CARDS,
   checkHeader,
@@ -17,7 +18,7 @@ import {
   TimeOrder,
   TRANSACTIONS,
 } from '../../src/detection/parse.ts';
-import type { CallRecord, CardRecord } from '../../src/detection/records.ts';
+import type { AccountRecord, CallRecord, CardRecord } from '../../src/detection/records.ts';
 import { decodeEntries, encodeEntry } from '../../src/detection/stream/wire.ts';
 import { Interner } from '../../src/detection/intern.ts';
 import { hashNumber } from '../../src/detection/detectors/common.ts';
@@ -455,6 +456,77 @@ describe('detection input parsing', () => {
     for (const c of [...got, { ...got[1]!, outlet: 'X-1' }]) {
       const back = decodeEntries(`[${encodeEntry({ kind: 'card', gseq: 7, record: c })}]`)[0]!;
       assert.deepEqual(back, { kind: 'card', gseq: 7, record: c });
+    }
+  });
+
+  test('accounts: closed_at is optional, read in CSV and NDJSON; bad or early ones rejected; it goes through the record stream', async () => {
+    const file = path.join(dir, 'accounts-closed.csv');
+    fs.writeFileSync(
+      file,
+      [
+        'account,institution,holder_id,account_type,opened_at,closed_at',
+        '6222000000000001,ICBC,H1,personal,2024-01-01T00:00:00+08:00,',
+        '6222000000000002,ICBC,H2,personal,2024-01-01T00:00:00+08:00,2025-06-30T12:00:00+08:00',
+        '6222000000000003,ICBC,H3,personal,2024-01-01T00:00:00+08:00,soon',
+        '6222000000000004,ICBC,H4,corporate,2024-01-01T00:00:00+08:00,2023-12-31T00:00:00+08:00',
+        // A row that stops before it: open.
+        '6222000000000005,ICBC,H5,corporate,2024-01-01T00:00:00+08:00',
+      ].join('\n') + '\n',
+    );
+    for (const interner of [undefined, new Interner()]) {
+      const got: AccountRecord[] = [];
+      const refused: string[] = [];
+      for await (const b of readRecordBatches(file, ACCOUNTS, {
+        ...(interner && { interner }),
+        onReject: (line, reason) => refused.push(`${line} ${reason}`),
+      }))
+        got.push(...b);
+      assert.deepEqual(
+        got.map((a) => [a.account.slice(-1), a.closedAt]),
+        [
+          ['1', undefined],
+          ['2', Date.parse('2025-06-30T12:00:00+08:00')],
+          ['5', undefined],
+        ],
+      );
+      assert.deepEqual(refused, [
+        '4 closed_at: not an ISO 8601 time with offset: soon',
+        '5 closed_at: before opened_at',
+      ]);
+    }
+    // Files written before the column still read.
+    const old = path.join(dir, 'accounts-old.csv');
+    fs.writeFileSync(
+      old,
+      'account,institution,holder_id,account_type,opened_at\n6222000000000009,ICBC,H9,personal,2024-01-01T00:00:00Z\n',
+    );
+    for await (const a of readRecords(old, ACCOUNTS)) assert.equal(a.closedAt, undefined);
+    const nd = path.join(dir, 'accounts-closed.ndjson');
+    const o = {
+      account: '6222000000000010',
+      institution: 'ICBC',
+      holder_id: 'H10',
+      account_type: 'personal',
+      opened_at: '2024-01-01T00:00:00Z',
+    };
+    fs.writeFileSync(
+      nd,
+      [o, { ...o, closed_at: null }, { ...o, closed_at: '2024-02-01T00:00:00Z' }]
+        .map((x) => JSON.stringify(x))
+        .join('\n'),
+    );
+    const n: (number | undefined)[] = [];
+    const records: AccountRecord[] = [];
+    for await (const a of readRecords(nd, ACCOUNTS)) {
+      n.push(a.closedAt);
+      records.push(a);
+    }
+    assert.deepEqual(n, [undefined, undefined, Date.parse('2024-02-01T00:00:00Z')]);
+    // On the wire: a closing time only on a closed account; an open one is written as before.
+    for (const a of records) {
+      const wire = encodeEntry({ kind: 'account', gseq: 9, record: a });
+      assert.equal(JSON.parse(wire).length, a.closedAt === undefined ? 7 : 8);
+      assert.deepEqual(decodeEntries(`[${wire}]`)[0], { kind: 'account', gseq: 9, record: a });
     }
   });
 });

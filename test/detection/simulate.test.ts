@@ -306,9 +306,12 @@ test('innocent forwards: people outside the truth pass a friend’s transfer on 
     list.push(t);
     inflows.set(t.payee_account!, list);
   }
-  // Mules pass money on whole within hours too: only people outside the truth are looked at.
+  const holder = new Map(accounts.map((a) => [a.account!, a.holder_id!]));
+  // Mules pass money on whole within hours too: only people outside the truth are looked at, and
+  // money moved between one person's own accounts (plantOwnMoves) is no forward.
   const forwards = txns.filter((out) => {
     if (planted.has(out.payer_account!) || planted.has(out.payee_account!)) return false;
+    if (holder.get(out.payer_account!) === holder.get(out.payee_account!)) return false;
     const got = inflows.get(out.payer_account!) ?? [];
     return got.some((inn) => {
       const a = Number(inn.amount);
@@ -329,4 +332,34 @@ test('innocent forwards: people outside the truth pass a friend’s transfer on 
   });
   assert.ok(forwards.length >= 3, `forwards found: ${forwards.length}`);
   assert.ok(forwards.length <= 6, `about one a day: ${forwards.length}`);
+});
+
+test('own-account moves: people outside the truth gather money from their other accounts, or move it on to spend', () => {
+  // plantOwnMoves: one a day per 1,000 people, so about six in this 2,000-person, 3-day world.
+  const planted = new Set(Object.values(truth.planted).flatMap((ps) => ps.map((p) => p.subject)));
+  // A person's personal accounts (companies are held by people too: a shop paid by its owner is not this).
+  const holder = new Map(
+    accounts.filter((a) => a.account_type === 'personal').map((a) => [a.account!, a.holder_id!]),
+  );
+  const own = txns.filter(
+    (t) => holder.has(t.payer_account!) && holder.get(t.payer_account!) === holder.get(t.payee_account!),
+  );
+  assert.ok(own.length >= 6, `own-account transfers: ${own.length}`);
+  for (const t of own) {
+    assert.ok(!planted.has(t.payer_account!) && !planted.has(t.payee_account!), 'not in the truth');
+    // Each is spent soon after, whole, from the account it went to (or gathered with others first).
+    const spent = txns.find(
+      (o) =>
+        o.payer_account === t.payee_account &&
+        Date.parse(o.ts!) > Date.parse(t.ts!) &&
+        Date.parse(o.ts!) - Date.parse(t.ts!) <= 2 * 3_600_000 &&
+        Number(o.amount) >= Number(t.amount) - 50,
+    );
+    assert.ok(spent, `moved on or spent after ${t.ts} ${t.amount}`);
+  }
+  // Some at night, some moved twice (main → second → third account).
+  assert.ok(
+    own.some((t) => Number(t.ts!.slice(11, 13)) < 6),
+    'at night',
+  );
 });

@@ -11,11 +11,17 @@ import {
   addCard,
   heldState,
   newContext,
-  withdrawCards,
+  withdrawEnded,
   type Detector,
 } from '../../src/detection/detector.ts';
 import { cardLimitDetector } from '../../src/detection/detectors/card-limit.ts';
-import { DETECTORS as DETECTOR_NAMES, type CallRecord, type Detection } from '../../src/detection/records.ts';
+import {
+  DETECTORS as DETECTOR_NAMES,
+  type AccountRecord,
+  type CallRecord,
+  type CardRecord,
+  type Detection,
+} from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
 import { IN, OUT, PartnerSet } from '../../src/detection/detectors/common.ts';
 import v8 from 'node:v8';
@@ -1042,7 +1048,7 @@ describe('cards and accounts published into the stream', () => {
     // A snapshot puts back the cards as they were, the withdrawn ones withdrawn, at the same version.
     const before = newContext([], []);
     for (const c of returned) addCard(before, c);
-    withdrawCards(before, t0);
+    withdrawEnded(before, t0);
     const snap = snapshotDetectors([cardLimitDetector()], before, undefined, undefined, {
       cards: returned,
       accounts: [],
@@ -1055,7 +1061,7 @@ describe('cards and accounts published into the stream', () => {
     assert.equal(after.cardsVersion, before.cardsVersion);
     // The same entries in one batch of files give the same: nothing.
     const ctx = newContext([...returned, card(100, 'H-other-00001')], []);
-    withdrawCards(ctx, t0);
+    withdrawEnded(ctx, t0);
     assert.equal(ctx.cardsByHolder.get('H-returned-0001')!.length, 5);
     assert.deepEqual(cardLimitDetector().drain(t0, true, ctx), []);
     // Without the cancellations the same holder is over the limit: the test can tell.
@@ -1069,6 +1075,102 @@ describe('cards and accounts published into the stream', () => {
         .map((d) => d.subject),
       ['H-returned-0001'],
     );
+  });
+
+  test('a closed account published after the present one of its number changes nothing, also after a restart; closings are withdrawn', async () => {
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const stream = new MemoryRecordStream(8);
+    const store = new DbCheckpointStore(database.db, pii);
+    const out: Detection[] = [];
+    const t0 = Date.parse('2026-11-02T09:00:00+08:00');
+    const DAY = 86_400_000;
+    const FRAUD = '+8617000000099';
+    const VICTIM = '+8613800000001';
+    const cards: CardRecord[] = [VICTIM, FRAUD].map((msisdn, i) => ({
+      msisdn,
+      imsi: `46000100000000${i}`,
+      holderId: i === 0 ? 'ID-VIC' : 'ID-DEALT',
+      holderRegion: '110101',
+      cardType: 'consumer',
+      activatedAt: t0 - 900 * DAY,
+      operator: 'cmcc',
+    }));
+    // A reissued account number: its former holder's, closed, then the victim's.
+    const base = { account: 'W-1', institution: 'PAY', accountType: 'personal' as const };
+    const present: AccountRecord = { ...base, holderId: 'ID-VIC', openedAt: t0 - 100 * DAY };
+    const former: AccountRecord = {
+      ...base,
+      holderId: 'ID-FORMER',
+      openedAt: t0 - 900 * DAY,
+      closedAt: t0 - 200 * DAY,
+    };
+    const make = () =>
+      checkpointed(stream, store, out, {
+        cards,
+        accounts: [],
+        pii,
+        listed: (kind, v) => kind === 'phone' && v === FRAUD,
+        detectors: () => [potentialVictimDetector()],
+      });
+    const first = make();
+    const call: CallRecord = {
+      ts: t0,
+      kind: 'voice',
+      caller: FRAUD,
+      callee: VICTIM,
+      durationS: 1500,
+      imsi: null,
+      imei: null,
+      cellId: null,
+      origin: 'offnet',
+    };
+    await publishRecords(stream, [{ kind: 'call', record: call }], {
+      reference: { accounts: [present, former] },
+      pii,
+    });
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    assert.equal(first.stats.reference, 2);
+    const payment = {
+      ts: t0 + 3 * 3_600_000,
+      txnId: 'T-1',
+      payer: 'W-1',
+      payee: 'MULE',
+      amount: 4_800_000,
+      currency: 'CNY',
+      channel: 'mobile',
+    };
+    await publishRecords(stream, [{ kind: 'transaction', record: payment }], { pii, end: true });
+    const second = make();
+    await second.start();
+    await second.done;
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.deepEqual(
+      out.map((d) => [d.detector, d.subject]),
+      [['potential_victim', 'ID-VIC']],
+    );
+    // A snapshot keeps the accounts taken, and puts a closing not yet reached back on the schedule.
+    const closing: AccountRecord = {
+      ...base,
+      account: 'A-2',
+      holderId: 'ID-C',
+      openedAt: t0 - DAY,
+      closedAt: t0 + DAY,
+    };
+    const before = newContext([], []);
+    for (const a of [present, closing]) addAccount(before, a);
+    withdrawEnded(before, t0);
+    const snap = snapshotDetectors([potentialVictimDetector()], before, undefined, undefined, {
+      cards: [],
+      accounts: [present, closing],
+    });
+    const after = newContext([], []);
+    restoreDetectors(snap, [potentialVictimDetector()], after);
+    assert.equal(after.accountsByNumber.get('W-1')?.holderId, 'ID-VIC');
+    assert.equal(after.nextWithdrawalAt, t0 + DAY);
+    withdrawEnded(after, t0 + DAY);
+    assert.deepEqual([...after.accountsByNumber.keys()], ['W-1']);
   });
 
   test('a card published later replaces the one of the same number: a recycled number leaves its old holder', () => {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { addCard, cardOf, newContext, withdrawAtEnd, withdrawCards } from '../../src/detection/detector.ts';
+import { addCard, cardOf, newContext, withdrawAtEnd, withdrawEnded } from '../../src/detection/detector.ts';
 import type { DetectionContext, Detector } from '../../src/detection/detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../../src/detection/records.ts';
 import { DEFAULT_SIMBOX_PARAMS, simboxDetector } from '../../src/detection/detectors/simbox.ts';
@@ -567,7 +567,7 @@ describe('cancelled cards', () => {
     // Before any record the cancellations are pending; the first record's time reaches them.
     assert.equal(ctx.cardsByHolder.get('H-returned')?.length, 7);
     assert.equal(ctx.nextWithdrawalAt, T0 - 30 * DAY);
-    withdrawCards(ctx, T0);
+    withdrawEnded(ctx, T0);
     assert.equal(ctx.cardsByHolder.get('H-returned')?.length, 5);
     assert.equal(ctx.cardsByMsisdn.has(mob(60_000)), false, 'a cancelled number is no longer looked up');
     assert.equal(ctx.nextWithdrawalAt, Infinity);
@@ -577,13 +577,13 @@ describe('cancelled cards', () => {
   it('a holder over the limit until cards are given back is reported while over it, once', () => {
     const ctx = newContext(holderOfSeven(T0 + DAY), []);
     const d = cardLimitDetector();
-    withdrawCards(ctx, T0);
+    withdrawEnded(ctx, T0);
     const out = d.drain(T0, false, ctx);
     assert.deepEqual(
       out.map((x) => [x.subject, (x.evidence as { cards: number }).cards]),
       [['H-returned', 7]],
     );
-    withdrawCards(ctx, T0 + 2 * DAY);
+    withdrawEnded(ctx, T0 + 2 * DAY);
     assert.equal(ctx.cardsByHolder.get('H-returned')?.length, 5);
     assert.deepEqual(d.drain(T0 + 2 * DAY, true, ctx), [], 'the episode is not reported again');
   });
@@ -606,7 +606,7 @@ describe('cancelled cards', () => {
       [present, former],
     ]) {
       const ctx = newContext(order, []);
-      withdrawCards(ctx, T0);
+      withdrawEnded(ctx, T0);
       assert.equal(ctx.cardsByMsisdn.get(mob(61_000))?.holderId, 'H-present');
       assert.deepEqual([...ctx.cardsByHolder.keys()], ['H-present']);
     }
@@ -614,7 +614,7 @@ describe('cancelled cards', () => {
     const ctx = newContext([present], []);
     assert.equal(addCard(ctx, { ...present, cancelledAt: T0 + HOUR }), true);
     assert.equal(addCard(ctx, former), false, 'history: not taken');
-    withdrawCards(ctx, T0 + 2 * HOUR);
+    withdrawEnded(ctx, T0 + 2 * HOUR);
     assert.equal(ctx.cardsByMsisdn.size, 0);
     // A cancellation in the past, learnt after stream time passed it, takes effect at once.
     assert.equal(addCard(ctx, { ...present, msisdn: mob(61_001), cancelledAt: T0 }), true);
@@ -625,7 +625,7 @@ describe('cancelled cards', () => {
     const victim = card(mob(62_000), { holderId: 'H-gone', cancelledAt: T0 - DAY });
     const ctx = newContext([victim], []);
     assert.equal(cardOf(ctx, victim.msisdn, undefined)?.holderId, 'H-gone');
-    withdrawCards(ctx, T0);
+    withdrawEnded(ctx, T0);
     assert.equal(cardOf(ctx, victim.msisdn, undefined), undefined);
   });
 });

@@ -72,8 +72,18 @@ export interface MuleParams {
    * received is spending its own balance.
    */
   minFastOutShare: number;
-  /** Minimum distinct payers (fan-in) unless fed by flagged accounts. */
+  /** Minimum distinct payers (fan-in) unless fed by flagged accounts; the holder's own accounts are no payers. */
   minPayers: number;
+  /**
+   * Money from other accounts of the account's own holder (by the accounts file's `holder_id`),
+   * none of them flagged or listed, is the holder's already: it is nobody's payment. An account
+   * more than this share of whose inflow was such money is moving its holder's own money (gathering
+   * it for a purchase, moving it to the card they spend from) and is reported only with a flagged
+   * or listed neighbour; such an account is no relay either (`minRelayChain`). Until 2026-12-03
+   * there was no such rule: with the simulator's own-account moves (`plantOwnMoves`), mule_account's
+   * precision fell to 0.82–0.96 on nine of ten worlds (docs/detection.md).
+   */
+  maxOwnShare: number;
   /**
    * An account whose only sign is passing money on (at most `plainMaxPayers` payers, no flagged or listed
    * neighbour, not new, no money leaving at night, no structuring) fires only when its money moved on
@@ -159,6 +169,7 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minPassThrough: 0.7,
   minFastOutShare: 0.7,
   minPayers: 2,
+  maxOwnShare: 0.5,
   plainMaxDwellMs: 30 * 60_000,
   plainMaxPayers: 3,
   fanInSaturation: 8,
@@ -228,7 +239,10 @@ export class AccountState {
 }
 
 interface Features {
+  /** Distinct payers, the holder's own accounts left out. */
   payers: number;
+  /** Share of the inflow from the holder's own other accounts (`maxOwnShare`). */
+  ownShare: number;
   /** Share of the inflow from flagged or listed accounts, or that was a victim's payment. */
   upstreamShare: number;
   /** Share of the inflow that `potential_victim` took for a victim's payment (`ctx.victimPayments`). */
@@ -417,6 +431,9 @@ export class MuleAccountDetector implements MuleDetector {
 
   private features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
     scratchSet.clear();
+    const acct = ctx.accountsByNumber.get(account);
+    const holder = acct === undefined || acct.holderId === '' ? null : acct.holderId;
+    let own = 0;
     let upstream = 0;
     let fromVictims = 0;
     const victims = ctx.victimPayments.get(account);
@@ -440,12 +457,15 @@ export class MuleAccountDetector implements MuleDetector {
       const ts = s.ins[i * IN] as number;
       const a = s.ins[i * IN + 1] as number;
       if (ts < from) from = ts;
-      scratchSet.add(payer);
       if (victims !== undefined && paidByVictim(victims, payer, ts)) {
         fromVictims += a;
         upstream += a;
       } else if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) upstream += a;
-      else if (this.paysWages(payer, now, ctx)) payroll += a;
+      else if (holder !== null && ctx.accountsByNumber.get(payer)?.holderId === holder) {
+        own += a;
+        continue;
+      } else if (this.paysWages(payer, now, ctx)) payroll += a;
+      scratchSet.add(payer);
       if (isNight(ts)) night++;
       if (isStructuring(a)) structuring++;
     }
@@ -470,9 +490,9 @@ export class MuleAccountDetector implements MuleDetector {
     const payees = scratchSet.size;
     scratchSet.clear();
     const n = s.inCount - s.inHead + s.outCount - s.outHead;
-    const acct = ctx.accountsByNumber.get(account);
     return {
       payers,
+      ownShare: s.inSum > 0 ? Math.min(1, own / s.inSum) : 0,
       upstreamShare: s.inSum > 0 ? Math.min(1, upstream / s.inSum) : 0,
       victimShare: s.inSum > 0 ? Math.min(1, fromVictims / s.inSum) : 0,
       downstreamShare:
@@ -520,12 +540,12 @@ export class MuleAccountDetector implements MuleDetector {
     s.evalFast = s.fastSum;
     s.evalVictims = ctx.victimPayments.get(account)?.length ?? 0;
     const f = this.features(account, s, now, ctx);
-    if (
-      f.payers < this.p.minPayers &&
-      f.upstreamShare < this.p.minUpstreamShare &&
-      f.downstreamShare < this.p.minDownstreamShare
-    ) {
-      f.relayChain = this.relayChain(s, now, ctx);
+    const flaggedNeighbour =
+      f.upstreamShare >= this.p.minUpstreamShare || f.downstreamShare >= this.p.minDownstreamShare;
+    // One payer, or the holder's own money moved on: only a flagged or listed neighbour or a chain
+    // of other people's relays before it makes it a hop.
+    if ((f.payers < this.p.minPayers || f.ownShare > this.p.maxOwnShare) && !flaggedNeighbour) {
+      f.relayChain = this.relayChain(account, s, now, ctx);
       // The shorter chain to a cash machine needs a sign beyond the flow: people forward money to
       // a relative who draws it in cash, by day and through accounts they have had for years.
       const toCash =
@@ -586,20 +606,26 @@ export class MuleAccountDetector implements MuleDetector {
   }
 
   /**
-   * How many accounts in a row, ending at `s`, are relays (`isRelay`), each fed mainly (more than
-   * half its inflow) by the one before: the chain is followed through each relay's main payer (`mainPayer`),
-   * at most `maxHops` deep.
+   * How many accounts in a row, ending at `account` (state `s`), are relays (`isRelay`), each fed
+   * mainly (more than half its inflow) by the one before: the chain is followed through each
+   * relay's main payer (`mainPayer`), at most `maxHops` deep. A relay fed mainly by another of
+   * its holder's own accounts (not flagged or listed) is the same person as the one before it: it
+   * is passed through, not counted, so the chain counts people passing money on, and one person's
+   * money moved from card to card makes no chain.
    */
-  private relayChain(s: AccountState, now: number, ctx: DetectionContext): number {
+  private relayChain(account: string, s: AccountState, now: number, ctx: DetectionContext): number {
     let n = 0;
     let cur = s;
-    while (n <= this.p.maxHops && this.isRelay(cur, now, ctx)) {
-      n++;
+    let name = account;
+    for (let step = 0; step <= 2 * this.p.maxHops && n <= this.p.maxHops; step++) {
+      if (!this.isRelay(cur, now, ctx)) break;
       const payer = mainPayer(cur);
+      if (payer === null || !ownMoney(name, payer, ctx)) n++;
       const u = payer === null ? undefined : this.states.get(payer);
       if (u === undefined || u === s || u === cur) break;
       this.expire(u, now);
       cur = u;
+      name = payer!;
     }
     return n;
   }
@@ -709,6 +735,22 @@ function mainPayer(s: AccountState): string | null {
   for (let i = s.inHead; i < s.inCount; i++)
     if (s.inPayer[i] === candidate) sum += s.ins[i * IN + 1] as number;
   return sum * 2 > s.inSum ? candidate : null;
+}
+
+/**
+ * Whether money `account` got from `payer` is its holder's own: both accounts are known and have
+ * the same holder, and the payer is not flagged or listed (a mule moving a victim's money between
+ * its own accounts is still a hop).
+ */
+function ownMoney(account: string, payer: string, ctx: DetectionContext): boolean {
+  const holder = ctx.accountsByNumber.get(account)?.holderId;
+  return (
+    holder !== undefined &&
+    holder !== '' &&
+    ctx.accountsByNumber.get(payer)?.holderId === holder &&
+    !ctx.flaggedAccounts.has(payer) &&
+    !ctx.listed('bank_account', payer)
+  );
 }
 
 /** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */

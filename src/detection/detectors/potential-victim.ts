@@ -389,6 +389,8 @@ export class PotentialVictimDetector implements VictimDetector {
     const payeeFlagged = ctx.flaggedAccounts.has(t.payee) || ctx.listed('bank_account', t.payee);
     if (!isNew && !payeeFlagged) return;
     if (ctx.flaggedAccounts.has(t.payer)) return;
+    // Money moved to another of the holder's own accounts is still theirs: no payment to anyone.
+    if (!payeeFlagged && ctx.accountsByNumber.get(t.payee)?.holderId === acct.holderId) return;
     const c: Candidate = {
       ts: t.ts,
       payer: t.payer,

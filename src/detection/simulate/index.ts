@@ -287,6 +287,10 @@ class Simulation {
   private readonly shielded: Uint8Array;
   /** Draws for `plantForwards` alone, so that the rest of the world is as without them. */
   private readonly forwardRng: Rng;
+  /** Draws for `plantOwnMoves` alone, likewise. */
+  private readonly ownMoveRng: Rng;
+  /** Each ordinary person's personal accounts beside their main one (`plantOwnMoves`), by person. */
+  private otherAccounts: Map<string, string[]> | null = null;
   // running state
   private contacted: Uint8Array;
   private readonly fraudUsed = new Set<string>();
@@ -323,6 +327,7 @@ class Simulation {
     this.contacted = new Uint8Array(people);
     this.shielded = new Uint8Array(people);
     this.forwardRng = new Rng((seed ^ 0x0f0e1a7d) >>> 0);
+    this.ownMoveRng = new Rng((seed ^ 0x0c0ffee5) >>> 0);
   }
 
   async run(): Promise<Truth> {
@@ -802,6 +807,7 @@ class Simulation {
     this.plantOffDataVictims();
     this.plantDecoys();
     this.plantForwards();
+    this.plantOwnMoves();
   }
 
   private second(weights: readonly number[]): number {
@@ -1314,6 +1320,76 @@ class Simulation {
         amount: cash,
         channel: rng.chance(0.5) ? 'atm' : 'counter',
       });
+    }
+  }
+
+  /**
+   * People moving their own money between their own accounts (two in five have two or three, at
+   * different banks), about one a day per 1,000 people, innocent look-alikes of mule flows:
+   * - half gather money from their other accounts into the main one (two payers, minutes apart)
+   *   and pay it all for a large purchase minutes later, as a mule's fan-in and fan-out;
+   * - half move a sum from the main account to another, in half of those on to a third, and spend
+   *   it there minutes later at a merchant or draw it in cash, as a chain of relays; a third of
+   *   those late at night (online shopping, a cash machine on the way home).
+   * Drawn from a generator of their own, after the day's other flows, so the rest of the world is
+   * as without them; not in the truth.
+   */
+  private plantOwnMoves(): void {
+    const rng = this.ownMoveRng;
+    const n = this.opts.people;
+    if (this.otherAccounts === null) {
+      const main = new Map<string, string>();
+      for (const q of this.people) if (!q.special && q.account !== '') main.set(q.id, q.account);
+      const others = new Map<string, string[]>();
+      for (const a of this.accounts) {
+        const m = main.get(a.holderId);
+        if (m === undefined || a.type !== 'personal' || a.account === m) continue;
+        const list = others.get(a.holderId);
+        if (list) list.push(a.account);
+        else others.set(a.holderId, [a.account]);
+      }
+      this.otherAccounts = others;
+    }
+    const want = Math.max(1, Math.round(n / 1000));
+    for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
+      const person = this.people[rng.int(n)]!;
+      const others = this.otherAccounts.get(person.id);
+      if (person.special || person.account === '' || others === undefined) continue;
+      k++;
+      const merchant = this.merchants[rng.int(this.merchants.length)]!;
+      if (rng.chance(0.5)) {
+        // Gathered for a large purchase, by day.
+        let t = this.dayStart + (9 * 3600 + rng.int(11 * 3600)) * SEC;
+        let total = 0;
+        for (const from of others) {
+          const amount = yuan(rng.range(30, 300) * 100);
+          total += amount;
+          this.emitTxn({ ts: t, payer: from, payee: person.account, amount, channel: 'mobile' });
+          t += rng.range(2, 15) * MIN;
+        }
+        // Often with money already there, too.
+        if (rng.chance(0.5)) total += yuan(rng.range(1, 50) * 100);
+        t += rng.range(3, 30) * MIN;
+        this.emitTxn({ ts: t, payer: person.account, payee: merchant, amount: total, channel: 'online' });
+        continue;
+      }
+      // Moved on to be spent from another account.
+      const night = rng.chance(1 / 3);
+      let t = night
+        ? this.dayStart + rng.int(2 * 3600) * SEC
+        : this.dayStart + (8 * 3600 + rng.int(13 * 3600)) * SEC;
+      let amount = yuan(rng.range(10, 200) * 100);
+      const path = [person.account, others[0]!];
+      if (others.length > 1 && rng.chance(0.5)) path.push(others[1]!);
+      for (let i = 1; i < path.length; i++) {
+        this.emitTxn({ ts: t, payer: path[i - 1]!, payee: path[i]!, amount, channel: 'mobile' });
+        t += rng.range(3, 30) * MIN;
+      }
+      const last = path[path.length - 1]!;
+      if (rng.chance(0.4)) {
+        amount -= yuan(rng.range(0, 5) * 10);
+        this.emitTxn({ ts: t, payer: last, payee: '', amount, channel: 'atm' });
+      } else this.emitTxn({ ts: t, payer: last, payee: merchant, amount, channel: 'online' });
     }
   }
 

@@ -10,7 +10,7 @@ import type { ReadEntry, StreamEntry } from './types.ts';
  *   transaction  [g, "t", ts, txnId, payer, payee, amount, currency, channel]
  *   card         [g, "C", msisdn, imsi, holderId, holderRegion, cardType, activatedAt, operator, cancelledAt?, outlet?]
  *                (cancelledAt null when only the outlet follows)
- *   account      [g, "A", account, institution, holderId, accountType, openedAt]
+ *   account      [g, "A", account, institution, holderId, accountType, openedAt, closedAt?]
  *   tick         [g, "T", now, drain (1 or 0)]
  *   end          [g, "E", now]
  *
@@ -43,6 +43,8 @@ export function encodeEntry(e: StreamEntry): string {
     case 'account': {
       const x = e.record;
       a = [e.gseq, 'A', x.account, x.institution, x.holderId, x.accountType, x.openedAt];
+      // Only for a closed account: an open one is written as before.
+      if (x.closedAt !== undefined) a.push(x.closedAt);
       break;
     }
     case 'tick':
@@ -126,6 +128,7 @@ function fromPositional(a: Positional): StreamEntry {
           holderId: str(a[4]),
           accountType: a[5] === 'corporate' ? 'corporate' : 'personal',
           openedAt: num(a[6]),
+          ...(typeof a[7] === 'number' && { closedAt: a[7] }),
         },
       };
     case 'T':

@@ -1,5 +1,5 @@
 import type { Detector, DetectionContext } from '../detector.ts';
-import { addAccount, addCard, newContext, withdrawAtEnd, withdrawCards } from '../detector.ts';
+import { addAccount, addCard, newContext, withdrawAtEnd, withdrawEnded } from '../detector.ts';
 import type { PiiCipher } from '../../privacy/crypto.ts';
 import { openHolder } from './reference.ts';
 import type { AccountRecord, CardRecord, Detection } from '../records.ts';
@@ -264,7 +264,7 @@ export class DetectionWorker {
         switch (entry.kind) {
           case 'call': {
             const r = entry.record;
-            if (r.ts >= this.ctx.nextWithdrawalAt) withdrawCards(this.ctx, r.ts);
+            if (r.ts >= this.ctx.nextWithdrawalAt) withdrawEnded(this.ctx, r.ts);
             for (const d of this.detectors) d.onCall?.(r, this.ctx);
             this.observer?.onCall(r);
             this.stats.records++;
@@ -273,7 +273,7 @@ export class DetectionWorker {
           }
           case 'transaction': {
             const t = entry.record;
-            if (t.ts >= this.ctx.nextWithdrawalAt) withdrawCards(this.ctx, t.ts);
+            if (t.ts >= this.ctx.nextWithdrawalAt) withdrawEnded(this.ctx, t.ts);
             for (const d of this.detectors) d.onTransaction?.(t, this.ctx);
             this.stats.records++;
             this.sinceCheckpoint++;
@@ -333,7 +333,7 @@ export class DetectionWorker {
   }
 
   private addAccount(a: AccountRecord): void {
-    addAccount(this.ctx, a);
+    if (!addAccount(this.ctx, a)) return;
     this.streamed.accounts.delete(a.account);
     this.streamed.accounts.set(a.account, a);
   }
