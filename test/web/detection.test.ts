@@ -53,12 +53,15 @@ const mule: Detection = {
     newAccount: true,
   },
 };
-/** The same account three days earlier, weaker: the mule's other episode. */
+/**
+ * The same account three days earlier, weaker: the mule's other episode, when it was the last of
+ * a chain of one-payer relays.
+ */
 const muleBefore: Detection = {
   ...mule,
   score: 0.62,
   window: { from: T0 - 72 * HOUR, to: T0 - 70 * HOUR },
-  evidence: { inflow: 300_000, outflow: 250_000, passThrough: 0.83, payers: 2, payees: 1 },
+  evidence: { inflow: 300_000, outflow: 296_000, passThrough: 0.99, payers: 1, payees: 1, relayChain: 3 },
 };
 const victim: Detection = {
   detector: 'potential_victim',
@@ -472,6 +475,34 @@ test(
           }
         },
       );
+
+      await t.test('the earlier episode says it ended a chain of relays', async () => {
+        const { context, page } = await open();
+        try {
+          const earlier = await s.db
+            .selectFrom('detections')
+            .select('id')
+            .where('detector', '=', 'mule_account')
+            .where('window_from', '=', new Date(muleBefore.window.from))
+            .executeTakeFirstOrThrow();
+          await signIn(page, 'centre.analyst');
+          await page.goto(`/detection/${earlier.id}`);
+          const evidence = page.getByTestId('detection-evidence');
+          await evidence
+            .getByRole('row')
+            .filter({ hasText: 'Relays in a row (this one the last)' })
+            .getByText('3', { exact: true })
+            .waitFor();
+          await switchLanguage(page, '简体中文');
+          await evidence
+            .getByRole('row')
+            .filter({ hasText: '连续过渡账户数（含本账户）' })
+            .getByText('3', { exact: true })
+            .waitFor();
+        } finally {
+          await context.close();
+        }
+      });
 
       await t.test('no page had an uncaught error', () => {
         assert.deepEqual(errors, []);
