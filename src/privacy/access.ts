@@ -29,6 +29,8 @@ export interface PhoneCardView {
   cardType: CardType;
   activatedAt: Date | null;
   status: CardStatus;
+  /** When a card given back was cancelled (status `cancelled`); null otherwise. */
+  cancelledAt: Date | null;
 }
 
 export interface BankAccountView {
@@ -38,6 +40,8 @@ export interface BankAccountView {
   accountType: AccountType;
   openedAt: Date | null;
   status: AccountStatus;
+  /** When the institution closed it (status `closed`); null otherwise. */
+  closedAt: Date | null;
 }
 
 /** A person as one reader may see them; fields not asked for are absent. */
@@ -432,7 +436,15 @@ async function readOne(
       ? await tx
           .selectFrom('phone_cards as c')
           .innerJoin('organisations as o', 'o.id', 'c.operator_org_id')
-          .select(['c.msisdn', 'c.operator_org_id', 'o.name', 'c.card_type', 'c.activated_at', 'c.status'])
+          .select([
+            'c.msisdn',
+            'c.operator_org_id',
+            'o.name',
+            'c.card_type',
+            'c.activated_at',
+            'c.status',
+            'c.cancelled_at',
+          ])
           .where('c.holder_person_id', '=', personId)
           .$if(org !== null, (w) => w.where('c.operator_org_id', '=', org!))
           .orderBy('c.msisdn')
@@ -450,6 +462,7 @@ async function readOne(
             'a.account_type',
             'a.opened_at',
             'a.status',
+            'a.closed_at',
           ])
           .where('a.holder_person_id', '=', personId)
           .$if(org !== null, (w) => w.where('a.institution_org_id', '=', org!))
@@ -482,6 +495,7 @@ async function readOne(
       cardType: c.card_type,
       activatedAt: c.activated_at,
       status: c.status,
+      cancelledAt: c.cancelled_at,
     }));
   }
   if (want.has('bankAccounts')) {
@@ -492,6 +506,7 @@ async function readOne(
       accountType: a.account_type,
       openedAt: a.opened_at,
       status: a.status,
+      closedAt: a.closed_at,
     }));
   }
   await recordAccess(tx, reader, [row.id], fields, purpose, clear, requestId);

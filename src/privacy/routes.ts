@@ -46,6 +46,7 @@ const PersonDetail = z
         cardType: z.enum(CARD_TYPES),
         activatedAt: z.string().nullable(),
         status: z.enum(CARD_STATUSES),
+        cancelledAt: z.string().nullable().describe('when a card given back was cancelled; null otherwise'),
       }),
     ),
     bankAccounts: z.array(
@@ -55,6 +56,7 @@ const PersonDetail = z
         accountType: z.enum(ACCOUNT_TYPES),
         openedAt: z.string().nullable(),
         status: z.enum(ACCOUNT_STATUSES),
+        closedAt: z.string().nullable().describe('when the institution closed it; null otherwise'),
       }),
     ),
   })
@@ -108,6 +110,7 @@ function toDetail(v: PersonView) {
       cardType: c.cardType,
       activatedAt: iso(c.activatedAt),
       status: c.status,
+      cancelledAt: iso(c.cancelledAt),
     })),
     bankAccounts: (v.bankAccounts ?? []).map((a) => ({
       account: a.account,
@@ -115,6 +118,7 @@ function toDetail(v: PersonView) {
       accountType: a.accountType,
       openedAt: iso(a.openedAt),
       status: a.status,
+      closedAt: iso(a.closedAt),
     })),
   };
 }

@@ -199,7 +199,8 @@ test('web console', { timeout: 240_000 }, async (t) => {
         assert.equal(await rows.count(), 2);
         assert.match((await rows.nth(0).innerText()) ?? '', /^王\*+\s*holds this number/i);
         assert.match((await rows.nth(1).innerText()) ?? '', /^张\*+\s*former holder/i);
-        await persons.getByRole('link', { name: 'View' }).first().click();
+        // The former holder: the card he gave back, and an account his bank closed, say since when.
+        await persons.getByRole('link', { name: 'View' }).nth(1).click();
         await page.waitForURL((u) => u.pathname.startsWith('/privacy/persons/'));
         await page.getByRole('button', { name: 'Show data' }).click();
         await page.getByText('This purpose needs a reference.').waitFor();
@@ -211,6 +212,8 @@ test('web console', { timeout: 240_000 }, async (t) => {
         await page.getByRole('button', { name: 'Show data' }).click();
         await page.getByText('Purpose: Fraud case · E2E-2026-0001').waitFor();
         await page.getByRole('heading', { name: 'Phone cards' }).waitFor();
+        await page.getByText('Cancelled · Feb 1, 2019', { exact: true }).waitFor();
+        await page.getByText('Closed · Aug 31, 2021', { exact: true }).waitFor();
         assert.equal(await page.getByTestId('error').count(), 0);
         await page.getByRole('button', { name: 'Sign out' }).click();
         await page.waitForURL((u) => u.pathname === '/login');

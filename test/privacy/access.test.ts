@@ -20,6 +20,7 @@ import {
   createPerson,
   ensurePerson,
   holdings,
+  recordClosedBankAccount,
 } from '../../src/privacy/service.ts';
 import {
   findPersonByIdNumber,
@@ -595,6 +596,40 @@ describe('the access layer', () => {
       /caller failed/,
     );
     assert.equal(await accessCount(), before);
+  });
+
+  test('a closed account and a card given back say since when', async () => {
+    const analyst = principal('Centre', 'anti_fraud_centre', ['analyst']);
+    await addBankAccount(db, SYSTEM, {
+      account: '6222029999000011112',
+      institutionOrgId: org['Bank A']!,
+      holderPersonId: smith,
+      openedAt: '2016-02-01T00:00:00+08:00',
+    });
+    await recordClosedBankAccount(db, SYSTEM, {
+      account: '6222029999000011112',
+      institutionOrgId: org['Bank A']!,
+      holderPersonId: smith,
+      openedAt: '2016-02-01T00:00:00+08:00',
+      closedAt: '2024-07-31T10:00:00+08:00',
+    });
+    await addPhoneCard(db, SYSTEM, {
+      msisdn: '13900009999',
+      holderPersonId: smith,
+      operatorOrgId: org['Telecom T']!,
+      activatedAt: '2015-01-01T00:00:00+08:00',
+      status: 'cancelled',
+      cancelledAt: '2020-03-01T00:00:00+08:00',
+    });
+    const v = await readPerson(db, cipher, analyst, smith, { purpose: 'case:CASE-2026-0043' });
+    assert.deepEqual(
+      v.bankAccounts!.map((a) => [a.status, a.closedAt?.toISOString() ?? null]),
+      [['closed', '2024-07-31T02:00:00.000Z']],
+    );
+    assert.deepEqual(
+      v.phoneCards!.map((c) => [c.status, c.cancelledAt?.toISOString() ?? null]),
+      [['cancelled', '2020-02-29T16:00:00.000Z']],
+    );
   });
 });
 

@@ -306,6 +306,7 @@ describe('GET /v1/persons/:id', () => {
           cardType: 'consumer',
           activatedAt: '2020-05-06T00:00:00.000Z',
           status: 'active',
+          cancelledAt: null,
         },
       ],
       bankAccounts: [
@@ -315,6 +316,7 @@ describe('GET /v1/persons/:id', () => {
           accountType: 'personal',
           openedAt: '2018-01-01T00:00:00.000Z',
           status: 'active',
+          closedAt: null,
         },
         {
           account: '6217000099998888',
@@ -322,6 +324,7 @@ describe('GET /v1/persons/:id', () => {
           accountType: 'personal',
           openedAt: null,
           status: 'active',
+          closedAt: null,
         },
       ],
     });

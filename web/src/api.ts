@@ -76,6 +76,8 @@ export interface PhoneCard {
   cardType: string;
   activatedAt: string | null;
   status: string;
+  /** When a card given back was cancelled. */
+  cancelledAt: string | null;
 }
 
 export interface BankAccount {
@@ -84,6 +86,8 @@ export interface BankAccount {
   accountType: string;
   openedAt: string | null;
   status: string;
+  /** When the institution closed it. */
+  closedAt: string | null;
 }
 
 export interface Person {

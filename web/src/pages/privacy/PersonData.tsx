@@ -76,7 +76,11 @@ export function PersonData({
                 { header: t('persons.operator'), cell: (c) => c.operator },
                 { header: t('persons.cardType'), cell: (c) => value(c.cardType) },
                 { header: t('persons.activatedAt'), cell: (c) => date(c.activatedAt) },
-                { header: t('persons.status'), cell: (c) => value(c.status) },
+                {
+                  header: t('persons.status'),
+                  cell: (c) =>
+                    c.cancelledAt ? `${value(c.status)} · ${date(c.cancelledAt)}` : value(c.status),
+                },
               ]}
             />
             <Title order={3} size="h4">
@@ -91,7 +95,10 @@ export function PersonData({
                 { header: t('persons.institution'), cell: (a) => a.institution },
                 { header: t('persons.accountType'), cell: (a) => value(a.accountType) },
                 { header: t('persons.openedAt'), cell: (a) => date(a.openedAt) },
-                { header: t('persons.status'), cell: (a) => value(a.status) },
+                {
+                  header: t('persons.status'),
+                  cell: (a) => (a.closedAt ? `${value(a.status)} · ${date(a.closedAt)}` : value(a.status)),
+                },
               ]}
             />
           </Stack>
