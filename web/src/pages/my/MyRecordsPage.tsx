@@ -18,9 +18,9 @@ import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { PublicLayout } from '../../components/PublicLayout.tsx';
 import { useI18n, type I18n } from '../../i18n/index.tsx';
 import { linkProps } from '../../router.ts';
+import { localDay } from '../../localDay.ts';
 
 const inLang = (l: { zh: string; en: string }, lang: I18n['lang']) => (lang === 'zh-CN' ? l.zh : l.en);
-const day = (iso: string | null) => (iso ? iso.slice(0, 10) : '—');
 
 type Step =
   | { step: 'identify' }
@@ -303,7 +303,7 @@ function Records(props: {
                   </Table.Td>
                   <Table.Td>{c.operator}</Table.Td>
                   <Table.Td>
-                    {day(c.activatedAt)}
+                    {localDay(c.activatedAt)}
                     {c.outlet ? (
                       <Text span size="xs" c="dimmed" data-testid="card-outlet">
                         {' '}
@@ -313,7 +313,7 @@ function Records(props: {
                   </Table.Td>
                   <Table.Td>
                     {c.status}
-                    {c.cancelledAt ? ` (${t('myRecords.givenBack', { date: day(c.cancelledAt) })})` : ''}
+                    {c.cancelledAt ? ` (${t('myRecords.givenBack', { date: localDay(c.cancelledAt) })})` : ''}
                   </Table.Td>
                   <Table.Td>
                     {c.status === 'cancelled' ? null : action('phone_card', c.id, c.disputed)}
@@ -344,10 +344,10 @@ function Records(props: {
                 <Table.Tr key={a.id}>
                   <Table.Td>{a.account}</Table.Td>
                   <Table.Td>{a.institution}</Table.Td>
-                  <Table.Td>{day(a.openedAt)}</Table.Td>
+                  <Table.Td>{localDay(a.openedAt)}</Table.Td>
                   <Table.Td>
                     {a.status}
-                    {a.closedAt ? ` (${t('myRecords.closedOn', { date: day(a.closedAt) })})` : ''}
+                    {a.closedAt ? ` (${t('myRecords.closedOn', { date: localDay(a.closedAt) })})` : ''}
                   </Table.Td>
                   {/* A closed account keeps "not mine": its number is not reissued, so the bank's
                       re-verification falls on no one else. */}
