@@ -374,6 +374,17 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
   timeOf: (t) => t.ts,
 };
 
+/**
+ * An optional end time (a card's `cancelled_at`, an account's `closed_at`): undefined when empty,
+ * the epoch ms, or the reason the row is rejected (not a time, or before `start`).
+ */
+function endTime(v: string, start: number, name: string, startName: string): number | undefined | string {
+  if (v === '') return undefined;
+  const t = parseIsoTime(v);
+  if (Number.isNaN(t)) return `${name}: not an ISO 8601 time with offset: ${v.slice(0, 40)}`;
+  return t < start ? `${name}: before ${startName}` : t;
+}
+
 export const CARDS: RecordKind<CardRecord> = {
   name: 'phone cards',
   columns: ['msisdn', 'imsi', 'holder_id', 'holder_region', 'card_type', 'activated_at', 'operator'],
@@ -386,13 +397,8 @@ export const CARDS: RecordKind<CardRecord> = {
     if (type !== 'consumer' && type !== 'iot') return fail('card_type: consumer or iot');
     const at = Number.isNaN(time) ? parseIsoTime(v[5]!) : time;
     if (Number.isNaN(at)) return fail('activated_at: not an ISO 8601 time with offset');
-    const cancelled = v[7]!;
-    const cancelledAt = cancelled === '' ? undefined : parseIsoTime(cancelled);
-    if (cancelledAt !== undefined) {
-      if (Number.isNaN(cancelledAt))
-        return fail(`cancelled_at: not an ISO 8601 time with offset: ${cancelled.slice(0, 40)}`);
-      if (cancelledAt < at) return fail('cancelled_at: before activated_at');
-    }
+    const cancelledAt = endTime(v[7]!, at, 'cancelled_at', 'activated_at');
+    if (typeof cancelledAt === 'string') return fail(cancelledAt);
     const outlet = v[8]!;
     if (outlet.length > 64) return fail('outlet: at most 64 characters');
     return {
@@ -424,13 +430,8 @@ export const ACCOUNTS: RecordKind<AccountRecord> = {
     if (type !== 'personal' && type !== 'corporate') return fail('account_type: personal or corporate');
     const at = Number.isNaN(time) ? parseIsoTime(v[4]!) : time;
     if (Number.isNaN(at)) return fail('opened_at: not an ISO 8601 time with offset');
-    const closed = v[5]!;
-    const closedAt = closed === '' ? undefined : parseIsoTime(closed);
-    if (closedAt !== undefined) {
-      if (Number.isNaN(closedAt))
-        return fail(`closed_at: not an ISO 8601 time with offset: ${closed.slice(0, 40)}`);
-      if (closedAt < at) return fail('closed_at: before opened_at');
-    }
+    const closedAt = endTime(v[5]!, at, 'closed_at', 'opened_at');
+    if (typeof closedAt === 'string') return fail(closedAt);
     return {
       ok: true,
       value: {
