@@ -1031,6 +1031,13 @@ describe('cards and accounts published into the stream', () => {
     await caughtUp(first, stream);
     await first.stop();
     assert.equal(first.stats.reference, 7);
+    // The checkpoint keeps the five in service, not the two withdrawn: it would grow with history.
+    const saved = await store.load(first.name);
+    const kept = restoreDetectors(saved!.state!, [cardLimitDetector()], newContext([], []));
+    assert.deepEqual(
+      kept.reference.cards.map((c) => c.msisdn),
+      returned.slice(2).map((c) => c.msisdn),
+    );
     // A new card in another name later changes the cards, and card_limit rescans: a restored worker
     // that had put the two cancelled cards back would now see seven.
     const later = t0 + 3 * 3_600_000;
@@ -1075,6 +1082,57 @@ describe('cards and accounts published into the stream', () => {
         .map((d) => d.subject),
       ['H-returned-0001'],
     );
+  });
+
+  test('a streamed card that replaced a file’s card and was then given back stays in the checkpoint', async () => {
+    await database.db.deleteFrom('detection_checkpoints').execute();
+    const stream = new MemoryRecordStream(8);
+    const store = new DbCheckpointStore(database.db, pii);
+    const out: Detection[] = [];
+    const t0 = Date.parse('2026-11-02T09:00:00+08:00');
+    const DAY = 86_400_000;
+    const card = (i: number, holderId: string, activatedAt: number, cancelledAt?: number): CardRecord => ({
+      msisdn: `+861370001${String(i).padStart(4, '0')}`,
+      imsi: `46000100001${String(i).padStart(4, '0')}`,
+      holderId,
+      holderRegion: '110101',
+      cardType: 'consumer',
+      activatedAt,
+      operator: 'cmcc',
+      ...(cancelledAt !== undefined && { cancelledAt }),
+    });
+    // The files: six cards in one name, over the limit of five.
+    const files = Array.from({ length: 6 }, (_, i) => card(i, 'H-six-000001', t0 - 900 * DAY));
+    // The stream: the first number went to someone else, who gave it back before the records.
+    const recycled = card(0, 'H-next-00001', t0 - 100 * DAY, t0 - DAY);
+    const make = () =>
+      checkpointed(stream, store, out, {
+        cards: files,
+        accounts: [],
+        pii,
+        detectors: () => [cardLimitDetector()],
+      });
+    const first = make();
+    await publishRecords(
+      stream,
+      Array.from({ length: 5 }, (_, i) => sampleCall(i, t0)),
+      { reference: { cards: [recycled] }, pii },
+    );
+    await first.start();
+    await caughtUp(first, stream);
+    await first.stop();
+    // A card in another name changes the cards: card_limit counts again.
+    await publishRecords(
+      stream,
+      Array.from({ length: 5 }, (_, i) => sampleCall(i, t0 + 3_600_000)),
+      { reference: { cards: [card(50, 'H-other-00001', t0 - 10 * DAY)] }, pii, end: true },
+    );
+    const second = make();
+    await second.start();
+    await second.done;
+    assert.equal(second.stats.mode, 'snapshot');
+    // Five cards left in the name, after the restart too: the withdrawn card is kept to replace the file's again.
+    assert.deepEqual(out, []);
   });
 
   test('a closed account published after the present one of its number changes nothing, also after a restart; closings are withdrawn', async () => {

@@ -154,6 +154,9 @@ export class DetectionWorker {
    * replaced one moves to the end): saved with the state, since files give only the start.
    */
   private streamed: Streamed = { cards: new Map(), accounts: new Map() };
+  /** The numbers of the cards and of the accounts given in files (`pruneStreamed`). */
+  private fileCards = new Set<string>();
+  private fileAccounts = new Set<string>();
   /** The numbers' shared entries (not state: never in a checkpoint). */
   private readonly numbers = new NumberEntries();
   /** What the reads ahead read, summed: kept, so that they are not optimised away. */
@@ -175,6 +178,8 @@ export class DetectionWorker {
     this.detectors = this.o.detectors();
     this.ctx = newContext(this.o.cards ?? [], this.o.accounts ?? [], this.o.listed);
     this.streamed = { cards: new Map(), accounts: new Map() };
+    this.fileCards = new Set(this.ctx.cardsByMsisdn.keys());
+    this.fileAccounts = new Set(this.ctx.accountsByNumber.keys());
     const n = this.o.stream.partitions;
     this.observer =
       this.o.observer?.(
@@ -355,6 +360,22 @@ export class DetectionWorker {
     this.stats.detections += out.length;
   }
 
+  /**
+   * Lets go of the streamed cards given back and accounts closed that stream time has passed:
+   * they are gone from every lookup, and kept they would make memory and every checkpoint grow with
+   * history. One of a number the files also name is kept: a restart starts from the files, and it
+   * must replace that card or account again before it is withdrawn.
+   */
+  private pruneStreamed(): void {
+    const through = this.ctx.withdrawnThrough;
+    for (const [k, c] of this.streamed.cards)
+      if (c.cancelledAt !== undefined && c.cancelledAt <= through && !this.fileCards.has(k))
+        this.streamed.cards.delete(k);
+    for (const [k, a] of this.streamed.accounts)
+      if (a.closedAt !== undefined && a.closedAt <= through && !this.fileAccounts.has(k))
+        this.streamed.accounts.delete(k);
+  }
+
   /** Saves the position (and the state, in snapshot mode) now. */
   async checkpoint(): Promise<void> {
     const store = this.o.checkpoints;
@@ -362,6 +383,7 @@ export class DetectionWorker {
     const snap = this.stats.mode === 'snapshot';
     // What the observer handed out is delivered before the checkpoint can cover it.
     await this.observer?.settle?.();
+    this.pruneStreamed();
     const cp: Checkpoint = {
       worker: this.name,
       partitions: this.partitions,
