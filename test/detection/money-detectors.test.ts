@@ -735,7 +735,7 @@ describe('potential_victim', () => {
     assert.equal(upd.accountsByNumber.size, 0);
   });
 
-  test('money moved to one’s own other account after a fraud call is no payment; to a flagged own account it is', () => {
+  test('money moved to one’s own older account after a fraud call is no payment; to a new or flagged own account it is', () => {
     const events: Ev[] = [
       { flagNumber: FRAUD, ts: T0 - DAY },
       { call: call(T0, FRAUD, callee('VIC'), 1500) },
@@ -747,6 +747,12 @@ describe('potential_victim', () => {
     const theirs = [...accounts, account('A-VIC-2', 'ID-SOMEONE')];
     assert.deepEqual(
       run([potentialVictimDetector()], newContext(cards, theirs), events).map((d) => d.subject),
+      ['ID-VIC'],
+    );
+    // A new own account is no exemption: victims are told to open a "safe" account and move their savings there.
+    const fresh = [...accounts, account('A-VIC-2', 'ID-VIC', T0 - 2 * DAY)];
+    assert.deepEqual(
+      run([potentialVictimDetector()], newContext(cards, fresh), events).map((d) => d.subject),
       ['ID-VIC'],
     );
     // An own account that is flagged (a card the scammer made them open) is paying the scam.

@@ -80,6 +80,12 @@ export interface VictimParams {
   minContact: number;
   /** Transfers below this are ignored (minor units). */
   minAmount: number;
+  /**
+   * Money moved to another of the payer's own accounts (the same holder) opened at least this long
+   * before is still the payer's: no payment (ms). One opened since is not exempt: victims are told
+   * to open a new "safe" account and move their savings there, then to hand over its card.
+   */
+  ownAccountMinAgeMs: number;
   /** Transfers at or above this get the full amount factor (minor units). */
   largeAmount: number;
   /** How long payees are remembered per payer (ms). */
@@ -126,6 +132,7 @@ export const DEFAULT_VICTIM_PARAMS: VictimParams = {
   smsWeight: 0.3,
   minContact: 0.1,
   minAmount: 10_000,
+  ownAccountMinAgeMs: 30 * 86_400_000,
   largeAmount: 1_000_000,
   payeeMemoryMs: 90 * 86_400_000,
   payeesPerPayer: 32,
@@ -389,8 +396,12 @@ export class PotentialVictimDetector implements VictimDetector {
     const payeeFlagged = ctx.flaggedAccounts.has(t.payee) || ctx.listed('bank_account', t.payee);
     if (!isNew && !payeeFlagged) return;
     if (ctx.flaggedAccounts.has(t.payer)) return;
-    // Money moved to another of the holder's own accounts is still theirs: no payment to anyone.
-    if (!payeeFlagged && ctx.accountsByNumber.get(t.payee)?.holderId === acct.holderId) return;
+    // Money moved to another of the holder's own accounts is still theirs: no payment to anyone,
+    // unless that account is new (`ownAccountMinAgeMs`).
+    if (!payeeFlagged) {
+      const own = ctx.accountsByNumber.get(t.payee);
+      if (own?.holderId === acct.holderId && t.ts - own.openedAt >= p.ownAccountMinAgeMs) return;
+    }
     const c: Candidate = {
       ts: t.ts,
       payer: t.payer,
