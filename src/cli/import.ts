@@ -84,7 +84,7 @@ export function importCommands(program: Command, core: Core): void {
     imp
       .command('cards <file>')
       .description(
-        "an operator's phone cards: msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator",
+        "an operator's phone cards: msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator[,cancelled_at][,outlet]",
       )
       .option('--operator <name-or-id>', 'operator for rows whose operator column is empty'),
   ).action((file: string, o: ImportFlags & { operator?: string }) =>
@@ -94,7 +94,7 @@ export function importCommands(program: Command, core: Core): void {
     imp
       .command('accounts <file>')
       .description(
-        "a bank's or payment institution's accounts: account,institution,holder_id,account_type,opened_at",
+        "a bank's or payment institution's accounts: account,institution,holder_id,account_type,opened_at[,closed_at]",
       )
       .option('--institution <name-or-id>', 'institution for rows whose institution column is empty'),
   ).action((file: string, o: ImportFlags & { institution?: string }) =>
