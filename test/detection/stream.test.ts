@@ -557,6 +557,20 @@ describe('the contact watch in a stream', () => {
 const ALL = [0, 1, 2, 3, 4, 5, 6, 7];
 
 /** A checkpointing worker on every partition with the world's cards and accounts; detections to `out`. */
+/** A consumer card for the reference-data tests: number and IMSI from `i`, given back at `cancelledAt` if set. */
+function streamCard(i: number, holderId: string, activatedAt: number, cancelledAt?: number): CardRecord {
+  return {
+    msisdn: `+861370000${String(i).padStart(4, '0')}`,
+    imsi: `46000100000${String(i).padStart(4, '0')}`,
+    holderId,
+    holderRegion: '110101',
+    cardType: 'consumer',
+    activatedAt,
+    operator: 'cmcc',
+    ...(cancelledAt !== undefined && { cancelledAt }),
+  };
+}
+
 function checkpointed(
   stream: RecordStream,
   store: CheckpointStore,
@@ -1000,16 +1014,8 @@ describe('cards and accounts published into the stream', () => {
     const store = new DbCheckpointStore(database.db, pii);
     const out: Detection[] = [];
     const t0 = Date.parse('2026-11-02T09:00:00+08:00');
-    const card = (i: number, holderId: string, cancelledAt?: number) => ({
-      msisdn: `+861370000${String(i).padStart(4, '0')}`,
-      imsi: `46000100000${String(i).padStart(4, '0')}`,
-      holderId,
-      holderRegion: '110101',
-      cardType: 'consumer' as const,
-      activatedAt: t0 - 400 * 86_400_000,
-      operator: 'cmcc',
-      ...(cancelledAt !== undefined && { cancelledAt }),
-    });
+    const card = (i: number, holderId: string, cancelledAt?: number) =>
+      streamCard(i, holderId, t0 - 400 * 86_400_000, cancelledAt);
     // Seven cards ever in one name, two given back a day before the records start: five in service.
     const returned = Array.from({ length: 7 }, (_, i) =>
       card(i, 'H-returned-0001', i < 2 ? t0 - 86_400_000 : undefined),
@@ -1091,20 +1097,10 @@ describe('cards and accounts published into the stream', () => {
     const out: Detection[] = [];
     const t0 = Date.parse('2026-11-02T09:00:00+08:00');
     const DAY = 86_400_000;
-    const card = (i: number, holderId: string, activatedAt: number, cancelledAt?: number): CardRecord => ({
-      msisdn: `+861370001${String(i).padStart(4, '0')}`,
-      imsi: `46000100001${String(i).padStart(4, '0')}`,
-      holderId,
-      holderRegion: '110101',
-      cardType: 'consumer',
-      activatedAt,
-      operator: 'cmcc',
-      ...(cancelledAt !== undefined && { cancelledAt }),
-    });
     // The files: six cards in one name, over the limit of five.
-    const files = Array.from({ length: 6 }, (_, i) => card(i, 'H-six-000001', t0 - 900 * DAY));
+    const files = Array.from({ length: 6 }, (_, i) => streamCard(i, 'H-six-000001', t0 - 900 * DAY));
     // The stream: the first number went to someone else, who gave it back before the records.
-    const recycled = card(0, 'H-next-00001', t0 - 100 * DAY, t0 - DAY);
+    const recycled = streamCard(0, 'H-next-00001', t0 - 100 * DAY, t0 - DAY);
     const make = () =>
       checkpointed(stream, store, out, {
         cards: files,
@@ -1125,7 +1121,7 @@ describe('cards and accounts published into the stream', () => {
     await publishRecords(
       stream,
       Array.from({ length: 5 }, (_, i) => sampleCall(i, t0 + 3_600_000)),
-      { reference: { cards: [card(50, 'H-other-00001', t0 - 10 * DAY)] }, pii, end: true },
+      { reference: { cards: [streamCard(50, 'H-other-00001', t0 - 10 * DAY)] }, pii, end: true },
     );
     const second = make();
     await second.start();

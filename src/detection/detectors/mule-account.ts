@@ -76,12 +76,14 @@ export interface MuleParams {
   minPayers: number;
   /**
    * Money from other accounts of the account's own holder (by the accounts file's `holder_id`),
-   * none of them flagged or listed, is the holder's already: it is nobody's payment. An account
-   * more than this share of whose inflow was such money is moving its holder's own money (gathering
-   * it for a purchase, moving it to the card they spend from) and is reported only with a flagged
-   * or listed neighbour; such an account is no relay either (`minRelayChain`). Until 2026-12-03
-   * there was no such rule: with the simulator's own-account moves (`plantOwnMoves`), mule_account's
-   * precision fell to 0.82–0.96 on nine of ten worlds (docs/detection.md).
+   * none of them flagged or listed, is the holder's already: it is nobody's payment, and its payer
+   * is no payer. An account more than this share of whose inflow was such money is moving its
+   * holder's own money (gathering it for a purchase, moving it to the card they spend from) and is
+   * judged as a one-payer account: reported only with a flagged or listed neighbour or at the end
+   * of a chain of other people's relays, in which its own hops are not counted (`relayChain`).
+   * Until 2026-12-03 there was no such rule: with the simulator's own-account moves
+   * (`plantOwnMoves`), mule_account's precision fell to 0.41 on the 200,000-person world and to
+   * 0.82–0.96 on nine of ten smaller ones (docs/detection.md).
    */
   maxOwnShare: number;
   /**
