@@ -601,17 +601,39 @@ async function stopHalfwayThenResume(
   between: (first: DetectionWorker) => Promise<void> = async () => undefined,
 ): Promise<{ first: DetectionWorker; second: DetectionWorker; half: number }> {
   const half = Math.floor(records.length / 2);
-  await publishRecords(stream, records.slice(0, half));
+  const { first, second } = await stopThenResume(
+    stream,
+    make,
+    () => publishRecords(stream, records.slice(0, half)),
+    () => publishRecords(stream, records.slice(half), { end: true }),
+    between,
+  );
+  return { first, second, half };
+}
+
+/**
+ * The same with any two publishes: a first worker reads what `publishFirst` put in and stops
+ * (checkpointing); `between` looks at what it left; `publishRest` (which ends the input) runs while
+ * no worker does, and a second worker takes over to the end.
+ */
+async function stopThenResume(
+  stream: RecordStream,
+  make: (nth: number) => DetectionWorker,
+  publishFirst: () => Promise<unknown>,
+  publishRest: () => Promise<unknown>,
+  between: (first: DetectionWorker) => Promise<void> = async () => undefined,
+): Promise<{ first: DetectionWorker; second: DetectionWorker }> {
+  await publishFirst();
   const first = make(0);
   await first.start();
   await caughtUp(first, stream);
   await first.stop();
   await between(first);
-  await publishRecords(stream, records.slice(half), { end: true });
+  await publishRest();
   const second = make(1);
   await second.start();
   await second.done;
-  return { first, second, half };
+  return { first, second };
 }
 
 describe('streaming detection on the embedded record stream', () => {
@@ -1027,34 +1049,35 @@ describe('cards and accounts published into the stream', () => {
         pii,
         detectors: () => [cardLimitDetector()],
       });
-    const first = make();
-    await publishRecords(
-      stream,
-      Array.from({ length: 20 }, (_, i) => sampleCall(i, t0)),
-      { reference: { cards: returned }, pii },
-    );
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    assert.equal(first.stats.reference, 7);
-    // The checkpoint keeps the five in service, not the two withdrawn: it would grow with history.
-    const saved = await store.load(first.name);
-    const kept = restoreDetectors(saved!.state!, [cardLimitDetector()], newContext([], []));
-    assert.deepEqual(
-      kept.reference.cards.map((c) => c.msisdn),
-      returned.slice(2).map((c) => c.msisdn),
-    );
-    // A new card in another name later changes the cards, and card_limit rescans: a restored worker
-    // that had put the two cancelled cards back would now see seven.
     const later = t0 + 3 * 3_600_000;
-    await publishRecords(
+    const { first, second } = await stopThenResume(
       stream,
-      Array.from({ length: 10 }, (_, i) => sampleCall(i, later)),
-      { reference: { cards: [card(100, 'H-other-00001')] }, pii, end: true },
+      make,
+      () =>
+        publishRecords(
+          stream,
+          Array.from({ length: 20 }, (_, i) => sampleCall(i, t0)),
+          { reference: { cards: returned }, pii },
+        ),
+      // A new card in another name later changes the cards, and card_limit rescans: a restored
+      // worker that had put the two cancelled cards back would now see seven.
+      () =>
+        publishRecords(
+          stream,
+          Array.from({ length: 10 }, (_, i) => sampleCall(i, later)),
+          { reference: { cards: [card(100, 'H-other-00001')] }, pii, end: true },
+        ),
+      async (first) => {
+        // The checkpoint keeps the five in service, not the two withdrawn: it would grow with history.
+        const saved = await store.load(first.name);
+        const kept = restoreDetectors(saved!.state!, [cardLimitDetector()], newContext([], []));
+        assert.deepEqual(
+          kept.reference.cards.map((c) => c.msisdn),
+          returned.slice(2).map((c) => c.msisdn),
+        );
+      },
     );
-    const second = make();
-    await second.start();
-    await second.done;
+    assert.equal(first.stats.reference, 7);
     assert.equal(second.stats.mode, 'snapshot');
     assert.equal(second.stats.reference, 1);
     assert.deepEqual(out, [], 'no holder over the limit');
@@ -1108,24 +1131,23 @@ describe('cards and accounts published into the stream', () => {
         pii,
         detectors: () => [cardLimitDetector()],
       });
-    const first = make();
-    await publishRecords(
+    const { second } = await stopThenResume(
       stream,
-      Array.from({ length: 5 }, (_, i) => sampleCall(i, t0)),
-      { reference: { cards: [recycled] }, pii },
+      make,
+      () =>
+        publishRecords(
+          stream,
+          Array.from({ length: 5 }, (_, i) => sampleCall(i, t0)),
+          { reference: { cards: [recycled] }, pii },
+        ),
+      // A card in another name changes the cards: card_limit counts again.
+      () =>
+        publishRecords(
+          stream,
+          Array.from({ length: 5 }, (_, i) => sampleCall(i, t0 + 3_600_000)),
+          { reference: { cards: [streamCard(50, 'H-other-00001', t0 - 10 * DAY)] }, pii, end: true },
+        ),
     );
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    // A card in another name changes the cards: card_limit counts again.
-    await publishRecords(
-      stream,
-      Array.from({ length: 5 }, (_, i) => sampleCall(i, t0 + 3_600_000)),
-      { reference: { cards: [streamCard(50, 'H-other-00001', t0 - 10 * DAY)] }, pii, end: true },
-    );
-    const second = make();
-    await second.start();
-    await second.done;
     assert.equal(second.stats.mode, 'snapshot');
     // Five cards left in the name, after the restart too: the withdrawn card is kept to replace the file's again.
     assert.deepEqual(out, []);
@@ -1166,7 +1188,6 @@ describe('cards and accounts published into the stream', () => {
         listed: (kind, v) => kind === 'phone' && v === FRAUD,
         detectors: () => [potentialVictimDetector()],
       });
-    const first = make();
     const call: CallRecord = {
       ts: t0,
       kind: 'voice',
@@ -1178,14 +1199,6 @@ describe('cards and accounts published into the stream', () => {
       cellId: null,
       origin: 'offnet',
     };
-    await publishRecords(stream, [{ kind: 'call', record: call }], {
-      reference: { accounts: [present, former] },
-      pii,
-    });
-    await first.start();
-    await caughtUp(first, stream);
-    await first.stop();
-    assert.equal(first.stats.reference, 2);
     const payment = {
       ts: t0 + 3 * 3_600_000,
       txnId: 'T-1',
@@ -1195,10 +1208,17 @@ describe('cards and accounts published into the stream', () => {
       currency: 'CNY',
       channel: 'mobile',
     };
-    await publishRecords(stream, [{ kind: 'transaction', record: payment }], { pii, end: true });
-    const second = make();
-    await second.start();
-    await second.done;
+    const { first, second } = await stopThenResume(
+      stream,
+      make,
+      () =>
+        publishRecords(stream, [{ kind: 'call', record: call }], {
+          reference: { accounts: [present, former] },
+          pii,
+        }),
+      () => publishRecords(stream, [{ kind: 'transaction', record: payment }], { pii, end: true }),
+    );
+    assert.equal(first.stats.reference, 2);
     assert.equal(second.stats.mode, 'snapshot');
     assert.deepEqual(
       out.map((d) => [d.detector, d.subject]),
