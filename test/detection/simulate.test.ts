@@ -363,3 +363,43 @@ test('own-account moves: people outside the truth gather money from their other 
     'at night',
   );
 });
+
+test('collections: people outside the truth collect shares from four or more payers and pay a business the total', () => {
+  // plantCollections: one a day per 1,000 people, so about six in this 2,000-person, 3-day world
+  // (a payment falling past the end is not written).
+  const planted = new Set(Object.values(truth.planted).flatMap((ps) => ps.map((p) => p.subject)));
+  const byAccount = new Map(accounts.map((a) => [a.account!, a]));
+  const inflows = new Map<string, Record<string, string>[]>();
+  for (const t of txns) {
+    if (byAccount.get(t.payer_account!)?.account_type !== 'personal') continue;
+    const list = inflows.get(t.payee_account!) ?? [];
+    list.push(t);
+    inflows.set(t.payee_account!, list);
+  }
+  const found: { shares: number[]; paid: number }[] = [];
+  for (const out of txns) {
+    const to = byAccount.get(out.payee_account!);
+    if (to?.account_type !== 'corporate' || planted.has(out.payer_account!)) continue;
+    const at = Date.parse(out.ts!);
+    // Shares from distinct people over the 36 hours before, together no more than the payment.
+    const shares = (inflows.get(out.payer_account!) ?? []).filter(
+      (t) => Date.parse(t.ts!) < at && at - Date.parse(t.ts!) <= 36 * 3_600_000,
+    );
+    const payers = new Set(shares.map((t) => t.payer_account));
+    const sum = shares.reduce((a, t) => a + Number(t.amount), 0);
+    if (payers.size >= 4 && sum <= Number(out.amount) && sum >= Number(out.amount) * 0.5)
+      found.push({ shares: shares.map((t) => Number(t.amount)), paid: Number(out.amount) });
+    // The business is an established one, never in the truth.
+    if (payers.size >= 4) {
+      assert.ok(!planted.has(out.payee_account!), 'a business outside the truth');
+      assert.ok(Date.parse(to.opened_at!) < Date.parse(txns[0]!.ts!) - 180 * 86_400_000, 'established');
+    }
+  }
+  assert.ok(found.length >= 3, `collections found: ${found.length}`);
+  assert.ok(found.length <= 9, `about two a day: ${found.length}`);
+  // Most are equal shares (AA).
+  assert.ok(
+    found.some((c) => c.shares.every((a) => a === c.shares[0])),
+    'equal shares',
+  );
+});

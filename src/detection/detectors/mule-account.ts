@@ -11,7 +11,9 @@
  * left within `maxDwellMs` (default 24 h: mules often hold money until the small hours) of arriving is "passed through fast". Inflows that expire
  * from the window with money left on them become the account's `oldBalance`, consumed first by
  * later outflows (that is the merchant who pays suppliers monthly: its outflows move old money),
- * and outflows beyond everything seen (a balance from before the stream) are never fast.
+ * and outflows beyond everything seen (a balance from before the stream) are never fast. Each
+ * inflow also keeps how much of it went to established businesses: payers whose money bought
+ * something (friends' shares of a trip the organiser paid for) are no fan-in (`minPurchaseShare`).
  *
  * On each outflow a cheap gate is checked: window inflow ≥ `minInflow` (≥ `minHopInflow` for a
  * hop: money from or to a flagged or listed account, or a victim's payment), fast pass-through
@@ -97,6 +99,33 @@ export interface MuleParams {
    */
   plainMaxDwellMs: number;
   /**
+   * Money collected for a payment: in an account that paid established businesses in the window
+   * (corporate accounts open `establishedPayeeMs` or longer, neither flagged nor listed), a payer
+   * at least this share of whose money went to such businesses or is still in the account chipped
+   * in for a purchase and is not counted among the payers, unless something else points at a mule
+   * (flagged or listed money or a victim's payment coming in, a new account, two amounts or more
+   * just under a reporting threshold). Friends chip in for a trip, a dinner, a class fund or a
+   * group order, and the organiser pays the merchant, at once or hours later, at night too
+   * (paying a merchant online at 01:00 is no mule's night run), and may pay rent or a friend in
+   * the same days out of other money. Whose money went where is the window's first-in first-out
+   * matching (money older than the window is spent first, so the last shares may still be in the
+   * account when the merchant is paid). Mules pass money on to the next layer (new accounts,
+   * shells, old personal accounts bought from their holders: a person is no business) or take it
+   * out as cash; one that pays an established business is caught once that business is flagged or
+   * listed, or when a victim's payment came in. Until 2026-12-03 there was no such rule: with the
+   * simulator's collections (`plantCollections`), precision fell to 0.78–0.87 on 5,000-person
+   * worlds and to about 0.5 on 30-day ones (docs/detection.md).
+   */
+  minPurchaseShare: number;
+  /**
+   * Or all such payers, when the account paid established businesses at least this share of what
+   * they gave it in the window (money is money: a friend paid back out of a salary a day before
+   * the shares came in takes them first in first-out order).
+   */
+  minPurchaseCover: number;
+  /** How long a business must have had its account to count as established (ms, `minPurchaseShare`). */
+  establishedPayeeMs: number;
+  /**
    * Payers up to which passing money on counts as the only sign (`plainMaxDwellMs`): 3 since
    * 2026-12-03 (2 before; on the 200,000-person world with forwarded sums, relatives who got the
    * forward and two other transfers in three days and drew cash were reported).
@@ -174,6 +203,9 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   maxOwnShare: 0.5,
   plainMaxDwellMs: 30 * 60_000,
   plainMaxPayers: 3,
+  minPurchaseShare: 0.5,
+  minPurchaseCover: 0.9,
+  establishedPayeeMs: 180 * 86_400_000,
   fanInSaturation: 8,
   minUpstreamShare: 0.5,
   minDownstreamShare: 0.5,
@@ -196,8 +228,11 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   sweepEveryMs: 6 * 3_600_000,
 };
 
-/** Stride of an inflow entry in `AccountState.ins`: ts, amount, amount left (FIFO). */
-const IN = 3;
+/**
+ * Stride of an inflow entry in `AccountState.ins`: ts, amount, amount left (FIFO), amount passed
+ * on to established businesses (`minPurchaseShare`).
+ */
+const IN = 4;
 /** Stride of an outflow entry in `AccountState.outs`: ts, amount, fast, dwell×amount, matched, cash (0/1). */
 const OUT = 6;
 
@@ -241,8 +276,10 @@ export class AccountState {
 }
 
 interface Features {
-  /** Distinct payers, the holder's own accounts left out. */
+  /** Distinct payers, the holder's own accounts and payers who paid for a purchase left out. */
   payers: number;
+  /** Payers left out as shares of a purchase (`minPurchaseShare`). */
+  purchasePayers: number;
   /** Share of the inflow from the holder's own other accounts (`maxOwnShare`). */
   ownShare: number;
   /** Share of the inflow from flagged or listed accounts, or that was a victim's payment. */
@@ -271,6 +308,12 @@ export interface MuleDetector extends Detector {
 
 /** Scratch for counting distinct counterparties (emptied after each use; not state). */
 const scratchSet = new Set<string>();
+/**
+ * Scratch for the payers other than employers, the holder's own accounts, flagged or listed ones:
+ * those who may have paid shares of a purchase (`minPurchaseShare`) and the others, likewise.
+ */
+const purchaseSet = new Set<string>();
+const plainSet = new Set<string>();
 
 /**
  * The detector. All state is in plain fields (maps, arrays, `AccountState`) so that a checkpoint
@@ -366,7 +409,7 @@ export class MuleAccountDetector implements MuleDetector {
         this.states.set(t.payee, r);
       } else this.touch(r, now);
       r.lastTs = now;
-      r.ins.push(now, amount, amount);
+      r.ins.push(now, amount, amount, 0);
       r.inPushed++;
       r.inPayer.push(t.payer);
       r.inSum += amount;
@@ -391,12 +434,14 @@ export class MuleAccountDetector implements MuleDetector {
       matched += take;
     }
     const ins = s.ins;
+    const business = !cash && left > 0 && s.inCursor < s.inCount && this.isBusiness(t.payee, now, ctx);
     while (left > 0 && s.inCursor < s.inCount) {
       const o = s.inCursor * IN;
       const avail = ins[o + 2] as number;
       const take = avail < left ? avail : left;
       const d = now - (ins[o] as number);
       ins[o + 2] = avail - take;
+      if (business) ins[o + 3] = (ins[o + 3] as number) + take;
       left -= take;
       dwell += take * d;
       matched += take;
@@ -454,11 +499,15 @@ export class MuleAccountDetector implements MuleDetector {
         if (a < th && a >= th * (1 - this.p.structuringBand)) return true;
       return false;
     };
+    let paidBusiness = false;
+    /** Money from payers other than employers, the holder's own accounts, flagged or listed ones. */
+    let plainIn = 0;
     for (let i = s.inHead; i < s.inCount; i++) {
       const payer = s.inPayer[i] as string;
       const ts = s.ins[i * IN] as number;
       const a = s.ins[i * IN + 1] as number;
       if (ts < from) from = ts;
+      if ((s.ins[i * IN + 3] as number) > 0) paidBusiness = true;
       if (victims !== undefined && paidByVictim(victims, payer, ts)) {
         fromVictims += a;
         upstream += a;
@@ -467,33 +516,73 @@ export class MuleAccountDetector implements MuleDetector {
         own += a;
         continue;
       } else if (this.paysWages(payer, now, ctx)) payroll += a;
+      else {
+        plainIn += a;
+        // Paid on to a business or still here: a share of a purchase, if the account paid a
+        // business and nothing else points at a mule (below).
+        if ((s.ins[i * IN + 3] as number) + (s.ins[i * IN + 2] as number) >= this.p.minPurchaseShare * a)
+          purchaseSet.add(payer);
+        else plainSet.add(payer);
+        if (isNight(ts)) night++;
+        if (isStructuring(a)) structuring++;
+        continue;
+      }
       scratchSet.add(payer);
       if (isNight(ts)) night++;
       if (isStructuring(a)) structuring++;
     }
-    const payers = scratchSet.size;
+    // Counted later, when it is known whether the account paid businesses for them (below).
+    const others = scratchSet.size;
     scratchSet.clear();
     let cashAmt = 0;
     let downstream = 0;
+    let businessOut = 0;
     for (let i = s.outHead; i < s.outCount; i++) {
       const a = s.outs[i * OUT + 1] as number;
+      let business = false;
       if (s.outs[i * OUT + 5] === 1) cashAmt += a;
       else {
         const payee = s.outPayee[i] as string;
         scratchSet.add(payee);
         if (ctx.flaggedAccounts.has(payee) || ctx.listed('bank_account', payee)) downstream += a;
+        else if (this.isBusiness(payee, now, ctx)) {
+          businessOut += a;
+          business = true;
+        }
       }
       if (isNight(s.outs[i * OUT] as number)) {
         night++;
-        nightOut = true;
+        // Paying an established business online at 01:00 is no mule's night run.
+        if (!business) nightOut = true;
       }
       if (isStructuring(a)) structuring++;
     }
     const payees = scratchSet.size;
     scratchSet.clear();
+    const newAccount = acct !== undefined && now - acct.openedAt <= this.p.newAccountMs;
+    // Shares of a purchase are left out only when nothing else points at a mule: those whose money
+    // went to businesses, or all of them when the businesses got (nearly) as much as they gave.
+    let payers: number;
+    let purchasePayers = 0;
+    if (!paidBusiness || upstream > 0 || newAccount || structuring >= 2) {
+      plainSet.forEach((p) => purchaseSet.add(p));
+      payers = others + purchaseSet.size;
+    } else if (businessOut >= this.p.minPurchaseCover * plainIn) {
+      plainSet.forEach((p) => purchaseSet.add(p));
+      payers = others;
+      purchasePayers = purchaseSet.size;
+    } else {
+      purchaseSet.forEach((p) => {
+        if (!plainSet.has(p)) purchasePayers++;
+      });
+      payers = others + plainSet.size;
+    }
+    plainSet.clear();
+    purchaseSet.clear();
     const n = s.inCount - s.inHead + s.outCount - s.outHead;
     return {
       payers,
+      purchasePayers,
       ownShare: s.inSum > 0 ? Math.min(1, own / s.inSum) : 0,
       upstreamShare: s.inSum > 0 ? Math.min(1, upstream / s.inSum) : 0,
       victimShare: s.inSum > 0 ? Math.min(1, fromVictims / s.inSum) : 0,
@@ -510,7 +599,7 @@ export class MuleAccountDetector implements MuleDetector {
       nightOut,
       structuring,
       meanDwellMs: s.matchedSum > 0 ? s.dwellSum / s.matchedSum : this.p.windowMs,
-      newAccount: acct !== undefined && now - acct.openedAt <= this.p.newAccountMs,
+      newAccount,
       corporate: acct?.accountType === 'corporate',
       from,
       relayChain: 0,
@@ -585,6 +674,7 @@ export class MuleAccountDetector implements MuleDetector {
         corporate: f.corporate,
         propagationDepth: hop,
         ...(f.relayChain > 0 ? { relayChain: f.relayChain } : {}),
+        ...(f.purchasePayers > 0 ? { purchasePayers: f.purchasePayers } : {}),
       },
     });
     if (hop >= this.p.maxHops) return;
@@ -648,18 +738,19 @@ export class MuleAccountDetector implements MuleDetector {
   }
 
   /**
+   * Whether `payee` is an established business (`minPurchaseShare`): a corporate account open
+   * `establishedPayeeMs` or more before `now`, not flagged or listed.
+   */
+  private isBusiness(payee: string, now: number, ctx: DetectionContext): boolean {
+    return establishedCompany(payee, now - this.p.establishedPayeeMs, ctx);
+  }
+
+  /**
    * Whether `payer` is an established employer: a corporate account opened `employerMinAgeMs` or
    * more before `now`, not flagged or listed.
    */
   private paysWages(payer: string, now: number, ctx: DetectionContext): boolean {
-    const pa = ctx.accountsByNumber.get(payer);
-    return (
-      pa !== undefined &&
-      pa.accountType === 'corporate' &&
-      now - pa.openedAt >= this.p.employerMinAgeMs &&
-      !ctx.flaggedAccounts.has(payer) &&
-      !ctx.listed('bank_account', payer)
-    );
+    return establishedCompany(payer, now - this.p.employerMinAgeMs, ctx);
   }
 
   drain(now: number, final: boolean, ctx: DetectionContext): Detection[] {
@@ -752,6 +843,18 @@ function ownMoney(account: string, payer: string, ctx: DetectionContext): boolea
     ctx.accountsByNumber.get(payer)?.holderId === holder &&
     !ctx.flaggedAccounts.has(payer) &&
     !ctx.listed('bank_account', payer)
+  );
+}
+
+/** A corporate account opened at or before `openedBy`, neither flagged nor listed. */
+function establishedCompany(account: string, openedBy: number, ctx: DetectionContext): boolean {
+  const a = ctx.accountsByNumber.get(account);
+  return (
+    a !== undefined &&
+    a.accountType === 'corporate' &&
+    a.openedAt <= openedBy &&
+    !ctx.flaggedAccounts.has(account) &&
+    !ctx.listed('bank_account', account)
   );
 }
 

@@ -289,6 +289,8 @@ class Simulation {
   private readonly forwardRng: Rng;
   /** Draws for `plantOwnMoves` alone, likewise. */
   private readonly ownMoveRng: Rng;
+  /** Draws for `plantCollections` alone, likewise. */
+  private readonly collectRng: Rng;
   /** Each ordinary person's personal accounts beside their main one (`plantOwnMoves`), by person. */
   private otherAccounts: Map<string, string[]> | null = null;
   // running state
@@ -328,6 +330,7 @@ class Simulation {
     this.shielded = new Uint8Array(people);
     this.forwardRng = new Rng((seed ^ 0x0f0e1a7d) >>> 0);
     this.ownMoveRng = new Rng((seed ^ 0x0c0ffee5) >>> 0);
+    this.collectRng = new Rng((seed ^ 0x0aa5c011) >>> 0);
   }
 
   async run(): Promise<Truth> {
@@ -808,6 +811,7 @@ class Simulation {
     this.plantDecoys();
     this.plantForwards();
     this.plantOwnMoves();
+    this.plantCollections();
   }
 
   private second(weights: readonly number[]): number {
@@ -1278,17 +1282,13 @@ class Simulation {
     const rng = this.forwardRng;
     const n = this.opts.people;
     const want = Math.max(1, Math.round(n / 2000));
-    const usable = (i: number): boolean => {
-      const q = this.people[i]!;
-      return !q.special && q.account !== '';
-    };
     for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
       const a = rng.int(n);
       const person = this.people[a]!;
-      if (!usable(a) || person.friends.length < 2) continue;
+      if (!this.unplanted(a) || person.friends.length < 2) continue;
       const from = person.friends[rng.int(person.friends.length)]!;
       const to = person.friends[rng.int(person.friends.length)]!;
-      if (from === to || !usable(from) || !usable(to)) continue;
+      if (from === to || !this.unplanted(from) || !this.unplanted(to)) continue;
       k++;
       const amount = yuan(rng.range(20, 90) * 100);
       // Between 08:00 and 16:00; forwarded 10 minutes to 3 hours later, and drawn 20 minutes to 2
@@ -1390,6 +1390,64 @@ class Simulation {
         amount -= yuan(rng.range(0, 5) * 10);
         this.emitTxn({ ts: t, payer: last, payee: '', amount, channel: 'atm' });
       } else this.emitTxn({ ts: t, payer: last, payee: merchant, amount, channel: 'online' });
+    }
+  }
+
+  /** Whether person `i` has no planted role and an account: one of the innocent look-alikes' people. */
+  private unplanted(i: number): boolean {
+    const q = this.people[i]!;
+    return !q.special && q.account !== '';
+  }
+
+  /**
+   * Friends chipping in (AA): about one a day per 1,000 people, an organiser collects shares from
+   * 4 to 15 of their friends for a trip, a dinner, a class fund or a group order, and pays the total
+   * to one of the merchants, in half the cases as soon as the last share came in (5 to 30 minutes
+   * later), else 1 to 20 hours later. Seven in ten are equal shares of 100 to 1,500 yuan; the rest
+   * are what each friend ordered (50 to 1,500 yuan). The shares come in by day, 2 to 60 minutes
+   * apart, and the organiser adds their own share half the time. In the flows alone: a fan-in from
+   * many payers passed on whole within minutes, a mule's first layer. Drawn from a generator of
+   * their own, after the day's other flows, so the rest of the world is as without them; not in
+   * the truth.
+   */
+  private plantCollections(): void {
+    const rng = this.collectRng;
+    const n = this.opts.people;
+    const want = Math.max(1, Math.round(n / 1000));
+    for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
+      const o = rng.int(n);
+      const organiser = this.people[o]!;
+      if (!this.unplanted(o) || organiser.friends.length < 4) continue;
+      const friends = shuffled(rng, organiser.friends).filter((i) => this.unplanted(i));
+      const count = Math.min(friends.length, rng.range(4, 15));
+      if (count < 4) continue;
+      k++;
+      const equal = rng.chance(0.7);
+      const share = yuan(rng.range(2, 30) * 50);
+      let t = this.dayStart + (8 * 3600 + rng.int(12 * 3600)) * SEC;
+      let total = 0;
+      for (let i = 0; i < count; i++) {
+        const amount = equal ? share : yuan(rng.range(1, 30) * 50);
+        total += amount;
+        this.emitTxn({
+          ts: t,
+          payer: this.people[friends[i]!]!.account,
+          payee: organiser.account,
+          amount,
+          channel: 'mobile',
+        });
+        t += rng.range(2, 60) * MIN;
+      }
+      if (rng.chance(0.5)) total += equal ? share : yuan(rng.range(1, 30) * 50);
+      t += rng.chance(0.5) ? rng.range(5, 30) * MIN : rng.range(60, 1200) * MIN;
+      const merchant = this.merchants[rng.int(this.merchants.length)]!;
+      this.emitTxn({
+        ts: t,
+        payer: organiser.account,
+        payee: merchant,
+        amount: total,
+        channel: rng.chance(0.5) ? 'online' : 'mobile',
+      });
     }
   }
 

@@ -1571,6 +1571,7 @@ export const en = {
     corporate: 'Corporate account',
     propagationDepth: 'Hops from a flagged account',
     relayChain: 'Relays in a row (this one the last)',
+    purchasePayers: 'Payers whose money bought something (not counted)',
     calls: 'Calls',
     caller: 'Caller',
     at: 'At',
