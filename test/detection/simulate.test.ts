@@ -403,3 +403,30 @@ test('collections: people outside the truth collect shares from four or more pay
     'equal shares',
   );
 });
+
+test('couriers: work cards outside the truth call dozens of strangers of their own region a day', () => {
+  // plantCouriers: one per 1,000 people (at least two). SIM boxes and call centres call dozens of
+  // strangers a day too, across the country; a courier calls the people of its delivery area.
+  const planted = new Set(Object.values(truth.planted).flatMap((ps) => ps.map((p) => p.subject)));
+  const byNumber = new Map(cards.map((c) => [c.msisdn!, c]));
+  const perDay = new Map<string, Set<string>>();
+  for (const c of calls) {
+    if (!byNumber.has(c.caller!) || !byNumber.has(c.callee!)) continue;
+    const key = `${c.caller} ${c.ts!.slice(0, 10)}`;
+    (perDay.get(key) ?? perDay.set(key, new Set()).get(key)!).add(c.callee!);
+  }
+  const busy = new Set([...perDay].filter(([, to]) => to.size >= 25).map(([k]) => k.split(' ')[0]!));
+  /** Every callee with a card is held in the caller's region. */
+  const local = (n: string): boolean => {
+    const region = byNumber.get(n)!.holder_region;
+    for (const c of calls) {
+      if (c.caller !== n) continue;
+      const to = byNumber.get(c.callee!);
+      if (to !== undefined && to.holder_region !== region) return false;
+    }
+    return true;
+  };
+  const couriers = [...busy].filter(local);
+  assert.ok(couriers.length >= 2, `couriers found: ${couriers.length} of ${busy.size} busy cards`);
+  for (const n of couriers) assert.ok(!planted.has(n), `${n} is not in the truth`);
+});

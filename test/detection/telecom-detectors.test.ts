@@ -281,6 +281,47 @@ describe('fraud_caller', () => {
       records.push(call(T0 + i * 3 * MIN, me, mob(800_000 + i, '139'), { cellId: 'GD-17', durationS: 20 }));
     assert.deepEqual(run(fraudCallerDetector(), ctx, records), []);
   });
+
+  it('does not report a courier’s new work card calling its neighbourhood; the same calls across the country it does', () => {
+    // A new hire's work card, five days old, in its holder's region: 40 short calls to the day's
+    // recipients, every one a stranger. The simulator's couriers (plantCouriers) were reported so.
+    const courier = (holderRegion: string, calleeRegions: readonly string[]) => {
+      const loc = locals(T0 - 2 * HOUR);
+      const work = mob(5150, '176');
+      const cards = [
+        ...loc.cards,
+        card(work, { holderId: 'H-courier', holderRegion, activatedAt: T0 - 5 * DAY }),
+        card(mob(5151, '176'), { holderId: 'H-courier', holderRegion }),
+      ];
+      const records = [...loc.records];
+      for (let i = 0; i < 40; i++) {
+        const to = mob(900_000 + i, '139');
+        cards.push(card(to, { holderRegion: calleeRegions[i % calleeRegions.length] }));
+        records.push(call(T0 + i * 9 * MIN, work, to, { cellId: 'GD-17', durationS: 20 + (i % 20) }));
+      }
+      return { ctx: newContext(cards, []), records, work };
+    };
+    const home = courier('GD', ['GD']);
+    assert.deepEqual(run(fraudCallerDetector(), home.ctx, home.records), []);
+    // Without the rule, the same card is reported.
+    const without = courier('GD', ['GD']);
+    assert.deepEqual(
+      run(fraudCallerDetector({ minLocalShare: 2 }), without.ctx, without.records).map((d) => d.subject),
+      [without.work],
+    );
+    // Calling people all over the country, or held far away: newness counts.
+    const country = courier('GD', ['GD', 'HN', 'SC', 'BJ', 'ZJ']);
+    const nationwide = run(fraudCallerDetector(), country.ctx, country.records);
+    assert.deepEqual(
+      nationwide.map((d) => [d.subject, (d.evidence as Record<string, unknown>).localCalleeShare]),
+      [[country.work, 0.2]],
+    );
+    const far = courier('HN', ['GD']);
+    assert.deepEqual(
+      run(fraudCallerDetector(), far.ctx, far.records).map((d) => d.subject),
+      [far.work],
+    );
+  });
 });
 
 // ---------------------------------------------------------------- iot_misuse

@@ -72,6 +72,17 @@ export interface FraudCallerParams {
   minCellVotes: number;
   /** Learned cell regions are forgotten this long after the cell's last vote (ms). */
   cellMemoryMs: number;
+  /**
+   * A new card at home calling its neighbourhood is a new job, not a dealt card: when the card is
+   * used in its holder's region (`away` 0) and at least this share of its callees with a card in
+   * the card file hold it in the same region (of at least `minKnownCallees`), the card's newness
+   * does not count. A courier's or an estate agent's new work card calls the people of its area;
+   * a fraud centre casts its net over the country. Until 2026-12-03 there was no such rule: the
+   * simulator's couriers (`plantCouriers`) with new cards were reported (docs/detection.md).
+   */
+  minLocalShare: number;
+  /** Callees with a known card needed before `minLocalShare` is judged. */
+  minKnownCallees: number;
   /** Report at this score or above. */
   minScore: number;
   /**
@@ -100,6 +111,8 @@ export const DEFAULT_FRAUD_CALLER_PARAMS: FraudCallerParams = Object.freeze({
   cellRegion: null,
   minCellVotes: 3,
   cellMemoryMs: 7 * 86_400_000,
+  minLocalShare: 0.8,
+  minKnownCallees: 10,
   minScore: 0.55,
   flagTtlMs: FLAG_TTL_MS,
   sweepEveryMs: 6 * 3600_000,
@@ -116,6 +129,9 @@ export class FraudCallerCardState {
   inb = 0;
   voice = 0;
   shortVoice = 0;
+  /** Outbound records to numbers with a card in the card file, and of those, held in the card's holder region (`minLocalShare`); counted for new cards only. */
+  knownCallees = 0;
+  localCallees = 0;
   lastCell: string | null = null;
   votedCell: string | null = null;
   /**
@@ -220,7 +236,7 @@ export class FraudCallerDetector implements Detector {
       if (ts - s.from > p.windowMs) {
         if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
         s.from = ts;
-        s.out = s.inb = s.voice = s.shortVoice = 0;
+        s.out = s.inb = s.voice = s.shortVoice = s.knownCallees = s.localCallees = 0;
         s.imeiState = null;
         s.imeiKey = s.imsiKey = null;
       }
@@ -231,6 +247,15 @@ export class FraudCallerDetector implements Detector {
         if (r.durationS < p.shortCallS) s.shortVoice++;
       }
       if (r.cellId !== null) s.lastCell = r.cellId;
+      // Where its callees live, for a card new enough for its newness to count (`minLocalShare`).
+      const card = s.card;
+      if (card !== null && card.holderRegion !== '' && ts - card.activatedAt < 3 * p.newCardMs) {
+        const to = cardOf(ctx, r.callee, r.calleeRef);
+        if (to !== undefined && to.holderRegion !== '') {
+          s.knownCallees++;
+          if (to.holderRegion === card.holderRegion) s.localCallees++;
+        }
+      }
       if (w.callerSocial) this.social(s, ts);
       if (r.imei !== null && r.imsi !== null) {
         let m = s.imeiState;
@@ -351,6 +376,10 @@ export class FraudCallerDetector implements Detector {
       }
       holderCards = card.holderId === '' ? 1 : (ctx.cardsByHolder.get(card.holderId)?.length ?? 1);
     }
+    // At home, calling its neighbourhood: a new job's card (`minLocalShare`).
+    const localShare = s.knownCallees >= p.minKnownCallees ? s.localCallees / s.knownCallees : null;
+    const local = away === 0 && localShare !== null && localShare >= p.minLocalShare;
+    if (local) newCard = 0;
     const manyCards = clamp01((holderCards - 1) / (p.manyCards - 1));
     const volume = clamp01(s.out / (3 * p.minOutbound));
     const score =
@@ -375,6 +404,7 @@ export class FraudCallerDetector implements Detector {
         cell: s.lastCell,
         cellRegion,
         holderCards,
+        ...(localShare !== null ? { localCalleeShare: round(localShare) } : {}),
         parts: {
           strangers: round(strangers),
           short: round(short),

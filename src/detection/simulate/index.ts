@@ -291,6 +291,9 @@ class Simulation {
   private readonly ownMoveRng: Rng;
   /** Draws for `plantCollections` alone, likewise. */
   private readonly collectRng: Rng;
+  /** Draws for the couriers (`plantCouriers`, `courierTraffic`) alone, likewise. */
+  private readonly courierRng: Rng;
+  private readonly couriers: { person: number; card: Card; cells: string[] }[] = [];
   /** Each ordinary person's personal accounts beside their main one (`plantOwnMoves`), by person. */
   private otherAccounts: Map<string, string[]> | null = null;
   // running state
@@ -331,6 +334,7 @@ class Simulation {
     this.forwardRng = new Rng((seed ^ 0x0f0e1a7d) >>> 0);
     this.ownMoveRng = new Rng((seed ^ 0x0c0ffee5) >>> 0);
     this.collectRng = new Rng((seed ^ 0x0aa5c011) >>> 0);
+    this.courierRng = new Rng((seed ^ 0x0c0a1e75) >>> 0);
   }
 
   async run(): Promise<Truth> {
@@ -340,6 +344,7 @@ class Simulation {
     this.buildAccounts();
     this.plant();
     this.plantReturnedCards();
+    this.plantCouriers();
 
     await this.writeReference(join(outDir, FILES.cards), HEADERS.cards, this.cardLines());
     await this.writeReference(join(outDir, FILES.accounts), HEADERS.accounts, this.accountLines());
@@ -554,14 +559,8 @@ class Simulation {
    */
   private plantReturnedCards(): void {
     const rng = new Rng((this.opts.seed ^ 0x5a17c0de) >>> 0);
-    const n = this.opts.people;
-    const want = Math.max(2, Math.round(n / 1000));
-    const picked = new Set<number>();
-    for (let guard = 0; picked.size < want && guard < 100_000; guard++) {
-      const i = rng.int(n);
-      const p = this.people[i]!;
-      if (picked.has(i) || p.special || p.offnet || p.cards.length < 2 || p.cardCount > 4) continue;
-      picked.add(i);
+    const eligible = (p: Person) => !p.special && !p.offnet && p.cards.length >= 2 && p.cardCount <= 4;
+    this.eachPicked(rng, eligible, (p) => {
       const total = rng.range(6, 7);
       for (let k = p.cardCount; k < total; k++) {
         const op = OPERATORS[rng.int(OPERATORS.length)]!;
@@ -578,6 +577,100 @@ class Simulation {
           operator: op.name,
           cancelledAt,
         });
+      }
+    });
+  }
+
+  /**
+   * Draws distinct people with `rng` until one per 1,000 (at least two) passed `eligible`, calling
+   * `each` on each as it is drawn (so the draws `each` makes interleave as they always have).
+   */
+  private eachPicked(rng: Rng, eligible: (p: Person) => boolean, each: (p: Person, i: number) => void): void {
+    const n = this.opts.people;
+    const want = Math.max(2, Math.round(n / 1000));
+    const picked = new Set<number>();
+    for (let guard = 0; picked.size < want && guard < 100_000; guard++) {
+      const i = rng.int(n);
+      const p = this.people[i]!;
+      if (picked.has(i) || !eligible(p)) continue;
+      picked.add(i);
+      each(p, i);
+    }
+  }
+
+  /**
+   * Couriers (about one per 1,000 people; since 2026-12-03): ordinary people with a work card of
+   * their own name beside their personal ones, in a phone of its own, that calls the day's
+   * recipients in their delivery area: 30 to 80 short calls (15 to 60 s, one in ten an SMS) to
+   * strangers of their region between 08:30 and 19:30, six days in seven, from 4 to 8 cells of
+   * the area; one recipient in twelve calls back within half an hour. Half the cards are new (a
+   * new hire: activated 1 to 30 days before the start), half 60 days to 2.5 years old. In the
+   * records alone: a card mass-calling strangers with short calls and few calls back, what a
+   * fraud call centre's card looks like (`fraud_caller`), but at home. Drawn from a generator of
+   * their own after the rest of the world is built, so the rest is as without them; not in the
+   * truth.
+   */
+  private plantCouriers(): void {
+    const rng = this.courierRng;
+    this.eachPicked(
+      rng,
+      (p) => !p.special && !p.offnet && p.cardCount <= 3,
+      (p, i) => {
+        const op = OPERATORS[rng.int(OPERATORS.length)]!;
+        const { msisdn, imsi } = this.ids.consumerCard(rng, op);
+        const activatedAt = rng.chance(0.5)
+          ? this.start - rng.range(1, 30) * DAY - rng.int(DAY / SEC) * SEC
+          : this.start - rng.range(60, 900) * DAY - rng.int(DAY / SEC) * SEC;
+        const card: Card = {
+          msisdn,
+          imsi,
+          imei: this.ids.imei(),
+          holderId: p.id,
+          holderRegion: REGIONS[p.region]!.code,
+          type: 'consumer',
+          activatedAt,
+          operator: op.name,
+        };
+        this.cards.push(card);
+        const inRegion = Math.max(10, Math.ceil(this.byRegion[p.region]!.length / 300));
+        const cells = new Set<string>();
+        for (let k = rng.range(4, 8); cells.size < k;)
+          cells.add(cellId(REGIONS[p.region]!.code, rng.int(inRegion)));
+        this.couriers.push({ person: i, card, cells: [...cells] });
+      },
+    );
+  }
+
+  /** A day of the couriers' calls (`plantCouriers`). */
+  private courierTraffic(weekday: boolean): void {
+    const rng = this.courierRng;
+    for (const c of this.couriers) {
+      if (!rng.chance(6 / 7)) continue;
+      const area = this.byRegion[this.people[c.person]!.region]!;
+      const calls = rng.range(30, 80);
+      for (let i = 0; i < calls; i++) {
+        const ts = this.dayStart + (8.5 * 3600 + rng.int(11 * 3600)) * SEC;
+        const q = rng.pick(area);
+        if (q === c.person) continue;
+        const to = this.people[q]!;
+        const sms = rng.chance(0.1);
+        const dur = sms ? 0 : rng.range(15, 60);
+        this.emitCall({
+          ts,
+          kind: sms ? 'sms' : 'voice',
+          caller: c.card.msisdn,
+          callee: to.numbers[0]!,
+          dur,
+          imsi: c.card.imsi,
+          imei: c.card.imei,
+          cell: rng.pick(c.cells),
+          origin: 'onnet',
+        });
+        if (!sms && rng.chance(1 / 12)) {
+          const back = ts + dur * SEC + rng.range(1, 30) * MIN;
+          if (back < this.dayStart + DAY)
+            this.personCall(q, back, c.card.msisdn, 'voice', rng.range(10, 40), weekday, rng);
+        }
       }
     }
   }
@@ -812,6 +905,7 @@ class Simulation {
     this.plantForwards();
     this.plantOwnMoves();
     this.plantCollections();
+    this.courierTraffic(weekday);
   }
 
   private second(weights: readonly number[]): number {
@@ -850,6 +944,7 @@ class Simulation {
     kind: 'voice' | 'sms',
     dur: number,
     weekday: boolean,
+    rng: Rng = this.rng,
   ): void {
     const person = this.people[p]!;
     if (person.offnet) {
@@ -866,7 +961,7 @@ class Simulation {
       });
       return;
     }
-    const card = person.cards.length > 1 && this.rng.chance(0.2) ? person.cards[1]! : person.cards[0]!;
+    const card = person.cards.length > 1 && rng.chance(0.2) ? person.cards[1]! : person.cards[0]!;
     const hour = Math.floor((ts - this.dayStart) / HOUR);
     const cell = weekday && hour >= 9 && hour < 18 ? person.workCell : person.homeCell;
     this.emitCall({

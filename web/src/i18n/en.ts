@@ -1572,6 +1572,7 @@ export const en = {
     propagationDepth: 'Hops from a flagged account',
     relayChain: 'Relays in a row (this one the last)',
     purchasePayers: 'Payers whose money bought something (not counted)',
+    localCalleeShare: 'Callees living in its region',
     calls: 'Calls',
     caller: 'Caller',
     at: 'At',

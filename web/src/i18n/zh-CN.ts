@@ -1537,6 +1537,7 @@ export const zhCN: Messages = {
     propagationDepth: '距可疑账户层级',
     relayChain: '连续过渡账户数（含本账户）',
     purchasePayers: '资金用于消费的付款方（不计入）',
+    localCalleeShare: '被叫属本地用户占比',
     calls: '来电',
     caller: '主叫号码',
     at: '时间',
