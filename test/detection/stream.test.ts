@@ -571,6 +571,19 @@ function streamCard(i: number, holderId: string, activatedAt: number, cancelledA
   };
 }
 
+/**
+ * A fresh in-memory record stream over an empty checkpoint table, the table's store and where a
+ * worker's detections go: the start of every stop-and-restart test.
+ */
+async function restartable(): Promise<{
+  stream: MemoryRecordStream;
+  store: DbCheckpointStore;
+  out: Detection[];
+}> {
+  await database.db.deleteFrom('detection_checkpoints').execute();
+  return { stream: new MemoryRecordStream(8), store: new DbCheckpointStore(database.db, pii), out: [] };
+}
+
 function checkpointed(
   stream: RecordStream,
   store: CheckpointStore,
@@ -774,10 +787,7 @@ describe('streaming detection on the embedded record stream', () => {
     await publishRecords(whole, records, { end: true });
     const expected = (await runWorkers(whole, [ALL], { detectors })).detections;
     assert.ok(expected.length > 20, `mules found (${expected.length})`);
-    await database.db.deleteFrom('detection_checkpoints').execute();
-    const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db, pii);
-    const out: Detection[] = [];
+    const { stream, store, out } = await restartable();
     const { second, half } = await stopHalfwayThenResume(
       stream,
       () => checkpointed(stream, store, out, { detectors }),
@@ -791,10 +801,7 @@ describe('streaming detection on the embedded record stream', () => {
 
   test('all built-in detectors resume from a snapshot, reading only the rest of the stream', async () => {
     assert.ok(allDetectors().every(isSnapshotable), 'every built-in detector keeps its state in its fields');
-    await database.db.deleteFrom('detection_checkpoints').execute();
-    const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db, pii);
-    const out: Detection[] = [];
+    const { stream, store, out } = await restartable();
     const { second, half } = await stopHalfwayThenResume(
       stream,
       () => checkpointed(stream, store, out),
@@ -824,10 +831,7 @@ describe('checkpoint state is personal data: encrypted at rest', () => {
   };
 
   test('the saved state names no holder in the clear; it restores, and a worker resumes from it', async () => {
-    await database.db.deleteFrom('detection_checkpoints').execute();
-    const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db, pii);
-    const out: Detection[] = [];
+    const { stream, store, out } = await restartable();
     let plain: Uint8Array | null = null;
     const { second } = await stopHalfwayThenResume(
       stream,
@@ -1014,10 +1018,7 @@ describe('cards and accounts published into the stream', () => {
   });
 
   test('a restarted worker keeps what the stream gave it: the snapshot holds it', async () => {
-    await database.db.deleteFrom('detection_checkpoints').execute();
-    const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db, pii);
-    const out: Detection[] = [];
+    const { stream, store, out } = await restartable();
     await publishRecords(stream, [], { reference: ref, pii });
     const { first, second } = await stopHalfwayThenResume(stream, () =>
       checkpointed(stream, store, out, { cards: [], accounts: [], pii }),
@@ -1031,10 +1032,7 @@ describe('cards and accounts published into the stream', () => {
   });
 
   test('cards given back are withdrawn when stream time reaches their cancellation, and stay so after a restart', async () => {
-    await database.db.deleteFrom('detection_checkpoints').execute();
-    const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db, pii);
-    const out: Detection[] = [];
+    const { stream, store, out } = await restartable();
     const t0 = Date.parse('2026-11-02T09:00:00+08:00');
     const card = (i: number, holderId: string, cancelledAt?: number) =>
       streamCard(i, holderId, t0 - 400 * 86_400_000, cancelledAt);
@@ -1114,10 +1112,7 @@ describe('cards and accounts published into the stream', () => {
   });
 
   test('a streamed card that replaced a file’s card and was then given back stays in the checkpoint', async () => {
-    await database.db.deleteFrom('detection_checkpoints').execute();
-    const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db, pii);
-    const out: Detection[] = [];
+    const { stream, store, out } = await restartable();
     const t0 = Date.parse('2026-11-02T09:00:00+08:00');
     const DAY = 86_400_000;
     // The files: six cards in one name, over the limit of five.
@@ -1154,10 +1149,7 @@ describe('cards and accounts published into the stream', () => {
   });
 
   test('a closed account published after the present one of its number changes nothing, also after a restart; closings are withdrawn', async () => {
-    await database.db.deleteFrom('detection_checkpoints').execute();
-    const stream = new MemoryRecordStream(8);
-    const store = new DbCheckpointStore(database.db, pii);
-    const out: Detection[] = [];
+    const { stream, store, out } = await restartable();
     const t0 = Date.parse('2026-11-02T09:00:00+08:00');
     const DAY = 86_400_000;
     const FRAUD = '+8617000000099';
