@@ -598,7 +598,11 @@ describe('mule_account: money collected for a payment', () => {
     // One share was a victim's payment (potential_victim took it for one): a mule buying goods.
     const victim = newContext([], accounts());
     victim.victimPayments.set('ORG', [{ payer: 'F2', at: T0 + (2 * H) / 6 }]);
-    assert.deepEqual(reported(collection('TRAVEL'), victim), ['ORG']);
+    // Eight payers, the victim among them, counted once.
+    assert.deepEqual(
+      run([muleAccountDetector()], victim, collection('TRAVEL')).map((d) => [d.subject, d.evidence.payers]),
+      [['ORG', 8]],
+    );
     assert.deepEqual(
       reported(collection('TRAVEL'), newContext([], accounts(account('ORG', 'HORG', T0 - 10 * DAY)))),
       ['ORG'],

@@ -314,6 +314,8 @@ const scratchSet = new Set<string>();
  */
 const purchaseSet = new Set<string>();
 const plainSet = new Set<string>();
+/** Scratch for the other payers (employers, flagged or listed accounts, victims), likewise. */
+const otherSet = new Set<string>();
 
 /**
  * The detector. All state is in plain fields (maps, arrays, `AccountState`) so that a checkpoint
@@ -527,13 +529,11 @@ export class MuleAccountDetector implements MuleDetector {
         if (isStructuring(a)) structuring++;
         continue;
       }
-      scratchSet.add(payer);
+      otherSet.add(payer);
       if (isNight(ts)) night++;
       if (isStructuring(a)) structuring++;
     }
-    // Counted later, when it is known whether the account paid businesses for them (below).
-    const others = scratchSet.size;
-    scratchSet.clear();
+    // Counted below, once it is known whether the account paid businesses for them.
     let cashAmt = 0;
     let downstream = 0;
     let businessOut = 0;
@@ -562,21 +562,19 @@ export class MuleAccountDetector implements MuleDetector {
     const newAccount = acct !== undefined && now - acct.openedAt <= this.p.newAccountMs;
     // Shares of a purchase are left out only when nothing else points at a mule: those whose money
     // went to businesses, or all of them when the businesses got (nearly) as much as they gave.
-    let payers: number;
+    // (A payer may be in several sets, with a victim's payment and a share, say: counted once.)
+    const otherSign = !paidBusiness || upstream > 0 || newAccount || structuring >= 2;
+    const countPlain = otherSign || businessOut < this.p.minPurchaseCover * plainIn;
+    if (otherSign) purchaseSet.forEach((p) => otherSet.add(p));
+    if (countPlain) plainSet.forEach((p) => otherSet.add(p));
+    else plainSet.forEach((p) => purchaseSet.add(p));
+    const payers = otherSet.size;
     let purchasePayers = 0;
-    if (!paidBusiness || upstream > 0 || newAccount || structuring >= 2) {
-      plainSet.forEach((p) => purchaseSet.add(p));
-      payers = others + purchaseSet.size;
-    } else if (businessOut >= this.p.minPurchaseCover * plainIn) {
-      plainSet.forEach((p) => purchaseSet.add(p));
-      payers = others;
-      purchasePayers = purchaseSet.size;
-    } else {
+    if (!otherSign)
       purchaseSet.forEach((p) => {
-        if (!plainSet.has(p)) purchasePayers++;
+        if (!otherSet.has(p)) purchasePayers++;
       });
-      payers = others + plainSet.size;
-    }
+    otherSet.clear();
     plainSet.clear();
     purchaseSet.clear();
     const n = s.inCount - s.inHead + s.outCount - s.outHead;
