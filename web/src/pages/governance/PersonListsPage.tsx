@@ -33,6 +33,7 @@ import { ErrorAlert } from '../../components/ErrorAlert.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
 import { PageTitle } from '../../components/PageTitle.tsx';
 import { useI18n } from '../../i18n/index.tsx';
+import { localDay } from '../../localDay.ts';
 import { linkProps, navigate } from '../../router.ts';
 import { useSession } from '../../session.tsx';
 import { useApi } from '../../useApi.ts';
@@ -112,7 +113,8 @@ export function PersonText({ person, size = 'sm' }: { person: PersonListing['per
   );
 }
 
-export const dayOf = (iso: string | null) => (iso ? iso.slice(0, 10) : '');
+/** A term's day in the reader's time zone, '' for none (`localDay`). */
+export const dayOf = (iso: string | null) => localDay(iso, '');
 
 interface Filters {
   list: PersonList | '';
