@@ -1375,16 +1375,10 @@ class Simulation {
    */
   private plantForwards(): void {
     const rng = this.forwardRng;
-    const n = this.opts.people;
-    const want = Math.max(1, Math.round(n / 2000));
-    for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
-      const a = rng.int(n);
-      const person = this.people[a]!;
-      if (!this.unplanted(a) || person.friends.length < 2) continue;
+    this.plantDaily(rng, 2000, 2, (person) => {
       const from = person.friends[rng.int(person.friends.length)]!;
       const to = person.friends[rng.int(person.friends.length)]!;
-      if (from === to || !this.unplanted(from) || !this.unplanted(to)) continue;
-      k++;
+      if (from === to || !this.unplanted(from) || !this.unplanted(to)) return false;
       const amount = yuan(rng.range(20, 90) * 100);
       // Between 08:00 and 16:00; forwarded 10 minutes to 3 hours later, and drawn 20 minutes to 2
       // hours after that.
@@ -1405,7 +1399,7 @@ class Simulation {
         amount: passed,
         channel: 'mobile',
       });
-      if (rng.chance(0.4)) continue;
+      if (rng.chance(0.4)) return true;
       t += rng.range(20, 120) * MIN;
       const cash = passed - yuan(rng.range(0, 5) * 10);
       this.emitTxn({
@@ -1415,7 +1409,8 @@ class Simulation {
         amount: cash,
         channel: rng.chance(0.5) ? 'atm' : 'counter',
       });
-    }
+      return true;
+    });
   }
 
   /**
@@ -1431,7 +1426,6 @@ class Simulation {
    */
   private plantOwnMoves(): void {
     const rng = this.ownMoveRng;
-    const n = this.opts.people;
     if (this.otherAccounts === null) {
       const main = new Map<string, string>();
       for (const q of this.people) if (!q.special && q.account !== '') main.set(q.id, q.account);
@@ -1445,12 +1439,10 @@ class Simulation {
       }
       this.otherAccounts = others;
     }
-    const want = Math.max(1, Math.round(n / 1000));
-    for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
-      const person = this.people[rng.int(n)]!;
-      const others = this.otherAccounts.get(person.id);
-      if (person.special || person.account === '' || others === undefined) continue;
-      k++;
+    const owned = this.otherAccounts;
+    this.plantDaily(rng, 1000, 0, (person) => {
+      const others = owned.get(person.id);
+      if (others === undefined) return false;
       const merchant = this.merchants[rng.int(this.merchants.length)]!;
       if (rng.chance(0.5)) {
         // Gathered for a large purchase, by day.
@@ -1466,7 +1458,7 @@ class Simulation {
         if (rng.chance(0.5)) total += yuan(rng.range(1, 50) * 100);
         t += rng.range(3, 30) * MIN;
         this.emitTxn({ ts: t, payer: person.account, payee: merchant, amount: total, channel: 'online' });
-        continue;
+        return true;
       }
       // Moved on to be spent from another account.
       const night = rng.chance(1 / 3);
@@ -1485,13 +1477,30 @@ class Simulation {
         amount -= yuan(rng.range(0, 5) * 10);
         this.emitTxn({ ts: t, payer: last, payee: '', amount, channel: 'atm' });
       } else this.emitTxn({ ts: t, payer: last, payee: merchant, amount, channel: 'online' });
-    }
+      return true;
+    });
   }
 
   /** Whether person `i` has no planted role and an account: one of the innocent look-alikes' people. */
   private unplanted(i: number): boolean {
     const q = this.people[i]!;
     return !q.special && q.account !== '';
+  }
+
+  /**
+   * The day's innocent look-alikes of one kind, one per `per` people: draws people with `rng`
+   * until that many took one or 50 draws each were spent. `plant` gets an unplanted person with
+   * at least `minFriends` friends, makes its own draws after the person's, and returns false when
+   * it declines them (nothing planted, nothing counted).
+   */
+  private plantDaily(rng: Rng, per: number, minFriends: number, plant: (person: Person) => boolean): void {
+    const n = this.opts.people;
+    const want = Math.max(1, Math.round(n / per));
+    for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
+      const i = rng.int(n);
+      if (!this.unplanted(i) || this.people[i]!.friends.length < minFriends) continue;
+      if (plant(this.people[i]!)) k++;
+    }
   }
 
   /**
@@ -1507,16 +1516,10 @@ class Simulation {
    */
   private plantCollections(): void {
     const rng = this.collectRng;
-    const n = this.opts.people;
-    const want = Math.max(1, Math.round(n / 1000));
-    for (let k = 0, guard = 0; k < want && guard < want * 50; guard++) {
-      const o = rng.int(n);
-      const organiser = this.people[o]!;
-      if (!this.unplanted(o) || organiser.friends.length < 4) continue;
+    this.plantDaily(rng, 1000, 4, (organiser) => {
       const friends = shuffled(rng, organiser.friends).filter((i) => this.unplanted(i));
       const count = Math.min(friends.length, rng.range(4, 15));
-      if (count < 4) continue;
-      k++;
+      if (count < 4) return false;
       const equal = rng.chance(0.7);
       const share = yuan(rng.range(2, 30) * 50);
       let t = this.dayStart + (8 * 3600 + rng.int(12 * 3600)) * SEC;
@@ -1543,7 +1546,8 @@ class Simulation {
         amount: total,
         channel: rng.chance(0.5) ? 'online' : 'mobile',
       });
-    }
+      return true;
+    });
   }
 
   /**
