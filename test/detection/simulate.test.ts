@@ -404,9 +404,11 @@ test('collections: people outside the truth collect shares from four or more pay
   );
 });
 
-test('couriers: work cards outside the truth call dozens of strangers of their own region a day', () => {
+test('couriers and migrants: work cards outside the truth call dozens of strangers of the region they are used in a day', () => {
   // plantCouriers: one per 1,000 people (at least two). SIM boxes and call centres call dozens of
   // strangers a day too, across the country; a courier calls the people of its delivery area.
+  // plantMigrants: one person in twenty is registered in a region other than the one they live in,
+  // and one per 1,000 people of them is a courier, their work card in the home region's name.
   const planted = new Set(Object.values(truth.planted).flatMap((ps) => ps.map((p) => p.subject)));
   const byNumber = new Map(cards.map((c) => [c.msisdn!, c]));
   const perDay = new Map<string, Set<string>>();
@@ -416,17 +418,49 @@ test('couriers: work cards outside the truth call dozens of strangers of their o
     (perDay.get(key) ?? perDay.set(key, new Set()).get(key)!).add(c.callee!);
   }
   const busy = new Set([...perDay].filter(([, to]) => to.size >= 25).map(([k]) => k.split(' ')[0]!));
-  /** Every callee with a card is held in the caller's region. */
-  const local = (n: string): boolean => {
-    const region = byNumber.get(n)!.holder_region;
+  /** The region of the cells a card calls from, when one, and the share of its callees held there. */
+  const area = (n: string): { region: string | null; share: number } => {
+    const regions = new Set<string>();
+    let known = 0;
+    const held = new Map<string, number>();
     for (const c of calls) {
       if (c.caller !== n) continue;
+      regions.add(c.cell_id!.split('-')[0]!);
       const to = byNumber.get(c.callee!);
-      if (to !== undefined && to.holder_region !== region) return false;
+      if (to === undefined) continue;
+      known++;
+      held.set(to.holder_region!, (held.get(to.holder_region!) ?? 0) + 1);
     }
-    return true;
+    const region = regions.size === 1 ? [...regions][0]! : null;
+    return { region, share: region === null ? 0 : (held.get(region) ?? 0) / known };
   };
-  const couriers = [...busy].filter(local);
+  const serving = [...busy]
+    .map((n) => ({ n, ...area(n) }))
+    .filter((a) => a.region !== null && a.share >= 0.6);
+  const couriers = serving.filter((a) => byNumber.get(a.n)!.holder_region === a.region);
+  const migrants = serving.filter((a) => byNumber.get(a.n)!.holder_region !== a.region);
   assert.ok(couriers.length >= 2, `couriers found: ${couriers.length} of ${busy.size} busy cards`);
-  for (const n of couriers) assert.ok(!planted.has(n), `${n} is not in the truth`);
+  assert.ok(migrants.length >= 2, `migrant couriers found: ${migrants.length} of ${busy.size} busy cards`);
+  for (const { n } of serving) assert.ok(!planted.has(n), `${n} is not in the truth`);
+  // A migrant courier's holder has another card, older, that lives where the work card works: its
+  // calls are on cells of that region.
+  for (const { n, region } of migrants) {
+    const holder = byNumber.get(n)!.holder_id;
+    const own = cards.filter((c) => c.holder_id === holder && c.msisdn !== n).map((c) => c.msisdn!);
+    assert.ok(own.length >= 1, `${n}: the holder has an everyday card`);
+    const cells = new Set(
+      calls.filter((c) => own.includes(c.caller!) && c.cell_id).map((c) => c.cell_id!.split('-')[0]),
+    );
+    assert.deepEqual([...cells], [region], `${n}: the everyday card is used where the work card is`);
+  }
+  // About one person in twenty is a migrant: identity and cards of another region than their cells'.
+  const movedHolders = new Set<string>();
+  const ordinaryHolders = new Set<string>();
+  for (const c of calls) {
+    const from = byNumber.get(c.caller!);
+    if (from === undefined || !c.cell_id || from.card_type !== 'consumer' || planted.has(c.caller!)) continue;
+    (c.cell_id.startsWith(from.holder_region! + '-') ? ordinaryHolders : movedHolders).add(from.holder_id!);
+  }
+  const share = movedHolders.size / (movedHolders.size + ordinaryHolders.size);
+  assert.ok(share > 0.02 && share < 0.1, `share of holders calling away from their region: ${share}`);
 });

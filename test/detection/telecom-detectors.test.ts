@@ -316,11 +316,158 @@ describe('fraud_caller', () => {
       nationwide.map((d) => [d.subject, (d.evidence as Record<string, unknown>).localCalleeShare]),
       [[country.work, 0.2]],
     );
+    // Held far away, and the holder's other card as new as this one: newness and distance count.
     const far = courier('HN', ['GD']);
+    const other = far.ctx.cardsByHolder.get('H-courier')!.find((c) => c.msisdn !== far.work)!;
+    const dealt = newContext(
+      [...far.ctx.cardsByMsisdn.values()].map((c) => (c === other ? { ...c, activatedAt: T0 - 5 * DAY } : c)),
+      [],
+    );
     assert.deepEqual(
-      run(fraudCallerDetector(), far.ctx, far.records).map((d) => d.subject),
+      run(fraudCallerDetector(), dealt, far.records).map((d) => d.subject),
       [far.work],
     );
+  });
+
+  describe('a migrant’s card (settledCardMs)', () => {
+    // A courier registered in HN who lives and works in GD: the work card, in their own name, is
+    // used in GD; their everyday card, three years old, is used there too. The simulator's migrant
+    // couriers (plantMigrants) were reported so, old work cards as well as new ones.
+    const migrant = (o: {
+      workAgeDays: number;
+      calleeRegions: readonly string[];
+      everyday: 'seen here' | 'seen far' | 'unseen' | 'new';
+    }) => {
+      const loc = locals(T0 - 3 * HOUR);
+      const work = mob(6160, '176');
+      const own = mob(6161, '176');
+      const cards = [
+        ...loc.cards,
+        card(work, { holderId: 'H-migrant', holderRegion: 'HN', activatedAt: T0 - o.workAgeDays * DAY }),
+        card(own, {
+          holderId: 'H-migrant',
+          holderRegion: 'HN',
+          activatedAt: o.everyday === 'new' ? T0 - 5 * DAY : T0 - 3 * 365 * DAY,
+        }),
+      ];
+      const records = [...loc.records];
+      if (o.everyday === 'seen here' || o.everyday === 'seen far') {
+        // An evening's calls with four friends, each calling back: an everyday life on a cell.
+        const cell = o.everyday === 'seen here' ? 'GD-17' : 'HN-03';
+        if (o.everyday === 'seen far')
+          for (let k = 0; k < 6; k++) {
+            const a = mob(4000 + k, '136');
+            const b = mob(4100 + k, '136');
+            cards.push(card(a, { holderRegion: 'HN' }), card(b, { holderRegion: 'HN' }));
+            records.push(call(T0 - 3 * HOUR + k * MIN, a, b, { cellId: 'HN-03' }));
+            records.push(call(T0 - 150 * MIN + k * MIN, b, a, { cellId: 'HN-03' }));
+          }
+        for (let k = 0; k < 4; k++) {
+          const friend = mob(2000 + k, '136');
+          records.push(call(T0 - 2 * HOUR + k * 5 * MIN, own, friend, { cellId: cell, durationS: 300 }));
+          records.push(call(T0 - 90 * MIN + k * 5 * MIN, friend, own, { durationS: 200 }));
+        }
+      }
+      for (let i = 0; i < 40; i++) {
+        const to = mob(910_000 + i, '139');
+        cards.push(card(to, { holderRegion: o.calleeRegions[i % o.calleeRegions.length] }));
+        records.push(call(T0 + i * 9 * MIN, work, to, { cellId: 'GD-17', durationS: 20 + (i % 20) }));
+      }
+      return { ctx: newContext(cards, []), records, work };
+    };
+    const reported = (m: ReturnType<typeof migrant>, params = {}) =>
+      run(fraudCallerDetector(params), m.ctx, m.records).map((d) => [
+        d.subject,
+        (d.evidence as Record<string, unknown>).parts,
+      ]);
+    const OFF = { settledCardMs: Infinity };
+
+    it('an old work card calling people all over the country, its holder living here: not away', () => {
+      const country = ['GD', 'HN', 'SC', 'BJ', 'ZJ', 'SH', 'FJ'];
+      const m = migrant({ workAgeDays: 400, calleeRegions: country, everyday: 'seen here' });
+      assert.deepEqual(reported(m), []);
+      // The counterfactuals: the rule off, or the everyday card living far away, or new.
+      assert.equal(
+        reported(migrant({ workAgeDays: 400, calleeRegions: country, everyday: 'seen here' }), OFF).length,
+        1,
+      );
+      const far = reported(migrant({ workAgeDays: 400, calleeRegions: country, everyday: 'seen far' }));
+      assert.equal(far.length, 1);
+      assert.equal((far[0]![1] as Record<string, number>).away, 1);
+      assert.equal(
+        reported(migrant({ workAgeDays: 400, calleeRegions: country, everyday: 'new' })).length,
+        1,
+      );
+    });
+
+    it('a new work card calling its neighbourhood: it serves the place, though the everyday card is not seen yet', () => {
+      const m = migrant({ workAgeDays: 5, calleeRegions: ['GD', 'GD', 'GD', 'HN'], everyday: 'unseen' });
+      const d = run(fraudCallerDetector({ minScore: 0 }), m.ctx, m.records);
+      assert.equal(d.length, 1);
+      const e = d[0]!.evidence as Record<string, unknown>;
+      assert.equal(e.holderSettled, 'serves');
+      assert.equal(e.holderEstablished, true);
+      assert.equal(e.calleeRegion, 'GD');
+      assert.deepEqual(
+        [(e.parts as Record<string, number>).away, (e.parts as Record<string, number>).newCard],
+        [0, 0],
+      );
+      assert.deepEqual(reported(m), []);
+      assert.equal(reported(m, OFF).length, 1);
+      // Its holder with no card in service long enough (a dealt identity's fresh cards): the callees
+      // alone make it not away, but its newness counts, and with no callee calling back it is reported.
+      const fresh = migrant({ workAgeDays: 5, calleeRegions: ['GD', 'GD', 'GD', 'HN'], everyday: 'new' });
+      const f = run(fraudCallerDetector(), fresh.ctx, fresh.records);
+      assert.equal(f.length, 1);
+      const fe = f[0]!.evidence as Record<string, unknown>;
+      assert.deepEqual(
+        [
+          fe.holderSettled,
+          fe.holderEstablished,
+          (fe.parts as Record<string, number>).away,
+          (fe.parts as Record<string, number>).newCard,
+        ],
+        ['serves', false, 0, 1],
+      );
+    });
+
+    it('an old work card calling its neighbourhood, the everyday card new: the work card itself is in service long enough', () => {
+      const m = migrant({ workAgeDays: 400, calleeRegions: ['GD', 'GD', 'GD', 'HN'], everyday: 'new' });
+      const d = run(fraudCallerDetector({ minScore: 0 }), m.ctx, m.records);
+      assert.equal((d[0]!.evidence as Record<string, unknown>).holderSettled, 'serves');
+      assert.deepEqual(reported(m), []);
+      assert.equal(reported(m, OFF).length, 1);
+      // Calling the country, it is away: reported.
+      const country = migrant({
+        workAgeDays: 400,
+        calleeRegions: ['GD', 'HN', 'SC', 'BJ', 'ZJ'],
+        everyday: 'new',
+      });
+      assert.equal(reported(country).length, 1);
+    });
+
+    it('a new work card calling the country, its holder living here: not away, but its newness counts', () => {
+      const m = migrant({
+        workAgeDays: 5,
+        calleeRegions: ['GD', 'HN', 'SC', 'BJ', 'ZJ'],
+        everyday: 'seen here',
+      });
+      const d = run(fraudCallerDetector(), m.ctx, m.records);
+      assert.equal(d.length, 1);
+      const e = d[0]!.evidence as Record<string, unknown>;
+      assert.equal(e.holderSettled, 'lives');
+      assert.deepEqual(
+        [(e.parts as Record<string, number>).away, (e.parts as Record<string, number>).newCard],
+        [0, 1],
+      );
+    });
+
+    it('an everyday card already flagged proves nothing', () => {
+      const country = ['GD', 'HN', 'SC', 'BJ', 'ZJ', 'SH', 'FJ'];
+      const m = migrant({ workAgeDays: 400, calleeRegions: country, everyday: 'seen here' });
+      m.ctx.flaggedNumbers.set(mob(6161, '176'), { detector: 'simbox', at: T0 - DAY });
+      assert.equal(reported(m).length, 1);
+    });
   });
 });
 

@@ -77,12 +77,31 @@ export interface FraudCallerParams {
    * used in its holder's region (`away` 0) and at least this share of its callees with a card in
    * the card file hold it in the same region (of at least `minKnownCallees`), the card's newness
    * does not count. A courier's or an estate agent's new work card calls the people of its area;
-   * a fraud centre casts its net over the country. Until 2026-12-03 there was no such rule: the
-   * simulator's couriers (`plantCouriers`) with new cards were reported (docs/detection.md).
+   * a fraud centre casts its net over the country (a region rarely holds a tenth of its callees).
+   * Since the rule came (2026-12-03) its share was 0.8; with migrants in the simulator
+   * (`plantMigrants`), a courier's neighbourhood held 0.79 of its callees, so it is half (a place
+   * where people live also holds people registered elsewhere).
    */
   minLocalShare: number;
   /** Callees with a known card needed before `minLocalShare` is judged. */
   minKnownCallees: number;
+  /**
+   * A migrant's card is not away. People registered in one region often live and work in another; a
+   * card used away from its holder's region is taken to be at its holder's home, `away` 0, when
+   * another card of the holder, not flagged, lives an everyday life there (in service `newCardMs`
+   * or activated before this one; `minSocialPartners` two-way partners, the last on a cell of that
+   * region), or when the card serves the place: at least `minLocalShare` of its (at least
+   * `minKnownCallees`) callees with a known card are held in that region (or in one region, when
+   * its cell's is not known). Its newness then does not count either when as many of its callees
+   * are held there and the holder lives there or has a card (this one too; another not flagged) in
+   * service at least this long (ms): no fresh identity. A dealt card's holder lives where the
+   * identity was bought, and a fraud centre calls the country, not its street. Until 2026-12-03
+   * there was no such rule: the simulator's migrant couriers (`plantMigrants`) were reported, old
+   * cards as well as new ones (docs/detection.md). Infinity switches it off.
+   */
+  settledCardMs: number;
+  /** Two-way partners a holder's other card needs to show where the holder lives (`settledCardMs`). */
+  minSocialPartners: number;
   /** Report at this score or above. */
   minScore: number;
   /**
@@ -111,8 +130,10 @@ export const DEFAULT_FRAUD_CALLER_PARAMS: FraudCallerParams = Object.freeze({
   cellRegion: null,
   minCellVotes: 3,
   cellMemoryMs: 7 * 86_400_000,
-  minLocalShare: 0.8,
+  minLocalShare: 0.5,
   minKnownCallees: 10,
+  settledCardMs: 90 * 86_400_000,
+  minSocialPartners: 3,
   minScore: 0.55,
   flagTtlMs: FLAG_TTL_MS,
   sweepEveryMs: 6 * 3600_000,
@@ -129,11 +150,22 @@ export class FraudCallerCardState {
   inb = 0;
   voice = 0;
   shortVoice = 0;
-  /** Outbound records to numbers with a card in the card file, and of those, held in the card's holder region (`minLocalShare`); counted for new cards only. */
+  /** Outbound records to numbers with a card in the card file, and of those, held in the card's holder region (`minLocalShare`). */
   knownCallees = 0;
   localCallees = 0;
+  /**
+   * Of the other `knownCallees` (not held in the holder's region): the region most are held in, by
+   * a majority vote, and its lead, a lower bound on how many are (`settledCardMs`).
+   */
+  otherRegion: string | null = null;
+  otherLead = 0;
+  /** Of the other `knownCallees`, held in the region of the cell the card was on, when it was known. */
+  hereCallees = 0;
   lastCell: string | null = null;
   votedCell: string | null = null;
+  /** Two-way partners since the state began (across windows), and the cell of the last one (`settledCardMs`). */
+  socialPartners = 0;
+  socialCell: string | null = null;
   /**
    * The last IMEI and IMSI. Compared as strings: read through the interner, a value is the same
    * string object every time, and equal objects compare without reading their characters.
@@ -236,7 +268,16 @@ export class FraudCallerDetector implements Detector {
       if (ts - s.from > p.windowMs) {
         if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
         s.from = ts;
-        s.out = s.inb = s.voice = s.shortVoice = s.knownCallees = s.localCallees = 0;
+        s.out =
+          s.inb =
+          s.voice =
+          s.shortVoice =
+          s.knownCallees =
+          s.localCallees =
+          s.otherLead =
+          s.hereCallees =
+            0;
+        s.otherRegion = null;
         s.imeiState = null;
         s.imeiKey = s.imsiKey = null;
       }
@@ -247,13 +288,23 @@ export class FraudCallerDetector implements Detector {
         if (r.durationS < p.shortCallS) s.shortVoice++;
       }
       if (r.cellId !== null) s.lastCell = r.cellId;
-      // Where its callees live, for a card new enough for its newness to count (`minLocalShare`).
+      // Where its callees live (`minLocalShare`, `settledCardMs`): held in the holder's region, or
+      // else which other region most (a majority vote: no per-region counts to keep).
       const card = s.card;
-      if (card !== null && card.holderRegion !== '' && ts - card.activatedAt < 3 * p.newCardMs) {
+      if (card !== null && card.holderRegion !== '') {
         const to = cardOf(ctx, r.callee, r.calleeRef);
         if (to !== undefined && to.holderRegion !== '') {
           s.knownCallees++;
           if (to.holderRegion === card.holderRegion) s.localCallees++;
+          else {
+            if (to.holderRegion === s.otherRegion) s.otherLead++;
+            else if (s.otherLead > 0) s.otherLead--;
+            else {
+              s.otherRegion = to.holderRegion;
+              s.otherLead = 1;
+            }
+            if (r.cellId !== null && to.holderRegion === this.regionOf(r.cellId)) s.hereCallees++;
+          }
         }
       }
       if (w.callerSocial) this.social(s, ts);
@@ -376,9 +427,27 @@ export class FraudCallerDetector implements Detector {
       }
       holderCards = card.holderId === '' ? 1 : (ctx.cardsByHolder.get(card.holderId)?.length ?? 1);
     }
-    // At home, calling its neighbourhood: a new job's card (`minLocalShare`).
-    const localShare = s.knownCallees >= p.minKnownCallees ? s.localCallees / s.knownCallees : null;
-    const local = away === 0 && localShare !== null && localShare >= p.minLocalShare;
+    const known = s.knownCallees >= p.minKnownCallees;
+    // Calling one region not the holder's, that of its cell (or any, its cell's unknown): at least
+    // this share of its callees are held there (counted while the cell's region was known, or the
+    // vote's lead; `minLocalShare`).
+    const served =
+      known && s.otherRegion !== null && (cellRegion === null || cellRegion === s.otherRegion)
+        ? Math.max(s.otherLead, cellRegion === null ? 0 : s.hereCallees) / s.knownCallees
+        : 0;
+    // Away from the holder's region (or not known to be home), but where the holder lives: a
+    // migrant (`settledCardMs`).
+    const settled =
+      card !== null && (away === 1 || served >= p.minLocalShare)
+        ? this.settledHolder(card, away === 1 ? cellRegion : null, s.from, served, ctx)
+        : NOT_SETTLED;
+    if (settled !== NOT_SETTLED) away = 0;
+    // At home (a migrant's too), calling its neighbourhood: a new job's card (`minLocalShare`). Not
+    // on the strength of its callees alone, which already made a migrant's card not away: its
+    // holder must also live there or be no fresh identity.
+    const localShare = !known ? null : settled !== NOT_SETTLED ? served : s.localCallees / s.knownCallees;
+    const local =
+      away === 0 && localShare !== null && localShare >= p.minLocalShare && settled !== SERVES_NEW_HOLDER;
     if (local) newCard = 0;
     const manyCards = clamp01((holderCards - 1) / (p.manyCards - 1));
     const volume = clamp01(s.out / (3 * p.minOutbound));
@@ -405,6 +474,13 @@ export class FraudCallerDetector implements Detector {
         cellRegion,
         holderCards,
         ...(localShare !== null ? { localCalleeShare: round(localShare) } : {}),
+        ...(settled !== NOT_SETTLED
+          ? {
+              holderSettled: settled === LIVES ? 'lives' : 'serves',
+              holderEstablished: settled !== SERVES_NEW_HOLDER,
+              calleeRegion: s.otherRegion,
+            }
+          : {}),
         parts: {
           strangers: round(strangers),
           short: round(short),
@@ -415,6 +491,47 @@ export class FraudCallerDetector implements Detector {
         },
       },
     });
+  }
+
+  /**
+   * Whether `card`'s holder is settled where the card is used (`settledCardMs`): LIVES when another
+   * card of theirs, not flagged, in service `newCardMs` before `from` or activated before this one,
+   * has `minSocialPartners` two-way partners, the last on a cell of `region` (the card's cell's,
+   * when known); else, when at least `minLocalShare` (`servedShare`) of the card's callees are held
+   * in the region of its cell, SERVES if the holder has a card in service `settledCardMs` (this one,
+   * or another not flagged, seen or not) and SERVES_NEW_HOLDER if not; else NOT_SETTLED.
+   */
+  private settledHolder(
+    card: CardRecord,
+    region: string | null,
+    from: number,
+    servedShare: number,
+    ctx: DetectionContext,
+  ): Settled {
+    const p = this.p;
+    if (card.holderId === '' || !(p.settledCardMs < Infinity)) return NOT_SETTLED;
+    const theirs = ctx.cardsByHolder.get(card.holderId);
+    if (theirs === undefined) return NOT_SETTLED;
+    // A card in service `settledCardMs`, this one or another: not a fresh identity.
+    let established = from - card.activatedAt >= p.settledCardMs;
+    for (const c of theirs) {
+      const age = from - c.activatedAt;
+      // (An everyday card as new as a dealt one proves nothing, unless it came first.)
+      if (c === card || ctx.flaggedNumbers.has(c.msisdn)) continue;
+      if (age < p.newCardMs && c.activatedAt >= card.activatedAt) continue;
+      if (age >= p.settledCardMs) established = true;
+      const o = this.cards.get(c.msisdn);
+      if (
+        region === null ||
+        o === undefined ||
+        o.socialPartners < p.minSocialPartners ||
+        o.socialCell === null
+      )
+        continue;
+      if (this.regionOf(o.socialCell) === region) return LIVES;
+    }
+    if (servedShare < p.minLocalShare) return NOT_SETTLED;
+    return established ? SERVES : SERVES_NEW_HOLDER;
   }
 
   private sweep(now: number): void {
@@ -437,6 +554,8 @@ export class FraudCallerDetector implements Detector {
 
   private social(s: FraudCallerCardState, ts: number): void {
     // A two-way partner: an ordinary card; let it vote its holder's region for its cell.
+    s.socialPartners++;
+    if (s.lastCell !== null) s.socialCell = s.lastCell;
     const card = s.card;
     if (card === null || this.p.cellRegion !== null || s.lastCell === null || s.votedCell === s.lastCell)
       return;
@@ -445,6 +564,13 @@ export class FraudCallerDetector implements Detector {
     this.vote(s.lastCell, card.holderRegion, ts);
   }
 }
+
+/** `settledHolder`'s answers. */
+const NOT_SETTLED = 0;
+const SERVES_NEW_HOLDER = 1;
+const SERVES = 2;
+const LIVES = 3;
+type Settled = typeof NOT_SETTLED | typeof SERVES_NEW_HOLDER | typeof SERVES | typeof LIVES;
 
 export function fraudCallerDetector(
   params: Partial<FraudCallerParams> = {},

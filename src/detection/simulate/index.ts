@@ -293,7 +293,10 @@ class Simulation {
   private readonly collectRng: Rng;
   /** Draws for the couriers (`plantCouriers`, `courierTraffic`) alone, likewise. */
   private readonly courierRng: Rng;
-  private readonly couriers: { person: number; card: Card; cells: string[] }[] = [];
+  /** Couriers and migrant couriers; `rng`: the generator their plant drew them from, for their traffic. */
+  private readonly couriers: { person: number; card: Card; cells: string[]; rng: Rng }[] = [];
+  /** Draws for the migrants (`plantMigrants`) and their couriers alone, likewise. */
+  private readonly migrantRng: Rng;
   /** Each ordinary person's personal accounts beside their main one (`plantOwnMoves`), by person. */
   private otherAccounts: Map<string, string[]> | null = null;
   // running state
@@ -335,6 +338,7 @@ class Simulation {
     this.ownMoveRng = new Rng((seed ^ 0x0c0ffee5) >>> 0);
     this.collectRng = new Rng((seed ^ 0x0aa5c011) >>> 0);
     this.courierRng = new Rng((seed ^ 0x0c0a1e75) >>> 0);
+    this.migrantRng = new Rng((seed ^ 0x0e1a2a7e) >>> 0);
   }
 
   async run(): Promise<Truth> {
@@ -345,6 +349,7 @@ class Simulation {
     this.plant();
     this.plantReturnedCards();
     this.plantCouriers();
+    this.plantMigrants();
 
     await this.writeReference(join(outDir, FILES.cards), HEADERS.cards, this.cardLines());
     await this.writeReference(join(outDir, FILES.accounts), HEADERS.accounts, this.accountLines());
@@ -615,36 +620,85 @@ class Simulation {
     this.eachPicked(
       rng,
       (p) => !p.special && !p.offnet && p.cardCount <= 3,
-      (p, i) => {
-        const op = OPERATORS[rng.int(OPERATORS.length)]!;
-        const { msisdn, imsi } = this.ids.consumerCard(rng, op);
-        const activatedAt = rng.chance(0.5)
-          ? this.start - rng.range(1, 30) * DAY - rng.int(DAY / SEC) * SEC
-          : this.start - rng.range(60, 900) * DAY - rng.int(DAY / SEC) * SEC;
-        const card: Card = {
-          msisdn,
-          imsi,
-          imei: this.ids.imei(),
-          holderId: p.id,
-          holderRegion: REGIONS[p.region]!.code,
-          type: 'consumer',
-          activatedAt,
-          operator: op.name,
-        };
-        this.cards.push(card);
-        const inRegion = Math.max(10, Math.ceil(this.byRegion[p.region]!.length / 300));
-        const cells = new Set<string>();
-        for (let k = rng.range(4, 8); cells.size < k;)
-          cells.add(cellId(REGIONS[p.region]!.code, rng.int(inRegion)));
-        this.couriers.push({ person: i, card, cells: [...cells] });
-      },
+      (p, i) => this.courierCard(rng, p, i, REGIONS[p.region]!.code),
+    );
+  }
+
+  /** A courier's work card in `holderRegion`'s name, its phone and its delivery area's cells. */
+  private courierCard(rng: Rng, p: Person, i: number, holderRegion: string): void {
+    const op = OPERATORS[rng.int(OPERATORS.length)]!;
+    const { msisdn, imsi } = this.ids.consumerCard(rng, op);
+    const activatedAt = rng.chance(0.5)
+      ? this.start - rng.range(1, 30) * DAY - rng.int(DAY / SEC) * SEC
+      : this.start - rng.range(60, 900) * DAY - rng.int(DAY / SEC) * SEC;
+    const card: Card = {
+      msisdn,
+      imsi,
+      imei: this.ids.imei(),
+      holderId: p.id,
+      holderRegion,
+      type: 'consumer',
+      activatedAt,
+      operator: op.name,
+    };
+    this.cards.push(card);
+    const inRegion = Math.max(10, Math.ceil(this.byRegion[p.region]!.length / 300));
+    const cells = new Set<string>();
+    for (let k = rng.range(4, 8); cells.size < k;)
+      cells.add(cellId(REGIONS[p.region]!.code, rng.int(inRegion)));
+    this.couriers.push({ person: i, card, cells: [...cells], rng });
+  }
+
+  /**
+   * Migrants (since 2026-12-03): one ordinary person in twenty lives and works away from the region
+   * their identity is registered in: their identity number is of that home region, and each of
+   * their cards carries it as its holder_region while it is used, and votes, on the cells where
+   * they live. One per 1,000 people
+   * (at least two) of them is a courier (`plantCouriers`) whose work card, in their own name, also
+   * carries the home region: a new card calling strangers far from its holder's region, which is
+   * what a dealt card in a fraud centre looks like (`fraud_caller`), except that its holder's
+   * everyday card is used in the same place. Drawn from a generator of their own after the rest of
+   * the world is built: every record is as without them but the migrants' identity numbers and
+   * holder regions and the migrant couriers' own cards and calls. Not in the truth.
+   */
+  private plantMigrants(): void {
+    const rng = this.migrantRng;
+    const weights = REGIONS.map((x) => x.weight);
+    const courier = new Set(this.couriers.map((c) => c.person));
+    const home = new Map<Person, string>();
+    /** Old identity number → the one registered in the home region. */
+    const renamed = new Map<string, { id: string; region: string }>();
+    for (let i = 0; i < this.people.length; i++) {
+      const p = this.people[i]!;
+      if (!rng.chance(1 / 20) || p.special || p.offnet || courier.has(i)) continue;
+      const r = weighted(rng, weights);
+      if (r === p.region) continue;
+      const region = REGIONS[r]!.code;
+      const id = this.ids.identity(rng, region);
+      renamed.set(p.id, { id, region });
+      home.set(p, region);
+      p.id = id;
+    }
+    // Their cards and accounts (corporate ones a person holds among them) carry the new identity.
+    for (const c of this.cards) {
+      const to = renamed.get(c.holderId);
+      if (to !== undefined) {
+        c.holderId = to.id;
+        c.holderRegion = to.region;
+      }
+    }
+    for (const a of this.accounts) a.holderId = renamed.get(a.holderId)?.id ?? a.holderId;
+    this.eachPicked(
+      rng,
+      (p) => p.cardCount <= 3 && home.has(p),
+      (p, i) => this.courierCard(rng, p, i, home.get(p)!),
     );
   }
 
   /** A day of the couriers' calls (`plantCouriers`). */
   private courierTraffic(weekday: boolean): void {
-    const rng = this.courierRng;
     for (const c of this.couriers) {
+      const rng = c.rng;
       if (!rng.chance(6 / 7)) continue;
       const area = this.byRegion[this.people[c.person]!.region]!;
       const calls = rng.range(30, 80);

@@ -1573,6 +1573,10 @@ export const en = {
     relayChain: 'Relays in a row (this one the last)',
     purchasePayers: 'Payers whose money bought something (not counted)',
     localCalleeShare: 'Callees living in its region',
+    holderSettled:
+      'Holder settled where it is used (lives: their everyday card is there; serves: it calls that place)',
+    calleeRegion: 'Region most of its callees live in',
+    holderEstablished: 'Holder has a card in service 90 days or more',
     calls: 'Calls',
     caller: 'Caller',
     at: 'At',
