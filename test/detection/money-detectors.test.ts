@@ -514,12 +514,16 @@ describe('mule_account: money collected for a payment', () => {
       ),
       [],
     );
-    // Most of it to a person: not a payment to a business.
+    // Most of it to a person: not a payment to a business. The three shares the agency's 1,500.00
+    // took first are left out (evidence `purchasePayers`); the other five payers count.
+    const toPerson = run(
+      [muleAccountDetector()],
+      newContext([], accounts()),
+      collection('TRAVEL', 0.3 * H, [1_500]).concat(collection('PERSON', 0.4 * H, [3_000]).slice(-1)),
+    );
     assert.deepEqual(
-      reported(
-        collection('TRAVEL', 0.3 * H, [1_500]).concat(collection('PERSON', 0.4 * H, [3_000]).slice(-1)),
-      ),
-      ['ORG'],
+      toPerson.map((d) => [d.subject, d.evidence.payers, d.evidence.purchasePayers]),
+      [['ORG', 5, 3]],
     );
     // The same flows into a personal account or a company opened 20 days ago: the next layer.
     assert.deepEqual(reported(collection('PERSON')), ['ORG']);
