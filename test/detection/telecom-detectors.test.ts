@@ -337,6 +337,8 @@ describe('fraud_caller', () => {
       workAgeDays: number;
       calleeRegions: readonly string[];
       everyday: 'seen here' | 'seen far' | 'unseen' | 'new';
+      /** The work card's cell (GD-17's region is learned from the locals). */
+      cell?: string;
     }) => {
       const loc = locals(T0 - 3 * HOUR);
       const work = mob(6160, '176');
@@ -371,7 +373,9 @@ describe('fraud_caller', () => {
       for (let i = 0; i < 40; i++) {
         const to = mob(910_000 + i, '139');
         cards.push(card(to, { holderRegion: o.calleeRegions[i % o.calleeRegions.length] }));
-        records.push(call(T0 + i * 9 * MIN, work, to, { cellId: 'GD-17', durationS: 20 + (i % 20) }));
+        records.push(
+          call(T0 + i * 9 * MIN, work, to, { cellId: o.cell ?? 'GD-17', durationS: 20 + (i % 20) }),
+        );
       }
       return { ctx: newContext(cards, []), records, work };
     };
@@ -460,6 +464,40 @@ describe('fraud_caller', () => {
         [(e.parts as Record<string, number>).away, (e.parts as Record<string, number>).newCard],
         [0, 1],
       );
+    });
+
+    it('where its callees are held: by the vote on a cell of unknown region, exactly on a known one', () => {
+      // On a cell whose region is not learned yet (away unknown, 0): GD holds three in four of its
+      // callees by the vote, so it serves GD and, its holder established, its newness is cleared.
+      const unknown = migrant({
+        workAgeDays: 5,
+        calleeRegions: ['GD', 'GD', 'GD', 'HN'],
+        everyday: 'unseen',
+        cell: 'XX-99',
+      });
+      const d = run(fraudCallerDetector({ minScore: 0 }), unknown.ctx, unknown.records);
+      const e = d[0]!.evidence as Record<string, unknown>;
+      assert.deepEqual(
+        [e.cellRegion, e.holderSettled, e.calleeRegion, (e.parts as Record<string, number>).newCard],
+        [null, 'serves', 'GD', 0],
+      );
+      assert.deepEqual(reported(unknown), []);
+      assert.equal(reported(unknown, OFF).length, 1);
+      // Three in five of its callees held in GD, the rest in SC and BJ by turns: the vote's lead
+      // over them says a fifth, the count on GD-17 (whose region is known) says three fifths.
+      const mixed = migrant({
+        workAgeDays: 400,
+        calleeRegions: ['GD', 'SC', 'GD', 'BJ', 'GD'],
+        everyday: 'unseen',
+      });
+      const m = run(fraudCallerDetector({ minScore: 0 }), mixed.ctx, mixed.records);
+      const me = m[0]!.evidence as Record<string, unknown>;
+      assert.deepEqual(
+        [me.holderSettled, me.calleeRegion, me.localCalleeShare, (me.parts as Record<string, number>).away],
+        ['serves', 'GD', 0.6, 0],
+      );
+      assert.deepEqual(reported(mixed), []);
+      assert.equal(reported(mixed, OFF).length, 1);
     });
 
     it('an everyday card already flagged proves nothing', () => {

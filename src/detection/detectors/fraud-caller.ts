@@ -428,13 +428,16 @@ export class FraudCallerDetector implements Detector {
       holderCards = card.holderId === '' ? 1 : (ctx.cardsByHolder.get(card.holderId)?.length ?? 1);
     }
     const known = s.knownCallees >= p.minKnownCallees;
-    // Calling one region not the holder's, that of its cell (or any, its cell's unknown): at least
-    // this share of its callees are held there (counted while the cell's region was known, or the
-    // vote's lead; `minLocalShare`).
-    const served =
-      known && s.otherRegion !== null && (cellRegion === null || cellRegion === s.otherRegion)
-        ? Math.max(s.otherLead, cellRegion === null ? 0 : s.hereCallees) / s.knownCallees
-        : 0;
+    // Calling one region not the holder's, that of its cell (or, its cell's unknown, the one the
+    // vote leads with): at least this share of its callees are held there (counted while the
+    // cell's region was known, or the vote's lead; `minLocalShare`).
+    const servedRegion = cellRegion ?? s.otherRegion;
+    const served = !known
+      ? 0
+      : Math.max(
+          servedRegion !== null && s.otherRegion === servedRegion ? s.otherLead : 0,
+          cellRegion !== null ? s.hereCallees : 0,
+        ) / s.knownCallees;
     // Away from the holder's region (or not known to be home), but where the holder lives: a
     // migrant (`settledCardMs`).
     const settled =
@@ -478,7 +481,7 @@ export class FraudCallerDetector implements Detector {
           ? {
               holderSettled: settled === LIVES ? 'lives' : 'serves',
               holderEstablished: settled !== SERVES_NEW_HOLDER,
-              calleeRegion: s.otherRegion,
+              calleeRegion: servedRegion,
             }
           : {}),
         parts: {

@@ -653,13 +653,13 @@ class Simulation {
    * Migrants (since 2026-12-03): one ordinary person in twenty lives and works away from the region
    * their identity is registered in: their identity number is of that home region, and each of
    * their cards carries it as its holder_region while it is used, and votes, on the cells where
-   * they live. One per 1,000 people
-   * (at least two) of them is a courier (`plantCouriers`) whose work card, in their own name, also
-   * carries the home region: a new card calling strangers far from its holder's region, which is
-   * what a dealt card in a fraud centre looks like (`fraud_caller`), except that its holder's
-   * everyday card is used in the same place. Drawn from a generator of their own after the rest of
-   * the world is built: every record is as without them but the migrants' identity numbers and
-   * holder regions and the migrant couriers' own cards and calls. Not in the truth.
+   * they live. One per 1,000 people (at least two) of them is a courier (`plantCouriers`) whose
+   * work card, in their own name, also carries the home region: a card calling strangers far from
+   * its holder's region, which is what a dealt card in a fraud centre looks like (`fraud_caller`),
+   * except that its holder's everyday card is used in the same place. Drawn from a generator of
+   * their own after the rest of the world is built: every record is as without them but the
+   * migrants' identity numbers and holder regions, the migrant couriers' own cards and calls, and
+   * the calls back to them. Not in the truth.
    */
   private plantMigrants(): void {
     const rng = this.migrantRng;
