@@ -30,9 +30,10 @@
  * the accounts that paid it in the window are re-evaluated (up to `maxHops` deep): a downstream hop that passed the money on
  * before its upstream was flagged is still caught.
  *
- * An account with one payer and no flagged neighbour fires too when it is the last of a chain of
- * relays (`minRelayChain`, or `minRelayChainToCash` when it drew the money in cash with another
- * sign): accounts in a row, each passing on nearly all of what the one before sent it, fast.
+ * An account with one payer (or one that gave `maxMainPayerShare` of its inflow) and no flagged
+ * neighbour fires too when it is the last of a chain of relays (`minRelayChain`, or
+ * `minRelayChainToCash` when it drew the money in cash with another sign): accounts in a row, each
+ * passing on nearly all of what the one before sent it, fast.
  *
  * Score (noisy-or of weighted features, each in [0,1]):
  *   score = 1 − Π (1 − wᵢ·xᵢ)  over
@@ -89,13 +90,23 @@ export interface MuleParams {
    */
   maxOwnShare: number;
   /**
-   * An account whose only sign is passing money on (at most `plainMaxPayers` payers, no flagged or listed
-   * neighbour, not new, no money leaving at night, no structuring) fires only when its money moved on
-   * within this, as a mean dwell (ms): people get two transfers and pay a bill later the same day,
-   * or forward what a friend paid back to a relative who draws it at the bank, and in a large
-   * population that looks like pass-through hundreds of times a week. Drawing the money in cash is
-   * no sign by itself (it was until 2026-12-03, with 2 hours here: the simulator's forwarded sums,
-   * `plantForwards`, were then reported as mules on nine of ten worlds, docs/detection.md).
+   * An account that got at least this share of its window inflow from one payer is judged as a
+   * one-payer account whatever else came in (reported only with a flagged or listed neighbour or at
+   * the end of a chain of relays): the fan-in is nominal. People forward what a friend sent on the
+   * day a neighbour repaid them 340 yuan, and pass their salary on to their savings at night.
+   */
+  maxMainPayerShare: number;
+  /**
+   * An account whose only sign is passing money on (no flagged or listed neighbour, not new, no
+   * money leaving at night, no structuring) fires only when its money moved on within this, as a
+   * mean dwell (ms): people get two transfers and pay a bill later the same day, or forward what a
+   * friend paid back to a relative who draws it at the bank, and in a large population that looks
+   * like pass-through hundreds of times a week. Drawing the money in cash is no sign by itself (it
+   * was until 2026-12-03, with 2 hours here: the simulator's forwarded sums, `plantForwards`, were
+   * then reported as mules on nine of ten worlds, docs/detection.md). Nor is the number of payers
+   * (until 2026-12-03 the rule held up to 3 payers): friends who chipped in for a purchase have
+   * many, and the organiser may pay a person out of the shares before paying the merchant, or pay
+   * the merchant the next morning, when the payment to the person has already been judged.
    */
   plainMaxDwellMs: number;
   /**
@@ -125,12 +136,6 @@ export interface MuleParams {
   minPurchaseCover: number;
   /** How long a business must have had its account to count as established (ms, `minPurchaseShare`). */
   establishedPayeeMs: number;
-  /**
-   * Payers up to which passing money on counts as the only sign (`plainMaxDwellMs`): 3 since
-   * 2026-12-03 (2 before; on the 200,000-person world with forwarded sums, relatives who got the
-   * forward and two other transfers in three days and drew cash were reported).
-   */
-  plainMaxPayers: number;
   /** Fan-in at which the fan-in feature saturates. */
   fanInSaturation: number;
   /** Share of the inflow from flagged or listed accounts that makes an account a downstream hop. */
@@ -201,8 +206,8 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minFastOutShare: 0.7,
   minPayers: 2,
   maxOwnShare: 0.5,
+  maxMainPayerShare: 0.9,
   plainMaxDwellMs: 30 * 60_000,
-  plainMaxPayers: 3,
   minPurchaseShare: 0.5,
   minPurchaseCover: 0.9,
   establishedPayeeMs: 180 * 86_400_000,
@@ -282,6 +287,8 @@ interface Features {
   purchasePayers: number;
   /** Share of the inflow from the holder's own other accounts (`maxOwnShare`). */
   ownShare: number;
+  /** Share of the inflow from its largest payer, when that payer gave more than half (`maxMainPayerShare`). */
+  mainPayerShare: number;
   /** Share of the inflow from flagged or listed accounts, or that was a victim's payment. */
   upstreamShare: number;
   /** Share of the inflow that `potential_victim` took for a victim's payment (`ctx.victimPayments`). */
@@ -601,6 +608,7 @@ export class MuleAccountDetector implements MuleDetector {
       corporate: acct?.accountType === 'corporate',
       from,
       relayChain: 0,
+      mainPayerShare: mainPayerShare(s),
     };
   }
 
@@ -631,9 +639,14 @@ export class MuleAccountDetector implements MuleDetector {
     const f = this.features(account, s, now, ctx);
     const flaggedNeighbour =
       f.upstreamShare >= this.p.minUpstreamShare || f.downstreamShare >= this.p.minDownstreamShare;
-    // One payer, or the holder's own money moved on: only a flagged or listed neighbour or a chain
-    // of other people's relays before it makes it a hop.
-    if ((f.payers < this.p.minPayers || f.ownShare > this.p.maxOwnShare) && !flaggedNeighbour) {
+    // One payer (or one who gave nearly all), or the holder's own money moved on: only a flagged or
+    // listed neighbour or a chain of other people's relays before it makes it a hop.
+    if (
+      (f.payers < this.p.minPayers ||
+        f.ownShare > this.p.maxOwnShare ||
+        f.mainPayerShare >= this.p.maxMainPayerShare) &&
+      !flaggedNeighbour
+    ) {
       f.relayChain = this.relayChain(account, s, now, ctx);
       // The shorter chain to a cash machine needs a sign beyond the flow: people forward money to
       // a relative who draws it in cash, by day and through accounts they have had for years.
@@ -641,7 +654,7 @@ export class MuleAccountDetector implements MuleDetector {
         f.cashOutShare >= this.p.minHopPassThrough && (f.nightOut || f.newAccount || f.structuring > 0);
       if (f.relayChain < (toCash ? this.p.minRelayChainToCash : this.p.minRelayChain)) return;
     }
-    if (plainOnly(f, this.p.plainMaxPayers) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
+    if (plainOnly(f) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
     const sc = this.score(s, f);
     if (sc < this.p.minScore) return;
     s.flaggedAt = now;
@@ -828,6 +841,15 @@ function mainPayer(s: AccountState): string | null {
   return sum * 2 > s.inSum ? candidate : null;
 }
 
+/** The share of `s`'s window inflow its main payer (`mainPayer`) gave, 0 when there is none. */
+function mainPayerShare(s: AccountState): number {
+  const main = mainPayer(s);
+  if (main === null) return 0;
+  let sum = 0;
+  for (let i = s.inHead; i < s.inCount; i++) if (s.inPayer[i] === main) sum += s.ins[i * IN + 1] as number;
+  return sum / s.inSum;
+}
+
 /**
  * Whether money `account` got from `payer` is its holder's own: both accounts are known and have
  * the same holder, and the payer is not flagged or listed (a mule moving a victim's money between
@@ -857,14 +879,9 @@ function establishedCompany(account: string, openedBy: number, ctx: DetectionCon
 }
 
 /** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */
-function plainOnly(f: Features, maxPayers: number): boolean {
+function plainOnly(f: Features): boolean {
   return (
-    f.payers <= maxPayers &&
-    f.upstreamShare === 0 &&
-    f.downstreamShare === 0 &&
-    !f.newAccount &&
-    !f.nightOut &&
-    f.structuring === 0
+    f.upstreamShare === 0 && f.downstreamShare === 0 && !f.newAccount && !f.nightOut && f.structuring === 0
   );
 }
 
