@@ -67,6 +67,13 @@ export interface MuleParams {
    * none of its hops was looked at.
    */
   minHopInflow: number;
+  /**
+   * The same for the end of a chain of relays with nothing flagged around it (`minRelayChain`): an
+   * account that passed on nearly all of a smaller inflow is judged from this on, only as such an
+   * end (minor units). A victim's 1,900 yuan went down three accounts to an ATM at night unseen
+   * under `minInflow`; people pass a 150-yuan share along the same day.
+   */
+  minRelayInflow: number;
   /** Minimum fast pass-through ratio (fast outflow / inflow in the window). */
   minPassThrough: number;
   /**
@@ -202,6 +209,7 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minAmount: 10_000,
   minInflow: 200_000,
   minHopInflow: 10_000,
+  minRelayInflow: 50_000,
   minPassThrough: 0.7,
   minFastOutShare: 0.7,
   minPayers: 2,
@@ -312,6 +320,11 @@ export interface MuleDetector extends Detector {
   /** Accounts with live state (for tests and metrics). */
   stateSize(): number;
 }
+
+/** `gate` outcomes. */
+const GATE_NO = 0;
+const GATE_FULL = 1;
+const GATE_RELAY = 2;
 
 /** Scratch for counting distinct counterparties (emptied after each use; not state). */
 const scratchSet = new Set<string>();
@@ -473,16 +486,28 @@ export class MuleAccountDetector implements MuleDetector {
       this.evaluate(t.payer, s, now, ctx, 0);
   }
 
-  private gate(account: string, s: AccountState, ctx: DetectionContext): boolean {
+  /**
+   * GATE_NO, GATE_FULL, or GATE_RELAY: a small sum (under `minInflow`) passed on nearly whole, judged
+   * only as the end of a chain of relays.
+   */
+  private gate(account: string, s: AccountState, ctx: DetectionContext): number {
     const p = this.p;
     // More passed on fast than the window received: the inflows that paid for it have left the
     // window (their time is up before the outflows'), and whose money it was (a salary, say) is no
     // longer known. Judged again once those outflows have left too, or new money came in.
-    if (s.fastSum > s.inSum) return false;
-    if (!(s.fastSum >= p.minPassThrough * s.inSum && s.fastSum >= p.minFastOutShare * s.outSum)) return false;
-    if (s.inSum >= p.minInflow) return true;
-    // A small sum is looked at only as a hop: ordinary people pass small sums on all the time.
-    return s.inSum >= p.minHopInflow && touchesFlagged(account, s, ctx);
+    if (s.fastSum > s.inSum) return GATE_NO;
+    if (!(s.fastSum >= p.minPassThrough * s.inSum && s.fastSum >= p.minFastOutShare * s.outSum))
+      return GATE_NO;
+    if (s.inSum >= p.minInflow) return GATE_FULL;
+    // A small sum is looked at as a hop, or as the end of a chain of relays: ordinary people pass
+    // small sums on all the time, but seldom three in a row, or two to a cash machine at night.
+    if (s.inSum < p.minHopInflow) return GATE_NO;
+    if (touchesFlagged(account, s, ctx)) return GATE_FULL;
+    return s.inSum >= p.minRelayInflow &&
+      s.fastSum >= p.minHopPassThrough * s.inSum &&
+      s.fastSum >= p.minHopPassThrough * s.outSum
+      ? GATE_RELAY
+      : GATE_NO;
   }
 
   private features(account: string, s: AccountState, now: number, ctx: DetectionContext): Features {
@@ -632,7 +657,8 @@ export class MuleAccountDetector implements MuleDetector {
 
   /** Evaluates `account`; if flagged, re-evaluates the accounts it paid, up to `maxHops` deep. */
   private evaluate(account: string, s: AccountState, now: number, ctx: DetectionContext, hop: number): void {
-    if (!this.gate(account, s, ctx)) return;
+    const gate = this.gate(account, s, ctx);
+    if (gate === GATE_NO) return;
     s.evalInPushed = s.inPushed;
     s.evalFast = s.fastSum;
     s.evalVictims = ctx.victimPayments.get(account)?.length ?? 0;
@@ -642,7 +668,8 @@ export class MuleAccountDetector implements MuleDetector {
     // One payer (or one who gave nearly all), or the holder's own money moved on: only a flagged or
     // listed neighbour or a chain of other people's relays before it makes it a hop.
     if (
-      (f.payers < this.p.minPayers ||
+      (gate === GATE_RELAY ||
+        f.payers < this.p.minPayers ||
         f.ownShare > this.p.maxOwnShare ||
         f.mainPayerShare >= this.p.maxMainPayerShare) &&
       !flaggedNeighbour

@@ -1419,7 +1419,7 @@ class Simulation {
   }
 
   /**
-   * Innocent relays, by day: a person gets one transfer from a friend and, within hours, forwards
+   * Innocent relays, by day: a person gets one transfer from a friend (200 to 9,000 yuan) and, within hours, forwards
    * nearly all of it to a relative (the friend repaying a loan that was the relative's, a share of
    * a gift), who draws it in cash at a counter or an ATM soon after or keeps it. In the flows alone
    * that is two relays ending at a cash machine, what the last hops of a mule chain look like
@@ -1433,7 +1433,8 @@ class Simulation {
       const from = person.friends[rng.int(person.friends.length)]!;
       const to = person.friends[rng.int(person.friends.length)]!;
       if (from === to || !this.unplanted(from) || !this.unplanted(to)) return false;
-      const amount = yuan(rng.range(20, 90) * 100);
+      // Two in five are small sums (200 to 1,900 yuan: under `minInflow`, judged only as chains).
+      const amount = yuan(rng.chance(0.4) ? rng.range(2, 19) * 100 : rng.range(20, 90) * 100);
       // Between 08:00 and 16:00; forwarded 10 minutes to 3 hours later, and drawn 20 minutes to 2
       // hours after that.
       let t = this.dayStart + (8 * 3600 + rng.int(8 * 3600)) * SEC;
