@@ -16,7 +16,8 @@
  * something (friends' shares of a trip the organiser paid for) are no fan-in (`minPurchaseShare`).
  *
  * On each outflow a cheap gate is checked: window inflow ≥ `minInflow` (≥ `minHopInflow` for a
- * hop: money from or to a flagged or listed account, or a victim's payment), fast pass-through
+ * hop: money from or to a flagged or listed account, or a victim's payment; ≥ `minRelayInflow`
+ * for an account that passed on nearly all, then judged only as a chain's end), fast pass-through
  * (fast-out / in) ≥ `minPassThrough` and fast share of the outflow (fast-out / out) ≥
  * `minFastOutShare` (an account paying out far more than it got spends its own balance). Only then
  * are the costly features computed (distinct payers, payers already flagged or listed, payees,
