@@ -176,8 +176,8 @@ describe('mule_account', () => {
     // 1,500.00 of M1's leaves for S1 before M1 is flagged (at its transfer to M2A), and is passed
     // on within the hour, by day, through old accounts, to a cash machine: two relays by day are no
     // chain on their own (three would be: "chains of one-payer relays"), but these follow M1.
-    // P1 forwards 1,500.00 as fast, from a payer no one flagged, and P2 draws it by day. (Three
-    // relays in a row, P1 to P3, would be a chain: "chains of one-payer relays".)
+    // P1 forwards 1,500.00 as fast, from a payer no one flagged, and P2 draws it by day. (A third
+    // relay after P2 would make a chain: "chains of one-payer relays".)
     const chain = (from: string, via: string[], at: number): Ev[] =>
       via.map((to, i) => ({
         txn: txn(
@@ -360,7 +360,7 @@ describe('mule_account: fan-in is no sign alone either', () => {
       { txn: txn(T0 + 21.8 * H, 'ORG', 'SHOP', 8_500, 'online') },
     ];
     assert.deepEqual(reported(evening), []);
-    // Until 2026-12-03 the plain rule held up to three payers only: reported.
+    // Without the plain rule (as for more than three payers until 2026-12-03): reported.
     assert.deepEqual(reported(evening, { plainMaxDwellMs: Infinity }), ['ORG']);
     // Shares two minutes apart, all of it to the person five minutes after the last: fast.
     const fast: Ev[] = [...shares(2), { txn: txn(T0 + 4.35 * H, 'ORG', 'PERSON', 7_600) }];

@@ -1419,13 +1419,13 @@ class Simulation {
   }
 
   /**
-   * Innocent relays, by day: a person gets one transfer from a friend (200 to 9,000 yuan) and, within hours, forwards
-   * nearly all of it to a relative (the friend repaying a loan that was the relative's, a share of
-   * a gift), who draws it in cash at a counter or an ATM soon after or keeps it. In the flows alone
-   * that is two relays ending at a cash machine, what the last hops of a mule chain look like
-   * (`mule_account`, `minRelayChainToCash`): about one a day per 2,000 people. Drawn from a
-   * generator of their own, after the day's other flows, so the rest of the world is as without
-   * them; not in the truth.
+   * Innocent relays, by day: a person gets one transfer from a friend (200 to 9,000 yuan) and,
+   * within hours, forwards nearly all of it to a relative (the friend repaying a loan that was the
+   * relative's, a share of a gift), who draws it in cash at a counter or an ATM soon after or keeps
+   * it. In the flows alone that is two relays ending at a cash machine, what the last hops of a
+   * mule chain look like (`mule_account`, `minRelayChainToCash`): about one a day per 2,000
+   * people. Drawn from a generator of their own, after the day's other flows, so the rest of the
+   * world is as without them; not in the truth.
    */
   private plantForwards(): void {
     const rng = this.forwardRng;
