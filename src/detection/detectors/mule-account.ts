@@ -850,6 +850,20 @@ function paidByVictim(list: readonly { payer: string; at: number }[], payer: str
  * vote weighted by amount, then a check: two passes, nothing allocated).
  */
 function mainPayer(s: AccountState): string | null {
+  const candidate = largestPayer(s);
+  return candidate !== null && paidBy(s, candidate) * 2 > s.inSum ? candidate : null;
+}
+
+/** The share of `s`'s window inflow its main payer (`mainPayer`) gave, 0 when there is none. */
+function mainPayerShare(s: AccountState): number {
+  const candidate = largestPayer(s);
+  if (candidate === null) return 0;
+  const share = paidBy(s, candidate) / s.inSum;
+  return share * 2 > 1 ? share : 0;
+}
+
+/** The only payer that can have given more than half of `s`'s inflow (a vote weighted by amount). */
+function largestPayer(s: AccountState): string | null {
   let candidate: string | null = null;
   let weight = 0;
   for (let i = s.inHead; i < s.inCount; i++) {
@@ -862,20 +876,14 @@ function mainPayer(s: AccountState): string | null {
       weight = a - weight;
     }
   }
-  if (candidate === null) return null;
-  let sum = 0;
-  for (let i = s.inHead; i < s.inCount; i++)
-    if (s.inPayer[i] === candidate) sum += s.ins[i * IN + 1] as number;
-  return sum * 2 > s.inSum ? candidate : null;
+  return candidate;
 }
 
-/** The share of `s`'s window inflow its main payer (`mainPayer`) gave, 0 when there is none. */
-function mainPayerShare(s: AccountState): number {
-  const main = mainPayer(s);
-  if (main === null) return 0;
+/** What `payer` paid into `s` in its window. */
+function paidBy(s: AccountState, payer: string): number {
   let sum = 0;
-  for (let i = s.inHead; i < s.inCount; i++) if (s.inPayer[i] === main) sum += s.ins[i * IN + 1] as number;
-  return sum / s.inSum;
+  for (let i = s.inHead; i < s.inCount; i++) if (s.inPayer[i] === payer) sum += s.ins[i * IN + 1] as number;
+  return sum;
 }
 
 /**
