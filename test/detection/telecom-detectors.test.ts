@@ -263,7 +263,7 @@ describe('fraud_caller', () => {
     assert.deepEqual(run(d, ctx, again, false), []);
     assert.ok(d.size() > 0);
     d.drain(t + 10 * DAY, true, ctx);
-    assert.deepEqual(d.stats(), { cards: 0, imeis: 0, cells: 0 });
+    assert.deepEqual(d.stats(), { cards: 0, imeis: 0, cells: 0, lives: 0 });
   });
 
   it('does not report a busy salesperson whose customers call back', () => {
@@ -316,7 +316,8 @@ describe('fraud_caller', () => {
       nationwide.map((d) => [d.subject, (d.evidence as Record<string, unknown>).localCalleeShare]),
       [[country.work, 0.2]],
     );
-    // Held far away, and the holder's other card as new as this one: newness and distance count.
+    // Held far away, and the holder's other card as new as this one, never seen: newness counts
+    // (at once here; by default after `newHolderWaitMs`, in "a migrant's card" below).
     const far = courier('HN', ['GD']);
     const other = far.ctx.cardsByHolder.get('H-courier')!.find((c) => c.msisdn !== far.work)!;
     const dealt = newContext(
@@ -324,7 +325,7 @@ describe('fraud_caller', () => {
       [],
     );
     assert.deepEqual(
-      run(fraudCallerDetector(), dealt, far.records).map((d) => d.subject),
+      run(fraudCallerDetector({ newHolderWaitMs: 0 }), dealt, far.records).map((d) => d.subject),
       [far.work],
     );
   });
@@ -339,6 +340,15 @@ describe('fraud_caller', () => {
       everyday: 'seen here' | 'seen far' | 'unseen' | 'new';
       /** The work card's cell (GD-17's region is learned from the locals). */
       cell?: string;
+      /** The everyday card's age, when not that of `everyday` (three years, or five days when new). */
+      everydayAgeDays?: number;
+      /** Days after the everyday card's evening that the work card's calls begin (0). */
+      workAfterDays?: number;
+      /** The work card's calls (40) and the minutes between them (9). */
+      workCalls?: number;
+      workEveryMin?: number;
+      /** Hours from T0 of the everyday card's evening with friends (−2). */
+      everydayAtH?: number;
     }) => {
       const loc = locals(T0 - 3 * HOUR);
       const work = mob(6160, '176');
@@ -349,7 +359,12 @@ describe('fraud_caller', () => {
         card(own, {
           holderId: 'H-migrant',
           holderRegion: 'HN',
-          activatedAt: o.everyday === 'new' ? T0 - 5 * DAY : T0 - 3 * 365 * DAY,
+          activatedAt:
+            o.everydayAgeDays !== undefined
+              ? T0 - o.everydayAgeDays * DAY
+              : o.everyday === 'new'
+                ? T0 - 5 * DAY
+                : T0 - 3 * 365 * DAY,
         }),
       ];
       const records = [...loc.records];
@@ -364,17 +379,21 @@ describe('fraud_caller', () => {
             records.push(call(T0 - 3 * HOUR + k * MIN, a, b, { cellId: 'HN-03' }));
             records.push(call(T0 - 150 * MIN + k * MIN, b, a, { cellId: 'HN-03' }));
           }
+        const evening = T0 + (o.everydayAtH ?? -2) * HOUR;
         for (let k = 0; k < 4; k++) {
           const friend = mob(2000 + k, '136');
-          records.push(call(T0 - 2 * HOUR + k * 5 * MIN, own, friend, { cellId: cell, durationS: 300 }));
-          records.push(call(T0 - 90 * MIN + k * 5 * MIN, friend, own, { durationS: 200 }));
+          records.push(call(evening + k * 5 * MIN, own, friend, { cellId: cell, durationS: 300 }));
+          records.push(call(evening + 30 * MIN + k * 5 * MIN, friend, own, { durationS: 200 }));
         }
       }
-      for (let i = 0; i < 40; i++) {
+      for (let i = 0; i < (o.workCalls ?? 40); i++) {
         const to = mob(910_000 + i, '139');
         cards.push(card(to, { holderRegion: o.calleeRegions[i % o.calleeRegions.length] }));
         records.push(
-          call(T0 + i * 9 * MIN, work, to, { cellId: o.cell ?? 'GD-17', durationS: 20 + (i % 20) }),
+          call(T0 + (o.workAfterDays ?? 0) * DAY + i * (o.workEveryMin ?? 9) * MIN, work, to, {
+            cellId: o.cell ?? 'GD-17',
+            durationS: 20 + (i % 20),
+          }),
         );
       }
       return { ctx: newContext(cards, []), records, work };
@@ -419,9 +438,10 @@ describe('fraud_caller', () => {
       assert.deepEqual(reported(m), []);
       assert.equal(reported(m, OFF).length, 1);
       // Its holder with no card in service long enough (a dealt identity's fresh cards): the callees
-      // alone make it not away, but its newness counts, and with no callee calling back it is reported.
+      // alone make it not away, but its newness counts, and with no callee calling back it is
+      // reported (at once here; by default after `newHolderWaitMs`, below).
       const fresh = migrant({ workAgeDays: 5, calleeRegions: ['GD', 'GD', 'GD', 'HN'], everyday: 'new' });
-      const f = run(fraudCallerDetector(), fresh.ctx, fresh.records);
+      const f = run(fraudCallerDetector({ newHolderWaitMs: 0 }), fresh.ctx, fresh.records);
       assert.equal(f.length, 1);
       const fe = f[0]!.evidence as Record<string, unknown>;
       assert.deepEqual(
@@ -498,6 +518,133 @@ describe('fraud_caller', () => {
       );
       assert.deepEqual(reported(mixed), []);
       assert.equal(reported(mixed, OFF).length, 1);
+    });
+
+    // A newcomer: both cards weeks old, no card in service `settledCardMs`. The everyday card's
+    // social life in the place the work card serves is what tells the holder lives there. The
+    // simulator's migrant couriers were reported so (5,000 × 7, seeds 115 and 120).
+    const GD_MOSTLY = ['GD', 'GD', 'GD', 'HN'];
+    /** Reported at once, not after `newHolderWaitMs`. */
+    const NOW = { newHolderWaitMs: 0 };
+    const parts = (m: ReturnType<typeof migrant>) => {
+      const d = run(fraudCallerDetector({ minScore: 0 }), m.ctx, m.records);
+      const e = d[0]!.evidence as Record<string, unknown>;
+      const x = e.parts as Record<string, number>;
+      return [e.holderSettled, e.holderEstablished, x.away, x.newCard];
+    };
+
+    it('a newcomer on a cell of unknown region: the everyday card lives where its callees are', () => {
+      const m = migrant({
+        workAgeDays: 12,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'seen here',
+        everydayAgeDays: 20,
+        cell: 'XX-99',
+      });
+      assert.deepEqual(parts(m), ['lives', true, 0, 0]);
+      assert.deepEqual(reported(m), []);
+      // Unseen, the everyday card proves nothing: it serves the place, but its newness counts.
+      const unseen = migrant({
+        workAgeDays: 12,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'unseen',
+        everydayAgeDays: 20,
+        cell: 'XX-99',
+      });
+      assert.deepEqual(parts(unseen), ['serves', false, 0, 1]);
+      assert.equal(reported(unseen, NOW).length, 1);
+    });
+
+    it('a newcomer whose everyday card came after the work card: it counts when the work card serves its place', () => {
+      const m = migrant({
+        workAgeDays: 20,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'seen here',
+        everydayAgeDays: 10,
+      });
+      assert.deepEqual(parts(m), ['lives', true, 0, 0]);
+      assert.deepEqual(reported(m), []);
+      // Calling the country, it does not: away, new, reported.
+      const country = migrant({
+        workAgeDays: 20,
+        calleeRegions: ['GD', 'HN', 'SC', 'BJ', 'ZJ'],
+        everyday: 'seen here',
+        everydayAgeDays: 10,
+      });
+      const d = run(fraudCallerDetector(), country.ctx, country.records);
+      assert.equal(d.length, 1);
+      const x = (d[0]!.evidence as Record<string, unknown>).parts as Record<string, number>;
+      assert.deepEqual([x.away, x.newCard], [1, 1]);
+    });
+
+    it('an everyday card silent for days is remembered where it lives (socialMemoryMs)', () => {
+      // Its evening with friends, then no call of its own for three days: its state goes with its
+      // window, its social life stays.
+      const m = migrant({
+        workAgeDays: 12,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'seen here',
+        everydayAgeDays: 20,
+        workAfterDays: 3,
+      });
+      const d = fraudCallerDetector({ minScore: 0 });
+      const e = run(d, m.ctx, m.records)[0]!.evidence as Record<string, unknown>;
+      assert.equal(e.holderSettled, 'lives');
+      assert.equal(d.cards.has(mob(6161, '176')), false, 'the everyday card’s state was dropped');
+      assert.deepEqual(reported(m), []);
+      assert.equal(reported(m, { ...NOW, socialMemoryMs: 0 }).length, 1);
+      // Eight days on, it is forgotten (cells' regions given, as learned ones are forgotten too).
+      const later = migrant({
+        workAgeDays: 12,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'seen here',
+        everydayAgeDays: 20,
+        workAfterDays: 8,
+      });
+      const cellRegion = (c: string) => c.split('-')[0]!;
+      assert.equal(reported(later, { ...NOW, cellRegion }).length, 1);
+      assert.deepEqual(reported(later, { ...NOW, cellRegion, socialMemoryMs: 10 * DAY }), []);
+    });
+
+    it('a fresh identity serving the place is held newHolderWaitMs for its everyday card, then reported', () => {
+      // 60 calls 20 minutes apart: 20 hours. Nothing of the everyday card is seen: reported at its
+      // first call 12 hours after it could first have been (its 20th).
+      const alone = migrant({
+        workAgeDays: 12,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'new',
+        workCalls: 60,
+        workEveryMin: 20,
+      });
+      const d = run(fraudCallerDetector(), alone.ctx, alone.records);
+      assert.equal(d.length, 1);
+      const e = d[0]!.evidence as Record<string, unknown>;
+      assert.deepEqual([e.holderSettled, e.holderEstablished, e.heldHours], ['serves', false, 12]);
+      assert.equal(d[0]!.window.to - T0, 55 * 20 * MIN, 'its first call past the wait');
+      // Its everyday card, as new, shows its evening with friends here during the wait: not reported.
+      const seen = migrant({
+        workAgeDays: 12,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'seen here',
+        everydayAgeDays: 5,
+        workCalls: 60,
+        workEveryMin: 20,
+        everydayAtH: 10,
+      });
+      assert.deepEqual(reported(seen), []);
+      assert.equal(reported(seen, NOW).length, 1, 'reported at once, before the evening');
+      // A card reportable without its newness (calling the country, far from its holder) is not held.
+      const country = migrant({
+        workAgeDays: 12,
+        calleeRegions: ['GD', 'HN', 'SC', 'BJ', 'ZJ'],
+        everyday: 'new',
+        workCalls: 60,
+        workEveryMin: 20,
+      });
+      const c = run(fraudCallerDetector(), country.ctx, country.records);
+      assert.equal(c.length, 1);
+      assert.equal(c[0]!.window.to - T0, 19 * 20 * MIN, 'its 20th call');
+      assert.equal((c[0]!.evidence as Record<string, unknown>).heldHours, undefined);
     });
 
     it('an everyday card already flagged proves nothing', () => {

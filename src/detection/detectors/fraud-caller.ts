@@ -88,9 +88,10 @@ export interface FraudCallerParams {
   /**
    * A migrant's card is not away. People registered in one region often live and work in another; a
    * card used away from its holder's region is taken to be at its holder's home, `away` 0, when
-   * another card of the holder, not flagged, lives an everyday life there (in service `newCardMs`
-   * or activated before this one; `minSocialPartners` two-way partners, the last on a cell of that
-   * region), or when the card serves the place: at least `minLocalShare` of its (at least
+   * another card of the holder, not flagged, lives an everyday life there (in service `newCardMs`,
+   * activated before this one, or any when this one serves the place; `minSocialPartners` two-way
+   * partners, the last on a cell of that region, or of the served one while the cell's region is
+   * not known), or when the card serves the place: at least `minLocalShare` of its (at least
    * `minKnownCallees`) callees with a known card are held in that region (or in one region, when
    * its cell's is not known). Its newness then does not count either when as many of its callees
    * are held there and the holder lives there or has a card (this one too; another not flagged) in
@@ -102,6 +103,22 @@ export interface FraudCallerParams {
   settledCardMs: number;
   /** Two-way partners a holder's other card needs to show where the holder lives (`settledCardMs`). */
   minSocialPartners: number;
+  /**
+   * How long a card's two-way partners are remembered after its state was dropped (ms). An everyday
+   * card that makes few calls falls silent for a day now and then, and its state goes with its
+   * window; its social life is what shows where its holder lives, so it is kept this much longer
+   * (a count and a cell per card) and taken up again by the card's next state.
+   */
+  socialMemoryMs: number;
+  /**
+   * How long a card is held, from the first time it could be reported, when only its newness makes
+   * it reportable and that newness counts only because its holder is not known to live where it
+   * serves (`settledCardMs`: a fresh identity serving the place, with no everyday card seen there
+   * yet) (ms). It is judged again at each of its calls: a newcomer's everyday card has this long
+   * to show its social life, and the card is reported at its first call after the wait if it has
+   * not. A card reportable without its newness is not held. 0 reports at once.
+   */
+  newHolderWaitMs: number;
   /** Report at this score or above. */
   minScore: number;
   /**
@@ -134,6 +151,8 @@ export const DEFAULT_FRAUD_CALLER_PARAMS: FraudCallerParams = Object.freeze({
   minKnownCallees: 10,
   settledCardMs: 90 * 86_400_000,
   minSocialPartners: 3,
+  socialMemoryMs: 7 * 86_400_000,
+  newHolderWaitMs: 12 * 3600_000,
   minScore: 0.55,
   flagTtlMs: FLAG_TTL_MS,
   sweepEveryMs: 6 * 3600_000,
@@ -144,6 +163,8 @@ export class FraudCallerCardState {
   from: number;
   lastTs: number;
   reportedAt = -1;
+  /** When it was first held (`newHolderWaitMs`) in this episode, or -1. */
+  heldSince = -1;
   /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
   dropped = false;
   out = 0;
@@ -198,6 +219,15 @@ export class ImeiImsis {
   ) {}
 }
 
+/** A dropped card state's social life (`socialMemoryMs`): its two-way partners and the cell of the last. */
+export class SocialLife {
+  constructor(
+    public partners: number,
+    public cell: string | null,
+    public lastTs: number,
+  ) {}
+}
+
 /** Holder-region votes for a cell (its learned region). */
 export class CellVotes {
   readonly counts = new Map<string, number>();
@@ -217,6 +247,8 @@ export class FraudCallerDetector implements Detector {
   cards = new Map<string, FraudCallerCardState>();
   imeis = new Map<string, ImeiImsis>();
   cells = new Map<string, CellVotes>();
+  /** By msisdn: the social life of cards whose state was dropped (`socialMemoryMs`). */
+  lives = new Map<string, SocialLife>();
   pending: Detection[] = [];
   nextSweep = -Infinity;
 
@@ -233,14 +265,19 @@ export class FraudCallerDetector implements Detector {
         : new PartnerWindows(this.p.windowMs);
   }
 
-  /** Subjects held in memory (cards + IMEIs + cells with learned regions). */
+  /** Subjects held in memory (cards + IMEIs + cells with learned regions + remembered social lives). */
   size(): number {
-    return this.cards.size + this.imeis.size + this.cells.size;
+    return this.cards.size + this.imeis.size + this.cells.size + this.lives.size;
   }
 
   /** The same, per map. */
-  stats(): { cards: number; imeis: number; cells: number } {
-    return { cards: this.cards.size, imeis: this.imeis.size, cells: this.cells.size };
+  stats(): { cards: number; imeis: number; cells: number; lives: number } {
+    return {
+      cards: this.cards.size,
+      imeis: this.imeis.size,
+      cells: this.cells.size,
+      lives: this.lives.size,
+    };
   }
 
   onCall(r: CallRecord, ctx: DetectionContext): void {
@@ -258,6 +295,12 @@ export class FraudCallerDetector implements Detector {
         if (s === undefined) {
           s = new FraudCallerCardState(r.caller, cardOf(ctx, r.caller, ref) ?? null, ts);
           this.cards.set(r.caller, s);
+          const life = this.lives.get(r.caller);
+          if (life !== undefined) {
+            s.socialPartners = life.partners;
+            s.socialCell = life.cell;
+            this.lives.delete(r.caller);
+          }
         }
         if (ref !== undefined) {
           ref.fraud = s;
@@ -266,7 +309,7 @@ export class FraudCallerDetector implements Detector {
       }
       // (A new state starts at `ts`: it never rolls here.)
       if (ts - s.from > p.windowMs) {
-        if (ts - s.lastTs > p.quietMs) s.reportedAt = -1;
+        if (ts - s.lastTs > p.quietMs) s.reportedAt = s.heldSince = -1;
         s.from = ts;
         s.out =
           s.inb =
@@ -442,7 +485,7 @@ export class FraudCallerDetector implements Detector {
     // migrant (`settledCardMs`).
     const settled =
       card !== null && (away === 1 || served >= p.minLocalShare)
-        ? this.settledHolder(card, away === 1 ? cellRegion : null, s.from, served, ctx)
+        ? this.settledHolder(card, away === 1 ? cellRegion : servedRegion, s.from, served, ctx)
         : NOT_SETTLED;
     if (settled !== NOT_SETTLED) away = 0;
     // At home (a migrant's too), calling its neighbourhood: a new job's card (`minLocalShare`). Not
@@ -457,6 +500,12 @@ export class FraudCallerDetector implements Detector {
     const score =
       0.2 * strangers + 0.15 * short + 0.2 * newCard + 0.25 * away + 0.1 * manyCards + 0.1 * volume;
     if (score < p.minScore) return;
+    // A newcomer's everyday card may not have shown its social life yet: wait for it
+    // (`newHolderWaitMs`) when the newness is what makes the score.
+    if (settled === SERVES_NEW_HOLDER && score - 0.2 * newCard < p.minScore) {
+      if (s.heldSince < 0) s.heldSince = ts;
+      if (ts - s.heldSince < p.newHolderWaitMs) return;
+    }
     s.reportedAt = ts;
     ctx.flaggedNumbers.set(s.msisdn, { detector: 'fraud_caller', at: ts });
     this.pending.push({
@@ -484,6 +533,7 @@ export class FraudCallerDetector implements Detector {
               calleeRegion: servedRegion,
             }
           : {}),
+        ...(s.heldSince >= 0 ? { heldHours: round((ts - s.heldSince) / 3600_000) } : {}),
         parts: {
           strangers: round(strangers),
           short: round(short),
@@ -498,9 +548,10 @@ export class FraudCallerDetector implements Detector {
 
   /**
    * Whether `card`'s holder is settled where the card is used (`settledCardMs`): LIVES when another
-   * card of theirs, not flagged, in service `newCardMs` before `from` or activated before this one,
-   * has `minSocialPartners` two-way partners, the last on a cell of `region` (the card's cell's,
-   * when known); else, when at least `minLocalShare` (`servedShare`) of the card's callees are held
+   * card of theirs, not flagged, in service `newCardMs` before `from`, activated before this one or
+   * (the card serving the place) any, has `minSocialPartners` two-way partners (its state's, or
+   * remembered: `socialMemoryMs`), the last on a cell of `region` (the card's cell's, or the
+   * served region's while that is not known); else, when at least `minLocalShare` (`servedShare`) of the card's callees are held
    * in the region of its cell, SERVES if the holder has a card in service `settledCardMs` (this one,
    * or another not flagged, seen or not) and SERVES_NEW_HOLDER if not; else NOT_SETTLED.
    */
@@ -519,19 +570,18 @@ export class FraudCallerDetector implements Detector {
     let established = from - card.activatedAt >= p.settledCardMs;
     for (const c of theirs) {
       const age = from - c.activatedAt;
-      // (An everyday card as new as a dealt one proves nothing, unless it came first.)
+      // (An everyday card as new as a dealt one proves nothing, unless it came first or the card
+      // judged calls the people of the place where that everyday card lives.)
       if (c === card || ctx.flaggedNumbers.has(c.msisdn)) continue;
-      if (age < p.newCardMs && c.activatedAt >= card.activatedAt) continue;
+      if (age < p.newCardMs && c.activatedAt >= card.activatedAt && servedShare < p.minLocalShare) continue;
       if (age >= p.settledCardMs) established = true;
-      const o = this.cards.get(c.msisdn);
-      if (
-        region === null ||
-        o === undefined ||
-        o.socialPartners < p.minSocialPartners ||
-        o.socialCell === null
-      )
-        continue;
-      if (this.regionOf(o.socialCell) === region) return LIVES;
+      if (region === null) continue;
+      const o = this.cards.get(c.msisdn) ?? this.lives.get(c.msisdn);
+      if (o === undefined) continue;
+      const partners = o instanceof SocialLife ? o.partners : o.socialPartners;
+      const cell = o instanceof SocialLife ? o.cell : o.socialCell;
+      if (partners < p.minSocialPartners || cell === null) continue;
+      if (this.regionOf(cell) === region) return LIVES;
     }
     if (servedShare < p.minLocalShare) return NOT_SETTLED;
     return established ? SERVES : SERVES_NEW_HOLDER;
@@ -541,10 +591,16 @@ export class FraudCallerDetector implements Detector {
     const p = this.p;
     const keep = Math.max(p.quietMs, p.windowMs);
     // forEach, not for-of: destructured entries would allocate an array per state per sweep.
+    this.lives.forEach((l, k) => {
+      if (now - l.lastTs > p.socialMemoryMs) this.lives.delete(k);
+    });
     this.cards.forEach((s, k) => {
       if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) {
         s.dropped = true;
         this.cards.delete(k);
+        // Its social life outlives it (`socialMemoryMs`), unless it was reported (not an everyday card).
+        if (s.socialPartners > 0 && s.reportedAt < 0 && now - s.lastTs <= p.socialMemoryMs)
+          this.lives.set(k, new SocialLife(s.socialPartners, s.socialCell, s.lastTs));
       }
     });
     this.imeis.forEach((m, k) => {
