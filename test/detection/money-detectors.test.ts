@@ -500,6 +500,23 @@ describe('mule_account: chains of one-payer relays', () => {
     );
   });
 
+  test('a chain of three is a sign: relays holding the money an hour each by day still make it', () => {
+    // As on a 5,000-person, 7-day world (seed 117): a victim whose call is not in the data pays
+    // 15,800.00 at 08:42; it goes through three accounts weeks old and is drawn at an ATM at 11:57,
+    // each hop about an hour later. Nothing but the flow, so the plain rule (`plainMaxDwellMs`)
+    // held each of them back until 2026-12-03, night.
+    const slow = chain('VICTIM', ['A', 'B', 'C', ''], T0 - 1.3 * H, [1.2, 0.9, 1.15], 15_800);
+    const out = run([muleAccountDetector()], newContext([], accounts), slow);
+    assert.deepEqual(out.map((d) => d.subject).sort(), ['A', 'B', 'C']);
+    const c = out.find((d) => d.subject === 'C')!;
+    assert.equal(c.evidence.relayChain, 3);
+    assert.ok((c.evidence.meanDwellMinutes as number) > 30);
+    // Two relays with the same hours (a son forwarding a repayment to his mother, who draws it):
+    // no chain of three, and the plain rule holds.
+    const two = chain('VICTIM', ['X', 'Y', ''], T0 - 1.3 * H, [1.2, 0.9], 15_800);
+    assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), two), []);
+  });
+
   test('wages are not a relay: a salary paid on in full heads no chain', () => {
     // W pays all of the salary that just came in to L, who passes it to M, who passes it to N:
     // without wages W would be the third relay behind M.

@@ -114,7 +114,9 @@ export interface MuleParams {
    * then reported as mules on nine of ten worlds, docs/detection.md). Nor is the number of payers
    * (until 2026-12-03 the rule held up to 3 payers): friends who chipped in for a purchase have
    * many, and the organiser may pay a person out of the shares before paying the merchant, or pay
-   * the merchant the next morning, when the payment to the person has already been judged.
+   * the merchant the next morning, when the payment to the person has already been judged. The
+   * end of a chain of `minRelayChain` relays is a sign (until 2026-12-03, night, the rule held
+   * back three relays by day that kept a victim's money about an hour each).
    */
   plainMaxDwellMs: number;
   /**
@@ -682,7 +684,7 @@ export class MuleAccountDetector implements MuleDetector {
         f.cashOutShare >= this.p.minHopPassThrough && (f.nightOut || f.newAccount || f.structuring > 0);
       if (f.relayChain < (toCash ? this.p.minRelayChainToCash : this.p.minRelayChain)) return;
     }
-    if (plainOnly(f) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
+    if (plainOnly(f, this.p.minRelayChain) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
     const sc = this.score(s, f);
     if (sc < this.p.minScore) return;
     s.flaggedAt = now;
@@ -914,10 +916,18 @@ function establishedCompany(account: string, openedBy: number, ctx: DetectionCon
   );
 }
 
-/** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */
-function plainOnly(f: Features): boolean {
+/**
+ * Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). The end of a
+ * chain of `minRelayChain` relays (three people in a row passing the same money on) is a sign.
+ */
+function plainOnly(f: Features, minRelayChain: number): boolean {
   return (
-    f.upstreamShare === 0 && f.downstreamShare === 0 && !f.newAccount && !f.nightOut && f.structuring === 0
+    f.upstreamShare === 0 &&
+    f.downstreamShare === 0 &&
+    !f.newAccount &&
+    !f.nightOut &&
+    f.structuring === 0 &&
+    f.relayChain < minRelayChain
   );
 }
 
