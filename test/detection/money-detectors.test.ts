@@ -515,6 +515,25 @@ describe('mule_account: chains of one-payer relays', () => {
     // no chain of three, and the plain rule holds.
     const two = chain('VICTIM', ['X', 'Y', ''], T0 - 1.3 * H, [1.2, 0.9], 15_800);
     assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), two), []);
+    // With the plain bound for chains too, as before, the three are not reported either.
+    const plain = muleAccountDetector({ chainMaxDwellMs: 30 * 60_000 });
+    assert.deepEqual(run([plain], newContext([], accounts), slow), []);
+  });
+
+  test('a chain whose end held the money hours is plain: a forward after an unrelated transfer', () => {
+    // As on a 100,000-person, 3-day world (seed 9): 780.00 comes to A at 10:25, A pays 800.00 to
+    // a friend at 14:18, who forwards 750.00 to a relative at 15:32, who draws 730.00 at the
+    // counter at 17:30. Three relays in a row, the last holding the money two hours.
+    const ev: Ev[] = [
+      { txn: txn(T0 + 0.4 * H, 'VICTIM', 'A', 780) },
+      { txn: txn(T0 + 4.3 * H, 'A', 'B', 800) },
+      { txn: txn(T0 + 5.5 * H, 'B', 'C', 750) },
+      { txn: txn(T0 + 7.5 * H, 'C', '', 730, 'counter') },
+    ];
+    assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), ev), []);
+    // Without the chain's bound it was reported, the two before it with it.
+    const unbounded = run([muleAccountDetector({ chainMaxDwellMs: Infinity })], newContext([], accounts), ev);
+    assert.deepEqual(unbounded.map((d) => d.subject).sort(), ['A', 'B', 'C']);
   });
 
   test('wages are not a relay: a salary paid on in full heads no chain', () => {
@@ -846,6 +865,33 @@ describe('mule_account: victims are not hops', () => {
       ['MULE'],
     );
     assert.ok(!ctx.flaggedAccounts.has('VICTIM'));
+  });
+
+  test('a victim who borrowed and paid the scammer the next morning is not a hop (hopMaxDwellMs)', () => {
+    // As on a 100,000-person, 3-day world (seed 9): a victim whose call is not in the data gets
+    // 7,600.00 from a relative at 17:14 and pays 7,200.00 of it to the flagged MULE at 10:08 the
+    // next day. 95 % of a fresh inflow to a flagged account, and nothing else.
+    const ev = flaggedMule();
+    ev.push({ txn: txn(T0 + 7.2 * H, 'FRIEND1', 'VICTIM', 7_600) });
+    ev.push({ txn: txn(T0 + 24.1 * H, 'VICTIM', 'MULE', 7_200) });
+    const out = run([muleAccountDetector()], newContext([], accounts), ev);
+    assert.deepEqual(
+      out.map((d) => d.subject),
+      ['MULE'],
+    );
+    const unbounded = run([muleAccountDetector({ hopMaxDwellMs: Infinity })], newContext([], accounts), ev);
+    assert.deepEqual(unbounded.map((d) => d.subject).sort(), ['MULE', 'VICTIM']);
+    // Paid on within hours, it is a hop: the layer of a network, or a victim who paid the same
+    // afternoon (the limit of the rule).
+    const fast = flaggedMule();
+    fast.push({ txn: txn(T0 + 3 * H, 'FRIEND1', 'VICTIM', 7_600) });
+    fast.push({ txn: txn(T0 + 5 * H, 'VICTIM', 'MULE', 7_200) });
+    assert.deepEqual(
+      run([muleAccountDetector()], newContext([], accounts), fast)
+        .map((d) => d.subject)
+        .sort(),
+      ['MULE', 'VICTIM'],
+    );
   });
 
   /** The accounts mule_account reports over `ev`, with `params` over its defaults. */

@@ -115,10 +115,19 @@ export interface MuleParams {
    * (until 2026-12-03 the rule held up to 3 payers): friends who chipped in for a purchase have
    * many, and the organiser may pay a person out of the shares before paying the merchant, or pay
    * the merchant the next morning, when the payment to the person has already been judged. The
-   * end of a chain of `minRelayChain` relays is a sign (until 2026-12-03, night, the rule held
-   * back three relays by day that kept a victim's money about an hour each).
+   * end of a chain of `minRelayChain` relays is allowed `chainMaxDwellMs` instead.
    */
   plainMaxDwellMs: number;
+  /**
+   * The same bound for the end of a chain of `minRelayChain` relays (ms): three people in a row
+   * passing the same money on is structure, yet a forward (a friend's repayment sent on to a
+   * relative who draws it) that happens to follow an unrelated transfer of about the same sum
+   * makes one too. Until 2026-12-03, night, chains had the plain bound: three relays by day that
+   * kept a victim's 15,800.00 about an hour each before an ATM were held back (5,000 × 7, seed
+   * 117). Without a bound, such a coincidence whose end held the money two hours was reported
+   * (100,000 × 3, seed 9). 90 minutes lies between the two: a choice on two cases, not a finding.
+   */
+  chainMaxDwellMs: number;
   /**
    * Money collected for a payment: in an account that paid established businesses in the window
    * (corporate accounts open `establishedPayeeMs` or longer, neither flagged nor listed), a payer
@@ -155,6 +164,17 @@ export interface MuleParams {
    * (see `minHopPassThrough`).
    */
   minDownstreamShare: number;
+  /**
+   * An account whose only signs are passing money on and paying flagged or listed accounts (no
+   * flagged payer, not new, no money leaving at night, no structuring) is an upstream hop only when
+   * its money moved on within this, as a mean dwell (ms). A victim whose call is not in the data
+   * borrows from a relative in the evening and pays the scammer's account the next morning: 95 %
+   * of a fresh inflow paid to a flagged account, but after 17 hours (100,000 × 3, seed 9; the
+   * victim's own account was reported as a mule until 2026-12-03, night). Layers of a mule network
+   * pass money on within minutes to hours, or at night. A victim who borrows and pays within half a
+   * day still looks like a hop.
+   */
+  hopMaxDwellMs: number;
   /**
    * An upstream hop passes on nearly all it received (fast outflow ÷ inflow) and pays out nearly
    * only money it had just received (fast outflow ÷ outflow): a victim paying a mule out of a salary
@@ -219,12 +239,14 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   maxOwnShare: 0.5,
   maxMainPayerShare: 0.9,
   plainMaxDwellMs: 30 * 60_000,
+  chainMaxDwellMs: 90 * 60_000,
   minPurchaseShare: 0.5,
   minPurchaseCover: 0.9,
   establishedPayeeMs: 180 * 86_400_000,
   fanInSaturation: 8,
   minUpstreamShare: 0.5,
   minDownstreamShare: 0.5,
+  hopMaxDwellMs: 12 * 3_600_000,
   minHopPassThrough: 0.9,
   maxPayrollShareForHop: 0.5,
   employerMinAgeMs: 365 * 86_400_000,
@@ -684,7 +706,19 @@ export class MuleAccountDetector implements MuleDetector {
         f.cashOutShare >= this.p.minHopPassThrough && (f.nightOut || f.newAccount || f.structuring > 0);
       if (f.relayChain < (toCash ? this.p.minRelayChainToCash : this.p.minRelayChain)) return;
     }
-    if (plainOnly(f, this.p.minRelayChain) && f.meanDwellMs > this.p.plainMaxDwellMs) return;
+    // Paying a flagged account out of money just received, slowly and with nothing else: a victim who
+    // borrowed to pay (`hopMaxDwellMs`).
+    if (
+      f.upstreamShare === 0 &&
+      f.downstreamShare > 0 &&
+      !f.newAccount &&
+      !f.nightOut &&
+      f.structuring === 0 &&
+      f.meanDwellMs > this.p.hopMaxDwellMs
+    )
+      return;
+    const chainEnd = f.relayChain >= this.p.minRelayChain;
+    if (plainOnly(f) && f.meanDwellMs > (chainEnd ? this.p.chainMaxDwellMs : this.p.plainMaxDwellMs)) return;
     const sc = this.score(s, f);
     if (sc < this.p.minScore) return;
     s.flaggedAt = now;
@@ -916,18 +950,10 @@ function establishedCompany(account: string, openedBy: number, ctx: DetectionCon
   );
 }
 
-/**
- * Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). The end of a
- * chain of `minRelayChain` relays (three people in a row passing the same money on) is a sign.
- */
-function plainOnly(f: Features, minRelayChain: number): boolean {
+/** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */
+function plainOnly(f: Features): boolean {
   return (
-    f.upstreamShare === 0 &&
-    f.downstreamShare === 0 &&
-    !f.newAccount &&
-    !f.nightOut &&
-    f.structuring === 0 &&
-    f.relayChain < minRelayChain
+    f.upstreamShare === 0 && f.downstreamShare === 0 && !f.newAccount && !f.nightOut && f.structuring === 0
   );
 }
 
