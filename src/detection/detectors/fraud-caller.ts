@@ -551,8 +551,8 @@ export class FraudCallerDetector implements Detector {
    * card of theirs, not flagged, in service `newCardMs` before `from`, activated before this one or
    * (the card serving the place) any, has `minSocialPartners` two-way partners (its state's, or
    * remembered: `socialMemoryMs`), the last on a cell of `region` (the card's cell's, or the
-   * served region's while that is not known); else, when at least `minLocalShare` (`servedShare`) of the card's callees are held
-   * in the region of its cell, SERVES if the holder has a card in service `settledCardMs` (this one,
+   * served region's while that is not known); else, when at least `minLocalShare` (`servedShare`)
+   * of the card's callees are held in the region of its cell, SERVES if the holder has a card in service `settledCardMs` (this one,
    * or another not flagged, seen or not) and SERVES_NEW_HOLDER if not; else NOT_SETTLED.
    */
   private settledHolder(

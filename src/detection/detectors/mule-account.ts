@@ -706,19 +706,17 @@ export class MuleAccountDetector implements MuleDetector {
         f.cashOutShare >= this.p.minHopPassThrough && (f.nightOut || f.newAccount || f.structuring > 0);
       if (f.relayChain < (toCash ? this.p.minRelayChainToCash : this.p.minRelayChain)) return;
     }
-    // Paying a flagged account out of money just received, slowly and with nothing else: a victim who
-    // borrowed to pay (`hopMaxDwellMs`).
-    if (
-      f.upstreamShare === 0 &&
-      f.downstreamShare > 0 &&
-      !f.newAccount &&
-      !f.nightOut &&
-      f.structuring === 0 &&
-      f.meanDwellMs > this.p.hopMaxDwellMs
-    )
-      return;
-    const chainEnd = f.relayChain >= this.p.minRelayChain;
-    if (plainOnly(f) && f.meanDwellMs > (chainEnd ? this.p.chainMaxDwellMs : this.p.plainMaxDwellMs)) return;
+    if (noOtherSign(f)) {
+      // Passing money on alone needs speed (`plainMaxDwellMs`, `chainMaxDwellMs`); paying a flagged
+      // account out of money just received, slowly, is a victim who borrowed to pay (`hopMaxDwellMs`).
+      const bound =
+        f.downstreamShare > 0
+          ? this.p.hopMaxDwellMs
+          : f.relayChain >= this.p.minRelayChain
+            ? this.p.chainMaxDwellMs
+            : this.p.plainMaxDwellMs;
+      if (f.meanDwellMs > bound) return;
+    }
     const sc = this.score(s, f);
     if (sc < this.p.minScore) return;
     s.flaggedAt = now;
@@ -950,11 +948,12 @@ function establishedCompany(account: string, openedBy: number, ctx: DetectionCon
   );
 }
 
-/** Passing money on is the only sign: nothing corroborates it (see `plainMaxDwellMs`). */
-function plainOnly(f: Features): boolean {
-  return (
-    f.upstreamShare === 0 && f.downstreamShare === 0 && !f.newAccount && !f.nightOut && f.structuring === 0
-  );
+/**
+ * Nothing but the flow, beside paying flagged accounts: no flagged payer, not new, no money leaving
+ * at night, no structuring (`plainMaxDwellMs`, `hopMaxDwellMs`).
+ */
+function noOtherSign(f: Features): boolean {
+  return f.upstreamShare === 0 && !f.newAccount && !f.nightOut && f.structuring === 0;
 }
 
 export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleAccountDetector {
