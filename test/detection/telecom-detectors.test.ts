@@ -526,6 +526,15 @@ describe('fraud_caller', () => {
     const GD_MOSTLY = ['GD', 'GD', 'GD', 'HN'];
     /** Reported at once, not after `newHolderWaitMs`. */
     const NOW = { newHolderWaitMs: 0 };
+    /** A newcomer's 12-day-old work card calling mostly GD, their 20-day-old everyday card seen here. */
+    const newcomer = (o: Partial<Parameters<typeof migrant>[0]> = {}) =>
+      migrant({
+        workAgeDays: 12,
+        calleeRegions: GD_MOSTLY,
+        everyday: 'seen here',
+        everydayAgeDays: 20,
+        ...o,
+      });
     const parts = (m: ReturnType<typeof migrant>) => {
       const d = run(fraudCallerDetector({ minScore: 0 }), m.ctx, m.records);
       const e = d[0]!.evidence as Record<string, unknown>;
@@ -534,23 +543,11 @@ describe('fraud_caller', () => {
     };
 
     it('a newcomer on a cell of unknown region: the everyday card lives where its callees are', () => {
-      const m = migrant({
-        workAgeDays: 12,
-        calleeRegions: GD_MOSTLY,
-        everyday: 'seen here',
-        everydayAgeDays: 20,
-        cell: 'XX-99',
-      });
+      const m = newcomer({ cell: 'XX-99' });
       assert.deepEqual(parts(m), ['lives', true, 0, 0]);
       assert.deepEqual(reported(m), []);
       // Unseen, the everyday card proves nothing: it serves the place, but its newness counts.
-      const unseen = migrant({
-        workAgeDays: 12,
-        calleeRegions: GD_MOSTLY,
-        everyday: 'unseen',
-        everydayAgeDays: 20,
-        cell: 'XX-99',
-      });
+      const unseen = newcomer({ everyday: 'unseen', cell: 'XX-99' });
       assert.deepEqual(parts(unseen), ['serves', false, 0, 1]);
       assert.equal(reported(unseen, NOW).length, 1);
     });
@@ -580,13 +577,7 @@ describe('fraud_caller', () => {
     it('an everyday card silent for days is remembered where it lives (socialMemoryMs)', () => {
       // Its evening with friends, then no call of its own for three days: its state goes with its
       // window, its social life stays.
-      const m = migrant({
-        workAgeDays: 12,
-        calleeRegions: GD_MOSTLY,
-        everyday: 'seen here',
-        everydayAgeDays: 20,
-        workAfterDays: 3,
-      });
+      const m = newcomer({ workAfterDays: 3 });
       const d = fraudCallerDetector({ minScore: 0 });
       const e = run(d, m.ctx, m.records)[0]!.evidence as Record<string, unknown>;
       assert.equal(e.holderSettled, 'lives');
@@ -594,13 +585,7 @@ describe('fraud_caller', () => {
       assert.deepEqual(reported(m), []);
       assert.equal(reported(m, { ...NOW, socialMemoryMs: 0 }).length, 1);
       // Eight days on, it is forgotten (cells' regions given, as learned ones are forgotten too).
-      const later = migrant({
-        workAgeDays: 12,
-        calleeRegions: GD_MOSTLY,
-        everyday: 'seen here',
-        everydayAgeDays: 20,
-        workAfterDays: 8,
-      });
+      const later = newcomer({ workAfterDays: 8 });
       const cellRegion = (c: string) => c.split('-')[0]!;
       assert.equal(reported(later, { ...NOW, cellRegion }).length, 1);
       assert.deepEqual(reported(later, { ...NOW, cellRegion, socialMemoryMs: 10 * DAY }), []);
