@@ -524,6 +524,7 @@ describe('fraud_caller', () => {
     // social life in the place the work card serves is what tells the holder lives there. The
     // simulator's migrant couriers were reported so (5,000 × 7, seeds 115 and 120).
     const GD_MOSTLY = ['GD', 'GD', 'GD', 'HN'];
+    const COUNTRY = ['GD', 'HN', 'SC', 'BJ', 'ZJ'];
     /** Reported at once, not after `newHolderWaitMs`. */
     const NOW = { newHolderWaitMs: 0 };
     /** A newcomer's 12-day-old work card calling mostly GD, their 20-day-old everyday card seen here. */
@@ -553,21 +554,11 @@ describe('fraud_caller', () => {
     });
 
     it('a newcomer whose everyday card came after the work card: it counts when the work card serves its place', () => {
-      const m = migrant({
-        workAgeDays: 20,
-        calleeRegions: GD_MOSTLY,
-        everyday: 'seen here',
-        everydayAgeDays: 10,
-      });
+      const m = newcomer({ workAgeDays: 20, everydayAgeDays: 10 });
       assert.deepEqual(parts(m), ['lives', true, 0, 0]);
       assert.deepEqual(reported(m), []);
       // Calling the country, it does not: away, new, reported.
-      const country = migrant({
-        workAgeDays: 20,
-        calleeRegions: ['GD', 'HN', 'SC', 'BJ', 'ZJ'],
-        everyday: 'seen here',
-        everydayAgeDays: 10,
-      });
+      const country = newcomer({ workAgeDays: 20, everydayAgeDays: 10, calleeRegions: COUNTRY });
       const d = run(fraudCallerDetector(), country.ctx, country.records);
       assert.equal(d.length, 1);
       const x = (d[0]!.evidence as Record<string, unknown>).parts as Record<string, number>;
@@ -594,38 +585,19 @@ describe('fraud_caller', () => {
     it('a fresh identity serving the place is held newHolderWaitMs for its everyday card, then reported', () => {
       // 60 calls 20 minutes apart: 20 hours. Nothing of the everyday card is seen: reported at its
       // first call 12 hours after it could first have been (its 20th).
-      const alone = migrant({
-        workAgeDays: 12,
-        calleeRegions: GD_MOSTLY,
-        everyday: 'new',
-        workCalls: 60,
-        workEveryMin: 20,
-      });
+      const long = { workCalls: 60, workEveryMin: 20 };
+      const alone = newcomer({ ...long, everyday: 'new', everydayAgeDays: 5 });
       const d = run(fraudCallerDetector(), alone.ctx, alone.records);
       assert.equal(d.length, 1);
       const e = d[0]!.evidence as Record<string, unknown>;
       assert.deepEqual([e.holderSettled, e.holderEstablished, e.heldHours], ['serves', false, 12]);
       assert.equal(d[0]!.window.to - T0, 55 * 20 * MIN, 'its first call past the wait');
       // Its everyday card, as new, shows its evening with friends here during the wait: not reported.
-      const seen = migrant({
-        workAgeDays: 12,
-        calleeRegions: GD_MOSTLY,
-        everyday: 'seen here',
-        everydayAgeDays: 5,
-        workCalls: 60,
-        workEveryMin: 20,
-        everydayAtH: 10,
-      });
+      const seen = newcomer({ ...long, everydayAgeDays: 5, everydayAtH: 10 });
       assert.deepEqual(reported(seen), []);
       assert.equal(reported(seen, NOW).length, 1, 'reported at once, before the evening');
       // A card reportable without its newness (calling the country, far from its holder) is not held.
-      const country = migrant({
-        workAgeDays: 12,
-        calleeRegions: ['GD', 'HN', 'SC', 'BJ', 'ZJ'],
-        everyday: 'new',
-        workCalls: 60,
-        workEveryMin: 20,
-      });
+      const country = newcomer({ ...long, everyday: 'new', everydayAgeDays: 5, calleeRegions: COUNTRY });
       const c = run(fraudCallerDetector(), country.ctx, country.records);
       assert.equal(c.length, 1);
       assert.equal(c[0]!.window.to - T0, 19 * 20 * MIN, 'its 20th call');
