@@ -455,6 +455,32 @@ describe('mule_account: chains of one-payer relays', () => {
     assert.deepEqual(noCash, []);
   });
 
+  test('two relays by day that end abroad, or at a company’s cash machine, are a chain', () => {
+    // As on 5,000-person, 7-day worlds (seeds 145 and 153): a victim whose call is not in the data
+    // pays X at 10:00; X passes it to Y within the hour, and Y sends it abroad, or Y, a company's
+    // account of weeks, draws it at a cash machine. Two whole networks were missed before.
+    const abroad: Ev[] = [
+      ...chain('VICTIM', ['X', 'Y'], T0, [0.9], 24_900),
+      { txn: txn(T0 + 1.8 * H, 'Y', 'FOREIGN1', 24_800, 'abroad') },
+    ];
+    const out = run([muleAccountDetector()], newContext([], accounts), abroad);
+    assert.deepEqual(out.map((d) => d.subject).sort(), ['X', 'Y']);
+    assert.equal(out.find((d) => d.subject === 'Y')?.evidence.relayChain, 2);
+    assert.equal(out.find((d) => d.subject === 'Y')?.evidence.abroad, true);
+    const company = accounts.map((a) =>
+      a.account === 'Y' ? account('Y', 'HY', T0 - 80 * DAY, 'corporate') : a,
+    );
+    const day = chain('VICTIM', ['X', 'Y', ''], T0, [0.9, 0.8], 24_900);
+    assert.deepEqual(
+      run([muleAccountDetector()], newContext([], company), day)
+        .map((d) => d.subject)
+        .sort(),
+      ['X', 'Y'],
+    );
+    // The same flows through a person's account of years, drawn at the machine: a forward to family.
+    assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), day), []);
+  });
+
   test('small sums make chains too: a victim’s 1,900.00 through three accounts to a cash machine at night', () => {
     // As on a 2,000-person, 30-day world (seed 11): 22:14, 22:51, 23:47, cash at 00:17. Under
     // `minInflow` (2,000.00) none of the three was looked at before 2026-12-03.
@@ -531,9 +557,20 @@ describe('mule_account: chains of one-payer relays', () => {
       { txn: txn(T0 + 7.5 * H, 'C', '', 730, 'counter') },
     ];
     assert.deepEqual(run([muleAccountDetector()], newContext([], accounts), ev), []);
-    // Without the chain's bound it was reported, the two before it with it.
+    // Without the chain's bound it was reported, and B before it. (A, too, until A's money from a
+    // person's account of years, paid on after 3.9 hours, fell under `borrowedMaxDwellMs`.)
     const unbounded = run([muleAccountDetector({ chainMaxDwellMs: Infinity })], newContext([], accounts), ev);
-    assert.deepEqual(unbounded.map((d) => d.subject).sort(), ['A', 'B', 'C']);
+    assert.deepEqual(unbounded.map((d) => d.subject).sort(), ['B', 'C']);
+    assert.deepEqual(
+      run(
+        [muleAccountDetector({ chainMaxDwellMs: Infinity, borrowedMaxDwellMs: 12 * H })],
+        newContext([], accounts),
+        ev,
+      )
+        .map((d) => d.subject)
+        .sort(),
+      ['A', 'B', 'C'],
+    );
   });
 
   test('wages are not a relay: a salary paid on in full heads no chain', () => {
@@ -879,7 +916,13 @@ describe('mule_account: victims are not hops', () => {
       out.map((d) => d.subject),
       ['MULE'],
     );
-    const unbounded = run([muleAccountDetector({ hopMaxDwellMs: Infinity })], newContext([], accounts), ev);
+    // FRIEND1's account is years old: `borrowedMaxDwellMs` (below) would stop it too.
+    const unbounded = run(
+      [muleAccountDetector({ hopMaxDwellMs: Infinity, borrowedMaxDwellMs: Infinity })],
+      newContext([], accounts),
+      ev,
+    );
+
     assert.deepEqual(unbounded.map((d) => d.subject).sort(), ['MULE', 'VICTIM']);
     // Paid on within hours, it is a hop: the layer of a network, or a victim who paid the same
     // afternoon (the limit of the rule).
@@ -892,6 +935,37 @@ describe('mule_account: victims are not hops', () => {
         .sort(),
       ['MULE', 'VICTIM'],
     );
+  });
+
+  test("money lent from a relative's account of years and paid to the scammer that evening is no hop (borrowedMaxDwellMs)", () => {
+    // As on a 5,000-person, 7-day world (seed 144): 7,600.00 from a relative's account of years at
+    // 11:33, 7,300.00 of it to the flagged MULE at 22:00, and nothing else.
+    const lent = (payer: string, dwellH: number): Ev[] => [
+      ...flaggedMule(),
+      { txn: txn(T0 + 3 * H, payer, 'VICTIM', 7_600) },
+      { txn: txn(T0 + (3 + dwellH) * H, 'VICTIM', 'MULE', 7_300) },
+    ];
+    const withYoung = [...accounts, account('YOUNG', 'HYOUNG', T0 - 100 * DAY)];
+    const reportedOf = (ev: Ev[]) =>
+      run([muleAccountDetector()], newContext([], withYoung), ev)
+        .map((d) => d.subject)
+        .sort();
+    assert.deepEqual(reportedOf(lent('FRIEND1', 10.5)), ['MULE']);
+    // Under `hopMaxDwellMs` alone (12 h), the victim was a hop.
+    assert.deepEqual(
+      run(
+        [muleAccountDetector({ borrowedMaxDwellMs: 12 * H })],
+        newContext([], withYoung),
+        lent('FRIEND1', 10.5),
+      )
+        .map((d) => d.subject)
+        .sort(),
+      ['MULE', 'VICTIM'],
+    );
+    // From an account of months, not a person's own of years, the wider bound holds: a hop.
+    assert.deepEqual(reportedOf(lent('YOUNG', 10.5)), ['MULE', 'VICTIM']);
+    // Passed on within two hours, as a network's first layer does: a hop (the limit of the rule).
+    assert.deepEqual(reportedOf(lent('FRIEND1', 1.5)), ['MULE', 'VICTIM']);
   });
 
   /** The accounts mule_account reports over `ev`, with `params` over its defaults. */

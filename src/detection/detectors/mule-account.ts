@@ -176,6 +176,18 @@ export interface MuleParams {
    */
   hopMaxDwellMs: number;
   /**
+   * The same, when most of what it received came from people's long-held personal accounts
+   * (`establishedPersonMs`): a relative's loan, as far as the data shows (ms, mean dwell). A victim
+   * got 7,600.00 from a relative's account of 12 years at 11:33 and paid 7,300.00 of it to the
+   * scammer's account at 22:00 (5,000 × 7, seed 144): reported as a hop under `hopMaxDwellMs`. The
+   * first layer of a network fed by a victim's own account moves the money on within minutes to
+   * two hours by day (or at night, another sign); a victim who borrows and pays within this still
+   * looks like a hop.
+   */
+  borrowedMaxDwellMs: number;
+  /** A personal account held at least this long is a person's own, not a layer's (ms). */
+  establishedPersonMs: number;
+  /**
    * An upstream hop passes on nearly all it received (fast outflow ÷ inflow) and pays out nearly
    * only money it had just received (fast outflow ÷ outflow): a victim paying a mule out of a salary
    * that just came in, plus savings, or keeping part of it, is not a hop.
@@ -247,6 +259,8 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
   minUpstreamShare: 0.5,
   minDownstreamShare: 0.5,
   hopMaxDwellMs: 12 * 3_600_000,
+  borrowedMaxDwellMs: 3 * 3_600_000,
+  establishedPersonMs: 365 * 86_400_000,
   minHopPassThrough: 0.9,
   maxPayrollShareForHop: 0.5,
   employerMinAgeMs: 365 * 86_400_000,
@@ -271,8 +285,15 @@ export const DEFAULT_MULE_PARAMS: MuleParams = {
  * on to established businesses (`minPurchaseShare`).
  */
 const IN = 4;
-/** Stride of an outflow entry in `AccountState.outs`: ts, amount, fast, dwell×amount, matched, cash (0/1). */
+/**
+ * Stride of an outflow entry in `AccountState.outs`: ts, amount, fast, dwell×amount, matched, cash
+ * (0, `CASH`, or `CASH_ABROAD` for a transfer abroad).
+ */
 const OUT = 6;
+const CASH = 1;
+const CASH_ABROAD = 2;
+/** The channel of transfers abroad (docs/formats.md): one of the cash-out points, and a sign. */
+const ABROAD = 'abroad';
 
 /**
  * Per-account state: the inflows and outflows of the window, interleaved in two number arrays
@@ -326,9 +347,13 @@ interface Features {
   upstreamShare: number;
   /** Share of the inflow that `potential_victim` took for a victim's payment (`ctx.victimPayments`). */
   victimShare: number;
+  /** Share of the inflow from other people's long-held personal accounts (`establishedPersonMs`). */
+  peopleShare: number;
   downstreamShare: number;
   payees: number;
   cashOutShare: number;
+  /** Whether money left through a transfer abroad (channel `abroad`). */
+  abroad: boolean;
   nightShare: number;
   /** Whether money left at night (the passing on, not a friend's transfer that came in at night). */
   nightOut: boolean;
@@ -495,7 +520,7 @@ export class MuleAccountDetector implements MuleDetector {
       if (d <= this.p.maxDwellMs) fast += take;
       if (avail - take <= 0) s.inCursor++;
     }
-    s.outs.push(now, amount, fast, dwell, matched, cash ? 1 : 0);
+    s.outs.push(now, amount, fast, dwell, matched, cash ? (t.channel === ABROAD ? CASH_ABROAD : CASH) : 0);
     s.outPayee.push(t.payee);
     s.outSum += amount;
     s.fastSum += fast;
@@ -561,6 +586,9 @@ export class MuleAccountDetector implements MuleDetector {
     let paidBusiness = false;
     /** Money from payers other than employers, the holder's own accounts, flagged or listed ones. */
     let plainIn = 0;
+    /** The part of `plainIn` from personal accounts held `establishedPersonMs` or longer. */
+    let peopleIn = 0;
+    const establishedBefore = now - this.p.establishedPersonMs;
     for (let i = s.inHead; i < s.inCount; i++) {
       const payer = s.inPayer[i] as string;
       const ts = s.ins[i * IN] as number;
@@ -577,6 +605,9 @@ export class MuleAccountDetector implements MuleDetector {
       } else if (this.paysWages(payer, now, ctx)) payroll += a;
       else {
         plainIn += a;
+        const pa = ctx.accountsByNumber.get(payer);
+        if (pa !== undefined && pa.accountType === 'personal' && pa.openedAt <= establishedBefore)
+          peopleIn += a;
         // Paid on to a business or still here: a share of a purchase, if the account paid a
         // business and nothing else points at a mule (below).
         if ((s.ins[i * IN + 3] as number) + (s.ins[i * IN + 2] as number) >= this.p.minPurchaseShare * a)
@@ -592,13 +623,17 @@ export class MuleAccountDetector implements MuleDetector {
     }
     // Counted below, once it is known whether the account paid businesses for them.
     let cashAmt = 0;
+    let abroad = false;
     let downstream = 0;
     let businessOut = 0;
     for (let i = s.outHead; i < s.outCount; i++) {
       const a = s.outs[i * OUT + 1] as number;
       let business = false;
-      if (s.outs[i * OUT + 5] === 1) cashAmt += a;
-      else {
+      const cash = s.outs[i * OUT + 5] as number;
+      if (cash !== 0) {
+        cashAmt += a;
+        if (cash === CASH_ABROAD) abroad = true;
+      } else {
         const payee = s.outPayee[i] as string;
         scratchSet.add(payee);
         if (ctx.flaggedAccounts.has(payee) || ctx.listed('bank_account', payee)) downstream += a;
@@ -641,6 +676,7 @@ export class MuleAccountDetector implements MuleDetector {
       ownShare: s.inSum > 0 ? Math.min(1, own / s.inSum) : 0,
       upstreamShare: s.inSum > 0 ? Math.min(1, upstream / s.inSum) : 0,
       victimShare: s.inSum > 0 ? Math.min(1, fromVictims / s.inSum) : 0,
+      peopleShare: s.inSum > 0 ? Math.min(1, peopleIn / s.inSum) : 0,
       downstreamShare:
         s.outSum > 0 &&
         s.fastSum >= this.p.minHopPassThrough * s.outSum &&
@@ -650,6 +686,7 @@ export class MuleAccountDetector implements MuleDetector {
           : 0,
       payees,
       cashOutShare: s.outSum > 0 ? cashAmt / s.outSum : 0,
+      abroad,
       nightShare: n > 0 ? night / n : 0,
       nightOut,
       structuring,
@@ -702,16 +739,18 @@ export class MuleAccountDetector implements MuleDetector {
       f.relayChain = this.relayChain(account, s, now, ctx);
       // The shorter chain to a cash machine needs a sign beyond the flow: people forward money to
       // a relative who draws it in cash, by day and through accounts they have had for years.
-      const toCash =
-        f.cashOutShare >= this.p.minHopPassThrough && (f.nightOut || f.newAccount || f.structuring > 0);
+      const toCash = f.cashOutShare >= this.p.minHopPassThrough && cashOutSign(f);
       if (f.relayChain < (toCash ? this.p.minRelayChainToCash : this.p.minRelayChain)) return;
     }
     if (noOtherSign(f)) {
       // Passing money on alone needs speed (`plainMaxDwellMs`, `chainMaxDwellMs`); paying a flagged
-      // account out of money just received, slowly, is a victim who borrowed to pay (`hopMaxDwellMs`).
+      // account out of money just received, slowly, is a victim who borrowed to pay (`hopMaxDwellMs`,
+      // sooner when a relative's account lent it: `borrowedMaxDwellMs`).
       const bound =
         f.downstreamShare > 0
-          ? this.p.hopMaxDwellMs
+          ? f.peopleShare > 0.5
+            ? this.p.borrowedMaxDwellMs
+            : this.p.hopMaxDwellMs
           : f.relayChain >= this.p.minRelayChain
             ? this.p.chainMaxDwellMs
             : this.p.plainMaxDwellMs;
@@ -748,12 +787,13 @@ export class MuleAccountDetector implements MuleDetector {
         propagationDepth: hop,
         ...(f.relayChain > 0 ? { relayChain: f.relayChain } : {}),
         ...(f.purchasePayers > 0 ? { purchasePayers: f.purchasePayers } : {}),
+        ...(f.abroad ? { abroad: true } : {}),
       },
     });
     if (hop >= this.p.maxHops) return;
     // Downstream: the accounts this one paid in the window.
     for (let i = s.outHead; i < s.outCount; i++) {
-      if (s.outs[i * OUT + 5] === 1) continue;
+      if (s.outs[i * OUT + 5] !== 0) continue;
       const payee = s.outPayee[i] as string;
       const d = this.states.get(payee);
       if (!d || d.flaggedAt >= 0) continue;
@@ -866,7 +906,7 @@ function touchesFlagged(account: string, s: AccountState, ctx: DetectionContext)
     if (ctx.flaggedAccounts.has(payer) || ctx.listed('bank_account', payer)) return true;
   }
   for (let i = s.outHead; i < s.outCount; i++) {
-    if (s.outs[i * OUT + 5] === 1) continue;
+    if (s.outs[i * OUT + 5] !== 0) continue;
     const payee = s.outPayee[i] as string;
     if (ctx.flaggedAccounts.has(payee) || ctx.listed('bank_account', payee)) return true;
   }
@@ -950,10 +990,34 @@ function establishedCompany(account: string, openedBy: number, ctx: DetectionCon
 
 /**
  * Nothing but the flow, beside paying flagged accounts: no flagged payer, not new, no money leaving
- * at night, no structuring (`plainMaxDwellMs`, `hopMaxDwellMs`).
+ * at night, abroad or as a company's cash, no structuring (`plainMaxDwellMs`, `hopMaxDwellMs`).
  */
 function noOtherSign(f: Features): boolean {
-  return f.upstreamShare === 0 && !f.newAccount && !f.nightOut && f.structuring === 0;
+  return (
+    f.upstreamShare === 0 &&
+    !f.newAccount &&
+    !f.nightOut &&
+    f.structuring === 0 &&
+    !companyCash(f) &&
+    !f.abroad
+  );
+}
+
+/**
+ * What makes money taken out (`minRelayChainToCash`) the end of a chain rather than a relative
+ * drawing what was forwarded to them: taken at night, from a new account, in structured sums, sent
+ * abroad, or drawn by a company. People forward money to family who draw it at the counter by day
+ * from accounts of years; a transfer abroad of money that just came in, or a company account
+ * drawing a private person's money in cash, is how layered money leaves (a chain of two by day,
+ * 5,000 × 7 seeds 145 and 153: two whole networks missed before these two signs).
+ */
+function cashOutSign(f: Features): boolean {
+  return f.nightOut || f.newAccount || f.structuring > 0 || f.abroad || companyCash(f);
+}
+
+/** A company account that took money out (in cash, or abroad). */
+function companyCash(f: Features): boolean {
+  return f.corporate && f.cashOutShare > 0;
 }
 
 export function muleAccountDetector(params: Partial<MuleParams> = {}): MuleAccountDetector {
