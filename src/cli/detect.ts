@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { allDetectors } from '../detection/detectors/index.ts';
-import { DEFAULT_LATENESS_MS, FormatError, fileLines } from '../detection/parse.ts';
+import { DEFAULT_LATENESS_MS, FormatError, fileLines, parseIsoTime } from '../detection/parse.ts';
 import { runDetection } from '../detection/run.ts';
 import { scoreDetections } from '../detection/score.ts';
 import { DETECTORS, type Detection, type DetectorName, type Truth } from '../detection/records.ts';
@@ -28,6 +28,16 @@ export const MAX_LATENESS = [
   `records up to this much out of time order are put back in order, later ones rejected (default ${DEFAULT_LATENESS_MS / 1000})`,
   seconds('--max-lateness'),
 ] as const;
+
+/** `--report-from`: an ISO 8601 time with offset, as epoch ms, or a usage error. */
+function reportFrom(v: string): number {
+  const ms = parseIsoTime(v.trim());
+  if (Number.isNaN(ms))
+    throw new UsageError(
+      `--report-from: "${v}" is not an ISO 8601 time with offset (2026-11-30T00:00:00+08:00)`,
+    );
+  return ms;
+}
 
 /**
  * A file option that may be given more than once (`--calls a.csv --calls b.csv`: the files of
@@ -71,6 +81,11 @@ export function detectCommands(program: Command, _core: Core): void {
     .option('--detectors <names>', `some of ${DETECTORS.join(', ')} (default all)`)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option(...MAX_LATENESS)
+    .option(
+      '--report-from <time>',
+      'ISO 8601 time: records before it are history the detectors learn from (known payees, partners, flags); only detections from it on are written',
+      reportFrom,
+    )
     .option('--json', 'print the summary as JSON')
     .action(
       async (o: {
@@ -83,6 +98,7 @@ export function detectCommands(program: Command, _core: Core): void {
         format?: string;
         json?: boolean;
         maxLateness?: number;
+        reportFrom?: number;
       }) => {
         if (!o.out) throw new UsageError('--out <file> is required');
         if (!o.calls && !o.transactions) throw new UsageError('give --calls and/or --transactions');
@@ -110,6 +126,7 @@ export function detectCommands(program: Command, _core: Core): void {
             {
               ...(o.format ? { format: o.format } : {}),
               ...(o.maxLateness !== undefined && { latenessMs: o.maxLateness }),
+              ...(o.reportFrom !== undefined && { reportFrom: o.reportFrom }),
               emit: (d) => out.write(JSON.stringify(d) + '\n'),
               onProgress: (n) => {
                 bar.tick(n - seen);
@@ -130,6 +147,7 @@ export function detectCommands(program: Command, _core: Core): void {
                     .map(([k, v]) => `${k} ${v}`)
                     .join(', ') || 'none'
                 }) → ${o.out}` +
+                (r.withheld ? `; ${r.withheld} withheld (before --report-from)` : '') +
                 (r.rejectFiles.length ? `; rejected rows: ${r.rejectFiles.join(', ')}` : '') +
                 '\n',
             );

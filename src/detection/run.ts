@@ -42,6 +42,8 @@ export interface DetectResult {
   rejectFiles: string[];
   detections: number;
   byDetector: Record<string, number>;
+  /** Detections of facts before `reportFrom`: the records before it only built the detectors' memory. */
+  withheld: number;
 }
 
 /**
@@ -94,6 +96,15 @@ export async function runDetection(
      * `DEFAULT_LATENESS_MS`): put back in order within it, rejected beyond (docs/formats.md, "Order").
      */
     latenessMs?: number;
+    /**
+     * Stream time (epoch ms) from which detections are reported. The records before it are history:
+     * the detectors learn from them (a payer's known payees, two-way partners, cell regions, flags),
+     * and a detection whose facts all came before it (`window.to`) is withheld (counted, not
+     * emitted, not shown to the observer); a holder over the card limit is a standing state and is
+     * reported all the same.
+     * Without history every payee is new and every number a stranger at the start of a run.
+     */
+    reportFrom?: number;
   },
 ): Promise<DetectResult> {
   const observer = opts.observer;
@@ -119,8 +130,19 @@ export async function runDetection(
     rejectFiles,
     detections: 0,
     byDetector: {},
+    withheld: 0,
   };
-  const emit = (ds: Detection[], now: number) => {
+  const reportFrom = opts.reportFrom ?? -Infinity;
+  // Holding more cards than allowed is a standing state, not an event of the history: reported
+  // whenever it holds, however long ago the cards were activated.
+  const isHistory = (d: Detection) =>
+    d.window.to < reportFrom && !(d.detector === 'card_limit' && d.subjectKind === 'holder');
+  const emit = (drained: Detection[], now: number) => {
+    let ds = drained;
+    if (reportFrom > -Infinity && ds.some(isHistory)) {
+      ds = ds.filter((d) => !isHistory(d));
+      out.withheld += drained.length - ds.length;
+    }
     if (observer && ds.length) observer.onDetections(ds, now);
     for (const d of ds) {
       out.detections++;

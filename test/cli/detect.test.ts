@@ -186,6 +186,40 @@ describe('interdict simulate, detect and detect score', () => {
   });
 });
 
+describe('interdict detect --report-from', () => {
+  test('the records before it are history: its detections withheld and counted, the rest as in the whole run; a bad time stops', () => {
+    const whole = fs
+      .readFileSync(wholeWorld().file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { detector: string; subjectKind: string; window: { to: number } });
+    const truth = JSON.parse(fs.readFileSync(f('truth.json'), 'utf8')) as { start: number };
+    // The second day, 00:00 China time.
+    const from = new Date(truth.start + 86_400_000 - ((truth.start + 8 * 3_600_000) % 86_400_000));
+    const iso = new Date(from.getTime() + 8 * 3_600_000).toISOString().slice(0, 19) + '+08:00';
+    const out = path.join(dir, 'from.ndjson');
+    const args = [
+      'detect',
+      ...['--cards', f('cards.csv'), '--accounts', f('accounts.csv')],
+      ...['--calls', f('calls.csv'), '--transactions', f('transactions.csv'), '--out', out],
+    ];
+    const r = cli(dir, [...args, '--report-from', iso]);
+    assert.equal(r.code, 0, r.stderr);
+    const got = fs.readFileSync(out, 'utf8').trim().split('\n');
+    const kept = whole.filter(
+      (d) => d.window.to >= from.getTime() || (d.detector === 'card_limit' && d.subjectKind === 'holder'),
+    );
+    assert.ok(kept.length > 0 && kept.length < whole.length, `${kept.length} of ${whole.length}`);
+    assert.deepEqual(got.sort(), kept.map((d) => JSON.stringify(d)).sort());
+    assert.match(r.stdout, new RegExp(`; ${whole.length - kept.length} withheld \\(before --report-from\\)`));
+    for (const bad of ['yesterday', '2026-13-01T00:00:00+08:00']) {
+      const x = cli(dir, [...args, '--report-from', bad]);
+      assert.equal(x.code, 2, x.stderr);
+      assert.match(x.stderr, /--report-from: .* is not an ISO 8601 time with offset/);
+    }
+  });
+});
+
 describe('interdict detect publish and detect worker', () => {
   test('a second publish rejects what is older than the stream’s last tick, skips what the stream has after it, and publishes the rest', () => {
     const data = path.join(dir, 'floor-data');

@@ -298,3 +298,104 @@ describe('batch detection over a simulated world', () => {
     assert.notEqual(fraudCallerDetector({ windowMs: 12 * 3600_000 }, w).windows, w);
   });
 });
+
+describe('history before --report-from', () => {
+  // A person pays her landlord the rent each month. On 1 December a listed number calls her for six
+  // minutes, and an hour later she pays the rent. Read from 1 December only, the landlord is a new
+  // payee and she is reported as a likely victim; with November read as history, he is a payee she
+  // has paid before, and nothing is reported. A victim in November (a call, then a first payment to
+  // a stranger) is a detection of the history: withheld, and written when the history is reported.
+  const SCAM = '+8617000000001';
+  const at = (day: string, hm: string) => `2026-${day}T${hm}:00+08:00`;
+  let hdir: string;
+  const write = (name: string, header: string, rows: string[]) => {
+    fs.writeFileSync(path.join(hdir, name), [header, ...rows].join('\n') + '\n');
+    return path.join(hdir, name);
+  };
+  const call = (ts: string, callee: string, s: number) => `${ts},voice,${SCAM},${callee},${s},,,,offnet`;
+  const pay = (ts: string, id: string, payer: string, payee: string, yuan: number) =>
+    `${ts},${id},${payer},${payee},${yuan}.00,CNY,mobile`;
+  // Calls between the two women, so that stream time moves through November.
+  const chat = (ts: string) => `${ts},voice,+8613800000001,+8613800000002,60,,,,offnet`;
+  let history: { cards: string; accounts: string; calls: string; transactions: string };
+  let december: { cards: string; accounts: string; calls: string; transactions: string };
+  before(() => {
+    hdir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-history-'));
+    const cards = write('cards.csv', 'msisdn,imsi,holder_id,holder_region,card_type,activated_at,operator', [
+      `+8613800000001,460001000000001,110101198001011234,110101,consumer,2019-01-01T00:00:00+08:00,CMCC`,
+      `+8613800000002,460001000000002,110101197502022345,110101,consumer,2018-01-01T00:00:00+08:00,CMCC`,
+      // A holder of six cards since 2019: over the national limit of five now, whatever the history.
+      ...Array.from(
+        { length: 6 },
+        (_, i) =>
+          `+861390000000${i},46000200000000${i},110101197003034567,110101,consumer,2019-0${i + 1}-01T00:00:00+08:00,CMCC`,
+      ),
+    ]);
+    const accounts = write('accounts.csv', 'account,institution,holder_id,account_type,opened_at', [
+      `6222000000000001,ICBC,110101198001011234,personal,2015-01-01T00:00:00+08:00`,
+      `6222000000000002,ICBC,110101197502022345,personal,2012-01-01T00:00:00+08:00`,
+      `6222000000000009,ICBC,110101196001013456,personal,2010-01-01T00:00:00+08:00`,
+      `6222000000000077,BOC,450101199901015678,personal,2026-10-20T00:00:00+08:00`,
+    ]);
+    const txnHeader = 'ts,txn_id,payer_account,payee_account,amount,currency,channel';
+    const callHeader = 'ts,kind,caller,callee,duration_s,imsi,imei,cell_id,origin';
+    const novCalls = [
+      chat(at('11-01', '08:00')),
+      call(at('11-10', '09:00'), '+8613800000002', 420),
+      chat(at('11-12', '08:00')),
+      chat(at('11-20', '08:00')),
+    ];
+    const novTxns = [
+      pay(at('11-01', '10:00'), 'T1', '6222000000000001', '6222000000000009', 3200),
+      pay(at('11-10', '10:00'), 'T2', '6222000000000002', '6222000000000077', 48000),
+    ];
+    const decCalls = [call(at('12-01', '09:00'), '+8613800000001', 400), chat(at('12-02', '08:00'))];
+    const decTxns = [pay(at('12-01', '10:00'), 'T3', '6222000000000001', '6222000000000009', 3200)];
+    history = {
+      cards,
+      accounts,
+      calls: write('calls.csv', callHeader, [...novCalls, ...decCalls]),
+      transactions: write('transactions.csv', txnHeader, [...novTxns, ...decTxns]),
+    };
+    december = {
+      cards,
+      accounts,
+      calls: write('dec-calls.csv', callHeader, decCalls),
+      transactions: write('dec-transactions.csv', txnHeader, decTxns),
+    };
+  });
+  after(() => fs.rmSync(hdir, { recursive: true, force: true }));
+
+  const listed = (kind: string, v: string) => kind === 'phone' && v === SCAM;
+  const victims = async (input: typeof history, reportFrom?: number) => {
+    const out: Detection[] = [];
+    const r = await runDetection(input, allDetectors(), {
+      emit: (d) => out.push(d),
+      listed,
+      ...(reportFrom !== undefined && { reportFrom }),
+    });
+    return {
+      r,
+      subjects: out.filter((d) => d.detector === 'potential_victim').map((d) => d.subject),
+      overLimit: out.filter((d) => d.detector === 'card_limit').map((d) => d.subject),
+    };
+  };
+  const DEC = Date.parse('2026-12-01T00:00:00+08:00');
+
+  test('December alone: the landlord is a new payee, and the tenant is reported', async () => {
+    const { subjects } = await victims(december);
+    assert.deepEqual(subjects, ['110101198001011234']);
+  });
+
+  test('November as history: the rent is no new payee; November’s victim is withheld, not lost', async () => {
+    const { r, subjects, overLimit } = await victims(history, DEC);
+    assert.deepEqual(subjects, []);
+    assert.equal(r.withheld, 1);
+    // Holding six cards is a state, not history: reported, though the last was activated in 2019.
+    assert.deepEqual(overLimit, ['110101197003034567']);
+    // Reported from the start, the same files give November's victim, and still not the tenant.
+    const all = await victims(history);
+    assert.deepEqual(all.subjects, ['110101197502022345']);
+    assert.equal(all.r.withheld, 0);
+  });
+});
