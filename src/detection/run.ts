@@ -101,8 +101,8 @@ export async function runDetection(
      * the detectors learn from them (a payer's known payees, two-way partners, cell regions, flags),
      * and a detection whose facts all came before it (`window.to`) is withheld (counted, not
      * emitted, not shown to the observer); a holder over the card limit is a standing state and is
-     * reported all the same.
-     * Without history every payee is new and every number a stranger at the start of a run.
+     * reported all the same. Without history every payee is new and every number a stranger at
+     * the start of a run.
      */
     reportFrom?: number;
   },

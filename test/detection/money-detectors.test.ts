@@ -821,6 +821,7 @@ describe('mule_account: victims are not hops', () => {
     account('SPENDER', 'HSPEND'),
     account('FRIEND1', 'HF1'),
     account('FRIEND2', 'HF2'),
+    account('YOUNG', 'HYOUNG', T0 - 100 * DAY),
     ...Array.from({ length: 4 }, (_, i) => account(`V${i}`, `HV${i}`)),
   ];
 
@@ -922,7 +923,6 @@ describe('mule_account: victims are not hops', () => {
       newContext([], accounts),
       ev,
     );
-
     assert.deepEqual(unbounded.map((d) => d.subject).sort(), ['MULE', 'VICTIM']);
     // Paid on within hours, it is a hop: the layer of a network, or a victim who paid the same
     // afternoon (the limit of the rule).
@@ -945,27 +945,16 @@ describe('mule_account: victims are not hops', () => {
       { txn: txn(T0 + 3 * H, payer, 'VICTIM', 7_600) },
       { txn: txn(T0 + (3 + dwellH) * H, 'VICTIM', 'MULE', 7_300) },
     ];
-    const withYoung = [...accounts, account('YOUNG', 'HYOUNG', T0 - 100 * DAY)];
-    const reportedOf = (ev: Ev[]) =>
-      run([muleAccountDetector()], newContext([], withYoung), ev)
-        .map((d) => d.subject)
-        .sort();
-    assert.deepEqual(reportedOf(lent('FRIEND1', 10.5)), ['MULE']);
+    assert.deepEqual(reported(lent('FRIEND1', 10.5)).sort(), ['MULE']);
     // Under `hopMaxDwellMs` alone (12 h), the victim was a hop.
-    assert.deepEqual(
-      run(
-        [muleAccountDetector({ borrowedMaxDwellMs: 12 * H })],
-        newContext([], withYoung),
-        lent('FRIEND1', 10.5),
-      )
-        .map((d) => d.subject)
-        .sort(),
-      ['MULE', 'VICTIM'],
-    );
+    assert.deepEqual(reported(lent('FRIEND1', 10.5), { borrowedMaxDwellMs: 12 * H }).sort(), [
+      'MULE',
+      'VICTIM',
+    ]);
     // From an account of months, not a person's own of years, the wider bound holds: a hop.
-    assert.deepEqual(reportedOf(lent('YOUNG', 10.5)), ['MULE', 'VICTIM']);
+    assert.deepEqual(reported(lent('YOUNG', 10.5)).sort(), ['MULE', 'VICTIM']);
     // Passed on within two hours, as a network's first layer does: a hop (the limit of the rule).
-    assert.deepEqual(reportedOf(lent('FRIEND1', 1.5)), ['MULE', 'VICTIM']);
+    assert.deepEqual(reported(lent('FRIEND1', 1.5)).sort(), ['MULE', 'VICTIM']);
   });
 
   /** The accounts mule_account reports over `ev`, with `params` over its defaults. */
