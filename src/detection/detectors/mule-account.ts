@@ -739,7 +739,7 @@ export class MuleAccountDetector implements MuleDetector {
       f.relayChain = this.relayChain(account, s, now, ctx);
       // The shorter chain to a cash machine needs a sign beyond the flow: people forward money to
       // a relative who draws it in cash, by day and through accounts they have had for years.
-      const toCash = f.cashOutShare >= this.p.minHopPassThrough && cashOutSign(f);
+      const toCash = f.cashOutShare >= this.p.minHopPassThrough && signBeyondFlow(f);
       if (f.relayChain < (toCash ? this.p.minRelayChainToCash : this.p.minRelayChain)) return;
     }
     if (noOtherSign(f)) {
@@ -989,29 +989,23 @@ function establishedCompany(account: string, openedBy: number, ctx: DetectionCon
 }
 
 /**
- * Nothing but the flow, beside paying flagged accounts: no flagged payer, not new, no money leaving
- * at night, abroad or as a company's cash, no structuring (`plainMaxDwellMs`, `hopMaxDwellMs`).
+ * Nothing but the flow, beside paying flagged accounts: no flagged payer and none of the signs of
+ * `signBeyondFlow` (`plainMaxDwellMs`, `hopMaxDwellMs`).
  */
 function noOtherSign(f: Features): boolean {
-  return (
-    f.upstreamShare === 0 &&
-    !f.newAccount &&
-    !f.nightOut &&
-    f.structuring === 0 &&
-    !companyCash(f) &&
-    !f.abroad
-  );
+  return f.upstreamShare === 0 && !signBeyondFlow(f);
 }
 
 /**
- * What makes money taken out (`minRelayChainToCash`) the end of a chain rather than a relative
- * drawing what was forwarded to them: taken at night, from a new account, in structured sums, sent
- * abroad, or drawn by a company. People forward money to family who draw it at the counter by day
- * from accounts of years; a transfer abroad of money that just came in, or a company account
- * drawing a private person's money in cash, is how layered money leaves (a chain of two by day,
- * 5,000 × 7 seeds 145 and 153: two whole networks missed before these two signs).
+ * What marks an account beyond the flow of money through it, and makes money taken out
+ * (`minRelayChainToCash`) the end of a chain rather than a relative drawing what was forwarded to
+ * them: money leaving at night, a new account, structured sums, a transfer abroad, or a company
+ * account taking it out. People forward money to family who draw it at the counter by day from
+ * accounts of years; a transfer abroad of money that just came in, or a company account drawing a
+ * private person's money in cash, is how layered money leaves (a chain of two by day, 5,000 × 7
+ * seeds 145 and 153: two whole networks missed before these two signs).
  */
-function cashOutSign(f: Features): boolean {
+function signBeyondFlow(f: Features): boolean {
   return f.nightOut || f.newAccount || f.structuring > 0 || f.abroad || companyCash(f);
 }
 
