@@ -167,6 +167,26 @@ export async function run(): Promise<BenchResult[]> {
       note: `${rs.calls.toLocaleString('en-US')} records over 30 days, cards loaded first; the same code and files as the ${people.toLocaleString('en-US')}-person line, but a few thousand numbers' state; ${spread(rs.calls, smallRange)}`,
     });
     fs.rmSync(small, { recursive: true, force: true });
+    // The same detectors as the population grows, over the first line's days: where the numbers'
+    // state stops fitting the caches (L2, then L3), a record's cost climbs from instructions to
+    // memory latency. The curve tells what a packed layout has to save (docs/detection.md).
+    for (const n of [2_000, 5_000, 10_000, 20_000]) {
+      const w = path.join(root, `people-${n}`);
+      await simulate({ people: n, days, seed: 1, outDir: w });
+      const {
+        r: rw,
+        secs: wSecs,
+        range: wRange,
+      } = await timed({ cards: path.join(w, 'cards.csv'), calls: path.join(w, 'calls.csv') }, calls);
+      out.push({
+        name: `call records through every call detector, ${n.toLocaleString('en-US')} people over ${days} days, one core`,
+        value: rw.calls / wSecs,
+        unit: 'records/s',
+        target: 'reported',
+        note: `${rw.calls.toLocaleString('en-US')} records, ${rw.cards.toLocaleString('en-US')} cards loaded first; ${perRecord(wSecs, rw.calls).toFixed(2)} µs/record against ${perRecord(secs, rc.calls).toFixed(2)} µs for ${people.toLocaleString('en-US')} people; ${spread(rw.calls, wRange)}`,
+      });
+      fs.rmSync(w, { recursive: true, force: true });
+    }
     const moneyDs = () => allDetectors().filter((d) => d.onTransaction);
     const accountSecs = (await timed({ accounts: f.accounts }, () => [])).secs;
     const {
