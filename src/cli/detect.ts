@@ -30,7 +30,7 @@ export const MAX_LATENESS = [
 ] as const;
 
 /** `--report-from`: an ISO 8601 time with offset, as epoch ms, or a usage error. */
-function reportFrom(v: string): number {
+export function reportFrom(v: string): number {
   const ms = parseIsoTime(v.trim());
   if (Number.isNaN(ms))
     throw new UsageError(
@@ -38,6 +38,13 @@ function reportFrom(v: string): number {
     );
   return ms;
 }
+
+/** `--report-from` of `detect` and `detect worker`. */
+export const REPORT_FROM = [
+  '--report-from <time>',
+  'ISO 8601 time: records before it are history the detectors learn from (known payees, partners, flags); only detections from it on are written',
+  reportFrom,
+] as const;
 
 /**
  * A file option that may be given more than once (`--calls a.csv --calls b.csv`: the files of
@@ -81,11 +88,7 @@ export function detectCommands(program: Command, _core: Core): void {
     .option('--detectors <names>', `some of ${DETECTORS.join(', ')} (default all)`)
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option(...MAX_LATENESS)
-    .option(
-      '--report-from <time>',
-      'ISO 8601 time: records before it are history the detectors learn from (known payees, partners, flags); only detections from it on are written',
-      reportFrom,
-    )
+    .option(...REPORT_FROM)
     .option('--json', 'print the summary as JSON')
     .action(
       async (o: {

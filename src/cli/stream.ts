@@ -47,6 +47,7 @@ import {
   existingFiles,
   MAX_LATENESS,
   moreFiles,
+  REPORT_FROM,
   seconds,
   TRANSACTIONS_OPTION,
 } from './detect.ts';
@@ -216,6 +217,7 @@ export function streamCommands(program: Command, core: Core): void {
     .option('--out <file>', 'append detections to this NDJSON file instead of storing them')
     .option('--partition-count <n>', `partitions of the record stream (default ${DEFAULT_PARTITIONS})`, count)
     .option('--checkpoint-every <records>', 'checkpoint after this many records (default 200000)', count)
+    .option(...REPORT_FROM)
     .action(async (_: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<WorkerOptions>();
       const total = o.partitionCount ?? DEFAULT_PARTITIONS;
@@ -261,6 +263,7 @@ export function streamCommands(program: Command, core: Core): void {
             checkpoints: new DbCheckpointStore(c.db, c.pii),
             pii: c.pii,
             ...(o.checkpointEvery ? { checkpointEvery: o.checkpointEvery } : {}),
+            ...(o.reportFrom !== undefined ? { reportFrom: o.reportFrom } : {}),
             onError: (err) => (failed = err),
             ...(triggers ? { observer: triggers.observer } : {}),
           });
@@ -282,7 +285,9 @@ export function streamCommands(program: Command, core: Core): void {
           process.stdout.write(
             `${s.records} records, ` +
               (s.reference ? `${s.reference} cards and accounts, ` : '') +
-              `${s.detections} detections, ${s.checkpoints} checkpoints (at gseq ${s.gseq})\n`,
+              `${s.detections} detections` +
+              (s.withheld ? `, ${s.withheld} withheld (before --report-from)` : '') +
+              `, ${s.checkpoints} checkpoints (at gseq ${s.gseq})\n`,
           );
         } finally {
           if (out) await new Promise<void>((resolve) => out.end(resolve));
@@ -439,9 +444,10 @@ function mib(bytes: number): string {
 }
 
 /**
- * The worker's contact watch: its triggers (only for callees this worker owns, none while replaying)
- * go to the warnings every second, off the record loop. The watch knows the registry's listed
- * numbers as of the start and every number the call detectors flag.
+ * The worker's contact watch: its triggers (only for callees this worker owns, none while replaying
+ * or reading the history before --report-from) go to the warnings every second, off the record
+ * loop. The watch knows the registry's listed numbers as of the start and every number the call
+ * detectors flag.
  */
 async function contactTriggers(c: Services, org: { id: string; name: string } | null) {
   const listed = new Set(
@@ -467,15 +473,19 @@ async function contactTriggers(c: Services, org: { id: string; name: string } | 
   const timer = setInterval(() => void flush(), 1_000);
   timer.unref();
   return {
-    observer: (owns: (msisdn: string) => boolean, replaying: () => boolean) =>
-      new ContactObserver(
-        new ContactWatch({}, (n) => listed.has(n)),
+    observer: (owns: (msisdn: string) => boolean, replaying: () => boolean, history: () => boolean) => {
+      const watch = new ContactWatch({}, (n) => listed.has(n));
+      return new ContactObserver(
+        watch,
         (t) => {
-          if (!replaying()) pending.push(t);
+          // History before --report-from: never delivered, so it warned no one.
+          if (history()) watch.unwarn(t);
+          else if (!replaying()) pending.push(t);
         },
         owns,
         flush,
-      ),
+      );
+    },
     async close() {
       clearInterval(timer);
       await flush();
@@ -504,6 +514,7 @@ interface WorkerOptions {
   out?: string;
   partitionCount?: number;
   checkpointEvery?: number;
+  reportFrom?: number;
 }
 
 function count(v: string): number {

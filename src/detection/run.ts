@@ -133,10 +133,7 @@ export async function runDetection(
     withheld: 0,
   };
   const reportFrom = opts.reportFrom ?? -Infinity;
-  // Holding more cards than allowed is a standing state, not an event of the history: reported
-  // whenever it holds, however long ago the cards were activated.
-  const isHistory = (d: Detection) =>
-    d.window.to < reportFrom && !(d.detector === 'card_limit' && d.subjectKind === 'holder');
+  const isHistory = (d: Detection) => beforeReportFrom(d, reportFrom);
   const emit = (drained: Detection[], now: number) => {
     let ds = drained;
     if (reportFrom > -Infinity && ds.some(isHistory)) {
@@ -246,6 +243,16 @@ export async function runDetection(
     await rejects.close();
   }
   return out;
+}
+
+/**
+ * Whether detection `d` is of the history before `reportFrom` (`--report-from`, batch and stream
+ * worker alike): all its facts came before it. Holding more cards than allowed is a standing
+ * state, not an event of the history: reported whenever it holds, however long ago the cards
+ * were activated.
+ */
+export function beforeReportFrom(d: Detection, reportFrom: number): boolean {
+  return d.window.to < reportFrom && !(d.detector === 'card_limit' && d.subjectKind === 'holder');
 }
 
 /**

@@ -221,6 +221,15 @@ export class ContactWatch {
     return out;
   }
 
+  /**
+   * Trigger `t`, just made, was not handed out (it is of the history before a worker's
+   * `--report-from`): its callee was not warned, so a later trigger within the episode must not be
+   * suppressed by it.
+   */
+  unwarn(t: ContactTrigger): void {
+    if (this.warned.get(t.callee) === t.at) this.warned.delete(t.callee);
+  }
+
   /** Drops what has expired by stream time `now` (also done by `onCall` every `sweepEveryMs`). */
   sweep(now: number): void {
     const p = this.params;

@@ -217,6 +217,19 @@ describe('interdict detect --report-from', () => {
       assert.equal(x.code, 2, x.stderr);
       assert.match(x.stderr, /--report-from: .* is not an ISO 8601 time with offset/);
     }
+    // A worker starting cold on a stream that holds the whole world: the same, through the stream.
+    const data = path.join(dir, 'from-data');
+    const p = cli(data, ['detect', 'publish', ...args.slice(1, -2), '--end']);
+    assert.equal(p.code, 0, p.stderr);
+    const worker = ['detect', 'worker', '--partitions', '0-7', '--report-from'];
+    const bad = cli(data, [...worker, 'yesterday', '--out', path.join(dir, 'never.ndjson')]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--report-from: "yesterday" is not an ISO 8601 time with offset/);
+    const streamed = path.join(dir, 'from-stream.ndjson');
+    const w = cli(data, [...worker, iso, '--out', streamed]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.deepEqual(fs.readFileSync(streamed, 'utf8').trim().split('\n').sort(), got.sort());
+    assert.match(w.stdout, new RegExp(`, ${whole.length - kept.length} withheld \\(before --report-from\\)`));
   });
 });
 

@@ -659,6 +659,90 @@ describe('streaming detection on the embedded record stream', () => {
     assert.deepEqual(lines(detections), lines(batch));
   });
 
+  test('with --report-from, workers give the batch run’s detections from that time and withhold the same history', async () => {
+    // The world's second day: its first is history the detectors learn from.
+    const from = Date.parse('2026-11-03T00:00:00+08:00');
+    const kept: Detection[] = [];
+    const whole = await runDetection(files(), allDetectors(), {
+      emit: (d) => kept.push(d),
+      reportFrom: from,
+    });
+    assert.ok(
+      whole.withheld > 0 && kept.length > 0,
+      `history withheld (${whole.withheld}), the rest reported`,
+    );
+    const stream = await freshEmbedded();
+    await publishRecords(stream, records, { end: true });
+    // The contact watch sees the history (a number flagged after it warns the people it held long
+    // calls with just before) but hands out nothing while the worker reads it. Every number counts
+    // as listed here, so that the history has triggers.
+    const seen: ContactTrigger[] = [];
+    const handed: ContactTrigger[] = [];
+    /** Per callee, its last trigger of the history (not handed out). */
+    const historyOf = new Map<string, number>();
+    for (const sets of [
+      [ALL],
+      [
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+      ],
+    ]) {
+      const detections: Detection[] = [];
+      const workers = sets.map(
+        (partitions) =>
+          new DetectionWorker({
+            stream,
+            partitions,
+            detectors: allDetectors,
+            cards: ref.cards,
+            accounts: ref.accounts,
+            sink: async (ds) => void detections.push(...ds),
+            waitMs: 50,
+            reportFrom: from,
+            ...(sets.length === 1 && {
+              observer: (
+                owns: (msisdn: string) => boolean,
+                replaying: () => boolean,
+                history: () => boolean,
+              ) => {
+                const watch = new ContactWatch({}, () => true);
+                return new ContactObserver(
+                  watch,
+                  (t) => {
+                    seen.push(t);
+                    if (history()) {
+                      historyOf.set(t.callee, t.at);
+                      watch.unwarn(t);
+                    } else if (!replaying()) handed.push(t);
+                  },
+                  owns,
+                );
+              },
+            }),
+          }),
+      );
+      for (const w of workers) await w.start();
+      await Promise.all(workers.map((w) => w.done));
+      assert.deepEqual(lines(detections), lines(kept), `${sets.length} worker(s)`);
+      assert.equal(
+        workers.reduce((n, w) => n + w.stats.withheld, 0),
+        whole.withheld,
+        `${sets.length} worker(s): each history detection withheld by its owner`,
+      );
+    }
+    assert.ok(
+      seen.some((t) => t.at < from) && handed.length > 0,
+      `triggers in the history (${seen.length} in all) and after it (${handed.length})`,
+    );
+    for (const t of handed) assert.ok(t.at >= from, `${new Date(t.at).toISOString()} is not history`);
+    // A callee whose trigger in the history was not handed out is warned after it, within the
+    // watch's episode (24 h) of the one not handed out.
+    assert.ok(
+      handed.some((t) => t.at - (historyOf.get(t.callee) ?? -Infinity) < 24 * 3_600_000),
+      'warned after a trigger of the history',
+    );
+  });
+
   test('records come back in the file reader’s shape: the same fields, in the same order', async () => {
     const stream = await freshEmbedded();
     const some = records.slice(0, 400);

@@ -12,7 +12,7 @@ import {
 } from '../checkpoint.ts';
 import type { CheckpointStore, Checkpoint } from './checkpoints.ts';
 import { ownerOf, partitionOf } from './route.ts';
-import { PREFETCH_AHEAD, type RecordObserver } from '../run.ts';
+import { beforeReportFrom, PREFETCH_AHEAD, type RecordObserver } from '../run.ts';
 import { NumberEntries } from '../intern.ts';
 import { prefetchCallState } from '../detectors/prefetch.ts';
 import type { RecordStream, StreamEntry } from './types.ts';
@@ -62,9 +62,22 @@ export interface WorkerOptions {
   /**
    * Sees every record and every drained detection (owned or not), like `runDetection`'s observer
    * (the warnings' contact watch). Built per start, told whether output about a person's number
-   * is this worker's (`owns`) and whether it is replaying what was already delivered.
+   * is this worker's (`owns`), whether it is replaying what was already delivered (`replaying`)
+   * and whether it is reading the history before `reportFrom` (`history`: nothing of it was or
+   * will be delivered).
    */
-  observer?: (owns: (msisdn: string) => boolean, replaying: () => boolean) => RecordObserver;
+  observer?: (
+    owns: (msisdn: string) => boolean,
+    replaying: () => boolean,
+    history: () => boolean,
+  ) => RecordObserver;
+  /**
+   * Stream time (epoch ms) from which detections are reported, as `runDetection`'s: the records
+   * before it are history the detectors learn from, and a detection whose facts all came before
+   * it is withheld (counted in `withheld`, not sunk, not shown to the observer). For a worker that
+   * starts cold on a stream that already holds days of records.
+   */
+  reportFrom?: number;
 }
 
 export interface WorkerStats {
@@ -74,6 +87,8 @@ export interface WorkerStats {
   detections: number;
   /** Detections withheld while replaying up to the checkpoint (the sink had them already). */
   replayed: number;
+  /** Detections of this worker's partitions withheld as history before `reportFrom`. */
+  withheld: number;
   checkpoints: number;
   mode: 'snapshot' | 'replay';
   gseq: number;
@@ -128,6 +143,7 @@ export class DetectionWorker {
     reference: 0,
     detections: 0,
     replayed: 0,
+    withheld: 0,
     checkpoints: 0,
     mode: 'replay',
     gseq: 0,
@@ -145,6 +161,8 @@ export class DetectionWorker {
   private withholdThrough = 0;
   private sinceCheckpoint = 0;
   private lastCheckpointAt = Date.now();
+  /** Stream time of the record or tick being processed. */
+  private now = -Infinity;
   private running = false;
   private loop: Promise<void> | undefined;
   private ended = false;
@@ -185,6 +203,7 @@ export class DetectionWorker {
       this.o.observer?.(
         (msisdn) => this.owned.has(partitionOf('msisdn', msisdn, n)),
         () => this.gseq <= this.withholdThrough,
+        () => this.now < (this.o.reportFrom ?? -Infinity),
       ) ?? null;
     const snapshots = this.detectors.every(isSnapshotable);
     this.stats.mode = snapshots ? 'snapshot' : 'replay';
@@ -269,6 +288,7 @@ export class DetectionWorker {
         switch (entry.kind) {
           case 'call': {
             const r = entry.record;
+            this.now = r.ts;
             if (r.ts >= this.ctx.nextWithdrawalAt) withdrawEnded(this.ctx, r.ts);
             for (const d of this.detectors) d.onCall?.(r, this.ctx);
             this.observer?.onCall(r);
@@ -278,6 +298,7 @@ export class DetectionWorker {
           }
           case 'transaction': {
             const t = entry.record;
+            this.now = t.ts;
             if (t.ts >= this.ctx.nextWithdrawalAt) withdrawEnded(this.ctx, t.ts);
             for (const d of this.detectors) d.onTransaction?.(t, this.ctx);
             this.stats.records++;
@@ -298,9 +319,11 @@ export class DetectionWorker {
           }
           case 'tick':
             // A tick follows the record of its time, which withdrew what was due (as in batch).
+            this.now = entry.now;
             if (entry.drain) await this.drain(entry.now, false);
             break;
           case 'end':
+            this.now = entry.now;
             withdrawAtEnd(this.ctx, entry.now);
             await this.drain(entry.now, true);
             this.ended = true;
@@ -346,8 +369,14 @@ export class DetectionWorker {
   private async drain(now: number, final: boolean): Promise<void> {
     const out: Detection[] = [];
     const n = this.o.stream.partitions;
+    const from = this.o.reportFrom ?? -Infinity;
     for (const d of this.detectors) {
-      const ds = d.drain(now, final, this.ctx);
+      let ds = d.drain(now, final, this.ctx);
+      if (from > -Infinity && ds.some((x) => beforeReportFrom(x, from))) {
+        for (const x of ds)
+          if (beforeReportFrom(x, from) && this.owned.has(ownerOf(x, n))) this.stats.withheld++;
+        ds = ds.filter((x) => !beforeReportFrom(x, from));
+      }
       if (ds.length && this.observer) this.observer.onDetections(ds, now);
       for (const x of ds) if (this.owned.has(ownerOf(x, n))) out.push(x);
     }
