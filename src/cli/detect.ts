@@ -30,7 +30,7 @@ export const MAX_LATENESS = [
 ] as const;
 
 /** `--report-from`: an ISO 8601 time with offset, as epoch ms, or a usage error. */
-export function reportFrom(v: string): number {
+function reportFrom(v: string): number {
   const ms = parseIsoTime(v.trim());
   if (Number.isNaN(ms))
     throw new UsageError(
