@@ -150,15 +150,17 @@ export async function run(): Promise<BenchResult[]> {
       target: 'reported',
       note: `what a rewrite keeping each number's state in one typed-array row could reach at best with today's parser, against ${Math.round(rp.calls / parseSecs).toLocaleString('en-US')}/s parsing alone and ${Math.round(rc.calls / secs).toLocaleString('en-US')}/s with every call detector; ${spread(rk.calls, packedRange)}`,
     });
+    /** Every call detector timed over a simulated world of `n` people and `d` days (deleted after). */
+    const world = async (name: string, n: number, d: number) => {
+      const w = path.join(root, name);
+      await simulate({ people: n, days: d, seed: 1, outDir: w });
+      const t = await timed({ cards: path.join(w, 'cards.csv'), calls: path.join(w, 'calls.csv') }, calls);
+      fs.rmSync(w, { recursive: true, force: true });
+      return t;
+    };
     // The same detectors on a world with few active subjects (their state fits in the caches): the
     // gap to the line above is memory latency, not instructions (docs/detection.md, "Throughput").
-    const small = path.join(root, 'small');
-    await simulate({ people: 2000, days: 30, seed: 1, outDir: small });
-    const {
-      r: rs,
-      secs: smallSecs,
-      range: smallRange,
-    } = await timed({ cards: path.join(small, 'cards.csv'), calls: path.join(small, 'calls.csv') }, calls);
+    const { r: rs, secs: smallSecs, range: smallRange } = await world('small', 2000, 30);
     out.push({
       name: 'call records through every call detector, 2,000 people (state in cache), one core',
       value: rs.calls / smallSecs,
@@ -166,18 +168,11 @@ export async function run(): Promise<BenchResult[]> {
       target: 'reported',
       note: `${rs.calls.toLocaleString('en-US')} records over 30 days, cards loaded first; the same code and files as the ${people.toLocaleString('en-US')}-person line, but a few thousand numbers' state; ${spread(rs.calls, smallRange)}`,
     });
-    fs.rmSync(small, { recursive: true, force: true });
     // The same detectors as the population grows, over the first line's days: where the numbers'
     // state stops fitting the caches (L2, then L3), a record's cost climbs from instructions to
     // memory latency. The curve tells what a packed layout has to save (docs/detection.md).
     for (const n of [2_000, 5_000, 10_000, 20_000]) {
-      const w = path.join(root, `people-${n}`);
-      await simulate({ people: n, days, seed: 1, outDir: w });
-      const {
-        r: rw,
-        secs: wSecs,
-        range: wRange,
-      } = await timed({ cards: path.join(w, 'cards.csv'), calls: path.join(w, 'calls.csv') }, calls);
+      const { r: rw, secs: wSecs, range: wRange } = await world(`people-${n}`, n, days);
       out.push({
         name: `call records through every call detector, ${n.toLocaleString('en-US')} people over ${days} days, one core`,
         value: rw.calls / wSecs,
@@ -185,7 +180,6 @@ export async function run(): Promise<BenchResult[]> {
         target: 'reported',
         note: `${rw.calls.toLocaleString('en-US')} records, ${rw.cards.toLocaleString('en-US')} cards loaded first; ${perRecord(wSecs, rw.calls).toFixed(2)} µs/record against ${perRecord(secs, rc.calls).toFixed(2)} µs for ${people.toLocaleString('en-US')} people; ${spread(rw.calls, wRange)}`,
       });
-      fs.rmSync(w, { recursive: true, force: true });
     }
     const moneyDs = () => allDetectors().filter((d) => d.onTransaction);
     const accountSecs = (await timed({ accounts: f.accounts }, () => [])).secs;

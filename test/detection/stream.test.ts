@@ -170,7 +170,13 @@ after(async () => {
 async function runWorkers(
   stream: RecordStream,
   sets: number[][],
-  opts: { detectors?: () => Detector[]; files?: boolean; pii?: PiiCipher } = {},
+  opts: {
+    detectors?: () => Detector[];
+    files?: boolean;
+    pii?: PiiCipher;
+    reportFrom?: number;
+    observer?: WorkerOptions['observer'];
+  } = {},
 ): Promise<{ detections: Detection[]; workers: DetectionWorker[] }> {
   const detections: Detection[] = [];
   const files = opts.files ?? true;
@@ -183,6 +189,8 @@ async function runWorkers(
         cards: files ? ref.cards : [],
         accounts: files ? ref.accounts : [],
         ...(opts.pii ? { pii: opts.pii } : {}),
+        ...(opts.reportFrom !== undefined ? { reportFrom: opts.reportFrom } : {}),
+        ...(opts.observer ? { observer: opts.observer } : {}),
         sink: async (ds) => void detections.push(...ds),
         waitMs: 50,
       }),
@@ -687,42 +695,25 @@ describe('streaming detection on the embedded record stream', () => {
         [4, 5, 6, 7],
       ],
     ]) {
-      const detections: Detection[] = [];
-      const workers = sets.map(
-        (partitions) =>
-          new DetectionWorker({
-            stream,
-            partitions,
-            detectors: allDetectors,
-            cards: ref.cards,
-            accounts: ref.accounts,
-            sink: async (ds) => void detections.push(...ds),
-            waitMs: 50,
-            reportFrom: from,
-            ...(sets.length === 1 && {
-              observer: (
-                owns: (msisdn: string) => boolean,
-                replaying: () => boolean,
-                history: () => boolean,
-              ) => {
-                const watch = new ContactWatch({}, () => true);
-                return new ContactObserver(
-                  watch,
-                  (t) => {
-                    seen.push(t);
-                    if (history()) {
-                      historyOf.set(t.callee, t.at);
-                      watch.unwarn(t);
-                    } else if (!replaying()) handed.push(t);
-                  },
-                  owns,
-                );
+      const { detections, workers } = await runWorkers(stream, sets, {
+        reportFrom: from,
+        ...(sets.length === 1 && {
+          observer: (owns, replaying, history) => {
+            const watch = new ContactWatch({}, () => true);
+            return new ContactObserver(
+              watch,
+              (t) => {
+                seen.push(t);
+                if (history()) {
+                  historyOf.set(t.callee, t.at);
+                  watch.unwarn(t);
+                } else if (!replaying()) handed.push(t);
               },
-            }),
-          }),
-      );
-      for (const w of workers) await w.start();
-      await Promise.all(workers.map((w) => w.done));
+              owns,
+            );
+          },
+        }),
+      });
       assert.deepEqual(lines(detections), lines(kept), `${sets.length} worker(s)`);
       assert.equal(
         workers.reduce((n, w) => n + w.stats.withheld, 0),
