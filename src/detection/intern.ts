@@ -256,7 +256,7 @@ export class Interned {
   card: CardRecord | undefined = undefined;
   cardsOf: object | null = null;
   cardsVersion = -1;
-  /** The number's partner window (`PartnerWindows`, shared by simbox and fraud_caller) and its map. */
+  /** The number's partner window and the windows it is in (`PartnerWindows`, shared by simbox and fraud_caller). */
   window: unknown = undefined;
   windowOf: object | null = null;
   /** One slot per call detector that keeps per-number state: the state and the map it is in. */

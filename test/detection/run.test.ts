@@ -14,7 +14,7 @@ import { addCard, newContext } from '../../src/detection/detector.ts';
 import { Interner } from '../../src/detection/intern.ts';
 import { ACCOUNTS, CALLS, CARDS, readRecordBatches } from '../../src/detection/parse.ts';
 import { scoreDetections } from '../../src/detection/score.ts';
-import type { Detection, Truth } from '../../src/detection/records.ts';
+import type { CallRecord, Detection, Truth } from '../../src/detection/records.ts';
 
 let dir: string;
 let truth: Truth;
@@ -297,6 +297,121 @@ describe('batch detection over a simulated world', () => {
     assert.equal(simboxDetector({}, w).windows, w);
     assert.notEqual(fraudCallerDetector({ windowMs: 12 * 3600_000 }, w).windows, w);
   });
+});
+
+describe('partner windows', () => {
+  const CALL = { kind: 'voice', durationS: 30, imsi: null, imei: null, cellId: null } as const;
+  /** What `PartnerWindows` counts, kept the plain way: a Map of partners per card. */
+  class Model {
+    cards = new Map<
+      string,
+      {
+        from: number;
+        lastTs: number;
+        partners: Map<string, number>;
+        out: number;
+        repeat: number;
+        social: number;
+      }
+    >();
+    constructor(
+      readonly windowMs: number,
+      readonly maxPartners: number,
+    ) {}
+    add(
+      m: { partners: Map<string, number>; out: number; repeat: number; social: number },
+      p: string,
+      dir: number,
+    ) {
+      const f = m.partners.get(p);
+      if (f !== undefined) {
+        if ((f & dir) !== 0) {
+          if (dir === 1) m.repeat++;
+          return false;
+        }
+        m.partners.set(p, f | dir);
+        if (dir === 1) m.out++;
+        m.social++;
+        return true;
+      }
+      if (dir === 1) m.out++;
+      if (m.partners.size < this.maxPartners) m.partners.set(p, dir);
+      return false;
+    }
+    see(r: { ts: number; caller: string; callee: string; origin: string }) {
+      let callerSocial = false;
+      if (r.origin !== 'intl') {
+        let m = this.cards.get(r.caller);
+        if (m === undefined) {
+          m = { from: r.ts, lastTs: r.ts, partners: new Map(), out: 0, repeat: 0, social: 0 };
+          this.cards.set(r.caller, m);
+        }
+        if (r.ts - m.from > this.windowMs) {
+          Object.assign(m, { from: r.ts, partners: new Map(), out: 0, repeat: 0, social: 0 });
+        }
+        m.lastTs = r.ts;
+        callerSocial = this.add(m, r.callee, 1);
+      }
+      const c = this.cards.get(r.callee);
+      const calleeSocial = c !== undefined && r.ts - c.from <= this.windowMs && this.add(c, r.caller, 2);
+      return [callerSocial, calleeSocial];
+    }
+    sweep(now: number) {
+      for (const [k, m] of this.cards) if (now - m.lastTs > this.windowMs) this.cards.delete(k);
+    }
+  }
+
+  for (const maxPartners of [4096, 24])
+    test(`count what a plain map of partners counts, through growth, roll-overs and sweeps (at most ${maxPartners} remembered)`, () => {
+      const H = 3600_000;
+      const pw = new PartnerWindows(H, maxPartners);
+      const model = new Model(H, maxPartners);
+      let seed = 7;
+      const rand = () => {
+        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+        return seed / 2 ** 32;
+      };
+      const num = (i: number) => `+86138${String(i).padStart(8, '0')}`;
+      const counts = (w: { from: number; outDistinct: number; outRepeat: number; social: number } | null) =>
+        w === null ? null : [w.from, w.outDistinct, w.outRepeat, w.social];
+      const modelCounts = (k: string, open: boolean) => {
+        const m = model.cards.get(k);
+        return m === undefined || !open ? null : [m.from, m.out, m.repeat, m.social];
+      };
+      let n = 0;
+      let nextSweep = 0;
+      let slabAfterDay1 = 0;
+      let grown = 0;
+      // Three days; a few heavy callers reach far past 16 slots; two thirds of the cards
+      // are quiet on any given day, so windows are dropped and their blocks reused.
+      for (let ts = 0; ts < 3 * 24 * H; ts += 5_000) {
+        const day = Math.floor(ts / (24 * H));
+        const heavy = rand() < 0.3;
+        const caller = num(heavy ? Math.floor(rand() * 3) : 3 + day * 200 + Math.floor(rand() * 300));
+        const callee = num(3 + Math.floor(rand() * 900));
+        const r = { ...CALL, ts, caller, callee, origin: rand() < 0.05 ? 'intl' : 'onnet' } as CallRecord;
+        n = pw.see(r, n);
+        const [callerSocial, calleeSocial] = model.see(r);
+        assert.equal(pw.callerSocial, callerSocial, `record ${n}: caller two-way`);
+        assert.equal(pw.calleeSocial, calleeSocial, `record ${n}: callee two-way`);
+        assert.deepEqual(counts(pw.caller), modelCounts(caller, r.origin !== 'intl'), `record ${n}: caller`);
+        assert.deepEqual(counts(pw.callee), modelCounts(callee, pw.callee !== null), `record ${n}: callee`);
+        for (const w of [pw.caller, pw.callee]) if (w !== null && w.cap > 16) grown++;
+        if (ts >= nextSweep) {
+          pw.sweep(ts, 15 * 60_000, true);
+          model.sweep(ts);
+          nextSweep = ts + 15 * 60_000;
+        }
+        if (ts === 24 * H) slabAfterDay1 = pw.slab.length;
+      }
+      assert.deepEqual(
+        [...pw.cards].map(([k, w]) => [k, ...counts(w)!]).sort(),
+        [...model.cards].map(([k, m]) => [k, m.from, m.out, m.repeat, m.social]).sort(),
+      );
+      assert.ok(grown > 0, 'some windows outgrew their first block');
+      assert.ok(pw.cards.size < 2 * 300, `only the active cards are held (${pw.cards.size})`);
+      assert.equal(pw.slab.length, slabAfterDay1, 'days 2 and 3 reuse the blocks of dropped windows');
+    });
 });
 
 describe('history before --report-from', () => {

@@ -23,7 +23,7 @@ import {
   type Detection,
 } from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
-import { IN, OUT, PartnerSet } from '../../src/detection/detectors/common.ts';
+import { PartnerWindow, PartnerWindows } from '../../src/detection/detectors/common.ts';
 import v8 from 'node:v8';
 import {
   detectorClasses,
@@ -361,9 +361,21 @@ describe('checkpoint snapshots', () => {
   test('class instances come back with their prototypes, shared references and typed arrays', () => {
     const m = new ImeiState('862998030004768', 1000, '460001', '+8613800000001');
     m.note(2000, '460002', '+8613800000002', 'c1', 86_400_000, 86_400_000);
-    const ps = new PartnerSet();
-    for (let i = 1; i <= 40; i++) ps.add(i * 7919, OUT);
-    ps.add(7919, IN);
+    // A card's partner window: 40 callees (its block grown from 16 slots to 128), one of them two-way.
+    const ps = new PartnerWindows(86_400_000);
+    const call = (caller: string, callee: string, ts: number): CallRecord => ({
+      ...(sampleCall(0, 0).record as CallRecord),
+      ts,
+      caller,
+      callee,
+      origin: 'onnet',
+    });
+    const A = '+8613800000001';
+    const B = (i: number) => `+86139${String(i).padStart(8, '0')}`;
+    let n = 0;
+    for (let i = 1; i <= 40; i++) n = ps.see(call(A, B(i), 1000 + i), n);
+    n = ps.see(call(B(7), A, 2000), n);
+    assert.equal(ps.calleeSocial, true);
     const state = {
       byCard: new Map([
         ['a', m],
@@ -379,11 +391,15 @@ describe('checkpoint snapshots', () => {
     assert.deepEqual(a.imsis, ['460001', '460002']);
     a.note(3000, '460003', '+8613800000003', 'c1', 86_400_000, 86_400_000);
     assert.equal(a.imsis.length, 3, 'methods work on the restored instance');
-    assert.ok(back.partners instanceof PartnerSet);
-    assert.equal(back.partners.outDistinct, 40);
-    assert.equal(back.partners.social, 1);
-    assert.equal(back.partners.add(7919, OUT), false, 'a known partner is still known');
-    assert.equal(back.partners.outRepeat, 1);
+    assert.ok(back.partners instanceof PartnerWindows);
+    const w = back.partners.cards.get(A)!;
+    assert.ok(w instanceof PartnerWindow);
+    assert.deepEqual([w.outDistinct, w.social, w.cap], [40, 1, 128]);
+    n = back.partners.see(call(A, B(5), 3000), n);
+    assert.equal(back.partners.caller, w);
+    assert.equal(w.outRepeat, 1, 'a known partner is still known');
+    back.partners.see(call(A, B(41), 3001), n);
+    assert.equal(w.outDistinct, 41);
     assert.deepEqual([...back.seen], ['x']);
   });
 

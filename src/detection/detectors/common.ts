@@ -38,117 +38,63 @@ function slotOf(key: number): number {
 }
 
 /**
- * The people a subject talked to in its window, as 32-bit number hashes in an open-addressing
- * table (one Int32Array; the low two bits of a slot hold the OUT/IN flags). Counts distinct
- * callees, repeated callees and two-way ("social") partners without allocating per call. Beyond
- * `maxSize` partners new ones are still counted but no longer remembered.
+ * A card's partners in its current window (`PartnerWindows`): its counts, the window's times, and
+ * where its partner slots are in the windows' slab. The slots are an open-addressing table of
+ * 32-bit number hashes, the low two bits holding the OUT/IN flags; they count distinct callees,
+ * repeated callees and two-way ("social") partners without allocating per call. Beyond
+ * `PartnerWindows.maxPartners` a card's new partners are still counted but no longer remembered.
  */
-export class PartnerSet {
-  private slots: Int32Array;
-  private mask: number;
-  size = 0;
-  /** Distinct partners the subject called. */
-  outDistinct = 0;
-  /** Outbound records to a partner already called in the window. */
-  outRepeat = 0;
-  /** Partners with calls in both directions. */
-  social = 0;
-
-  constructor(
-    private readonly maxSize = 4096,
-    capacity = 16,
-  ) {
-    this.slots = new Int32Array(capacity);
-    this.mask = capacity - 1;
-  }
-
-  /** Records a contact with the partner of hash `h` in direction `dir`; true when it just became two-way. */
-  add(h: number, dir: number): boolean {
-    let key = h & ~3;
-    if (key === 0) key = 4;
-    const slots = this.slots;
-    const mask = this.mask;
-    let i = slotOf(key) & mask;
-    for (;;) {
-      const v = slots[i]!;
-      if (v === 0) break;
-      if ((v & ~3) === key) {
-        if ((v & dir) !== 0) {
-          if (dir === OUT) this.outRepeat++;
-          return false;
-        }
-        slots[i] = v | dir;
-        if (dir === OUT) this.outDistinct++;
-        this.social++;
-        return true;
-      }
-      i = (i + 1) & mask;
-    }
-    if (dir === OUT) this.outDistinct++;
-    if (this.size >= this.maxSize) return false;
-    slots[i] = key | dir;
-    if (++this.size * 2 > slots.length) this.grow();
-    return false;
-  }
-
-  /** The slot `add(h, …)` probes first, read and nothing else (src/detection/detectors/prefetch.ts). */
-  slotAt(h: number): number {
-    const key = h & ~3;
-    return this.slots[slotOf(key) & this.mask]!;
-  }
-
-  clear(): void {
-    if (this.slots.length > 64) {
-      this.slots = new Int32Array(16);
-      this.mask = 15;
-    } else this.slots.fill(0);
-    this.size = this.outDistinct = this.outRepeat = this.social = 0;
-  }
-
-  private grow(): void {
-    const old = this.slots;
-    const slots = new Int32Array(old.length * 2);
-    const mask = slots.length - 1;
-    for (let j = 0; j < old.length; j++) {
-      const v = old[j]!;
-      if (v === 0) continue;
-      const key = v & ~3;
-      let i = slotOf(key) & mask;
-      while (slots[i] !== 0) i = (i + 1) & mask;
-      slots[i] = v;
-    }
-    this.slots = slots;
-    this.mask = mask;
-  }
-}
-
-/**
- * A card's partners in its current window (`PartnerWindows`): the partner set itself, with the
- * window's times beside its counts in one object (one cache miss per card and record, not two).
- */
-export class PartnerWindow extends PartnerSet {
+export class PartnerWindow {
   from: number;
   /** The card's last outbound record. */
   lastTs: number;
   /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
   dropped = false;
-  constructor(ts: number) {
-    super();
+  /** Partners remembered. */
+  size = 0;
+  /** Distinct partners the card called. */
+  outDistinct = 0;
+  /** Outbound records to a partner already called in the window. */
+  outRepeat = 0;
+  /** Partners with calls in both directions. */
+  social = 0;
+  constructor(
+    ts: number,
+    /** Its slots: `PartnerWindows.slab[off … off + cap)`, `cap` a power of two. */
+    public off: number,
+    public cap: number,
+  ) {
     this.from = this.lastTs = ts;
   }
 }
+
+/** Slots a window starts with, and keeps when it rolls over holding no more than `KEEP_SLOTS`. */
+const MIN_SLOTS = 16;
+const KEEP_SLOTS = 64;
 
 /**
  * Per card, the people it called and was called by in a window of `windowMs` that starts at its
  * first outbound record and rolls over at the first outbound record past its end; inbound records
  * count while the card's window is open. simbox and fraud_caller both count exactly this, so
  * detectors with the same window share one (`allDetectors`): each record is counted once, not
- * once per detector (a partner-set probe is a cache miss on the hot path). Every detector using it
+ * once per detector (a partner probe is a cache miss on the hot path). Every detector using it
  * calls `see` first thing for every call record; whichever comes first counts the record, and
  * all of them read the result (`caller`, `callee`, and whether the record made a partner two-way).
+ *
+ * Every card's slots are a block of one Int32Array, the slab, handed out by size (a power of two)
+ * and given back to a free list per size when a card's set grows or its window is dropped: a
+ * probe reads the card's object and its block, where a typed array per card was three objects
+ * (itself, its buffer, the store) and 250 bytes before the first slot (docs/detection.md,
+ * "Memory"). The slab keeps the most blocks held at once: memory is proportional to the cards
+ * active together, not to history.
  */
 export class PartnerWindows {
   cards = new Map<string, PartnerWindow>();
+  slab = new Int32Array(MIN_SLOTS * 1024);
+  /** The slab's first never-used slot. */
+  top = 0;
+  /** Free blocks by size: `free[k]` holds the offsets of free blocks of 2^k slots. */
+  free: number[][] = [];
   /** Records counted so far. */
   seen = 0;
   /** The last record's caller's window (null for an international record) … */
@@ -160,7 +106,10 @@ export class PartnerWindows {
   calleeSocial = false;
   nextSweep = -Infinity;
 
-  constructor(readonly windowMs: number) {}
+  constructor(
+    readonly windowMs: number,
+    readonly maxPartners = 4096,
+  ) {}
 
   /**
    * Counts record `r` unless another detector already did: `n` is how many records the calling
@@ -173,25 +122,25 @@ export class PartnerWindows {
     if (r.origin !== 'intl') {
       const ref = r.callerRef;
       let w: PartnerWindow | undefined;
-      if (ref !== undefined && ref.windowOf === this.cards && !(ref.window as PartnerWindow).dropped)
+      if (ref !== undefined && ref.windowOf === this && !(ref.window as PartnerWindow).dropped)
         w = ref.window as PartnerWindow;
       else {
         w = this.cards.get(r.caller);
         if (w === undefined) {
-          w = new PartnerWindow(ts);
+          w = new PartnerWindow(ts, this.alloc(MIN_SLOTS), MIN_SLOTS);
           this.cards.set(r.caller, w);
         }
         if (ref !== undefined) {
           ref.window = w;
-          ref.windowOf = this.cards;
+          ref.windowOf = this;
         }
       }
       if (ts - w.from > this.windowMs) {
         w.from = ts;
-        w.clear();
+        this.clear(w);
       }
       w.lastTs = ts;
-      this.callerSocial = w.add(calleeHash(r), OUT);
+      this.callerSocial = this.add(w, calleeHash(r), OUT);
       this.caller = w;
     } else {
       this.caller = null;
@@ -199,18 +148,18 @@ export class PartnerWindows {
     }
     const cr = r.calleeRef;
     let c: PartnerWindow | undefined;
-    if (cr !== undefined && cr.windowOf === this.cards && !(cr.window as PartnerWindow).dropped)
+    if (cr !== undefined && cr.windowOf === this && !(cr.window as PartnerWindow).dropped)
       c = cr.window as PartnerWindow;
     else {
       c = this.cards.get(r.callee);
       // Only found windows are cached: a number with none is looked up again next time.
       if (c !== undefined && cr !== undefined) {
         cr.window = c;
-        cr.windowOf = this.cards;
+        cr.windowOf = this;
       }
     }
     if (c !== undefined && ts - c.from <= this.windowMs) {
-      this.calleeSocial = c.add(callerHash(r), IN);
+      this.calleeSocial = this.add(c, callerHash(r), IN);
       this.callee = c;
     } else {
       this.callee = null;
@@ -220,8 +169,47 @@ export class PartnerWindows {
   }
 
   /**
-   * Drops the windows of cards silent for a window (their next record would roll them over).
-   * Called from the detectors' sweeps; runs at most once per `everyMs`, whichever detector asks.
+   * Records a contact of window `w` with the partner of hash `h` in direction `dir`; true when it
+   * just became two-way.
+   */
+  add(w: PartnerWindow, h: number, dir: number): boolean {
+    let key = h & ~3;
+    if (key === 0) key = 4;
+    const slab = this.slab;
+    const off = w.off;
+    const mask = w.cap - 1;
+    let i = slotOf(key) & mask;
+    for (;;) {
+      const v = slab[off + i]!;
+      if (v === 0) break;
+      if ((v & ~3) === key) {
+        if ((v & dir) !== 0) {
+          if (dir === OUT) w.outRepeat++;
+          return false;
+        }
+        slab[off + i] = v | dir;
+        if (dir === OUT) w.outDistinct++;
+        w.social++;
+        return true;
+      }
+      i = (i + 1) & mask;
+    }
+    if (dir === OUT) w.outDistinct++;
+    if (w.size >= this.maxPartners) return false;
+    slab[off + i] = key | dir;
+    if (++w.size * 2 > w.cap) this.grow(w);
+    return false;
+  }
+
+  /** The slot `add(w, h, …)` probes first, read and nothing else (src/detection/detectors/prefetch.ts). */
+  slotAt(w: PartnerWindow, h: number): number {
+    return this.slab[w.off + (slotOf(h & ~3) & (w.cap - 1))]!;
+  }
+
+  /**
+   * Drops the windows of cards silent for a window (their next record would roll them over), and
+   * gives their blocks back. Called from the detectors' sweeps; runs at most once per `everyMs`,
+   * whichever detector asks.
    */
   sweep(now: number, everyMs: number, final: boolean): void {
     if (!final && now < this.nextSweep) return;
@@ -229,6 +217,7 @@ export class PartnerWindows {
     this.cards.forEach((w, k) => {
       if (now - w.lastTs > this.windowMs) {
         w.dropped = true;
+        this.release(w.off, w.cap);
         this.cards.delete(k);
       }
     });
@@ -238,6 +227,69 @@ export class PartnerWindows {
   heldState(): number {
     return this.cards.size;
   }
+
+  /** Empties window `w` for its next window (a large block is given back for a small one). */
+  private clear(w: PartnerWindow): void {
+    if (w.cap > KEEP_SLOTS) {
+      this.release(w.off, w.cap);
+      w.off = this.alloc(MIN_SLOTS);
+      w.cap = MIN_SLOTS;
+    } else this.slab.fill(0, w.off, w.off + w.cap);
+    w.size = w.outDistinct = w.outRepeat = w.social = 0;
+  }
+
+  /** Moves window `w` to a block twice as large. */
+  private grow(w: PartnerWindow): void {
+    const cap = w.cap * 2;
+    const off = this.alloc(cap);
+    const slab = this.slab;
+    const mask = cap - 1;
+    for (let j = w.off; j < w.off + w.cap; j++) {
+      const v = slab[j]!;
+      if (v === 0) continue;
+      let i = slotOf(v & ~3) & mask;
+      while (slab[off + i] !== 0) i = (i + 1) & mask;
+      slab[off + i] = v;
+    }
+    this.release(w.off, w.cap);
+    w.off = off;
+    w.cap = cap;
+  }
+
+  /** A zeroed block of `cap` slots. */
+  private alloc(cap: number): number {
+    const list = this.free[31 - Math.clz32(cap)];
+    if (list !== undefined && list.length > 0) return list.pop()!;
+    const off = this.top;
+    if (off + cap > this.slab.length) {
+      let n = this.slab.length * 2;
+      while (off + cap > n) n *= 2;
+      const slab = new Int32Array(n);
+      slab.set(this.slab.subarray(0, off));
+      this.slab = slab;
+    }
+    this.top = off + cap;
+    return off;
+  }
+
+  /** Gives a block back, zeroed. */
+  private release(off: number, cap: number): void {
+    this.slab.fill(0, off, off + cap);
+    const k = 31 - Math.clz32(cap);
+    (this.free[k] ??= []).push(off);
+  }
+}
+
+/**
+ * `a` with `v` appended: a new one-element array when `a` is empty. An empty array that is pushed
+ * to grows room for 16 values (and one cut to length 0 gives its room back first), while most of
+ * the per-card lists here (an IMEI's IMSIs and cells) never hold a second value: 54,000 IMEIs'
+ * lists took 38 MB of a 200 MB heap that way (docs/detection.md, "Memory").
+ */
+export function append<T>(a: T[], v: T): T[] {
+  if (a.length === 0) return [v];
+  a.push(v);
+  return a;
 }
 
 /** Scores and ratios in evidence: three decimals. */

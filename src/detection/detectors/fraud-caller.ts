@@ -37,6 +37,7 @@
 import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
 import type { CallRecord, CardRecord, Detection } from '../records.ts';
 import {
+  append,
   clamp01,
   expireNumberFlags,
   FLAG_TTL_MS,
@@ -208,7 +209,7 @@ export class FraudCallerCardState {
 
 /** Distinct IMSIs through an IMEI in a window: enough to leave gateways to `simbox`. */
 export class ImeiImsis {
-  readonly imsis: string[] = [];
+  imsis: string[] = [];
   /** Bumped when the window rolls, so that every card re-registers its IMSI. */
   epoch = 0;
   /** IMSIs of the previous window (cards re-register over the first minutes of a new one). */
@@ -381,7 +382,7 @@ export class FraudCallerDetector implements Detector {
               found = true;
               break;
             }
-          if (!found && imsis.length < 64) imsis.push(r.imsi);
+          if (!found && imsis.length < 64) m.imsis = append(imsis, r.imsi);
         }
       }
       if (s.reportedAt < 0 && s.out >= p.minOutbound) this.evaluate(s, w.caller!, ts, ctx);

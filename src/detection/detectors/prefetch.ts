@@ -1,5 +1,5 @@
 import type { CallRecord } from '../records.ts';
-import type { PartnerWindow } from './common.ts';
+import type { PartnerWindow, PartnerWindows } from './common.ts';
 import type { FraudCallerCardState } from './fraud-caller.ts';
 import type { IotState } from './iot-misuse.ts';
 import type { PersonState } from './potential-victim.ts';
@@ -32,7 +32,7 @@ export function prefetchCallState(r: CallRecord): number {
   // The caller's: its partner slot for the callee, simbox's and fraud_caller's card and IMEI
   // states, iot_misuse's and spoofed_caller's states, its card.
   const aw = a.window as PartnerWindow | undefined;
-  if (aw !== undefined) x += aw.slotAt(b.hash);
+  if (aw !== undefined) x += (a.windowOf as PartnerWindows).slotAt(aw, b.hash);
   const as = a.simbox as SimboxCardState | undefined;
   if (as !== undefined) {
     x += as.from;
@@ -51,7 +51,7 @@ export function prefetchCallState(r: CallRecord): number {
   // The callee's: its partner slot for the caller, simbox's card and IMEI states, fraud_caller's
   // card state, potential_victim's person and the ring slot its next call goes to, its card.
   const bw = b.window as PartnerWindow | undefined;
-  if (bw !== undefined) x += bw.slotAt(a.hash);
+  if (bw !== undefined) x += (b.windowOf as PartnerWindows).slotAt(bw, a.hash);
   const bs = b.simbox as SimboxCardState | undefined;
   if (bs !== undefined) {
     x += bs.from;

@@ -42,6 +42,7 @@
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallRecord, Detection } from '../records.ts';
 import {
+  append,
   clamp01,
   expireNumberFlags,
   FLAG_TTL_MS,
@@ -111,13 +112,13 @@ export class ImeiState {
         break;
       }
     if (!found && imsis.length < 256) {
-      imsis.push(imsi);
-      this.msisdns.push(msisdn);
+      this.imsis = append(imsis, imsi);
+      this.msisdns = append(this.msisdns, msisdn);
     }
     if (cell !== null && cell !== this.lastCell) {
       if (this.lastCell !== null) this.cellChanges++;
       this.lastCell = cell;
-      if (this.cells.length < 8 && !this.cells.includes(cell)) this.cells.push(cell);
+      if (this.cells.length < 8 && !this.cells.includes(cell)) this.cells = append(this.cells, cell);
     }
   }
 }
