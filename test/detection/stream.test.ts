@@ -398,8 +398,13 @@ describe('checkpoint snapshots', () => {
     n = back.partners.see(call(A, B(5), 3000), n);
     assert.equal(back.partners.caller, w);
     assert.equal(w.outRepeat, 1, 'a known partner is still known');
-    back.partners.see(call(A, B(41), 3001), n);
+    n = back.partners.see(call(A, B(41), 3001), n);
     assert.equal(w.outDistinct, 41);
+    // The free blocks come back too: a new card growing to 32 slots takes the 32 A gave up.
+    assert.deepEqual([...back.partners.free], [...ps.free]);
+    const C = '+8613800000099';
+    for (let i = 1; i <= 9; i++) n = back.partners.see(call(C, B(100 + i), 3002 + i), n);
+    assert.deepEqual([back.partners.cards.get(C)!.cap, back.partners.cards.get(C)!.off], [32, 16]);
     assert.deepEqual([...back.seen], ['x']);
   });
 
