@@ -85,7 +85,7 @@ const KEEP_SLOTS = 64;
  * and given back to a free list per size when a card's set grows or its window is dropped: a
  * probe reads the card's object and its block, where a typed array per card was three objects
  * (itself, its buffer, the store) and 250 bytes before the first slot (docs/detection.md,
- * "Memory"). The slab keeps the most blocks held at once: memory is proportional to the cards
+ * "Throughput"). The slab keeps the most blocks held at once: memory is proportional to the cards
  * active together, not to history.
  */
 export class PartnerWindows {
@@ -284,7 +284,7 @@ export class PartnerWindows {
  * `a` with `v` appended: a new one-element array when `a` is empty. An empty array that is pushed
  * to grows room for 16 values (and one cut to length 0 gives its room back first), while most of
  * the per-card lists here (an IMEI's IMSIs and cells) never hold a second value: 54,000 IMEIs'
- * lists took 38 MB of a 200 MB heap that way (docs/detection.md, "Memory").
+ * lists took 38 MB of a 200 MB heap that way (docs/detection.md, "Throughput").
  */
 export function append<T>(a: T[], v: T): T[] {
   if (a.length === 0) return [v];
