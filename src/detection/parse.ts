@@ -12,7 +12,16 @@ import type { AccountRecord, CallRecord, CardRecord, TransactionRecord } from '.
  * and never stops the others; unknown extra columns are kept out of the way, not rejected.
  */
 
-export type RowResult<T> = { ok: true; value: T } | { ok: false; reason: string };
+/** Why a row was refused (`RecordKind.build`). */
+export class RowRejection {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * A built record, or why not. The record itself, not wrapped: a wrapper object per row was a tenth
+ * of what the call path allocated.
+ */
+export type RowResult<T> = T | RowRejection;
 
 // --- time --------------------------------------------------------------------------------------
 
@@ -269,7 +278,7 @@ export interface RecordKind<T> {
 /** The interner's mark of a value accepted as an E.164 number. */
 const E164_MARK = 1;
 
-const fail = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+const fail = (reason: string): RowRejection => new RowRejection(reason);
 
 /**
  * What the file reader knows of a row's values without reading them: a value's string is an
@@ -313,23 +322,20 @@ export const CALLS: RecordKind<CallRecord> = {
     if (origin !== 'onnet' && origin !== 'offnet' && origin !== 'intl')
       return fail('origin: onnet, offnet or intl');
     return {
-      ok: true,
-      value: {
-        ts,
-        // The literals, not the file's strings: the detectors compare them on every record, and
-        // two internalised strings compare by pointer.
-        kind: kind === 'voice' ? 'voice' : 'sms',
-        caller: v[2]!,
-        callee: v[3]!,
-        durationS: d,
-        imsi: empty(v, 5, facts) ? null : v[5]!,
-        imei: empty(v, 6, facts) ? null : v[6]!,
-        cellId: empty(v, 7, facts) ? null : v[7]!,
-        origin: origin === 'onnet' ? 'onnet' : origin === 'offnet' ? 'offnet' : 'intl',
-        // Set by `link` when read with an interner; here so that every record has one shape.
-        callerRef: undefined,
-        calleeRef: undefined,
-      },
+      ts,
+      // The literals, not the file's strings: the detectors compare them on every record, and
+      // two internalised strings compare by pointer.
+      kind: kind === 'voice' ? 'voice' : 'sms',
+      caller: v[2]!,
+      callee: v[3]!,
+      durationS: d,
+      imsi: empty(v, 5, facts) ? null : v[5]!,
+      imei: empty(v, 6, facts) ? null : v[6]!,
+      cellId: empty(v, 7, facts) ? null : v[7]!,
+      origin: origin === 'onnet' ? 'onnet' : origin === 'offnet' ? 'offnet' : 'intl',
+      // Set by `link` when read with an interner; here so that every record has one shape.
+      callerRef: undefined,
+      calleeRef: undefined,
     };
   },
   link(c, entry) {
@@ -359,16 +365,13 @@ export const TRANSACTIONS: RecordKind<TransactionRecord> = {
     if (Number.isNaN(amount) || amount <= 0) return fail(`amount: a positive decimal: ${v[4]!.slice(0, 20)}`);
     if (!isCurrency(v[5]!)) return fail('currency: a three-letter code');
     return {
-      ok: true,
-      value: {
-        ts,
-        txnId: v[1]!,
-        payer: v[2]!,
-        payee: v[3]!,
-        amount,
-        currency: v[5]!,
-        channel: v[6] || 'other',
-      },
+      ts,
+      txnId: v[1]!,
+      payer: v[2]!,
+      payee: v[3]!,
+      amount,
+      currency: v[5]!,
+      channel: v[6] || 'other',
     };
   },
   timeOf: (t) => t.ts,
@@ -402,18 +405,15 @@ export const CARDS: RecordKind<CardRecord> = {
     const outlet = v[8]!;
     if (outlet.length > 64) return fail('outlet: at most 64 characters');
     return {
-      ok: true,
-      value: {
-        msisdn: v[0]!,
-        imsi: v[1]!,
-        holderId: v[2]!,
-        holderRegion: v[3]!,
-        cardType: type,
-        activatedAt: at,
-        operator: v[6]!,
-        ...(cancelledAt !== undefined && { cancelledAt }),
-        ...(outlet !== '' && { outlet }),
-      },
+      msisdn: v[0]!,
+      imsi: v[1]!,
+      holderId: v[2]!,
+      holderRegion: v[3]!,
+      cardType: type,
+      activatedAt: at,
+      operator: v[6]!,
+      ...(cancelledAt !== undefined && { cancelledAt }),
+      ...(outlet !== '' && { outlet }),
     };
   },
 };
@@ -433,15 +433,12 @@ export const ACCOUNTS: RecordKind<AccountRecord> = {
     const closedAt = endTime(v[5]!, at, 'closed_at', 'opened_at');
     if (typeof closedAt === 'string') return fail(closedAt);
     return {
-      ok: true,
-      value: {
-        account: v[0]!,
-        institution: v[1]!,
-        holderId: v[2]!,
-        accountType: type,
-        openedAt: at,
-        ...(closedAt !== undefined && { closedAt }),
-      },
+      account: v[0]!,
+      institution: v[1]!,
+      holderId: v[2]!,
+      accountType: type,
+      openedAt: at,
+      ...(closedAt !== undefined && { closedAt }),
     };
   },
 };
@@ -511,9 +508,15 @@ export const BEFORE_LAST_TICK = "ts: before the record stream's last tick";
  * reject) and the file reads on.
  */
 export class TimeOrder<T, Tag = unknown> {
-  private items: T[] = [];
-  private times: number[] = [];
+  /**
+   * The records held are `items[head, tail)`, their times `times[head, tail)`. The arrays never
+   * shrink and are compacted in place (`release`): no new array per record or per release, and the
+   * times in a typed array (moved in a plain array, each would be boxed on the heap).
+   */
+  private items: (T | undefined)[] = [];
+  private times = new Float64Array(1024);
   private head = 0;
+  private tail = 0;
   /** The time of the latest record added (a pending jump not counted). */
   latest = -Infinity;
   /** A jump ahead waiting for the next record: the last record added, at the end of the buffer. */
@@ -554,26 +557,33 @@ export class TimeOrder<T, Tag = unknown> {
   add(x: T, ts: number, tag: Tag | null): Tag | null {
     let outlier: Tag | null = null;
     const p = this.pending;
+    const items = this.items;
     if (p !== null) {
       this.pending = null;
       if (ts >= p.ts - this.gapMs) {
         if (p.ts > this.latest) this.latest = p.ts;
       } else {
-        this.items.pop();
-        this.times.pop();
+        items[--this.tail] = undefined;
         outlier = p.tag;
       }
     }
-    const times = this.times;
-    let i = times.length;
-    while (i > this.head && times[i - 1]! > ts) i--;
-    if (i === times.length) {
-      this.items.push(x);
-      times.push(ts);
-    } else {
-      this.items.splice(i, 0, x);
-      times.splice(i, 0, ts);
+    const end = this.tail;
+    if (end === items.length) items.push(undefined);
+    let times = this.times;
+    if (end === times.length) {
+      times = new Float64Array(end * 2);
+      times.set(this.times);
+      this.times = times;
     }
+    let i = end;
+    while (i > this.head && times[i - 1]! > ts) i--;
+    if (i < end) {
+      items.copyWithin(i + 1, i, end);
+      times.copyWithin(i + 1, i, end);
+    }
+    items[i] = x;
+    times[i] = ts;
+    this.tail = end + 1;
     if (tag !== null && this.jumps(ts)) this.pending = { ts, tag };
     else if (ts > this.latest) this.latest = ts;
     return outlier;
@@ -583,20 +593,25 @@ export class TimeOrder<T, Tag = unknown> {
   release(out: T[], all: boolean): void {
     const times = this.times;
     const items = this.items;
-    const n = times.length;
+    const n = this.tail;
     const cut = this.latest - this.latenessMs;
     const keep = this.maxHeld;
     let h = this.head;
-    while (h < n && (all || times[h]! <= cut || n - h > keep)) out.push(items[h++]!);
+    while (h < n && (all || times[h]! <= cut || n - h > keep)) {
+      out.push(items[h]!);
+      // Not kept alive here once handed on: a record lives as long as its reader needs it.
+      items[h++] = undefined;
+    }
     if (h > this.head && times[h - 1]! > this.released) this.released = times[h - 1]!;
     if (all) this.pending = null;
     if (h === n) {
-      items.length = 0;
-      times.length = 0;
       h = 0;
+      this.tail = 0;
     } else if (h > 1024 && h * 2 > n) {
-      items.splice(0, h);
-      times.splice(0, h);
+      items.copyWithin(0, h, n);
+      times.copyWithin(0, h, n);
+      items.fill(undefined, n - h, n);
+      this.tail = n - h;
       h = 0;
     }
     this.head = h;
@@ -604,7 +619,7 @@ export class TimeOrder<T, Tag = unknown> {
 
   /** Records held. */
   get size(): number {
-    return this.times.length - this.head;
+    return this.tail - this.head;
   }
 }
 
@@ -868,22 +883,22 @@ export async function* readRecordBatches<T>(
     }
     for (const k of e164) facts.e164[k] = ids[k]! >= 0 && interner.marked(ids[k]!, E164_MARK) ? 1 : 0;
     const r = kind.build(values, time, facts);
-    if (r.ok) {
+    if (!(r instanceof RowRejection)) {
       for (const k of e164) if (ids[k]! >= 0) interner.mark(ids[k]!, E164_MARK);
       if (order === null) {
-        if (link !== undefined) link(r.value, entry);
-        out.push(r.value);
+        if (link !== undefined) link(r, entry);
+        out.push(r);
         return;
       }
-      const ts = timeOf(r.value);
+      const ts = timeOf(r);
       const late = order.late(ts);
       if (late !== null) {
         reject(no, late, text(buf, start, end).slice(0, 500));
         return;
       }
-      if (link !== undefined) link(r.value, entry);
+      if (link !== undefined) link(r, entry);
       const tag = order.jumps(ts) ? { line: no, raw: text(buf, start, end).slice(0, 500) } : null;
-      const outlier = order.add(r.value, ts, tag);
+      const outlier = order.add(r, ts, tag);
       if (outlier !== null)
         reject(
           outlier.line,

@@ -182,67 +182,137 @@ export async function runDetection(
     );
     const callDs = detectors.filter((d) => d.onCall);
     const txnDs = detectors.filter((d) => d.onTransaction);
-    const nCallDs = callDs.length;
-    let read = 0;
-    const nTxnDs = txnDs.length;
     const none: never[] = [];
     let cb: CallRecord[] = calls ? ((await calls.next()).value ?? none) : none;
     let tb: TransactionRecord[] = txns ? ((await txns.next()).value ?? none) : none;
-    let ci = 0;
-    let ti = 0;
-    let lastDrain = -Infinity;
-    let nextEntriesTurn = -Infinity;
-    let now = 0;
-    let n = 0;
+    const loop: MergeLoop = {
+      ctx,
+      callDs,
+      txnDs,
+      detectors,
+      emit,
+      interner,
+      observer,
+      onProgress: opts.onProgress,
+      rejected: () => rejectedRows,
+      ci: 0,
+      ti: 0,
+      now: 0,
+      lastDrain: -Infinity,
+      nextEntriesTurn: -Infinity,
+      n: 0,
+      read: 0,
+      calls: 0,
+      transactions: 0,
+    };
     for (;;) {
-      if (ci === cb.length && cb !== none) {
+      if (loop.ci === cb.length && cb !== none) {
         cb = (await calls!.next()).value ?? none;
-        ci = 0;
+        loop.ci = 0;
       }
-      if (ti === tb.length && tb !== none) {
+      if (loop.ti === tb.length && tb !== none) {
         tb = (await txns!.next()).value ?? none;
-        ti = 0;
+        loop.ti = 0;
       }
-      const c = ci < cb.length ? cb[ci]! : null;
-      const t = ti < tb.length ? tb[ti]! : null;
-      if (c === null && t === null) break;
-      if (t === null || (c !== null && c.ts <= t.ts)) {
-        const r = c!;
-        if (nCallDs > 0 && ci + PREFETCH_AHEAD < cb.length)
-          read += prefetchCallState(cb[ci + PREFETCH_AHEAD]!);
-        now = r.ts;
-        if (now >= ctx.nextWithdrawalAt) withdrawEnded(ctx, now);
-        for (let i = 0; i < nCallDs; i++) callDs[i]!.onCall!(r, ctx);
-        observer?.onCall(r);
-        out.calls++;
-        ci++;
-      } else {
-        now = t.ts;
-        if (now >= ctx.nextWithdrawalAt) withdrawEnded(ctx, now);
-        for (let i = 0; i < nTxnDs; i++) txnDs[i]!.onTransaction!(t, ctx);
-        out.transactions++;
-        ti++;
-      }
-      if (now - lastDrain >= DRAIN_EVERY_MS) {
-        if (lastDrain !== -Infinity) for (const d of detectors) emit(d.drain(now, false, ctx), now);
-        lastDrain = now;
-        if (now >= nextEntriesTurn) {
-          // The numbers' entries keep states the sweeps dropped: memory would follow every number
-          // heard since the interner was last cleared, not the active ones (docs/detection.md).
-          if (nextEntriesTurn !== -Infinity) interner.dropQuietEntries();
-          nextEntriesTurn = now + ENTRIES_EVERY_MS;
-        }
-      }
-      if (++n % 100_000 === 0) opts.onProgress?.(n + rejectedRows);
+      if (cb === none && tb === none) break;
+      mergeBatches(loop, cb, tb, cb === none, tb === none);
     }
+    out.calls = loop.calls;
+    out.transactions = loop.transactions;
+    const now = loop.now;
+    const n = loop.n;
     withdrawAtEnd(ctx, now);
     for (const d of detectors) emit(d.drain(now, true, ctx), now);
-    prefetched += read;
+    prefetched ^= loop.read;
     opts.onProgress?.(n + rejectedRows);
   } finally {
     await rejects.close();
   }
   return out;
+}
+
+/** The merge of call records and transactions (`runDetection`): where it is, and what it feeds. */
+interface MergeLoop {
+  readonly ctx: DetectionContext;
+  readonly callDs: readonly Detector[];
+  readonly txnDs: readonly Detector[];
+  readonly detectors: readonly Detector[];
+  readonly emit: (ds: Detection[], now: number) => void;
+  readonly interner: Interner;
+  readonly observer: RecordObserver | undefined;
+  readonly onProgress: ((rows: number) => void) | undefined;
+  readonly rejected: () => number;
+  /** Next record of the current batch of calls and of transactions. */
+  ci: number;
+  ti: number;
+  /** Stream time: the time of the record handed out last. */
+  now: number;
+  lastDrain: number;
+  nextEntriesTurn: number;
+  /** Records handed out. */
+  n: number;
+  /** What `prefetchCallState` read, folded together. */
+  read: number;
+  calls: number;
+  transactions: number;
+}
+
+/**
+ * Hands out the records of batches `cb` and `tb` in time order until one of them is used up (unless
+ * its input has ended: `callsEnded`, `txnsEnded`), draining the detectors as stream time passes.
+ * Not part of `runDetection`: an async function keeps its variables in a heap context, and a time
+ * stored there was a new boxed number at every record (docs/detection.md, "Throughput").
+ */
+function mergeBatches(
+  m: MergeLoop,
+  cb: readonly CallRecord[],
+  tb: readonly TransactionRecord[],
+  callsEnded: boolean,
+  txnsEnded: boolean,
+): void {
+  const { ctx, callDs, txnDs, detectors } = m;
+  const nCallDs = callDs.length;
+  const nTxnDs = txnDs.length;
+  let ci = m.ci;
+  let ti = m.ti;
+  const cn = cb.length;
+  const tn = tb.length;
+  while ((ci < cn || callsEnded) && (ti < tn || txnsEnded)) {
+    const c = ci < cn ? cb[ci]! : null;
+    const t = ti < tn ? tb[ti]! : null;
+    if (c === null && t === null) break;
+    let now: number;
+    if (t === null || (c !== null && c.ts <= t.ts)) {
+      const r = c!;
+      if (nCallDs > 0 && ci + PREFETCH_AHEAD < cn) m.read ^= prefetchCallState(cb[ci + PREFETCH_AHEAD]!);
+      now = r.ts;
+      if (now >= ctx.nextWithdrawalAt) withdrawEnded(ctx, now);
+      for (let i = 0; i < nCallDs; i++) callDs[i]!.onCall!(r, ctx);
+      m.observer?.onCall(r);
+      m.calls++;
+      ci++;
+    } else {
+      now = t.ts;
+      if (now >= ctx.nextWithdrawalAt) withdrawEnded(ctx, now);
+      for (let i = 0; i < nTxnDs; i++) txnDs[i]!.onTransaction!(t, ctx);
+      m.transactions++;
+      ti++;
+    }
+    m.now = now;
+    if (now - m.lastDrain >= DRAIN_EVERY_MS) {
+      if (m.lastDrain !== -Infinity) for (const d of detectors) m.emit(d.drain(now, false, ctx), now);
+      m.lastDrain = now;
+      if (now >= m.nextEntriesTurn) {
+        // The numbers' entries keep states the sweeps dropped: memory would follow every number
+        // heard since the interner was last cleared, not the active ones (docs/detection.md).
+        if (m.nextEntriesTurn !== -Infinity) m.interner.dropQuietEntries();
+        m.nextEntriesTurn = now + ENTRIES_EVERY_MS;
+      }
+    }
+    if (++m.n % 100_000 === 0) m.onProgress?.(m.n + m.rejected());
+  }
+  m.ci = ci;
+  m.ti = ti;
 }
 
 /**

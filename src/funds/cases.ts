@@ -5,7 +5,7 @@ import { audit, type Actor } from '../core/audit.ts';
 import { badRequest, forbidden, notFound } from '../core/errors.ts';
 import type { Principal } from '../identity/model.ts';
 import type { TransactionRecord } from '../detection/records.ts';
-import { TRANSACTIONS } from '../detection/parse.ts';
+import { RowRejection, TRANSACTIONS } from '../detection/parse.ts';
 import { piiContext } from '../privacy/crypto.ts';
 import { maskIdNumber, maskName, maskPhone } from '../privacy/mask.ts';
 import { registerEncryptedTable } from '../privacy/rotate.ts';
@@ -475,8 +475,8 @@ export async function loadCaseTransactions(
       String(r.channel ?? ''),
     ];
     const out = TRANSACTIONS.build(v, NaN);
-    if (out.ok) good.push(out.value);
-    else rejected.push({ row: i + 1, reason: out.reason });
+    if (out instanceof RowRejection) rejected.push({ row: i + 1, reason: out.reason });
+    else good.push(out);
   });
   return s.db.transaction().execute(async (tx) => {
     const added = await loadLedger(tx, good);

@@ -676,6 +676,39 @@ describe('records put back in time order (detect, detect publish)', () => {
     assert.ok(out.every((x, i) => x === i));
   });
 
+  test('records out of order within the lateness go out sorted and stable, past buffer growth and compaction', () => {
+    // About twenty records a second, each up to 360 s late: the 300 s lateness holds thousands
+    // (the buffer grows past its first 1,024 and is compacted in place as it hands records on),
+    // and the records more than 300 s behind the latest are refused.
+    const order = new TimeOrder<number>(300_000);
+    let seed = 7;
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) / 0x80000000;
+    const accepted: [number, number][] = [];
+    const out: number[] = [];
+    let clock = T0;
+    let late = 0;
+    let most = 0;
+    for (let i = 0; i < 50_000; i++) {
+      clock += Math.floor(rnd() * 100);
+      const ts = clock - Math.floor(rnd() * 360_000);
+      if (order.late(ts) !== null) {
+        late++;
+        continue;
+      }
+      order.add(i, ts, null);
+      accepted.push([ts, i]);
+      order.release(out, false);
+      most = Math.max(most, order.size);
+    }
+    order.release(out, true);
+    assert.equal(order.size, 0);
+    // Sorted by time, equal times in the order they came.
+    const want = accepted.sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[1]);
+    assert.deepEqual(out, want);
+    assert.ok(most > 2048, `held at most ${most}`);
+    assert.ok(late > 1000 && late < 25_000, `${late} late`);
+  });
+
   test('at most maxHeld records are held: the oldest go on early, and one that comes before them is rejected', async () => {
     const order = new TimeOrder<number>(300_000, -Infinity, 100);
     // A record a second: 300 s of lateness would hold 300 of them.

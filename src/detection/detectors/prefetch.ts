@@ -22,7 +22,8 @@ import type { NumberState } from './spoofed-caller.ts';
  *
  * A cached state may be stale (dropped by a sweep, or from a detector that is not running): it is
  * still an object, and reading it is harmless. Returns a number made of what it read, so that the
- * reads are not optimised away.
+ * reads are not optimised away: a small integer, as a double returned would be boxed on the heap
+ * at every record.
  */
 export function prefetchCallState(r: CallRecord): number {
   const a = r.callerRef;
@@ -69,5 +70,5 @@ export function prefetchCallState(r: CallRecord): number {
     }
   }
   if (b.card !== undefined) x += b.card.activatedAt;
-  return x;
+  return (x | 0) & 1023;
 }

@@ -177,7 +177,7 @@ export class DetectionWorker {
   private fileAccounts = new Set<string>();
   /** The numbers' shared entries (not state: never in a checkpoint). */
   private readonly numbers = new NumberEntries();
-  /** What the reads ahead read, summed: kept, so that they are not optimised away. */
+  /** What the reads ahead read, folded together: kept, so that they are not optimised away. */
   prefetched = 0;
 
   constructor(private readonly o: WorkerOptions) {
@@ -350,7 +350,7 @@ export class DetectionWorker {
   private linkAhead(e: StreamEntry): void {
     if (e.kind !== 'call') return;
     this.numbers.link(e.record);
-    this.prefetched += prefetchCallState(e.record);
+    this.prefetched ^= prefetchCallState(e.record);
   }
 
   private addCard(c: CardRecord): void {
