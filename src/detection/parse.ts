@@ -18,8 +18,8 @@ export class RowRejection {
 }
 
 /**
- * A built record, or why not. The record itself, not wrapped: a wrapper object per row was a tenth
- * of what the call path allocated.
+ * A built record, or why not. The record itself, not wrapped: a wrapper object per row was 40 bytes
+ * of the 675 the call path allocated per record (docs/detection.md, "Throughput").
  */
 export type RowResult<T> = T | RowRejection;
 
