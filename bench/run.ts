@@ -1,14 +1,27 @@
 /**
  * `npm run bench [name…]`: runs every bench/*.bench.ts (or the named ones) and writes the figures,
  * with the machine and the date, to bench/results.md and bench/results.json.
+ *
+ * A module that measures a command the CLI starts with node options (`nodeOptions`, such as the
+ * young generation of `interdict detect`, src/cli/launch.ts) runs in a child process started with
+ * them, so that it measures what the command does; its section names them.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from './harness.ts';
 
+type BenchModule = { run: () => Promise<BenchResult[]>; nodeOptions?: readonly string[] };
+
 const here = path.dirname(fileURLToPath(import.meta.url));
+if (process.argv[2] === '--child') {
+  // `--child FILE OUT`: one module, in a process started with its node options; results to OUT.
+  const mod = (await import(pathToFileURL(path.join(here, process.argv[3]!)).href)) as BenchModule;
+  fs.writeFileSync(process.argv[4]!, JSON.stringify(await mod.run()));
+  process.exit(0);
+}
 const only = process.argv.slice(2);
 const modules = fs
   .readdirSync(here)
@@ -28,21 +41,34 @@ const machine = {
   load: Number(os.loadavg()[0]!.toFixed(2)),
 };
 const date = new Date().toISOString();
-const sections: { module: string; results: BenchResult[]; error?: string }[] = [];
+const sections: { module: string; results: BenchResult[]; nodeOptions?: string; error?: string }[] = [];
+
+/** Runs module `file` in a child process started with `options`; its results. */
+function runInChild(file: string, options: readonly string[]): BenchResult[] {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-bench-')), 'results.json');
+  const r = spawnSync(
+    process.execPath,
+    [...options, ...process.execArgv, fileURLToPath(import.meta.url), '--child', file, out],
+    { stdio: 'inherit' },
+  );
+  if (r.status !== 0) throw new Error(`the child process for ${file} ended with ${r.signal ?? r.status}`);
+  const results = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchResult[];
+  fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  return results;
+}
 
 for (const file of modules) {
   const name = file.replace('.bench.ts', '');
   process.stdout.write(`bench ${name}…\n`);
   try {
-    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as {
-      run: () => Promise<BenchResult[]>;
-    };
-    const results = await mod.run();
+    const mod = (await import(pathToFileURL(path.join(here, file)).href)) as BenchModule;
+    const options = mod.nodeOptions ?? [];
+    const results = options.length ? runInChild(file, options) : await mod.run();
     for (const r of results)
       process.stdout.write(
         `  ${r.name}: ${fmt(r.value)} ${r.unit}${r.target ? `  (target ${r.target})` : ''}\n`,
       );
-    sections.push({ module: name, results });
+    sections.push({ module: name, results, ...(options.length ? { nodeOptions: options.join(' ') } : {}) });
   } catch (err) {
     process.stdout.write(`  failed: ${(err as Error).message}\n`);
     sections.push({ module: name, results: [], error: (err as Error).message });
@@ -60,12 +86,18 @@ const previous = fs.existsSync(jsonPath)
   : {};
 const merged: Record<
   string,
-  { date: string; machine: typeof machine; results: BenchResult[]; error?: string }
+  { date: string; machine: typeof machine; results: BenchResult[]; nodeOptions?: string; error?: string }
 > = {
   ...(previous as Record<string, never>),
 };
 for (const s of sections)
-  merged[s.module] = { date, machine, results: s.results, ...(s.error ? { error: s.error } : {}) };
+  merged[s.module] = {
+    date,
+    machine,
+    results: s.results,
+    ...(s.nodeOptions ? { nodeOptions: s.nodeOptions } : {}),
+    ...(s.error ? { error: s.error } : {}),
+  };
 fs.writeFileSync(jsonPath, JSON.stringify({ sections: merged }, null, 2) + '\n');
 
 const lines = [
@@ -78,7 +110,7 @@ for (const [name, s] of Object.entries(merged).sort()) {
   lines.push(
     `## ${name}`,
     '',
-    `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus · load ${s.machine.load ?? '?'}`,
+    `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus · load ${s.machine.load ?? '?'}${s.nodeOptions ? ` · node ${s.nodeOptions}` : ''}`,
     '',
   );
   if (s.error) lines.push(`Failed: ${s.error}`, '');

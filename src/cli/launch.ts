@@ -1,0 +1,39 @@
+/**
+ * How `bin/interdict.js` starts the CLI: in its own process, or re-run with node options that can
+ * only be given when a process starts.
+ *
+ * `interdict detect` over files keeps the detectors' state for every active number alive while it
+ * reads, and V8's default young generation (16 MiB semi-spaces) copies much of it once more before
+ * it settles. 64 MiB semi-spaces cut the scavenges' work and measured about +4 to +15 % call records
+ * a second, for up to about 100 MiB more memory (docs/detection.md, "Throughput"). V8 fixes the
+ * young generation's size when the heap is made (`v8.setFlagsFromString` later changes nothing), so
+ * the command is re-run with it. Only the batch command: `detect worker` stops gracefully on
+ * SIGINT, and a terminal's Ctrl-C would reach a re-run worker twice (once from the terminal, once
+ * forwarded); a deployment sets `NODE_OPTIONS` for it (docs/operations.md).
+ */
+
+/** The young generation's semi-space size (MiB) for batch detection. */
+export const DETECT_SEMI_SPACE_MB = 64;
+
+/** Options of the program that take a value (they may come before the command). */
+const VALUED = new Set(['--data-dir']);
+
+/**
+ * The node options to re-run `interdict <args>` with, or null to run it here: for `detect` over
+ * files (not its subcommands), unless the young generation's size was given already (in node's
+ * own options or `NODE_OPTIONS`), which also keeps the re-run from re-running.
+ */
+export function relaunchOptions(
+  args: readonly string[],
+  execArgv: readonly string[],
+  nodeOptions: string | undefined,
+): string[] | null {
+  let i = 0;
+  while (i < args.length && args[i]!.startsWith('-')) i += VALUED.has(args[i]!) ? 2 : 1;
+  if (args[i] !== 'detect') return null;
+  const next = args[i + 1];
+  if (next !== undefined && !next.startsWith('-')) return null; // a subcommand: score, worker, …
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  if (given.some((a) => a.startsWith('--max-semi-space-size'))) return null;
+  return [`--max-semi-space-size=${DETECT_SEMI_SPACE_MB}`];
+}
