@@ -45,16 +45,19 @@ const sections: { module: string; results: BenchResult[]; nodeOptions?: string; 
 
 /** Runs module `file` in a child process started with `options`; its results. */
 function runInChild(file: string, options: readonly string[]): BenchResult[] {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-bench-')), 'results.json');
-  const r = spawnSync(
-    process.execPath,
-    [...options, ...process.execArgv, fileURLToPath(import.meta.url), '--child', file, out],
-    { stdio: 'inherit' },
-  );
-  if (r.status !== 0) throw new Error(`the child process for ${file} ended with ${r.signal ?? r.status}`);
-  const results = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchResult[];
-  fs.rmSync(path.dirname(out), { recursive: true, force: true });
-  return results;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-bench-'));
+  const out = path.join(dir, 'results.json');
+  try {
+    const r = spawnSync(
+      process.execPath,
+      [...options, ...process.execArgv, fileURLToPath(import.meta.url), '--child', file, out],
+      { stdio: 'inherit' },
+    );
+    if (r.status !== 0) throw new Error(`the child process for ${file} ended with ${r.signal ?? r.status}`);
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as BenchResult[];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 for (const file of modules) {

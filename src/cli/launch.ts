@@ -4,8 +4,8 @@
  *
  * `interdict detect` over files keeps the detectors' state for every active number alive while it
  * reads, and V8's default young generation (16 MiB semi-spaces) copies much of it once more before
- * it settles. 64 MiB semi-spaces cut the scavenges' work and measured about +4 to +15 % call records
- * a second, for up to about 100 MiB more memory (docs/detection.md, "Throughput"). V8 fixes the
+ * it settles. 64 MiB semi-spaces measured about +3 to +15 % call records a second (a small gain, in
+ * noisy measurements that have leaned to it since they began), for up to about 100 MiB more memory (docs/detection.md, "Throughput"). V8 fixes the
  * young generation's size when the heap is made (`v8.setFlagsFromString` later changes nothing), so
  * the command is re-run with it. Only the batch command: `detect worker` stops gracefully on
  * SIGINT, and a terminal's Ctrl-C would reach a re-run worker twice (once from the terminal, once
@@ -21,7 +21,8 @@ const VALUED = new Set(['--data-dir']);
 /**
  * The node options to re-run `interdict <args>` with, or null to run it here: for `detect` over
  * files (not its subcommands), unless the young generation's size was given already (in node's
- * own options or `NODE_OPTIONS`), which also keeps the re-run from re-running.
+ * own options or `NODE_OPTIONS`), which also keeps the re-run from re-running, or node was started
+ * under the inspector (the process being debugged must be the one that runs the command).
  */
 export function relaunchOptions(
   args: readonly string[],
@@ -34,6 +35,6 @@ export function relaunchOptions(
   const next = args[i + 1];
   if (next !== undefined && !next.startsWith('-')) return null; // a subcommand: score, worker, …
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
-  if (given.some((a) => a.startsWith('--max-semi-space-size'))) return null;
+  if (given.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--inspect'))) return null;
   return [`--max-semi-space-size=${DETECT_SEMI_SPACE_MB}`];
 }

@@ -38,6 +38,10 @@ describe('which commands are re-run', () => {
     assert.equal(relaunchOptions(['detect'], ['--max-semi-space-size', '32'], undefined), null);
     assert.equal(relaunchOptions(['detect'], [], '--inspect --max-semi-space-size=8'), null);
   });
+  test('not under the inspector: the process being debugged runs the command', () => {
+    assert.equal(relaunchOptions(['detect', '--out', 'd'], ['--inspect-brk'], undefined), null);
+    assert.equal(relaunchOptions(['detect', '--out', 'd'], [], '--inspect=9230'), null);
+  });
 });
 
 describe('bin/interdict.js detect', () => {
