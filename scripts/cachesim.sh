@@ -15,6 +15,8 @@ set -euo pipefail
 world=${1:?usage: scripts/cachesim.sh WORLD_DIR [DETECTORS] [RECORDS]}
 which=${2:-all}
 records=${3:-400000}
+[[ $which =~ ^[a-z_]+(,[a-z_]+)*$ ]] || { echo "cachesim: detectors are all, none or names joined by commas, not: $which" >&2; exit 2; }
+[[ $records =~ ^[1-9][0-9]*$ ]] || { echo "cachesim: RECORDS is a positive whole number, not: $records" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 command -v valgrind > /dev/null || { echo "cachesim: valgrind is not installed" >&2; exit 1; }
 [ -f "$root/dist/server/detection/run.js" ] || { echo "cachesim: no build; run npm run build:server" >&2; exit 1; }
@@ -28,14 +30,21 @@ cat > "$work/run.mjs" << EOF
 import { runDetection } from '$root/dist/server/detection/run.js';
 import { allDetectors } from '$root/dist/server/detection/detectors/index.js';
 const which = '$which';
-const ds = allDetectors().filter((d) => d.onCall && (which === 'all' || which.split(',').includes(d.name)));
+const calls = allDetectors().filter((d) => d.onCall);
+const unknown = which === 'all' || which === 'none' ? [] : which.split(',').filter((n) => !calls.some((d) => d.name === n));
+if (unknown.length) {
+  console.error(\`cachesim: not a call detector: \${unknown.join(', ')} (\${calls.map((d) => d.name).join(', ')})\`);
+  process.exit(2);
+}
+const ds = calls.filter((d) => which === 'all' || which.split(',').includes(d.name));
 const r = await runDetection({ cards: '$work/cards.csv', calls: '$work/calls.csv' }, which === 'none' ? [] : ds, {
   emit: () => undefined,
 });
 console.log(\`\${r.calls} call records, \${r.cards} cards, detectors: \${which}\`);
 EOF
 valgrind --tool=cachegrind --cache-sim=yes --LL=33554432,16,64 --D1=32768,8,64 --I1=32768,8,64 \
-  --smc-check=all-non-file --cachegrind-out-file="$work/cg.out" node "$work/run.mjs" 2> "$work/log"
+  --smc-check=all-non-file --cachegrind-out-file="$work/cg.out" node "$work/run.mjs" 2> "$work/log" ||
+  { grep -Ev '^(==|--)[0-9]+(==|--)' "$work/log" >&2; exit 1; }
 # Per record: instructions, L1 data read misses, last-level read and write misses; then the
 # last-level read misses of the JIT's code (no symbols: ???) against V8's garbage collector.
 cg_annotate --show=Ir,D1mr,DLmr,DLmw --sort=DLmr "$work/cg.out" | awk -v n="$records" '
