@@ -287,7 +287,7 @@ describe('batch detection over a simulated world', () => {
     assert.deepEqual(a, await lines(alone));
     // Each record was counted once: the shared windows hold what simbox's own windows hold.
     const counts = (w: PartnerWindows) =>
-      [...w.cards].map(([k, x]) => [k, x.from, x.outDistinct, x.outRepeat, x.social]);
+      [...w.cards].map(([k, x]) => [k, w.clock.abs(x.from), x.outDistinct, x.outRepeat, x.social]);
     const own = (alone[0] as SimboxDetector).windows;
     assert.ok(own.cards.size > 1000, `windows held (${own.cards.size})`);
     assert.deepEqual(counts(simbox.windows), counts(own));
@@ -373,7 +373,7 @@ describe('partner windows', () => {
       };
       const num = (i: number) => `+86138${String(i).padStart(8, '0')}`;
       const counts = (w: { from: number; outDistinct: number; outRepeat: number; social: number } | null) =>
-        w === null ? null : [w.from, w.outDistinct, w.outRepeat, w.social];
+        w === null ? null : [pw.clock.abs(w.from), w.outDistinct, w.outRepeat, w.social];
       const modelCounts = (k: string, open: boolean) => {
         const m = model.cards.get(k);
         return m === undefined || !open ? null : [m.from, m.out, m.repeat, m.social];

@@ -27,6 +27,83 @@ export function clamp01(x: number): number {
   return x <= 0 ? 0 : x >= 1 ? 1 : x;
 }
 
+/** A day in ms: a clock's origin is a whole day, and moves by whole days. */
+const DAY_MS = 86_400_000;
+
+/** How far past its origin a clock's times may grow before a sweep moves the origin forward. */
+export const REBASE_AFTER_MS = 12 * DAY_MS;
+
+/**
+ * Where a call detector's times start. Its states keep times as milliseconds since `origin`, not
+ * since 1970: V8 keeps a field holding an integer below 2³¹ in the object itself, but one holding
+ * an epoch time (about 1.8·10¹²) in a number object of its own, one more object to read and for
+ * the collector to copy for every time in every state (docs/detection.md, "Small-integer
+ * times"). The first record sets the origin (`rel`), a whole day before it. Records come in time
+ * order, so no time a state keeps is negative until the origin moves: the detectors' sweeps move
+ * it forward (`shiftFor`) once their times pass `rebaseAfterMs`, to a day before stream time,
+ * and shift every time their states keep by as much. A time may then be negative; a time only
+ * ever compared with 0 (`reportedAt`, whose −1 means "not reported") is kept at 0 or above
+ * (`shiftMark`), and a detector keeps the origin at or before any time that must stay whole.
+ * Everything a detector hands out (detections, flags) and compares with reference data (a card's
+ * activation) is on the epoch: `abs`.
+ */
+export class Clock {
+  origin = 0;
+  started = false;
+  /** Stream time past the origin at which a sweep moves it (tests move it at every sweep). */
+  rebaseAfterMs = REBASE_AFTER_MS;
+  /** What the origin is a multiple of, and how far before stream time it goes (tests: 1 ms). */
+  step = DAY_MS;
+
+  /** Time `ts` (epoch ms) as this clock's; the first one sets the origin. */
+  rel(ts: number): number {
+    if (!this.started) this.start(ts);
+    return ts - this.origin;
+  }
+
+  /** Epoch time `ts` as this clock's, without setting the origin (a drain before any record). */
+  of(ts: number): number {
+    return ts - this.origin;
+  }
+
+  /** This clock's time `t` on the epoch. */
+  abs(t: number): number {
+    return t + this.origin;
+  }
+
+  /**
+   * How far to move the origin forward at stream time `now` (epoch ms), 0 for not now: to a
+   * `step` before `now`, but not past `keep` (this clock's earliest time that must stay at 0 or
+   * above; Infinity when none). The caller shifts its states' times back by as much, then moves
+   * the origin (`moveBy`).
+   */
+  shiftFor(now: number, keep: number): number {
+    if (!this.started) return 0;
+    const t = now - this.origin;
+    if (!(t >= this.rebaseAfterMs)) return 0;
+    const d = Math.floor(Math.min(t - this.step, keep) / this.step) * this.step;
+    return d > 0 ? d : 0;
+  }
+
+  moveBy(d: number): void {
+    this.origin += d;
+  }
+
+  private start(ts: number): void {
+    if (!Number.isFinite(ts)) return;
+    this.origin = Math.floor(ts / DAY_MS) * DAY_MS - DAY_MS;
+    this.started = true;
+  }
+}
+
+/**
+ * Mark `t` (a time only ever compared with 0: −1 for none) shifted back by `d`: a time stays a time,
+ * at 0 or above.
+ */
+export function shiftMark(t: number, d: number): number {
+  return t < 0 ? t : t - d > 0 ? t - d : 0;
+}
+
 /** The subject called this partner. */
 export const OUT = 1;
 /** The partner called the subject. */
@@ -105,6 +182,8 @@ export class PartnerWindows {
   callerSocial = false;
   calleeSocial = false;
   nextSweep = -Infinity;
+  /** The windows' times are this clock's (`Clock`). */
+  clock = new Clock();
 
   constructor(
     readonly windowMs: number,
@@ -118,7 +197,7 @@ export class PartnerWindows {
   see(r: CallRecord, n: number): number {
     if (n < this.seen) return n + 1;
     this.seen = n + 1;
-    const ts = r.ts;
+    const ts = this.clock.rel(r.ts);
     if (r.origin !== 'intl') {
       const ref = r.callerRef;
       let w: PartnerWindow | undefined;
@@ -214,13 +293,22 @@ export class PartnerWindows {
   sweep(now: number, everyMs: number, final: boolean): void {
     if (!final && now < this.nextSweep) return;
     this.nextSweep = now + everyMs;
+    const t = this.clock.of(now);
     this.cards.forEach((w, k) => {
-      if (now - w.lastTs > this.windowMs) {
+      if (t - w.lastTs > this.windowMs) {
         w.dropped = true;
         this.release(w.off, w.cap);
         this.cards.delete(k);
       }
     });
+    // Times past small integers: the origin moves (`Clock`). A dropped window is never read again.
+    const d = this.clock.shiftFor(now, Infinity);
+    if (d === 0) return;
+    this.cards.forEach((w) => {
+      w.from -= d;
+      w.lastTs -= d;
+    });
+    this.clock.moveBy(d);
   }
 
   /** Windows held (for `heldState`). */

@@ -39,11 +39,13 @@ import type { CallRecord, CardRecord, Detection } from '../records.ts';
 import {
   append,
   clamp01,
+  Clock,
   expireNumberFlags,
   FLAG_TTL_MS,
   PartnerWindows,
   type PartnerWindow,
   round,
+  shiftMark,
 } from './common.ts';
 
 export interface FraudCallerParams {
@@ -257,6 +259,8 @@ export class FraudCallerDetector implements Detector {
   readonly windows: PartnerWindows;
   /** Records this detector has shown to `windows`. */
   windowsSeen = 0;
+  /** Its states' times are this clock's (`Clock`); cards' activation times are on the epoch. */
+  clock = new Clock();
 
   constructor(params: Partial<FraudCallerParams> = {}, windows?: PartnerWindows) {
     this.p = { ...DEFAULT_FRAUD_CALLER_PARAMS, ...params };
@@ -283,7 +287,7 @@ export class FraudCallerDetector implements Detector {
 
   onCall(r: CallRecord, ctx: DetectionContext): void {
     const p = this.p;
-    const ts = r.ts;
+    const ts = this.clock.rel(r.ts);
     const w = this.windows;
     this.windowsSeen = w.see(r, this.windowsSeen);
     if (r.origin !== 'intl') {
@@ -407,7 +411,8 @@ export class FraudCallerDetector implements Detector {
 
   drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
-      this.sweep(now);
+      this.sweep(this.clock.of(now));
+      this.rebase(now);
       this.windows.sweep(now, this.p.sweepEveryMs, final);
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
@@ -462,7 +467,7 @@ export class FraudCallerDetector implements Detector {
     let cellRegion: string | null = null;
     let holderCards = 0;
     if (card !== null) {
-      const age = s.from - card.activatedAt;
+      const age = this.clock.abs(s.from) - card.activatedAt;
       ageDays = round(age / 86_400_000);
       newCard = clamp01(1 - (age - p.newCardMs) / (2 * p.newCardMs));
       if (s.lastCell !== null) {
@@ -486,7 +491,13 @@ export class FraudCallerDetector implements Detector {
     // migrant (`settledCardMs`).
     const settled =
       card !== null && (away === 1 || served >= p.minLocalShare)
-        ? this.settledHolder(card, away === 1 ? cellRegion : servedRegion, s.from, served, ctx)
+        ? this.settledHolder(
+            card,
+            away === 1 ? cellRegion : servedRegion,
+            this.clock.abs(s.from),
+            served,
+            ctx,
+          )
         : NOT_SETTLED;
     if (settled !== NOT_SETTLED) away = 0;
     // At home (a migrant's too), calling its neighbourhood: a new job's card (`minLocalShare`). Not
@@ -508,13 +519,13 @@ export class FraudCallerDetector implements Detector {
       if (ts - s.heldSince < p.newHolderWaitMs) return;
     }
     s.reportedAt = ts;
-    ctx.flaggedNumbers.set(s.msisdn, { detector: 'fraud_caller', at: ts });
+    ctx.flaggedNumbers.set(s.msisdn, { detector: 'fraud_caller', at: this.clock.abs(ts) });
     this.pending.push({
       detector: 'fraud_caller',
       subjectKind: 'msisdn',
       subject: s.msisdn,
       score: round(score),
-      window: { from: s.from, to: ts },
+      window: { from: this.clock.abs(s.from), to: this.clock.abs(ts) },
       evidence: {
         outbound: s.out,
         inbound: s.inb,
@@ -548,12 +559,13 @@ export class FraudCallerDetector implements Detector {
   }
 
   /**
-   * Whether `card`'s holder is settled where the card is used (`settledCardMs`): LIVES when another
-   * card of theirs, not flagged, in service `newCardMs` before `from`, activated before this one or
-   * (the card serving the place) any, has `minSocialPartners` two-way partners (its state's, or
-   * remembered: `socialMemoryMs`), the last on a cell of `region` (the card's cell's, or the
-   * served region's while that is not known); else, when at least `minLocalShare` (`servedShare`)
-   * of the card's callees are held in the region of its cell, SERVES if the holder has a card in service `settledCardMs` (this one,
+   * Whether `card`'s holder is settled where the card is used (`settledCardMs`; `from` on the
+   * epoch, as cards' activation times are): LIVES when another card of theirs, not flagged, in
+   * service `newCardMs` before `from`, activated before this one or (the card serving the place)
+   * any, has `minSocialPartners` two-way partners (its state's, or remembered: `socialMemoryMs`),
+   * the last on a cell of `region` (the card's cell's, or the served region's while that is not
+   * known); else, when at least `minLocalShare` (`servedShare`) of the card's callees are held in
+   * the region of its cell, SERVES if the holder has a card in service `settledCardMs` (this one,
    * or another not flagged, seen or not) and SERVES_NEW_HOLDER if not; else NOT_SETTLED.
    */
   private settledHolder(
@@ -586,6 +598,41 @@ export class FraudCallerDetector implements Detector {
     }
     if (servedShare < p.minLocalShare) return NOT_SETTLED;
     return established ? SERVES : SERVES_NEW_HOLDER;
+  }
+
+  /**
+   * Moves the clock's origin forward once times pass small integers (`Clock`), every time the
+   * states keep shifted back by as much. A card waiting out `newHolderWaitMs` keeps the origin at or
+   * before the time it began to wait (`heldSince` is a time there; once reported, only a mark). A
+   * card may hold an IMEI a sweep has dropped from its map: shifted too, once.
+   */
+  private rebase(now: number): void {
+    if (this.clock.shiftFor(now, Infinity) === 0) return;
+    let waiting = Infinity;
+    this.cards.forEach((s) => {
+      if (s.reportedAt < 0 && s.heldSince >= 0 && s.heldSince < waiting) waiting = s.heldSince;
+    });
+    const by = this.clock.shiftFor(now, waiting);
+    if (by === 0) return;
+    const imeis = new Set<ImeiImsis>(this.imeis.values());
+    this.cards.forEach((s) => {
+      s.from -= by;
+      s.lastTs -= by;
+      s.reportedAt = shiftMark(s.reportedAt, by);
+      s.heldSince = shiftMark(s.heldSince, by);
+      if (s.imeiState !== null) imeis.add(s.imeiState);
+    });
+    for (const m of imeis) {
+      m.from -= by;
+      m.lastTs -= by;
+    }
+    this.lives.forEach((l) => {
+      l.lastTs -= by;
+    });
+    this.cells.forEach((v) => {
+      v.lastTs -= by;
+    });
+    this.clock.moveBy(by);
   }
 
   private sweep(now: number): void {

@@ -23,7 +23,7 @@
 import { cardOf, type DetectionContext, type Detector } from '../detector.ts';
 import type { Interned } from '../intern.ts';
 import type { CallRecord, Detection } from '../records.ts';
-import { calleeHash, clamp01, expireNumberFlags, FLAG_TTL_MS, round } from './common.ts';
+import { calleeHash, clamp01, Clock, expireNumberFlags, FLAG_TTL_MS, round, shiftMark } from './common.ts';
 
 export interface IotMisuseParams {
   /** Counting window (ms). */
@@ -109,6 +109,8 @@ export class IotMisuseDetector implements Detector {
   states = new Map<string, IotState>();
   pending: Detection[] = [];
   nextSweep = -Infinity;
+  /** Its states' times are this clock's (`Clock`). */
+  clock = new Clock();
 
   constructor(params: Partial<IotMisuseParams> = {}) {
     this.p = { ...DEFAULT_IOT_MISUSE_PARAMS, ...params };
@@ -126,7 +128,7 @@ export class IotMisuseDetector implements Detector {
     if (voice ? r.callee.charCodeAt(0) !== PLUS : !isCnMobile(r.callee)) return;
     const ref = r.callerRef;
     if (r.origin === 'intl' || !isIot(r.caller, ref, ctx)) return;
-    const ts = r.ts;
+    const ts = this.clock.rel(r.ts);
     let s: IotState | undefined;
     if (ref !== undefined && ref.iotOf === this.states && !(ref.iot as IotState).dropped)
       s = ref.iot as IotState;
@@ -163,14 +165,14 @@ export class IotMisuseDetector implements Detector {
     if (v < p.minVoiceCallees && m < p.minSmsRecipients) return;
     const score = 0.6 + 0.4 * clamp01(Math.max(v / (3 * p.minVoiceCallees), m / (3 * p.minSmsRecipients)));
     s.reportedAt = ts;
-    ctx.flaggedNumbers.set(r.caller, { detector: 'iot_misuse', at: ts });
+    ctx.flaggedNumbers.set(r.caller, { detector: 'iot_misuse', at: this.clock.abs(ts) });
     const card = ctx.cardsByMsisdn.get(r.caller);
     this.pending.push({
       detector: 'iot_misuse',
       subjectKind: 'msisdn',
       subject: r.caller,
       score: round(score),
-      window: { from: s.from, to: ts },
+      window: { from: this.clock.abs(s.from), to: this.clock.abs(ts) },
       evidence: {
         cardType: 'iot',
         knownCard: card !== undefined,
@@ -189,13 +191,24 @@ export class IotMisuseDetector implements Detector {
     if (final || now >= this.nextSweep) {
       const p = this.p;
       const keep = Math.max(p.quietMs, p.windowMs);
+      const t = this.clock.of(now);
       this.states.forEach((s, k) => {
-        if (now - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) {
+        if (t - s.lastTs > (s.reportedAt >= 0 ? keep : p.windowMs)) {
           s.dropped = true;
           this.states.delete(k);
         }
       });
       if (ctx) expireNumberFlags(ctx.flaggedNumbers, this.name, now, p.flagTtlMs, (k) => this.states.has(k));
+      // Times past small integers: the origin moves, the states' times with it (`Clock`).
+      const by = this.clock.shiftFor(now, Infinity);
+      if (by > 0) {
+        this.states.forEach((s) => {
+          s.from -= by;
+          s.lastTs -= by;
+          s.reportedAt = shiftMark(s.reportedAt, by);
+        });
+        this.clock.moveBy(by);
+      }
       this.nextSweep = now + p.sweepEveryMs;
     }
     const out = this.pending;

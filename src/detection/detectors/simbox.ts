@@ -44,11 +44,13 @@ import type { CallRecord, Detection } from '../records.ts';
 import {
   append,
   clamp01,
+  Clock,
   expireNumberFlags,
   FLAG_TTL_MS,
   PartnerWindows,
   type PartnerWindow,
   round,
+  shiftMark,
 } from './common.ts';
 
 /**
@@ -259,6 +261,8 @@ export class SimboxDetector implements Detector {
   readonly windows: PartnerWindows;
   /** Records this detector has shown to `windows`. */
   windowsSeen = 0;
+  /** Its states' times are this clock's (`Clock`). */
+  clock = new Clock();
 
   constructor(params: Partial<SimboxParams> = {}, windows?: PartnerWindows) {
     this.p = { ...DEFAULT_SIMBOX_PARAMS, ...params };
@@ -275,7 +279,7 @@ export class SimboxDetector implements Detector {
 
   onCall(r: CallRecord, ctx: DetectionContext): void {
     const p = this.p;
-    const ts = r.ts;
+    const ts = this.clock.rel(r.ts);
     const w = this.windows;
     this.windowsSeen = w.see(r, this.windowsSeen);
     if (r.origin !== 'intl') {
@@ -366,7 +370,8 @@ export class SimboxDetector implements Detector {
 
   drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
-      this.sweep(now);
+      this.sweep(this.clock.of(now));
+      this.rebase(now);
       this.windows.sweep(now, this.p.sweepEveryMs, final);
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
@@ -391,7 +396,7 @@ export class SimboxDetector implements Detector {
       subjectKind: 'imei',
       subject: m.imei,
       score: round(score),
-      window: { from: m.from, to: ts },
+      window: { from: this.clock.abs(m.from), to: this.clock.abs(ts) },
       evidence: {
         imsiCount: n,
         imsis: m.imsis.slice(),
@@ -447,13 +452,13 @@ export class SimboxDetector implements Detector {
     const score = 0.3 * device + 0.2 * stationary + 0.3 * regular + 0.2 * strangers;
     if (score < p.minScore) return;
     s.reportedAt = ts;
-    ctx.flaggedNumbers.set(s.msisdn, { detector: 'simbox', at: ts });
+    ctx.flaggedNumbers.set(s.msisdn, { detector: 'simbox', at: this.clock.abs(ts) });
     this.pending.push({
       detector: 'simbox',
       subjectKind: 'msisdn',
       subject: s.msisdn,
       score: round(score),
-      window: { from: s.from, to: ts },
+      window: { from: this.clock.abs(s.from), to: this.clock.abs(ts) },
       evidence: {
         outbound: s.out,
         inbound: s.inb,
@@ -473,6 +478,36 @@ export class SimboxDetector implements Detector {
         },
       },
     });
+  }
+
+  /**
+   * Moves the clock's origin forward once times pass small integers (`Clock`), every time the
+   * states keep shifted back by as much. A card may hold an IMEI or a cell a sweep has dropped from
+   * its map (it used it last): those are shifted too, each once.
+   */
+  private rebase(now: number): void {
+    const by = this.clock.shiftFor(now, Infinity);
+    if (by === 0) return;
+    const imeis = new Set<ImeiState>(this.imeis.values());
+    const cells = new Set<SimboxCellState>(this.cells.values());
+    this.cards.forEach((s) => {
+      s.from -= by;
+      s.lastTs -= by;
+      s.lastOutTs -= by;
+      s.reportedAt = shiftMark(s.reportedAt, by);
+      if (s.imei !== null) imeis.add(s.imei);
+      if (s.cell !== null) cells.add(s.cell);
+    });
+    for (const m of imeis) {
+      m.from -= by;
+      m.lastTs -= by;
+      m.reportedAt = shiftMark(m.reportedAt, by);
+    }
+    for (const c of cells) {
+      c.from -= by;
+      c.lastTs -= by;
+    }
+    this.clock.moveBy(by);
   }
 
   private sweep(now: number): void {

@@ -34,7 +34,7 @@
 import type { DetectionContext, Detector } from '../detector.ts';
 import type { CallOrigin, CallRecord, Detection } from '../records.ts';
 import { isCnMobile } from './iot-misuse.ts';
-import { expireNumberFlags, FLAG_TTL_MS, round } from './common.ts';
+import { Clock, expireNumberFlags, FLAG_TTL_MS, round, shiftMark } from './common.ts';
 
 export interface SpoofedCallerParams {
   /**
@@ -70,7 +70,7 @@ export const DEFAULT_SPOOFED_CALLER_PARAMS: SpoofedCallerParams = Object.freeze(
   sweepEveryMs: 6 * 3600_000,
 });
 
-/** Per presented caller number: its last call. */
+/** Per presented caller number: its last call (times are the detector's clock's). */
 export class NumberState {
   lastTs: number;
   lastEnd: number;
@@ -81,9 +81,9 @@ export class NumberState {
   /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
   dropped = false;
 
-  constructor(r: CallRecord) {
-    this.lastTs = r.ts;
-    this.lastEnd = r.ts + r.durationS * 1000;
+  constructor(r: CallRecord, ts: number) {
+    this.lastTs = ts;
+    this.lastEnd = ts + r.durationS * 1000;
     this.lastCell = r.cellId;
     this.lastImei = r.imei;
     this.lastOrigin = r.origin;
@@ -102,6 +102,8 @@ export class SpoofedCallerDetector implements Detector {
   numbers = new Map<string, NumberState>();
   pending: Detection[] = [];
   nextSweep = -Infinity;
+  /** Its states' times are this clock's (`Clock`). */
+  clock = new Clock();
 
   constructor(params: Partial<SpoofedCallerParams> = {}) {
     this.p = { ...DEFAULT_SPOOFED_CALLER_PARAMS, ...params };
@@ -118,7 +120,7 @@ export class SpoofedCallerDetector implements Detector {
     const caller = r.caller;
     // +86…: 43 56 54.
     if (caller.charCodeAt(0) !== 43 || caller.charCodeAt(1) !== 56 || caller.charCodeAt(2) !== 54) return;
-    const ts = r.ts;
+    const ts = this.clock.rel(r.ts);
     const intl = r.origin === 'intl';
     const mobile = isCnMobile(caller);
     if (!intl && !mobile) return;
@@ -128,7 +130,7 @@ export class SpoofedCallerDetector implements Detector {
       s = ref.spoofed as NumberState;
     else s = this.numbers.get(caller);
     if (s === undefined) {
-      s = new NumberState(r);
+      s = new NumberState(r, ts);
       this.numbers.set(caller, s);
       if (ref !== undefined) {
         ref.spoofed = s;
@@ -215,9 +217,10 @@ export class SpoofedCallerDetector implements Detector {
     if (final || now >= this.nextSweep) {
       const stateMs = this.stateMs;
       const keep = Math.max(this.p.quietMs, stateMs);
+      const t = this.clock.of(now);
       // forEach, not for-of: destructured entries would allocate an array per number per sweep.
       this.numbers.forEach((s, k) => {
-        const idle = now - Math.max(s.lastTs, s.lastEnd);
+        const idle = t - Math.max(s.lastTs, s.lastEnd);
         if (idle > (s.reportedAt >= 0 ? keep : stateMs)) {
           s.dropped = true;
           this.numbers.delete(k);
@@ -225,6 +228,16 @@ export class SpoofedCallerDetector implements Detector {
       });
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.numbers.has(k));
+      // Times past small integers: the origin moves, the states' times with it (`Clock`).
+      const by = this.clock.shiftFor(now, Infinity);
+      if (by > 0) {
+        this.numbers.forEach((s) => {
+          s.lastTs -= by;
+          s.lastEnd -= by;
+          s.reportedAt = shiftMark(s.reportedAt, by);
+        });
+        this.clock.moveBy(by);
+      }
       this.nextSweep = now + this.p.sweepEveryMs;
     }
     const out = this.pending;
@@ -240,14 +253,15 @@ export class SpoofedCallerDetector implements Detector {
     from: number,
     evidence: Record<string, unknown>,
   ): void {
-    s.reportedAt = r.ts;
+    // `from` is the clock's, `r.ts` the epoch's.
+    s.reportedAt = this.clock.of(r.ts);
     ctx.flaggedNumbers.set(r.caller, { detector: 'spoofed_caller', at: r.ts });
     this.pending.push({
       detector: 'spoofed_caller',
       subjectKind: 'msisdn',
       subject: r.caller,
       score: round(score),
-      window: { from, to: r.ts + r.durationS * 1000 },
+      window: { from: this.clock.abs(from), to: r.ts + r.durationS * 1000 },
       evidence,
     });
   }
