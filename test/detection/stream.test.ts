@@ -23,7 +23,8 @@ import {
   type Detection,
 } from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
-import { PartnerWindow, PartnerWindows } from '../../src/detection/detectors/common.ts';
+import { Clock, PartnerWindow, PartnerWindows } from '../../src/detection/detectors/common.ts';
+import type { SimboxDetector } from '../../src/detection/detectors/simbox.ts';
 import v8 from 'node:v8';
 import {
   detectorClasses,
@@ -914,6 +915,34 @@ describe('streaming detection on the embedded record stream', () => {
     assert.equal(second.stats.replayed, 0, 'nothing was replayed');
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     // The batch run is the uninterrupted run (one worker on every partition gives exactly it, above).
+    assert.deepEqual(lines(out), lines(batch));
+  });
+
+  test('a worker whose detectors moved their clocks’ origins resumes on the saved clocks', async () => {
+    // Origins moved at every sweep (src/detection/detectors/common.ts, Clock): the snapshot holds
+    // times on moved origins, and the clocks that say where.
+    const made: Detector[][] = [];
+    const moving = () => {
+      const ds = allDetectors();
+      const clocks = [(ds[0] as SimboxDetector).windows.clock];
+      for (const d of ds) if ('clock' in d) clocks.push(d.clock as Clock);
+      for (const c of clocks) {
+        c.rebaseAfterMs = 0;
+        c.step = 1;
+      }
+      made.push(ds);
+      return ds;
+    };
+    const { stream, store, out } = await restartable();
+    const { second } = await stopHalfwayThenResume(stream, () =>
+      checkpointed(stream, store, out, { detectors: moving }),
+    );
+    assert.equal(second.stats.mode, 'snapshot');
+    assert.equal(second.stats.replayed, 0, 'nothing was replayed');
+    const firstRecord = Math.min(...records.map((r) => r.record.ts));
+    const moved = (made[0]![0] as SimboxDetector).clock;
+    assert.ok(moved.origin > firstRecord + 86_400_000, `the first worker's origin moved (${moved.origin})`);
+    assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     assert.deepEqual(lines(out), lines(batch));
   });
 });
