@@ -37,47 +37,50 @@ describe('the call detectors’ clock', () => {
     assert.equal(c.origin, 4 * DAY);
   });
 
-  test('moves its origin by whole days, to a day before stream time, no further than it is let', () => {
+  test('moves its origin by whole days, to the whole day a day or more before stream time', () => {
     const c = new Clock();
-    assert.equal(c.shiftFor(100 * DAY, Infinity), 0, 'not before the first record');
+    assert.equal(c.shiftFor(100 * DAY), 0, 'not before the first record');
     c.rel(10 * DAY + 5);
     assert.equal(c.origin, 9 * DAY);
-    assert.equal(c.shiftFor(9 * DAY + 11 * DAY, Infinity), 0, 'not before 12 days past the origin');
+    assert.equal(c.shiftFor(9 * DAY + 11 * DAY), 0, 'not before 12 days past the origin');
     const now = 9 * DAY + 12 * DAY + 3_600_000;
-    assert.equal(c.shiftFor(now, Infinity), 11 * DAY, 'to the whole day a day before now');
-    assert.equal(c.shiftFor(now, 5 * DAY + 7), 5 * DAY, 'not past a time that must stay whole');
-    assert.equal(c.shiftFor(now, 0), 0);
+    assert.equal(c.shiftFor(now), 11 * DAY, 'to the whole day a day before now');
     c.moveBy(11 * DAY);
     assert.equal(c.origin, 20 * DAY);
     assert.equal(c.rel(now), DAY + 3_600_000);
     assert.equal(c.abs(c.rel(now)), now);
+    c.step = 1;
+    c.rebaseAfterMs = 0;
+    assert.equal(c.shiftFor(now), DAY + 3_600_000 - 1, 'tests move it to a millisecond before now');
   });
 
-  test('fraud_caller keeps its origin at or before a card still waiting out newHolderWaitMs', () => {
+  test('fraud_caller: a card waiting out newHolderWaitMs keeps when it began, before the origin too', () => {
     const d = fraudCallerDetector();
     const c = d.clock;
     const t0 = Date.parse('2026-11-01T00:00:00Z');
     c.rel(t0);
-    const card = (n: number, heldSince: number, reportedAt: number) => {
+    const card = (n: number, heldSince: number | null, reportedAt: number) => {
       const s = new FraudCallerCardState(`+8613800000${n}`, null, c.of(t0 + 13 * DAY));
-      s.heldSince = heldSince < 0 ? -1 : c.of(heldSince);
+      if (heldSince !== null) {
+        s.held = true;
+        s.heldSince = c.of(heldSince);
+      }
       s.reportedAt = reportedAt < 0 ? -1 : c.of(reportedAt);
       d.cards.set(s.msisdn, s);
       return s;
     };
     const waiting = card(1, t0 + 2 * DAY + 5, -1);
     const reported = card(2, t0 + DAY, t0 + 2 * DAY);
+    const never = card(3, null, -1);
     d.drain(t0 + 13 * DAY, false);
-    assert.equal(c.origin, t0 + 2 * DAY, 'moved, to the whole day before the wait began');
+    assert.equal(c.origin, t0 + 12 * DAY, 'moved, to the whole day a day before stream time');
     assert.equal(c.abs(waiting.heldSince), t0 + 2 * DAY + 5, 'the wait began when it did');
+    assert.ok(waiting.held && waiting.heldSince < 0, 'before the origin');
     assert.equal(c.abs(waiting.from), t0 + 13 * DAY);
-    assert.equal(reported.heldSince, 0, 'a reported card’s wait is a mark: set, before the origin');
-    assert.equal(reported.reportedAt, 0);
-    // Reported at last: nothing holds the origin back.
-    waiting.reportedAt = waiting.lastTs;
-    d.drain(t0 + 26 * DAY, false);
-    assert.equal(c.origin, t0 + 25 * DAY);
-    assert.ok(waiting.heldSince >= 0 && waiting.reportedAt >= 0);
+    assert.equal(c.abs(reported.heldSince), t0 + DAY);
+    assert.equal(reported.reportedAt, 0, 'a mark: reported, before the origin');
+    assert.ok(!never.held);
+    assert.equal(never.reportedAt, -1, 'not reported stays so');
   });
 
   test('a mark (a time only compared with 0) stays at 0 or above; none stays none', () => {
@@ -120,7 +123,7 @@ function moving(ds: Detector[], step: number): Detector[] {
 
 const TIME = /^(from|lastTs|lastOutTs|lastEnd|reportedAt|heldSince)$/;
 /** Compared by sign only: whether the subject was reported (or held), not when. */
-const MARK = /^(reportedAt|heldSince)$/;
+const MARK = /^reportedAt$/;
 
 /**
  * Calls `fn` with every time field of every state the clocked detectors hold in their maps, and of
@@ -154,14 +157,13 @@ function eachTime(
 
 /**
  * Every time the clocked detectors keep, on the epoch, by where it is kept. A mark is −1 when
- * none, else only that it is set: 1 (a card still waiting out `newHolderWaitMs` keeps when it began).
+ * none, else 1 (only that it is set); a wait's start is −1 when the card is not held.
  */
 function times(ds: Detector[]): Map<string, number> {
   const out = new Map<string, number>();
   eachTime(ds, (where, k, t, c, s) => {
-    const reported = (s as { reportedAt?: number }).reportedAt;
-    const mark = MARK.test(k) && !(k === 'heldSince' && reported !== undefined && reported < 0);
-    out.set(`${where}.${k}`, MARK.test(k) && t < 0 ? -1 : mark ? 1 : c.abs(t));
+    const none = MARK.test(k) ? t < 0 : k === 'heldSince' && !(s as { held?: boolean }).held;
+    out.set(`${where}.${k}`, none ? -1 : MARK.test(k) ? 1 : c.abs(t));
   });
   return out;
 }

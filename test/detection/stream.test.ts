@@ -23,7 +23,7 @@ import {
   type Detection,
 } from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
-import { Clock, PartnerWindow, PartnerWindows } from '../../src/detection/detectors/common.ts';
+import { type Clock, PartnerWindow, PartnerWindows } from '../../src/detection/detectors/common.ts';
 import type { SimboxDetector } from '../../src/detection/detectors/simbox.ts';
 import v8 from 'node:v8';
 import {

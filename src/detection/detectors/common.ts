@@ -43,7 +43,7 @@ export const REBASE_AFTER_MS = 12 * DAY_MS;
  * it forward (`shiftFor`) once their times pass `rebaseAfterMs`, to a day before stream time,
  * and shift every time their states keep by as much. A time may then be negative; a time only
  * ever compared with 0 (`reportedAt`, whose −1 means "not reported") is kept at 0 or above
- * (`shiftMark`), and a detector keeps the origin at or before any time that must stay whole.
+ * (`shiftMark`).
  * Everything a detector hands out (detections, flags) and compares with reference data (a card's
  * activation) is on the epoch: `abs`.
  */
@@ -72,16 +72,15 @@ export class Clock {
   }
 
   /**
-   * How far to move the origin forward at stream time `now` (epoch ms), 0 for not now: to a
-   * `step` before `now`, but not past `keep` (this clock's earliest time that must stay at 0 or
-   * above; Infinity when none). The caller shifts its states' times back by as much, then moves
-   * the origin (`moveBy`).
+   * How far to move the origin forward at stream time `now` (epoch ms), 0 for not now: to the
+   * whole `step` a `step` or more before `now`. The caller shifts its states' times back by as
+   * much, then moves the origin (`moveBy`).
    */
-  shiftFor(now: number, keep: number): number {
+  shiftFor(now: number): number {
     if (!this.started) return 0;
     const t = now - this.origin;
     if (!(t >= this.rebaseAfterMs)) return 0;
-    const d = Math.floor(Math.min(t - this.step, keep) / this.step) * this.step;
+    const d = Math.floor((t - this.step) / this.step) * this.step;
     return d > 0 ? d : 0;
   }
 
@@ -302,7 +301,7 @@ export class PartnerWindows {
       }
     });
     // Times past small integers: the origin moves (`Clock`). A dropped window is never read again.
-    const d = this.clock.shiftFor(now, Infinity);
+    const d = this.clock.shiftFor(now);
     if (d === 0) return;
     this.cards.forEach((w) => {
       w.from -= d;

@@ -166,8 +166,12 @@ export class FraudCallerCardState {
   from: number;
   lastTs: number;
   reportedAt = -1;
-  /** When it was first held (`newHolderWaitMs`) in this episode, or -1. */
-  heldSince = -1;
+  /**
+   * Held (`newHolderWaitMs`) in this episode, since `heldSince`: a time, which may be before the
+   * clock's origin (negative) when the origin has moved since.
+   */
+  held = false;
+  heldSince = 0;
   /** Set when a sweep drops it: a copy cached on a number's entry (src/detection/intern.ts) is stale. */
   dropped = false;
   out = 0;
@@ -314,7 +318,10 @@ export class FraudCallerDetector implements Detector {
       }
       // (A new state starts at `ts`: it never rolls here.)
       if (ts - s.from > p.windowMs) {
-        if (ts - s.lastTs > p.quietMs) s.reportedAt = s.heldSince = -1;
+        if (ts - s.lastTs > p.quietMs) {
+          s.reportedAt = -1;
+          s.held = false;
+        }
         s.from = ts;
         s.out =
           s.inb =
@@ -515,7 +522,10 @@ export class FraudCallerDetector implements Detector {
     // A newcomer's everyday card may not have shown its social life yet: wait for it
     // (`newHolderWaitMs`) when the newness is what makes the score.
     if (settled === SERVES_NEW_HOLDER && score - 0.2 * newCard < p.minScore) {
-      if (s.heldSince < 0) s.heldSince = ts;
+      if (!s.held) {
+        s.held = true;
+        s.heldSince = ts;
+      }
       if (ts - s.heldSince < p.newHolderWaitMs) return;
     }
     s.reportedAt = ts;
@@ -545,7 +555,7 @@ export class FraudCallerDetector implements Detector {
               calleeRegion: servedRegion,
             }
           : {}),
-        ...(s.heldSince >= 0 ? { heldHours: round((ts - s.heldSince) / 3600_000) } : {}),
+        ...(s.held ? { heldHours: round((ts - s.heldSince) / 3600_000) } : {}),
         parts: {
           strangers: round(strangers),
           short: round(short),
@@ -602,24 +612,19 @@ export class FraudCallerDetector implements Detector {
 
   /**
    * Moves the clock's origin forward once times pass small integers (`Clock`), every time the
-   * states keep shifted back by as much. A card waiting out `newHolderWaitMs` keeps the origin at or
-   * before the time it began to wait (`heldSince` is a time there; once reported, only a mark). A
-   * card may hold an IMEI a sweep has dropped from its map: shifted too, once.
+   * states keep shifted back by as much. A card may hold an IMEI a sweep has dropped from its map:
+   * shifted too, once.
    */
   private rebase(now: number): void {
-    if (this.clock.shiftFor(now, Infinity) === 0) return;
-    let waiting = Infinity;
-    this.cards.forEach((s) => {
-      if (s.reportedAt < 0 && s.heldSince >= 0 && s.heldSince < waiting) waiting = s.heldSince;
-    });
-    const by = this.clock.shiftFor(now, waiting);
+    const by = this.clock.shiftFor(now);
     if (by === 0) return;
     const imeis = new Set<ImeiImsis>(this.imeis.values());
     this.cards.forEach((s) => {
       s.from -= by;
       s.lastTs -= by;
       s.reportedAt = shiftMark(s.reportedAt, by);
-      s.heldSince = shiftMark(s.heldSince, by);
+      // Not while not held: shifted every time, it would leave the small integers in a few months.
+      if (s.held) s.heldSince -= by;
       if (s.imeiState !== null) imeis.add(s.imeiState);
     });
     for (const m of imeis) {

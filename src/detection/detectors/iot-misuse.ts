@@ -200,7 +200,7 @@ export class IotMisuseDetector implements Detector {
       });
       if (ctx) expireNumberFlags(ctx.flaggedNumbers, this.name, now, p.flagTtlMs, (k) => this.states.has(k));
       // Times past small integers: the origin moves, the states' times with it (`Clock`).
-      const by = this.clock.shiftFor(now, Infinity);
+      const by = this.clock.shiftFor(now);
       if (by > 0) {
         this.states.forEach((s) => {
           s.from -= by;

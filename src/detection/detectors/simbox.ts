@@ -486,7 +486,7 @@ export class SimboxDetector implements Detector {
    * its map (it used it last): those are shifted too, each once.
    */
   private rebase(now: number): void {
-    const by = this.clock.shiftFor(now, Infinity);
+    const by = this.clock.shiftFor(now);
     if (by === 0) return;
     const imeis = new Set<ImeiState>(this.imeis.values());
     const cells = new Set<SimboxCellState>(this.cells.values());

@@ -229,7 +229,7 @@ export class SpoofedCallerDetector implements Detector {
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.numbers.has(k));
       // Times past small integers: the origin moves, the states' times with it (`Clock`).
-      const by = this.clock.shiftFor(now, Infinity);
+      const by = this.clock.shiftFor(now);
       if (by > 0) {
         this.numbers.forEach((s) => {
           s.lastTs -= by;
