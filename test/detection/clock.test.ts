@@ -45,13 +45,18 @@ describe('the call detectors’ clock', () => {
     assert.equal(c.shiftFor(9 * DAY + 11 * DAY), 0, 'not before 12 days past the origin');
     const now = 9 * DAY + 12 * DAY + 3_600_000;
     assert.equal(c.shiftFor(now), 11 * DAY, 'to the whole day a day before now');
-    c.moveBy(11 * DAY);
+    let shifted = 0;
+    c.advance(now, (by) => (shifted = by));
+    assert.equal(shifted, 11 * DAY, 'the states are shifted by as much');
     assert.equal(c.origin, 20 * DAY);
     assert.equal(c.rel(now), DAY + 3_600_000);
     assert.equal(c.abs(c.rel(now)), now);
     c.step = 1;
     c.rebaseAfterMs = 0;
     assert.equal(c.shiftFor(now), DAY + 3_600_000 - 1, 'tests move it to a millisecond before now');
+    c.rebaseAfterMs = Infinity;
+    c.advance(now, () => assert.fail('not moved when it is not time'));
+    assert.equal(c.origin, 20 * DAY);
   });
 
   test('fraud_caller: a card waiting out newHolderWaitMs keeps when it began, before the origin too', () => {

@@ -40,7 +40,7 @@ export const REBASE_AFTER_MS = 12 * DAY_MS;
  * the collector to copy for every time in every state (docs/detection.md, "Small-integer
  * times"). The first record sets the origin (`rel`), a whole day before it. Records come in time
  * order, so no time a state keeps is negative until the origin moves: the detectors' sweeps move
- * it forward (`shiftFor`) once their times pass `rebaseAfterMs`, to a day before stream time,
+ * it forward (`advance`) once their times pass `rebaseAfterMs`, to a day before stream time,
  * and shift every time their states keep by as much. A time may then be negative; a time only
  * ever compared with 0 (`reportedAt`, whose −1 means "not reported") is kept at 0 or above
  * (`shiftMark`).
@@ -73,8 +73,7 @@ export class Clock {
 
   /**
    * How far to move the origin forward at stream time `now` (epoch ms), 0 for not now: to the
-   * whole `step` a `step` or more before `now`. The caller shifts its states' times back by as
-   * much, then moves the origin (`moveBy`).
+   * whole `step` a `step` or more before `now` (`advance`).
    */
   shiftFor(now: number): number {
     if (!this.started) return 0;
@@ -84,8 +83,15 @@ export class Clock {
     return d > 0 ? d : 0;
   }
 
-  moveBy(d: number): void {
-    this.origin += d;
+  /**
+   * Moves the origin forward when it is time (`shiftFor`), after `shift(by)` has shifted every time
+   * the caller's states keep back by as much. Called from the sweeps.
+   */
+  advance(now: number, shift: (by: number) => void): void {
+    const by = this.shiftFor(now);
+    if (by === 0) return;
+    shift(by);
+    this.origin += by;
   }
 
   private start(ts: number): void {
@@ -301,13 +307,12 @@ export class PartnerWindows {
       }
     });
     // Times past small integers: the origin moves (`Clock`). A dropped window is never read again.
-    const d = this.clock.shiftFor(now);
-    if (d === 0) return;
-    this.cards.forEach((w) => {
-      w.from -= d;
-      w.lastTs -= d;
-    });
-    this.clock.moveBy(d);
+    this.clock.advance(now, (by) =>
+      this.cards.forEach((w) => {
+        w.from -= by;
+        w.lastTs -= by;
+      }),
+    );
   }
 
   /** Windows held (for `heldState`). */

@@ -419,7 +419,7 @@ export class FraudCallerDetector implements Detector {
   drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       this.sweep(this.clock.of(now));
-      this.rebase(now);
+      this.clock.advance(now, (by) => this.shift(by));
       this.windows.sweep(now, this.p.sweepEveryMs, final);
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
@@ -611,13 +611,11 @@ export class FraudCallerDetector implements Detector {
   }
 
   /**
-   * Moves the clock's origin forward once times pass small integers (`Clock`), every time the
-   * states keep shifted back by as much. A card may hold an IMEI a sweep has dropped from its map:
+   * Shifts every time the states keep back by `by`, as the clock's origin moves forward once times
+   * pass small integers (`Clock.advance`). A card may hold an IMEI a sweep has dropped from its map:
    * shifted too, once.
    */
-  private rebase(now: number): void {
-    const by = this.clock.shiftFor(now);
-    if (by === 0) return;
+  private shift(by: number): void {
     const imeis = new Set<ImeiImsis>(this.imeis.values());
     this.cards.forEach((s) => {
       s.from -= by;
@@ -637,7 +635,6 @@ export class FraudCallerDetector implements Detector {
     this.cells.forEach((v) => {
       v.lastTs -= by;
     });
-    this.clock.moveBy(by);
   }
 
   private sweep(now: number): void {

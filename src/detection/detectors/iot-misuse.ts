@@ -200,15 +200,13 @@ export class IotMisuseDetector implements Detector {
       });
       if (ctx) expireNumberFlags(ctx.flaggedNumbers, this.name, now, p.flagTtlMs, (k) => this.states.has(k));
       // Times past small integers: the origin moves, the states' times with it (`Clock`).
-      const by = this.clock.shiftFor(now);
-      if (by > 0) {
+      this.clock.advance(now, (by) =>
         this.states.forEach((s) => {
           s.from -= by;
           s.lastTs -= by;
           s.reportedAt = shiftMark(s.reportedAt, by);
-        });
-        this.clock.moveBy(by);
-      }
+        }),
+      );
       this.nextSweep = now + p.sweepEveryMs;
     }
     const out = this.pending;

@@ -371,7 +371,7 @@ export class SimboxDetector implements Detector {
   drain(now: number, final: boolean, ctx?: DetectionContext): Detection[] {
     if (final || now >= this.nextSweep) {
       this.sweep(this.clock.of(now));
-      this.rebase(now);
+      this.clock.advance(now, (by) => this.shift(by));
       this.windows.sweep(now, this.p.sweepEveryMs, final);
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.cards.has(k));
@@ -481,13 +481,11 @@ export class SimboxDetector implements Detector {
   }
 
   /**
-   * Moves the clock's origin forward once times pass small integers (`Clock`), every time the
-   * states keep shifted back by as much. A card may hold an IMEI or a cell a sweep has dropped from
+   * Shifts every time the states keep back by `by`, as the clock's origin moves forward once times
+   * pass small integers (`Clock.advance`). A card may hold an IMEI or a cell a sweep has dropped from
    * its map (it used it last): those are shifted too, each once.
    */
-  private rebase(now: number): void {
-    const by = this.clock.shiftFor(now);
-    if (by === 0) return;
+  private shift(by: number): void {
     const imeis = new Set<ImeiState>(this.imeis.values());
     const cells = new Set<SimboxCellState>(this.cells.values());
     this.cards.forEach((s) => {
@@ -507,7 +505,6 @@ export class SimboxDetector implements Detector {
       c.from -= by;
       c.lastTs -= by;
     }
-    this.clock.moveBy(by);
   }
 
   private sweep(now: number): void {

@@ -229,15 +229,13 @@ export class SpoofedCallerDetector implements Detector {
       if (ctx)
         expireNumberFlags(ctx.flaggedNumbers, this.name, now, this.p.flagTtlMs, (k) => this.numbers.has(k));
       // Times past small integers: the origin moves, the states' times with it (`Clock`).
-      const by = this.clock.shiftFor(now);
-      if (by > 0) {
+      this.clock.advance(now, (by) =>
         this.numbers.forEach((s) => {
           s.lastTs -= by;
           s.lastEnd -= by;
           s.reportedAt = shiftMark(s.reportedAt, by);
-        });
-        this.clock.moveBy(by);
-      }
+        }),
+      );
       this.nextSweep = now + this.p.sweepEveryMs;
     }
     const out = this.pending;
