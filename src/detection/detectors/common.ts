@@ -40,12 +40,11 @@ export const REBASE_AFTER_MS = 12 * DAY_MS;
  * the collector to copy for every time in every state (docs/detection.md, "Small-integer
  * times"). The first record sets the origin (`rel`), a whole day before it. Records come in time
  * order, so no time a state keeps is negative until the origin moves: the detectors' sweeps move
- * it forward (`advance`) once their times pass `rebaseAfterMs`, to a day before stream time,
- * and shift every time their states keep by as much. A time may then be negative; a time only
- * ever compared with 0 (`reportedAt`, whose −1 means "not reported") is kept at 0 or above
- * (`shiftMark`).
- * Everything a detector hands out (detections, flags) and compares with reference data (a card's
- * activation) is on the epoch: `abs`.
+ * it forward (`advance`) once their times pass `rebaseAfterMs`, to the start of a whole day one
+ * to two days before stream time, and shift every time their states keep by as much. A time may
+ * then be negative; a time only ever compared with 0 (`reportedAt`, whose −1 means "not
+ * reported") is kept at 0 or above (`shiftMark`). Everything a detector hands out (detections,
+ * flags) and compares with reference data (a card's activation) is on the epoch: `abs`.
  */
 export class Clock {
   origin = 0;
