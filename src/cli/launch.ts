@@ -7,9 +7,10 @@
  * it settles. 64 MiB semi-spaces measured about +3 to +15 % call records a second (a small gain, in
  * noisy measurements that have leaned to it since they began), for up to about 100 MiB more memory
  * (docs/detection.md, "Throughput"). V8 fixes the young generation's size when the heap is made
- * (`v8.setFlagsFromString` later changes nothing), so the command is re-run with it. Only the batch command: `detect worker` stops gracefully on
- * SIGINT, and a terminal's Ctrl-C would reach a re-run worker twice (once from the terminal, once
- * forwarded); a deployment sets `NODE_OPTIONS` for it (docs/operations.md).
+ * (`v8.setFlagsFromString` later changes nothing), so the command is re-run with it. Only the
+ * batch command: `detect worker` stops gracefully on SIGINT, and a terminal's Ctrl-C would reach a
+ * re-run worker twice (once from the terminal, once forwarded); a deployment sets `NODE_OPTIONS`
+ * for it (docs/operations.md).
  */
 
 /** The young generation's semi-space size (MiB) for batch detection. */

@@ -10,6 +10,7 @@ import { Clock, shiftMark } from '../../src/detection/detectors/common.ts';
 import type { SimboxDetector } from '../../src/detection/detectors/simbox.ts';
 import { FraudCallerCardState, fraudCallerDetector } from '../../src/detection/detectors/fraud-caller.ts';
 import type { Detector } from '../../src/detection/detector.ts';
+import { clocksOf, movingClocks, worldFiles } from '../helpers/detection.ts';
 
 const DAY = 86_400_000;
 
@@ -96,32 +97,12 @@ describe('the call detectors’ clock', () => {
   });
 });
 
-/** Every detector with a clock, and the partner windows' clock (simbox's, shared with fraud_caller). */
-function clocks(ds: Detector[]): Clock[] {
-  const out: Clock[] = [];
-  for (const d of ds) {
-    const c = (d as { clock?: Clock }).clock;
-    if (c !== undefined) out.push(c);
-  }
-  out.push((ds[0] as SimboxDetector).windows.clock);
-  return out;
-}
-
 /** On the epoch, as every time was before the clocks: no origin, and none moved. */
 function onEpoch(ds: Detector[]): Detector[] {
-  for (const c of clocks(ds)) {
+  for (const c of clocksOf(ds)) {
     c.origin = 0;
     c.started = true;
     c.rebaseAfterMs = Infinity;
-  }
-  return ds;
-}
-
-/** Origins moved at every sweep, by `step` ms. */
-function moving(ds: Detector[], step: number): Detector[] {
-  for (const c of clocks(ds)) {
-    c.rebaseAfterMs = 0;
-    c.step = step;
   }
   return ds;
 }
@@ -200,12 +181,7 @@ for (const world of [
 ])
   describe(`detectors on their clocks, ${world.what}`, () => {
     let dir: string;
-    const files = () => ({
-      cards: path.join(dir, 'cards.csv'),
-      accounts: path.join(dir, 'accounts.csv'),
-      calls: path.join(dir, 'calls.csv'),
-      transactions: path.join(dir, 'transactions.csv'),
-    });
+    const files = () => worldFiles(dir);
     before(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-clock-'));
       await simulate({ people: world.people, days: world.days, seed: world.seed, outDir: dir });
@@ -226,7 +202,7 @@ for (const world of [
 
     test('detect, byte for byte, what they detect with every time on the epoch', async () => {
       assert.equal(
-        clocks(usualDs).length,
+        clocksOf(usualDs).length,
         5,
         'simbox, fraud_caller, iot_misuse, spoofed_caller and the windows',
       );
@@ -249,11 +225,11 @@ for (const world of [
     test('detect and keep, byte for byte, the same when their origins move at every sweep', async () => {
       const kept = times(usualDs);
       for (const step of [1, DAY]) {
-        const ds = moving(allDetectors(), step);
+        const ds = movingClocks(allDetectors(), step);
         assert.deepEqual(await run(ds), usual, `origins moved in steps of ${step} ms`);
         assert.deepEqual(times(ds), kept, `the same times kept, origins moved in steps of ${step} ms`);
         assertSmallIntegers(ds);
-        for (const c of clocks(ds)) assert.ok(c.started && c.origin > 1e11, `origin ${c.origin}`);
+        for (const c of clocksOf(ds)) assert.ok(c.started && c.origin > 1e11, `origin ${c.origin}`);
       }
     });
 
@@ -264,7 +240,8 @@ for (const world of [
         const first = Math.min(
           ...usual.map((l) => (JSON.parse(l) as { window: { from: number } }).window.from),
         );
-        for (const c of clocks(usualDs)) assert.ok(c.origin > first + 10 * DAY, `origin moved (${c.origin})`);
+        for (const c of clocksOf(usualDs))
+          assert.ok(c.origin > first + 10 * DAY, `origin moved (${c.origin})`);
       }
     });
   });

@@ -15,15 +15,11 @@ import { Interner } from '../../src/detection/intern.ts';
 import { ACCOUNTS, CALLS, CARDS, readRecordBatches } from '../../src/detection/parse.ts';
 import { scoreDetections } from '../../src/detection/score.ts';
 import type { CallRecord, Detection, Truth } from '../../src/detection/records.ts';
+import { worldFiles } from '../helpers/detection.ts';
 
 let dir: string;
 let truth: Truth;
-const files = () => ({
-  cards: path.join(dir, 'cards.csv'),
-  accounts: path.join(dir, 'accounts.csv'),
-  calls: path.join(dir, 'calls.csv'),
-  transactions: path.join(dir, 'transactions.csv'),
-});
+const files = () => worldFiles(dir);
 
 before(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-detect-'));

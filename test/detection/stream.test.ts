@@ -23,8 +23,9 @@ import {
   type Detection,
 } from '../../src/detection/records.ts';
 import { ImeiState } from '../../src/detection/detectors/simbox.ts';
-import { type Clock, PartnerWindow, PartnerWindows } from '../../src/detection/detectors/common.ts';
+import { PartnerWindow, PartnerWindows } from '../../src/detection/detectors/common.ts';
 import type { SimboxDetector } from '../../src/detection/detectors/simbox.ts';
+import { movingClocks, worldFiles } from '../helpers/detection.ts';
 import v8 from 'node:v8';
 import {
   detectorClasses,
@@ -107,12 +108,7 @@ const k1 = crypto.randomBytes(32);
 /** The personal-data keys checkpoints are encrypted under. */
 const pii = new PiiCipher([{ id: 'k1', key: k1 }], lookupKey);
 
-const files = () => ({
-  cards: path.join(dir, 'cards.csv'),
-  accounts: path.join(dir, 'accounts.csv'),
-  calls: path.join(dir, 'calls.csv'),
-  transactions: path.join(dir, 'transactions.csv'),
-});
+const files = () => worldFiles(dir);
 
 /**
  * Stream entries read back against the records published: the same values, and each record with
@@ -923,13 +919,7 @@ describe('streaming detection on the embedded record stream', () => {
     // times on moved origins, and the clocks that say where.
     const made: Detector[][] = [];
     const moving = () => {
-      const ds = allDetectors();
-      const clocks = [(ds[0] as SimboxDetector).windows.clock];
-      for (const d of ds) if ('clock' in d) clocks.push(d.clock as Clock);
-      for (const c of clocks) {
-        c.rebaseAfterMs = 0;
-        c.step = 1;
-      }
+      const ds = movingClocks(allDetectors(), 1);
       made.push(ds);
       return ds;
     };
