@@ -17,10 +17,11 @@ import { scoreDetections } from '../src/detection/score.ts';
 import type { CallRecord, Detection, DetectorName } from '../src/detection/records.ts';
 import { heldState, type DetectionContext, type Detector } from '../src/detection/detector.ts';
 import { writeChurnWorld } from '../src/detection/simulate/churn.ts';
-import { DETECT_SEMI_SPACE_MB } from '../src/cli/launch.ts';
+import { DETECT_SEMI_SPACE_MB, relaunchEnv } from '../src/cli/launch.ts';
 
 /** As `interdict detect` runs (src/cli/launch.ts): bench/run.ts starts this module's process with them. */
 export const nodeOptions = [`--max-semi-space-size=${DETECT_SEMI_SPACE_MB}`];
+export const env = { GLIBC_TUNABLES: relaunchEnv(process.env).GLIBC_TUNABLES! };
 
 const SEEDS = [101, 202, 303];
 const TARGET: Record<DetectorName, number> = {

@@ -2,9 +2,10 @@
  * `npm run bench [name…]`: runs every bench/*.bench.ts (or the named ones) and writes the figures,
  * with the machine and the date, to bench/results.md and bench/results.json.
  *
- * A module that measures a command the CLI starts with node options (`nodeOptions`, such as the
- * young generation of `interdict detect`, src/cli/launch.ts) runs in a child process started with
- * them, so that it measures what the command does; its section names them.
+ * A module that measures a command the CLI starts with node options or environment variables
+ * (`nodeOptions`, `env`: the young generation and the huge pages of `interdict detect`,
+ * src/cli/launch.ts) runs in a child process started with them, so that it measures what the
+ * command does; its section names them.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +14,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from './harness.ts';
 
-type BenchModule = { run: () => Promise<BenchResult[]>; nodeOptions?: readonly string[] };
+type BenchModule = {
+  run: () => Promise<BenchResult[]>;
+  nodeOptions?: readonly string[];
+  /** Variables the child process is started with, beside the runner's own. */
+  env?: Readonly<Record<string, string>>;
+};
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[2] === '--child') {
@@ -41,17 +47,22 @@ const machine = {
   load: Number(os.loadavg()[0]!.toFixed(2)),
 };
 const date = new Date().toISOString();
-const sections: { module: string; results: BenchResult[]; nodeOptions?: string; error?: string }[] = [];
+type Section = { results: BenchResult[]; nodeOptions?: string; env?: string; error?: string };
+const sections: (Section & { module: string })[] = [];
 
-/** Runs module `file` in a child process started with `options`; its results. */
-function runInChild(file: string, options: readonly string[]): BenchResult[] {
+/** Runs module `file` in a child process started with `options` and the variables `env`; its results. */
+function runInChild(
+  file: string,
+  options: readonly string[],
+  env: Readonly<Record<string, string>>,
+): BenchResult[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-bench-'));
   const out = path.join(dir, 'results.json');
   try {
     const r = spawnSync(
       process.execPath,
       [...options, ...process.execArgv, fileURLToPath(import.meta.url), '--child', file, out],
-      { stdio: 'inherit' },
+      { stdio: 'inherit', env: { ...process.env, ...env } },
     );
     if (r.status !== 0) throw new Error(`the child process for ${file} ended with ${r.signal ?? r.status}`);
     return JSON.parse(fs.readFileSync(out, 'utf8')) as BenchResult[];
@@ -66,12 +77,20 @@ for (const file of modules) {
   try {
     const mod = (await import(pathToFileURL(path.join(here, file)).href)) as BenchModule;
     const options = mod.nodeOptions ?? [];
-    const results = options.length ? runInChild(file, options) : await mod.run();
+    const env = mod.env ?? {};
+    const child = options.length > 0 || Object.keys(env).length > 0;
+    const results = child ? runInChild(file, options, env) : await mod.run();
     for (const r of results)
       process.stdout.write(
         `  ${r.name}: ${fmt(r.value)} ${r.unit}${r.target ? `  (target ${r.target})` : ''}\n`,
       );
-    sections.push({ module: name, results, ...(options.length ? { nodeOptions: options.join(' ') } : {}) });
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    sections.push({
+      module: name,
+      results,
+      ...(options.length ? { nodeOptions: options.join(' ') } : {}),
+      ...(vars.length ? { env: vars.join(' ') } : {}),
+    });
   } catch (err) {
     process.stdout.write(`  failed: ${(err as Error).message}\n`);
     sections.push({ module: name, results: [], error: (err as Error).message });
@@ -87,10 +106,7 @@ const jsonPath = path.join(here, 'results.json');
 const previous = fs.existsSync(jsonPath)
   ? (JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as { sections: Record<string, unknown> }).sections
   : {};
-const merged: Record<
-  string,
-  { date: string; machine: typeof machine; results: BenchResult[]; nodeOptions?: string; error?: string }
-> = {
+const merged: Record<string, Section & { date: string; machine: typeof machine }> = {
   ...(previous as Record<string, never>),
 };
 for (const s of sections)
@@ -99,6 +115,7 @@ for (const s of sections)
     machine,
     results: s.results,
     ...(s.nodeOptions ? { nodeOptions: s.nodeOptions } : {}),
+    ...(s.env ? { env: s.env } : {}),
     ...(s.error ? { error: s.error } : {}),
   };
 fs.writeFileSync(jsonPath, JSON.stringify({ sections: merged }, null, 2) + '\n');
@@ -113,7 +130,7 @@ for (const [name, s] of Object.entries(merged).sort()) {
   lines.push(
     `## ${name}`,
     '',
-    `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus · load ${s.machine.load ?? '?'}${s.nodeOptions ? ` · node ${s.nodeOptions}` : ''}`,
+    `${s.date.slice(0, 16).replace('T', ' ')} UTC · ${s.machine.cpu} · ${s.machine.cores} cores · ${s.machine.memoryGiB} GiB · Node ${s.machine.node} · ${s.machine.database} · ${s.machine.bus} bus · load ${s.machine.load ?? '?'}${s.nodeOptions ? ` · node ${s.nodeOptions}` : ''}${s.env ? ` · ${s.env}` : ''}`,
     '',
   );
   if (s.error) lines.push(`Failed: ${s.error}`, '');

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs the compiled CLI; `npm install` builds dist/ through the prepare script. `interdict detect`
-// is re-run with a larger young generation, which node takes only at start (src/cli/launch.ts).
+// is re-run with a larger young generation and huge pages for malloc, which node and glibc take only
+// at start (src/cli/launch.ts).
 import { spawn } from 'node:child_process';
 
 const missing = (err) => {
@@ -11,13 +12,14 @@ const missing = (err) => {
   throw err;
 };
 
-const { relaunchOptions } = await import('../dist/server/cli/launch.js').catch(missing);
+const { relaunchOptions, relaunchEnv } = await import('../dist/server/cli/launch.js').catch(missing);
 const extra = relaunchOptions(process.argv.slice(2), process.execArgv, process.env.NODE_OPTIONS);
 if (extra === null) {
   await import('../dist/server/cli/main.js').catch(missing);
 } else {
   const child = spawn(process.execPath, [...process.execArgv, ...extra, ...process.argv.slice(1)], {
     stdio: 'inherit',
+    env: relaunchEnv(process.env),
   });
   // Signals sent to this process go on to the run; its end is this process's end, signal or code.
   const forward = (signal) => child.kill(signal);

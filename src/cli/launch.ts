@@ -11,6 +11,12 @@
  * batch command: `detect worker` stops gracefully on SIGINT, and a terminal's Ctrl-C would reach a
  * re-run worker twice (once from the terminal, once forwarded); a deployment sets `NODE_OPTIONS`
  * for it (docs/operations.md).
+ *
+ * The re-run also asks glibc's malloc for transparent huge pages (`GLIBC_TUNABLES`, read only when
+ * a process starts). Node allocates ArrayBuffers with malloc, and the call path's biggest random-
+ * access tables are ArrayBuffers (the interner's table, the partner windows' slab): with 4 KiB pages
+ * nearly every probe into them is also a TLB miss, dearest in a virtual machine, where a page walk
+ * is itself two. Where THP is off (`never`), or the C library is not glibc, the tunable does nothing.
  */
 
 /** The young generation's semi-space size (MiB) for batch detection. */
@@ -38,4 +44,18 @@ export function relaunchOptions(
   const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
   if (given.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--inspect'))) return null;
   return [`--max-semi-space-size=${DETECT_SEMI_SPACE_MB}`];
+}
+
+/** Asks glibc's malloc to back what it maps with transparent huge pages (`madvise`). */
+export const HUGE_PAGES_TUNABLE = 'glibc.malloc.hugetlb=1';
+
+/**
+ * The environment of the re-run (`relaunchOptions`): `env` with `HUGE_PAGES_TUNABLE` added to
+ * `GLIBC_TUNABLES`, unless that already says how malloc should use huge pages (the user's choice
+ * stands).
+ */
+export function relaunchEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const tunables = env.GLIBC_TUNABLES ?? '';
+  if (/(^|:)glibc\.malloc\.hugetlb=/.test(tunables)) return env;
+  return { ...env, GLIBC_TUNABLES: tunables ? `${tunables}:${HUGE_PAGES_TUNABLE}` : HUGE_PAGES_TUNABLE };
 }

@@ -4,12 +4,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DETECT_SEMI_SPACE_MB, relaunchOptions } from '../../src/cli/launch.ts';
+import {
+  DETECT_SEMI_SPACE_MB,
+  HUGE_PAGES_TUNABLE,
+  relaunchEnv,
+  relaunchOptions,
+} from '../../src/cli/launch.ts';
 import { simulate } from '../../src/detection/simulate/index.ts';
 
 /**
- * `bin/interdict.js` re-runs `interdict detect` with a larger young generation
- * (src/cli/launch.ts): which commands, and that the re-run is the command as far as the user can
+ * `bin/interdict.js` re-runs `interdict detect` with a larger young generation and huge pages for
+ * malloc (src/cli/launch.ts): which commands, and that the re-run is the command as far as the user can
  * tell (its output, its exit code, its end on a signal, no process left behind).
  */
 
@@ -41,6 +46,27 @@ describe('which commands are re-run', () => {
   test('not under the inspector: the process being debugged runs the command', () => {
     assert.equal(relaunchOptions(['detect', '--out', 'd'], ['--inspect-brk'], undefined), null);
     assert.equal(relaunchOptions(['detect', '--out', 'd'], [], '--inspect=9230'), null);
+  });
+});
+
+describe('the environment of the re-run', () => {
+  test('asks malloc for huge pages, beside the tunables already set', () => {
+    assert.equal(relaunchEnv({ HOME: '/h' }).GLIBC_TUNABLES, HUGE_PAGES_TUNABLE);
+    assert.equal(relaunchEnv({ HOME: '/h' }).HOME, '/h');
+    assert.equal(relaunchEnv({ GLIBC_TUNABLES: '' }).GLIBC_TUNABLES, HUGE_PAGES_TUNABLE);
+    assert.equal(
+      relaunchEnv({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' }).GLIBC_TUNABLES,
+      `glibc.malloc.arena_max=2:${HUGE_PAGES_TUNABLE}`,
+    );
+  });
+  test('not when the user said how malloc should use huge pages: theirs stands', () => {
+    for (const t of ['glibc.malloc.hugetlb=0', 'glibc.malloc.arena_max=2:glibc.malloc.hugetlb=2'])
+      assert.equal(relaunchEnv({ GLIBC_TUNABLES: t }).GLIBC_TUNABLES, t);
+  });
+  test("the caller's environment is not changed", () => {
+    const env = { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' };
+    relaunchEnv(env);
+    assert.deepEqual(env, { GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' });
   });
 });
 
@@ -111,6 +137,10 @@ describe('bin/interdict.js detect', () => {
     assert.ok(child !== undefined, 'the launcher started a child');
     assert.ok(child.args.includes(FLAG), child.args);
     assert.ok(child.args.includes('detect --cards'), child.args);
+    // Its environment: the launcher's, with the huge pages asked for.
+    const environ = fs.readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes(`GLIBC_TUNABLES=${HUGE_PAGES_TUNABLE}`), environ.join(' '));
+    assert.ok(environ.includes('DATABASE_URL='), 'the rest of the environment is passed on');
     parent.kill('SIGTERM');
     const end = await ended;
     assert.deepEqual(end, { code: null, signal: 'SIGTERM' });
