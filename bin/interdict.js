@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the compiled CLI; `npm install` builds dist/ through the prepare script. `interdict detect`
-// is re-run with a larger young generation and huge pages for malloc, which node and glibc take only
-// at start (src/cli/launch.ts).
+// is re-run with a larger young generation and huge pages for malloc, which node and glibc take
+// only at start (src/cli/launch.ts).
 import { spawn } from 'node:child_process';
 
 const missing = (err) => {

@@ -12,11 +12,12 @@
  * re-run worker twice (once from the terminal, once forwarded); a deployment sets `NODE_OPTIONS`
  * for it (docs/operations.md).
  *
- * The re-run also asks glibc's malloc for transparent huge pages (`GLIBC_TUNABLES`, read only when
- * a process starts). Node allocates ArrayBuffers with malloc, and the call path's biggest random-
- * access tables are ArrayBuffers (the interner's table, the partner windows' slab): with 4 KiB pages
- * nearly every probe into them is also a TLB miss, dearest in a virtual machine, where a page walk
- * is itself two. Where THP is off (`never`), or the C library is not glibc, the tunable does nothing.
+ * The re-run also asks glibc's malloc for transparent huge pages (`GLIBC_TUNABLES`, read only
+ * when a process starts). Node allocates ArrayBuffers with malloc, and the call path's biggest
+ * random-access tables are ArrayBuffers (the interner's table, the partner windows' slab): with
+ * 4 KiB pages nearly every probe into them is also a TLB miss, dearest in a virtual machine, where
+ * a page walk goes through the guest's tables and the host's. Where THP is off (`never`), or the C
+ * library is not glibc, the tunable does nothing.
  */
 
 /** The young generation's semi-space size (MiB) for batch detection. */

@@ -14,8 +14,8 @@ import { simulate } from '../../src/detection/simulate/index.ts';
 
 /**
  * `bin/interdict.js` re-runs `interdict detect` with a larger young generation and huge pages for
- * malloc (src/cli/launch.ts): which commands, and that the re-run is the command as far as the user can
- * tell (its output, its exit code, its end on a signal, no process left behind).
+ * malloc (src/cli/launch.ts): which commands, and that the re-run is the command as far as the
+ * user can tell (its output, its exit code, its end on a signal, no process left behind).
  */
 
 const FLAG = `--max-semi-space-size=${DETECT_SEMI_SPACE_MB}`;
@@ -73,7 +73,7 @@ describe('the environment of the re-run', () => {
 describe('bin/interdict.js detect', () => {
   let dir: string;
   let world: string;
-  const env = { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '', NATS_URL: '' };
+  const env = { ...process.env, NODE_OPTIONS: '', DATABASE_URL: '', NATS_URL: '', GLIBC_TUNABLES: '' };
   before(async () => {
     assert.ok(
       fs.existsSync(path.resolve('dist/server/cli/launch.js')),
