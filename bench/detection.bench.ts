@@ -18,6 +18,7 @@ import type { CallRecord, Detection, DetectorName } from '../src/detection/recor
 import { heldState, type DetectionContext, type Detector } from '../src/detection/detector.ts';
 import { writeChurnWorld } from '../src/detection/simulate/churn.ts';
 import { DETECT_SEMI_SPACE_MB, relaunchEnv } from '../src/cli/launch.ts';
+import { worldFiles } from '../test/helpers/detection.ts';
 
 /** As `interdict detect` runs (src/cli/launch.ts): bench/run.ts starts this module's process with them. */
 export const nodeOptions = [`--max-semi-space-size=${DETECT_SEMI_SPACE_MB}`];
@@ -34,13 +35,6 @@ const TARGET: Record<DetectorName, number> = {
   potential_victim: 0.9,
 };
 
-const files = (dir: string) => ({
-  cards: path.join(dir, 'cards.csv'),
-  accounts: path.join(dir, 'accounts.csv'),
-  calls: path.join(dir, 'calls.csv'),
-  transactions: path.join(dir, 'transactions.csv'),
-});
-
 export async function run(): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-bench-detect-'));
@@ -51,7 +45,7 @@ export async function run(): Promise<BenchResult[]> {
       const dir = path.join(root, `q${seed}`);
       const truth = await simulate({ people: 5000, days: 3, seed, outDir: dir });
       const ds: Detection[] = [];
-      await runDetection(files(dir), allDetectors(), { emit: (d) => ds.push(d) });
+      await runDetection(worldFiles(dir), allDetectors(), { emit: (d) => ds.push(d) });
       for (const s of scoreDetections(truth, ds)) {
         const e = sums.get(s.detector) ?? { p: [], r: [] };
         e.p.push(s.precision);
@@ -78,7 +72,7 @@ export async function run(): Promise<BenchResult[]> {
     const days = Number(process.env.BENCH_DETECT_DAYS ?? 3);
     const dir = path.join(root, 'speed');
     await simulate({ people, days, seed: 1, outDir: dir });
-    const f = files(dir);
+    const f = worldFiles(dir);
     const calls = () => allDetectors().filter((d) => d.onCall);
     // The median of `RUNS` timed runs, each with fresh detectors, CPU time beside wall time: on
     // this shared machine one run of the same code ranged from 72,000 to 109,000 call records/s

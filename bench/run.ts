@@ -50,7 +50,7 @@ const date = new Date().toISOString();
 type Section = { results: BenchResult[]; nodeOptions?: string; env?: string; error?: string };
 const sections: (Section & { module: string })[] = [];
 
-/** Runs module `file` in a child process started with `options` and the variables `env`; its results. */
+/** Runs `file` in a child process started with `options` and variables `env`; its results. */
 function runInChild(
   file: string,
   options: readonly string[],
