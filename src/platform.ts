@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, type Config } from './core/config.ts';
+import { ConfigError, loadConfig, type Config } from './core/config.ts';
+import { configuredParams, ParamsError } from './detection/params.ts';
 import { openDatabase, type Database } from './core/db/index.ts';
 import { migrateToLatest } from './core/db/migrate.ts';
 import { createLogger, type Logger } from './core/log.ts';
@@ -79,6 +80,13 @@ export async function openCore(opts: CoreOptions = {}): Promise<Services & { clo
     ...(opts.logLevel ? { LOG_LEVEL: opts.logLevel } : {}),
   });
   if (opts.dataDir?.startsWith('memory://')) config.dataDir = opts.dataDir;
+  // A parameters file that cannot be used stops the platform here, not at the first detection.
+  try {
+    configuredParams(config);
+  } catch (err) {
+    if (err instanceof ParamsError) throw new ConfigError(`INTERDICT_DETECTOR_PARAMS: ${err.message}`);
+    throw err;
+  }
   const log = opts.log ?? createLogger(config.logLevel);
   const database: Database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {

@@ -5,6 +5,7 @@ import { DEFAULT_LATENESS_MS, FormatError, fileLines, parseIsoTime } from '../de
 import { runDetection } from '../detection/run.ts';
 import { scoreDetections } from '../detection/score.ts';
 import { DETECTORS, type Detection, type DetectorName, type Truth } from '../detection/records.ts';
+import { describeParams, ParamsError, readDetectorParams, type DetectorParams } from '../detection/params.ts';
 import { countRows, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
@@ -73,6 +74,27 @@ export function existingFiles(...lists: (readonly string[] | undefined)[]): stri
   return all;
 }
 
+/** `--params <file>` of `detect`, `detect params` and `detect worker`. */
+export const PARAMS_OPTION = [
+  '--params <file>',
+  'the detectors\' parameters (JSON: docs/detection.md, "Parameters"; default INTERDICT_DETECTOR_PARAMS, else the defaults)',
+] as const;
+
+/**
+ * The parameters of `--params`, else of `INTERDICT_DETECTOR_PARAMS` when `fallback` (the
+ * configuration's file) is not given; a usage error naming every fault of a file that cannot be used.
+ */
+export function paramsOption(file: string | undefined, fallback?: DetectorParams): DetectorParams {
+  const f = file ?? (fallback === undefined ? process.env.INTERDICT_DETECTOR_PARAMS || undefined : undefined);
+  if (f === undefined) return fallback ?? {};
+  try {
+    return readDetectorParams(f);
+  } catch (err) {
+    if (err instanceof ParamsError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 /** `interdict detect` over files, and `interdict detect score` against a simulated world's truth. */
 export function detectCommands(program: Command, _core: Core): void {
   const detect = program
@@ -89,9 +111,11 @@ export function detectCommands(program: Command, _core: Core): void {
     .option('--format <format>', 'csv or ndjson (default: from each file name)')
     .option(...MAX_LATENESS)
     .option(...REPORT_FROM)
+    .option(...PARAMS_OPTION)
     .option('--json', 'print the summary as JSON')
     .action(
       async (o: {
+        params?: string;
         cards?: string[];
         accounts?: string[];
         calls?: string[];
@@ -110,7 +134,7 @@ export function detectCommands(program: Command, _core: Core): void {
         const unknown = names.filter((n) => !(DETECTORS as readonly string[]).includes(n));
         if (unknown.length)
           throw new UsageError(`unknown detector ${unknown.join(', ')} (${DETECTORS.join(', ')})`);
-        const detectors = allDetectors().filter((d) => names.includes(d.name));
+        const detectors = allDetectors(paramsOption(o.params)).filter((d) => names.includes(d.name));
         let total = 0;
         for (const f of existingFiles(o.calls, o.transactions)) total += await countRows(f, o.format);
         const bar = new Progress('detect', Math.max(1, total));
@@ -163,6 +187,17 @@ export function detectCommands(program: Command, _core: Core): void {
         }
       },
     );
+
+  detect
+    .command('params')
+    .description(
+      "every detector's parameters as detection would run them (defaults, and what --params sets): a parameters file to start from",
+    )
+    .option(...PARAMS_OPTION)
+    // `detect` takes --params too: commander may hand it to either, so both are read.
+    .action((_: unknown, cmd: Command) => {
+      printJson(describeParams(paramsOption(cmd.optsWithGlobals<{ params?: string }>().params)));
+    });
 
   detect
     .command('score <file>')

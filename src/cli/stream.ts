@@ -15,6 +15,7 @@ import {
 } from '../detection/parse.ts';
 import type { Detection } from '../detection/records.ts';
 import { recordDetections } from '../detection/store.ts';
+import { configuredParams } from '../detection/params.ts';
 import { RejectFiles } from '../detection/rejects.ts';
 import { DbCheckpointStore } from '../detection/stream/checkpoints.ts';
 import { openRecordStream } from '../detection/stream/open.ts';
@@ -48,6 +49,8 @@ import {
   MAX_LATENESS,
   moreFiles,
   REPORT_FROM,
+  PARAMS_OPTION,
+  paramsOption,
   seconds,
   TRANSACTIONS_OPTION,
 } from './detect.ts';
@@ -218,6 +221,7 @@ export function streamCommands(program: Command, core: Core): void {
     .option('--partition-count <n>', `partitions of the record stream (default ${DEFAULT_PARTITIONS})`, count)
     .option('--checkpoint-every <records>', 'checkpoint after this many records (default 200000)', count)
     .option(...REPORT_FROM)
+    .option(...PARAMS_OPTION)
     .action(async (_: unknown, cmd: Command) => {
       const o = cmd.optsWithGlobals<WorkerOptions>();
       const total = o.partitionCount ?? DEFAULT_PARTITIONS;
@@ -229,6 +233,8 @@ export function streamCommands(program: Command, core: Core): void {
       }
       existingFiles(o.cards, o.accounts);
       await withCore(core, async (c) => {
+        // Every worker of a stream must run the same parameters (docs/detection.md, "Parameters").
+        const params = paramsOption(o.params, configuredParams(c.config));
         const org = o.org ? await findOrganisation(c, o.org) : null;
         const stream = await openStream(c, total);
         const out = o.out ? fs.createWriteStream(o.out, { flags: 'a' }) : null;
@@ -256,7 +262,7 @@ export function streamCommands(program: Command, core: Core): void {
           const w = new DetectionWorker({
             stream,
             partitions,
-            detectors: allDetectors,
+            detectors: () => allDetectors(params),
             cards: ref.cards,
             accounts: ref.accounts,
             sink,
@@ -515,6 +521,7 @@ interface WorkerOptions {
   partitionCount?: number;
   checkpointEvery?: number;
   reportFrom?: number;
+  params?: string;
 }
 
 function count(v: string): number {

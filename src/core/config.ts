@@ -56,6 +56,8 @@ const EnvSchema = z.object({
     .max(24 * 60)
     .default(10),
   /** Minutes a heard feed's `through` may stay unmoved before it is reported stuck. */
+  /** A JSON file of detector parameters (docs/detection.md, "Parameters"); unset: the defaults. */
+  INTERDICT_DETECTOR_PARAMS: z.string().optional(),
   INTERDICT_FEED_STUCK_MINUTES: z.coerce
     .number()
     .int()
@@ -94,6 +96,8 @@ export interface Config {
   feedIdleMs: number;
   /** A heard feed whose `through` has not moved for this long is stuck. */
   feedStuckMs: number;
+  /** The detectors' parameters file (src/detection/params.ts), or undefined for the defaults. */
+  detectorParamsFile: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -134,6 +138,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     recordStreamKeepMs: e.INTERDICT_RECORD_STREAM_KEEP_DAYS * 86_400_000,
     feedIdleMs: e.INTERDICT_FEED_IDLE_MINUTES * 60_000,
     feedStuckMs: e.INTERDICT_FEED_STUCK_MINUTES * 60_000,
+    detectorParamsFile: e.INTERDICT_DETECTOR_PARAMS ? path.resolve(e.INTERDICT_DETECTOR_PARAMS) : undefined,
   };
 }
 

@@ -5,6 +5,8 @@ import type { Api, Services } from '../api/types.ts';
 import { Problem } from '../api/problem.ts';
 import { AppError } from '../core/errors.ts';
 import { holdsDemo } from '../demo/seed.ts';
+import { DEFAULT_CARD_LIMIT_PARAMS } from '../detection/detectors/card-limit.ts';
+import { configuredParams } from '../detection/params.ts';
 import { HOLDING_KINDS } from './registered-tables.ts';
 import {
   citizenOf,
@@ -58,7 +60,16 @@ const Holdings = z
         national: z.number().int().describe('consumer cards one person may hold across operators'),
         perOperator: z.number().int(),
         held: z.number().int(),
-        byOperator: z.array(z.object({ operator: z.string(), held: z.number().int() })),
+        byOperator: z.array(
+          z.object({
+            operator: z.string(),
+            held: z.number().int(),
+            limit: z
+              .number()
+              .int()
+              .describe("this operator's limit (its own where one is set, else perOperator)"),
+          }),
+        ),
       }),
     }),
   })
@@ -142,7 +153,11 @@ export function registeredRoutes(app: Api, s: Services): void {
         response: { 200: Holdings, ...sessionErrors },
       },
     },
-    async (req) => holdingsOf(s, citizen(req), rid(req)),
+    async (req) =>
+      holdingsOf(s, citizen(req), rid(req), {
+        ...DEFAULT_CARD_LIMIT_PARAMS,
+        ...configuredParams(s.config).card_limit,
+      }),
   );
 
   r.post(

@@ -10,7 +10,7 @@ import { maskAccount, maskIdNumber, maskName, maskPhone } from '../privacy/mask.
 import { normaliseMsisdn, sameName } from '../privacy/normalise.ts';
 import { registerEncryptedTable } from '../privacy/rotate.ts';
 import { idNumberHash } from '../privacy/service.ts';
-import { DEFAULT_CARD_LIMIT_PARAMS } from '../detection/detectors/card-limit.ts';
+import { DEFAULT_CARD_LIMIT_PARAMS, type CardLimitParams } from '../detection/detectors/card-limit.ts';
 import { createInstruction, type GovernanceServices } from './store.ts';
 import type { HoldingKind } from './registered-tables.ts';
 import './registered-tables.ts';
@@ -229,7 +229,8 @@ export interface HoldingsView {
       national: number;
       perOperator: number;
       held: number;
-      byOperator: { operator: string; held: number }[];
+      /** `limit`: this operator's own limit, where the parameters set one, else `perOperator`. */
+      byOperator: { operator: string; held: number; limit: number }[];
     };
   };
 }
@@ -246,6 +247,11 @@ export async function holdingsOf(
   s: GovernanceServices,
   personId: string,
   requestId?: string,
+  /** The limits card_limit runs with (the deployment's parameters file, src/detection/params.ts). */
+  cardLimits: Pick<
+    CardLimitParams,
+    'nationalLimit' | 'perOperatorLimit' | 'operatorLimits'
+  > = DEFAULT_CARD_LIMIT_PARAMS,
 ): Promise<HoldingsView> {
   const p = await s.db
     .selectFrom('persons')
@@ -335,10 +341,14 @@ export async function holdingsOf(
     })),
     limits: {
       phoneCards: {
-        national: DEFAULT_CARD_LIMIT_PARAMS.nationalLimit,
-        perOperator: DEFAULT_CARD_LIMIT_PARAMS.perOperatorLimit,
+        national: cardLimits.nationalLimit,
+        perOperator: cardLimits.perOperatorLimit,
         held: consumer.length,
-        byOperator: [...byOperator.entries()].map(([operator, held]) => ({ operator, held })),
+        byOperator: [...byOperator.entries()].map(([operator, held]) => ({
+          operator,
+          held,
+          limit: cardLimits.operatorLimits[operator] ?? cardLimits.perOperatorLimit,
+        })),
       },
     },
   };

@@ -485,6 +485,70 @@ describe('interdict detect publish and detect worker', () => {
     }
   });
 
+  test('parameters: described, used alike by detect and a worker, and a bad file stops before anything is written', () => {
+    const params = path.join(dir, 'params.json');
+    fs.writeFileSync(
+      params,
+      JSON.stringify({ card_limit: { nationalLimit: 3 }, simbox: { windowMs: '12h' } }),
+    );
+    const described = cli(null, ['detect', 'params', '--params', params]);
+    assert.equal(described.code, 0, described.stderr);
+    const d = JSON.parse(described.stdout) as Record<string, Record<string, unknown>>;
+    assert.equal(d.card_limit!.nationalLimit, 3);
+    assert.equal(d.simbox!.windowMs, '12h');
+    assert.equal(d.fraud_caller!.windowMs, '1d', 'the rest keep their defaults');
+    // The platform's setting stands when --params is not given.
+    const fromEnv = cli(null, ['detect', 'params'], { env: { INTERDICT_DETECTOR_PARAMS: params } });
+    assert.equal(fromEnv.stdout, described.stdout);
+
+    const files = [...['--cards', f('cards.csv'), '--accounts', f('accounts.csv')]];
+    const records = [...['--calls', f('calls.csv'), '--transactions', f('transactions.csv')]];
+    const out = path.join(dir, 'params-detections.ndjson');
+    const r = cli(dir, ['detect', ...files, ...records, '--params', params, '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const read = (file: string) =>
+      fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map(
+          (l) => JSON.parse(l) as { detector: string; evidence: { rule?: string; nationalLimit?: number } },
+        );
+    const overLimit = (file: string) =>
+      read(file).filter((x) => x.detector === 'card_limit' && x.evidence.rule === 'over_limit');
+    const withParams = overLimit(out);
+    assert.ok(withParams.length > overLimit(wholeWorld().file).length, 'a lower limit reports more holders');
+    for (const x of withParams) assert.equal(x.evidence.nationalLimit, 3);
+
+    // A worker given the same file finds what detect finds.
+    const data = path.join(dir, 'params-stream');
+    const p = cli(data, ['detect', 'publish', ...files, ...records, '--end']);
+    assert.equal(p.code, 0, p.stderr);
+    const streamed = path.join(dir, 'params-stream.ndjson');
+    const w = cli(data, ['detect', 'worker', '--partitions', '0-7', '--params', params, '--out', streamed]);
+    assert.equal(w.code, 0, w.stderr);
+    const sorted = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').sort();
+    assert.deepEqual(sorted(streamed), sorted(out));
+
+    // A file that cannot be used: every fault named, exit 2, nothing written.
+    const bad = path.join(dir, 'bad-params.json');
+    fs.writeFileSync(bad, JSON.stringify({ card_limit: { nationalLimt: 3 }, simbox: { windowMs: 'soon' } }));
+    const badOut = path.join(dir, 'bad-params.ndjson');
+    const x = cli(dir, ['detect', ...files, ...records, '--params', bad, '--out', badOut]);
+    assert.equal(x.code, 2, x.stderr);
+    assert.match(x.stderr, /card_limit\.nationalLimt: no such parameter \(did you mean nationalLimit\?\)/);
+    assert.match(x.stderr, /simbox\.windowMs: a duration/);
+    assert.doesNotMatch(x.stderr, /\n\s+at /, 'no stack trace');
+    assert.ok(!fs.existsSync(badOut) && !fs.existsSync(`${badOut}.part`), 'nothing written');
+    // Set for the platform, it stops a worker as the configuration is read.
+    const y = cli(data, ['detect', 'worker', '--partitions', '0-7', '--out', badOut], {
+      env: { INTERDICT_DETECTOR_PARAMS: bad },
+    });
+    assert.equal(y.code, 2, y.stderr);
+    assert.match(y.stderr, /INTERDICT_DETECTOR_PARAMS: .*bad-params\.json: card_limit\.nationalLimt/);
+    assert.ok(!fs.existsSync(badOut), 'nothing written');
+  });
+
   test('cards and accounts go through the stream: a worker given no files finds what detect finds', () => {
     const data = path.join(dir, 'stream-data');
     const cards = path.join(dir, 'stream-cards.csv');

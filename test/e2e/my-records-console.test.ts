@@ -40,6 +40,8 @@ test('a citizen sees what is registered in their name and reports an account as 
     assert.match(text, /Bank and payment accounts \(3\)/);
     assert.match(text, /closed \(closed on 2021-08-31\)/);
     assert.match(text, /You hold 1 consumer phone cards/);
+    // Per operator, with that operator's limit (the demo runs card_limit's defaults).
+    assert.match(text, /Demo Mobile: 1 of at most 5/);
     assert.ok(!text.includes(ZHANG.id), 'the id number is masked');
 
     // The first account (opened 2015-01) is at Demo Bank.

@@ -1,7 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
 import type { Api, Services } from '../../src/api/types.ts';
+import type { HoldingsView } from '../../src/governance/registered.ts';
 import { SYSTEM } from '../../src/core/audit.ts';
 import {
   addBankAccount,
@@ -28,8 +32,16 @@ const ZHANG = { name: '张伟', id: demoIdNumber('110101', '19850312', 0, 'm') }
 const cards = ['+8613900000001', '+8613900000002'];
 const OTHER = { name: '王芳', id: demoIdNumber('310104', '19900721', 1, 'f'), card: '+8613900000009' };
 
+/** The deployment's detector parameters: the limits the holder is shown are the ones card_limit runs with. */
+const paramsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-registered-'));
+const paramsFile = path.join(paramsDir, 'params.json');
+
 before(async () => {
-  ({ app, services, close } = await testApp());
+  fs.writeFileSync(
+    paramsFile,
+    JSON.stringify({ card_limit: { nationalLimit: 4, operatorLimits: { Telco: 1 } } }),
+  );
+  ({ app, services, close } = await testApp({ INTERDICT_DETECTOR_PARAMS: paramsFile }));
   await seedUser(services, { org: 'Centre', kind: 'anti_fraud_centre', username: 'ana', roles: ['analyst'] });
   ({ organisationId: telcoId } = await seedUser(services, {
     org: 'Telco',
@@ -81,7 +93,10 @@ before(async () => {
     activatedAt: null,
   });
 });
-after(() => close());
+after(async () => {
+  await close();
+  fs.rmSync(paramsDir, { recursive: true, force: true });
+});
 
 /** 张伟's person id. */
 async function citizenOfId(): Promise<string> {
@@ -174,12 +189,7 @@ describe('registered in my name', () => {
     const cookie = await signIn();
     const r = await me('GET', '/v1/me/holdings', cookie);
     assert.equal(r.statusCode, 200, r.body);
-    const h = r.json<{
-      person: { name: string; idNumber: string };
-      phoneCards: { msisdn: string; operator: string }[];
-      bankAccounts: { account: string }[];
-      limits: { phoneCards: { national: number; held: number } };
-    }>();
+    const h = r.json<HoldingsView>();
     assert.equal(h.person.name, '张*');
     assert.equal(h.phoneCards.length, 2);
     assert.deepEqual(
@@ -188,7 +198,12 @@ describe('registered in my name', () => {
     );
     assert.equal(h.bankAccounts.length, 1);
     assert.match(h.bankAccounts[0]!.account, /^\*+\d{4}$/);
-    assert.deepEqual([h.limits.phoneCards.national, h.limits.phoneCards.held], [5, 2]);
+    // The configured limits: 4 nationally, the default 5 at an operator, and Telco's own 1.
+    assert.deepEqual(
+      [h.limits.phoneCards.national, h.limits.phoneCards.perOperator, h.limits.phoneCards.held],
+      [4, 5, 2],
+    );
+    assert.deepEqual(h.limits.phoneCards.byOperator, [{ operator: 'Telco', held: 2, limit: 1 }]);
     for (const secret of [ZHANG.id, cards[0]!, OTHER.card]) assert.ok(!r.body.includes(secret));
     const reads = await services.db
       .selectFrom('personal_data_access')

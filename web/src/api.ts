@@ -1442,7 +1442,7 @@ export interface MyHoldings {
       national: number;
       perOperator: number;
       held: number;
-      byOperator: { operator: string; held: number }[];
+      byOperator: { operator: string; held: number; limit: number }[];
     };
   };
 }

@@ -407,6 +407,7 @@ export const en = {
     demoBody: 'This demonstration has no SMS gateway. The code that would have been sent is {code}.',
     signOut: 'Done',
     limitsTitle: 'Limits',
+    byOperator: '{operator}: {held} of at most {limit}',
     limitsBody:
       'You hold {held} consumer phone cards. One person may hold at most {national} across all operators, and {perOperator} at one operator.',
     cards: 'Phone cards ({n})',

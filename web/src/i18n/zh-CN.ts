@@ -394,6 +394,7 @@ export const zhCN: Messages = {
     demoBody: '演示环境没有短信网关。本应发送的验证码是 {code}。',
     signOut: '结束查询',
     limitsTitle: '数量限制',
+    byOperator: '{operator}：{held} 张，最多 {limit} 张',
     limitsBody:
       '您名下有 {held} 张个人电话卡。每人在全部运营商合计最多 {national} 张，在同一运营商最多 {perOperator} 张。',
     cards: '电话卡（{n}）',

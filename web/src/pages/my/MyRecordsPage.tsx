@@ -226,7 +226,7 @@ function Records(props: {
   const { t } = useI18n();
   const { holdings: h } = props;
   const limit = h.limits.phoneCards;
-  const over = limit.held > limit.national;
+  const over = limit.held > limit.national || limit.byOperator.some((o) => o.held > o.limit);
   const action = (kind: 'phone_card' | 'bank_account', id: string, isDisputed: boolean) =>
     isDisputed ? (
       <Badge color="orange" variant="light">
@@ -275,7 +275,7 @@ function Records(props: {
         })}
         {limit.byOperator.map((o) => (
           <Text size="sm" key={o.operator}>
-            {o.operator}: {o.held}
+            {t('myRecords.byOperator', { operator: o.operator, held: o.held, limit: o.limit })}
           </Text>
         ))}
       </Alert>
