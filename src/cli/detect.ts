@@ -5,7 +5,13 @@ import { DEFAULT_LATENESS_MS, FormatError, fileLines, parseIsoTime } from '../de
 import { runDetection } from '../detection/run.ts';
 import { scoreDetections } from '../detection/score.ts';
 import { DETECTORS, type Detection, type DetectorName, type Truth } from '../detection/records.ts';
-import { describeParams, ParamsError, readDetectorParams, type DetectorParams } from '../detection/params.ts';
+import {
+  describeParams,
+  ParamsError,
+  paramsFingerprint,
+  readDetectorParams,
+  type DetectorParams,
+} from '../detection/params.ts';
 import { countRows, type Core } from './core.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
@@ -196,7 +202,10 @@ export function detectCommands(program: Command, _core: Core): void {
     .option(...PARAMS_OPTION)
     // `detect` takes --params too: commander may hand it to either, so both are read.
     .action((_: unknown, cmd: Command) => {
-      printJson(describeParams(paramsOption(cmd.optsWithGlobals<{ params?: string }>().params)));
+      const params = paramsOption(cmd.optsWithGlobals<{ params?: string }>().params);
+      printJson(describeParams(params));
+      // As workers show it (`detect status`): do they run these?
+      process.stderr.write(`fingerprint ${paramsFingerprint(params)}\n`);
     });
 
   detect

@@ -15,7 +15,7 @@ import {
 } from '../detection/parse.ts';
 import type { Detection } from '../detection/records.ts';
 import { recordDetections } from '../detection/store.ts';
-import { configuredParams } from '../detection/params.ts';
+import { configuredParams, paramsFingerprint } from '../detection/params.ts';
 import { RejectFiles } from '../detection/rejects.ts';
 import { DbCheckpointStore } from '../detection/stream/checkpoints.ts';
 import { openRecordStream } from '../detection/stream/open.ts';
@@ -235,6 +235,7 @@ export function streamCommands(program: Command, core: Core): void {
       await withCore(core, async (c) => {
         // Every worker of a stream must run the same parameters (docs/detection.md, "Parameters").
         const params = paramsOption(o.params, configuredParams(c.config));
+        const fingerprint = paramsFingerprint(params);
         const org = o.org ? await findOrganisation(c, o.org) : null;
         const stream = await openStream(c, total);
         const out = o.out ? fs.createWriteStream(o.out, { flags: 'a' }) : null;
@@ -263,6 +264,7 @@ export function streamCommands(program: Command, core: Core): void {
             stream,
             partitions,
             detectors: () => allDetectors(params),
+            params: fingerprint,
             cards: ref.cards,
             accounts: ref.accounts,
             sink,
@@ -275,9 +277,13 @@ export function streamCommands(program: Command, core: Core): void {
           });
           await w.start();
           process.stderr.write(
-            `worker ${w.name} on the ${stream.kind} record stream (${w.stats.mode} checkpoints); stop with Ctrl-C\n`,
+            `worker ${w.name} on the ${stream.kind} record stream (${w.stats.mode} checkpoints, detector parameters ${fingerprint}); stop with Ctrl-C\n`,
           );
           if (w.stats.rebuilt) process.stderr.write(`checkpoint not restored: ${w.stats.rebuilt}\n`);
+          if (w.stats.paramsChanged)
+            process.stderr.write(
+              `detector parameters changed since the checkpoint (${w.stats.paramsChanged}): the state carries on, the new values apply from here\n`,
+            );
           const stop = () => void w.stop();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
@@ -349,6 +355,7 @@ export function streamCommands(program: Command, core: Core): void {
               behind: w.behind,
               mode: w.mode,
               saved: w.savedAt,
+              params: (w.params ?? '?') + (w.paramsDiffer ? ' DIFFERS' : ''),
               state: w.ended
                 ? 'ended'
                 : w.missed

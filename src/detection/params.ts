@@ -14,6 +14,7 @@
  * whose first group is a cell id's region: the operator's convention, which the defaults cannot
  * know (null: cells are opaque).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { DEFAULT_CARD_LIMIT_PARAMS, type CardLimitParams } from './detectors/card-limit.ts';
 import { DEFAULT_FRAUD_CALLER_PARAMS, type FraudCallerParams } from './detectors/fraud-caller.ts';
@@ -329,4 +330,28 @@ export function describeParams(params: DetectorParams = {}): Record<DetectorName
     out[name] = merged;
   }
   return out;
+}
+
+/**
+ * A short name of the parameters detection runs with (the defaults included): the same for the same
+ * values however a file orders or writes them ("24h" or 86400000). Workers save it with their
+ * checkpoints, so that `detect status` shows workers of one stream running different files.
+ */
+export function paramsFingerprint(params: DetectorParams = {}): string {
+  return crypto
+    .createHash('sha256')
+    .update(canonical(describeParams(params)))
+    .digest('hex')
+    .slice(0, 12);
+}
+
+/** JSON with every object's keys sorted. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (typeof v === 'object' && v !== null)
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
 }

@@ -86,6 +86,17 @@ const StreamStatusSchema = z
         savedAt: z.string(),
         stalled: z.boolean().describe('behind, and no checkpoint for 5 minutes: most likely stopped'),
         missed: z.boolean().describe('entries it has not read are no longer kept'),
+        params: z
+          .string()
+          .nullable()
+          .describe(
+            'fingerprint of the detector parameters it last checkpointed with (`interdict detect params`)',
+          ),
+        paramsDiffer: z
+          .boolean()
+          .describe(
+            "the stream's workers checkpointed with different parameters: every worker must run the same file",
+          ),
       }),
     ),
   })
@@ -440,5 +451,10 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
   );
   perWorker('interdict_detection_worker_missed', 'entries it has not read are no longer kept (1)', (w) =>
     w.missed ? 1 : 0,
+  );
+  perWorker(
+    'interdict_detection_worker_params_differ',
+    'the stream’s workers run different detector parameters (1)',
+    (w) => (w.paramsDiffer ? 1 : 0),
   );
 }

@@ -529,6 +529,14 @@ describe('interdict detect publish and detect worker', () => {
     assert.equal(w.code, 0, w.stderr);
     const sorted = (file: string) => fs.readFileSync(file, 'utf8').trim().split('\n').sort();
     assert.deepEqual(sorted(streamed), sorted(out));
+    // The worker names the parameters' fingerprint, as `detect params` and `detect status` do.
+    const fingerprint = /^fingerprint ([0-9a-f]{12})$/m.exec(described.stderr)?.[1];
+    assert.ok(fingerprint, described.stderr);
+    assert.match(w.stderr, new RegExp(`detector parameters ${fingerprint}\\)`));
+    const st = cli(data, ['detect', 'status']);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, new RegExp(`\\b${fingerprint}\\b`));
+    assert.doesNotMatch(st.stdout, /DIFFERS/);
 
     // A file that cannot be used: every fault named, exit 2, nothing written.
     const bad = path.join(dir, 'bad-params.json');

@@ -70,6 +70,7 @@ import { acquirePublisher } from '../../src/detection/stream/publisher.ts';
 import type { AppError } from '../../src/core/errors.ts';
 import type { RecordStream, StreamEntry } from '../../src/detection/stream/types.ts';
 import { recordStreamStatus } from '../../src/detection/stream/status.ts';
+import { paramsFingerprint, parseDetectorParams } from '../../src/detection/params.ts';
 import { DEFAULT_FEED_TIMES } from '../../src/detection/stream/feeds.ts';
 import {
   DetectionWorker,
@@ -912,6 +913,59 @@ describe('streaming detection on the embedded record stream', () => {
     assert.equal(new Set(lines(out)).size, out.length, 'nothing reported twice');
     // The batch run is the uninterrupted run (one worker on every partition gives exactly it, above).
     assert.deepEqual(lines(out), lines(batch));
+  });
+
+  test('a worker saves the parameters it runs with; a restart with others says so, and status shows workers that differ', async () => {
+    const { stream, store, out } = await restartable();
+    const before = paramsFingerprint();
+    const lower = parseDetectorParams('{"card_limit": {"nationalLimit": 3}}', 'test');
+    const after = paramsFingerprint(lower);
+    assert.notEqual(before, after);
+    assert.equal(
+      paramsFingerprint(parseDetectorParams('{"simbox": {"windowMs": 86400000}}', 'test')),
+      before,
+    );
+    const { first, second } = await stopHalfwayThenResume(
+      stream,
+      (nth) =>
+        nth === 0
+          ? checkpointed(stream, store, out, { params: before })
+          : checkpointed(stream, store, out, { detectors: () => allDetectors(lower), params: after }),
+      async (w) => {
+        assert.equal((await store.load(w.name))!.params, before, 'saved with the checkpoint');
+        assert.equal(w.stats.paramsChanged, undefined);
+      },
+    );
+    assert.equal(first.stats.paramsChanged, undefined);
+    assert.equal(second.stats.paramsChanged, `${before} → ${after}`);
+    assert.equal((await store.load(second.name))!.params, after);
+
+    // A second worker of the stream checkpointed with the defaults: both are shown as differing.
+    const status = () =>
+      recordStreamStatus(database.db, stream, { recordStreamKeepMs: 7 * 86_400_000, ...DEFAULT_FEED_TIMES });
+    const saved = (await store.load(second.name))!;
+    await store.save({ ...saved, worker: 'p8:other', params: before });
+    let st = await status();
+    assert.deepEqual(
+      st.workers.map((w) => [w.worker, w.params, w.paramsDiffer]),
+      [
+        [second.name, after, true],
+        ['p8:other', before, true],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    // The same parameters, or one saved before they were recorded: nothing differs.
+    await store.save({ ...saved, worker: 'p8:other', params: after });
+    st = await status();
+    assert.ok(st.workers.every((w) => !w.paramsDiffer));
+    await store.save({ ...saved, worker: 'p8:other', params: null });
+    st = await status();
+    assert.deepEqual(
+      st.workers.map((w) => [w.params, w.paramsDiffer]).sort(),
+      [
+        [after, false],
+        [null, false],
+      ].sort(),
+    );
   });
 
   test('a worker whose detectors moved their clocks’ origins resumes on the saved clocks', async () => {

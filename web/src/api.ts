@@ -682,6 +682,10 @@ export interface StreamWorker {
   stalled: boolean;
   /** entries it has not read are no longer kept: it will miss them */
   missed: boolean;
+  /** fingerprint of the detector parameters it last checkpointed with (`interdict detect params`) */
+  params: string | null;
+  /** the stream's workers checkpointed with different parameters */
+  paramsDiffer: boolean;
 }
 
 export interface RecordStreamStatus {

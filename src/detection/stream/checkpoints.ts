@@ -24,6 +24,8 @@ export interface Checkpoint {
   gseq: number;
   ended: boolean;
   state: Uint8Array | null;
+  /** `paramsFingerprint` of the detectors' parameters (null: not known). */
+  params?: string | null;
   /**
    * Set by `load` when a saved snapshot could not be read (its key is no longer configured, or it
    * fails authentication); `state` is then null and the worker rebuilds by replay.
@@ -72,6 +74,7 @@ export class DbCheckpointStore implements CheckpointStore {
       gseq: Number(r.gseq),
       ended: r.ended,
       state: r.state,
+      params: r.params,
     };
     if (r.state !== null && r.state_key !== null) {
       try {
@@ -95,6 +98,7 @@ export class DbCheckpointStore implements CheckpointStore {
       ended: cp.ended,
       state: enc === null ? null : enc.ciphertext,
       state_key: enc === null ? null : enc.keyId,
+      params: cp.params ?? null,
       saved_at: new Date(),
     };
     await this.db

@@ -138,4 +138,10 @@ export const streamMigrations: Migrations = {
       await sql`alter table detection_feeds alter column moved_at set default now()`.execute(db);
     },
   },
+  // The parameters a worker runs with (`paramsFingerprint`): workers of one stream must agree.
+  '0022_detection_10_checkpoint_params': {
+    async up(db) {
+      await sql`alter table detection_checkpoints add column params text`.execute(db);
+    },
+  },
 };

@@ -96,6 +96,16 @@ export interface WorkerStatus {
   stalled: boolean;
   /** It has not read entries the stream no longer keeps: it will miss them. */
   missed: boolean;
+  /**
+   * `paramsFingerprint` of the detector parameters it last checkpointed with (null: saved by a build
+   * before it was recorded).
+   */
+  params: string | null;
+  /**
+   * The workers of this stream checkpointed with different parameters (this one among them): the
+   * partitions split the subjects, so every worker must run the same file.
+   */
+  paramsDiffer: boolean;
 }
 
 /** A worker behind the head with no checkpoint for this long is reported as stalled. */
@@ -118,12 +128,13 @@ export async function recordStreamStatus(
       .executeTakeFirst(),
     db
       .selectFrom('detection_checkpoints')
-      .select(['worker', 'partitions', 'gseq', 'ended', 'saved_at'])
+      .select(['worker', 'partitions', 'gseq', 'ended', 'saved_at', 'params'])
       .select((eb) => eb('state', 'is not', null).as('has_state'))
       .orderBy('worker')
       .execute(),
     feedStatus(db, head.lastTickAt, now, settings),
   ]);
+  const differ = new Set(rows.map((r) => r.params).filter((x) => x !== null)).size > 1;
   return {
     kind: stream.kind,
     head: {
@@ -150,7 +161,7 @@ export async function recordStreamStatus(
       heardAt: f.heardAt.toISOString(),
       movedAt: f.movedAt.toISOString(),
     })),
-    workers: rows.map((r) => {
+    workers: rows.map((r): WorkerStatus => {
       const gseq = Number(r.gseq);
       const behind = Math.max(0, head.gseq - gseq);
       const savedAt = new Date(r.saved_at);
@@ -167,6 +178,8 @@ export async function recordStreamStatus(
         savedAt: savedAt.toISOString(),
         stalled: behind > 0 && !r.ended && now - savedAt.getTime() > STALLED_AFTER_MS,
         missed: behind > 0 && stored.fromGseq !== null && gseq + 1 < stored.fromGseq,
+        params: r.params,
+        paramsDiffer: r.params !== null && differ,
       };
     }),
   };

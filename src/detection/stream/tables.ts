@@ -34,6 +34,8 @@ export interface DetectionCheckpointsTable {
    */
   state: Buffer | null;
   state_key: string | null;
+  /** `paramsFingerprint` of the parameters it ran with; null from a build before it was saved. */
+  params: ColumnType<string | null, string | null | undefined, string | null>;
   saved_at: DefaultTimestamp;
 }
 

@@ -78,6 +78,11 @@ export interface WorkerOptions {
    * starts cold on a stream that already holds days of records.
    */
   reportFrom?: number;
+  /**
+   * `paramsFingerprint` of the parameters `detectors` builds with: saved with each checkpoint, and
+   * compared with the one restored (`WorkerStats.paramsChanged`).
+   */
+  params?: string;
 }
 
 export interface WorkerStats {
@@ -94,6 +99,8 @@ export interface WorkerStats {
   gseq: number;
   /** Why a checkpoint's snapshot was not restored and the state is being rebuilt by replay. */
   rebuilt?: string;
+  /** The checkpoint was saved with other parameters: `<was> → <now>` (the state carries on). */
+  paramsChanged?: string;
 }
 
 /** `[0, 1, 2, 3, 6]` → `0-3,6`, as `--partitions` takes it. */
@@ -212,6 +219,8 @@ export class DetectionWorker {
       if (cp.partitions.join(',') !== this.partitions.join(','))
         throw new Error(`checkpoint ${this.name} is for partitions ${cp.partitions.join(',')}`);
       let restored = false;
+      if (cp.params && this.o.params !== undefined && cp.params !== this.o.params)
+        this.stats.paramsChanged = `${cp.params} → ${this.o.params}`;
       if (cp.stateError !== undefined)
         this.stats.rebuilt = `${cp.stateError}; rebuilding the state by replay from the start of the stream`;
       if (snapshots && cp.state) {
@@ -419,6 +428,7 @@ export class DetectionWorker {
       cursor: snap ? this.cursor : 0,
       gseq: this.gseq,
       ended: this.ended,
+      params: this.o.params ?? null,
       state: snap
         ? snapshotDetectors(this.detectors, this.ctx, this.o.classes, this.observer?.snapshot?.(), {
             cards: [...this.streamed.cards.values()],

@@ -1416,6 +1416,9 @@ export const en = {
     missedTitle: 'Missed entries: {workers}',
     missedBody:
       'Entries it has not read are no longer kept. It started too late or was down longer than the retention: its detections for the missing entries are lost. Rebuild it by replaying from a new checkpoint name, or raise INTERDICT_RECORD_STREAM_KEEP_DAYS.',
+    paramsDifferTitle: 'Workers run different detector parameters: {workers}',
+    paramsDifferBody:
+      'Each partition set is judged by the parameters its worker was started with, so the same facts are judged differently. Start every worker with the same file (INTERDICT_DETECTOR_PARAMS or --params); `interdict detect params` prints a file’s fingerprint.',
     healthy: 'Every worker is checkpointing: none stalled, none missed entries.',
     emptyTitle: 'No worker has checkpointed yet',
     emptyBody: 'Start one with:',

@@ -1385,6 +1385,9 @@ export const zhCN: Messages = {
     missedTitle: '漏读记录：{workers}',
     missedBody:
       '它尚未读取的记录已不再保留。原因是启动太晚，或停机时间超过了保留期限：这些记录对应的检测结果已丢失。请使用新的检查点名称重放重建，或调大 INTERDICT_RECORD_STREAM_KEEP_DAYS。',
+    paramsDifferTitle: '工作进程的检测参数不一致：{workers}',
+    paramsDifferBody:
+      '每组分区按其工作进程启动时的参数判断，同样的事实会得到不同的判断。请让所有工作进程使用同一个参数文件（INTERDICT_DETECTOR_PARAMS 或 --params）；`interdict detect params` 会显示文件的指纹。',
     healthy: '所有工作进程都在正常保存检查点：无停滞，无漏读。',
     emptyTitle: '尚无工作进程保存过检查点',
     emptyBody: '启动一个工作进程：',

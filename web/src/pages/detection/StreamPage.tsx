@@ -117,6 +117,7 @@ function StreamStatus({
   const { t, dateTime } = useI18n();
   const stalled = s.workers.filter((w) => w.stalled);
   const missed = s.workers.filter((w) => w.missed);
+  const differ = s.workers.filter((w) => w.paramsDiffer);
   const names = (ws: StreamWorker[]) => ws.map((w) => w.worker).join(', ');
   return (
     <Stack gap="md">
@@ -159,7 +160,19 @@ function StreamStatus({
           </Text>
         </Alert>
       ) : null}
-      {s.workers.length && !stalled.length && !missed.length ? (
+      {differ.length ? (
+        <Alert
+          color="orange"
+          variant="light"
+          title={t('detectionStream.paramsDifferTitle', {
+            workers: differ.map((w) => `${w.worker} (${w.params})`).join(', '),
+          })}
+          data-testid="stream-params-differ"
+        >
+          <Text size="sm">{t('detectionStream.paramsDifferBody')}</Text>
+        </Alert>
+      ) : null}
+      {s.workers.length && !stalled.length && !missed.length && !differ.length ? (
         <Alert color="green" variant="light" data-testid="stream-healthy">
           {t('detectionStream.healthy')}
         </Alert>
