@@ -105,6 +105,7 @@ test(
                 gseq: head,
                 ended: false,
                 state: null,
+                params: '0123456789ab',
               },
               {
                 worker: 'p8:4-7',
@@ -113,6 +114,7 @@ test(
                 gseq: head - 10,
                 ended: false,
                 state: null,
+                params: 'ba9876543210',
                 saved_at: new Date(Date.now() - HOUR),
               },
               {
@@ -242,6 +244,17 @@ test(
           await missed.getByText('INTERDICT_RECORD_STREAM_KEEP_DAYS', { exact: false }).waitFor();
           assert.equal(await page.getByTestId('stream-no-workers').count(), 0);
           assert.equal(await page.getByTestId('stream-healthy').count(), 0);
+          // Two workers checkpointed with different parameters (the third saved none): both named.
+          const differ = page.getByTestId('stream-params-differ');
+          await differ
+            .getByText(
+              'Workers run different detector parameters: p8:0-3 (0123456789ab), p8:4-7 (ba9876543210)',
+              {
+                exact: true,
+              },
+            )
+            .waitFor();
+          await differ.getByText('INTERDICT_DETECTOR_PARAMS', { exact: false }).waitFor();
           // The publish that stopped answering: named, with what to do.
           const lapsed = page.getByTestId('stream-publisher-lapsed');
           await lapsed
