@@ -56,14 +56,14 @@ const EnvSchema = z.object({
     .max(24 * 60)
     .default(10),
   /** Minutes a heard feed's `through` may stay unmoved before it is reported stuck. */
-  /** A JSON file of detector parameters (docs/detection.md, "Parameters"); unset: the defaults. */
-  INTERDICT_DETECTOR_PARAMS: z.string().optional(),
   INTERDICT_FEED_STUCK_MINUTES: z.coerce
     .number()
     .int()
     .min(1)
     .max(24 * 60)
     .default(10),
+  /** A JSON file of detector parameters (docs/detection.md, "Parameters"); unset: the defaults. */
+  INTERDICT_DETECTOR_PARAMS: z.string().optional(),
 });
 
 export interface Config {
