@@ -123,7 +123,8 @@ const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)\s*$/;
 
 /** A duration in ms from a number of ms or a string such as "90s" or "12h"; NaN when it is neither. */
 export function durationMs(v: unknown): number {
-  if (typeof v === 'number') return v;
+  // Whole milliseconds: the detectors' clocks keep times as small integers.
+  if (typeof v === 'number') return Math.round(v);
   if (typeof v !== 'string') return NaN;
   const m = DURATION.exec(v);
   return m === null ? NaN : Math.round(Number(m[1]) * UNITS[m[2]!]!);

@@ -125,6 +125,7 @@ describe('detector parameters', () => {
 
   test('durations: milliseconds or a number with a unit, written back in the largest whole unit', () => {
     assert.equal(durationMs(1500), 1500);
+    assert.equal(durationMs(1500.4), 1500);
     assert.equal(durationMs('1.5s'), 1500);
     assert.equal(durationMs('10min'), 600_000);
     assert.equal(durationMs('30d'), 30 * 86_400_000);
