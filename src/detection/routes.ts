@@ -14,6 +14,7 @@ import { recordStreamStatus, type RecordStreamStatus } from './stream/status.ts'
 import { Gauge } from 'prom-client';
 import type { RecordStream } from './stream/types.ts';
 import { FeedSchema, FeedTimesSchema, ingestRoute, mergeIdleFeeds } from './stream/ingest-route.ts';
+import { configuredParams, describeParams, paramsFingerprint } from './params.ts';
 import {
   decideDetection,
   detectionSummary,
@@ -101,6 +102,16 @@ const StreamStatusSchema = z
     ),
   })
   .meta({ id: 'RecordStreamStatus' });
+
+const ParametersSchema = z
+  .object({
+    fingerprint: z.string().describe('as `interdict detect params` and the workers’ checkpoints give it'),
+    source: z.enum(['defaults', 'file']).describe('`file`: INTERDICT_DETECTOR_PARAMS sets some'),
+    detectors: z
+      .record(z.string(), z.record(z.string(), z.unknown()))
+      .describe('per detector, every parameter: durations as "24h", `cellRegion` as its pattern'),
+  })
+  .meta({ id: 'DetectorParameters' });
 
 const Measure = z
   .strictObject({
@@ -284,6 +295,30 @@ export function detectionRoutes(app: Api, s: Services): void {
       },
     },
     async (req) => ({ items: await detectionSummary(s.db, principalOf(req)) }),
+  );
+
+  r.get(
+    '/v1/detection-parameters',
+    {
+      config: { access: readers },
+      schema: {
+        tags: ['detection'],
+        summary: 'The parameters the platform’s detectors run with',
+        description:
+          'Every detector’s parameters (the defaults, and what the deployment’s parameters file, ' +
+          '`INTERDICT_DETECTOR_PARAMS`, sets), written as such a file takes them, and their fingerprint as ' +
+          'the streaming workers report it: what the thresholds behind a detection were.',
+        response: { 200: ParametersSchema, ...errors },
+      },
+    },
+    async () => {
+      const params = configuredParams(s.config);
+      return {
+        fingerprint: paramsFingerprint(params),
+        source: s.config.detectorParamsFile === undefined ? ('defaults' as const) : ('file' as const),
+        detectors: describeParams(params),
+      };
+    },
   );
 
   r.get(
