@@ -88,7 +88,8 @@ export const PARAMS_OPTION = [
 
 /**
  * The parameters of `--params`, else of `INTERDICT_DETECTOR_PARAMS` when `fallback` (the
- * configuration's file) is not given; a usage error naming every fault of a file that cannot be used.
+ * configuration's file) is not given; a usage error naming every fault of a file that cannot be
+ * used.
  */
 export function paramsOption(file: string | undefined, fallback?: DetectorParams): DetectorParams {
   const f = file ?? (fallback === undefined ? process.env.INTERDICT_DETECTOR_PARAMS || undefined : undefined);

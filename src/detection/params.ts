@@ -121,7 +121,7 @@ const RULES: Readonly<Record<DetectorName, readonly [(p: Record<string, number>)
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)\s*$/;
 
-/** A duration in ms from a number of ms or a string such as "90s" or "12h"; NaN when it is neither. */
+/** A duration in ms from a number of ms or a string such as "90s" or "12h"; NaN when neither. */
 export function durationMs(v: unknown): number {
   // Whole milliseconds: the detectors' clocks keep times as small integers.
   if (typeof v === 'number') return Math.round(v);
@@ -199,7 +199,7 @@ export function parseDetectorParams(text: string, source: string): DetectorParam
   return out as DetectorParams;
 }
 
-/** The name of `names` at most two edits from `key` (case aside), the closest; undefined when none is. */
+/** The name of `names` closest to `key` within two edits (case aside); undefined when none is. */
 function nearest(key: string, names: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = 3;

@@ -247,7 +247,7 @@ export async function holdingsOf(
   s: GovernanceServices,
   personId: string,
   requestId?: string,
-  /** The limits card_limit runs with (the deployment's parameters file, src/detection/params.ts). */
+  /** The limits card_limit runs with (the deployment's parameters file, detection/params.ts). */
   cardLimits: Pick<
     CardLimitParams,
     'nationalLimit' | 'perOperatorLimit' | 'operatorLimits'

@@ -7,7 +7,7 @@ import { testApp, seedUser, signInCookie } from '../helpers/app.ts';
 import type { Api } from '../../src/api/types.ts';
 import { paramsFingerprint, readDetectorParams } from '../../src/detection/params.ts';
 
-/** `GET /v1/detection-parameters`: what the platform's detectors run with, for those who read detections. */
+/** `GET /v1/detection-parameters`: what the platform's detectors run with, for readers. */
 
 let app: Api;
 let close: () => Promise<void>;

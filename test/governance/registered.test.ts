@@ -32,7 +32,7 @@ const ZHANG = { name: '张伟', id: demoIdNumber('110101', '19850312', 0, 'm') }
 const cards = ['+8613900000001', '+8613900000002'];
 const OTHER = { name: '王芳', id: demoIdNumber('310104', '19900721', 1, 'f'), card: '+8613900000009' };
 
-/** The deployment's detector parameters: the limits the holder is shown are the ones card_limit runs with. */
+/** The deployment's detector parameters: the holder is shown the limits card_limit runs with. */
 const paramsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'interdict-registered-'));
 const paramsFile = path.join(paramsDir, 'params.json');
 

@@ -682,7 +682,7 @@ export interface StreamWorker {
   stalled: boolean;
   /** entries it has not read are no longer kept: it will miss them */
   missed: boolean;
-  /** fingerprint of the detector parameters it last checkpointed with (`interdict detect params`) */
+  /** fingerprint of the detector parameters of its last checkpoint (`interdict detect params`) */
   params: string | null;
   /** the stream's workers checkpointed with different parameters */
   paramsDiffer: boolean;

@@ -10,10 +10,11 @@ import { PartnerWindows } from './common.ts';
 import { spoofedCallerDetector } from './spoofed-caller.ts';
 
 /**
- * Every detector, with its defaults and what `params` sets (a parameters file, src/detection/params.ts),
- * in the order records are shown to them: the call and account detectors first, so that the numbers
- * and accounts they flag are known to `potential_victim` when it sees the same record. simbox and
- * fraud_caller share their cards' partner windows (`PartnerWindows`) while their windows are as long.
+ * Every detector, with its defaults and what `params` sets (a parameters file,
+ * src/detection/params.ts), in the order records are shown to them: the call and account detectors
+ * first, so that the numbers and accounts they flag are known to `potential_victim` when it sees
+ * the same record. simbox and fraud_caller share their cards' partner windows (`PartnerWindows`)
+ * while their windows are as long.
  */
 export function allDetectors(params: DetectorParams = {}): Detector[] {
   // simbox and fraud_caller count the same partners over the same window: once, shared (a

@@ -97,8 +97,8 @@ export interface WorkerStatus {
   /** It has not read entries the stream no longer keeps: it will miss them. */
   missed: boolean;
   /**
-   * `paramsFingerprint` of the detector parameters it last checkpointed with (null: saved by a build
-   * before it was recorded).
+   * `paramsFingerprint` of the detector parameters it last checkpointed with (null: saved by a
+   * build before it was recorded).
    */
   params: string | null;
   /**
