@@ -614,7 +614,8 @@ describe('interdict detect publish and detect worker', () => {
       st.stdout,
       /^embedded record stream: head (\d+), stream time \S+, input closed; keeps 1–\1 /,
     );
-    assert.match(st.stdout, /\np8:0-7 +\d+ +0 +snapshot +\S+ +ended\n/);
+    // The fingerprint of the parameters it ran with: the defaults here.
+    assert.match(st.stdout, /\np8:0-7 +\d+ +0 +snapshot +\S+ +[0-9a-f]{12} +ended\n/);
     // The world spans two days: keeping one drops the first, which the worker has read.
     const pr = cli(data, ['detect', 'prune', '--keep-days', '1', '--json']);
     assert.equal(pr.code, 0, pr.stderr);

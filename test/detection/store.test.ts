@@ -360,7 +360,15 @@ describe('the record stream’s status', () => {
     await services.db
       .insertInto('detection_checkpoints')
       .values([
-        { worker: 'p8:0-3', partitions: '0,1,2,3', cursor: gseq, gseq, ended: false, state: null },
+        {
+          worker: 'p8:0-3',
+          partitions: '0,1,2,3',
+          cursor: gseq,
+          gseq,
+          ended: false,
+          state: null,
+          params: '0123456789ab',
+        },
         {
           worker: 'p8:4-7',
           partitions: '4,5,6,7',
@@ -368,6 +376,7 @@ describe('the record stream’s status', () => {
           gseq: 10,
           ended: false,
           state: null,
+          params: '0123456789ab',
           saved_at: new Date(Date.now() - 3_600_000),
         },
       ])
@@ -420,6 +429,8 @@ describe('the record stream’s status', () => {
     assert.match(m, new RegExp(`\\ninterdict_detection_worker_behind\\{worker="p8:4-7"\\} ${gseq - 10}\\n`));
     assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:4-7"\} 1\n/);
     assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:0-3"\} 0\n/);
+    // Both ran the same parameters.
+    assert.match(m, /\ninterdict_detection_worker_params_differ\{worker="p8:0-3"\} 0\n/);
     assert.match(m, /\ninterdict_detection_worker_checkpoint_age_seconds\{worker="p8:4-7"\} 36\d\d/);
     // A stream that cannot be read: /metrics still answers, `_up` 0, head NaN, no worker series (one
     // status per scrape is kept for a second, so the next scrape is after it).
