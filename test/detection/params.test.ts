@@ -9,6 +9,7 @@ import {
   durationMs,
   formatDuration,
   ParamsError,
+  paramsFingerprint,
   parseDetectorParams,
   readDetectorParams,
 } from '../../src/detection/params.ts';
@@ -146,6 +147,17 @@ describe('detector parameters', () => {
     assert.equal(described.spoofed_caller.cellRegion, null);
     assert.deepEqual(describeParams(parse(described)), described);
     assert.deepEqual(describeParams(parse(describeParams())), describeParams());
+  });
+
+  test('the fingerprint follows the values, not how a file writes or orders them', () => {
+    const a = parse({ card_limit: { operatorLimits: { A: 1, B: 2 } }, simbox: { windowMs: '12h' } });
+    const b = parse({ simbox: { windowMs: 43_200_000 }, card_limit: { operatorLimits: { B: 2, A: 1 } } });
+    assert.equal(paramsFingerprint(a), paramsFingerprint(b));
+    assert.match(paramsFingerprint(a), /^[0-9a-f]{12}$/);
+    assert.notEqual(paramsFingerprint(a), paramsFingerprint());
+    const c = parse({ card_limit: { operatorLimits: { A: 1, B: 3 } }, simbox: { windowMs: '12h' } });
+    assert.notEqual(paramsFingerprint(c), paramsFingerprint(a));
+    assert.equal(paramsFingerprint(parse({ iot_misuse: { windowMs: '1d' } })), paramsFingerprint());
   });
 
   test('a file is read once per process for the configuration; one that cannot be read is named', () => {
