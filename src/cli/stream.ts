@@ -20,7 +20,8 @@ import { RejectFiles } from '../detection/rejects.ts';
 import { DbCheckpointStore } from '../detection/stream/checkpoints.ts';
 import { openRecordStream } from '../detection/stream/open.ts';
 import { EmbeddedRecordStream } from '../detection/stream/embedded.ts';
-import { recordStreamStatus } from '../detection/stream/status.ts';
+import { recordStreamStatus, type PartitionCoverage, type WorkerStatus } from '../detection/stream/status.ts';
+import { retireWorker } from '../detection/stream/retire.ts';
 import { loadReference, mergeFiles, publishRecords } from '../detection/stream/publish.ts';
 import {
   acquirePublisher,
@@ -29,7 +30,7 @@ import {
   type PublisherLease,
 } from '../detection/stream/publisher.ts';
 import { DEFAULT_PARTITIONS, type RecordStream } from '../detection/stream/types.ts';
-import { DetectionWorker, parsePartitions } from '../detection/stream/worker.ts';
+import { DetectionWorker, parsePartitions, partitionRanges } from '../detection/stream/worker.ts';
 import {
   ContactObserver,
   ContactWatch,
@@ -368,6 +369,35 @@ export function streamCommands(program: Command, core: Core): void {
             })),
             false,
           );
+          process.stdout.write(coverageLines(st.coverage, st.workers));
+        } finally {
+          await stream.close();
+        }
+      });
+    });
+
+  detect
+    .command('retire <worker>')
+    .description(
+      'delete the checkpoint of a worker that no longer runs (taken out of service, or left behind when its partitions moved)',
+    )
+    .requiredOption('--reason <text>', 'why: kept in the audit trail')
+    .option('--json', 'print as JSON')
+    .action(async (worker: string, _: unknown, cmd: Command) => {
+      const o = cmd.optsWithGlobals<{ reason: string; json?: boolean }>();
+      if (o.reason.trim().length < 3) throw new UsageError('--reason: say why, in a few words');
+      await withCore(core, async (c) => {
+        const stream = await openRecordStream(c.config, c.db);
+        try {
+          const retired = await retireWorker(c.db, await cliPrincipal(c), worker, o.reason.trim());
+          const st = await recordStreamStatus(c.db, stream, c.config);
+          if (o.json) return printJson({ retired, coverage: st.coverage });
+          process.stdout.write(
+            `retired ${retired.worker}: partitions ${partitionRanges(retired.partitions)}, ` +
+              `last at gseq ${retired.gseq}, checkpointed ${retired.savedAt}\n` +
+              (coverageLines(st.coverage, st.workers) ||
+                (st.workers.length ? 'every partition has one worker\n' : 'no worker is left\n')),
+          );
         } finally {
           await stream.close();
         }
@@ -450,6 +480,24 @@ export function streamCommands(program: Command, core: Core): void {
         );
       });
     });
+}
+
+/** What is wrong with the workers' split (status.ts, PartitionCoverage), a line each; '' when nothing. */
+function coverageLines(cv: PartitionCoverage, workers: readonly WorkerStatus[]): string {
+  let out = '';
+  if (cv.uncovered.length)
+    out +=
+      `NO WORKER for partitions ${cv.uncoveredSpec} of ${cv.count}: ` +
+      `their detections are made by no one; run ${cv.command}\n`;
+  for (const s of cv.shared)
+    out += `partition ${s.partition} has ${s.workers.length} workers (${s.workers.join(', ')}): each of its detections is made twice; retire the one that no longer runs (interdict detect retire)\n`;
+  if (cv.otherSplit.length) {
+    const counts = new Set(
+      workers.filter((w) => cv.otherSplit.includes(w.worker)).map((w) => w.partitionCount),
+    );
+    out += `${cv.otherSplit.join(', ')} split the stream into ${[...counts].join(' or ')} partitions, the last checkpointed into ${cv.count}: retire them once they no longer run (interdict detect retire)\n`;
+  }
+  return out;
 }
 
 function mib(bytes: number): string {

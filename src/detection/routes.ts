@@ -11,6 +11,7 @@ import { scheduleClaimedJob } from '../core/jobs.ts';
 import { EmbeddedRecordStream } from './stream/embedded.ts';
 import { openRecordStream } from './stream/open.ts';
 import { recordStreamStatus, type RecordStreamStatus } from './stream/status.ts';
+import { retireWorker } from './stream/retire.ts';
 import { Gauge } from 'prom-client';
 import type { RecordStream } from './stream/types.ts';
 import { FeedSchema, FeedTimesSchema, ingestRoute, mergeIdleFeeds } from './stream/ingest-route.ts';
@@ -45,6 +46,27 @@ const MERGE_EVERY_MS = 30_000;
 /** How often the embedded record stream is pruned to its retention. */
 const PRUNE_EVERY_MS = 3_600_000;
 
+const CoverageSchema = z
+  .object({
+    count: z
+      .number()
+      .int()
+      .nullable()
+      .describe('the partition count of the split in use (the last saved checkpoint’s); null: none'),
+    uncovered: z
+      .array(z.number().int())
+      .describe('partitions no worker owns: the detections whose subject falls in them are made by no one'),
+    uncoveredSpec: z.string().describe('`uncovered` as `--partitions` takes them; empty when none'),
+    command: z.string().nullable().describe('the command that starts a worker for `uncovered`'),
+    shared: z
+      .array(z.object({ partition: z.number().int(), workers: z.array(z.string()) }))
+      .describe('partitions several workers own: each of their detections is made twice'),
+    otherSplit: z
+      .array(z.string())
+      .describe('workers whose names give another partition count: a split changed without retiring them'),
+  })
+  .meta({ id: 'PartitionCoverage' });
+
 const StreamStatusSchema = z
   .object({
     kind: z.enum(['embedded', 'nats', 'memory']),
@@ -78,6 +100,11 @@ const StreamStatusSchema = z
       z.object({
         worker: z.string(),
         partitions: z.array(z.number().int()),
+        partitionCount: z
+          .number()
+          .int()
+          .nullable()
+          .describe('the partition count its name gives (`p8:…`); null for a worker named otherwise'),
         partitionSpec: z.string().describe('the partitions as `--partitions` takes them: `0-3,6`'),
         command: z.string().describe('the command that runs it again (it resumes from its checkpoint)'),
         gseq: z.number().int().describe('the last entry it processed and saved'),
@@ -98,8 +125,13 @@ const StreamStatusSchema = z
           .describe(
             "the stream's workers checkpointed with different parameters: every worker must run the same file",
           ),
+        retirable: z.boolean().describe('it has ended or not checkpointed for 5 minutes: it may be retired'),
+        soleSpec: z
+          .string()
+          .describe('its partitions no other worker of its split owns: retiring it leaves them without one'),
       }),
     ),
+    coverage: CoverageSchema,
   })
   .meta({ id: 'RecordStreamStatus' });
 
@@ -210,6 +242,53 @@ export function detectionRoutes(app: Api, s: Services): void {
       },
     },
     async () => recordStreamStatus(s.db, await recordStream(), s.config),
+  );
+
+  r.post(
+    '/v1/detection-stream/workers/:worker/retire',
+    {
+      config: { access: { roles: ['administrator'], orgKinds: ['anti_fraud_centre'] } },
+      schema: {
+        tags: ['detection'],
+        summary: 'Retire a worker that no longer runs: delete its checkpoint (audited)',
+        description:
+          'For a worker taken out of service, or left behind when its partitions moved to workers of other ' +
+          'names: its checkpoint would show it stalled for ever, own its partitions twice and hold back the ' +
+          'pruning of the embedded stream. Refused (409 `worker_active`) while it has not ended and ' +
+          'checkpointed within the last 5 minutes. The answer gives the coverage after it: partitions it ' +
+          'leaves without a worker are in `uncovered`.',
+        params: z.object({
+          worker: z.string().min(1).max(200).describe('its checkpoint’s name, e.g. `p8:0-3`'),
+        }),
+        body: z.strictObject({
+          reason: z.string().trim().min(3).max(1000).describe('why: kept in the audit trail'),
+        }),
+        response: {
+          200: z
+            .object({
+              retired: z.object({
+                worker: z.string(),
+                partitions: z.array(z.number().int()),
+                gseq: z.number().int().describe('the last entry it had processed'),
+                ended: z.boolean(),
+                savedAt: z.string().describe('its last checkpoint'),
+                params: z.string().nullable(),
+              }),
+              coverage: CoverageSchema,
+            })
+            .meta({ id: 'WorkerRetired' }),
+          ...errors,
+          409: Problem,
+        },
+      },
+    },
+    async (req) => {
+      const retired = await retireWorker(s.db, principalOf(req), req.params.worker, req.body.reason, {
+        requestId: req.id,
+      });
+      const { coverage } = await recordStreamStatus(s.db, await recordStream(), s.config);
+      return { retired, coverage };
+    },
   );
 
   r.post(
@@ -431,6 +510,23 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
           : 0,
       );
     },
+  );
+  // Holes and overlaps in the workers' split (status.ts, PartitionCoverage): a partition without a
+  // worker loses detections without any worker looking unwell.
+  gauge(
+    'interdict_detection_partitions_uncovered',
+    'partitions of the record stream that no worker’s checkpoint owns: their detections are made by no one',
+    (g, st) => g.set(st ? st.coverage.uncovered.length : NaN),
+  );
+  gauge(
+    'interdict_detection_partitions_shared',
+    'partitions that several workers own: their detections are made twice',
+    (g, st) => g.set(st ? st.coverage.shared.length : NaN),
+  );
+  gauge(
+    'interdict_detection_workers_other_split',
+    'workers whose checkpoints give another partition count than the last saved one',
+    (g, st) => g.set(st ? st.coverage.otherSplit.length : NaN),
   );
   /** One series per row of the status (a feed, a worker), labelled by `labels` of the row. */
   const perRow =

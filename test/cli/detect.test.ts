@@ -485,6 +485,103 @@ describe('interdict detect publish and detect worker', () => {
     }
   });
 
+  test('status names holes and overlaps in the workers’ split; a worker left behind is retired with a reason', async () => {
+    const data = path.join(dir, 'retire-data');
+    assert.equal(cli(data, ['detect', 'status']).code, 0);
+    const put = async (rows: string) => {
+      const d = await openDatabase({ dataDir: data });
+      try {
+        await sql`delete from detection_checkpoints`.execute(d.db);
+        await sql
+          .raw(
+            `insert into detection_checkpoints (worker, partitions, cursor, gseq, ended, saved_at) values ${rows}`,
+          )
+          .execute(d.db);
+      } finally {
+        await d.close();
+      }
+    };
+    // The command line acts for the centre (its audit trail names `cli`).
+    const d0 = await openDatabase({ dataDir: data });
+    await sql`insert into organisations (id, name, kind) values (gen_random_uuid(), 'Centre', 'anti_fraud_centre')`.execute(
+      d0.db,
+    );
+    await d0.close();
+    // Partitions 4-7 moved from one worker to two; 2-3 have none; a worker of a 16-way split is left.
+    await put(`
+      ('p8:0-1', '0,1', 0, 0, false, now()),
+      ('p8:4-7', '4,5,6,7', 0, 0, false, now() - interval '1 hour'),
+      ('p8:4-5', '4,5', 0, 0, false, now() - interval '1 minute'),
+      ('p8:6-7', '6,7', 0, 0, false, now() - interval '2 minutes'),
+      ('p16:0-15', '${Array.from({ length: 16 }, (_, i) => i).join(',')}', 0, 0, true, now() - interval '1 day')`);
+    const out = cli(data, ['detect', 'status']).stdout;
+    assert.match(
+      out,
+      /\nNO WORKER for partitions 2-3 of 8: their detections are made by no one; run interdict detect worker --partitions 2-3\n/,
+    );
+    assert.match(out, /\npartition 4 has 2 workers \(p8:4-5, p8:4-7\): each of its detections is made twice/);
+    assert.match(out, /\npartition 7 has 2 workers \(p8:4-7, p8:6-7\)/);
+    assert.match(
+      out,
+      /\np16:0-15 split the stream into 16 partitions, the last checkpointed into 8: retire them/,
+    );
+
+    const retire = (...args: string[]) => cli(data, ['detect', 'retire', ...args]);
+    const short = retire('p8:4-7', '--reason', 'x');
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /--reason: say why, in a few words/);
+    const alive = retire('p8:4-5', '--reason', 'scaling down');
+    assert.equal(alive.code, 1);
+    assert.match(
+      alive.stderr,
+      /worker p8:4-5 checkpointed \d+ s ago: it looks alive\. Stop it first \(SIGTERM\)/,
+    );
+    assert.equal(retire('p8:9', '--reason', 'scaling down').code, 1);
+    const r = retire('p8:4-7', '--reason', 'moved to p8:4-5 and p8:6-7');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^retired p8:4-7: partitions 4-7, last at gseq 0, checkpointed \S+\n/);
+    assert.doesNotMatch(r.stdout, /has 2 workers/, 'the overlap is gone');
+    assert.match(r.stdout, /\nNO WORKER for partitions 2-3 of 8/, 'the hole is still said');
+    const json = JSON.parse(retire('p16:0-15', '--reason', 'the old split', '--json').stdout) as {
+      retired: { worker: string; ended: boolean };
+      coverage: { count: number; uncovered: number[]; shared: unknown[]; otherSplit: string[] };
+    };
+    assert.equal(json.retired.worker, 'p16:0-15');
+    assert.equal(json.retired.ended, true);
+    assert.deepEqual(json.coverage, {
+      count: 8,
+      uncovered: [2, 3],
+      uncoveredSpec: '2-3',
+      command: 'interdict detect worker --partitions 2-3',
+      shared: [],
+      otherSplit: [],
+    });
+    await put(`('p8:0-7', '0,1,2,3,4,5,6,7', 0, 0, true, now())`);
+    assert.equal(
+      cli(data, ['detect', 'retire', 'p8:0-7', '--reason', 'input closed, run done']).stdout.split('\n')[1],
+      'no worker is left',
+    );
+    const d = await openDatabase({ dataDir: data });
+    try {
+      const trail = await d.db
+        .selectFrom('audit_log')
+        .select(['actor_name', 'target_id'])
+        .where('action', '=', 'detection_worker.retire')
+        .orderBy('id')
+        .execute();
+      assert.deepEqual(
+        trail.map((a) => [a.actor_name, a.target_id]),
+        [
+          ['cli', 'p8:4-7'],
+          ['cli', 'p16:0-15'],
+          ['cli', 'p8:0-7'],
+        ],
+      );
+    } finally {
+      await d.close();
+    }
+  });
+
   test('parameters: described, used alike by detect and a worker, and a bad file stops before anything is written', () => {
     const params = path.join(dir, 'params.json');
     fs.writeFileSync(

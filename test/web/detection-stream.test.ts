@@ -5,8 +5,9 @@
  * says how to start a worker; then three workers' checkpoints are stored — one current, one behind
  * and silent for an hour (stalled), one whose unread entries were pruned (missed) — and the refresh
  * shows them with their badges and the alerts saying what to do; new records show on their own
- * within the 15 s refresh. The centre's administrator reaches the page by its address; a bank's
- * operator has neither the link nor the page. Skips when chromium or the built console is missing.
+ * within the 15 s refresh. The centre's administrator reaches the page by its address, releases a
+ * feed and retires the stalled worker (the page then names its partitions as without a worker); a
+ * bank's operator has neither the link nor the page. Skips when chromium or the built console is missing.
  * Leaves test-results/detection-stream.png, -empty.png, -phone.png and -phone-zh.png.
  */
 import { test } from 'node:test';
@@ -234,6 +235,12 @@ test(
           await row('p8:4-7').getByText('Replay', { exact: true }).waitFor();
           await row('p8:4-7').getByText('4-7', { exact: true }).waitFor();
 
+          // An analyst watches; only the centre's administrators retire workers.
+          assert.equal(await workers.getByRole('button', { name: 'Retire' }).count(), 0);
+          // The two workers own the eight partitions once each: no hole, no overlap.
+          assert.equal(await page.getByTestId('stream-uncovered').count(), 0);
+          assert.equal(await page.getByTestId('stream-shared').count(), 0);
+
           // The alerts name the workers and say what to do.
           const stalled = page.getByTestId('stream-stalled');
           await stalled.getByText('Stalled: p8:4-7', { exact: true }).waitFor();
@@ -357,6 +364,60 @@ test(
               .innerText(),
             '0',
           );
+
+          // The stalled worker is retired: its partitions are left without one, which the dialog
+          // says before and the page after. The current worker cannot be retired.
+          await db
+            .updateTable('detection_checkpoints')
+            .set({ saved_at: new Date() })
+            .where('worker', '=', 'p8:0-3')
+            .execute();
+          await page.getByRole('button', { name: 'Refresh now' }).click();
+          const workers = table(page, 'Workers');
+          const row = (name: string) => workers.getByRole('row').filter({ hasText: name });
+          await row('p8:4-7').getByRole('button', { name: 'Retire' }).waitFor();
+          assert.equal(await row('p8:0-3').getByRole('button', { name: 'Retire' }).count(), 0);
+          await row('p8:4-7').getByRole('button', { name: 'Retire' }).click();
+          const retire = page.getByRole('dialog', { name: 'Retire worker p8:4-7' });
+          await retire
+            .getByTestId('stream-retire-leaves')
+            .getByText('No other worker owns its partitions 4-7', { exact: false })
+            .waitFor();
+          await retire.getByRole('textbox').fill('host ops-7 decommissioned, change 812');
+          await retire.getByRole('button', { name: 'Retire' }).click();
+          await retire.waitFor({ state: 'detached' });
+          await row('p8:4-7').waitFor({ state: 'detached' });
+          const uncovered = page.getByTestId('stream-uncovered');
+          await uncovered.getByText('No worker for partitions 4-7 of 8', { exact: true }).waitFor();
+          await uncovered.getByText('interdict detect worker --partitions 4-7', { exact: true }).waitFor();
+          const trail = await db
+            .selectFrom('audit_log')
+            .select(['actor_name', 'details'])
+            .where('action', '=', 'detection_worker.retire')
+            .where('target_id', '=', 'p8:4-7')
+            .execute();
+          assert.equal(trail.length, 1);
+          assert.equal(trail[0]!.actor_name, 'centre.admin');
+          assert.equal(trail[0]!.details.reason, 'host ops-7 decommissioned, change 812');
+
+          // A new worker takes 3-7: the hole is gone, partition 3 has two workers.
+          await db
+            .insertInto('detection_checkpoints')
+            .values({
+              worker: 'p8:3-7',
+              partitions: '3,4,5,6,7',
+              cursor: 1,
+              gseq: 1,
+              ended: false,
+              state: null,
+            })
+            .execute();
+          await page.getByRole('button', { name: 'Refresh now' }).click();
+          await page
+            .getByTestId('stream-shared')
+            .getByText('Partitions with several workers: 3 (p8:0-3, p8:3-7)', { exact: true })
+            .waitFor();
+          assert.equal(await page.getByTestId('stream-uncovered').count(), 0);
         } finally {
           await context.close();
         }

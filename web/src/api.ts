@@ -666,6 +666,8 @@ export interface StreamWorker {
   /** its checkpoint's name (the partition set unless named otherwise, e.g. `p8:0-3`) */
   worker: string;
   partitions: number[];
+  /** the partition count its name gives (`p8:…`); null for a worker named otherwise */
+  partitionCount: number | null;
   /** the partitions as `--partitions` takes them: `0-3,6` */
   partitionSpec: string;
   /** the command that runs it again (it resumes from its checkpoint) */
@@ -686,6 +688,10 @@ export interface StreamWorker {
   params: string | null;
   /** the stream's workers checkpointed with different parameters */
   paramsDiffer: boolean;
+  /** it has ended or not checkpointed for 5 minutes: it may be retired */
+  retirable: boolean;
+  /** its partitions no other worker of its split owns: retiring it leaves them without one ('' when none) */
+  soleSpec: string;
 }
 
 export interface RecordStreamStatus {
@@ -724,6 +730,23 @@ export interface RecordStreamStatus {
   feedStuckMs: number;
   feeds: StreamFeed[];
   workers: StreamWorker[];
+  coverage: PartitionCoverage;
+}
+
+/** How the workers split the stream's partitions (server: src/detection/stream/status.ts). */
+export interface PartitionCoverage {
+  /** the partition count of the split in use (the last saved checkpoint's); null: none */
+  count: number | null;
+  /** partitions no worker owns: their detections are made by no one */
+  uncovered: number[];
+  /** `uncovered` as `--partitions` takes them; '' when none */
+  uncoveredSpec: string;
+  /** the command that starts a worker for `uncovered`; null when none */
+  command: string | null;
+  /** partitions several workers own: their detections are made twice */
+  shared: { partition: number; workers: string[] }[];
+  /** workers whose names give another partition count */
+  otherSplit: string[];
 }
 
 /** An operator's or bank's own record feeds (server: src/detection/stream/ingest-route.ts). */
@@ -1362,6 +1385,11 @@ export const api = {
     name: string;
     reason: string;
   }) => request<{ watermark: string | null }>('POST', '/v1/detection-stream/feeds/release', body),
+  /** Deletes the checkpoint of a worker that no longer runs; 409 `worker_active` while it looks alive. */
+  retireWorker: (worker: string, reason: string) =>
+    request<{ coverage: PartitionCoverage }>('POST', `/v1/detection-stream/workers/${seg(worker)}/retire`, {
+      reason,
+    }),
 
   listLegalBases: () => request<Items<LegalBasis>>('GET', '/v1/instructions/legal-bases'),
   /** The centre: every instruction; an institution: its inbox (newest first). */

@@ -38,6 +38,36 @@ export interface RecordStreamStatus {
   feedStuckMs: number;
   feeds: FeedStatus[];
   workers: WorkerStatus[];
+  /** Whether the workers' partitions cover the stream once each (`partitionCoverage`). */
+  coverage: PartitionCoverage;
+}
+
+/**
+ * How the workers' checkpoints split the stream's partitions. A partition no worker owns is a
+ * hole: the detections whose subject falls in it are made by no one, silently. One owned twice
+ * makes each of its detections twice (stored once, but warned and counted twice), and is what a
+ * move of partitions between workers leaves behind until the old checkpoint is retired.
+ */
+export interface PartitionCoverage {
+  /**
+   * The partition count of the split in use: the one the last saved checkpoint's name gives
+   * (`p8:…`). Null when no checkpoint names one.
+   */
+  count: number | null;
+  /** Partitions of `count` that no worker owns. */
+  uncovered: number[];
+  /** `uncovered` as `--partitions` takes them (`2-3,6`); '' when none. */
+  uncoveredSpec: string;
+  /** The command that starts a worker for `uncovered`; null when none. */
+  command: string | null;
+  /** Partitions of `count` that several workers own, with those workers. */
+  shared: { partition: number; workers: string[] }[];
+  /**
+   * Workers whose names give another partition count: they split the subjects another way, so
+   * their partitions neither cover nor overlap those of `count` (a split changed without retiring
+   * the old workers).
+   */
+  otherSplit: string[];
 }
 
 export interface FeedStatus {
@@ -77,6 +107,8 @@ export interface WorkerStatus {
   /** Its checkpoint's name (the partition set unless named otherwise, e.g. `p8:0-3`). */
   worker: string;
   partitions: number[];
+  /** The partition count its name gives (`p8:…`); null for a worker named otherwise. */
+  partitionCount: number | null;
   /** The same as `--partitions` takes them: `0-3,6`. */
   partitionSpec: string;
   /** The command that runs it again (it resumes from its checkpoint). */
@@ -106,6 +138,16 @@ export interface WorkerStatus {
    * partitions split the subjects, so every worker must run the same file.
    */
   paramsDiffer: boolean;
+  /**
+   * It may be retired (retire.ts): it has ended, or not checkpointed for `STALLED_AFTER_MS`, so it
+   * looks stopped.
+   */
+  retirable: boolean;
+  /**
+   * Its partitions that no other worker of its split owns, as `--partitions` takes them ('' when
+   * none): retiring it leaves them without a worker.
+   */
+  soleSpec: string;
 }
 
 /** A worker behind the head with no checkpoint for this long is reported as stalled. */
@@ -135,6 +177,31 @@ export async function recordStreamStatus(
     feedStatus(db, head.lastTickAt, now, settings),
   ]);
   const differ = new Set(rows.map((r) => r.params).filter((x) => x !== null)).size > 1;
+  const workers = rows.map((r): WorkerStatus => {
+    const gseq = Number(r.gseq);
+    const behind = Math.max(0, head.gseq - gseq);
+    const savedAt = new Date(r.saved_at);
+    const partitions = r.partitions === '' ? [] : r.partitions.split(',').map(Number);
+    return {
+      worker: r.worker,
+      partitions,
+      partitionCount: partitionCountOf(r.worker),
+      partitionSpec: partitionRanges(partitions),
+      command: commandOf(r.worker, partitions),
+      gseq,
+      behind,
+      mode: r.has_state ? 'snapshot' : 'replay',
+      ended: r.ended,
+      savedAt: savedAt.toISOString(),
+      stalled: behind > 0 && !r.ended && now - savedAt.getTime() > STALLED_AFTER_MS,
+      missed: behind > 0 && stored.fromGseq !== null && gseq + 1 < stored.fromGseq,
+      params: r.params,
+      paramsDiffer: r.params !== null && differ,
+      retirable: r.ended || now - savedAt.getTime() > STALLED_AFTER_MS,
+      soleSpec: '',
+    };
+  });
+  for (const w of workers) w.soleSpec = partitionRanges(soleOwned(w, workers));
   return {
     kind: stream.kind,
     head: {
@@ -161,28 +228,71 @@ export async function recordStreamStatus(
       heardAt: f.heardAt.toISOString(),
       movedAt: f.movedAt.toISOString(),
     })),
-    workers: rows.map((r): WorkerStatus => {
-      const gseq = Number(r.gseq);
-      const behind = Math.max(0, head.gseq - gseq);
-      const savedAt = new Date(r.saved_at);
-      const partitions = r.partitions === '' ? [] : r.partitions.split(',').map(Number);
-      return {
-        worker: r.worker,
-        partitions,
-        partitionSpec: partitionRanges(partitions),
-        command: commandOf(r.worker, partitions),
-        gseq,
-        behind,
-        mode: r.has_state ? 'snapshot' : 'replay',
-        ended: r.ended,
-        savedAt: savedAt.toISOString(),
-        stalled: behind > 0 && !r.ended && now - savedAt.getTime() > STALLED_AFTER_MS,
-        missed: behind > 0 && stored.fromGseq !== null && gseq + 1 < stored.fromGseq,
-        params: r.params,
-        paramsDiffer: r.params !== null && differ,
-      };
-    }),
+    workers,
+    coverage: partitionCoverage(workers),
   };
+}
+
+/**
+ * Which partitions the workers own (`PartitionCoverage`). Every checkpoint counts, stalled or
+ * ended: a stopped worker resumes its partitions when started again, so they are not holes.
+ */
+export function partitionCoverage(
+  workers: readonly Pick<WorkerStatus, 'worker' | 'partitions' | 'partitionCount' | 'savedAt'>[],
+): PartitionCoverage {
+  let latest: (typeof workers)[number] | null = null;
+  for (const w of workers)
+    if (w.partitionCount !== null && (latest === null || w.savedAt > latest.savedAt)) latest = w;
+  const count = latest?.partitionCount ?? null;
+  if (count === null)
+    return { count, uncovered: [], uncoveredSpec: '', command: null, shared: [], otherSplit: [] };
+  const owners: string[][] = Array.from({ length: count }, () => []);
+  const otherSplit: string[] = [];
+  for (const w of workers) {
+    if (w.partitionCount !== count) {
+      if (w.partitionCount !== null) otherSplit.push(w.worker);
+      continue;
+    }
+    for (const p of w.partitions) owners[p]?.push(w.worker);
+  }
+  const uncovered: number[] = [];
+  const shared: PartitionCoverage['shared'] = [];
+  owners.forEach((ws, partition) => {
+    if (ws.length === 0) uncovered.push(partition);
+    else if (ws.length > 1) shared.push({ partition, workers: ws });
+  });
+  return {
+    count,
+    uncovered,
+    uncoveredSpec: partitionRanges(uncovered),
+    command: uncovered.length ? workerCommand(uncovered, count) : null,
+    shared,
+    otherSplit,
+  };
+}
+
+/** The partitions of `w` that no other worker of its split owns. */
+function soleOwned(
+  w: Pick<WorkerStatus, 'worker' | 'partitions' | 'partitionCount'>,
+  workers: readonly Pick<WorkerStatus, 'worker' | 'partitions' | 'partitionCount'>[],
+): number[] {
+  const others = new Set<number>();
+  for (const o of workers)
+    if (o.worker !== w.worker && o.partitionCount === w.partitionCount)
+      for (const p of o.partitions) others.add(p);
+  return w.partitions.filter((p) => !others.has(p));
+}
+
+/** `p8:0-3` → 8; null for a name that does not give its partition count. */
+export function partitionCountOf(worker: string): number | null {
+  const m = /^p(\d+):/.exec(worker);
+  return m ? Number(m[1]) : null;
+}
+
+/** `interdict detect worker --partitions …` for partitions of a split of `count`. */
+export function workerCommand(partitions: readonly number[], count: number | null): string {
+  const more = count !== null && count !== DEFAULT_PARTITIONS ? ` --partition-count ${count}` : '';
+  return `interdict detect worker --partitions ${partitionRanges(partitions)}${more}`;
 }
 
 /**
@@ -190,8 +300,5 @@ export async function recordStreamStatus(
  * (`p<N>:…`) gives.
  */
 function commandOf(worker: string, partitions: readonly number[]): string {
-  const total = /^p(\d+):/.exec(worker)?.[1];
-  const count =
-    total !== undefined && Number(total) !== DEFAULT_PARTITIONS ? ` --partition-count ${total}` : '';
-  return `interdict detect worker --partitions ${partitionRanges(partitions)}${count}`;
+  return workerCommand(partitions, partitionCountOf(worker));
 }

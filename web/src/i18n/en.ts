@@ -1420,6 +1420,22 @@ export const en = {
     paramsDifferBody:
       'Each partition set is judged by the parameters its worker was started with, so the same facts are judged differently. Start every worker with the same file (INTERDICT_DETECTOR_PARAMS or --params); `interdict detect params` prints a file’s fingerprint.',
     healthy: 'Every worker is checkpointing: none stalled, none missed entries.',
+    uncoveredTitle: 'No worker for partitions {partitions} of {count}',
+    uncoveredBody:
+      'The detections whose subject falls in these partitions are made by no one, and no worker looks unwell. Start a worker for them:',
+    sharedTitle: 'Partitions with several workers: {partitions}',
+    sharedBody:
+      'Each of their detections is made twice (stored once, but warned and counted twice). This is what moving partitions leaves behind: retire the worker that no longer runs.',
+    otherSplitTitle: 'Workers of another split: {workers}',
+    otherSplitBody:
+      'They split the stream into {counts} partitions, the last worker to checkpoint into {count}. Retire them once they no longer run.',
+    retire: 'Retire',
+    retireTitle: 'Retire worker {worker}',
+    retireBody:
+      'Deletes its checkpoint: do this for a worker that no longer runs (taken out of service, or left behind when its partitions moved). Started again under this name it would start afresh.',
+    retireLeaves:
+      'No other worker owns its partitions {partitions}: they will have no worker until one is started.',
+    retireConfirm: 'Retire',
     emptyTitle: 'No worker has checkpointed yet',
     emptyBody: 'Start one with:',
     feeds: 'Feeds sending over HTTP',

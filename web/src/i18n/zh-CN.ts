@@ -1389,6 +1389,20 @@ export const zhCN: Messages = {
     paramsDifferBody:
       '每组分区按其工作进程启动时的参数判断，同样的事实会得到不同的判断。请让所有工作进程使用同一个参数文件（INTERDICT_DETECTOR_PARAMS 或 --params）；`interdict detect params` 会显示文件的指纹。',
     healthy: '所有工作进程都在正常保存检查点：无停滞，无漏读。',
+    uncoveredTitle: '{count} 个分区中的 {partitions} 没有工作进程',
+    uncoveredBody: '主体落在这些分区的检测无人执行，且没有任何工作进程显示异常。为它们启动工作进程：',
+    sharedTitle: '有多个工作进程的分区：{partitions}',
+    sharedBody:
+      '这些分区的每条检测都会执行两次（只存储一次，但会重复预警和计数）。这通常是迁移分区后遗留的：请停用已不再运行的工作进程。',
+    otherSplitTitle: '按其他分区数划分的工作进程：{workers}',
+    otherSplitBody:
+      '它们把记录流划分为 {counts} 个分区，而最近保存检查点的工作进程划分为 {count} 个。它们不再运行后请停用。',
+    retire: '停用',
+    retireTitle: '停用工作进程 {worker}',
+    retireBody:
+      '删除其检查点：用于已不再运行的工作进程（已下线，或分区迁移后遗留）。之后若以此名称重新启动，将从头开始。',
+    retireLeaves: '没有其他工作进程拥有其分区 {partitions}：在启动新的工作进程之前，这些分区将无人处理。',
+    retireConfirm: '停用',
     emptyTitle: '尚无工作进程保存过检查点',
     emptyBody: '启动一个工作进程：',
     feeds: '经 HTTP 发送的数据源',

@@ -1,6 +1,12 @@
 import { Alert, Anchor, Badge, Button, Code, Group, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useEffect, useState, type ReactNode } from 'react';
-import { api, type RecordStreamStatus, type StreamFeed, type StreamWorker } from '../../api.ts';
+import {
+  api,
+  type PartitionCoverage,
+  type RecordStreamStatus,
+  type StreamFeed,
+  type StreamWorker,
+} from '../../api.ts';
 import { allows, CAPABILITIES } from '../../capabilities.ts';
 import { DataTable } from '../../components/DataTable.tsx';
 import { Loadable } from '../../components/Loadable.tsx';
@@ -119,6 +125,8 @@ function StreamStatus({
   const missed = s.workers.filter((w) => w.missed);
   const differ = s.workers.filter((w) => w.paramsDiffer);
   const names = (ws: StreamWorker[]) => ws.map((w) => w.worker).join(', ');
+  const cv = s.coverage;
+  const splitProblem = cv.uncovered.length > 0 || cv.shared.length > 0 || cv.otherSplit.length > 0;
   return (
     <Stack gap="md">
       {stalled.length ? (
@@ -172,7 +180,8 @@ function StreamStatus({
           <Text size="sm">{t('detectionStream.paramsDifferBody')}</Text>
         </Alert>
       ) : null}
-      {s.workers.length && !stalled.length && !missed.length && !differ.length ? (
+      <CoverageAlerts coverage={cv} workers={s.workers} />
+      {s.workers.length && !stalled.length && !missed.length && !differ.length && !splitProblem ? (
         <Alert color="green" variant="light" data-testid="stream-healthy">
           {t('detectionStream.healthy')}
         </Alert>
@@ -203,7 +212,7 @@ function StreamStatus({
         />
       ) : null}
       {s.workers.length ? (
-        <Workers workers={s.workers} />
+        <Workers workers={s.workers} mayRetire={mayRelease} onRetired={onChange} />
       ) : (
         <Paper withBorder p="md" radius="md" data-testid="stream-no-workers">
           <Stack gap={6}>
@@ -216,6 +225,85 @@ function StreamStatus({
         </Paper>
       )}
     </Stack>
+  );
+}
+
+/**
+ * Holes and overlaps in the workers' split: a partition without a worker loses detections while
+ * every worker looks well, so it is the first thing said after a stalled worker.
+ */
+function CoverageAlerts({ coverage: cv, workers }: { coverage: PartitionCoverage; workers: StreamWorker[] }) {
+  const { t } = useI18n();
+  const counts = [
+    ...new Set(workers.filter((w) => cv.otherSplit.includes(w.worker)).map((w) => w.partitionCount)),
+  ];
+  return (
+    <>
+      {cv.uncovered.length ? (
+        <Alert
+          color="red"
+          variant="light"
+          title={t('detectionStream.uncoveredTitle', {
+            partitions: cv.uncoveredSpec,
+            count: String(cv.count),
+          })}
+          data-testid="stream-uncovered"
+        >
+          <Stack gap={6}>
+            <Text size="sm">{t('detectionStream.uncoveredBody')}</Text>
+            <Code block style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-word' }}>
+              {cv.command}
+            </Code>
+          </Stack>
+        </Alert>
+      ) : null}
+      {cv.shared.length ? (
+        <Alert
+          color="orange"
+          variant="light"
+          title={t('detectionStream.sharedTitle', {
+            partitions: cv.shared.map((x) => `${x.partition} (${x.workers.join(', ')})`).join('; '),
+          })}
+          data-testid="stream-shared"
+        >
+          <Text size="sm">{t('detectionStream.sharedBody')}</Text>
+        </Alert>
+      ) : null}
+      {cv.otherSplit.length ? (
+        <Alert
+          color="orange"
+          variant="light"
+          title={t('detectionStream.otherSplitTitle', { workers: cv.otherSplit.join(', ') })}
+          data-testid="stream-other-split"
+        >
+          <Text size="sm">
+            {t('detectionStream.otherSplitBody', { counts: counts.join(', '), count: String(cv.count) })}
+          </Text>
+        </Alert>
+      ) : null}
+    </>
+  );
+}
+
+/** Deletes the checkpoint of a worker that no longer runs: with a reason, audited. */
+function RetireWorker({ worker, onDone }: { worker: StreamWorker; onDone: () => void }) {
+  const { t } = useI18n();
+  return (
+    <ReasonDialog
+      button={t('detectionStream.retire')}
+      title={t('detectionStream.retireTitle', { worker: worker.worker })}
+      body={t('detectionStream.retireBody')}
+      confirm={t('detectionStream.retireConfirm')}
+      color="red"
+      action={(reason) => api.retireWorker(worker.worker, reason)}
+      onDone={onDone}
+    >
+      {worker.soleSpec ? (
+        <Alert color="red" variant="light" data-testid="stream-retire-leaves">
+          {t('detectionStream.retireLeaves', { partitions: worker.soleSpec })}
+        </Alert>
+      ) : null}
+    </ReasonDialog>
   );
 }
 
@@ -493,8 +581,19 @@ export function FeedTable<F extends Omit<StreamFeed, 'organisationId' | 'organis
   );
 }
 
-/** Every worker: what matters at 3 a.m. first (on a phone the rest scrolls sideways). */
-function Workers({ workers }: { workers: StreamWorker[] }) {
+/**
+ * Every worker: what matters at 3 a.m. first (on a phone the rest scrolls sideways). The centre's
+ * administrators may retire a worker that no longer runs (stalled or ended).
+ */
+function Workers({
+  workers,
+  mayRetire,
+  onRetired,
+}: {
+  workers: StreamWorker[];
+  mayRetire: boolean;
+  onRetired: () => void;
+}) {
   const { t, lang, dateTime } = useI18n();
   const number = new Intl.NumberFormat(lang);
   return (
@@ -572,6 +671,15 @@ function Workers({ workers }: { workers: StreamWorker[] }) {
             </Text>
           ),
         },
+        ...(mayRetire
+          ? [
+              {
+                header: '',
+                cell: (w: StreamWorker) =>
+                  w.retirable ? <RetireWorker worker={w} onDone={onRetired} /> : null,
+              },
+            ]
+          : []),
       ]}
     />
   );
