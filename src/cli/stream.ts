@@ -369,7 +369,15 @@ export function streamCommands(program: Command, core: Core): void {
             })),
             false,
           );
-          process.stdout.write(coverageLines(st.coverage, st.workers));
+          const off = st.workers.filter((w) => w.paramsOffPlatform);
+          process.stdout.write(
+            coverageLines(st.coverage, st.workers) +
+              (off.length
+                ? `${off.map((w) => w.worker).join(', ')} checkpointed with other detector parameters than ` +
+                  `this configuration's (${st.platformParams}, INTERDICT_DETECTOR_PARAMS): citizens are shown ` +
+                  `its card limits; give the server and every worker the same file\n`
+                : ''),
+          );
         } finally {
           await stream.close();
         }

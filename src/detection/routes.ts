@@ -125,12 +125,21 @@ const StreamStatusSchema = z
           .describe(
             "the stream's workers checkpointed with different parameters: every worker must run the same file",
           ),
+        paramsOffPlatform: z
+          .boolean()
+          .describe(
+            'it checkpointed with other parameters than the platform’s (`platformParams`): citizens are shown limits it does not enforce',
+          ),
         retirable: z.boolean().describe('it has ended or not checkpointed for 5 minutes: it may be retired'),
         soleSpec: z
           .string()
           .describe('its partitions no other worker of its split owns: retiring it leaves them without one'),
       }),
     ),
+    platformParams: z
+      .string()
+      .nullable()
+      .describe('fingerprint of the platform’s detector parameters (INTERDICT_DETECTOR_PARAMS)'),
     coverage: CoverageSchema,
   })
   .meta({ id: 'RecordStreamStatus' });
@@ -587,5 +596,10 @@ function streamMetrics(app: Api, status: () => Promise<RecordStreamStatus>): voi
     'interdict_detection_worker_params_differ',
     'the stream’s workers run different detector parameters (1)',
     (w) => (w.paramsDiffer ? 1 : 0),
+  );
+  perWorker(
+    'interdict_detection_worker_params_off_platform',
+    'the worker runs other detector parameters than the platform’s INTERDICT_DETECTOR_PARAMS (1)',
+    (w) => (w.paramsOffPlatform ? 1 : 0),
   );
 }

@@ -634,6 +634,14 @@ describe('interdict detect publish and detect worker', () => {
     assert.equal(st.code, 0, st.stderr);
     assert.match(st.stdout, new RegExp(`\\b${fingerprint}\\b`));
     assert.doesNotMatch(st.stdout, /DIFFERS/);
+    // This configuration runs the defaults: the worker's file is not the platform's, and status says so.
+    assert.match(
+      st.stdout,
+      /\np8:0-7 checkpointed with other detector parameters than this configuration's \([0-9a-f]{12}, INTERDICT_DETECTOR_PARAMS\): citizens are shown its card limits/,
+    );
+    const same = cli(data, ['detect', 'status'], { env: { INTERDICT_DETECTOR_PARAMS: params } });
+    assert.equal(same.code, 0, same.stderr);
+    assert.doesNotMatch(same.stdout, /other detector parameters/);
 
     // A file that cannot be used: every fault named, exit 2, nothing written.
     const bad = path.join(dir, 'bad-params.json');

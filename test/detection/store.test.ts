@@ -431,6 +431,8 @@ describe('the record stream’s status', () => {
     assert.match(m, /\ninterdict_detection_worker_stalled\{worker="p8:0-3"\} 0\n/);
     // Both ran the same parameters.
     assert.match(m, /\ninterdict_detection_worker_params_differ\{worker="p8:0-3"\} 0\n/);
+    // Their fingerprint is not the platform's (the defaults): both are off it.
+    assert.match(m, /\ninterdict_detection_worker_params_off_platform\{worker="p8:0-3"\} 1\n/);
     assert.match(m, /\ninterdict_detection_worker_checkpoint_age_seconds\{worker="p8:4-7"\} 36\d\d/);
     // A stream that cannot be read: /metrics still answers, `_up` 0, head NaN, no worker series (one
     // status per scrape is kept for a second, so the next scrape is after it).

@@ -957,6 +957,24 @@ describe('streaming detection on the embedded record stream', () => {
     await store.save({ ...saved, worker: 'p8:other', params: after });
     st = await status();
     assert.ok(st.workers.every((w) => !w.paramsDiffer));
+    // Against the platform's configuration (the defaults here): the worker that ran the lower limit
+    // is off the platform's parameters, the one that ran the defaults is not.
+    await store.save({ ...saved, worker: 'p8:other', params: before });
+    const configured = await recordStreamStatus(database.db, stream, {
+      recordStreamKeepMs: 7 * 86_400_000,
+      ...DEFAULT_FEED_TIMES,
+      detectorParamsFile: undefined,
+    });
+    assert.equal(configured.platformParams, before);
+    assert.deepEqual(
+      configured.workers.map((w) => [w.worker, w.paramsOffPlatform]),
+      [
+        [second.name, true],
+        ['p8:other', false],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    assert.equal(st.platformParams, null, 'without a configuration nothing is compared');
+    assert.ok(st.workers.every((w) => !w.paramsOffPlatform));
     await store.save({ ...saved, worker: 'p8:other', params: null });
     st = await status();
     assert.deepEqual(

@@ -18,6 +18,7 @@ import { demoOrgId, RESULTS, signIn, switchLanguage, table, withDemoConsole } fr
 import { EmbeddedRecordStream } from '../../src/detection/stream/embedded.ts';
 import { publishRecords, type StreamRecord } from '../../src/detection/stream/publish.ts';
 import { sampleCall } from '../helpers/stream.ts';
+import { paramsFingerprint } from '../../src/detection/params.ts';
 
 const T0 = Date.parse('2026-11-02T08:00:00+08:00');
 const HOUR = 3_600_000;
@@ -262,6 +263,15 @@ test(
             )
             .waitFor();
           await differ.getByText('INTERDICT_DETECTOR_PARAMS', { exact: false }).waitFor();
+          // Neither runs the platform's parameters (the defaults here): citizens see other limits.
+          await page
+            .getByTestId('stream-params-off-platform')
+            .getByText(
+              `Workers run other detector parameters than the platform (${paramsFingerprint()}): ` +
+                'p8:0-3 (0123456789ab), p8:4-7 (ba9876543210)',
+              { exact: true },
+            )
+            .waitFor();
           // The publish that stopped answering: named, with what to do.
           const lapsed = page.getByTestId('stream-publisher-lapsed');
           await lapsed

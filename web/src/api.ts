@@ -688,6 +688,8 @@ export interface StreamWorker {
   params: string | null;
   /** the stream's workers checkpointed with different parameters */
   paramsDiffer: boolean;
+  /** it checkpointed with other parameters than the platform's (`platformParams`) */
+  paramsOffPlatform: boolean;
   /** it has ended or not checkpointed for 5 minutes: it may be retired */
   retirable: boolean;
   /** its partitions no other worker of its split owns: retiring it leaves them without one ('' when none) */
@@ -730,6 +732,8 @@ export interface RecordStreamStatus {
   feedStuckMs: number;
   feeds: StreamFeed[];
   workers: StreamWorker[];
+  /** fingerprint of the platform's detector parameters (INTERDICT_DETECTOR_PARAMS) */
+  platformParams: string | null;
   coverage: PartitionCoverage;
 }
 

@@ -4,6 +4,7 @@ import { DEFAULT_PARTITIONS, type RecordStream, type StoredRecords } from './typ
 import { partitionRanges } from './worker.ts';
 import { LEASE_LAPSES_MS, streamKey } from './publisher.ts';
 import { feedStatus, type FeedTimes } from './feeds.ts';
+import { configuredParams, paramsFingerprint } from '../params.ts';
 import './tables.ts';
 
 /**
@@ -38,6 +39,12 @@ export interface RecordStreamStatus {
   feedStuckMs: number;
   feeds: FeedStatus[];
   workers: WorkerStatus[];
+  /**
+   * `paramsFingerprint` of the parameters this platform is configured with
+   * (`INTERDICT_DETECTOR_PARAMS`): what citizens are shown as the card limits, and what
+   * `interdict detect` runs. Null when the caller gave no configuration.
+   */
+  platformParams: string | null;
   /** Whether the workers' partitions cover the stream once each (`partitionCoverage`). */
   coverage: PartitionCoverage;
 }
@@ -139,6 +146,11 @@ export interface WorkerStatus {
    */
   paramsDiffer: boolean;
   /**
+   * It checkpointed with other parameters than the platform's (`platformParams`): citizens are
+   * shown limits it does not enforce, and `interdict detect` here would judge otherwise.
+   */
+  paramsOffPlatform: boolean;
+  /**
    * It may be retired (retire.ts): it has ended, or not checkpointed for `STALLED_AFTER_MS`, so it
    * looks stopped.
    */
@@ -153,13 +165,22 @@ export interface WorkerStatus {
 /** A worker behind the head with no checkpoint for this long is reported as stalled. */
 export const STALLED_AFTER_MS = 5 * 60_000;
 
+/**
+ * The status. `settings` is the platform's configuration; with its `detectorParamsFile` (a Config
+ * always has the key, undefined for the defaults) the workers' parameters are compared with the
+ * platform's, and without the key with nothing.
+ */
 export async function recordStreamStatus(
   db: Kysely<DB>,
   stream: RecordStream,
-  settings: { recordStreamKeepMs: number } & FeedTimes,
+  settings: { recordStreamKeepMs: number; detectorParamsFile?: string | undefined } & FeedTimes,
   now = Date.now(),
 ): Promise<RecordStreamStatus> {
   const keepMs = settings.recordStreamKeepMs;
+  const platform =
+    'detectorParamsFile' in settings
+      ? paramsFingerprint(configuredParams({ detectorParamsFile: settings.detectorParamsFile }))
+      : null;
   const head = await stream.head();
   const [stored, lease, rows, { feeds, watermark: mark }] = await Promise.all([
     stream.stored(),
@@ -197,6 +218,7 @@ export async function recordStreamStatus(
       missed: behind > 0 && stored.fromGseq !== null && gseq + 1 < stored.fromGseq,
       params: r.params,
       paramsDiffer: r.params !== null && differ,
+      paramsOffPlatform: r.params !== null && platform !== null && r.params !== platform,
       retirable: r.ended || now - savedAt.getTime() > STALLED_AFTER_MS,
       soleSpec: '',
     };
@@ -229,6 +251,7 @@ export async function recordStreamStatus(
       movedAt: f.movedAt.toISOString(),
     })),
     workers,
+    platformParams: platform,
     coverage: partitionCoverage(workers),
   };
 }

@@ -1420,6 +1420,9 @@ export const en = {
     paramsDifferBody:
       'Each partition set is judged by the parameters its worker was started with, so the same facts are judged differently. Start every worker with the same file (INTERDICT_DETECTOR_PARAMS or --params); `interdict detect params` prints a file’s fingerprint.',
     healthy: 'Every worker is checkpointing: none stalled, none missed entries.',
+    offPlatformTitle: 'Workers run other detector parameters than the platform ({platform}): {workers}',
+    offPlatformBody:
+      'Citizens are shown the platform’s card limits, which these workers do not enforce, and GET /v1/detection-parameters gives the platform’s values. Give the server and every worker the same file (INTERDICT_DETECTOR_PARAMS).',
     uncoveredTitle: 'No worker for partitions {partitions} of {count}',
     uncoveredBody:
       'The detections whose subject falls in these partitions are made by no one, and no worker looks unwell. Start a worker for them:',

@@ -1389,6 +1389,9 @@ export const zhCN: Messages = {
     paramsDifferBody:
       '每组分区按其工作进程启动时的参数判断，同样的事实会得到不同的判断。请让所有工作进程使用同一个参数文件（INTERDICT_DETECTOR_PARAMS 或 --params）；`interdict detect params` 会显示文件的指纹。',
     healthy: '所有工作进程都在正常保存检查点：无停滞，无漏读。',
+    offPlatformTitle: '工作进程的检测参数与平台（{platform}）不同：{workers}',
+    offPlatformBody:
+      '公民看到的是平台的号卡上限，而这些工作进程执行的并非该上限；GET /v1/detection-parameters 返回的也是平台的参数。请为服务器和所有工作进程设置同一个文件（INTERDICT_DETECTOR_PARAMS）。',
     uncoveredTitle: '{count} 个分区中的 {partitions} 没有工作进程',
     uncoveredBody: '主体落在这些分区的检测无人执行，且没有任何工作进程显示异常。为它们启动工作进程：',
     sharedTitle: '有多个工作进程的分区：{partitions}',

@@ -124,6 +124,7 @@ function StreamStatus({
   const stalled = s.workers.filter((w) => w.stalled);
   const missed = s.workers.filter((w) => w.missed);
   const differ = s.workers.filter((w) => w.paramsDiffer);
+  const offPlatform = s.workers.filter((w) => w.paramsOffPlatform);
   const names = (ws: StreamWorker[]) => ws.map((w) => w.worker).join(', ');
   const cv = s.coverage;
   const splitProblem = cv.uncovered.length > 0 || cv.shared.length > 0 || cv.otherSplit.length > 0;
@@ -180,8 +181,26 @@ function StreamStatus({
           <Text size="sm">{t('detectionStream.paramsDifferBody')}</Text>
         </Alert>
       ) : null}
+      {offPlatform.length ? (
+        <Alert
+          color="orange"
+          variant="light"
+          title={t('detectionStream.offPlatformTitle', {
+            workers: offPlatform.map((w) => `${w.worker} (${w.params})`).join(', '),
+            platform: String(s.platformParams),
+          })}
+          data-testid="stream-params-off-platform"
+        >
+          <Text size="sm">{t('detectionStream.offPlatformBody')}</Text>
+        </Alert>
+      ) : null}
       <CoverageAlerts coverage={cv} workers={s.workers} />
-      {s.workers.length && !stalled.length && !missed.length && !differ.length && !splitProblem ? (
+      {s.workers.length &&
+      !stalled.length &&
+      !missed.length &&
+      !differ.length &&
+      !offPlatform.length &&
+      !splitProblem ? (
         <Alert color="green" variant="light" data-testid="stream-healthy">
           {t('detectionStream.healthy')}
         </Alert>
