@@ -8,12 +8,12 @@ export class Progress {
   private readonly bar: cliProgress.SingleBar | null;
   private done = 0;
   private lastLine = 0;
-  private readonly started = Date.now();
 
   constructor(
     private readonly label: string,
-    private readonly total: number,
+    private total: number,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly started = Date.now(),
   ) {
     this.bar = stream.isTTY
       ? new cliProgress.SingleBar(
@@ -31,18 +31,27 @@ export class Progress {
   }
 
   tick(n = 1): void {
-    this.done += n;
-    const secs = (Date.now() - this.started) / 1000;
-    const rate = secs > 0 ? Math.round(this.done / secs) : 0;
+    this.set(this.done + n, this.total);
+  }
+
+  /**
+   * Sets how much is done of how much, at time `now`: for work whose total grows as it goes (a
+   * worker catching up with a stream still written to).
+   */
+  set(done: number, total: number, now = Date.now()): void {
+    this.done = done;
+    this.total = total;
+    const secs = (now - this.started) / 1000;
+    const rate = secs > 0 ? Math.round(done / secs) : 0;
     if (this.bar) {
-      this.bar.update(this.done, { rate: String(rate) });
+      if (total !== this.bar.getTotal()) this.bar.setTotal(total);
+      this.bar.update(done, { rate: String(rate) });
       return;
     }
-    const now = Date.now();
-    if (now - this.lastLine >= 2000 || this.done === this.total) {
+    if (now - this.lastLine >= 2000 || done === total) {
       this.lastLine = now;
-      const eta = rate > 0 ? Math.round((this.total - this.done) / rate) : 0;
-      this.stream.write(`${this.label}: ${this.done}/${this.total} (${rate}/s, ETA ${eta}s)\n`);
+      const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
+      this.stream.write(`${this.label}: ${done}/${total} (${rate}/s, ETA ${eta}s)\n`);
     }
   }
 

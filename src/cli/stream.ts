@@ -43,6 +43,7 @@ import { cliPrincipal, countRows, findOrganisation, withCore, type Core } from '
 import { releaseFeedNow } from '../detection/stream/ingest-route.ts';
 import { printJson, printRows, UsageError } from './output.ts';
 import { Progress } from './progress.ts';
+import { WorkerProgress } from './worker-progress.ts';
 import { feedMarks, feedsCommand, sendCommand } from './send.ts';
 import {
   CALLS_OPTION,
@@ -288,7 +289,21 @@ export function streamCommands(program: Command, core: Core): void {
           const stop = () => void w.stop();
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
-          await w.done;
+          // How far it has got, every second (a bar while it catches up; a line a minute after).
+          const progress = new WorkerProgress(w.name);
+          let reading: Promise<void> = Promise.resolve();
+          const timer = setInterval(() => {
+            reading = reading
+              .then(async () => progress.update(w.stats, (await stream.head()).gseq))
+              .catch(() => undefined);
+          }, 1000);
+          try {
+            await w.done;
+          } finally {
+            clearInterval(timer);
+            await reading;
+            progress.stop();
+          }
           await w.stop();
           await triggers?.close();
           process.off('SIGINT', stop);

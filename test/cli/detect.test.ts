@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -483,6 +484,54 @@ describe('interdict detect publish and detect worker', () => {
     } finally {
       await d2.close();
     }
+  });
+
+  test('a running worker says how far it has got, and a SIGTERM stops it at a checkpoint', async () => {
+    const data = path.join(dir, 'running-worker');
+    const files = ['--cards', f('cards.csv'), '--accounts', f('accounts.csv')];
+    // No --end: the stream stays open, as a live one does.
+    const p = cli(data, ['detect', 'publish', ...files, '--calls', f('calls.csv')]);
+    assert.equal(p.code, 0, p.stderr);
+    const head = (JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as { head: { gseq: number } })
+      .head.gseq;
+    assert.ok(head > 10_000, `a stream of ${head} entries`);
+    const worker = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.resolve('src/cli/main.ts'),
+        '--data-dir',
+        data,
+        ...['detect', 'worker'],
+        ...['--partitions', '0-7', '--out', path.join(dir, 'running-worker.ndjson')],
+      ],
+      { env: { ...process.env, DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'warn' } },
+    );
+    let stderr = '';
+    let stdout = '';
+    worker.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    worker.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    const ended = new Promise<number | null>((resolve) => worker.on('close', (code) => resolve(code)));
+    // Caught up (or current at its first look): the line names the head it reached.
+    const reached = new RegExp(`worker p8:0-7: (caught up|current) at gseq ${head} \\(head ${head}\\)`);
+    const deadline = Date.now() + 120_000;
+    while (!reached.test(stderr) && Date.now() < deadline && worker.exitCode === null)
+      await new Promise((r) => setTimeout(r, 200));
+    assert.match(stderr, reached);
+    worker.kill('SIGTERM');
+    assert.equal(await ended, 0, stderr);
+    assert.match(
+      stdout,
+      /^\d+ records, \d+ cards and accounts, \d+ detections, \d+ checkpoints \(at gseq \d+\)\n$/,
+    );
+    const st = JSON.parse(cli(data, ['detect', 'status', '--json']).stdout) as {
+      workers: { worker: string; gseq: number; ended: boolean }[];
+    };
+    assert.deepEqual(
+      st.workers.map((w) => [w.worker, w.gseq, w.ended]),
+      [['p8:0-7', head, false]],
+    );
   });
 
   test('status names holes and overlaps in the workers’ split; a worker left behind is retired with a reason', async () => {
