@@ -157,6 +157,7 @@ function StreamStatus({
           <Text size="sm">{t('detectionStream.missedBody')}</Text>
         </Alert>
       ) : null}
+      <CoverageAlerts coverage={cv} workers={s.workers} />
       {s.publisher?.lapsed ? (
         <Alert
           color="yellow"
@@ -194,7 +195,6 @@ function StreamStatus({
           <Text size="sm">{t('detectionStream.offPlatformBody')}</Text>
         </Alert>
       ) : null}
-      <CoverageAlerts coverage={cv} workers={s.workers} />
       {s.workers.length &&
       !stalled.length &&
       !missed.length &&
@@ -249,7 +249,7 @@ function StreamStatus({
 
 /**
  * Holes and overlaps in the workers' split: a partition without a worker loses detections while
- * every worker looks well, so it is the first thing said after a stalled worker.
+ * every worker looks well, so it is said right after the stalled and missed workers.
  */
 function CoverageAlerts({ coverage: cv, workers }: { coverage: PartitionCoverage; workers: StreamWorker[] }) {
   const { t } = useI18n();
