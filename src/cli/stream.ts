@@ -20,7 +20,7 @@ import { RejectFiles } from '../detection/rejects.ts';
 import { DbCheckpointStore } from '../detection/stream/checkpoints.ts';
 import { openRecordStream } from '../detection/stream/open.ts';
 import { EmbeddedRecordStream } from '../detection/stream/embedded.ts';
-import { recordStreamStatus, type PartitionCoverage, type WorkerStatus } from '../detection/stream/status.ts';
+import { recordStreamStatus, type PartitionCoverage } from '../detection/stream/status.ts';
 import { retireWorker } from '../detection/stream/retire.ts';
 import { loadReference, mergeFiles, publishRecords } from '../detection/stream/publish.ts';
 import {
@@ -295,6 +295,7 @@ export function streamCommands(program: Command, core: Core): void {
           const timer = setInterval(() => {
             reading = reading
               .then(async () => progress.update(w.stats, (await stream.head()).gseq))
+              // A head that cannot be read now (the database restarting) costs a line, not the run.
               .catch(() => undefined);
           }, 1000);
           try {
@@ -386,7 +387,7 @@ export function streamCommands(program: Command, core: Core): void {
           );
           const off = st.workers.filter((w) => w.paramsOffPlatform);
           process.stdout.write(
-            coverageLines(st.coverage, st.workers) +
+            coverageLines(st.coverage) +
               (off.length
                 ? `${off.map((w) => w.worker).join(', ')} checkpointed with other detector parameters than ` +
                   `this configuration's (${st.platformParams}, INTERDICT_DETECTOR_PARAMS): citizens are shown ` +
@@ -418,7 +419,7 @@ export function streamCommands(program: Command, core: Core): void {
           process.stdout.write(
             `retired ${retired.worker}: partitions ${partitionRanges(retired.partitions)}, ` +
               `last at gseq ${retired.gseq}, checkpointed ${retired.savedAt}\n` +
-              (coverageLines(st.coverage, st.workers) ||
+              (coverageLines(st.coverage) ||
                 (st.workers.length ? 'every partition has one worker\n' : 'no worker is left\n')),
           );
         } finally {
@@ -506,7 +507,7 @@ export function streamCommands(program: Command, core: Core): void {
 }
 
 /** What is wrong with the workers' split (status.ts, PartitionCoverage), a line each; '' when nothing. */
-function coverageLines(cv: PartitionCoverage, workers: readonly WorkerStatus[]): string {
+function coverageLines(cv: PartitionCoverage): string {
   let out = '';
   if (cv.uncovered.length)
     out +=
@@ -514,12 +515,8 @@ function coverageLines(cv: PartitionCoverage, workers: readonly WorkerStatus[]):
       `their detections are made by no one; run ${cv.command}\n`;
   for (const s of cv.shared)
     out += `partition ${s.partition} has ${s.workers.length} workers (${s.workers.join(', ')}): each of its detections is made twice; retire the one that no longer runs (interdict detect retire)\n`;
-  if (cv.otherSplit.length) {
-    const counts = new Set(
-      workers.filter((w) => cv.otherSplit.includes(w.worker)).map((w) => w.partitionCount),
-    );
-    out += `${cv.otherSplit.join(', ')} split the stream into ${[...counts].join(' or ')} partitions, the last checkpointed into ${cv.count}: retire them once they no longer run (interdict detect retire)\n`;
-  }
+  if (cv.otherSplit.length)
+    out += `${cv.otherSplit.join(', ')} split the stream into ${cv.otherCounts.join(' or ')} partitions, the last checkpointed into ${cv.count}: retire them once they no longer run (interdict detect retire)\n`;
   return out;
 }
 

@@ -61,6 +61,7 @@ const CoverageSchema = z
     shared: z
       .array(z.object({ partition: z.number().int(), workers: z.array(z.string()) }))
       .describe('partitions several workers own: each of their detections is made twice'),
+    otherCounts: z.array(z.number().int()).describe('the partition counts of `otherSplit`’s workers'),
     otherSplit: z
       .array(z.string())
       .describe('workers whose names give another partition count: a split changed without retiring them'),

@@ -604,6 +604,7 @@ describe('interdict detect publish and detect worker', () => {
       command: 'interdict detect worker --partitions 2-3',
       shared: [],
       otherSplit: [],
+      otherCounts: [],
     });
     await put(`('p8:0-7', '0,1,2,3,4,5,6,7', 0, 0, true, now())`);
     assert.equal(

@@ -13,6 +13,7 @@ import {
   partitionCoverage,
   partitionCountOf,
   recordStreamStatus,
+  type PartitionCoverage,
   type WorkerStatus,
 } from '../../src/detection/stream/status.ts';
 import { retireWorker } from '../../src/detection/stream/retire.ts';
@@ -29,25 +30,31 @@ const w = (worker: string, partitions: number[], agoMs = 0): Parameters<typeof p
   savedAt: new Date(Date.parse('2026-12-05T10:00:00Z') - agoMs).toISOString(),
 });
 
+/** A coverage of `count` partitions with nothing wrong but what `wrong` says. */
+const coverage = (count: number | null, wrong: Partial<PartitionCoverage> = {}): PartitionCoverage => ({
+  count,
+  uncovered: [],
+  uncoveredSpec: '',
+  command: null,
+  shared: [],
+  otherSplit: [],
+  otherCounts: [],
+  ...wrong,
+});
+
 describe('partition coverage', () => {
   test('names the partitions no worker owns and those several own, for the split in use', () => {
-    assert.deepEqual(partitionCoverage([w('p8:0-3', [0, 1, 2, 3]), w('p8:4-7', [4, 5, 6, 7])]), {
-      count: 8,
-      uncovered: [],
-      uncoveredSpec: '',
-      command: null,
-      shared: [],
-      otherSplit: [],
-    });
+    assert.deepEqual(partitionCoverage([w('p8:0-3', [0, 1, 2, 3]), w('p8:4-7', [4, 5, 6, 7])]), coverage(8));
     // A worker gone with its checkpoint retired: a hole. A moved partition: an overlap.
-    assert.deepEqual(partitionCoverage([w('p8:0-3', [0, 1, 2, 3]), w('p8:3-5', [3, 4, 5])]), {
-      count: 8,
-      uncovered: [6, 7],
-      uncoveredSpec: '6-7',
-      command: 'interdict detect worker --partitions 6-7',
-      shared: [{ partition: 3, workers: ['p8:0-3', 'p8:3-5'] }],
-      otherSplit: [],
-    });
+    assert.deepEqual(
+      partitionCoverage([w('p8:0-3', [0, 1, 2, 3]), w('p8:3-5', [3, 4, 5])]),
+      coverage(8, {
+        uncovered: [6, 7],
+        uncoveredSpec: '6-7',
+        command: 'interdict detect worker --partitions 6-7',
+        shared: [{ partition: 3, workers: ['p8:0-3', 'p8:3-5'] }],
+      }),
+    );
   });
 
   test('the split in use is the last checkpointed one; workers of another count are named apart', () => {
@@ -61,16 +68,10 @@ describe('partition coverage', () => {
     assert.equal(cv.command, 'interdict detect worker --partitions 8-15 --partition-count 16');
     assert.deepEqual(cv.shared, []);
     assert.deepEqual(cv.otherSplit, ['p8:0-7'], 'a worker named otherwise gives no count and is not named');
+    assert.deepEqual(cv.otherCounts, [8]);
     // Stopped or ended workers still own their partitions: they resume them.
     assert.deepEqual(partitionCoverage([w('p4:0-3', [0, 1, 2, 3], 600 * MIN)]).uncovered, []);
-    assert.deepEqual(partitionCoverage([]), {
-      count: null,
-      uncovered: [],
-      uncoveredSpec: '',
-      command: null,
-      shared: [],
-      otherSplit: [],
-    });
+    assert.deepEqual(partitionCoverage([]), coverage(null));
     assert.deepEqual(partitionCoverage([w('custom', [0])]).count, null);
   });
 });
@@ -147,17 +148,15 @@ describe('retiring a worker', () => {
 
   test('the status and the metrics show the overlap; retiring the old worker mends it, audited', async () => {
     let st = await status();
-    assert.deepEqual(st.coverage, {
-      count: 8,
-      uncovered: [],
-      uncoveredSpec: '',
-      command: null,
-      shared: [4, 5, 6, 7].map((partition) => ({
-        partition,
-        workers: partition < 6 ? ['p8:4-5', 'p8:4-7'] : ['p8:4-7', 'p8:6-7'],
-      })),
-      otherSplit: [],
-    });
+    assert.deepEqual(
+      st.coverage,
+      coverage(8, {
+        shared: [4, 5, 6, 7].map((partition) => ({
+          partition,
+          workers: partition < 6 ? ['p8:4-5', 'p8:4-7'] : ['p8:4-7', 'p8:6-7'],
+        })),
+      }),
+    );
     const old = st.workers.find((x) => x.worker === 'p8:4-7')!;
     assert.equal(old.partitionCount, 8);
     // Stopped an hour ago, so it may be retired; its partitions have other workers.
@@ -186,14 +185,7 @@ describe('retiring a worker', () => {
         params: 'abcdefabcdef',
       },
     );
-    assert.deepEqual(body.coverage, {
-      count: 8,
-      uncovered: [],
-      uncoveredSpec: '',
-      command: null,
-      shared: [],
-      otherSplit: [],
-    });
+    assert.deepEqual(body.coverage, coverage(8));
     assert.deepEqual(await names(), ['p8:0-3', 'p8:4-5', 'p8:6-7']);
     st = await status();
     assert.deepEqual(st.coverage.shared, []);

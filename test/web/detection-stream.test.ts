@@ -428,6 +428,28 @@ test(
             .getByText('Partitions with several workers: 3 (p8:0-3, p8:3-7)', { exact: true })
             .waitFor();
           assert.equal(await page.getByTestId('stream-uncovered').count(), 0);
+          // A worker of an earlier 16-way split, ended a day ago: named apart, with both counts.
+          await db
+            .insertInto('detection_checkpoints')
+            .values({
+              worker: 'p16:0-15',
+              partitions: Array.from({ length: 16 }, (_, i) => i).join(','),
+              cursor: 1,
+              gseq: 1,
+              ended: true,
+              state: null,
+              saved_at: new Date(Date.now() - 24 * HOUR),
+            })
+            .execute();
+          await page.getByRole('button', { name: 'Refresh now' }).click();
+          const other = page.getByTestId('stream-other-split');
+          await other.getByText('Workers of another split: p16:0-15', { exact: true }).waitFor();
+          await other
+            .getByText('They split the stream into 16 partitions, the last worker to checkpoint into 8.', {
+              exact: false,
+            })
+            .waitFor();
+          await row('p16:0-15').getByRole('button', { name: 'Retire' }).waitFor();
         } finally {
           await context.close();
         }

@@ -751,6 +751,8 @@ export interface PartitionCoverage {
   shared: { partition: number; workers: string[] }[];
   /** workers whose names give another partition count */
   otherSplit: string[];
+  /** the partition counts of `otherSplit`'s workers */
+  otherCounts: number[];
 }
 
 /** An operator's or bank's own record feeds (server: src/detection/stream/ingest-route.ts). */

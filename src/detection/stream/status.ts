@@ -75,6 +75,8 @@ export interface PartitionCoverage {
    * the old workers).
    */
   otherSplit: string[];
+  /** The partition counts of `otherSplit`'s workers. */
+  otherCounts: number[];
 }
 
 export interface FeedStatus {
@@ -268,12 +270,24 @@ export function partitionCoverage(
     if (w.partitionCount !== null && (latest === null || w.savedAt > latest.savedAt)) latest = w;
   const count = latest?.partitionCount ?? null;
   if (count === null)
-    return { count, uncovered: [], uncoveredSpec: '', command: null, shared: [], otherSplit: [] };
+    return {
+      count,
+      uncovered: [],
+      uncoveredSpec: '',
+      command: null,
+      shared: [],
+      otherSplit: [],
+      otherCounts: [],
+    };
   const owners: string[][] = Array.from({ length: count }, () => []);
   const otherSplit: string[] = [];
+  const otherCounts = new Set<number>();
   for (const w of workers) {
     if (w.partitionCount !== count) {
-      if (w.partitionCount !== null) otherSplit.push(w.worker);
+      if (w.partitionCount !== null) {
+        otherSplit.push(w.worker);
+        otherCounts.add(w.partitionCount);
+      }
       continue;
     }
     for (const p of w.partitions) owners[p]?.push(w.worker);
@@ -291,6 +305,7 @@ export function partitionCoverage(
     command: uncovered.length ? workerCommand(uncovered, count) : null,
     shared,
     otherSplit,
+    otherCounts: [...otherCounts].sort((a, b) => a - b),
   };
 }
 

@@ -157,7 +157,7 @@ function StreamStatus({
           <Text size="sm">{t('detectionStream.missedBody')}</Text>
         </Alert>
       ) : null}
-      <CoverageAlerts coverage={cv} workers={s.workers} />
+      <CoverageAlerts coverage={cv} />
       {s.publisher?.lapsed ? (
         <Alert
           color="yellow"
@@ -251,11 +251,8 @@ function StreamStatus({
  * Holes and overlaps in the workers' split: a partition without a worker loses detections while
  * every worker looks well, so it is said right after the stalled and missed workers.
  */
-function CoverageAlerts({ coverage: cv, workers }: { coverage: PartitionCoverage; workers: StreamWorker[] }) {
+function CoverageAlerts({ coverage: cv }: { coverage: PartitionCoverage }) {
   const { t } = useI18n();
-  const counts = [
-    ...new Set(workers.filter((w) => cv.otherSplit.includes(w.worker)).map((w) => w.partitionCount)),
-  ];
   return (
     <>
       {cv.uncovered.length ? (
@@ -296,7 +293,10 @@ function CoverageAlerts({ coverage: cv, workers }: { coverage: PartitionCoverage
           data-testid="stream-other-split"
         >
           <Text size="sm">
-            {t('detectionStream.otherSplitBody', { counts: counts.join(', '), count: String(cv.count) })}
+            {t('detectionStream.otherSplitBody', {
+              counts: cv.otherCounts.join(', '),
+              count: String(cv.count),
+            })}
           </Text>
         </Alert>
       ) : null}
